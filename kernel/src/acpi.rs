@@ -1,0 +1,351 @@
+//! ACPI tables: the RSDP, the RSDT/XSDT, and the MADT (local APIC, IOAPICs, interrupt source
+//! overrides).
+//!
+//! Pure parsing over a [`PhysMem`] reader, so host tests feed it synthetic tables. Every length
+//! and offset is checked against the table it comes from and against fixed bounds; checksums are
+//! verified; a bad table is an error, never a panic.
+
+/// Reads physical memory for the parser.
+pub trait PhysMem {
+    /// Fills `buf` from physical `phys`; `false` if that memory cannot be read.
+    fn read(&self, phys: u64, buf: &mut [u8]) -> bool;
+}
+
+/// Why the ACPI tables could not be used.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum AcpiError {
+    /// No RSDP found.
+    NoRsdp,
+    /// A table could not be read.
+    Unreadable,
+    /// A checksum did not add up.
+    BadChecksum,
+    /// A length or signature is wrong.
+    Malformed,
+    /// The MADT is missing.
+    NoMadt,
+}
+
+/// Most IOAPICs recorded.
+pub const MAX_IOAPICS: usize = 8;
+/// Most interrupt source overrides recorded.
+pub const MAX_OVERRIDES: usize = 16;
+const MAX_TABLES: usize = 64;
+const MAX_MADT_LEN: usize = 16 * 1024;
+
+/// An IOAPIC described by the MADT.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct IoApicInfo {
+    /// Its ID.
+    pub id: u8,
+    /// Physical address of its registers.
+    pub addr: u64,
+    /// First global system interrupt it serves.
+    pub gsi_base: u32,
+}
+
+/// An ISA IRQ routed to another global system interrupt.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct Override {
+    /// The ISA IRQ.
+    pub irq: u8,
+    /// The GSI it arrives on.
+    pub gsi: u32,
+    /// MPS INTI flags (polarity bits 0-1, trigger mode bits 2-3).
+    pub flags: u16,
+}
+
+/// What the kernel takes from the MADT.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Madt {
+    /// Physical address of the local APIC.
+    pub lapic_addr: u64,
+    /// Enabled processors.
+    pub cpus: u32,
+    ioapics: [IoApicInfo; MAX_IOAPICS],
+    ioapic_count: usize,
+    overrides: [Override; MAX_OVERRIDES],
+    override_count: usize,
+}
+
+impl Madt {
+    /// The IOAPICs.
+    pub fn ioapics(&self) -> &[IoApicInfo] {
+        &self.ioapics[..self.ioapic_count]
+    }
+
+    /// The interrupt source overrides.
+    pub fn overrides(&self) -> &[Override] {
+        &self.overrides[..self.override_count]
+    }
+
+    /// The GSI that ISA `irq` arrives on, and its flags.
+    pub fn isa_route(&self, irq: u8) -> (u32, u16) {
+        self.overrides().iter().find(|o| o.irq == irq).map_or((u32::from(irq), 0), |o| (o.gsi, o.flags))
+    }
+}
+
+fn checksum_ok(bytes: &[u8]) -> bool {
+    bytes.iter().fold(0u8, |a, &b| a.wrapping_add(b)) == 0
+}
+
+fn u32_at(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_le_bytes(b.get(at..at.checked_add(4)?)?.try_into().ok()?))
+}
+
+fn u64_at(b: &[u8], at: usize) -> Option<u64> {
+    Some(u64::from_le_bytes(b.get(at..at.checked_add(8)?)?.try_into().ok()?))
+}
+
+fn u16_at(b: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_le_bytes(b.get(at..at.checked_add(2)?)?.try_into().ok()?))
+}
+
+/// Looks for the RSDP in the BIOS area (0xe0000-0xfffff), on 16-byte boundaries.
+pub fn scan_rsdp(mem: &impl PhysMem) -> Option<u64> {
+    let mut buf = [0u8; 20];
+    (0xe0000u64..0x100000).step_by(16).find(|&p| mem.read(p, &mut buf) && &buf[..8] == b"RSD PTR " && checksum_ok(&buf))
+}
+
+/// Reads the table header at `phys`, checks its signature, and reads it whole into `buf`.
+fn read_table<'b>(
+    mem: &impl PhysMem,
+    phys: u64,
+    sig: Option<&[u8; 4]>,
+    buf: &'b mut [u8],
+) -> Result<&'b [u8], AcpiError> {
+    let mut hdr = [0u8; 36];
+    if !mem.read(phys, &mut hdr) {
+        return Err(AcpiError::Unreadable);
+    }
+    if sig.is_some_and(|s| &hdr[..4] != s) {
+        return Err(AcpiError::Malformed);
+    }
+    let len = u32_at(&hdr, 4).ok_or(AcpiError::Malformed)? as usize;
+    if len < 36 || len > buf.len() {
+        return Err(AcpiError::Malformed);
+    }
+    let table = &mut buf[..len];
+    if !mem.read(phys, table) {
+        return Err(AcpiError::Unreadable);
+    }
+    if !checksum_ok(table) {
+        return Err(AcpiError::BadChecksum);
+    }
+    Ok(table)
+}
+
+/// Finds and parses the MADT starting from the RSDP at `rsdp`.
+pub fn find_madt(mem: &impl PhysMem, rsdp: u64) -> Result<Madt, AcpiError> {
+    let mut r = [0u8; 36];
+    if !mem.read(rsdp, &mut r[..20]) {
+        return Err(AcpiError::Unreadable);
+    }
+    if &r[..8] != b"RSD PTR " || !checksum_ok(&r[..20]) {
+        return Err(AcpiError::NoRsdp);
+    }
+    let revision = r[15];
+    let (root, entry_size) = if revision >= 2 {
+        if !mem.read(rsdp, &mut r) || !checksum_ok(&r) {
+            return Err(AcpiError::BadChecksum);
+        }
+        (u64_at(&r, 24).ok_or(AcpiError::Malformed)?, 8)
+    } else {
+        (u64::from(u32_at(&r, 16).ok_or(AcpiError::Malformed)?), 4)
+    };
+    let mut root_buf = [0u8; 36 + MAX_TABLES * 8];
+    let sig: &[u8; 4] = if entry_size == 8 { b"XSDT" } else { b"RSDT" };
+    // A root table longer than the buffer is cut to its first MAX_TABLES entries.
+    let mut hdr = [0u8; 36];
+    if !mem.read(root, &mut hdr) {
+        return Err(AcpiError::Unreadable);
+    }
+    let root_table = match read_table(mem, root, Some(sig), &mut root_buf) {
+        Ok(t) => t,
+        Err(AcpiError::Malformed) if &hdr[..4] == sig => {
+            let n = root_buf.len();
+            if !mem.read(root, &mut root_buf) {
+                return Err(AcpiError::Unreadable);
+            }
+            &root_buf[..n]
+        }
+        Err(e) => return Err(e),
+    };
+    let mut madt_buf = [0u8; MAX_MADT_LEN];
+    for at in (36..root_table.len()).step_by(entry_size) {
+        let addr = if entry_size == 8 { u64_at(root_table, at) } else { u32_at(root_table, at).map(u64::from) };
+        let Some(addr) = addr else { break };
+        let mut sig = [0u8; 4];
+        if addr == 0 || !mem.read(addr, &mut sig) || &sig != b"APIC" {
+            continue;
+        }
+        let table = read_table(mem, addr, Some(b"APIC"), &mut madt_buf)?;
+        return parse_madt(table);
+    }
+    Err(AcpiError::NoMadt)
+}
+
+/// Parses a whole MADT (header included).
+pub fn parse_madt(t: &[u8]) -> Result<Madt, AcpiError> {
+    let mut m = Madt { lapic_addr: u64::from(u32_at(t, 36).ok_or(AcpiError::Malformed)?), ..Default::default() };
+    let mut at = 44;
+    while at + 2 <= t.len() {
+        let kind = t[at];
+        let len = usize::from(t[at + 1]);
+        if len < 2 || at + len > t.len() {
+            return Err(AcpiError::Malformed);
+        }
+        let e = &t[at..at + len];
+        match (kind, len) {
+            // Processor local APIC: flags bit 0 enabled, bit 1 online-capable.
+            (0, 8..) if u32_at(e, 4).is_some_and(|f| f & 0b11 != 0) => m.cpus += 1,
+            (1, 12..) if m.ioapic_count < MAX_IOAPICS => {
+                m.ioapics[m.ioapic_count] = IoApicInfo {
+                    id: e[2],
+                    addr: u64::from(u32_at(e, 4).ok_or(AcpiError::Malformed)?),
+                    gsi_base: u32_at(e, 8).ok_or(AcpiError::Malformed)?,
+                };
+                m.ioapic_count += 1;
+            }
+            (2, 10..) if m.override_count < MAX_OVERRIDES => {
+                m.overrides[m.override_count] = Override {
+                    irq: e[3],
+                    gsi: u32_at(e, 4).ok_or(AcpiError::Malformed)?,
+                    flags: u16_at(e, 8).ok_or(AcpiError::Malformed)?,
+                };
+                m.override_count += 1;
+            }
+            (5, 12..) => m.lapic_addr = u64_at(e, 4).ok_or(AcpiError::Malformed)?,
+            _ => {}
+        }
+        at += len;
+    }
+    Ok(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    /// Sparse fake physical memory.
+    #[derive(Default)]
+    struct Mem(BTreeMap<u64, Vec<u8>>);
+
+    impl Mem {
+        fn put(&mut self, at: u64, bytes: Vec<u8>) {
+            self.0.insert(at, bytes);
+        }
+    }
+
+    impl PhysMem for Mem {
+        fn read(&self, phys: u64, buf: &mut [u8]) -> bool {
+            for (&at, bytes) in &self.0 {
+                if phys >= at && phys + buf.len() as u64 <= at + bytes.len() as u64 {
+                    let off = (phys - at) as usize;
+                    buf.copy_from_slice(&bytes[off..off + buf.len()]);
+                    return true;
+                }
+            }
+            false
+        }
+    }
+
+    fn fix_checksum(t: &mut [u8], at: usize) {
+        t[at] = 0;
+        let sum = t.iter().fold(0u8, |a, &b| a.wrapping_add(b));
+        t[at] = 0u8.wrapping_sub(sum);
+    }
+
+    fn table(sig: &[u8; 4], body: &[u8]) -> Vec<u8> {
+        let mut t = vec![0u8; 36];
+        t[..4].copy_from_slice(sig);
+        t.extend_from_slice(body);
+        let len = t.len() as u32;
+        t[4..8].copy_from_slice(&len.to_le_bytes());
+        fix_checksum(&mut t, 9);
+        t
+    }
+
+    fn madt_body() -> Vec<u8> {
+        let mut b = Vec::new();
+        b.extend_from_slice(&0xfee0_0000u32.to_le_bytes());
+        b.extend_from_slice(&1u32.to_le_bytes());
+        b.extend_from_slice(&[0, 8, 0, 0, 1, 0, 0, 0]); // CPU 0 enabled
+        b.extend_from_slice(&[0, 8, 1, 1, 0, 0, 0, 0]); // CPU 1 disabled
+        b.extend_from_slice(&[1, 12, 2, 0]);
+        b.extend_from_slice(&0xfec0_0000u32.to_le_bytes());
+        b.extend_from_slice(&0u32.to_le_bytes());
+        b.extend_from_slice(&[2, 10, 0, 0]); // IRQ 0 -> GSI 2
+        b.extend_from_slice(&2u32.to_le_bytes());
+        b.extend_from_slice(&0u16.to_le_bytes());
+        b
+    }
+
+    fn machine(xsdt: bool) -> (Mem, u64) {
+        let mut mem = Mem::default();
+        mem.put(0x9000, table(b"APIC", &madt_body()));
+        let mut rsdp = vec![0u8; 36];
+        rsdp[..8].copy_from_slice(b"RSD PTR ");
+        if xsdt {
+            mem.put(0x8000, table(b"FACP", &[0; 8]));
+            let mut body = 0x8000u64.to_le_bytes().to_vec();
+            body.extend_from_slice(&0x9000u64.to_le_bytes());
+            mem.put(0x7000, table(b"XSDT", &body));
+            rsdp[15] = 2;
+            rsdp[20..24].copy_from_slice(&36u32.to_le_bytes());
+            rsdp[24..32].copy_from_slice(&0x7000u64.to_le_bytes());
+            fix_checksum(&mut rsdp[..20], 8);
+            fix_checksum(&mut rsdp, 32);
+        } else {
+            mem.put(0x7000, table(b"RSDT", &0x9000u32.to_le_bytes()));
+            rsdp[16..20].copy_from_slice(&0x7000u32.to_le_bytes());
+            fix_checksum(&mut rsdp[..20], 8);
+        }
+        mem.put(0xe0010, rsdp);
+        (mem, 0xe0010)
+    }
+
+    #[test]
+    fn finds_madt_through_rsdt_and_xsdt() {
+        for xsdt in [false, true] {
+            let (mem, rsdp) = machine(xsdt);
+            assert_eq!(scan_rsdp(&mem), Some(rsdp));
+            let m = find_madt(&mem, rsdp).unwrap();
+            assert_eq!(m.lapic_addr, 0xfee0_0000);
+            assert_eq!(m.cpus, 1);
+            assert_eq!(m.ioapics(), &[IoApicInfo { id: 2, addr: 0xfec0_0000, gsi_base: 0 }]);
+            assert_eq!(m.isa_route(0), (2, 0));
+            assert_eq!(m.isa_route(8), (8, 0));
+        }
+    }
+
+    #[test]
+    fn bad_checksum_and_missing_tables_are_errors() {
+        let (mut mem, rsdp) = machine(false);
+        let mut bad = table(b"APIC", &madt_body());
+        bad[40] ^= 1;
+        mem.put(0x9000, bad);
+        assert_eq!(find_madt(&mem, rsdp), Err(AcpiError::BadChecksum));
+        assert_eq!(find_madt(&mem, 0x1234), Err(AcpiError::Unreadable));
+        assert_eq!(scan_rsdp(&Mem::default()), None);
+    }
+
+    #[test]
+    fn malformed_entries_are_errors_not_panics() {
+        let mut body = madt_body();
+        body.extend_from_slice(&[1, 40, 0, 0]); // claims 40 bytes, has 4
+        assert_eq!(parse_madt(&table(b"APIC", &body)), Err(AcpiError::Malformed));
+        let mut body = madt_body();
+        body.extend_from_slice(&[9, 0]); // zero length would loop forever
+        assert_eq!(parse_madt(&table(b"APIC", &body)), Err(AcpiError::Malformed));
+        assert_eq!(parse_madt(&[0u8; 10]), Err(AcpiError::Malformed));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_madt_never_panics(body in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
+            let _ = parse_madt(&table(b"APIC", &body));
+        }
+    }
+}

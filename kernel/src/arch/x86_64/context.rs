@@ -1,0 +1,486 @@
+//! A user thread's saved CPU state, the per-CPU block, and the return to user mode.
+//!
+//! Entries save straight into the current task's [`UserContext`], found through the per-CPU
+//! block at `gs:` (the seL4 layout): the `syscall` entry saves only what the ABI preserves or
+//! passes (arguments, callee-saved registers, RSP, RIP, RFLAGS, MXCSR and the x87 control word)
+//! and marks the context *partial*; interrupt and exception entries save every register and the
+//! whole FPU/SSE state (`xsave` where present, else `fxsave`) before any Rust runs, and mark it
+//! *full*.
+//!
+//! [`enter_user`] returns to user mode: a partial context leaves by `sysretq` with the vector
+//! registers zeroed, a full one by `iretq` with everything restored. The per-CPU `fpu_owner` names
+//! the context whose x87/SSE/AVX state is live in the registers; when a partial context is
+//! resumed on a CPU whose registers hold someone else's state, they are first reset to the
+//! initial state, so no vector, x87 or AVX register leaks from one task to another.
+
+use core::arch::global_asm;
+use core::mem::offset_of;
+
+use super::cpu::{IA32_FS_BASE, IA32_GS_BASE, IA32_KERNEL_GS_BASE};
+use super::gdt::{USER_CS, USER_DS};
+use super::wrmsr;
+use crate::sync::RacyCell;
+
+/// Bytes reserved for the FPU/SSE/AVX save area (legacy 512 + header 64 + AVX 256 = 832 used).
+pub const FPU_AREA_SIZE: usize = 1024;
+
+/// The FPU save area, aligned as `xsave` requires.
+#[repr(C, align(64))]
+#[derive(Clone)]
+pub struct FpuArea(pub [u8; FPU_AREA_SIZE]);
+
+/// A user thread's registers while it is not running.
+#[repr(C, align(64))]
+#[derive(Clone)]
+pub struct UserContext {
+    /// `rax`: syscall number on entry, error code on return.
+    pub rax: u64,
+    /// `rbx`.
+    pub rbx: u64,
+    /// `rcx` (holds the return RIP after `syscall`; not preserved by syscalls).
+    pub rcx: u64,
+    /// `rdx`.
+    pub rdx: u64,
+    /// `rsi`.
+    pub rsi: u64,
+    /// `rdi`.
+    pub rdi: u64,
+    /// `rbp`.
+    pub rbp: u64,
+    /// `r8`.
+    pub r8: u64,
+    /// `r9`.
+    pub r9: u64,
+    /// `r10`.
+    pub r10: u64,
+    /// `r11` (holds RFLAGS after `syscall`; not preserved by syscalls).
+    pub r11: u64,
+    /// `r12`.
+    pub r12: u64,
+    /// `r13`.
+    pub r13: u64,
+    /// `r14`.
+    pub r14: u64,
+    /// `r15`.
+    pub r15: u64,
+    /// Instruction pointer.
+    pub rip: u64,
+    /// Stack pointer.
+    pub rsp: u64,
+    /// Flags; masked by [`sanitize_rflags`] on every return.
+    pub rflags: u64,
+    /// FS base (thread-local storage); checked canonical before it is loaded.
+    pub fs_base: u64,
+    /// Vector of the last interrupt or exception taken from user mode.
+    pub vector: u64,
+    /// Error code pushed by that exception (0 if none).
+    pub error: u64,
+    /// CR2 at that exception, for page faults.
+    pub fault_addr: u64,
+    /// Nonzero when every register and `fpu` were saved (interrupt or exception entry).
+    pub full: u64,
+    /// MXCSR, saved at every entry.
+    pub mxcsr: u32,
+    /// x87 control word, saved at every entry.
+    pub fcw: u16,
+    _pad: [u8; 2],
+    /// FPU/SSE/AVX state, valid when `full` is set.
+    pub fpu: FpuArea,
+}
+
+/// MXCSR after reset: all exceptions masked, round to nearest.
+pub const MXCSR_DEFAULT: u32 = 0x1f80;
+/// x87 control word after `fninit`.
+pub const FCW_DEFAULT: u16 = 0x037f;
+
+impl UserContext {
+    /// A context that starts at `rip` with stack `rsp`; every other register is zero.
+    pub fn new(rip: u64, rsp: u64) -> Self {
+        Self {
+            rax: 0,
+            rbx: 0,
+            rcx: 0,
+            rdx: 0,
+            rsi: 0,
+            rdi: 0,
+            rbp: 0,
+            r8: 0,
+            r9: 0,
+            r10: 0,
+            r11: 0,
+            r12: 0,
+            r13: 0,
+            r14: 0,
+            r15: 0,
+            rip,
+            rsp,
+            rflags: RFLAGS_IF,
+            fs_base: 0,
+            vector: 0,
+            error: 0,
+            fault_addr: 0,
+            full: 0,
+            mxcsr: MXCSR_DEFAULT,
+            fcw: FCW_DEFAULT,
+            _pad: [0; 2],
+            fpu: FpuArea([0; FPU_AREA_SIZE]),
+        }
+    }
+}
+
+/// RFLAGS.IF.
+pub const RFLAGS_IF: u64 = 1 << 9;
+/// RFLAGS bits a user thread may set: CF, PF, AF, ZF, SF, TF, DF, OF, AC, ID. Never IOPL, NT,
+/// RF, VM, VIF or VIP.
+pub const RFLAGS_USER_MASK: u64 =
+    (1 << 0) | (1 << 2) | (1 << 4) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 10) | (1 << 11) | (1 << 18) | (1 << 21);
+
+/// The RFLAGS a user thread gets back: its own arithmetic flags, interrupts on, nothing
+/// privileged.
+pub const fn sanitize_rflags(rflags: u64) -> u64 {
+    (rflags & RFLAGS_USER_MASK) | RFLAGS_IF | (1 << 1)
+}
+
+/// Whether `addr` is a canonical lower-half address, the only kind a user RIP or FS base may be.
+pub const fn is_user_canonical(addr: u64) -> bool {
+    addr < 0x0000_8000_0000_0000
+}
+
+/// State of the boot CPU, reached from assembly through `gs:` while in the kernel.
+#[repr(C)]
+pub struct PerCpu {
+    /// Top of this CPU's kernel stack, loaded on every entry from user mode.
+    pub kernel_rsp: u64,
+    /// Scratch for the user RSP during `syscall` entry.
+    pub user_rsp: u64,
+    /// The context entries save into: the running task's.
+    pub current: *mut UserContext,
+    /// The context whose FPU state is live in the registers (null: the initial state or none).
+    pub fpu_owner: *const UserContext,
+    /// The FS base now loaded.
+    pub fs_base: u64,
+    /// The CR3 now loaded.
+    pub cr3: u64,
+}
+
+static PERCPU: RacyCell<PerCpu> = RacyCell::new(PerCpu {
+    kernel_rsp: 0,
+    user_rsp: 0,
+    current: core::ptr::null_mut(),
+    fpu_owner: core::ptr::null(),
+    fs_base: 0,
+    cr3: 0,
+});
+
+/// Whether the entries use `xsave`/`xrstor` (1) or `fxsave`/`fxrstor` (0). Set once at boot.
+static PERIHELION_USE_XSAVE: RacyCell<u8> = RacyCell::new(0);
+
+/// The initial FPU state: x87 control word and MXCSR at their reset values, every register zero,
+/// and an XSAVE header whose zero `XSTATE_BV` makes `xrstor` initialise every component.
+#[repr(C, align(64))]
+struct FpuInit([u8; FPU_AREA_SIZE]);
+
+static FPU_INIT: FpuInit = {
+    let mut a = [0u8; FPU_AREA_SIZE];
+    let fcw = FCW_DEFAULT.to_le_bytes();
+    a[0] = fcw[0];
+    a[1] = fcw[1];
+    let mxcsr = MXCSR_DEFAULT.to_le_bytes();
+    a[24] = mxcsr[0];
+    a[25] = mxcsr[1];
+    a[26] = mxcsr[2];
+    a[27] = mxcsr[3];
+    FpuInit(a)
+};
+
+/// Sets up the per-CPU block (GS base in the kernel, zero for user mode) and the FPU save mode.
+pub fn init(kernel_stack_top: u64, cr3: u64, xsave: bool) {
+    // SAFETY: boot, one CPU, before any user entry; the GS MSRs are set to the per-CPU block
+    // (kernel) and zero (user), which is what `swapgs` in the entries expects.
+    unsafe {
+        let p = PERCPU.get();
+        (*p).kernel_rsp = kernel_stack_top;
+        (*p).cr3 = cr3;
+        *PERIHELION_USE_XSAVE.get() = u8::from(xsave);
+        wrmsr(IA32_GS_BASE, p as u64);
+        wrmsr(IA32_KERNEL_GS_BASE, 0);
+        wrmsr(IA32_FS_BASE, 0);
+    }
+}
+
+/// Why a context cannot be entered.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum EnterError {
+    /// RIP is not a canonical user address.
+    BadRip,
+    /// The FS base is not a canonical user address.
+    BadFsBase,
+}
+
+/// Checks and tidies `ctx` for a return to user mode: RIP and FS base must be canonical user
+/// addresses; RFLAGS is masked.
+pub fn validate(ctx: &mut UserContext) -> Result<(), EnterError> {
+    if !is_user_canonical(ctx.rip) {
+        return Err(EnterError::BadRip);
+    }
+    if !is_user_canonical(ctx.fs_base) {
+        return Err(EnterError::BadFsBase);
+    }
+    ctx.rflags = sanitize_rflags(ctx.rflags);
+    Ok(())
+}
+
+/// Returns to user mode in `ctx`, on the address space at physical `cr3`.
+///
+/// # Safety
+/// `ctx` must have passed [`validate`] and stay valid (not move or be freed) for as long as it is
+/// the current context; `cr3` must be a complete address space whose upper half is the kernel's.
+pub unsafe fn enter_user(ctx: *mut UserContext, cr3: u64) -> ! {
+    // SAFETY: one CPU, interrupts off; the caller vouches for `ctx` and `cr3`.
+    unsafe {
+        let p = PERCPU.get();
+        (*p).current = ctx;
+        if (*p).cr3 != cr3 {
+            core::arch::asm!("mov cr3, {}", in(reg) cr3, options(nostack, preserves_flags));
+            (*p).cr3 = cr3;
+        }
+        let fs = (*ctx).fs_base;
+        if (*p).fs_base != fs {
+            wrmsr(IA32_FS_BASE, fs);
+            (*p).fs_base = fs;
+        }
+        perihelion_return_to_user(ctx)
+    }
+}
+
+/// Forgets that `ctx`'s FPU state is live, before the context is freed or reused.
+pub fn forget_fpu_owner(ctx: *const UserContext) {
+    // SAFETY: one CPU, interrupts off.
+    unsafe {
+        let p = PERCPU.get();
+        if (*p).fpu_owner == ctx {
+            (*p).fpu_owner = core::ptr::null();
+        }
+        if core::ptr::eq((*p).current, ctx) {
+            (*p).current = core::ptr::null_mut();
+        }
+    }
+}
+
+unsafe extern "C" {
+    fn perihelion_return_to_user(ctx: *mut UserContext) -> !;
+}
+
+global_asm!(
+    r#"
+    .section .text.perihelion_return_to_user, "ax", @progbits
+    .global perihelion_return_to_user
+perihelion_return_to_user:
+    cmp qword ptr [rdi + {full}], 0
+    jne 8f
+
+    /* Partial context: leave by sysret. Give the task a clean FPU first if another task's
+       state is in the registers. */
+    cmp rdi, qword ptr gs:[{fpu_owner}]
+    je 3f
+    mov eax, -1
+    mov edx, -1
+    cmp byte ptr [rip + {use_xsave}], 0
+    je 1f
+    xrstor64 [rip + {fpu_init}]
+    jmp 2f
+1:
+    fxrstor64 [rip + {fpu_init}]
+2:
+    ldmxcsr [rdi + {mxcsr}]
+    fldcw [rdi + {fcw}]
+    mov qword ptr gs:[{fpu_owner}], rdi
+3:
+    pxor xmm0, xmm0
+    pxor xmm1, xmm1
+    pxor xmm2, xmm2
+    pxor xmm3, xmm3
+    pxor xmm4, xmm4
+    pxor xmm5, xmm5
+    pxor xmm6, xmm6
+    pxor xmm7, xmm7
+    pxor xmm8, xmm8
+    pxor xmm9, xmm9
+    pxor xmm10, xmm10
+    pxor xmm11, xmm11
+    pxor xmm12, xmm12
+    pxor xmm13, xmm13
+    pxor xmm14, xmm14
+    pxor xmm15, xmm15
+    mov rax, [rdi + {rax}]
+    mov rbx, [rdi + {rbx}]
+    mov rdx, [rdi + {rdx}]
+    mov rsi, [rdi + {rsi}]
+    mov rbp, [rdi + {rbp}]
+    mov r8, [rdi + {r8}]
+    mov r9, [rdi + {r9}]
+    mov r10, [rdi + {r10}]
+    mov r12, [rdi + {r12}]
+    mov r13, [rdi + {r13}]
+    mov r14, [rdi + {r14}]
+    mov r15, [rdi + {r15}]
+    mov rcx, [rdi + {rip}]
+    mov r11, [rdi + {rflags}]
+    mov rsp, [rdi + {rsp}]
+    mov rdi, [rdi + {rdi}]
+    swapgs
+    sysretq
+
+    /* Full context: restore everything, leave by iretq. */
+8:
+    mov eax, -1
+    mov edx, -1
+    cmp byte ptr [rip + {use_xsave}], 0
+    je 4f
+    xrstor64 [rdi + {fpu}]
+    jmp 5f
+4:
+    fxrstor64 [rdi + {fpu}]
+5:
+    mov qword ptr gs:[{fpu_owner}], rdi
+    push {user_ds}
+    push qword ptr [rdi + {rsp}]
+    push qword ptr [rdi + {rflags}]
+    push {user_cs}
+    push qword ptr [rdi + {rip}]
+    mov rax, [rdi + {rax}]
+    mov rbx, [rdi + {rbx}]
+    mov rcx, [rdi + {rcx}]
+    mov rdx, [rdi + {rdx}]
+    mov rsi, [rdi + {rsi}]
+    mov rbp, [rdi + {rbp}]
+    mov r8, [rdi + {r8}]
+    mov r9, [rdi + {r9}]
+    mov r10, [rdi + {r10}]
+    mov r11, [rdi + {r11}]
+    mov r12, [rdi + {r12}]
+    mov r13, [rdi + {r13}]
+    mov r14, [rdi + {r14}]
+    mov r15, [rdi + {r15}]
+    mov rdi, [rdi + {rdi}]
+    swapgs
+    iretq
+
+    /* syscall entry: RCX = user RIP, R11 = user RFLAGS, IF clear (FMASK). RSP serves as the base
+       register while the context is filled: no interrupt can come, and NMI, #DF and #MC use IST
+       stacks. */
+    .section .text.perihelion_syscall_entry, "ax", @progbits
+    .global perihelion_syscall_entry
+perihelion_syscall_entry:
+    swapgs
+    mov qword ptr gs:[{user_rsp}], rsp
+    mov rsp, qword ptr gs:[{current}]
+    mov [rsp + {rax}], rax
+    mov [rsp + {rbx}], rbx
+    mov [rsp + {rdx}], rdx
+    mov [rsp + {rsi}], rsi
+    mov [rsp + {rdi}], rdi
+    mov [rsp + {rbp}], rbp
+    mov [rsp + {r8}], r8
+    mov [rsp + {r9}], r9
+    mov [rsp + {r10}], r10
+    mov [rsp + {r12}], r12
+    mov [rsp + {r13}], r13
+    mov [rsp + {r14}], r14
+    mov [rsp + {r15}], r15
+    mov [rsp + {rip}], rcx
+    mov [rsp + {rflags}], r11
+    mov rax, qword ptr gs:[{user_rsp}]
+    mov [rsp + {rsp}], rax
+    stmxcsr [rsp + {mxcsr}]
+    fnstcw [rsp + {fcw}]
+    mov qword ptr [rsp + {full}], 0
+    mov rdi, rsp
+    mov rsp, qword ptr gs:[{kernel_rsp}]
+    xor ebp, ebp
+    call {syscall_from_user}
+    ud2
+
+    /* Interrupt or exception from user mode, reached from the common trap stub after `swapgs`
+       with the stack holding: saved RDI, vector, error code, then the CPU's frame. */
+    .section .text.perihelion_trap_user, "ax", @progbits
+    .global perihelion_trap_user
+perihelion_trap_user:
+    mov rdi, qword ptr gs:[{current}]
+    mov [rdi + {rax}], rax
+    mov [rdi + {rbx}], rbx
+    mov [rdi + {rcx}], rcx
+    mov [rdi + {rdx}], rdx
+    mov [rdi + {rsi}], rsi
+    mov [rdi + {rbp}], rbp
+    mov [rdi + {r8}], r8
+    mov [rdi + {r9}], r9
+    mov [rdi + {r10}], r10
+    mov [rdi + {r11}], r11
+    mov [rdi + {r12}], r12
+    mov [rdi + {r13}], r13
+    mov [rdi + {r14}], r14
+    mov [rdi + {r15}], r15
+    pop rax
+    mov [rdi + {rdi}], rax
+    pop rax
+    mov [rdi + {vector}], rax
+    pop rax
+    mov [rdi + {error}], rax
+    pop rax
+    mov [rdi + {rip}], rax
+    pop rax
+    pop rax
+    mov [rdi + {rflags}], rax
+    pop rax
+    mov [rdi + {rsp}], rax
+    mov qword ptr [rdi + {full}], 1
+    mov eax, -1
+    mov edx, -1
+    cmp byte ptr [rip + {use_xsave}], 0
+    je 6f
+    xsave64 [rdi + {fpu}]
+    jmp 7f
+6:
+    fxsave64 [rdi + {fpu}]
+7:
+    mov rsp, qword ptr gs:[{kernel_rsp}]
+    xor ebp, ebp
+    call {trap_from_user}
+    ud2
+    "#,
+    user_rsp = const offset_of!(PerCpu, user_rsp),
+    current = const offset_of!(PerCpu, current),
+    kernel_rsp = const offset_of!(PerCpu, kernel_rsp),
+    vector = const offset_of!(UserContext, vector),
+    error = const offset_of!(UserContext, error),
+    syscall_from_user = sym super::syscall::syscall_from_user,
+    trap_from_user = sym super::trap::trap_from_user,
+    full = const offset_of!(UserContext, full),
+    fpu_owner = const offset_of!(PerCpu, fpu_owner),
+    use_xsave = sym PERIHELION_USE_XSAVE,
+    fpu_init = sym FPU_INIT,
+    mxcsr = const offset_of!(UserContext, mxcsr),
+    fcw = const offset_of!(UserContext, fcw),
+    fpu = const offset_of!(UserContext, fpu),
+    rax = const offset_of!(UserContext, rax),
+    rbx = const offset_of!(UserContext, rbx),
+    rcx = const offset_of!(UserContext, rcx),
+    rdx = const offset_of!(UserContext, rdx),
+    rsi = const offset_of!(UserContext, rsi),
+    rdi = const offset_of!(UserContext, rdi),
+    rbp = const offset_of!(UserContext, rbp),
+    r8 = const offset_of!(UserContext, r8),
+    r9 = const offset_of!(UserContext, r9),
+    r10 = const offset_of!(UserContext, r10),
+    r11 = const offset_of!(UserContext, r11),
+    r12 = const offset_of!(UserContext, r12),
+    r13 = const offset_of!(UserContext, r13),
+    r14 = const offset_of!(UserContext, r14),
+    r15 = const offset_of!(UserContext, r15),
+    rip = const offset_of!(UserContext, rip),
+    rsp = const offset_of!(UserContext, rsp),
+    rflags = const offset_of!(UserContext, rflags),
+    user_ds = const USER_DS as u64,
+    user_cs = const USER_CS as u64,
+);

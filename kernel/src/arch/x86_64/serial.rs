@@ -1,0 +1,92 @@
+//! The serial console on COM1 (16550 UART at I/O port 0x3f8): the kernel log and the
+//! debug-write syscall both end here, one whole line at a time under one lock.
+
+use core::fmt::{self, Write};
+
+use spin::Mutex;
+
+use super::{inb, outb};
+
+const COM1: u16 = 0x3f8;
+
+/// Line status register bit: the transmit holding register is empty.
+const LSR_THR_EMPTY: u8 = 1 << 5;
+
+struct Port {
+    ready: bool,
+}
+
+static CONSOLE: Mutex<Port> = Mutex::new(Port { ready: false });
+
+impl Port {
+    fn init(&mut self) {
+        // SAFETY: COM1 belongs to the kernel's console; this is the standard 16550 setup:
+        // interrupts off, 115200 baud (divisor 1), 8N1, FIFOs on, DTR/RTS set.
+        unsafe {
+            outb(COM1 + 1, 0x00);
+            outb(COM1 + 3, 0x80);
+            outb(COM1, 0x01);
+            outb(COM1 + 1, 0x00);
+            outb(COM1 + 3, 0x03);
+            outb(COM1 + 2, 0xc7);
+            outb(COM1 + 4, 0x03);
+        }
+        self.ready = true;
+    }
+
+    fn put(&mut self, byte: u8) {
+        // Bounded wait: a UART that never drains must not hang the kernel.
+        for _ in 0..100_000 {
+            // SAFETY: reading COM1's line status register has no side effects.
+            if unsafe { inb(COM1 + 5) } & LSR_THR_EMPTY != 0 {
+                break;
+            }
+            core::hint::spin_loop();
+        }
+        // SAFETY: writing the transmit register of the kernel's own console.
+        unsafe { outb(COM1, byte) }
+    }
+}
+
+impl Write for Port {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        s.bytes().for_each(|b| self.put(b));
+        Ok(())
+    }
+}
+
+/// Sets up COM1. Called once, first thing at boot; logging before it is dropped.
+pub fn init() {
+    CONSOLE.lock().init();
+}
+
+/// Writes `prefix`, the formatted `args` and a newline as one unit.
+pub fn write_line(prefix: &str, args: fmt::Arguments<'_>) {
+    let mut port = CONSOLE.lock();
+    if !port.ready {
+        return;
+    }
+    let _ = port.write_str(prefix);
+    let _ = port.write_fmt(args);
+    port.put(b'\n');
+}
+
+/// Writes raw bytes as one unit (the debug-write syscall).
+pub fn write_bytes(chunks: &mut dyn Iterator<Item = &[u8]>) {
+    let mut port = CONSOLE.lock();
+    if !port.ready {
+        return;
+    }
+    for chunk in chunks {
+        chunk.iter().for_each(|&b| port.put(b));
+    }
+}
+
+/// Takes the console for a panic, even if the panicking code held its lock.
+pub fn force_unlock() {
+    if CONSOLE.is_locked() {
+        // SAFETY: called only on the panic path with interrupts off on the only running CPU;
+        // whoever held the lock will never run again.
+        unsafe { CONSOLE.force_unlock() }
+    }
+}

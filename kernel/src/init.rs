@@ -1,0 +1,276 @@
+//! Boot after the entries converge: from one [`BootInfo`] to the root task in user mode.
+//!
+//! The order matters and each step says what it needs: descriptor tables first (so a fault
+//! prints), then the page allocator over the RAM the current page tables reach, the kernel's own
+//! page tables, the rest of RAM, the heap, stacks with guard pages, the interrupt controllers and
+//! the timer, and finally the root task.
+
+use core::fmt;
+
+use abi::testexit;
+
+use crate::arch::{self, apic, context, cpu, gdt, idt, ioapic, pic, qemu, syscall};
+use crate::boot::{BootInfo, MemKind, Protocol};
+use crate::mem::{self, FRAMES, PAGE_SIZE, kspace, kstack};
+
+/// Ends boot with a message: the run ends with the panic exit code.
+pub fn fatal(args: fmt::Arguments<'_>) -> ! {
+    crate::error!("{args}");
+    crate::error!("boot failed");
+    qemu::exit(testexit::PANIC)
+}
+
+/// Stacks used by IST entries until the guarded ones exist.
+#[repr(C, align(16))]
+struct EarlyStack([u8; 8192]);
+static EARLY_IST: crate::sync::RacyCell<[EarlyStack; 3]> =
+    crate::sync::RacyCell::new([const { EarlyStack([0; 8192]) }; 3]);
+
+/// Lowest physical address given to the page allocator: the first MiB stays with firmware.
+const LOW_MEMORY_END: u64 = 1 << 20;
+
+/// Adds usable RAM to the page allocator, minus the kernel image, the initramfs and low memory,
+/// restricted to `[lo, hi)`. `reclaim` also takes the bootloader's reclaimable memory.
+fn add_ram(boot: &BootInfo, lo: u64, hi: u64, reclaim: bool, kernel_end: u64) -> u64 {
+    let reserved = [
+        (0, LOW_MEMORY_END),
+        (boot.kernel_phys, boot.kernel_phys + (kernel_end - boot.kernel_virt)),
+        boot.initramfs.map_or((0, 0), |r| (r.start, r.start + r.len)),
+    ];
+    let mut added = 0;
+    for r in boot.regions() {
+        if !(r.kind == MemKind::Usable || (reclaim && r.kind == MemKind::BootloaderReclaimable)) {
+            continue;
+        }
+        // Cut the region around every reserved range; at most a few pieces remain.
+        let mut pieces = [(r.start.max(lo), (r.start + r.len).min(hi)); 8];
+        if pieces[0].0 >= pieces[0].1 {
+            continue;
+        }
+        let mut n = 1;
+        for &(rs, re) in &reserved {
+            let mut next = [(0u64, 0u64); 8];
+            let mut m = 0;
+            for &(s, e) in &pieces[..n] {
+                if e <= rs || s >= re {
+                    next[m] = (s, e);
+                    m += 1;
+                } else {
+                    if s < rs {
+                        next[m] = (s, rs);
+                        m += 1;
+                    }
+                    if e > re {
+                        next[m] = (re, e);
+                        m += 1;
+                    }
+                }
+            }
+            pieces = next;
+            n = m;
+        }
+        for &(s, e) in &pieces[..n] {
+            if s < e {
+                // SAFETY: usable RAM, outside the kernel image, the initramfs, low memory and
+                // every range added before (regions are disjoint and `[lo, hi)` windows too),
+                // reachable through the direct map the current page tables provide.
+                added += unsafe { FRAMES.lock().add_region(s, e) };
+            }
+        }
+    }
+    added
+}
+
+/// Continues boot on the boot stack; never returns.
+pub fn kernel_main(boot: &'static BootInfo) -> ! {
+    match boot.protocol {
+        Protocol::Pvh => crate::info!("Perihelion {} booting via PVH", crate::VERSION),
+        Protocol::Limine { revision } => {
+            crate::info!("Perihelion {} booting via Limine (base revision {revision})", crate::VERSION)
+        }
+    }
+    gdt::init();
+    // SAFETY: the early IST stacks are static and used by nothing else.
+    let early = unsafe { &*EARLY_IST.get() };
+    for (i, s) in early.iter().enumerate() {
+        let bottom = s.0.as_ptr() as u64;
+        gdt::set_ist(i as u8 + 1, bottom + s.0.len() as u64);
+    }
+    idt::init();
+    cpu::early_init();
+
+    let (bs_lo, bs_hi) =
+        (&raw const arch::entry::boot_stack_bottom as u64, &raw const arch::entry::boot_stack_top as u64);
+    arch::backtrace::register_stack(bs_lo, bs_hi);
+
+    if boot.regions_dropped > 0 {
+        crate::warn!(
+            "memory map: {} entries beyond the first {} ignored",
+            boot.regions_dropped,
+            crate::boot::MAX_REGIONS
+        );
+    }
+    unsafe extern "C" {
+        static __kernel_end: u8;
+    }
+    let kernel_end = (&raw const __kernel_end) as u64;
+
+    // Page allocator, phase 1: what the loader's page tables reach (PVH: the first 4 GiB;
+    // Limine: all usable RAM), without the loader's own memory, which is still in use.
+    FRAMES.lock().set_offset(boot.direct_map);
+    let reach = match boot.protocol {
+        Protocol::Pvh => 1 << 32,
+        Protocol::Limine { .. } => u64::MAX,
+    };
+    add_ram(boot, 0, reach, false, kernel_end);
+
+    if let Err(e) = kspace::build(boot) {
+        fatal(format_args!("cannot build the kernel page tables: {e:?}"));
+    }
+    // Phase 2: the rest of RAM, and the loader's reclaimable memory (its page tables are no longer
+    // in use; every boot structure was copied into `BootInfo`).
+    add_ram(boot, reach, u64::MAX, false, kernel_end);
+    if matches!(boot.protocol, Protocol::Limine { .. }) {
+        add_ram(boot, 0, u64::MAX, true, kernel_end);
+    }
+    if !mem::heap::init() {
+        fatal(format_args!("cannot set up the kernel heap"));
+    }
+    let xcr0 = cpu::late_init();
+    let use_xsave = xcr0 != 0 && cpu::xsave_size() <= context::FPU_AREA_SIZE;
+
+    // Guarded stacks: the kernel stack every entry from user mode runs on, and the IST stacks.
+    let kstack = kstack::new(16).unwrap_or_else(|e| fatal(format_args!("kernel stack: {e:?}")));
+    gdt::set_kernel_stack(kstack.top);
+    for ist in [gdt::IST_DOUBLE_FAULT, gdt::IST_NMI, gdt::IST_MACHINE_CHECK] {
+        let s = kstack::new(4).unwrap_or_else(|e| fatal(format_args!("IST stack: {e:?}")));
+        gdt::set_ist(ist, s.top);
+    }
+    context::init(kstack.top, kspace::root(), use_xsave);
+    syscall::init();
+
+    platform_init(boot);
+    log_summary(boot, use_xsave, xcr0);
+
+    let root = crate::task::load_root(boot).unwrap_or_else(|e| fatal(format_args!("cannot start the root task: {e}")));
+    let free = FRAMES.lock().free_pages() * PAGE_SIZE;
+    let ms = elapsed_ms(boot.entry_tsc);
+    crate::info!("starting root task 'init' ({} KiB free); boot took {ms} ms", free / 1024);
+    crate::task::set_current(root);
+    crate::task::resume()
+}
+
+fn elapsed_ms(since: u64) -> u64 {
+    let hz = apic::tsc_hz();
+    if hz == 0 { 0 } else { arch::rdtsc().saturating_sub(since) / (hz / 1000).max(1) }
+}
+
+struct DirectMapMem;
+
+impl crate::acpi::PhysMem for DirectMapMem {
+    fn read(&self, phys: u64, buf: &mut [u8]) -> bool {
+        let Some(end) = phys.checked_add(buf.len() as u64) else { return false };
+        if end > 1 << 52 || kspace::map_firmware(phys, buf.len() as u64).is_err() {
+            return false;
+        }
+        // SAFETY: `map_firmware` made `[phys, end)` readable through the direct map; the bytes
+        // are copied out as plain data.
+        unsafe { core::ptr::copy_nonoverlapping(mem::phys_to_virt(phys), buf.as_mut_ptr(), buf.len()) };
+        true
+    }
+}
+
+/// ACPI, the legacy PIC, the local APIC and its timer, and the IOAPICs.
+fn platform_init(boot: &BootInfo) {
+    let madt = boot
+        .rsdp
+        .or_else(|| crate::acpi::scan_rsdp(&DirectMapMem))
+        .ok_or(crate::acpi::AcpiError::NoRsdp)
+        .and_then(|rsdp| crate::acpi::find_madt(&DirectMapMem, rsdp));
+    let madt = match madt {
+        Ok(m) => {
+            crate::info!(
+                "acpi: {} cpu(s), local APIC {:#x}, {} IOAPIC(s), {} interrupt override(s)",
+                m.cpus,
+                m.lapic_addr,
+                m.ioapics().len(),
+                m.overrides().len()
+            );
+            Some(m)
+        }
+        Err(e) => {
+            crate::warn!("acpi: no usable MADT ({e:?}); assuming the PC defaults");
+            None
+        }
+    };
+    pic::disable();
+
+    let f = cpu::features();
+    let lapic_phys = cpu::apic_base_phys();
+    let lapic = if f.x2apic_enabled {
+        0
+    } else {
+        kspace::map_mmio(lapic_phys, PAGE_SIZE)
+            .unwrap_or_else(|e| fatal(format_args!("cannot map the local APIC: {e:?}")))
+    };
+    apic::init(lapic, f.x2apic_enabled);
+    crate::info!(
+        "apic: id {} ({}), timer {} kHz, tick {} Hz, TSC {} MHz",
+        apic::id(),
+        if f.x2apic_enabled { "x2APIC" } else { "xAPIC" },
+        apic::timer_hz() / 1000,
+        apic::TICK_HZ,
+        apic::tsc_hz() / 1_000_000
+    );
+
+    let default = [crate::acpi::IoApicInfo { id: 0, addr: 0xfec0_0000, gsi_base: 0 }];
+    let ioapics = madt.as_ref().map_or(&default[..], |m| m.ioapics());
+    for info in ioapics {
+        match kspace::map_mmio(info.addr, PAGE_SIZE) {
+            Ok(mmio) => {
+                let io = ioapic::IoApic { mmio, gsi_base: info.gsi_base };
+                io.mask_all();
+                crate::info!(
+                    "ioapic: id {} at {:#x}, GSI {}..{}, all masked",
+                    info.id,
+                    info.addr,
+                    info.gsi_base,
+                    info.gsi_base + io.lines()
+                );
+            }
+            Err(e) => crate::warn!("ioapic at {:#x}: cannot map ({e:?})", info.addr),
+        }
+    }
+}
+
+fn log_summary(boot: &BootInfo, xsave: bool, xcr0: u64) {
+    let f = cpu::features();
+    let mut brand = [0u8; 48];
+    crate::info!("cpu: {}", cpu::brand(&mut brand));
+    crate::info!(
+        "cpu: nx {} smep {} smap {} umip {} 1g-pages {} fpu-save {}",
+        f.nx,
+        f.smep,
+        f.smap,
+        f.umip,
+        f.huge_1g,
+        if xsave {
+            if xcr0 & cpu::XCR0_AVX != 0 { "xsave (x87, sse, avx)" } else { "xsave (x87, sse)" }
+        } else {
+            "fxsave"
+        }
+    );
+    let frames = FRAMES.lock();
+    crate::info!(
+        "memory: {} MiB usable in the map, {} MiB managed, {} MiB free",
+        boot.usable_bytes() >> 20,
+        (frames.total_pages() * PAGE_SIZE) >> 20,
+        (frames.free_pages() * PAGE_SIZE) >> 20
+    );
+    if let Some(r) = boot.initramfs {
+        crate::info!("initramfs: {} KiB at {:#x}", r.len / 1024, r.start);
+    }
+    if let Some(fb) = boot.framebuffer {
+        crate::info!("framebuffer: {}x{}, {} bpp at {:#x}", fb.width, fb.height, fb.bpp, fb.phys);
+    }
+}

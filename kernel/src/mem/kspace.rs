@@ -1,0 +1,160 @@
+//! The kernel's own address space: the direct map of RAM, the kernel image mapped W^X, stacks,
+//! and uncached device pages. Every user address space shares its upper half.
+//!
+//! Built once at boot by [`build`] and never torn down. The upper-half PML4 entries it uses are
+//! all created up front, so that later kernel mappings (device pages, stacks) show up in every
+//! user address space, which copies those entries when it is made.
+
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use crate::arch::paging::{self, GLOBAL, MapError, PAGE_SIZE, PCD, PWT, PageSize, WRITABLE};
+use crate::boot::{BootInfo, MemKind};
+
+use super::{alloc_page, direct_map_offset};
+
+static ROOT: AtomicU64 = AtomicU64::new(0);
+
+/// Physical address of the kernel's PML4.
+pub fn root() -> u64 {
+    ROOT.load(Ordering::Relaxed)
+}
+
+unsafe extern "C" {
+    static __text_start: u8;
+    static __text_end: u8;
+    static __rodata_start: u8;
+    static __rodata_end: u8;
+    static __data_start: u8;
+    static __data_end: u8;
+}
+
+fn frame() -> Option<u64> {
+    alloc_page()
+}
+
+/// Maps physical `[phys, phys + len)` at `virt` with the largest pages alignment allows, skipping
+/// pages already mapped to the same place.
+fn map_range(root: u64, virt: u64, phys: u64, len: u64, flags: u64, huge_1g: bool) -> Result<(), MapError> {
+    let mut off = 0;
+    while off < len {
+        let (v, p, left) = (virt + off, phys + off, len - off);
+        let size = if huge_1g && v % (1 << 30) == 0 && p % (1 << 30) == 0 && left >= 1 << 30 {
+            PageSize::Size1G
+        } else if v % (1 << 21) == 0 && p % (1 << 21) == 0 && left >= 1 << 21 {
+            PageSize::Size2M
+        } else {
+            PageSize::Size4K
+        };
+        match paging::translate(root, v) {
+            // Already covered (two regions sharing a large page): keep it, move past the page.
+            Some(t) if t.phys == p => {
+                off += (t.leaf_end - p).min(left);
+                continue;
+            }
+            _ => paging::map(root, v, p, size, flags, &mut frame)?,
+        }
+        off += size.bytes();
+    }
+    Ok(())
+}
+
+/// Builds the kernel's page tables from `boot` and switches to them.
+pub fn build(boot: &BootInfo) -> Result<(), MapError> {
+    let nx = paging::nx();
+    let features = crate::arch::cpu::features();
+    let root = frame().ok_or(MapError::OutOfMemory)?;
+    let dm = direct_map_offset();
+
+    // Create every upper-half PML4 entry the kernel uses, so user spaces can share them: the
+    // direct map up to the highest RAM address (at least 4 GiB, for device pages) and the top
+    // entry (kernel image and stacks).
+    let top = boot.regions().iter().map(|r| r.start + r.len).max().unwrap_or(0).max(1 << 32);
+    let first = (dm >> 39) & 0x1ff;
+    let last = ((dm + top - 1) >> 39) & 0x1ff;
+    for i in (first..=last).chain(core::iter::once(511)) {
+        let pdpt = frame().ok_or(MapError::OutOfMemory)?;
+        // SAFETY: `root` is a fresh zeroed table reached through the direct map; `i < 512`.
+        unsafe { (super::phys_to_virt(root) as *mut u64).add(i as usize).write(pdpt | 0b11) };
+    }
+
+    // The direct map: all RAM, read-write, never executable.
+    for r in boot.regions() {
+        let ram = matches!(
+            r.kind,
+            MemKind::Usable
+                | MemKind::BootloaderReclaimable
+                | MemKind::KernelAndModules
+                | MemKind::AcpiReclaimable
+                | MemKind::AcpiNvs
+        );
+        if !ram || r.len == 0 {
+            continue;
+        }
+        let start = r.start & !(PAGE_SIZE - 1);
+        let end = (r.start + r.len).next_multiple_of(PAGE_SIZE);
+        map_range(root, dm + start, start, end - start, WRITABLE | GLOBAL | nx, features.huge_1g)?;
+    }
+
+    // The kernel image, W^X: text read-execute, rodata read-only, data and bss read-write.
+    let to_phys = |v: u64| v - boot.kernel_virt + boot.kernel_phys;
+    let sections = [
+        (&raw const __text_start as u64, &raw const __text_end as u64, GLOBAL),
+        (&raw const __rodata_start as u64, &raw const __rodata_end as u64, GLOBAL | nx),
+        (&raw const __data_start as u64, &raw const __data_end as u64, WRITABLE | GLOBAL | nx),
+    ];
+    for (start, end, flags) in sections {
+        let mut v = start;
+        while v < end {
+            paging::map(root, v, to_phys(v), PageSize::Size4K, flags, &mut frame)?;
+            v += PAGE_SIZE;
+        }
+    }
+
+    // SAFETY: the new tables map the kernel image (code, the boot stack in bss, statics) and
+    // the direct map the allocator and boot information live in.
+    unsafe { paging::activate(root) };
+    ROOT.store(root, Ordering::Relaxed);
+    Ok(())
+}
+
+/// Maps `[phys, phys + len)` uncached into the direct-map window (device registers) and returns
+/// the virtual address of `phys`.
+pub fn map_mmio(phys: u64, len: u64) -> Result<u64, MapError> {
+    let start = phys & !(PAGE_SIZE - 1);
+    let end = (phys + len).next_multiple_of(PAGE_SIZE);
+    let dm = direct_map_offset();
+    let mut p = start;
+    while p < end {
+        if paging::translate(root(), dm + p).is_none() {
+            paging::map(root(), dm + p, p, PageSize::Size4K, WRITABLE | PCD | PWT | GLOBAL | paging::nx(), &mut frame)?;
+        }
+        p += PAGE_SIZE;
+    }
+    Ok(dm + phys)
+}
+
+/// Makes sure `[phys, phys + len)` (firmware tables outside RAM) is readable through the direct
+/// map, mapping it read-only where it is not yet.
+pub fn map_firmware(phys: u64, len: u64) -> Result<(), MapError> {
+    let start = phys & !(PAGE_SIZE - 1);
+    let end = phys.checked_add(len).ok_or(MapError::AlreadyMapped)?.next_multiple_of(PAGE_SIZE);
+    let dm = direct_map_offset();
+    let mut p = start;
+    while p < end {
+        if paging::translate(root(), dm + p).is_none() {
+            paging::map(root(), dm + p, p, PageSize::Size4K, GLOBAL | paging::nx(), &mut frame)?;
+        }
+        p += PAGE_SIZE;
+    }
+    Ok(())
+}
+
+/// Copies the kernel's upper-half PML4 entries into the user PML4 at `user_root`.
+pub fn share_upper_half(user_root: u64) {
+    let src = super::phys_to_virt(root()) as *const u64;
+    let dst = super::phys_to_virt(user_root) as *mut u64;
+    for i in 256..512 {
+        // SAFETY: both are page tables reached through the direct map; `i < 512`.
+        unsafe { dst.add(i).write(src.add(i).read()) };
+    }
+}

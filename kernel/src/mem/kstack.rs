@@ -1,0 +1,47 @@
+//! Kernel stacks with guard pages.
+//!
+//! Stacks live in their own region of the kernel's address space, each below an unmapped guard
+//! page, so an overflow faults (on the double-fault IST stack) instead of corrupting memory.
+//! Stacks are made at boot and never freed: one per CPU for kernel work, one per IST entry.
+
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use crate::arch::paging::{self, GLOBAL, MapError, PAGE_SIZE, PageSize, WRITABLE};
+
+use super::alloc_page;
+
+/// Where stacks are placed (PML4 entry 511, below the kernel image).
+pub const KSTACK_REGION: u64 = 0xffff_ffff_0000_0000;
+/// End of the stack region.
+pub const KSTACK_REGION_END: u64 = 0xffff_ffff_4000_0000;
+
+static NEXT: AtomicU64 = AtomicU64::new(KSTACK_REGION);
+
+/// A mapped kernel stack.
+#[derive(Copy, Clone, Debug)]
+pub struct KernelStack {
+    /// Lowest mapped address.
+    pub bottom: u64,
+    /// One past the highest mapped address (the initial RSP, 16-byte aligned).
+    pub top: u64,
+}
+
+/// Makes a stack of `pages` pages below an unmapped guard page.
+pub fn new(pages: u64) -> Result<KernelStack, MapError> {
+    let span = (pages + 1) * PAGE_SIZE;
+    let guard = NEXT.fetch_add(span, Ordering::Relaxed);
+    if guard + span > KSTACK_REGION_END {
+        return Err(MapError::OutOfMemory);
+    }
+    let bottom = guard + PAGE_SIZE;
+    for i in 0..pages {
+        let frame = alloc_page().ok_or(MapError::OutOfMemory)?;
+        let v = bottom + i * PAGE_SIZE;
+        paging::map(super::kspace::root(), v, frame, PageSize::Size4K, WRITABLE | GLOBAL | paging::nx(), &mut || {
+            alloc_page()
+        })?;
+    }
+    let stack = KernelStack { bottom, top: bottom + pages * PAGE_SIZE };
+    crate::arch::backtrace::register_stack(stack.bottom, stack.top);
+    Ok(stack)
+}

@@ -1,0 +1,57 @@
+//! Memory: physical pages ([`frame`]), the kernel heap, the kernel's own address space and
+//! stacks, and user address spaces.
+//!
+//! All physical memory the kernel touches is reached through the *direct map*: physical address
+//! `p` is virtual `p + direct_map_offset()`. The offset is the bootloader's (Limine's HHDM, or the
+//! PVH stub's `0xffff_8000_0000_0000`) and never changes after boot.
+
+pub mod frame;
+#[cfg(not(test))]
+pub mod heap;
+#[cfg(not(test))]
+pub mod kspace;
+#[cfg(not(test))]
+pub mod kstack;
+#[cfg(not(test))]
+pub mod vspace;
+
+use core::sync::atomic::{AtomicU64, Ordering};
+
+pub use frame::{FrameAllocator, FrameError, PAGE_SIZE};
+
+static DIRECT_MAP: AtomicU64 = AtomicU64::new(0);
+
+/// Sets the direct-map offset; called once by the boot path.
+pub fn set_direct_map_offset(offset: u64) {
+    DIRECT_MAP.store(offset, Ordering::Relaxed);
+}
+
+/// The direct-map offset.
+pub fn direct_map_offset() -> u64 {
+    DIRECT_MAP.load(Ordering::Relaxed)
+}
+
+/// The virtual address of physical `phys` in the direct map.
+pub fn phys_to_virt(phys: u64) -> *mut u8 {
+    phys.wrapping_add(direct_map_offset()) as *mut u8
+}
+
+/// The global physical page allocator.
+#[cfg(not(test))]
+pub static FRAMES: spin::Mutex<FrameAllocator> = spin::Mutex::new(FrameAllocator::new(0));
+
+/// Allocates one zeroed page; its physical address.
+#[cfg(not(test))]
+pub fn alloc_page() -> Option<u64> {
+    FRAMES.lock().alloc_page().ok()
+}
+
+/// Frees one page from [`alloc_page`].
+///
+/// # Safety
+/// `phys` must come from `alloc_page` and be unused from now on.
+#[cfg(not(test))]
+pub unsafe fn free_page(phys: u64) {
+    // SAFETY: the caller guarantees `phys` is a live one-page allocation.
+    unsafe { FRAMES.lock().free(phys, 1) }
+}

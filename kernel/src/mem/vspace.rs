@@ -1,0 +1,174 @@
+//! User address spaces: a PML4 whose lower half belongs to one task and whose upper half is the
+//! kernel's.
+//!
+//! A `VSpace` maps 4 KiB pages in the user range only (`abi::layout`). Pages it allocated itself
+//! are marked *owned* in a software bit of their page-table entry and freed with it; pages it was
+//! only lent (the initramfs) are left alone. User memory is read through [`VSpace::user_bytes`],
+//! which walks the tables and reaches the frames through the direct map: the kernel never
+//! dereferences a user address.
+
+use abi::layout::is_user_range;
+
+use crate::arch::paging::{self, MapError, PAGE_SIZE, PageSize, USER, WRITABLE};
+
+use super::{alloc_page, free_page, phys_to_virt};
+
+/// Software-available PTE bit 9: this frame belongs to the address space.
+const OWNED: u64 = 1 << 9;
+const ADDR_MASK: u64 = 0x000f_ffff_ffff_f000;
+
+/// Access wanted for a page.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Access {
+    /// Writable.
+    pub write: bool,
+    /// Executable.
+    pub execute: bool,
+}
+
+/// A user address space.
+pub struct VSpace {
+    root: u64,
+}
+
+impl VSpace {
+    /// A new, empty address space sharing the kernel's upper half.
+    pub fn new() -> Option<Self> {
+        let root = alloc_page()?;
+        super::kspace::share_upper_half(root);
+        Some(Self { root })
+    }
+
+    /// Physical address of the PML4 (the CR3 value).
+    pub fn root(&self) -> u64 {
+        self.root
+    }
+
+    fn flags(access: Access) -> u64 {
+        let mut flags = USER;
+        if access.write {
+            flags |= WRITABLE;
+        }
+        if !access.execute {
+            flags |= paging::nx();
+        }
+        flags
+    }
+
+    /// Maps the frame `phys` at `virt`; when `owned`, the frame is freed with the address space.
+    pub fn map(&mut self, virt: u64, phys: u64, access: Access, owned: bool) -> Result<(), MapError> {
+        if !virt.is_multiple_of(PAGE_SIZE) || !is_user_range(virt as usize, PAGE_SIZE as usize) {
+            return Err(MapError::AlreadyMapped);
+        }
+        let flags = Self::flags(access) | if owned { OWNED } else { 0 };
+        paging::map(self.root, virt, phys, PageSize::Size4K, flags, &mut || alloc_page())
+    }
+
+    /// Allocates a zeroed page, maps it at `virt` (owned) and returns its physical address.
+    pub fn map_new(&mut self, virt: u64, access: Access) -> Result<u64, MapError> {
+        let phys = alloc_page().ok_or(MapError::OutOfMemory)?;
+        if let Err(e) = self.map(virt, phys, access, true) {
+            // SAFETY: the page was just allocated and never mapped.
+            unsafe { free_page(phys) };
+            return Err(e);
+        }
+        Ok(phys)
+    }
+
+    /// Calls `f` with the bytes of user range `[addr, addr + len)`, in page-sized pieces, after
+    /// checking that every page of it is mapped user-accessible (and writable, if `write`).
+    /// Returns `false`, without calling `f`, if any page is not.
+    pub fn user_bytes(
+        &self,
+        addr: u64,
+        len: u64,
+        write: bool,
+        f: impl FnOnce(&mut dyn Iterator<Item = &[u8]>),
+    ) -> bool {
+        if len == 0 {
+            f(&mut core::iter::empty());
+            return true;
+        }
+        if !is_user_range(addr as usize, len as usize) {
+            return false;
+        }
+        let end = addr + len;
+        // First pass: every page must be present and allowed. Nothing can change the tables
+        // between the passes: the kernel runs with interrupts off.
+        let mut page = addr & !(PAGE_SIZE - 1);
+        while page < end {
+            match paging::translate(self.root, page) {
+                Some(t) if t.user && (t.writable || !write) => {}
+                _ => return false,
+            }
+            page += PAGE_SIZE;
+        }
+        let root = self.root;
+        let mut at = addr;
+        let mut pieces = core::iter::from_fn(move || {
+            if at >= end {
+                return None;
+            }
+            let t = paging::translate(root, at)?;
+            let n = (PAGE_SIZE - (at % PAGE_SIZE)).min(end - at);
+            // SAFETY: the frame is mapped user-accessible in this address space, so it is RAM the
+            // task owns or was lent; it is reached through the direct map and read as bytes.
+            let bytes = unsafe { core::slice::from_raw_parts(phys_to_virt(t.phys), n as usize) };
+            at += n;
+            Some(bytes)
+        });
+        f(&mut pieces);
+        true
+    }
+
+    /// Copies `data` into the user range at `addr` through the direct map, whatever the page
+    /// permissions (the kernel filling a new task's memory). Every page must be mapped.
+    pub fn write_bytes(&mut self, addr: u64, data: &[u8]) -> Result<(), MapError> {
+        let mut done = 0usize;
+        while done < data.len() {
+            let at = addr + done as u64;
+            let t = paging::translate(self.root, at).ok_or(MapError::OutOfMemory)?;
+            let n = ((PAGE_SIZE - at % PAGE_SIZE) as usize).min(data.len() - done);
+            // SAFETY: `t.phys..+n` lies in one mapped frame of this address space, reached
+            // through the direct map; `data` is kernel memory and cannot overlap it.
+            unsafe { core::ptr::copy_nonoverlapping(data[done..].as_ptr(), phys_to_virt(t.phys), n) };
+            done += n;
+        }
+        Ok(())
+    }
+}
+
+fn free_table(phys: u64, level: usize) {
+    let table = phys_to_virt(phys) as *const u64;
+    for i in 0..512 {
+        // SAFETY: `phys` is a page table of this address space, reached through the direct map.
+        let entry = unsafe { table.add(i).read() };
+        if entry & 1 == 0 {
+            continue;
+        }
+        let next = entry & ADDR_MASK;
+        if level > 1 {
+            free_table(next, level - 1);
+        } else if entry & OWNED != 0 {
+            // SAFETY: an owned leaf frame was allocated by `map_new` for this space alone.
+            unsafe { free_page(next) };
+        }
+    }
+    // SAFETY: the table was allocated for this address space and nothing refers to it any more.
+    unsafe { free_page(phys) };
+}
+
+impl Drop for VSpace {
+    fn drop(&mut self) {
+        let root = phys_to_virt(self.root) as *const u64;
+        for i in 0..256 {
+            // SAFETY: the lower half of the PML4 belongs to this address space.
+            let entry = unsafe { root.add(i).read() };
+            if entry & 1 != 0 {
+                free_table(entry & ADDR_MASK, 3);
+            }
+        }
+        // SAFETY: the PML4 was allocated in `new`; the caller no longer runs on it.
+        unsafe { free_page(self.root) };
+    }
+}

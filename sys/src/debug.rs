@@ -1,0 +1,249 @@
+//! Text output over the kernel's debug console, without a heap.
+//!
+//! [`print!`](crate::print) and [`println!`](crate::println) format into a buffer of
+//! [`DEBUG_WRITE_MAX`] bytes on the stack and emit it with one `debug_write` call, so a line is
+//! never split or interleaved with other output. Text that does not fit is cut (at a character
+//! boundary); `println!` keeps its newline even then. Write errors are dropped: there is nowhere
+//! else to report them.
+//!
+//! [`FixedBuf`] is the fixed-capacity text buffer behind them, usable for any formatting that
+//! must not allocate.
+
+use core::fmt;
+
+use abi::syscall::DEBUG_WRITE_MAX;
+
+/// A fixed-capacity UTF-8 text buffer that implements [`fmt::Write`] by truncating.
+///
+/// Writes never fail: text past the capacity is dropped, cut at a character boundary so that the
+/// contents always stay valid UTF-8 and a prefix of what was written, and
+/// [`is_truncated`](Self::is_truncated) reports it.
+#[derive(Clone)]
+pub struct FixedBuf<const N: usize> {
+    buf: [u8; N],
+    len: usize,
+    truncated: bool,
+}
+
+impl<const N: usize> FixedBuf<N> {
+    /// An empty buffer.
+    pub const fn new() -> Self {
+        FixedBuf { buf: [0; N], len: 0, truncated: false }
+    }
+
+    /// The text written so far.
+    pub fn as_str(&self) -> &str {
+        // Only whole UTF-8 characters are ever copied in, so this cannot fail.
+        core::str::from_utf8(self.as_bytes()).unwrap_or_default()
+    }
+
+    /// The text written so far, as bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    /// Length in bytes.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether nothing has been written.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Whether some text did not fit and was dropped.
+    pub fn is_truncated(&self) -> bool {
+        self.truncated
+    }
+
+    /// Appends as much of `s` as fits, whole characters only; returns whether all of it fitted.
+    /// Once something has been cut, nothing more is appended (until [`clear`](Self::clear)), so
+    /// the text is always a prefix of what was written, never one with holes.
+    pub fn push_str(&mut self, s: &str) -> bool {
+        if self.truncated {
+            return s.is_empty();
+        }
+        let room = N - self.len;
+        let mut take = s.len().min(room);
+        while !s.is_char_boundary(take) {
+            take -= 1;
+        }
+        self.buf[self.len..self.len + take].copy_from_slice(&s.as_bytes()[..take]);
+        self.len += take;
+        let all = take == s.len();
+        self.truncated |= !all;
+        all
+    }
+
+    /// Shortens the text to at most `len` bytes, cutting at a character boundary.
+    pub fn truncate(&mut self, len: usize) {
+        if len >= self.len {
+            return;
+        }
+        let mut cut = len;
+        while !self.as_str().is_char_boundary(cut) {
+            cut -= 1;
+        }
+        self.len = cut;
+    }
+
+    /// Empties the buffer.
+    pub fn clear(&mut self) {
+        self.len = 0;
+        self.truncated = false;
+    }
+
+    /// Makes the text end in `\n`, dropping text at the end if that is needed to make room.
+    /// Does nothing if the capacity is zero.
+    pub fn end_line(&mut self) {
+        if N == 0 {
+            return;
+        }
+        if self.len == N {
+            self.truncate(N - 1);
+            self.truncated = true;
+        }
+        self.buf[self.len] = b'\n';
+        self.len += 1;
+    }
+}
+
+impl<const N: usize> Default for FixedBuf<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const N: usize> fmt::Write for FixedBuf<N> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.push_str(s);
+        Ok(())
+    }
+}
+
+impl<const N: usize> fmt::Display for FixedBuf<N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl<const N: usize> fmt::Debug for FixedBuf<N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+/// Formats `args` (plus a newline if `newline`) and emits it with one `debug_write`.
+///
+/// The expansion of [`print!`](crate::print) and [`println!`](crate::println); not for direct
+/// use. Kept out of line so that the 4 KiB buffer exists only during the call.
+#[doc(hidden)]
+#[inline(never)]
+pub fn _print(args: fmt::Arguments<'_>, newline: bool) {
+    let mut line = FixedBuf::<DEBUG_WRITE_MAX>::new();
+    // `FixedBuf` never fails; an error can only come from a `Display` impl, and then whatever
+    // was formatted before it is still printed.
+    let _ = fmt::write(&mut line, args);
+    if newline {
+        line.end_line();
+    }
+    if !line.is_empty() {
+        // Nothing to do on failure: the debug console is where errors would be reported.
+        let _ = crate::syscall::debug_write(line.as_bytes());
+    }
+}
+
+/// Prints to the kernel's debug console with one `debug_write` (see [`debug`](crate::debug)).
+#[macro_export]
+macro_rules! print {
+    ($($arg:tt)*) => {
+        $crate::debug::_print(::core::format_args!($($arg)*), false)
+    };
+}
+
+/// Prints a line to the kernel's debug console with one `debug_write` (see
+/// [`debug`](crate::debug)).
+#[macro_export]
+macro_rules! println {
+    () => {
+        $crate::debug::_print(::core::format_args!(""), true)
+    };
+    ($($arg:tt)*) => {
+        $crate::debug::_print(::core::format_args!($($arg)*), true)
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use core::fmt::Write;
+
+    use super::*;
+
+    #[test]
+    fn fits() {
+        let mut b = FixedBuf::<16>::new();
+        assert!(b.is_empty());
+        write!(b, "x = {}", 42).unwrap();
+        assert_eq!(b.as_str(), "x = 42");
+        assert_eq!(b.len(), 6);
+        assert!(!b.is_truncated());
+        b.end_line();
+        assert_eq!(b.as_str(), "x = 42\n");
+        b.clear();
+        assert!(b.is_empty() && !b.is_truncated());
+    }
+
+    #[test]
+    fn truncates_at_char_boundary() {
+        let mut b = FixedBuf::<5>::new();
+        assert!(!b.push_str("ab\u{e9}\u{e9}")); // 2 + 2 + 2 bytes: the second 'é' does not fit
+        assert_eq!(b.as_str(), "ab\u{e9}");
+        assert!(b.is_truncated());
+        // Writing never fails, and nothing is appended after a cut, even what would fit.
+        assert!(b.write_str("m").is_ok());
+        assert_eq!(b.as_str(), "ab\u{e9}");
+    }
+
+    #[test]
+    fn end_line_makes_room() {
+        let mut b = FixedBuf::<4>::new();
+        b.push_str("abcd");
+        b.end_line();
+        assert_eq!(b.as_str(), "abc\n");
+        assert!(b.is_truncated());
+
+        // A multi-byte character at the end is dropped whole.
+        let mut b = FixedBuf::<4>::new();
+        b.push_str("ab\u{e9}");
+        b.end_line();
+        assert_eq!(b.as_str(), "ab\n");
+
+        let mut b = FixedBuf::<0>::new();
+        b.end_line();
+        assert_eq!(b.as_str(), "");
+    }
+
+    #[test]
+    fn truncate() {
+        let mut b = FixedBuf::<8>::new();
+        b.push_str("a\u{20ac}b"); // 'a', 3-byte euro sign, 'b'
+        b.truncate(3);
+        assert_eq!(b.as_str(), "a");
+        b.truncate(10);
+        assert_eq!(b.as_str(), "a");
+    }
+
+    #[test]
+    fn max_line_is_one_debug_write() {
+        // `println!`'s buffer holds exactly what one `debug_write` accepts.
+        let mut b = FixedBuf::<DEBUG_WRITE_MAX>::new();
+        for _ in 0..DEBUG_WRITE_MAX {
+            b.push_str("x");
+        }
+        b.push_str("overflow");
+        b.end_line();
+        assert_eq!(b.len(), DEBUG_WRITE_MAX);
+        assert!(b.as_str().ends_with("x\n"));
+    }
+}

@@ -1,0 +1,42 @@
+//! The Perihelion user-space system library.
+//!
+//! Every user program (the root task, Vulcan, drivers later) is a `#![no_std] #![no_main]` static
+//! executable that links this crate. It owns:
+//!
+//! - [`syscall`]: the one `syscall` instruction in user space, and a safe wrapper per syscall;
+//! - [`error`]: how a failed syscall is reported ([`Error`]);
+//! - [`rt`]: the runtime: `_start`, the [`entry!`] macro that names a program's `main`, the
+//!   [`Boot`] value handed to it, and the panic handler;
+//! - [`debug`]: [`print!`] and [`println!`] over the debug console, and [`FixedBuf`](debug::FixedBuf),
+//!   a fixed-capacity text buffer for formatting without a heap.
+//!
+//! The kernel/user ABI itself (syscall numbers, error codes, layouts) is defined once in the
+//! [`abi`] crate and re-exported here; nothing in it is restated in this crate.
+//!
+//! Linking: user programs are linked with `sys/user.ld` by the link arguments each program's
+//! `build.rs` prints, and get `memcpy` and friends from the `memfns` crate, which this crate pulls
+//! in.
+//!
+//! Host tests: the pure parts (error decoding, [`FixedBuf`](debug::FixedBuf)) are unit-tested on
+//! the host with `cargo test -p sys`. Under `cfg(test)` the crate leaves out everything that only
+//! makes sense in a Perihelion program and would clash with the host's std and C library:
+//! `_start`, the panic handler, `rust_eh_personality` and the `memfns` symbols. No test makes a
+//! syscall.
+#![no_std]
+#![deny(missing_docs)]
+
+pub use abi;
+
+// Every user program must link `memcpy`, `memset` and friends; naming the crate here is enough.
+// Not in host tests, where they would shadow the C library's.
+#[cfg(not(test))]
+use memfns as _;
+
+pub mod debug;
+pub mod error;
+pub mod rt;
+pub mod syscall;
+
+pub use error::{Error, Result};
+pub use rt::Boot;
+pub use syscall::{debug_write, debug_write_raw, exit};

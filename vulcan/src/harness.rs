@@ -1,0 +1,124 @@
+//! The test runner and its output.
+//!
+//! A test is a [`Test`]: a name and a function from the [`Boot`] value to a [`TestResult`]. The
+//! runner runs every test in order and prints, each line with one `debug_write` (so no other
+//! output can land inside it):
+//!
+//! ```text
+//! test NAME ... ok
+//! test NAME ... FAILED: REASON
+//! vulcan: N passed, M failed
+//! ```
+//!
+//! and returns the exit status: 0 if nothing failed, else 1. There is no heap, so a failure
+//! reason is formatted into a fixed-capacity [`Reason`] buffer ([`fail!`], [`ensure!`],
+//! [`ensure_eq!`]). A test that panics ends the whole run through the panic handler (status 101),
+//! which the boot reports as a failure.
+
+use core::fmt::{self, Write};
+
+use sys::Boot;
+use sys::debug::FixedBuf;
+
+/// Capacity of a failure reason, in bytes; longer reasons are cut.
+pub const REASON_MAX: usize = 512;
+
+/// Why a test failed: fixed-capacity text.
+pub type Reason = FixedBuf<REASON_MAX>;
+
+/// What a test returns.
+pub type TestResult = Result<(), Reason>;
+
+/// One test case.
+pub struct Test {
+    /// Printed in the result line; unique, `snake_case`.
+    pub name: &'static str,
+    /// The test itself.
+    pub run: fn(&Boot) -> TestResult,
+}
+
+impl Test {
+    /// A test called `name` that runs `run`.
+    pub const fn new(name: &'static str, run: fn(&Boot) -> TestResult) -> Test {
+        Test { name, run }
+    }
+}
+
+/// Formats a failure reason.
+pub fn reason(args: fmt::Arguments<'_>) -> Reason {
+    let mut r = Reason::new();
+    // `FixedBuf` cuts instead of failing; an error could only come from a `Display` impl.
+    let _ = r.write_fmt(args);
+    r
+}
+
+/// Ends the test with a failure whose reason is formatted like `format!`.
+macro_rules! fail {
+    ($($arg:tt)*) => {
+        return Err($crate::harness::reason(::core::format_args!($($arg)*)))
+    };
+}
+
+/// Fails the test with the formatted reason unless `cond` holds.
+macro_rules! ensure {
+    ($cond:expr, $($arg:tt)*) => {
+        if !$cond {
+            $crate::harness::fail!($($arg)*);
+        }
+    };
+}
+
+/// Fails the test unless `got == expected`, naming `what` and both values.
+macro_rules! ensure_eq {
+    ($got:expr, $expected:expr, $($what:tt)*) => {
+        match (&$got, &$expected) {
+            (got, expected) => {
+                if *got != *expected {
+                    $crate::harness::fail!(
+                        "{}: got {:?}, expected {:?}",
+                        ::core::format_args!($($what)*),
+                        got,
+                        expected
+                    );
+                }
+            }
+        }
+    };
+}
+
+pub(crate) use {ensure, ensure_eq, fail};
+
+/// Runs every test of every group in order, prints the result lines and the summary, and returns
+/// the exit status.
+pub fn run(boot: &Boot, groups: &[&[Test]]) -> usize {
+    let total: usize = groups.iter().map(|g| g.len()).sum();
+    sys::println!("vulcan: running {total} tests");
+    let (mut passed, mut failed) = (0usize, 0usize);
+    for test in groups.iter().flat_map(|g| g.iter()) {
+        match (test.run)(boot) {
+            Ok(()) => {
+                passed += 1;
+                sys::println!("test {} ... ok", test.name);
+            }
+            Err(why) => {
+                failed += 1;
+                sys::println!("test {} ... FAILED: {}", test.name, OneLine(why.as_str()));
+            }
+        }
+    }
+    sys::println!("vulcan: {passed} passed, {failed} failed");
+    if failed == 0 { 0 } else { 1 }
+}
+
+/// Displays text with line breaks and other control characters replaced by spaces, so that a
+/// result line stays one line whatever a reason contains.
+struct OneLine<'a>(&'a str);
+
+impl fmt::Display for OneLine<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for c in self.0.chars() {
+            f.write_char(if c.is_control() { ' ' } else { c })?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,178 @@
+//! Tests of the root task's boot information ([`abi::RootInfo`]) and of the initramfs it
+//! describes.
+//!
+//! The ABI (`abi::rootinfo`, `abi::layout`): the root task starts with `rdi` =
+//! `ROOT_INFO_ADDR`, a read-only page holding a `RootInfo` with the right magic and version; the
+//! initramfs, a ustar archive whose first member is `init` (the root task's own ELF file), is
+//! mapped read-only at `ROOT_INITRAMFS_ADDR`.
+
+use sys::Boot;
+use sys::abi::RootInfo;
+use sys::abi::layout::{PAGE_SIZE, ROOT_INFO_ADDR, ROOT_INITRAMFS_ADDR, is_user_range};
+use sys::abi::rootinfo::{CMDLINE_MAX, protocol};
+
+use crate::harness::{Test, TestResult, ensure, ensure_eq, fail};
+
+pub const TESTS: &[Test] = &[
+    Test::new("root_info_address", address),
+    Test::new("root_info_valid", valid),
+    Test::new("root_info_boot_protocol", boot_protocol),
+    Test::new("root_info_memory", memory),
+    Test::new("root_info_tsc", tsc),
+    Test::new("root_info_cmdline", cmdline),
+    Test::new("initramfs_location", initramfs_location),
+    Test::new("initramfs_first_member_is_init", first_member_is_init),
+    Test::new("initramfs_fully_mapped", initramfs_fully_mapped),
+];
+
+/// Size of a ustar header block.
+const BLOCK: usize = 512;
+
+/// The checked root info, or the failure saying why there is none.
+fn info(boot: &Boot) -> Result<&'static RootInfo, crate::harness::Reason> {
+    match boot.check_root_info() {
+        Ok(info) => Ok(info),
+        Err(why) => Err(crate::harness::reason(format_args!("no root info: {why}"))),
+    }
+}
+
+/// The mapped initramfs, or the failure saying why there is none.
+fn initramfs(boot: &Boot) -> Result<&'static [u8], crate::harness::Reason> {
+    let info = info(boot)?;
+    match boot.initramfs() {
+        Some(archive) => Ok(archive),
+        None => Err(crate::harness::reason(format_args!(
+            "no usable initramfs: addr {:#x}, len {}",
+            info.initramfs_addr, info.initramfs_len
+        ))),
+    }
+}
+
+fn address(boot: &Boot) -> TestResult {
+    let arg = boot.arg();
+    ensure!(arg == ROOT_INFO_ADDR, "start argument (rdi) is {arg:#x}, not ROOT_INFO_ADDR {ROOT_INFO_ADDR:#x}");
+    Ok(())
+}
+
+fn valid(boot: &Boot) -> TestResult {
+    info(boot)?;
+    Ok(())
+}
+
+fn boot_protocol(boot: &Boot) -> TestResult {
+    let p = info(boot)?.boot_protocol;
+    ensure!(p == protocol::PVH || p == protocol::LIMINE, "boot_protocol is {p}, not PVH (0) or Limine (1)");
+    Ok(())
+}
+
+fn memory(boot: &Boot) -> TestResult {
+    let info = info(boot)?;
+    let (total, free) = (info.mem_total, info.mem_free);
+    ensure!(total > 0, "mem_total is 0");
+    ensure!(free > 0, "mem_free is 0: nothing left for the root task");
+    ensure!(free <= total, "mem_free {free} exceeds mem_total {total}");
+    Ok(())
+}
+
+/// Zero (not measured) or a plausible frequency: not a timing test, a check against garbage.
+fn tsc(boot: &Boot) -> TestResult {
+    let hz = info(boot)?.tsc_hz;
+    ensure!(
+        hz == 0 || (1_000_000..=100_000_000_000).contains(&hz),
+        "tsc_hz {hz} is neither 0 nor between 1 MHz and 100 GHz"
+    );
+    Ok(())
+}
+
+fn cmdline(boot: &Boot) -> TestResult {
+    let len = info(boot)?.cmdline_len;
+    ensure!(len <= CMDLINE_MAX as u64, "cmdline_len {len} exceeds CMDLINE_MAX {CMDLINE_MAX}");
+    Ok(())
+}
+
+fn initramfs_location(boot: &Boot) -> TestResult {
+    let info = info(boot)?;
+    let addr = info.initramfs_addr;
+    ensure!(
+        addr == ROOT_INITRAMFS_ADDR as u64,
+        "initramfs_addr is {addr:#x}, not ROOT_INITRAMFS_ADDR {ROOT_INITRAMFS_ADDR:#x}"
+    );
+    let len = info.initramfs_len;
+    ensure!(len >= 2 * BLOCK as u64, "initramfs_len {len} is too short for a ustar archive");
+    ensure!(len % BLOCK as u64 == 0, "initramfs_len {len} is not a whole number of 512-byte blocks");
+    ensure!(
+        is_user_range(ROOT_INITRAMFS_ADDR, len as usize),
+        "initramfs [{ROOT_INITRAMFS_ADDR:#x}, +{len}) leaves the user half"
+    );
+    Ok(())
+}
+
+/// Parses a NUL- or space-terminated octal field of a ustar header.
+fn octal(field: &[u8]) -> Option<u64> {
+    let mut value: u64 = 0;
+    let mut digits = 0;
+    for &b in field.iter().skip_while(|&&b| b == b' ') {
+        match b {
+            b'0'..=b'7' => {
+                value = value.checked_mul(8)?.checked_add(u64::from(b - b'0'))?;
+                digits += 1;
+            }
+            b'\0' | b' ' => break,
+            _ => return None,
+        }
+    }
+    (digits > 0).then_some(value)
+}
+
+/// The first header names `init`, is a valid ustar header (magic and checksum), and its data is
+/// an ELF file that fits in the archive.
+fn first_member_is_init(boot: &Boot) -> TestResult {
+    let archive = initramfs(boot)?;
+    ensure!(archive.len() >= BLOCK, "initramfs is {} bytes, shorter than one header", archive.len());
+    let header = &archive[..BLOCK];
+    ensure_eq!(&header[257..262], b"ustar", "magic at offset 257 of the first header");
+    let name_len = header[..100].iter().position(|&b| b == 0).unwrap_or(100);
+    ensure_eq!(
+        &header[..name_len],
+        b"init",
+        "name of the first member (as text: {:?})",
+        core::str::from_utf8(&header[..name_len]).unwrap_or("<not UTF-8>")
+    );
+    ensure!(header[345] == 0, "first member has a name prefix; expected plain \"init\"");
+    let Some(stored) = octal(&header[148..156]) else {
+        fail!("checksum field {:?} is not octal", &header[148..156]);
+    };
+    let computed: u64 = header
+        .iter()
+        .enumerate()
+        .map(|(i, &b)| if (148..156).contains(&i) { u64::from(b' ') } else { u64::from(b) })
+        .sum();
+    ensure_eq!(computed, stored, "header checksum (computed, stored)");
+    let typeflag = header[156];
+    ensure!(typeflag == b'0' || typeflag == 0, "init has typeflag {typeflag:#x}, not a regular file");
+    let Some(size) = octal(&header[124..136]) else {
+        fail!("size field {:?} is not octal", &header[124..136]);
+    };
+    ensure!(
+        size >= 4 && size <= (archive.len() - BLOCK) as u64,
+        "init's size {size} does not fit in the {}-byte archive",
+        archive.len()
+    );
+    ensure_eq!(&archive[BLOCK..BLOCK + 4], b"\x7fELF", "first bytes of init");
+    Ok(())
+}
+
+/// Reads one byte of every page of the initramfs, first and last byte included. A page that is
+/// not mapped faults the root task, which fails the run.
+fn initramfs_fully_mapped(boot: &Boot) -> TestResult {
+    let archive = initramfs(boot)?;
+    let mut sum: u64 = 0;
+    for page in archive.chunks(PAGE_SIZE) {
+        sum = sum.wrapping_add(u64::from(page[0]));
+    }
+    if let Some(&last) = archive.last() {
+        sum = sum.wrapping_add(u64::from(last));
+    }
+    core::hint::black_box(sum);
+    Ok(())
+}

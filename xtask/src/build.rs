@@ -1,0 +1,151 @@
+//! `cargo xtask build`: the kernel and the user programs, and the archives booted with them.
+//!
+//! Two cargo invocations, each for the explicit target `x86_64-unknown-linux-gnu` with its own
+//! flags (passed through the environment, never `.cargo/config.toml`) and its own target
+//! directory, so neither rebuilds the other and host builds (xtask, build scripts, proc macros,
+//! tests, clippy) stay untouched. Then fixed outputs in `target/perihelion/`: `kernel.elf`,
+//! `initramfs.tar`, `vulcan.tar`, `fixtures/exit3.tar`, `fixtures/fault.tar`.
+
+use std::ffi::OsString;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use anyhow::{Context, Result, bail};
+
+use crate::archive::{self, Member};
+use crate::workspace::{self, TARGET, Workspace};
+
+/// Code generation flags for the kernel (design §2).
+const KERNEL_FLAGS: &[&str] =
+    &["-Crelocation-model=static", "-Ccode-model=kernel", "-Cno-redzone=yes", "-Cforce-frame-pointers=yes"];
+
+/// Code generation flags for user programs (design §2).
+const USER_FLAGS: &[&str] = &["-Crelocation-model=static", "-Cforce-frame-pointers=yes"];
+
+/// How much of cargo's output the user sees.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    /// Cargo writes to the terminal as it goes.
+    Show,
+    /// Cargo's output is kept and shown only if it fails.
+    OnFailure,
+}
+
+/// Builds everything and writes the outputs in `target/perihelion/`.
+pub fn build(ws: &Workspace, output: Output) -> Result<()> {
+    let remaps = remap_flags(ws);
+
+    let mut kernel = cargo_target_build(ws, "kernel", KERNEL_FLAGS, &remaps);
+    kernel.args(["-p", "kernel", "--bin", "kernel"]);
+    run(kernel, output).context("building the kernel")?;
+
+    let mut user = cargo_target_build(ws, "user", USER_FLAGS, &remaps);
+    user.args(["-p", "vulcan", "-p", "mercury"]);
+    run(user, output).context("building the user programs")?;
+
+    let kernel_dir = release_dir(ws, "kernel");
+    let user_dir = release_dir(ws, "user");
+    let out = ws.out_dir();
+    fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    let kernel_bytes = workspace::read(&kernel_dir.join("kernel"))?;
+    archive::write_atomically(&ws.kernel_elf(), &kernel_bytes)?;
+
+    let mtime = workspace::source_date_epoch(&ws.root)?;
+    let initramfs: [(PathBuf, &str); 4] = [
+        (ws.initramfs_tar(), "mercury"),
+        (ws.vulcan_tar(), "vulcan"),
+        (ws.fixture_tar("exit3"), "fixture-exit3"),
+        (ws.fixture_tar("fault"), "fixture-fault"),
+    ];
+    for (tar_path, program) in initramfs {
+        let init = Member { name: "init".to_string(), data: workspace::read(&user_dir.join(program))? };
+        let bytes = archive::ustar(vec![init], mtime)?;
+        archive::write_atomically(&tar_path, &bytes)?;
+    }
+    Ok(())
+}
+
+/// `target/<family>/x86_64-unknown-linux-gnu/release`.
+fn release_dir(ws: &Workspace, family: &str) -> PathBuf {
+    ws.root.join("target").join(family).join(TARGET).join("release")
+}
+
+/// `cargo build --release --target x86_64-unknown-linux-gnu --target-dir target/<family>`, with
+/// `flags` and the path remappings as the target's rustflags.
+fn cargo_target_build(ws: &Workspace, family: &str, flags: &[&str], remaps: &[String]) -> Command {
+    let mut cmd = ws.cargo();
+    cmd.args(["build", "--release", "--target", TARGET, "--target-dir"]);
+    cmd.arg(Path::new("target").join(family));
+    // CARGO_ENCODED_RUSTFLAGS is RUSTFLAGS with 0x1f between flags, so a path holding a space
+    // stays one flag. With an explicit --target, neither reaches build scripts or proc macros.
+    let mut encoded = OsString::new();
+    for (i, flag) in flags.iter().copied().chain(remaps.iter().map(String::as_str)).enumerate() {
+        if i > 0 {
+            encoded.push("\x1f");
+        }
+        encoded.push(flag);
+    }
+    cmd.env("CARGO_ENCODED_RUSTFLAGS", encoded);
+    cmd
+}
+
+/// `--remap-path-prefix` flags so that no absolute path of this machine reaches a binary: the
+/// workspace becomes `/perihelion`, cargo's home (registry sources) `/cargo`. Rustc applies the
+/// last matching rule first, so the more specific cargo home comes second.
+fn remap_flags(ws: &Workspace) -> Vec<String> {
+    let mut flags = vec![format!("--remap-path-prefix={}=/perihelion", ws.root.display())];
+    if let Some(home) = workspace::cargo_home() {
+        flags.push(format!("--remap-path-prefix={}=/cargo", home.display()));
+    }
+    flags
+}
+
+/// Runs a command to completion; with [`Output::OnFailure`] its output is captured and becomes
+/// part of the error.
+pub fn run(mut cmd: Command, output: Output) -> Result<()> {
+    let program = cmd.get_program().to_string_lossy().into_owned();
+    match output {
+        Output::Show => {
+            let status = cmd.status().with_context(|| format!("starting {program}"))?;
+            if !status.success() {
+                bail!("{program} failed ({status})");
+            }
+        }
+        Output::OnFailure => {
+            let result = cmd.stdin(Stdio::null()).output().with_context(|| format!("starting {program}"))?;
+            if !result.status.success() {
+                bail!(
+                    "{program} failed ({}):\n{}{}",
+                    result.status,
+                    String::from_utf8_lossy(&result.stdout),
+                    String::from_utf8_lossy(&result.stderr)
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kernel_command_line() {
+        let ws = Workspace { root: PathBuf::from("/src/peri helion") };
+        let cmd = cargo_target_build(&ws, "kernel", KERNEL_FLAGS, &remap_flags(&ws));
+        let args: Vec<_> = cmd.get_args().map(|a| a.to_string_lossy()).collect();
+        assert_eq!(args, ["build", "--release", "--target", TARGET, "--target-dir", "target/kernel"]);
+        let flags = cmd
+            .get_envs()
+            .find(|(k, _)| *k == "CARGO_ENCODED_RUSTFLAGS")
+            .and_then(|(_, v)| v)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let flags: Vec<&str> = flags.split('\x1f').collect();
+        assert_eq!(&flags[..4], KERNEL_FLAGS);
+        assert_eq!(flags[4], "--remap-path-prefix=/src/peri helion=/perihelion");
+    }
+}

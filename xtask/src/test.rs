@@ -1,0 +1,515 @@
+//! `cargo xtask test`: everything that can be checked, counted into one closing line.
+//!
+//! In order: host unit tests, rustfmt, clippy, the build, then boots under TCG with a time limit:
+//! Vulcan by PVH with QEMU's default CPU and with `-cpu max`, the two fixtures by PVH, and, where
+//! Limine is found, Vulcan from its ISO under SeaBIOS and under OVMF. Each passed or failed unit
+//! is counted; a part that cannot run prints one `skipped: WHAT (WHY)` line. The last line on
+//! stdout is `N passed, M failed` (CI reads it) and the exit status is 0 only if M is 0.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use crate::build::{self, Output};
+use crate::iso;
+use crate::limine::{self, Lookup};
+use crate::qemu::{self, Boot, End, Machine};
+use crate::workspace::Workspace;
+
+/// What `cargo xtask test` runs.
+pub struct Options {
+    /// Time limit for each boot.
+    pub timeout: Duration,
+    /// Skip host tests, rustfmt and clippy.
+    pub quick: bool,
+    /// Skip the ISO boots.
+    pub no_iso: bool,
+}
+
+/// Host test runs: `cargo test` arguments, one invocation each, so that a kernel that does not
+/// build leaves the other crates' results standing. Every crate is host-tested except where it
+/// opts out: `no_std`-only targets (`sys`, `memfns`, the user programs' bins) set `test = false`;
+/// the kernel's bin is `no_std` and `no_main`, so only its library is tested.
+const HOST_TESTS: &[&[&str]] = &[&["--workspace", "--exclude", "kernel"], &["-p", "kernel", "--lib"]];
+
+/// Running totals.
+#[derive(Default)]
+struct Tally {
+    passed: u64,
+    failed: u64,
+}
+
+impl Tally {
+    fn check(&mut self, ok: bool) {
+        if ok {
+            self.passed += 1;
+        } else {
+            self.failed += 1;
+        }
+    }
+}
+
+/// Clippy runs. The kernel is linted apart, in two passes: with its tests in the same
+/// invocation, the dev-dependencies' features (`std` through proptest) would be unified into the
+/// `no_std` library and clash with its panic handler.
+const CLIPPY: &[(&str, &[&str])] = &[
+    ("clippy", &["clippy", "--workspace", "--exclude", "kernel", "--all-targets", "--", "-D", "warnings"]),
+    ("clippy kernel", &["clippy", "-p", "kernel", "--lib", "--bins", "--", "-D", "warnings"]),
+    ("clippy kernel tests", &["clippy", "-p", "kernel", "--tests", "--", "-D", "warnings"]),
+];
+
+/// Runs everything and returns the process exit status.
+pub fn run(ws: &Workspace, options: &Options) -> i32 {
+    let mut tally = Tally::default();
+    if options.quick {
+        println!("skipped: host tests, rustfmt, clippy (--quick)");
+    } else {
+        host_tests(ws, &mut tally);
+        cargo_check(ws, &mut tally, "rustfmt", &["fmt", "--all", "--", "--check"]);
+        for (what, args) in CLIPPY {
+            cargo_check(ws, &mut tally, what, args);
+        }
+    }
+    boots(ws, options, &mut tally);
+    // stdout's last line is the one CI reads.
+    let _ = std::io::stderr().flush();
+    println!("{} passed, {} failed", tally.passed, tally.failed);
+    if tally.failed == 0 { 0 } else { 1 }
+}
+
+/// Prints `== WHAT ... ` and leaves the line open for the result.
+fn begin(what: &str) {
+    print!("== {what} ... ");
+    let _ = std::io::stdout().flush();
+}
+
+/// At most this many lines of a failed step's output are shown: the last ones.
+const SHOWN_LINES: usize = 300;
+
+/// Prints captured output of a failed step, indented, after the result line.
+fn show_output(title: &str, text: &str) {
+    println!("--- {title}");
+    let lines: Vec<&str> = text.lines().collect();
+    let skip = lines.len().saturating_sub(SHOWN_LINES);
+    if skip > 0 {
+        println!("    ({skip} earlier lines not shown)");
+    }
+    for line in &lines[skip..] {
+        println!("    {line}");
+    }
+    println!("--- end of {title}");
+}
+
+fn host_tests(ws: &Workspace, tally: &mut Tally) {
+    for args in HOST_TESTS {
+        let what = format!("host tests: cargo test {}", args.join(" "));
+        begin(&what);
+        let mut cmd = ws.cargo();
+        cmd.arg("test").args(*args).stdin(Stdio::null());
+        let output = match cmd.output() {
+            Ok(output) => output,
+            Err(err) => {
+                println!("FAILED (cannot run cargo: {err})");
+                tally.failed += 1;
+                continue;
+            }
+        };
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let counts = parse_cargo_test(&stdout);
+        let (passed, mut failed) = counts.unwrap_or((0, 0));
+        if !output.status.success() && failed == 0 {
+            // A build failure, a crashed test binary, a failed doctest build: one failure.
+            failed = 1;
+        }
+        tally.passed += passed;
+        tally.failed += failed;
+        if failed == 0 {
+            println!("ok ({passed} passed)");
+        } else {
+            println!("FAILED ({passed} passed, {failed} failed)");
+            show_output(&what, &format!("{stdout}{}", String::from_utf8_lossy(&output.stderr)));
+        }
+    }
+}
+
+/// A cargo command that is one check: it passes if cargo exits 0.
+fn cargo_check(ws: &Workspace, tally: &mut Tally, what: &str, args: &[&str]) {
+    begin(what);
+    let mut cmd = ws.cargo();
+    cmd.args(args).stdin(Stdio::null());
+    match cmd.output() {
+        Ok(output) if output.status.success() => {
+            println!("ok");
+            tally.check(true);
+        }
+        Ok(output) => {
+            println!("FAILED");
+            tally.check(false);
+            show_output(
+                what,
+                &format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr)),
+            );
+        }
+        Err(err) => {
+            println!("FAILED (cannot run cargo: {err})");
+            tally.check(false);
+        }
+    }
+}
+
+/// What a boot must show to pass.
+enum Expect {
+    /// A Vulcan run: exit 33 and a consistent, clean summary.
+    Vulcan,
+    /// A fixture: this QEMU status and a serial line containing this text.
+    Fixture { status: i32, line: &'static str },
+}
+
+/// One boot.
+struct BootSpec {
+    name: &'static str,
+    boot: Boot,
+    machine: Machine,
+    expect: Expect,
+}
+
+fn boots(ws: &Workspace, options: &Options, tally: &mut Tally) {
+    begin("build");
+    if let Err(err) = build::build(ws, Output::OnFailure) {
+        println!("FAILED");
+        tally.check(false);
+        show_output("build", &format!("{err:#}"));
+        println!("skipped: boots (the build failed)");
+        return;
+    }
+    println!("ok");
+    tally.check(true);
+
+    if let Err(err) = qemu::require_qemu() {
+        println!("== boots ... FAILED ({err})");
+        tally.check(false);
+        return;
+    }
+
+    let pvh = |initrd: PathBuf| Boot::Pvh { kernel: ws.kernel_elf(), initrd };
+    let mut specs = vec![
+        BootSpec {
+            name: "pvh-default",
+            boot: pvh(ws.vulcan_tar()),
+            machine: Machine::default(),
+            expect: Expect::Vulcan,
+        },
+        BootSpec {
+            name: "pvh-max",
+            boot: pvh(ws.vulcan_tar()),
+            machine: Machine { cpu: Some("max".to_string()), ..Machine::default() },
+            expect: Expect::Vulcan,
+        },
+        BootSpec {
+            name: "fixture-exit3",
+            boot: pvh(ws.fixture_tar("exit3")),
+            machine: Machine::default(),
+            expect: Expect::Fixture { status: qemu::STATUS_FAILURE, line: "root task exited with status 3" },
+        },
+        BootSpec {
+            name: "fixture-fault",
+            boot: pvh(ws.fixture_tar("fault")),
+            machine: Machine::default(),
+            expect: Expect::Fixture { status: qemu::STATUS_PANIC, line: "faulted: page fault" },
+        },
+    ];
+    for spec in specs.drain(..) {
+        boot(ws, options, tally, spec);
+    }
+
+    if options.no_iso {
+        println!("skipped: ISO boots (--no-iso)");
+        return;
+    }
+    let limine = match limine::find() {
+        Lookup::Found(limine) => limine,
+        Lookup::Missing => {
+            println!("skipped: ISO boots (no Limine: set LIMINE_DIR)");
+            return;
+        }
+        Lookup::Broken(why) => {
+            println!("== iso ... FAILED ({why})");
+            tally.check(false);
+            return;
+        }
+    };
+    begin("iso");
+    if let Err(err) = iso::build_isos(ws, &limine) {
+        println!("FAILED");
+        tally.check(false);
+        show_output("iso", &format!("{err:#}"));
+        println!("skipped: ISO boots (the ISO build failed)");
+        return;
+    }
+    println!("ok");
+    tally.check(true);
+    boot(
+        ws,
+        options,
+        tally,
+        BootSpec {
+            name: "iso-bios",
+            boot: Boot::Cdrom { iso: ws.iso("vulcan"), firmware: None },
+            machine: Machine::default(),
+            expect: Expect::Vulcan,
+        },
+    );
+    match qemu::ovmf() {
+        Some(firmware) => boot(
+            ws,
+            options,
+            tally,
+            BootSpec {
+                name: "iso-uefi",
+                boot: Boot::Cdrom { iso: ws.iso("vulcan"), firmware: Some(firmware) },
+                machine: Machine::default(),
+                expect: Expect::Vulcan,
+            },
+        ),
+        None => println!("skipped: ISO boot under UEFI (no OVMF: set OVMF_FD)"),
+    }
+}
+
+/// Runs one boot and counts it.
+fn boot(ws: &Workspace, options: &Options, tally: &mut Tally, spec: BootSpec) {
+    begin(&format!("boot {}", spec.name));
+    let log = ws.logs_dir().join(format!("{}.log", spec.name));
+    let cmd = qemu::command(&spec.boot, &spec.machine);
+    let line = qemu::display(&cmd);
+    let run = match qemu::run_captured(cmd, &log, options.timeout) {
+        Ok(run) => run,
+        Err(err) => {
+            println!("FAILED ({err:#})");
+            tally.check(false);
+            return;
+        }
+    };
+    let secs = run.elapsed.as_secs_f64();
+    let serial = qemu::clean_serial(&run.serial);
+    let verdict = match spec.expect {
+        Expect::Vulcan => {
+            let report = parse_vulcan(&serial);
+            tally.passed += report.ok as u64;
+            tally.failed += report.failed.len() as u64;
+            judge_vulcan(&report, run.end).map(|()| format!("{} tests", report.ok))
+        }
+        Expect::Fixture { status, line } => judge_fixture(&serial, run.end, status, line),
+    };
+    match verdict {
+        Ok(what) => {
+            println!("ok ({what}, {secs:.1} s)");
+            tally.check(true);
+        }
+        Err(why) => {
+            println!("FAILED ({why}, {secs:.1} s)");
+            tally.check(false);
+            println!("    command: {line}");
+            let title = format!("serial output ({})", log.display());
+            if serial.trim().is_empty() {
+                println!("--- {title}: nothing");
+            } else {
+                show_output(&title, &serial);
+            }
+            let stderr = qemu::clean_serial(&run.stderr);
+            if !stderr.trim().is_empty() {
+                show_output("QEMU's stderr", &stderr);
+            }
+        }
+    }
+}
+
+/// The sum of `N passed; M failed` over every `test result:` line of `cargo test`'s stdout, or
+/// `None` if there is no such line.
+pub fn parse_cargo_test(stdout: &str) -> Option<(u64, u64)> {
+    let mut total: Option<(u64, u64)> = None;
+    for line in stdout.lines() {
+        let Some(rest) = line.trim().strip_prefix("test result: ") else {
+            continue;
+        };
+        // "ok. 3 passed; 0 failed; 0 ignored; ..." or "FAILED. 1 passed; 2 failed; ..."
+        let Some((_, counts)) = rest.split_once(". ") else {
+            continue;
+        };
+        let mut passed = None;
+        let mut failed = None;
+        for part in counts.split(';') {
+            let mut words = part.split_whitespace();
+            let (Some(n), Some(what)) = (words.next(), words.next()) else {
+                continue;
+            };
+            let Ok(n) = n.parse::<u64>() else { continue };
+            match what {
+                "passed" => passed = Some(n),
+                "failed" => failed = Some(n),
+                _ => {}
+            }
+        }
+        if let (Some(p), Some(f)) = (passed, failed) {
+            let t = total.get_or_insert((0, 0));
+            t.0 += p;
+            t.1 += f;
+        }
+    }
+    total
+}
+
+/// What a Vulcan boot printed.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct VulcanReport {
+    /// `test NAME ... ok` lines.
+    pub ok: usize,
+    /// `test NAME ... FAILED: reason` lines: (name, reason).
+    pub failed: Vec<(String, String)>,
+    /// The `vulcan: N passed, M failed` line, if any (the last one).
+    pub summary: Option<(u64, u64)>,
+}
+
+/// Reads Vulcan's serial output. Lines may end in `\r\n`; anything else on the port (kernel and
+/// bootloader messages) is ignored.
+pub fn parse_vulcan(serial: &str) -> VulcanReport {
+    let mut report = VulcanReport::default();
+    for line in serial.lines() {
+        let line = line.trim_end_matches('\r').trim();
+        if let Some(rest) = line.strip_prefix("test ") {
+            let Some((name, result)) = rest.split_once(" ... ") else {
+                continue;
+            };
+            let name = name.trim().to_string();
+            if result == "ok" {
+                report.ok += 1;
+            } else if let Some(reason) = result.strip_prefix("FAILED") {
+                let reason = reason.trim_start_matches(':').trim().to_string();
+                report.failed.push((name, reason));
+            }
+        } else if let Some(rest) = line.strip_prefix("vulcan: ")
+            && let Some(summary) = parse_summary(rest)
+        {
+            report.summary = Some(summary);
+        }
+    }
+    report
+}
+
+/// `N passed, M failed`.
+fn parse_summary(text: &str) -> Option<(u64, u64)> {
+    let (passed, failed) = text.split_once(", ")?;
+    let passed = passed.strip_suffix(" passed")?.trim().parse().ok()?;
+    let failed = failed.strip_suffix(" failed")?.trim().parse().ok()?;
+    Some((passed, failed))
+}
+
+/// A Vulcan boot passes if QEMU exited 33 and the summary agrees with the lines: N equal to the
+/// `ok` lines and M equal to the `FAILED` lines, and M is 0.
+pub fn judge_vulcan(report: &VulcanReport, end: End) -> Result<(), String> {
+    let Some((passed, failed)) = report.summary else {
+        return Err(match end {
+            End::TimedOut => "timed out before the `vulcan:` summary line".to_string(),
+            end => format!("no `vulcan: N passed, M failed` line; {end}"),
+        });
+    };
+    if !report.failed.is_empty() {
+        let names: Vec<&str> = report.failed.iter().map(|(n, _)| n.as_str()).collect();
+        return Err(format!("failed: {}", names.join(", ")));
+    }
+    if failed != 0 {
+        return Err(format!("summary says {failed} failed"));
+    }
+    if passed != report.ok as u64 {
+        return Err(format!("summary says {passed} passed but {} tests printed ok", report.ok));
+    }
+    if end != End::Exited(qemu::STATUS_SUCCESS) {
+        return Err(format!("{end}, expected status {}", qemu::STATUS_SUCCESS));
+    }
+    Ok(())
+}
+
+/// A fixture boot passes with the expected status and serial line.
+pub fn judge_fixture(serial: &str, end: End, status: i32, line: &str) -> Result<String, String> {
+    if end != End::Exited(status) {
+        return Err(format!("{end}, expected status {status}"));
+    }
+    if !serial.lines().any(|l| l.contains(line)) {
+        return Err(format!("no serial line containing {line:?}"));
+    }
+    Ok(format!("status {status}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cargo_test_lines_are_summed() {
+        let out = "\
+running 3 tests
+test a ... ok
+test result: ok. 3 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s
+
+running 0 tests
+test result: ok. 0 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s
+
+test result: FAILED. 4 passed; 2 failed; 1 ignored; 0 measured; 0 filtered out; finished in 0.01s
+";
+        assert_eq!(parse_cargo_test(out), Some((7, 2)));
+        assert_eq!(parse_cargo_test("error[E0432]: unresolved import\n"), None);
+    }
+
+    #[test]
+    fn vulcan_output_is_counted() {
+        let serial = "\
+Perihelion 0.1.0 booting\r
+test cap_copy ... ok\r
+test ipc_call ... FAILED: reply was 3, expected 4\r
+test yield ... ok
+vulcan: 2 passed, 1 failed
+";
+        let report = parse_vulcan(serial);
+        assert_eq!(report.ok, 2);
+        assert_eq!(report.failed, [("ipc_call".to_string(), "reply was 3, expected 4".to_string())]);
+        assert_eq!(report.summary, Some((2, 1)));
+        assert!(judge_vulcan(&report, End::Exited(35)).is_err());
+    }
+
+    #[test]
+    fn clean_vulcan_run_passes() {
+        let serial = "test a ... ok\ntest b ... ok\nvulcan: 2 passed, 0 failed\n";
+        let report = parse_vulcan(serial);
+        assert_eq!(judge_vulcan(&report, End::Exited(33)), Ok(()));
+        // The status must be 33.
+        assert!(judge_vulcan(&report, End::Exited(35)).is_err());
+        assert!(judge_vulcan(&report, End::TimedOut).is_err());
+    }
+
+    #[test]
+    fn inconsistent_or_missing_summary_fails() {
+        let missing = parse_vulcan("test a ... ok\n");
+        assert!(judge_vulcan(&missing, End::Exited(33)).is_err());
+        let miscounted = parse_vulcan("test a ... ok\nvulcan: 2 passed, 0 failed\n");
+        assert!(judge_vulcan(&miscounted, End::Exited(33)).is_err());
+        let hidden_failure = parse_vulcan("test a ... ok\nvulcan: 1 passed, 1 failed\n");
+        assert!(judge_vulcan(&hidden_failure, End::Exited(33)).is_err());
+    }
+
+    #[test]
+    fn unfinished_test_lines_are_not_counted() {
+        let report = parse_vulcan("test a ... \ntest b\nvulcan: 0 passed, 0 failed\n");
+        assert_eq!(report.ok, 0);
+        assert!(report.failed.is_empty());
+        assert_eq!(report.summary, Some((0, 0)));
+    }
+
+    #[test]
+    fn fixtures_need_status_and_line() {
+        let serial = "kernel: root task exited with status 3\n";
+        let line = "root task exited with status 3";
+        assert!(judge_fixture(serial, End::Exited(35), 35, line).is_ok());
+        assert!(judge_fixture(serial, End::Exited(33), 35, line).is_err());
+        assert!(judge_fixture("", End::Exited(35), 35, line).is_err());
+    }
+}
