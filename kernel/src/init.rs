@@ -29,26 +29,16 @@ static EARLY_IST: crate::sync::RacyCell<[EarlyStack; 3]> =
 /// Lowest physical address given to the page allocator: the first MiB stays with firmware.
 const LOW_MEMORY_END: u64 = 1 << 20;
 
-/// Adds usable RAM to the page allocator, minus the kernel image, the initramfs and low memory,
-/// restricted to `[lo, hi)`. `reclaim` also takes the bootloader's reclaimable memory.
-fn add_ram(boot: &BootInfo, lo: u64, hi: u64, reclaim: bool, kernel_end: u64) -> u64 {
-    let reserved = [
-        (0, LOW_MEMORY_END),
-        (boot.kernel_phys, boot.kernel_phys + (kernel_end - boot.kernel_virt)),
-        boot.initramfs.map_or((0, 0), |r| (r.start, r.start + r.len)),
-    ];
-    let mut added = 0;
+/// Usable pieces of RAM: the regions of the wanted kinds minus `reserved`, at most 8 pieces per
+/// region. Calls `f` with each non-empty piece.
+fn usable_pieces(boot: &BootInfo, reclaim: bool, reserved: &[(u64, u64)], mut f: impl FnMut(u64, u64)) {
     for r in boot.regions() {
         if !(r.kind == MemKind::Usable || (reclaim && r.kind == MemKind::BootloaderReclaimable)) {
             continue;
         }
-        // Cut the region around every reserved range; at most a few pieces remain.
-        let mut pieces = [(r.start.max(lo), (r.start + r.len).min(hi)); 8];
-        if pieces[0].0 >= pieces[0].1 {
-            continue;
-        }
+        let mut pieces = [(r.start, r.start + r.len); 8];
         let mut n = 1;
-        for &(rs, re) in &reserved {
+        for &(rs, re) in reserved {
             let mut next = [(0u64, 0u64); 8];
             let mut m = 0;
             for &(s, e) in &pieces[..n] {
@@ -56,11 +46,11 @@ fn add_ram(boot: &BootInfo, lo: u64, hi: u64, reclaim: bool, kernel_end: u64) ->
                     next[m] = (s, e);
                     m += 1;
                 } else {
-                    if s < rs {
+                    if s < rs && m < 8 {
                         next[m] = (s, rs);
                         m += 1;
                     }
-                    if e > re {
+                    if e > re && m < 8 {
                         next[m] = (re, e);
                         m += 1;
                     }
@@ -71,14 +61,62 @@ fn add_ram(boot: &BootInfo, lo: u64, hi: u64, reclaim: bool, kernel_end: u64) ->
         }
         for &(s, e) in &pieces[..n] {
             if s < e {
-                // SAFETY: usable RAM, outside the kernel image, the initramfs, low memory and
-                // every range added before (regions are disjoint and `[lo, hi)` windows too),
-                // reachable through the direct map the current page tables provide.
-                added += unsafe { FRAMES.lock().add_region(s, e) };
+                f(s, e);
             }
         }
     }
-    added
+}
+
+/// Memory the page allocator must never hand out: low memory, the kernel image, the initramfs.
+fn reserved_ranges(boot: &BootInfo, kernel_end: u64) -> [(u64, u64); 3] {
+    [
+        (0, LOW_MEMORY_END),
+        (boot.kernel_phys, boot.kernel_phys + (kernel_end - boot.kernel_virt)),
+        boot.initramfs.map_or((0, 0), |r| (r.start, r.start + r.len)),
+    ]
+}
+
+/// Most memory given to the page allocator before the kernel's own page tables exist: enough
+/// for those tables.
+const EARLY_POOL: u64 = 16 << 20;
+
+/// Phase 1: gives the allocator one run of usable RAM that the loader's page tables are seen to
+/// map (Limine's HHDM does not map every usable page), at most [`EARLY_POOL`]. Returns the run.
+fn add_early_pool(boot: &BootInfo, reserved: &[(u64, u64)]) -> (u64, u64) {
+    let loader_root = arch::cr3() & 0x000f_ffff_ffff_f000;
+    let mut pool = (0, 0);
+    usable_pieces(boot, false, reserved, |s, e| {
+        if pool.1 > pool.0 {
+            return;
+        }
+        let s = s.next_multiple_of(PAGE_SIZE);
+        let mut end = s;
+        while end + PAGE_SIZE <= e && end - s < EARLY_POOL {
+            match arch::paging::translate(loader_root, boot.direct_map + end) {
+                Some(t) if t.phys == end && t.writable => end += PAGE_SIZE,
+                _ => break,
+            }
+        }
+        if end - s >= 64 * PAGE_SIZE {
+            pool = (s, end);
+        }
+    });
+    if pool.1 > pool.0 {
+        // SAFETY: usable RAM, outside every reserved range, seen mapped writable at
+        // `phys + direct_map` in the active page tables.
+        unsafe { FRAMES.lock().add_region(pool.0, pool.1) };
+    }
+    pool
+}
+
+/// Phase 2: all other usable RAM (and with `reclaim`, the loader's reclaimable memory), once
+/// the kernel's direct map covers it.
+fn add_rest(boot: &BootInfo, reclaim: bool, reserved: &[(u64, u64)]) {
+    usable_pieces(boot, reclaim, reserved, |s, e| {
+        // SAFETY: usable (or reclaimable, no longer used) RAM outside every reserved range and
+        // the early pool, mapped by the kernel's direct map.
+        unsafe { FRAMES.lock().add_region(s, e) };
+    });
 }
 
 /// Continues boot on the boot stack; never returns.
@@ -115,24 +153,20 @@ pub fn kernel_main(boot: &'static BootInfo) -> ! {
     }
     let kernel_end = (&raw const __kernel_end) as u64;
 
-    // Page allocator, phase 1: what the loader's page tables reach (PVH: the first 4 GiB;
-    // Limine: all usable RAM), without the loader's own memory, which is still in use.
+    // Page allocator, phase 1: a small pool the loader's page tables map, for the kernel's own
+    // page tables. Phase 2, once those are active: the rest of RAM, and the loader's reclaimable
+    // memory (every boot structure has been copied into `BootInfo`).
     FRAMES.lock().set_offset(boot.direct_map);
-    let reach = match boot.protocol {
-        Protocol::Pvh => 1 << 32,
-        Protocol::Limine { .. } => u64::MAX,
-    };
-    add_ram(boot, 0, reach, false, kernel_end);
-
+    let reserved = reserved_ranges(boot, kernel_end);
+    let pool = add_early_pool(boot, &reserved);
+    if pool.1 == pool.0 {
+        fatal(format_args!("no usable memory mapped by the loader"));
+    }
     if let Err(e) = kspace::build(boot) {
         fatal(format_args!("cannot build the kernel page tables: {e:?}"));
     }
-    // Phase 2: the rest of RAM, and the loader's reclaimable memory (its page tables are no longer
-    // in use; every boot structure was copied into `BootInfo`).
-    add_ram(boot, reach, u64::MAX, false, kernel_end);
-    if matches!(boot.protocol, Protocol::Limine { .. }) {
-        add_ram(boot, 0, u64::MAX, true, kernel_end);
-    }
+    let reserved = [reserved[0], reserved[1], reserved[2], pool];
+    add_rest(boot, matches!(boot.protocol, Protocol::Limine { .. }), &reserved);
     if !mem::heap::init() {
         fatal(format_args!("cannot set up the kernel heap"));
     }
