@@ -63,7 +63,43 @@ pub fn build(ws: &Workspace, output: Output) -> Result<()> {
         let bytes = archive::ustar(vec![init], mtime)?;
         archive::write_atomically(&tar_path, &bytes)?;
     }
+
+    // Malformed boot images: the kernel must refuse each with one clear message (exit 0x12).
+    let vulcan = workspace::read(&ws.vulcan_tar())?;
+    let mut truncated = vulcan[..vulcan.len() / 2].to_vec();
+    truncated.truncate(truncated.len() / 512 * 512);
+    let not_elf = vec![Member { name: "init".to_string(), data: b"#!/bin/sh\necho not an ELF file\n".to_vec() }];
+    let mut bad_segment = workspace::read(&user_dir.join("fixture-exit3"))?;
+    corrupt_first_load_segment(&mut bad_segment)?;
+    let no_init = vec![Member { name: "hello".to_string(), data: b"hello".to_vec() }];
+    let bad: [(&str, Vec<u8>); 4] = [
+        ("bad-tar", truncated),
+        ("bad-elf", archive::ustar(not_elf, mtime)?),
+        ("bad-segment", archive::ustar(vec![Member { name: "init".to_string(), data: bad_segment }], mtime)?),
+        ("no-init", archive::ustar(no_init, mtime)?),
+    ];
+    for (name, bytes) in bad {
+        archive::write_atomically(&ws.fixture_tar(name), &bytes)?;
+    }
     Ok(())
+}
+
+/// Moves the first `PT_LOAD` segment of an ELF image into the kernel half of the address space.
+fn corrupt_first_load_segment(elf: &mut [u8]) -> Result<()> {
+    let read = |b: &[u8], at: usize, n: usize| -> Result<u64> {
+        let bytes = b.get(at..at + n).context("ELF image too short")?;
+        Ok(bytes.iter().rev().fold(0u64, |acc, &x| (acc << 8) | u64::from(x)))
+    };
+    let phoff = read(elf, 32, 8)? as usize;
+    let phnum = read(elf, 56, 2)? as usize;
+    for i in 0..phnum {
+        let ph = phoff + i * 56;
+        if read(elf, ph, 4)? == 1 {
+            elf[ph + 16..ph + 24].copy_from_slice(&0xffff_ffff_8000_0000u64.to_le_bytes());
+            return Ok(());
+        }
+    }
+    anyhow::bail!("no PT_LOAD segment to corrupt")
 }
 
 /// `target/<family>/x86_64-unknown-linux-gnu/release`.

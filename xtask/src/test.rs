@@ -219,6 +219,24 @@ fn boots(ws: &Workspace, options: &Options, tally: &mut Tally) {
             expect: Expect::Fixture { status: qemu::STATUS_PANIC, line: "faulted: page fault" },
         },
     ];
+    // Malformed boot images: one clear message, the panic exit code, never a triple fault.
+    for (file, name, line) in [
+        ("bad-tar", "fixture-bad-tar", "cannot start the root task: initramfs: not a valid ustar archive"),
+        ("bad-elf", "fixture-bad-elf", "cannot start the root task: init: not an ELF file"),
+        (
+            "bad-segment",
+            "fixture-bad-segment",
+            "cannot start the root task: init: segment outside the user address space",
+        ),
+        ("no-init", "fixture-no-init", "cannot start the root task: initramfs: no such member"),
+    ] {
+        specs.push(BootSpec {
+            name,
+            boot: pvh(ws.fixture_tar(file)),
+            machine: Machine::default(),
+            expect: Expect::Fixture { status: qemu::STATUS_PANIC, line },
+        });
+    }
     for spec in specs.drain(..) {
         boot(ws, options, tally, spec);
     }
