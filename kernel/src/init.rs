@@ -186,12 +186,11 @@ pub fn kernel_main(boot: &'static BootInfo) -> ! {
     platform_init(boot);
     log_summary(boot, use_xsave, xcr0);
 
-    let root = crate::task::load_root(boot).unwrap_or_else(|e| fatal(format_args!("cannot start the root task: {e}")));
+    crate::root::load_root(boot).unwrap_or_else(|e| fatal(format_args!("cannot start the root task: {e}")));
     let free = FRAMES.lock().free_pages() * PAGE_SIZE;
     let ms = elapsed_ms(boot.entry_tsc);
     crate::info!("starting root task 'init' ({} KiB free); boot took {ms} ms", free / 1024);
-    crate::task::set_current(root);
-    crate::task::resume()
+    crate::sched::run()
 }
 
 fn elapsed_ms(since: u64) -> u64 {

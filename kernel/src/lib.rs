@@ -31,6 +31,7 @@ pub mod arch;
 pub mod boot;
 pub mod initramfs;
 pub mod mem;
+pub mod object;
 pub mod sync;
 
 #[cfg(not(test))]
@@ -38,7 +39,9 @@ pub mod init;
 #[cfg(not(test))]
 pub mod panic;
 #[cfg(not(test))]
-pub mod task;
+pub mod root;
+#[cfg(not(test))]
+pub mod sched;
 #[cfg(not(test))]
 pub mod uapi;
 

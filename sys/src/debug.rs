@@ -1,5 +1,11 @@
 //! Text output over the kernel's debug console, without a heap.
 //!
+//! The output goes through the root task's console capability,
+//! [`ROOT_DEBUG_CONSOLE`](abi::bootcaps::ROOT_DEBUG_CONSOLE) (see [`debug_write`](crate::debug_write)):
+//! that is where the kernel puts it in the root task's CSpace. A program whose console lives in
+//! another slot formats with [`FixedBuf`] and writes with
+//! [`DebugConsole::write`](crate::cap::DebugConsole::write).
+//!
 //! [`print!`](crate::print) and [`println!`](crate::println) format into a buffer of
 //! [`DEBUG_WRITE_MAX`] bytes on the stack and emit it with one `debug_write` call, so a line is
 //! never split or interleaved with other output. Text that does not fit is cut (at a character

@@ -4,11 +4,13 @@
 //! executable that links this crate. It owns:
 //!
 //! - [`syscall`]: the one `syscall` instruction in user space, and a safe wrapper per syscall;
+//! - [`cap`]: typed capability handles ([`Cap`], [`Memory`], [`CSpace`], [`DebugConsole`]) and
+//!   their invocations; [`root`]: the root task's initial capabilities as such handles;
 //! - [`error`]: how a failed syscall is reported ([`Error`]);
 //! - [`rt`]: the runtime: `_start`, the [`entry!`] macro that names a program's `main`, the
 //!   [`Boot`] value handed to it, and the panic handler;
-//! - [`debug`]: [`print!`] and [`println!`] over the debug console, and [`FixedBuf`](debug::FixedBuf),
-//!   a fixed-capacity text buffer for formatting without a heap.
+//! - [`debug`]: [`print!`] and [`println!`] over the root task's debug console capability, and
+//!   [`FixedBuf`](debug::FixedBuf), a fixed-capacity text buffer for formatting without a heap.
 //!
 //! The kernel/user ABI itself (syscall numbers, error codes, layouts) is defined once in the
 //! [`abi`] crate and re-exported here; nothing in it is restated in this crate.
@@ -17,7 +19,7 @@
 //! `build.rs` prints, and get `memcpy` and friends from the `memfns` crate, which this crate pulls
 //! in.
 //!
-//! Host tests: the pure parts (error decoding, [`FixedBuf`](debug::FixedBuf)) are unit-tested on
+//! Host tests: the pure parts (error decoding, [`FixedBuf`](debug::FixedBuf), handle conversions) are unit-tested on
 //! the host with `cargo test -p sys`. Under `cfg(test)` the crate leaves out everything that only
 //! makes sense in a Perihelion program and would clash with the host's std and C library:
 //! `_start`, the panic handler, `rust_eh_personality` and the `memfns` symbols. No test makes a
@@ -32,11 +34,16 @@ pub use abi;
 #[cfg(not(test))]
 use memfns as _;
 
+pub mod cap;
 pub mod debug;
 pub mod error;
+pub mod ioport;
+pub mod root;
 pub mod rt;
 pub mod syscall;
 
+pub use cap::{CSpace, Cap, DebugConsole, Identity, Kind, Memory, MemoryInfo, Slot, rights};
 pub use error::{Error, Result};
+pub use ioport::{IoPort, IoPortControl};
 pub use rt::Boot;
-pub use syscall::{debug_write, debug_write_raw, exit};
+pub use syscall::{debug_write, debug_write_console_raw, debug_write_raw, exit};

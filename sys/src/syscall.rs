@@ -7,7 +7,9 @@
 //! registers included, is declared clobbered (the kernel returns them zeroed).
 //!
 //! The wrappers turn `rax` into a [`Result`] and never fault for bad arguments: the kernel checks
-//! every argument and returns a typed error.
+//! every argument and returns a typed error. They take and return plain numbers (capability
+//! addresses, rights masks) and make exactly one syscall each, so a `Restart` reaches the caller;
+//! [`cap`](crate::cap) is the typed layer over them.
 
 use abi::syscall::{ARG_REGS, Sysno};
 
@@ -24,9 +26,11 @@ use crate::error::{Error, Result};
 ///
 /// The syscall must not break Rust's rules for the caller's memory: memory the kernel writes on
 /// this call must be memory the caller may write through at this point, and a mapping the call
-/// removes or changes must not back any live reference. Every syscall the ABI defines today
-/// (`debug_write` only reads; `exit` ends the task), and every undefined number, meets this
-/// whatever its arguments.
+/// removes or changes must not back any live reference. Every undefined number meets this
+/// whatever its arguments, and so do `debug_write` (it only reads), `exit` (it ends the task) and
+/// the capability, Memory and CSpace calls (they touch only kernel objects, never the caller's
+/// memory or mappings). Calls that write the caller's memory (such as `task_read_regs`) need the
+/// buffer to be writable by the caller for the whole call.
 #[inline]
 pub unsafe fn syscall(number: usize, args: [usize; ARG_REGS]) -> (usize, [usize; ARG_REGS]) {
     let rax: usize;
@@ -56,7 +60,13 @@ pub unsafe fn syscall(number: usize, args: [usize; ARG_REGS]) -> (usize, [usize;
     (rax, out)
 }
 
-/// Writes `buf` to the kernel's debug console as one unit: no other output lands inside it.
+/// Writes `buf` to the kernel's debug console through the root task's console capability
+/// ([`ROOT_DEBUG_CONSOLE`](abi::bootcaps::ROOT_DEBUG_CONSOLE)), as one unit: no other output lands
+/// inside it.
+///
+/// That slot is where the kernel puts the console in the *root task's* CSpace
+/// ([`abi::bootcaps`]); a task started with another layout writes through its own capability with
+/// [`DebugConsole::write`](crate::cap::DebugConsole::write).
 ///
 /// Returns the number of bytes written, which is `buf.len()`. A buffer longer than
 /// [`DEBUG_WRITE_MAX`](abi::syscall::DEBUG_WRITE_MAX) bytes is refused whole with
@@ -66,8 +76,9 @@ pub fn debug_write(buf: &[u8]) -> Result<usize> {
     debug_write_raw(buf.as_ptr().expose_provenance(), buf.len())
 }
 
-/// `debug_write` with an arbitrary address and length, for callers (such as the kernel test
-/// suite) that must hand the kernel pointers that name nothing.
+/// [`debug_write`] with an arbitrary address and length, for callers (such as the kernel test
+/// suite) that must hand the kernel pointers that name nothing. Writes through the root task's
+/// console slot, [`ROOT_DEBUG_CONSOLE`](abi::bootcaps::ROOT_DEBUG_CONSOLE).
 ///
 /// This is safe for any `ptr` and `len`: the kernel never dereferences a user address; it looks
 /// the range up in the caller's address space, reads the bytes through its own mapping, and
@@ -75,11 +86,92 @@ pub fn debug_write(buf: &[u8]) -> Result<usize> {
 /// [`abi::Error::InvalidArgument`] if `len` is too long). Nothing in this program is read or
 /// written by Rust code, so no Rust invariant is at stake.
 pub fn debug_write_raw(ptr: usize, len: usize) -> Result<usize> {
-    // SAFETY: `debug_write` only reads the caller's memory, whatever `ptr` and `len` are (see
+    debug_write_console_raw(abi::bootcaps::ROOT_DEBUG_CONSOLE, ptr, len)
+}
+
+/// The `debug_write` syscall exactly as the ABI defines it: `console` is the capability address
+/// of a DebugConsole capability with WRITE, and `ptr` and `len` are passed as they are.
+///
+/// Safe for any arguments, for the reasons given at [`debug_write_raw`]. Errors, in the order the
+/// kernel checks them: [`InvalidCapability`](abi::Error::InvalidCapability),
+/// [`WrongKind`](abi::Error::WrongKind), [`InsufficientRights`](abi::Error::InsufficientRights)
+/// for `console`; then `InvalidArgument` for the length and `BadAddress` for the range.
+pub fn debug_write_console_raw(console: usize, ptr: usize, len: usize) -> Result<usize> {
+    // SAFETY: `debug_write` only reads the caller's memory, whatever its arguments are (see
     // `syscall`'s contract).
-    let (rax, out) = unsafe { syscall(Sysno::DebugWrite as usize, [ptr, len, 0, 0, 0, 0]) };
+    let (rax, out) = unsafe { syscall(Sysno::DebugWrite as usize, [console, ptr, len, 0, 0, 0]) };
     Error::check(rax)?;
     Ok(out[0])
+}
+
+/// Makes a syscall that touches no memory of the caller and returns its result registers.
+fn call(number: Sysno, args: [usize; ARG_REGS]) -> Result<[usize; ARG_REGS]> {
+    // SAFETY: callers pass only syscalls that neither read nor write the caller's memory nor
+    // change its mappings (the capability, Memory and CSpace calls below), so the memory contract
+    // of `syscall` holds whatever the arguments are.
+    let (rax, out) = unsafe { syscall(number as usize, args) };
+    Error::check(rax)?;
+    Ok(out)
+}
+
+/// `cap_copy(src, dst_cspace, dst_slot, rights) -> slot`: copies the capability in `src` into
+/// `dst_slot` (or [`SLOT_AUTO`](abi::syscall::SLOT_AUTO)) of the CSpace that `dst_cspace` names,
+/// keeping only the rights in the mask `rights`; returns the slot used. See
+/// [`Sysno::CapCopy`] for the errors, and [`Cap::copy`](crate::cap::Cap::copy) for the typed form.
+pub fn cap_copy(src: usize, dst_cspace: usize, dst_slot: usize, rights: usize) -> Result<usize> {
+    Ok(call(Sysno::CapCopy, [src, dst_cspace, dst_slot, rights, 0, 0])?[0])
+}
+
+/// `cap_mint(src, dst_cspace, dst_slot, rights, badge) -> slot`: as [`cap_copy`], and sets the
+/// badge. See [`Sysno::CapMint`].
+pub fn cap_mint(src: usize, dst_cspace: usize, dst_slot: usize, rights: usize, badge: usize) -> Result<usize> {
+    Ok(call(Sysno::CapMint, [src, dst_cspace, dst_slot, rights, badge, 0])?[0])
+}
+
+/// `cap_move(src, dst_cspace, dst_slot) -> slot`: moves the capability in `src`, keeping its
+/// place in the derivation tree. See [`Sysno::CapMove`].
+pub fn cap_move(src: usize, dst_cspace: usize, dst_slot: usize) -> Result<usize> {
+    Ok(call(Sysno::CapMove, [src, dst_cspace, dst_slot, 0, 0, 0])?[0])
+}
+
+/// `cap_delete(slot)`: empties `slot` of the caller's CSpace. See [`Sysno::CapDelete`].
+pub fn cap_delete(slot: usize) -> Result<()> {
+    call(Sysno::CapDelete, [slot, 0, 0, 0, 0, 0]).map(drop)
+}
+
+/// `cap_revoke(slot)`, one bounded step: deletes capabilities derived from `slot`, and returns
+/// [`abi::Error::Restart`] if some are left. See [`Sysno::CapRevoke`];
+/// [`Cap::revoke`](crate::cap::Cap::revoke) repeats the call until it is done.
+pub fn cap_revoke(slot: usize) -> Result<()> {
+    call(Sysno::CapRevoke, [slot, 0, 0, 0, 0, 0]).map(drop)
+}
+
+/// `cap_identify(slot) -> (kind, rights, badge)`, the numbers as the kernel returned them (kind 0
+/// for an empty slot). See [`Sysno::CapIdentify`] and [`Cap::identify`](crate::cap::Cap::identify).
+pub fn cap_identify(slot: usize) -> Result<(usize, usize, usize)> {
+    let out = call(Sysno::CapIdentify, [slot, 0, 0, 0, 0, 0])?;
+    Ok((out[0], out[1], out[2]))
+}
+
+/// `memory_split(memory, pages, dst_slot) -> slot`: makes a child Memory capability with a quota
+/// of `pages`, charging the parent `pages + 1`. See [`Sysno::MemorySplit`].
+pub fn memory_split(memory: usize, pages: usize, dst_slot: usize) -> Result<usize> {
+    Ok(call(Sysno::MemorySplit, [memory, pages, dst_slot, 0, 0, 0])?[0])
+}
+
+/// `memory_info(memory) -> (quota, used)`, one bounded step: returns [`abi::Error::Restart`]
+/// while destruction from earlier deletions is still pending. See [`Sysno::MemoryInfo`];
+/// [`Memory::info`](crate::cap::Memory::info) repeats the call until it answers.
+pub fn memory_info(memory: usize) -> Result<(usize, usize)> {
+    let out = call(Sysno::MemoryInfo, [memory, 0, 0, 0, 0, 0])?;
+    Ok((out[0], out[1]))
+}
+
+/// `cspace_create(memory, radix, dst_slot) -> slot`: makes a CSpace of `2^radix` empty slots,
+/// charged [`cspace_pages(radix)`](abi::object::cspace_pages) to `memory`. See
+/// [`Sysno::CSpaceCreate`].
+pub fn cspace_create(memory: usize, radix: usize, dst_slot: usize) -> Result<usize> {
+    Ok(call(Sysno::CSpaceCreate, [memory, radix, dst_slot, 0, 0, 0])?[0])
 }
 
 /// Ends the calling task with `status`. For the root task, the kernel then ends the run (under

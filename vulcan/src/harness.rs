@@ -12,7 +12,7 @@
 //!
 //! and returns the exit status: 0 if nothing failed, else 1. There is no heap, so a failure
 //! reason is formatted into a fixed-capacity [`Reason`] buffer ([`fail!`], [`ensure!`],
-//! [`ensure_eq!`]). A test that panics ends the whole run through the panic handler (status 101),
+//! [`ensure_eq!`], [`ok!`]). A test that panics ends the whole run through the panic handler (status 101),
 //! which the boot reports as a failure.
 
 use core::fmt::{self, Write};
@@ -86,7 +86,17 @@ macro_rules! ensure_eq {
     };
 }
 
-pub(crate) use {ensure, ensure_eq, fail};
+/// Unwraps a `sys::Result`, or fails the test naming `what` and the error.
+macro_rules! ok {
+    ($result:expr, $($what:tt)*) => {
+        match $result {
+            Ok(value) => value,
+            Err(e) => $crate::harness::fail!("{}: unexpected error {:?}", ::core::format_args!($($what)*), e),
+        }
+    };
+}
+
+pub(crate) use {ensure, ensure_eq, fail, ok};
 
 /// Runs every test of every group in order, prints the result lines and the summary, and returns
 /// the exit status.

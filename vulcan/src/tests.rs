@@ -1,16 +1,29 @@
 //! Every Vulcan test, grouped by what it exercises, in the order they run.
 //!
-//! - [`debug_write`]: the `debug_write` syscall: lengths, and every kind of bad pointer;
+//! - [`debug_write`]: the `debug_write` syscall: lengths, every kind of bad pointer, and the
+//!   console capability;
 //! - [`syscall`]: the syscall entry itself: undefined numbers, and which registers survive;
 //! - [`image`]: what the kernel set up before the first instruction: the loaded image, the stack;
-//! - [`rootinfo`]: the root task's boot information page and the initramfs it describes.
+//! - [`rootinfo`]: the root task's boot information page and the initramfs it describes;
+//! - [`cap`]: the capability calls (identify, copy, mint, move, delete, revoke);
+//! - [`memory`]: Memory quotas and CSpaces made from them (split, info, cspace_create), charges,
+//!   refunds and exhaustion;
+//! - [`ioport`]: I/O port ranges (ioport_create, ioport_in, ioport_out) and real port I/O.
+//!
+//! [`support`] holds what the capability tests share, among it the isolation check they run
+//! under.
 
 use crate::harness::Test;
 
+mod cap;
 mod debug_write;
 mod image;
+mod ioport;
+mod memory;
 mod rootinfo;
+mod support;
 mod syscall;
 
 /// All groups, in run order.
-pub const ALL: &[&[Test]] = &[debug_write::TESTS, syscall::TESTS, image::TESTS, rootinfo::TESTS];
+pub const ALL: &[&[Test]] =
+    &[debug_write::TESTS, syscall::TESTS, image::TESTS, rootinfo::TESTS, cap::TESTS, memory::TESTS, ioport::TESTS];

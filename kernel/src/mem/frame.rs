@@ -114,6 +114,11 @@ impl FrameAllocator {
         self.free_pages += layout.size() as u64 / PAGE_SIZE;
     }
 
+    /// Where physical `phys` is reached.
+    pub fn virt(&self, phys: u64) -> *mut u8 {
+        phys.wrapping_add(self.offset) as *mut u8
+    }
+
     /// Pages ever added.
     pub fn total_pages(&self) -> u64 {
         self.total_pages

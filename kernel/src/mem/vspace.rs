@@ -121,6 +121,37 @@ impl VSpace {
         true
     }
 
+    /// Copies `data` to user range `[addr, addr + len)` after checking that every page of it is
+    /// mapped user-writable; returns `false`, writing nothing, if one is not.
+    pub fn copy_to_user(&self, addr: u64, data: &[u8]) -> bool {
+        let len = data.len() as u64;
+        if len == 0 {
+            return true;
+        }
+        if !is_user_range(addr as usize, data.len()) {
+            return false;
+        }
+        let mut page = addr & !(PAGE_SIZE - 1);
+        while page < addr + len {
+            match paging::translate(self.root, page) {
+                Some(t) if t.user && t.writable => {}
+                _ => return false,
+            }
+            page += PAGE_SIZE;
+        }
+        let mut done = 0usize;
+        while done < data.len() {
+            let at = addr + done as u64;
+            let Some(t) = paging::translate(self.root, at) else { return false };
+            let n = ((PAGE_SIZE - at % PAGE_SIZE) as usize).min(data.len() - done);
+            // SAFETY: the frame is mapped user-writable in this address space (checked above;
+            // nothing changes the tables in between) and reached through the direct map.
+            unsafe { core::ptr::copy_nonoverlapping(data[done..].as_ptr(), phys_to_virt(t.phys), n) };
+            done += n;
+        }
+        true
+    }
+
     /// Copies `data` into the user range at `addr` through the direct map, whatever the page
     /// permissions (the kernel filling a new task's memory). Every page must be mapped.
     pub fn write_bytes(&mut self, addr: u64, data: &[u8]) -> Result<(), MapError> {

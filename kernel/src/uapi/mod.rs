@@ -1,60 +1,164 @@
 //! The only door from user space: syscall decoding, traps and faults from user mode, and the
 //! interrupts that arrive while a task runs.
 //!
-//! Each syscall decodes and checks all of its arguments before it does anything, and answers
-//! with a typed `abi::Error` when a check fails; nothing here trusts a register value.
+//! Each syscall decodes and checks all of its arguments before it changes anything, and answers
+//! with a typed `abi::Error` when a check fails; nothing here trusts a register value. Every entry
+//! ends in `sched::run`, which returns to the best runnable task.
 
 use abi::Error;
+use abi::object::rights;
 use abi::syscall::{DEBUG_WRITE_MAX, Sysno};
+use abi::task::State;
 use abi::testexit;
 
-use crate::arch::context::{EnterError, UserContext};
+use crate::arch::context::UserContext;
 use crate::arch::trap::{VECTOR_PIC_BASE, VECTOR_SPURIOUS, VECTOR_TIMER, exception_name};
 use crate::arch::{apic, qemu, serial};
-use crate::task::{self, Task};
+use crate::object::task::{TaskObj, get};
+use crate::object::{self, Kind, ObjRef};
+use crate::sched;
+
+mod caps;
+mod ioport;
+mod ipc;
+mod task;
 
 /// Results of a successful syscall, in the argument registers.
 type Results = [u64; 6];
 
+/// The first result only.
+fn one(v: u64) -> Results {
+    [v, 0, 0, 0, 0, 0]
+}
+
+/// The calling task. Every entry from user mode has one.
+fn caller() -> (ObjRef, &'static mut TaskObj) {
+    let Some(t) = sched::current() else { no_task_left() };
+    // SAFETY: the current task is live (a dying task stops being current), and this is the
+    // only reference to it that the entry makes.
+    (t, unsafe { get(t) })
+}
+
 /// Handles the syscall the current task just made; `ctx` is its saved state.
 pub fn syscall(ctx: &mut UserContext) -> ! {
-    let Some(task) = task::current() else { no_task_left() };
+    let (me, task) = caller();
     debug_assert!(core::ptr::eq(ctx, &task.ctx));
-    let args = [ctx.rdi, ctx.rsi, ctx.rdx, ctx.r10, ctx.r8, ctx.r9];
-    let result = match Sysno::try_from(ctx.rax as usize) {
-        Ok(Sysno::DebugWrite) => debug_write(task, args[0], args[1]),
-        Ok(Sysno::Exit) => exit(args[0]),
+    let a = [ctx.rdi, ctx.rsi, ctx.rdx, ctx.r10, ctx.r8, ctx.r9];
+    let w = [a[1], a[2], a[3], a[4], a[5]];
+    let result: Result<Option<Results>, Error> = match Sysno::try_from(ctx.rax as usize) {
+        Ok(Sysno::Send) => ipc::send(me, task, a[0], w, false, true),
+        Ok(Sysno::NbSend) => ipc::send(me, task, a[0], w, false, false),
+        Ok(Sysno::Call) => ipc::send(me, task, a[0], w, true, true),
+        Ok(Sysno::Recv) => ipc::recv(me, task, a[0], true),
+        Ok(Sysno::NbRecv) => ipc::recv(me, task, a[0], false),
+        Ok(Sysno::Reply) => ipc::reply(me, [a[0], a[1], a[2], a[3], a[4]]),
+        Ok(Sysno::ReplyRecv) => ipc::reply_recv(me, task, a[0], w),
+        Ok(n) => other(me, task, n, a).map(Some),
         Err(e) => Err(e),
     };
-    let ctx = &mut task.ctx;
+    // The caller may have been stopped (suspended itself, or lost its last capability): its
+    // registers are still its own to set.
+    // SAFETY: the caller's page stays allocated until the reaper runs, below.
+    let ctx = &mut unsafe { get(me) }.ctx;
     match result {
-        Ok(r) => {
+        Ok(Some(r)) => {
             ctx.rax = 0;
             [ctx.rdi, ctx.rsi, ctx.rdx, ctx.r10, ctx.r8, ctx.r9] = r;
         }
+        // The caller waits; whoever wakes it writes its results.
+        Ok(None) => {}
         Err(e) => ctx.rax = e.code() as u64,
     }
-    task::resume()
+    // Objects the call let go of are destroyed a bounded step at a time, on every entry.
+    object::global::reap_some();
+    sched::run()
 }
 
-/// `debug_write(ptr, len)`: the bytes are checked to be mapped user-readable, all of them, before
-/// the first is written; then they go to the console as one unit.
-fn debug_write(task: &Task, ptr: u64, len: u64) -> Result<Results, Error> {
+/// Every syscall that answers at once.
+fn other(me: ObjRef, task: &mut TaskObj, n: Sysno, a: [u64; 6]) -> Result<Results, Error> {
+    match n {
+        Sysno::DebugWrite => debug_write(task, a[0], a[1], a[2]),
+        Sysno::Exit => exit(me, a[0]),
+        Sysno::CapCopy => caps::copy(task, a[0], a[1], a[2], a[3], None),
+        Sysno::CapMint => caps::copy(task, a[0], a[1], a[2], a[3], Some(a[4])),
+        Sysno::CapMove => caps::move_cap(task, a[0], a[1], a[2]),
+        Sysno::CapDelete => caps::delete(task, a[0]),
+        Sysno::CapRevoke => caps::revoke(task, a[0]),
+        Sysno::CapIdentify => caps::identify(task, a[0]),
+        Sysno::MemorySplit => caps::memory_split(task, a[0], a[1], a[2]),
+        Sysno::MemoryInfo => caps::memory_info(task, a[0]),
+        Sysno::CSpaceCreate => caps::cspace_create(task, a[0], a[1], a[2]),
+        Sysno::TaskCreate => task::create(task, a[0], a[1]),
+        Sysno::TaskSetSpace => task::set_space(task, a[0], a[1], a[2]),
+        Sysno::TaskSetPriority => task::set_priority(task, a[0], a[1], a[2], a[3]),
+        Sysno::TaskReadRegs => task::read_regs(me, task, a[0], a[1]),
+        Sysno::TaskWriteRegs => task::write_regs(me, task, a[0], a[1]),
+        Sysno::TaskStart => task::start(task, a[0]),
+        Sysno::TaskSuspend => task::suspend(task, a[0]),
+        Sysno::TaskResume => task::resume(task, a[0]),
+        Sysno::TaskYield => {
+            sched::yield_current();
+            Ok(one(0))
+        }
+        Sysno::TaskInfo => task::info(task, a[0]),
+        Sysno::TaskSetFaultEndpoint => task::set_fault_endpoint(task, a[0], a[1]),
+        Sysno::EndpointCreate => ipc::create(task, a[0], a[1]),
+        Sysno::IoPortCreate => ioport::create(task, a[0], a[1], a[2], a[3], a[4]),
+        Sysno::IoPortIn => ioport::port_in(task, a[0], a[1], a[2]),
+        Sysno::IoPortOut => ioport::port_out(task, a[0], a[1], a[2], a[3]),
+        Sysno::Send | Sysno::NbSend | Sysno::Call | Sysno::Recv | Sysno::NbRecv | Sysno::Reply | Sysno::ReplyRecv => {
+            Err(Error::UnknownSyscall)
+        }
+    }
+}
+
+/// The CSpace of a task (every started task has one).
+fn cspace_of(task: &TaskObj) -> Result<ObjRef, Error> {
+    task.cspace.ok_or(Error::InvalidState)
+}
+
+/// `debug_write(console, ptr, len)`: the capability is checked, then the length, then every byte
+/// is checked to be mapped user-readable before the first is written; then they go to the
+/// console as one unit.
+fn debug_write(task: &TaskObj, console: u64, ptr: u64, len: u64) -> Result<Results, Error> {
+    caps::need(task, console, Kind::DebugConsole, rights::WRITE)?;
     if len > DEBUG_WRITE_MAX as u64 {
         return Err(Error::InvalidArgument);
     }
-    if !task.vspace.user_bytes(ptr, len, false, |pieces| serial::write_bytes(pieces)) {
+    let space = object::vspace::space(task.vspace.ok_or(Error::InvalidState)?);
+    if !space.user_bytes(ptr, len, false, |pieces| serial::write_bytes(pieces)) {
         return Err(Error::BadAddress);
     }
-    Ok([len, 0, 0, 0, 0, 0])
+    Ok(one(len))
 }
 
 /// `exit(status)`: the task ends; when it is the root task, so does the run.
-fn exit(status: u64) -> ! {
-    let task = task::take_current();
-    crate::info!("root task exited with status {status}");
-    drop(task);
-    qemu::exit(if status == 0 { testexit::SUCCESS } else { testexit::FAILURE })
+fn exit(me: ObjRef, status: u64) -> ! {
+    stop_task(me, State::Exited, status, "");
+    object::global::reap_some();
+    sched::run()
+}
+
+/// Stops task `t` in `state` (exited or faulted, with `detail`), with one log line for a fault.
+/// The root task stopping ends the run.
+pub fn stop_task(t: ObjRef, state: State, detail: u64, why: &str) {
+    sched::remove(t);
+    // SAFETY: a live task; this is the only reference made to it here.
+    let task = unsafe { get(t) };
+    task.state = state;
+    task.detail = detail;
+    if task.is_root {
+        match state {
+            State::Exited => {
+                crate::info!("root task exited with status {detail}");
+                qemu::exit(if detail == 0 { testexit::SUCCESS } else { testexit::FAILURE })
+            }
+            _ => {
+                crate::error!("root task stopped ({why}); ending the run");
+                qemu::exit(testexit::PANIC)
+            }
+        }
+    }
 }
 
 /// Handles an interrupt or exception taken in user mode; `ctx` holds the full state.
@@ -62,38 +166,31 @@ pub fn trap(ctx: &mut UserContext) -> ! {
     let vector = ctx.vector;
     if vector >= 32 {
         interrupt(vector as u8);
-        task::resume();
-    }
-    if vector == 2 {
+    } else if vector == 2 {
         crate::warn!("NMI while in user mode at rip {:#x}", ctx.rip);
-        task::resume();
+    } else {
+        fault(ctx);
     }
-    fault(ctx)
+    sched::run()
 }
 
-/// A user task faulted: it is stopped with one log line. The root task faulting ends the run.
-fn fault(ctx: &UserContext) -> ! {
-    let (id, name) = task::current().map_or((0, "?"), |t| (t.id, t.name));
+/// A user task faulted: its fault endpoint gets a fault message and the task waits for the reply;
+/// without one it is stopped with one log line. The root task faulting ends the run.
+fn fault(ctx: &UserContext) {
+    let (me, task) = caller();
+    if ipc::deliver_fault(me, ctx.vector, ctx.fault_addr, ctx.rip, ctx.error) {
+        return;
+    }
     crate::warn!(
-        "task {id} ({name}) faulted: {} (vector {}) at rip {:#x}, address {:#x}, error {:#x}",
+        "task {} faulted: {} (vector {}) at rip {:#x}, address {:#x}, error {:#x}",
+        task.id,
         exception_name(ctx.vector),
         ctx.vector,
         ctx.rip,
         ctx.fault_addr,
         ctx.error
     );
-    let task = task::take_current();
-    drop(task);
-    crate::error!("root task faulted; ending the run");
-    qemu::exit(testexit::PANIC)
-}
-
-/// A task's saved registers could not be entered.
-pub fn bad_context(why: EnterError) -> ! {
-    crate::warn!("task has an invalid context ({why:?}); stopped");
-    drop(task::take_current());
-    crate::error!("root task stopped; ending the run");
-    qemu::exit(testexit::PANIC)
+    stop_task(me, State::Faulted, ctx.vector, "it faulted");
 }
 
 /// No task is left to run.
@@ -108,6 +205,8 @@ pub fn interrupt(vector: u8) {
         VECTOR_TIMER => {
             apic::tick();
             apic::eoi();
+            sched::tick();
+            object::global::reap_some();
         }
         VECTOR_SPURIOUS => {}
         v if (VECTOR_PIC_BASE..VECTOR_PIC_BASE + 16).contains(&v) => {}

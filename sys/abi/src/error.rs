@@ -14,11 +14,49 @@ pub enum Error {
     BadAddress = 2,
     /// An argument is out of its documented range.
     InvalidArgument = 3,
+    /// A capability address names no slot of the caller's CSpace, or an empty one.
+    InvalidCapability = 4,
+    /// The capability is not of the kind the call needs.
+    WrongKind = 5,
+    /// The capability lacks a right the call needs.
+    InsufficientRights = 6,
+    /// The destination slot is occupied.
+    SlotOccupied = 7,
+    /// The kernel was asked to pick a slot and the CSpace is full.
+    NoFreeSlot = 8,
+    /// The Memory capability's quota cannot cover the pages asked for.
+    QuotaExceeded = 9,
+    /// The quota allows it, but no physical memory is free.
+    OutOfMemory = 10,
+    /// The call did a bounded part of its work; make the same call again to continue.
+    Restart = 11,
+    /// The capability is derived too many times over ([`MAX_DERIVATION_DEPTH`](crate::object::MAX_DERIVATION_DEPTH)).
+    DerivationTooDeep = 12,
+    /// The object is not in a state that allows the call (a task started twice, or started
+    /// without a CSpace and VSpace).
+    InvalidState = 13,
+    /// A non-blocking send or receive found no partner.
+    WouldBlock = 14,
 }
 
 impl Error {
     /// Every error, in code order.
-    pub const ALL: [Error; 3] = [Error::UnknownSyscall, Error::BadAddress, Error::InvalidArgument];
+    pub const ALL: [Error; 14] = [
+        Error::UnknownSyscall,
+        Error::BadAddress,
+        Error::InvalidArgument,
+        Error::InvalidCapability,
+        Error::WrongKind,
+        Error::InsufficientRights,
+        Error::SlotOccupied,
+        Error::NoFreeSlot,
+        Error::QuotaExceeded,
+        Error::OutOfMemory,
+        Error::Restart,
+        Error::DerivationTooDeep,
+        Error::InvalidState,
+        Error::WouldBlock,
+    ];
 
     /// The code carried in `rax`.
     pub const fn code(self) -> usize {
@@ -40,6 +78,17 @@ impl Error {
             Error::UnknownSyscall => "unknown syscall",
             Error::BadAddress => "bad address",
             Error::InvalidArgument => "invalid argument",
+            Error::InvalidCapability => "invalid capability",
+            Error::WrongKind => "wrong kind of capability",
+            Error::InsufficientRights => "insufficient rights",
+            Error::SlotOccupied => "slot occupied",
+            Error::NoFreeSlot => "no free slot",
+            Error::QuotaExceeded => "quota exceeded",
+            Error::OutOfMemory => "out of memory",
+            Error::Restart => "restart",
+            Error::DerivationTooDeep => "derivation too deep",
+            Error::InvalidState => "invalid state",
+            Error::WouldBlock => "would block",
         }
     }
 }

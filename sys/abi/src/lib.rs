@@ -9,10 +9,14 @@
 #![no_std]
 #![deny(missing_docs)]
 
+pub mod bootcaps;
 pub mod error;
+pub mod ioport;
 pub mod layout;
+pub mod object;
 pub mod rootinfo;
 pub mod syscall;
+pub mod task;
 pub mod testexit;
 
 pub use error::Error;

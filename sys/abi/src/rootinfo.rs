@@ -8,7 +8,7 @@
 pub const ROOT_INFO_MAGIC: u64 = u64::from_le_bytes(*b"PERIHELI");
 
 /// The version of the [`RootInfo`] layout described here.
-pub const ROOT_INFO_VERSION: u32 = 1;
+pub const ROOT_INFO_VERSION: u32 = 2;
 
 /// Longest kernel command line passed on, in bytes.
 pub const CMDLINE_MAX: usize = 256;
@@ -37,6 +37,10 @@ pub struct RootInfo {
     pub cmdline_len: u64,
     /// The kernel command line, truncated to [`CMDLINE_MAX`] bytes; not NUL-terminated.
     pub cmdline: [u8; CMDLINE_MAX],
+    /// Radix of the root task's CSpace (see [`bootcaps`](crate::bootcaps)).
+    pub cspace_radix: u64,
+    /// Quota of the root Memory capability, in pages.
+    pub memory_quota: u64,
 }
 
 impl RootInfo {

@@ -10,38 +10,243 @@
 //! `rcx` and `r11` are overwritten by the instruction itself. Every other caller-saved register of
 //! the System V ABI, all vector registers included, is clobbered: the kernel returns them zeroed
 //! rather than preserved. `rbx`, `rbp`, `rsp`, `r12`-`r15`, the MXCSR and the x87 control word are
-//! preserved.
+//! preserved. On an error, the argument registers come back unchanged.
+//!
+//! A *capability address* (`cap`, `slot`) is a slot index in the caller's CSpace. Slot 0 of every
+//! CSpace is the null slot: it never holds a capability, and naming it (as a source or a
+//! destination) is `InvalidCapability`; `cap_identify` reports it empty. Where a call puts a new
+//! capability in a slot, [`SLOT_AUTO`] asks the kernel to pick the lowest free one; the slot used
+//! is returned. In the root task's CSpace, automatic choice starts at
+//! [`FIRST_FREE`](crate::bootcaps::FIRST_FREE).
+//!
+//! Numbers are grouped by object: 0x00 the task itself, 0x10 capabilities, 0x20 Memory, 0x30
+//! CSpace, 0x40 Page and VSpace, 0x50 Task, 0x60 Endpoint, 0x70 Note, 0x80 Timer, 0x90 IRQ,
+//! 0xa0 I/O ports.
 
 /// Number of argument (and result) registers.
 pub const ARG_REGS: usize = 6;
 
-/// Syscall numbers, passed in `rax`.
-#[repr(usize)]
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum Sysno {
-    /// `debug_write(ptr, len) -> written`: write `len` bytes at `ptr` to the kernel's debug console
-    /// as one unit (no kernel line lands inside it). At most [`DEBUG_WRITE_MAX`] bytes per call.
+/// As a destination slot: let the kernel pick the lowest free slot.
+pub const SLOT_AUTO: usize = usize::MAX;
+
+macro_rules! sysnos {
+    ($( $(#[$doc:meta])* $name:ident = $value:expr, )*) => {
+        /// Syscall numbers, passed in `rax`.
+        #[repr(usize)]
+        #[derive(Copy, Clone, Debug, PartialEq, Eq)]
+        pub enum Sysno {
+            $( $(#[$doc])* $name = $value, )*
+        }
+
+        impl Sysno {
+            /// Every syscall, in number order.
+            pub const ALL: &'static [Sysno] = &[$(Sysno::$name),*];
+        }
+    };
+}
+
+sysnos! {
+    /// `debug_write(console, ptr, len) -> written`: write `len` bytes at `ptr` to the kernel's
+    /// debug console as one unit (no kernel line lands inside it). `console` is a DebugConsole
+    /// capability with WRITE. At most [`DEBUG_WRITE_MAX`] bytes per call.
     ///
-    /// Errors: `BadAddress` if any byte of `[ptr, ptr + len)` is not mapped readable in the
-    /// caller's user address space; `InvalidArgument` if `len > DEBUG_WRITE_MAX`.
+    /// Errors, in the order checked: `InvalidCapability`, `WrongKind`, `InsufficientRights` for
+    /// `console`; `InvalidArgument` if `len > DEBUG_WRITE_MAX`; `BadAddress` if any byte of
+    /// `[ptr, ptr + len)` is not mapped readable in the caller's user address space. `len == 0`
+    /// succeeds for any `ptr`.
     DebugWrite = 0,
     /// `exit(status) -> !`: end the calling task with `status`. Never returns.
     Exit = 1,
+
+    /// `cap_copy(src, dst_cspace, dst_slot, rights) -> slot`: copy the capability in `src` into
+    /// `dst_slot` (or [`SLOT_AUTO`]) of the CSpace `dst_cspace` names, keeping only the rights in
+    /// the mask `rights`. The copy is a child of `src` in the derivation tree.
+    ///
+    /// Errors: `InvalidCapability` (`src` empty or out of range, `dst_cspace` likewise, `dst_slot`
+    /// out of range); `WrongKind` (`dst_cspace` not a CSpace); `InsufficientRights` (`dst_cspace`
+    /// without WRITE); `SlotOccupied`; `NoFreeSlot`; `DerivationTooDeep`.
+    CapCopy = 0x10,
+    /// `cap_mint(src, dst_cspace, dst_slot, rights, badge) -> slot`: as `cap_copy`, and set the
+    /// badge. Only Endpoint and Note capabilities carry badges, and only an unbadged capability
+    /// can be badged; `badge` must be 0 otherwise (`InvalidArgument`).
+    CapMint = 0x11,
+    /// `cap_move(src, dst_cspace, dst_slot) -> slot`: move the capability, keeping its place in the
+    /// derivation tree. Errors as `cap_copy` (without `DerivationTooDeep`); moving a slot onto
+    /// itself is `SlotOccupied`.
+    CapMove = 0x12,
+    /// `cap_delete(slot)`: empty `slot` in the caller's CSpace. Capabilities derived from it stay,
+    /// as children of its parent. When it named an object for the last time, the object is
+    /// destroyed and its pages refunded to the Memory capability it was made from (in bounded
+    /// steps on this and later kernel entries; see `memory_info`).
+    ///
+    /// Errors: `InvalidCapability`.
+    CapDelete = 0x13,
+    /// `cap_revoke(slot)`: delete every capability derived from `slot` (not `slot` itself). Works
+    /// in bounded steps: `Restart` means part is done; call again until it returns success.
+    ///
+    /// Errors: `InvalidCapability`, `Restart`.
+    CapRevoke = 0x14,
+    /// `cap_identify(slot) -> (kind, rights, badge)`: what the capability in `slot` is
+    /// ([`object::Kind`](crate::object::Kind) as a number; 0 for an empty slot).
+    ///
+    /// Errors: `InvalidCapability` (out of range only; slot 0 and empty slots report kind 0).
+    CapIdentify = 0x15,
+
+    /// `memory_split(memory, pages, dst_slot) -> slot`: make a child Memory capability with a
+    /// quota of `pages`. The parent is charged `pages + 1` (the child's quota and its own page),
+    /// refunded when the child is destroyed.
+    ///
+    /// Errors: `InvalidCapability`, `WrongKind`, `InsufficientRights` (WRITE needed) for
+    /// `memory`; `InvalidArgument` (`pages` is 0 or above [`MAX_QUOTA`](crate::object::MAX_QUOTA));
+    /// `QuotaExceeded`; `OutOfMemory`; slot errors as for `cap_copy`.
+    MemorySplit = 0x20,
+    /// `memory_info(memory) -> (quota, used)`: the quota and the pages charged to it, in pages.
+    /// Destruction still pending from earlier deletions is finished first, in bounded steps:
+    /// `Restart` means call again.
+    ///
+    /// Errors: `InvalidCapability`, `WrongKind`, `InsufficientRights` (READ needed), `Restart`.
+    MemoryInfo = 0x21,
+
+    /// `cspace_create(memory, radix, dst_slot) -> slot`: make a CSpace of `2^radix` empty slots
+    /// (`1 <= radix <= MAX_RADIX`), charged [`cspace_pages(radix)`](crate::object::cspace_pages)
+    /// to `memory`.
+    ///
+    /// Errors: as `memory_split`, with `InvalidArgument` for a radix out of range.
+    CSpaceCreate = 0x30,
+
+    /// `task_create(memory, dst_slot) -> slot`: make an inactive Task, charged
+    /// [`TASK_PAGES`](crate::task::TASK_PAGES) to `memory`, with priority 0 and maximum
+    /// controlled priority 0, no CSpace, no VSpace, and zeroed registers.
+    ///
+    /// Errors: as `memory_split` (without `InvalidArgument`).
+    TaskCreate = 0x50,
+    /// `task_set_space(task, cspace, vspace)`: give the task the CSpace its capability addresses
+    /// index and the VSpace it runs in (each a capability of the caller, which the task then
+    /// holds a reference to). Needs WRITE on all three.
+    ///
+    /// Errors: `InvalidCapability`, `WrongKind`, `InsufficientRights` for `task`, `cspace`,
+    /// `vspace` in that order.
+    TaskSetSpace = 0x51,
+    /// `task_set_priority(task, authority, priority, max_priority)`: set the task's priority and
+    /// its maximum controlled priority (the highest it may give any task). Both must be at most
+    /// the maximum controlled priority of the task `authority` names (`InvalidArgument`).
+    /// Needs WRITE on `task`, READ on `authority`.
+    ///
+    /// Errors: capability errors for `task`, then `authority`; `InvalidArgument`.
+    TaskSetPriority = 0x52,
+    /// `task_read_regs(task, buf)`: copy the task's [`Registers`](crate::task::Registers) to
+    /// `buf` (READ). The task must not be running: reading the caller's own registers is
+    /// `InvalidState`.
+    ///
+    /// Errors: capability errors; `InvalidState`; `BadAddress` (`buf` not writable).
+    TaskReadRegs = 0x53,
+    /// `task_write_regs(task, buf)`: set the task's registers from `buf` (WRITE), checked as on a
+    /// return to user mode. Not for the caller itself (`InvalidState`).
+    ///
+    /// Errors: capability errors; `InvalidState`; `BadAddress`; `InvalidArgument` (a
+    /// non-canonical `rip` or `fs_base`).
+    TaskWriteRegs = 0x54,
+    /// `task_start(task)`: make an inactive task runnable (WRITE).
+    ///
+    /// Errors: capability errors; `InvalidState` (not inactive, or no CSpace or VSpace).
+    TaskStart = 0x55,
+    /// `task_suspend(task)`: stop a runnable task (WRITE). Suspending the caller itself
+    /// switches to another task at once.
+    ///
+    /// Errors: capability errors; `InvalidState` (not runnable).
+    TaskSuspend = 0x56,
+    /// `task_resume(task)`: make a suspended or faulted task runnable again (WRITE).
+    ///
+    /// Errors: capability errors; `InvalidState`.
+    TaskResume = 0x57,
+    /// `task_yield()`: give the rest of the timeslice to the next task of the same priority.
+    TaskYield = 0x58,
+    /// `task_info(task) -> (state, priority, max_priority, detail)`: the task's
+    /// [`State`](crate::task::State); `detail` is the exit status of an exited task and the
+    /// vector of a faulted one (READ).
+    ///
+    /// Errors: capability errors.
+    TaskInfo = 0x59,
+    /// `task_set_fault_endpoint(task, endpoint)`: when the task faults, the kernel sends a fault
+    /// message ([`task::fault`](crate::task::fault)) to this Endpoint as a `call` on the task's
+    /// behalf, with the endpoint capability's badge; the task waits for the reply, then runs on
+    /// (from the faulting instruction, with whatever registers the supervisor wrote). `endpoint`
+    /// 0 removes it. Needs WRITE on `task` and on `endpoint`.
+    ///
+    /// Errors: capability errors for `task`, then `endpoint`.
+    TaskSetFaultEndpoint = 0x5a,
+
+    /// `endpoint_create(memory, dst_slot) -> slot`: make an Endpoint (1 page).
+    ///
+    /// Errors: as `task_create`.
+    EndpointCreate = 0x60,
+    /// `send(endpoint, w0, w1, w2, w3, w4)`: give five words to a receiver, waiting for one if
+    /// none waits. The receiver gets the endpoint capability's badge. Needs WRITE.
+    ///
+    /// Errors: capability errors.
+    Send = 0x61,
+    /// `recv(endpoint) -> (badge, w0, w1, w2, w3, w4)`: take a message, waiting for one. If the
+    /// sender made a `call`, the receiver holds its one-shot reply right until it replies or
+    /// receives another call. Needs READ.
+    ///
+    /// Errors: capability errors.
+    Recv = 0x62,
+    /// `call(endpoint, w0, w1, w2, w3, w4) -> (0, r0, r1, r2, r3, r4)`: send, then wait for the
+    /// reply. Needs WRITE.
+    ///
+    /// Errors: capability errors.
+    Call = 0x63,
+    /// `reply(w0, w1, w2, w3, w4)`: answer the last `call` received; the caller gets the words.
+    ///
+    /// Errors: `InvalidState` (no call to answer).
+    Reply = 0x64,
+    /// `reply_recv(endpoint, w0, w1, w2, w3, w4) -> (badge, w0, ...)`: `reply` (if there is a
+    /// call to answer), then `recv`. Needs READ.
+    ///
+    /// Errors: capability errors.
+    ReplyRecv = 0x65,
+    /// `nb_send(endpoint, w0, w1, w2, w3, w4)`: `send` only if a receiver waits.
+    ///
+    /// Errors: capability errors; `WouldBlock`.
+    NbSend = 0x66,
+    /// `nb_recv(endpoint) -> (badge, w0, ...)`: `recv` only if a sender waits.
+    ///
+    /// Errors: capability errors; `WouldBlock`.
+    NbRecv = 0x67,
+
+    /// `ioport_create(control, min, max, memory, dst_slot) -> slot`: make an IoPort for the port
+    /// range `[min, max)`, charged [`IOPORT_PAGES`](crate::ioport::IOPORT_PAGES) to `memory`.
+    /// `control` is the IoPortControl capability, with WRITE. The range must satisfy
+    /// `min < max <= PORT_LIMIT` ([`PORT_LIMIT`](crate::ioport::PORT_LIMIT) = 0x10000) and share
+    /// no port with [`KERNEL_PORTS`](crate::ioport::KERNEL_PORTS).
+    ///
+    /// Errors: `InvalidCapability`, `WrongKind`, `InsufficientRights` for `control`; then as
+    /// `memory_split`, with `InvalidArgument` for a range refused.
+    IoPortCreate = 0xa0,
+    /// `ioport_in(ioport, port, width) -> value`: read `width` bytes (1, 2 or 4) from `port`,
+    /// zero-extended. `ioport` is an IoPort with READ whose range holds `[port, port + width)`.
+    ///
+    /// Errors, in the order checked: `InvalidCapability`, `WrongKind`, `InsufficientRights` for
+    /// `ioport`; `InvalidArgument` for a width other than 1, 2 or 4, then for a port outside the
+    /// range (`port < min` or `port + width > max`).
+    IoPortIn = 0xa1,
+    /// `ioport_out(ioport, port, width, value)`: write the low `width` bytes (1, 2 or 4) of
+    /// `value` to `port`. `ioport` is an IoPort with WRITE whose range holds
+    /// `[port, port + width)`; `value` must fit in `width` bytes.
+    ///
+    /// Errors, in the order checked: as `ioport_in` (WRITE needed), then `InvalidArgument` for a
+    /// `value` of `2^(8 * width)` or more.
+    IoPortOut = 0xa2,
 }
 
 /// Largest buffer one `debug_write` call accepts, in bytes.
 pub const DEBUG_WRITE_MAX: usize = 4096;
 
-impl Sysno {
-    /// Every syscall, in number order.
-    pub const ALL: [Sysno; 2] = [Sysno::DebugWrite, Sysno::Exit];
-}
-
 impl TryFrom<usize> for Sysno {
     type Error = crate::Error;
 
     fn try_from(n: usize) -> Result<Self, Self::Error> {
-        Self::ALL.into_iter().find(|s| *s as usize == n).ok_or(crate::Error::UnknownSyscall)
+        Self::ALL.iter().copied().find(|s| *s as usize == n).ok_or(crate::Error::UnknownSyscall)
     }
 }
 
@@ -51,9 +256,10 @@ mod tests {
 
     #[test]
     fn numbers_round_trip() {
-        for s in Sysno::ALL {
+        for &s in Sysno::ALL {
             assert_eq!(Sysno::try_from(s as usize), Ok(s));
         }
         assert_eq!(Sysno::try_from(usize::MAX), Err(crate::Error::UnknownSyscall));
+        assert_eq!(Sysno::try_from(2), Err(crate::Error::UnknownSyscall));
     }
 }

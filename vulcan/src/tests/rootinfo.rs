@@ -8,10 +8,11 @@
 
 use sys::Boot;
 use sys::abi::RootInfo;
+use sys::abi::bootcaps::ROOT_CSPACE_RADIX;
 use sys::abi::layout::{PAGE_SIZE, ROOT_INFO_ADDR, ROOT_INITRAMFS_ADDR, is_user_range};
 use sys::abi::rootinfo::{CMDLINE_MAX, protocol};
 
-use crate::harness::{Test, TestResult, ensure, ensure_eq, fail};
+use crate::harness::{Test, TestResult, ensure, ensure_eq, fail, ok};
 
 pub const TESTS: &[Test] = &[
     Test::new("root_info_address", address),
@@ -20,6 +21,8 @@ pub const TESTS: &[Test] = &[
     Test::new("root_info_memory", memory),
     Test::new("root_info_tsc", tsc),
     Test::new("root_info_cmdline", cmdline),
+    Test::new("root_info_cspace_radix", cspace_radix),
+    Test::new("root_info_memory_quota", memory_quota),
     Test::new("initramfs_location", initramfs_location),
     Test::new("initramfs_first_member_is_init", first_member_is_init),
     Test::new("initramfs_fully_mapped", initramfs_fully_mapped),
@@ -87,6 +90,26 @@ fn tsc(boot: &Boot) -> TestResult {
 fn cmdline(boot: &Boot) -> TestResult {
     let len = info(boot)?.cmdline_len;
     ensure!(len <= CMDLINE_MAX as u64, "cmdline_len {len} exceeds CMDLINE_MAX {CMDLINE_MAX}");
+    Ok(())
+}
+
+/// Version 2 tells the root task its CSpace's radix, which `abi::bootcaps` fixes.
+fn cspace_radix(boot: &Boot) -> TestResult {
+    let radix = info(boot)?.cspace_radix;
+    ensure_eq!(radix, ROOT_CSPACE_RADIX as u64, "cspace_radix");
+    Ok(())
+}
+
+/// The quota reported is the root Memory's quota, nonzero, and no more than the RAM there is.
+fn memory_quota(boot: &Boot) -> TestResult {
+    let info = info(boot)?;
+    let quota = info.memory_quota;
+    let mem = ok!(sys::root::memory().info(), "memory_info(root Memory)");
+    ensure_eq!(mem.quota as u64, quota, "root Memory quota (memory_info) against RootInfo::memory_quota");
+    ensure!(quota > 0, "memory_quota is 0");
+    let total_pages = info.mem_total / PAGE_SIZE as u64;
+    ensure!(quota <= total_pages, "memory_quota {quota} pages exceeds mem_total {total_pages} pages");
+    ensure!(mem.used <= mem.quota, "root Memory used {} exceeds its quota {}", mem.used, mem.quota);
     Ok(())
 }
 

@@ -12,11 +12,12 @@
 use core::arch::asm;
 
 use sys::abi::Error::UnknownSyscall;
+use sys::abi::bootcaps::ROOT_DEBUG_CONSOLE;
 use sys::abi::syscall::Sysno;
 use sys::syscall::syscall;
 use sys::{Boot, Error};
 
-use crate::harness::{Test, TestResult, ensure_eq, fail};
+use crate::harness::{Test, TestResult, ensure, ensure_eq, fail};
 
 pub const TESTS: &[Test] = &[
     Test::new("syscall_unknown_numbers", unknown_numbers),
@@ -28,15 +29,32 @@ pub const TESTS: &[Test] = &[
     Test::new("syscall_number_uses_all_64_bits", number_uses_all_bits),
 ];
 
-/// Numbers no syscall has, from just past the last one to the top of the range.
-const UNDEFINED: [usize; 10] =
-    [Sysno::ALL.len(), 3, 255, 256, 0xffff, 1 << 31, u32::MAX as usize, 1 << 32, 1 << 63, usize::MAX];
+/// Numbers no syscall has: the gaps between the defined ones, and up to the top of the range.
+const UNDEFINED: [usize; 16] = [
+    2,
+    3,
+    0xf,
+    0x16,
+    0x1f,
+    0x22,
+    0x2f,
+    0x31,
+    255,
+    256,
+    0xffff,
+    1 << 31,
+    u32::MAX as usize,
+    1 << 32,
+    1 << 63,
+    usize::MAX,
+];
 
 /// A number no syscall has, for the register tests' error path.
 const NO_SUCH_SYSCALL: usize = usize::MAX;
 
 fn unknown_numbers(_: &Boot) -> TestResult {
     for n in UNDEFINED {
+        ensure!(Sysno::try_from(n).is_err(), "{n:#x} is a defined syscall number; the test list is stale");
         for args in [[0; 6], [usize::MAX; 6], [0x1000, 8, 1, 2, 3, 4]] {
             // SAFETY: an undefined number names no syscall, so the kernel touches no memory of
             // this task whatever the arguments.
@@ -52,7 +70,7 @@ fn number_uses_all_bits(_: &Boot) -> TestResult {
     let line = b"vulcan: FAILED: kernel decoded a truncated syscall number as debug_write\n";
     for high in [1usize << 8, 1 << 16, 1 << 32, 1 << 63] {
         let n = high | Sysno::DebugWrite as usize;
-        let args = [line.as_ptr().expose_provenance(), line.len(), 0, 0, 0, 0];
+        let args = [ROOT_DEBUG_CONSOLE, line.as_ptr().expose_provenance(), line.len(), 0, 0, 0];
         // SAFETY: undefined number; were it taken for `debug_write`, that only reads `line`.
         let (rax, _) = unsafe { syscall(n, args) };
         ensure_eq!(Error::check(rax), Err(UnknownSyscall.into()), "syscall {n:#x}");
@@ -67,12 +85,12 @@ fn number_uses_all_bits(_: &Boot) -> TestResult {
     Ok(())
 }
 
-/// The (number, arg0, arg1) of the two paths the register tests take: an error return and a
-/// success return (`debug_write` of zero bytes from a mapped buffer).
-fn paths(buf: &[u8]) -> [(&'static str, usize, usize, usize); 2] {
+/// The (number, arg0, arg1, arg2) of the two paths the register tests take: an error return and
+/// a success return (`debug_write` of zero bytes from a mapped buffer through the root console).
+fn paths(buf: &[u8]) -> [(&'static str, usize, usize, usize, usize); 2] {
     [
-        ("undefined syscall", NO_SUCH_SYSCALL, 0, 0),
-        ("debug_write", Sysno::DebugWrite as usize, buf.as_ptr().expose_provenance(), 0),
+        ("undefined syscall", NO_SUCH_SYSCALL, 0, 0, 0),
+        ("debug_write", Sysno::DebugWrite as usize, ROOT_DEBUG_CONSOLE, buf.as_ptr().expose_provenance(), 0),
     ]
 }
 
@@ -84,7 +102,7 @@ fn preserves_callee_saved(_: &Boot) -> TestResult {
     const R14: u64 = 0x1414_dddd_eeee_ffff;
     const R15: u64 = 0x1515_0123_4567_89ab;
     let buf = [0u8; 8];
-    for (path, n, a0, a1) in paths(&buf) {
+    for (path, n, a0, a1, a2) in paths(&buf) {
         let rax: usize;
         let (rbx, rbp): (u64, u64);
         let (mut r12, mut r13, mut r14, mut r15) = (R12, R13, R14, R15);
@@ -113,7 +131,7 @@ fn preserves_callee_saved(_: &Boot) -> TestResult {
                 inout("r13") r13,
                 inout("r14") r14,
                 inout("r15") r15,
-                lateout("rdx") _,
+                inlateout("rdx") a2 => _,
                 lateout("r10") _,
                 lateout("r8") _,
                 lateout("r9") _,
@@ -149,7 +167,7 @@ fn zeroes_vector_registers(_: &Boot) -> TestResult {
         *b = (i as u8) | 0x80;
     }
     let buf = [0u8; 8];
-    for (path, n, a0, a1) in paths(&buf) {
+    for (path, n, a0, a1, a2) in paths(&buf) {
         let mut after = [0xaau8; 256];
         let rax: usize;
         // SAFETY: the syscall is undefined or a zero-length `debug_write`, which touch no memory
@@ -195,7 +213,7 @@ fn zeroes_vector_registers(_: &Boot) -> TestResult {
                 inlateout("rax") n => rax,
                 inlateout("rdi") a0 => _,
                 inlateout("rsi") a1 => _,
-                lateout("rdx") _,
+                inlateout("rdx") a2 => _,
                 lateout("r10") _,
                 lateout("r8") _,
                 lateout("r9") _,
@@ -227,7 +245,7 @@ fn preserves_mxcsr_and_fcw(_: &Boot) -> TestResult {
     /// Default x87 control word (0x037f) with rounding toward zero.
     const FCW: u32 = 0x037f | (0b11 << 10);
     let buf = [0u8; 8];
-    for (path, n, a0, a1) in paths(&buf) {
+    for (path, n, a0, a1, a2) in paths(&buf) {
         // [saved MXCSR, saved FCW, test MXCSR, test FCW, MXCSR after, FCW after]
         let mut words: [u32; 6] = [0, 0, MXCSR, FCW, 0, 0];
         let rax: usize;
@@ -250,7 +268,7 @@ fn preserves_mxcsr_and_fcw(_: &Boot) -> TestResult {
                 inlateout("rax") n => rax,
                 inlateout("rdi") a0 => _,
                 inlateout("rsi") a1 => _,
-                lateout("rdx") _,
+                inlateout("rdx") a2 => _,
                 lateout("r10") _,
                 lateout("r8") _,
                 lateout("r9") _,

@@ -253,6 +253,21 @@ pub unsafe fn enter_user(ctx: *mut UserContext, cr3: u64) -> ! {
     }
 }
 
+/// Makes a context *full* (every register restored on return, by `iretq`), giving it a valid
+/// FPU image first if it had none: the initial state with the context's MXCSR and x87 control
+/// word. Used when a supervisor writes a task's registers.
+pub fn make_full(ctx: &mut UserContext) {
+    if ctx.full != 0 {
+        return;
+    }
+    ctx.fpu.0.copy_from_slice(&FPU_INIT.0);
+    ctx.fpu.0[0..2].copy_from_slice(&ctx.fcw.to_le_bytes());
+    ctx.fpu.0[24..28].copy_from_slice(&ctx.mxcsr.to_le_bytes());
+    // XSAVE header: x87 and SSE state come from the image (XSTATE_BV bits 0 and 1).
+    ctx.fpu.0[512] = 0b11;
+    ctx.full = 1;
+}
+
 /// Forgets that `ctx`'s FPU state is live, before the context is freed or reused.
 pub fn forget_fpu_owner(ctx: *const UserContext) {
     // SAFETY: one CPU, interrupts off.

@@ -42,6 +42,50 @@ pub unsafe fn inb(port: u16) -> u8 {
     value
 }
 
+/// Writes a 16-bit word to an I/O port (and the port after it).
+///
+/// # Safety
+/// As [`outb`]: the caller must own the device behind `port` and `port + 1`.
+#[inline]
+pub unsafe fn outw(port: u16, value: u16) {
+    // SAFETY: the caller owns the device; `out` touches no memory.
+    unsafe { asm!("out dx, ax", in("dx") port, in("ax") value, options(nomem, nostack, preserves_flags)) }
+}
+
+/// Reads a 16-bit word from an I/O port (and the port after it).
+///
+/// # Safety
+/// As [`inb`]: the caller must own the device behind `port` and `port + 1`.
+#[inline]
+pub unsafe fn inw(port: u16) -> u16 {
+    let value: u16;
+    // SAFETY: the caller owns the device; `in` touches no memory.
+    unsafe { asm!("in ax, dx", in("dx") port, out("ax") value, options(nomem, nostack, preserves_flags)) }
+    value
+}
+
+/// Writes a 32-bit doubleword to an I/O port (and the three ports after it).
+///
+/// # Safety
+/// As [`outb`]: the caller must own the device behind `port` to `port + 3`.
+#[inline]
+pub unsafe fn outl(port: u16, value: u32) {
+    // SAFETY: the caller owns the device; `out` touches no memory.
+    unsafe { asm!("out dx, eax", in("dx") port, in("eax") value, options(nomem, nostack, preserves_flags)) }
+}
+
+/// Reads a 32-bit doubleword from an I/O port (and the three ports after it).
+///
+/// # Safety
+/// As [`inb`]: the caller must own the device behind `port` to `port + 3`.
+#[inline]
+pub unsafe fn inl(port: u16) -> u32 {
+    let value: u32;
+    // SAFETY: the caller owns the device; `in` touches no memory.
+    unsafe { asm!("in eax, dx", in("dx") port, out("eax") value, options(nomem, nostack, preserves_flags)) }
+    value
+}
+
 /// Reads a model-specific register.
 ///
 /// # Safety

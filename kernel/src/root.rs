@@ -1,31 +1,20 @@
-//! User tasks: a thread of execution (its saved registers) in an address space, and the root
-//! task's construction from the initramfs.
-//!
-//! For now there is exactly one task, the root task, held by [`current`]; the scheduler and the
-//! Task object replace this with the kernel proper.
+//! The root task: built from the initramfs member `init` as `docs/abi.md` describes: its
+//! address space, its boot information page, and the capabilities `abi::bootcaps` lists.
 
-use alloc::boxed::Box;
-
+use abi::bootcaps::{
+    FIRST_FREE, ROOT_CSPACE, ROOT_CSPACE_RADIX, ROOT_DEBUG_CONSOLE, ROOT_IOPORT_CONTROL, ROOT_MEMORY, ROOT_TASK,
+    ROOT_VSPACE,
+};
 use abi::layout::{PAGE_SIZE, ROOT_INFO_ADDR, ROOT_INITRAMFS_ADDR, ROOT_STACK_SIZE, ROOT_STACK_TOP};
 use abi::rootinfo::{ROOT_INFO_MAGIC, ROOT_INFO_VERSION, RootInfo};
+use abi::task::{MAX_PRIORITY, ROOT_PRIORITY, State};
 
-use crate::arch::context::{self, UserContext};
+use crate::arch::context::UserContext;
 use crate::boot::{BootInfo, Protocol};
 use crate::initramfs::Initramfs;
 use crate::mem::vspace::{Access, VSpace};
-use crate::sync::RacyCell;
-
-/// A user task.
-pub struct Task {
-    /// Its saved registers; must stay first-class and pinned while the task is current.
-    pub ctx: UserContext,
-    /// Its address space.
-    pub vspace: VSpace,
-    /// Kernel-assigned ID.
-    pub id: u64,
-    /// Name for logs.
-    pub name: &'static str,
-}
+use crate::object::cdt::Cap;
+use crate::object::{Kind, ObjRef, cspace, memory, task, vspace};
 
 /// Why the root task could not be built.
 #[derive(Copy, Clone, Debug)]
@@ -38,6 +27,8 @@ pub enum LoadError {
     Elf(elfload::ElfError),
     /// Out of memory while building the address space.
     OutOfMemory,
+    /// The root task's capabilities could not be made.
+    Objects(abi::Error),
 }
 
 impl core::fmt::Display for LoadError {
@@ -47,6 +38,7 @@ impl core::fmt::Display for LoadError {
             LoadError::Initramfs(e) => write!(f, "initramfs: {}", e.describe()),
             LoadError::Elf(e) => write!(f, "init: {}", e.describe()),
             LoadError::OutOfMemory => f.write_str("out of memory building the root task"),
+            LoadError::Objects(e) => write!(f, "cannot make the root capabilities: {e}"),
         }
     }
 }
@@ -57,8 +49,8 @@ impl From<crate::arch::paging::MapError> for LoadError {
     }
 }
 
-/// Builds the root task from the initramfs member `init`.
-pub fn load_root(boot: &BootInfo) -> Result<Box<Task>, LoadError> {
+/// Builds the root task from the initramfs member `init`; it is runnable when this returns.
+pub fn load_root(boot: &BootInfo) -> Result<ObjRef, LoadError> {
     let range = boot.initramfs.ok_or(LoadError::NoInitramfs)?;
     // SAFETY: the module is RAM outside the page allocator, mapped in the direct map, and never
     // written while the kernel runs.
@@ -98,6 +90,9 @@ pub fn load_root(boot: &BootInfo) -> Result<Box<Task>, LoadError> {
 
     // The boot information page.
     vs.map_new(ROOT_INFO_ADDR as u64, Access { write: false, execute: false })?;
+    let mut ctx = UserContext::new(plan.entry, ROOT_STACK_TOP as u64);
+    ctx.rdi = ROOT_INFO_ADDR as u64;
+    let (task, quota) = root_capabilities(vs, ctx).map_err(LoadError::Objects)?;
     let frames = crate::mem::FRAMES.lock();
     let mut info = RootInfo {
         magic: ROOT_INFO_MAGIC,
@@ -113,52 +108,56 @@ pub fn load_root(boot: &BootInfo) -> Result<Box<Task>, LoadError> {
         tsc_hz: crate::arch::apic::tsc_hz(),
         cmdline_len: boot.cmdline().len() as u64,
         cmdline: [0; abi::rootinfo::CMDLINE_MAX],
+        cspace_radix: ROOT_CSPACE_RADIX as u64,
+        memory_quota: quota,
     };
     drop(frames);
+    // SAFETY: the root task was just made; nothing else refers to it yet.
+    let t = unsafe { task::get(task) };
+    let vs = vspace::space(t.vspace.expect("the root task has its VSpace"));
     info.cmdline[..boot.cmdline().len()].copy_from_slice(boot.cmdline());
     // SAFETY: `RootInfo` is `repr(C)` plain data; viewing it as bytes reads no padding that is
     // uninitialised (every field is written above and the struct has no padding between them).
     let info_bytes =
         unsafe { core::slice::from_raw_parts((&raw const info).cast::<u8>(), core::mem::size_of::<RootInfo>()) };
     vs.write_bytes(ROOT_INFO_ADDR as u64, info_bytes)?;
-
-    let mut ctx = UserContext::new(plan.entry, ROOT_STACK_TOP as u64);
-    ctx.rdi = ROOT_INFO_ADDR as u64;
-    Ok(Box::new(Task { ctx, vspace: vs, id: 1, name: "init" }))
+    t.state = State::Runnable;
+    crate::sched::enqueue(task);
+    Ok(task)
 }
 
-static CURRENT: RacyCell<Option<Box<Task>>> = RacyCell::new(None);
-
-/// Makes `task` the running task.
-pub fn set_current(task: Box<Task>) {
-    // SAFETY: one CPU, interrupts off; no reference into CURRENT is alive across this call.
-    unsafe { *CURRENT.get() = Some(task) }
-}
-
-/// The running task.
-pub fn current() -> Option<&'static mut Task> {
-    // SAFETY: one CPU, interrupts off; callers hold the reference only within one kernel entry.
-    unsafe { (*CURRENT.get()).as_deref_mut() }
-}
-
-/// Removes and returns the running task.
-pub fn take_current() -> Option<Box<Task>> {
-    // SAFETY: as in `current`.
-    let task = unsafe { (*CURRENT.get()).take() };
-    if let Some(t) = &task {
-        context::forget_fpu_owner(&raw const t.ctx);
-    }
-    task
-}
-
-/// Returns to the running task. If its registers cannot be entered (a bad RIP or FS base), it
-/// is treated as having faulted.
-pub fn resume() -> ! {
-    let Some(task) = current() else { crate::uapi::no_task_left() };
-    match context::validate(&mut task.ctx) {
-        // SAFETY: the context lives in a boxed task that stays current until the next kernel
-        // entry; its address space shares the kernel's upper half.
-        Ok(()) => unsafe { context::enter_user(&raw mut task.ctx, task.vspace.root()) },
-        Err(why) => crate::uapi::bad_context(why),
-    }
+/// Makes the root task's objects (its Task, CSpace and VSpace) and fills its CSpace as
+/// `abi::bootcaps` lays out. Returns the task and the root Memory's quota.
+fn root_capabilities(space: VSpace, regs: UserContext) -> Result<(ObjRef, u64), abi::Error> {
+    use abi::object::rights::{ALL, WRITE};
+    crate::object::global::with(|ctx| {
+        let cs = cspace::create_root(ctx, ROOT_CSPACE_RADIX, FIRST_FREE as u32)?;
+        let vs = vspace::create_root(ctx, space)?;
+        let t = task::create_task(ctx, None)?;
+        // The Memory object's own page comes out of the pages it accounts for.
+        let quota = ctx.pages.free_pages().saturating_sub(1);
+        let mem = memory::create_root(ctx, quota)?;
+        let caps = [
+            (ROOT_CSPACE, Cap { kind: Kind::CSpace, rights: ALL as u8, badge: 0, obj: Some(cs) }),
+            (ROOT_MEMORY, Cap { kind: Kind::Memory, rights: ALL as u8, badge: 0, obj: Some(mem) }),
+            (ROOT_DEBUG_CONSOLE, Cap { kind: Kind::DebugConsole, rights: WRITE as u8, badge: 0, obj: None }),
+            (ROOT_IOPORT_CONTROL, Cap { kind: Kind::IoPortControl, rights: ALL as u8, badge: 0, obj: None }),
+            (ROOT_TASK, Cap { kind: Kind::Task, rights: ALL as u8, badge: 0, obj: Some(t) }),
+            (ROOT_VSPACE, Cap { kind: Kind::VSpace, rights: ALL as u8, badge: 0, obj: Some(vs) }),
+        ];
+        for (index, cap) in caps {
+            cspace::insert(None, cspace::slot(cs, index as u64)?, &cap)?;
+        }
+        // SAFETY: the task was just made; nothing else refers to it.
+        let task = unsafe { task::get(t) };
+        task.ctx = regs;
+        task.priority = ROOT_PRIORITY as u8;
+        task.max_priority = MAX_PRIORITY as u8;
+        task.is_root = true;
+        cs.acquire();
+        vs.acquire();
+        task.cspace = Some(cs);
+        task.vspace = Some(vs);
+        Ok((t, quota))
+    })
 }

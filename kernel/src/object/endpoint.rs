@@ -1,0 +1,215 @@
+//! Endpoints: synchronous IPC. A sender and a receiver meet; five words and a badge pass; a
+//! `call` leaves the receiver holding the caller's one-shot reply right.
+//!
+//! Tasks waiting on an endpoint sit in one of its two FIFO queues (senders, receivers), linked
+//! through the tasks; every operation is O(1). A blocked sender keeps its message in its task
+//! (`msg`), so the kernel can also send on a task's behalf (fault messages). When an endpoint
+//! dies, the tasks still queued on it are woken, a bounded number per reaper step, with
+//! `InvalidCapability`.
+
+use abi::Error;
+use abi::task::State;
+
+use super::task::{TaskObj, get};
+use super::{Ctx, Header, Kind, ObjRef, create};
+use crate::sched;
+
+#[derive(Copy, Clone, Default)]
+struct Queue {
+    head: Option<ObjRef>,
+    tail: Option<ObjRef>,
+}
+
+#[repr(C)]
+struct EndpointObj {
+    hdr: Header,
+    senders: Queue,
+    receivers: Queue,
+}
+
+fn obj(e: ObjRef) -> *mut EndpointObj {
+    debug_assert_eq!(e.kind(), Kind::Endpoint);
+    e.cast()
+}
+
+fn task<'a>(t: ObjRef) -> &'a mut TaskObj {
+    // SAFETY: tasks in endpoint queues and reply relations are live (a dying task leaves them in
+    // `cancel`); each use is short and never overlaps another reference to the same task.
+    unsafe { get(t) }
+}
+
+fn queue<'a>(e: ObjRef, senders: bool) -> &'a mut Queue {
+    // SAFETY: `e` is a live Endpoint; the reference is used within one operation.
+    unsafe { if senders { &mut (*obj(e)).senders } else { &mut (*obj(e)).receivers } }
+}
+
+/// Makes an Endpoint charged to `memory`.
+pub fn create_in(ctx: &mut Ctx<'_>, memory: ObjRef) -> Result<ObjRef, Error> {
+    create::<EndpointObj>(ctx, Kind::Endpoint, Some(memory), 1, 1)
+}
+
+fn push(e: ObjRef, senders: bool, t: ObjRef) {
+    let q = queue(e, senders);
+    let tk = task(t);
+    tk.ep_next = None;
+    tk.ep_prev = q.tail;
+    match q.tail {
+        Some(tail) => task(tail).ep_next = Some(t),
+        None => q.head = Some(t),
+    }
+    q.tail = Some(t);
+    tk.blocked_on = Some(e);
+}
+
+fn unlink(e: ObjRef, senders: bool, t: ObjRef) {
+    let q = queue(e, senders);
+    let tk = task(t);
+    match tk.ep_prev {
+        Some(p) => task(p).ep_next = tk.ep_next,
+        None => q.head = tk.ep_next,
+    }
+    match tk.ep_next {
+        Some(n) => task(n).ep_prev = tk.ep_prev,
+        None => q.tail = tk.ep_prev,
+    }
+    tk.ep_next = None;
+    tk.ep_prev = None;
+    tk.blocked_on = None;
+}
+
+fn pop(e: ObjRef, senders: bool) -> Option<ObjRef> {
+    let t = queue(e, senders).head?;
+    unlink(e, senders, t);
+    Some(t)
+}
+
+/// Makes `t` runnable with `rax = 0` and results `regs` (badge or 0, then five words).
+fn wake_with(t: ObjRef, regs: [u64; 6]) {
+    let tk = task(t);
+    let c = &mut tk.ctx;
+    c.rax = 0;
+    [c.rdi, c.rsi, c.rdx, c.r10, c.r8, c.r9] = regs;
+    tk.state = State::Runnable;
+    sched::enqueue(t);
+}
+
+/// `caller` (whose message was just taken) now waits for `receiver`'s reply.
+fn await_reply(caller: ObjRef, receiver: ObjRef) {
+    if let Some(old) = task(receiver).reply_to.replace(caller) {
+        // A new call replaces an unanswered one; that caller waits on, unanswerable.
+        task(old).replier = None;
+    }
+    let c = task(caller);
+    c.state = State::BlockedReply;
+    c.replier = Some(receiver);
+    sched::remove(caller);
+}
+
+/// What became of a send.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Sent {
+    /// A receiver took it (and, for a call, the sender now waits for the reply).
+    Delivered,
+    /// The sender waits in the endpoint's queue.
+    Queued,
+}
+
+/// Sends `me`'s message (already in its `msg`, `msg_badge`, `msg_call`, `msg_fault`) on `e`.
+/// With `block` false and no receiver waiting: `WouldBlock`.
+pub fn send(me: ObjRef, e: ObjRef, block: bool) -> Result<Sent, Error> {
+    let (words, badge, call) = {
+        let m = task(me);
+        (m.msg, m.msg_badge, m.msg_call)
+    };
+    if let Some(r) = pop(e, false) {
+        wake_with(r, [badge, words[0], words[1], words[2], words[3], words[4]]);
+        if call {
+            await_reply(me, r);
+        }
+        return Ok(Sent::Delivered);
+    }
+    if !block {
+        return Err(Error::WouldBlock);
+    }
+    task(me).state = State::BlockedSend;
+    sched::remove(me);
+    push(e, true, me);
+    Ok(Sent::Queued)
+}
+
+/// Receives on `e` for `me`: the badge and words of a waiting sender, or `None` when `me` now
+/// waits (and will be woken with them). With `block` false and no sender: `WouldBlock`.
+pub fn recv(me: ObjRef, e: ObjRef, block: bool) -> Result<Option<[u64; 6]>, Error> {
+    if let Some(s) = pop(e, true) {
+        let st = task(s);
+        let regs = [st.msg_badge, st.msg[0], st.msg[1], st.msg[2], st.msg[3], st.msg[4]];
+        if st.msg_call {
+            await_reply(s, me);
+        } else {
+            // The sender's `send` succeeds now.
+            st.ctx.rax = 0;
+            st.state = State::Runnable;
+            sched::enqueue(s);
+        }
+        return Ok(Some(regs));
+    }
+    if !block {
+        return Err(Error::WouldBlock);
+    }
+    task(me).state = State::BlockedRecv;
+    sched::remove(me);
+    push(e, false, me);
+    Ok(None)
+}
+
+/// Answers the call `me` holds the reply right for; `InvalidState` if none.
+pub fn reply(me: ObjRef, words: [u64; 5]) -> Result<(), Error> {
+    let c = task(me).reply_to.take().ok_or(Error::InvalidState)?;
+    let ct = task(c);
+    ct.replier = None;
+    if ct.msg_fault {
+        // A fault message: the task runs on from where it faulted, its registers untouched.
+        ct.msg_fault = false;
+        ct.state = State::Runnable;
+        sched::enqueue(c);
+    } else {
+        wake_with(c, [0, words[0], words[1], words[2], words[3], words[4]]);
+    }
+    Ok(())
+}
+
+/// Takes a dying task out of every queue and reply relation.
+pub fn cancel(t: ObjRef) {
+    let tk = task(t);
+    if let Some(e) = tk.blocked_on {
+        unlink(e, tk.state == State::BlockedSend, t);
+    }
+    if let Some(r) = tk.replier.take() {
+        task(r).reply_to = None;
+    }
+    if let Some(c) = tk.reply_to.take() {
+        task(c).replier = None;
+    }
+}
+
+/// Teardown of a dead endpoint: wakes queued tasks with `InvalidCapability`, spending `budget`.
+/// Returns whether none are left.
+pub(super) fn teardown(e: ObjRef, budget: &mut u32) -> bool {
+    while *budget > 0 {
+        let Some((t, senders)) = pop(e, true).map(|t| (t, true)).or_else(|| pop(e, false).map(|t| (t, false))) else {
+            return true;
+        };
+        *budget -= 1;
+        let tk = task(t);
+        if senders && tk.msg_fault {
+            // A fault message that can no longer be delivered: the task stays faulted.
+            tk.msg_fault = false;
+            tk.state = State::Faulted;
+            continue;
+        }
+        tk.ctx.rax = Error::InvalidCapability.code() as u64;
+        tk.state = State::Runnable;
+        sched::enqueue(t);
+    }
+    false
+}

@@ -1,0 +1,250 @@
+//! IoPort objects: a range of I/O ports `[min, max)` that the holder of a capability may read
+//! (READ) and write (WRITE).
+//!
+//! An IoPort is one page, its header and its range, charged to the Memory it was made from. The
+//! range is fixed when the object is made: non-empty, ending at or below
+//! [`PORT_LIMIT`](abi::ioport::PORT_LIMIT), and sharing no port with the ports the kernel drives
+//! itself ([`KERNEL_PORTS`](abi::ioport::KERNEL_PORTS)). Nothing here touches a port: `uapi`
+//! does the I/O once [`access`] has accepted it. Destroying an IoPort needs nothing beyond
+//! freeing its page.
+//!
+//! IoPortControl, the right to make IoPorts, is a capability without an object.
+
+use abi::Error;
+use abi::ioport::{IOPORT_PAGES, KERNEL_PORTS, PORT_LIMIT};
+use abi::object::Kind;
+
+use super::{Ctx, Header, ObjRef, create};
+
+#[repr(C)]
+struct IoPortObj {
+    hdr: Header,
+    min: u32,
+    max: u32,
+}
+
+const _: () = assert!(core::mem::size_of::<IoPortObj>() <= IOPORT_PAGES * 4096);
+
+fn obj(p: ObjRef) -> *mut IoPortObj {
+    debug_assert_eq!(p.kind(), Kind::IoPort);
+    p.cast()
+}
+
+/// How many bytes one port access moves.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Width {
+    /// 1 byte (`in al` / `out al`).
+    Byte,
+    /// 2 bytes (`ax`).
+    Word,
+    /// 4 bytes (`eax`).
+    Dword,
+}
+
+impl Width {
+    /// The width of `bytes` bytes, if it is 1, 2 or 4.
+    pub fn from_bytes(bytes: u64) -> Option<Width> {
+        match bytes {
+            1 => Some(Width::Byte),
+            2 => Some(Width::Word),
+            4 => Some(Width::Dword),
+            _ => None,
+        }
+    }
+
+    /// Bytes moved.
+    pub fn bytes(self) -> u64 {
+        match self {
+            Width::Byte => 1,
+            Width::Word => 2,
+            Width::Dword => 4,
+        }
+    }
+
+    /// Whether `value` fits in this many bytes.
+    pub fn fits(self, value: u64) -> bool {
+        value >> (8 * self.bytes()) == 0
+    }
+}
+
+/// Whether an IoPort can be made for `[min, max)`: non-empty, at most up to `PORT_LIMIT`, and
+/// clear of every kernel port range.
+pub fn range_allowed(min: u64, max: u64) -> bool {
+    min < max
+        && max <= PORT_LIMIT as u64
+        && KERNEL_PORTS.iter().all(|&(start, end)| max <= start as u64 || min >= end as u64)
+}
+
+/// Makes an IoPort for `[min, max)` charged to `memory`; `InvalidArgument` for a range
+/// [`range_allowed`] refuses.
+pub fn create_in(ctx: &mut Ctx<'_>, memory: ObjRef, min: u64, max: u64) -> Result<ObjRef, Error> {
+    if !range_allowed(min, max) {
+        return Err(Error::InvalidArgument);
+    }
+    let pages = IOPORT_PAGES as u64;
+    let p = create::<IoPortObj>(ctx, Kind::IoPort, Some(memory), pages, pages)?;
+    // SAFETY: a fresh IoPort object, not yet reachable from anywhere else.
+    unsafe {
+        (*obj(p)).min = min as u32;
+        (*obj(p)).max = max as u32;
+    }
+    Ok(p)
+}
+
+/// The range `(min, max)` of the IoPort `p`.
+pub fn range(p: ObjRef) -> (u64, u64) {
+    let o = obj(p);
+    // SAFETY: `p` is a live IoPort (module invariant); its range never changes after `create_in`.
+    unsafe { (u64::from((*o).min), u64::from((*o).max)) }
+}
+
+/// Checks an access of `width` bytes at `port` against `[min, max)`: the width first (1, 2 or 4),
+/// then `min <= port` and `port + width <= max`. `InvalidArgument` if either fails; otherwise the
+/// port and the width.
+pub fn access_within(min: u64, max: u64, port: u64, width: u64) -> Result<(u16, Width), Error> {
+    let w = Width::from_bytes(width).ok_or(Error::InvalidArgument)?;
+    let inside = port >= min && port.checked_add(w.bytes()).is_some_and(|end| end <= max);
+    if !inside {
+        return Err(Error::InvalidArgument);
+    }
+    // `max <= PORT_LIMIT` for every IoPort, so `port < 0x10000` fits.
+    let port = u16::try_from(port).map_err(|_| Error::InvalidArgument)?;
+    Ok((port, w))
+}
+
+/// Checks an access of `width` bytes at `port` through the IoPort `p` ([`access_within`] its
+/// range).
+pub fn access(p: ObjRef, port: u64, width: u64) -> Result<(u16, Width), Error> {
+    let (min, max) = range(p);
+    access_within(min, max, port, width)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{DeadList, memory, reap};
+    use super::*;
+    use crate::mem::frame::FrameAllocator;
+    use std::alloc::{Layout, alloc, dealloc};
+
+    const ARENA: usize = 1 << 20;
+    const PHYS: u64 = 0x1000_0000;
+
+    #[test]
+    fn ranges() {
+        assert!(range_allowed(0x70, 0x72));
+        assert!(range_allowed(0x2f8, 0x300));
+        assert!(range_allowed(0xcf8, 0xd00));
+        assert!(range_allowed(0x400, 0x1_0000));
+        assert!(range_allowed(0xffff, 0x1_0000));
+        assert!(range_allowed(0, 0x20));
+        // Empty, reversed, past the end.
+        assert!(!range_allowed(0x70, 0x70));
+        assert!(!range_allowed(0x72, 0x70));
+        assert!(!range_allowed(0x400, 0x1_0001));
+        assert!(!range_allowed(0x1_0000, 0x1_0001));
+        assert!(!range_allowed(0, u64::MAX));
+        assert!(!range_allowed(u64::MAX - 1, u64::MAX));
+        // Every kernel range: the range itself, its first and last port, and a range around it.
+        for (start, end) in KERNEL_PORTS {
+            let (s, e) = (start as u64, end as u64);
+            assert!(!range_allowed(s, e));
+            assert!(!range_allowed(s, s + 1));
+            assert!(!range_allowed(e - 1, e));
+            assert!(!range_allowed(s.saturating_sub(1), e + 1));
+            // Right up against it on either side is fine, unless a neighbour is in the way.
+            assert!(range_allowed(e, e + 1) || KERNEL_PORTS.iter().any(|&(s2, _)| s2 as u64 == e));
+            if s > 0 {
+                assert!(range_allowed(s - 1, s) || KERNEL_PORTS.iter().any(|&(_, e2)| e2 as u64 == s));
+            }
+        }
+        assert!(!range_allowed(0, 0x1_0000));
+        assert!(!range_allowed(0x3f0, 0x3f9)); // touches COM1's first port
+        assert!(!range_allowed(0xf7, 0x100)); // the debug-exit device's last port
+        assert!(range_allowed(0xf8, 0x100));
+        assert!(range_allowed(0x3f0, 0x3f8));
+    }
+
+    #[test]
+    fn widths() {
+        assert_eq!(Width::from_bytes(0), None);
+        assert_eq!(Width::from_bytes(3), None);
+        assert_eq!(Width::from_bytes(8), None);
+        assert_eq!(Width::from_bytes(u64::MAX), None);
+        for (n, w) in [(1, Width::Byte), (2, Width::Word), (4, Width::Dword)] {
+            assert_eq!(Width::from_bytes(n), Some(w));
+            assert_eq!(w.bytes(), n);
+        }
+        assert!(Width::Byte.fits(0xff) && !Width::Byte.fits(0x100));
+        assert!(Width::Word.fits(0xffff) && !Width::Word.fits(0x1_0000));
+        assert!(Width::Dword.fits(0xffff_ffff) && !Width::Dword.fits(0x1_0000_0000));
+        assert!(!Width::Dword.fits(u64::MAX));
+    }
+
+    #[test]
+    fn accesses() {
+        let (min, max) = (0x70, 0x78);
+        assert_eq!(access_within(min, max, 0x70, 1), Ok((0x70, Width::Byte)));
+        assert_eq!(access_within(min, max, 0x77, 1), Ok((0x77, Width::Byte)));
+        assert_eq!(access_within(min, max, 0x76, 2), Ok((0x76, Width::Word)));
+        assert_eq!(access_within(min, max, 0x74, 4), Ok((0x74, Width::Dword)));
+        assert_eq!(access_within(min, max, 0x71, 4), Ok((0x71, Width::Dword)));
+        for (port, width) in [
+            (0x6f, 1),         // below min
+            (0x6f, 2),         // straddles min
+            (0x78, 1),         // at max
+            (0x77, 2),         // ends past max
+            (0x75, 4),         // ends past max
+            (0x70, 3),         // bad width
+            (0x70, 0),         // bad width
+            (0x70, 8),         // bad width
+            (u64::MAX, 1),     // wraps
+            (u64::MAX - 1, 4), // wraps
+            (0x1_0070, 1),     // beyond the port space
+        ] {
+            assert_eq!(access_within(min, max, port, width), Err(Error::InvalidArgument), "{port:#x}/{width}");
+        }
+        // The top of the port space.
+        assert_eq!(access_within(0xfff0, 0x1_0000, 0xfffc, 4), Ok((0xfffc, Width::Dword)));
+        assert_eq!(access_within(0xfff0, 0x1_0000, 0xfffd, 4), Err(Error::InvalidArgument));
+        assert_eq!(access_within(0xfff0, 0x1_0000, 0xffff, 1), Ok((0xffff, Width::Byte)));
+    }
+
+    #[test]
+    fn charged_and_refunded() {
+        let layout = Layout::from_size_align(ARENA, ARENA).unwrap();
+        // SAFETY: non-zero size.
+        let ptr = unsafe { alloc(layout) };
+        let mut frames = FrameAllocator::new((ptr as u64).wrapping_sub(PHYS));
+        // SAFETY: the arena is ours for the test.
+        unsafe { frames.add_region(PHYS, PHYS + ARENA as u64) };
+        let mut dead = DeadList::new();
+        let mut ctx = Ctx { pages: &mut frames, dead: &mut dead };
+
+        let mem = memory::create_root(&mut ctx, 3).unwrap();
+        mem.acquire(); // as its capability would
+        let free0 = ctx.pages.free_pages();
+        assert_eq!(create_in(&mut ctx, mem, 0x3f8, 0x400).err(), Some(Error::InvalidArgument));
+        assert_eq!(create_in(&mut ctx, mem, 0x80, 0x80).err(), Some(Error::InvalidArgument));
+        assert_eq!(memory::info(mem), (3, 0));
+        let ports: Vec<ObjRef> = (0..3).map(|i| create_in(&mut ctx, mem, 0x70 + i, 0x72 + i).unwrap()).collect();
+        assert_eq!(memory::info(mem), (3, 3));
+        assert_eq!(ctx.pages.free_pages(), free0 - 3);
+        assert_eq!(create_in(&mut ctx, mem, 0x70, 0x72).err(), Some(Error::QuotaExceeded));
+        assert_eq!(ports[1].kind(), Kind::IoPort);
+        assert_eq!(range(ports[1]), (0x71, 0x73));
+        assert_eq!(access(ports[1], 0x72, 1), Ok((0x72, Width::Byte)));
+        assert_eq!(access(ports[1], 0x72, 2), Err(Error::InvalidArgument));
+        assert_eq!(access(ports[1], 0x70, 1), Err(Error::InvalidArgument));
+        // Objects never published: hand them to the dead list the normal way.
+        for p in ports {
+            p.acquire();
+            p.release(ctx.dead);
+        }
+        assert!(reap(&mut ctx, 64));
+        assert_eq!(memory::info(mem), (3, 0));
+        assert_eq!(ctx.pages.free_pages(), free0);
+
+        // SAFETY: allocated above with this layout; nothing uses it any more.
+        unsafe { dealloc(ptr, layout) };
+    }
+}

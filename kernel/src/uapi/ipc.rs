@@ -1,0 +1,75 @@
+//! Endpoint syscalls: decode the endpoint capability and the message, then hand over to
+//! `object::endpoint`. A call that leaves the caller waiting returns `None`: its results are
+//! written by whoever wakes it.
+
+use abi::Error;
+use abi::object::{Kind, rights};
+
+use super::{Results, caps, one};
+use crate::object::ObjRef;
+use crate::object::endpoint::{self, Sent};
+use crate::object::task::{TaskObj, get};
+
+/// The Endpoint the caller's capability `cap` names, with the rights in `need`, and its badge.
+fn endpoint(task: &TaskObj, cap: u64, need: usize) -> Result<(ObjRef, u64), Error> {
+    let (_, c) = caps::need(task, cap, Kind::Endpoint, need)?;
+    Ok((c.obj.ok_or(Error::InvalidCapability)?, c.badge))
+}
+
+/// `endpoint_create`.
+pub fn create(task: &TaskObj, memory: u64, dst_slot: u64) -> Result<Results, Error> {
+    caps::make(task, memory, dst_slot, Kind::Endpoint, true, endpoint::create_in)
+}
+
+/// `send`, `nb_send` and `call`.
+pub fn send(
+    me: ObjRef,
+    task: &TaskObj,
+    cap: u64,
+    words: [u64; 5],
+    call: bool,
+    block: bool,
+) -> Result<Option<Results>, Error> {
+    let (e, badge) = endpoint(task, cap, rights::WRITE)?;
+    // SAFETY: the caller is live; its message fields are written before the send reads them.
+    let m = unsafe { get(me) };
+    (m.msg, m.msg_badge, m.msg_call, m.msg_fault) = (words, badge, call, false);
+    match endpoint::send(me, e, block)? {
+        Sent::Delivered if !call => Ok(Some(one(0))),
+        _ => Ok(None),
+    }
+}
+
+/// `recv` and `nb_recv`.
+pub fn recv(me: ObjRef, task: &TaskObj, cap: u64, block: bool) -> Result<Option<Results>, Error> {
+    let (e, _) = endpoint(task, cap, rights::READ)?;
+    endpoint::recv(me, e, block)
+}
+
+/// `reply`.
+pub fn reply(me: ObjRef, words: [u64; 5]) -> Result<Option<Results>, Error> {
+    endpoint::reply(me, words)?;
+    Ok(Some(one(0)))
+}
+
+/// `reply_recv`: the endpoint is checked first, so a bad capability answers nobody.
+pub fn reply_recv(me: ObjRef, task: &TaskObj, cap: u64, words: [u64; 5]) -> Result<Option<Results>, Error> {
+    let (e, _) = endpoint(task, cap, rights::READ)?;
+    match endpoint::reply(me, words) {
+        Ok(()) | Err(Error::InvalidState) => {}
+        Err(e) => return Err(e),
+    }
+    endpoint::recv(me, e, true)
+}
+
+/// Sends the fault message of `me` (which just faulted) to its fault endpoint, as a call: it
+/// waits for the supervisor's reply. Returns `false` if it has no fault endpoint.
+pub fn deliver_fault(me: ObjRef, vector: u64, address: u64, rip: u64, error: u64) -> bool {
+    // SAFETY: the faulting task is live and current; no other reference to it is held here.
+    let m = unsafe { get(me) };
+    let Some(e) = m.fault_ep else { return false };
+    (m.msg, m.msg_badge, m.msg_call, m.msg_fault) = ([vector, address, rip, error, 0], m.fault_badge, true, true);
+    // A blocking send cannot fail.
+    let _ = endpoint::send(me, e, true);
+    true
+}

@@ -1,0 +1,138 @@
+//! What the capability tests share: the root task's boot capabilities as the ABI lays them out,
+//! and [`isolated`], which runs a test and then checks (and restores) the state every test must
+//! leave behind.
+//!
+//! Tests that make capabilities run isolated: afterwards every slot but the three boot
+//! capabilities must be empty, the boot capabilities unchanged, and the root Memory's `used` back
+//! at its value before the test. Whatever the test left is deleted, so the next test starts clean
+//! even after a failure; a leak fails the test that leaked.
+
+use sys::abi::bootcaps::{FIRST_FREE, ROOT_CSPACE, ROOT_CSPACE_RADIX, ROOT_DEBUG_CONSOLE, ROOT_MEMORY};
+use sys::{Boot, CSpace, Cap, Identity, Kind, Memory, MemoryInfo, Slot, rights, root};
+
+use crate::harness::{Reason, TestResult, ensure, ensure_eq, fail, ok};
+
+/// Slots in the root task's CSpace.
+pub const SLOTS: usize = 1 << ROOT_CSPACE_RADIX;
+
+/// The root task's initial capabilities and what `abi::bootcaps` says they are.
+pub const BOOT_CAPS: [(usize, Identity); 3] = [
+    (ROOT_CSPACE, Identity::new(Kind::CSpace, rights::ALL, 0)),
+    (ROOT_MEMORY, Identity::new(Kind::Memory, rights::ALL, 0)),
+    (ROOT_DEBUG_CONSOLE, Identity::new(Kind::DebugConsole, rights::WRITE, 0)),
+];
+
+/// The root Memory's quota and usage, every pending destruction finished.
+pub fn root_usage() -> Result<MemoryInfo, Reason> {
+    Ok(ok!(root::memory().info(), "memory_info(root Memory)"))
+}
+
+/// What `cap` holds, or a failure naming `what`.
+pub fn identify(cap: Cap, what: &str) -> Result<Identity, Reason> {
+    Ok(ok!(cap.identify(), "cap_identify({}) ({what})", cap.slot()))
+}
+
+/// Fails unless `cap` is an empty slot.
+pub fn ensure_empty(cap: Cap, what: &str) -> TestResult {
+    let id = identify(cap, what)?;
+    ensure!(id.is_null(), "slot {} ({what}) holds {id:?}; expected it empty", cap.slot());
+    Ok(())
+}
+
+/// Fails unless `cap` holds exactly `expected`.
+pub fn ensure_identity(cap: Cap, expected: Identity, what: &str) -> TestResult {
+    let id = identify(cap, what)?;
+    ensure_eq!(id, expected, "cap_identify({}) ({what})", cap.slot());
+    Ok(())
+}
+
+/// A copy of the root console with `rights`, in the lowest free slot.
+pub fn console_copy(rights: usize) -> Result<Cap, Reason> {
+    Ok(ok!(root::console().copy(root::cspace(), Slot::Auto, rights), "cap_copy(root console, rights {rights:#x})"))
+}
+
+/// A copy of the root Memory with `rights`, in the lowest free slot.
+pub fn memory_copy(rights: usize) -> Result<Memory, Reason> {
+    let cap = ok!(root::memory().copy(root::cspace(), Slot::Auto, rights), "cap_copy(root Memory, rights {rights:#x})");
+    Ok(Memory::new(cap))
+}
+
+/// A copy of the root CSpace with `rights`, in the lowest free slot.
+pub fn cspace_copy(rights: usize) -> Result<CSpace, Reason> {
+    let cap = ok!(root::cspace().copy(root::cspace(), Slot::Auto, rights), "cap_copy(root CSpace, rights {rights:#x})");
+    Ok(CSpace::new(cap))
+}
+
+/// A Memory of `pages` split from the root Memory, in the lowest free slot.
+pub fn split_root(pages: usize) -> Result<Memory, Reason> {
+    Ok(ok!(root::memory().split(pages, Slot::Auto), "memory_split(root Memory, {pages})"))
+}
+
+/// A CSpace of `2^radix` slots made from `memory`, in the lowest free slot.
+pub fn new_cspace(memory: Memory, radix: usize) -> Result<CSpace, Reason> {
+    Ok(ok!(CSpace::create(memory, radix, Slot::Auto), "cspace_create(slot {}, radix {radix})", memory.slot()))
+}
+
+/// Deletes `cap`, failing the test if that fails.
+pub fn delete(cap: Cap) -> TestResult {
+    ok!(cap.delete(), "cap_delete({})", cap.slot());
+    Ok(())
+}
+
+/// Runs `body`, then checks that it left the root task's capabilities as it found them (see the
+/// module docs), deleting whatever it left. The test's own failure is reported first.
+///
+/// The slots below `FIRST_FREE` are compared with what they held before the test (the kernel
+/// fills more of them as the ABI grows); every other slot must be empty afterwards.
+pub fn isolated(boot: &Boot, body: fn(&Boot) -> TestResult) -> TestResult {
+    let before = root_usage()?;
+    let mut low = [Identity::new(Kind::Null, 0, 0); FIRST_FREE];
+    for (slot, id) in low.iter_mut().enumerate() {
+        *id = identify(Cap::new(slot), "before the test")?;
+    }
+
+    let result = body(boot);
+
+    let mut leaked = 0usize;
+    let mut first: Option<(usize, Identity)> = None;
+    let mut changed: Option<(usize, Identity, Identity)> = None;
+    let mut sweep_error = None;
+    for slot in 0..SLOTS {
+        let was = low.get(slot).copied().unwrap_or(Identity::new(Kind::Null, 0, 0));
+        match Cap::new(slot).identify() {
+            Ok(id) if id == was => {}
+            Ok(id) if was.is_null() => {
+                leaked += 1;
+                first.get_or_insert((slot, id));
+                if let Err(e) = Cap::new(slot).delete() {
+                    sweep_error.get_or_insert((slot, e));
+                }
+            }
+            Ok(id) => {
+                changed.get_or_insert((slot, was, id));
+            }
+            Err(e) => {
+                sweep_error.get_or_insert((slot, e));
+            }
+        }
+    }
+    let after = root_usage();
+
+    result?;
+    if let Some((slot, was, now)) = changed {
+        fail!("slot {slot} held {was:?} before the test and {now:?} after it");
+    }
+    if let Some((slot, e)) = sweep_error {
+        fail!("cleanup: slot {slot} could not be identified or deleted: {e:?}");
+    }
+    if let Some((slot, id)) = first {
+        fail!("left {leaked} capabilities behind (the first in slot {slot}: {id:?}); deleted them");
+    }
+    let after = after?;
+    ensure_eq!(after, before, "root Memory (quota, used) after the test, against before it");
+    Ok(())
+}
+
+/// An empty slot of the root CSpace for tests that name slots explicitly, far from where
+/// automatic slots go.
+pub const SPARE: usize = SLOTS / 2;
