@@ -237,6 +237,11 @@ fn platform_init(boot: &BootInfo) {
         }
     };
     pic::disable();
+    if let Some(m) = &madt {
+        for o in m.overrides() {
+            crate::object::irq::set_override(o.irq, o.gsi, o.flags);
+        }
+    }
 
     let f = cpu::features();
     let lapic_phys = cpu::apic_base_phys();
@@ -263,6 +268,7 @@ fn platform_init(boot: &BootInfo) {
             Ok(mmio) => {
                 let io = ioapic::IoApic { mmio, gsi_base: info.gsi_base };
                 io.mask_all();
+                ioapic::register(io);
                 crate::info!(
                     "ioapic: id {} at {:#x}, GSI {}..{}, all masked",
                     info.id,

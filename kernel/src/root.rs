@@ -2,8 +2,8 @@
 //! address space, its boot information page, and the capabilities `abi::bootcaps` lists.
 
 use abi::bootcaps::{
-    FIRST_FREE, ROOT_CSPACE, ROOT_CSPACE_RADIX, ROOT_DEBUG_CONSOLE, ROOT_IOPORT_CONTROL, ROOT_MEMORY, ROOT_TASK,
-    ROOT_VSPACE,
+    FIRST_FREE, ROOT_CSPACE, ROOT_CSPACE_RADIX, ROOT_DEBUG_CONSOLE, ROOT_IOPORT_CONTROL, ROOT_IRQ_CONTROL, ROOT_MEMORY,
+    ROOT_TASK, ROOT_VSPACE,
 };
 use abi::layout::{PAGE_SIZE, ROOT_INFO_ADDR, ROOT_INITRAMFS_ADDR, ROOT_STACK_SIZE, ROOT_STACK_TOP};
 use abi::rootinfo::{ROOT_INFO_MAGIC, ROOT_INFO_VERSION, RootInfo};
@@ -142,6 +142,7 @@ fn root_capabilities(space: VSpace, regs: UserContext) -> Result<(ObjRef, u64), 
             (ROOT_MEMORY, Cap { kind: Kind::Memory, rights: ALL as u8, badge: 0, obj: Some(mem) }),
             (ROOT_DEBUG_CONSOLE, Cap { kind: Kind::DebugConsole, rights: WRITE as u8, badge: 0, obj: None }),
             (ROOT_IOPORT_CONTROL, Cap { kind: Kind::IoPortControl, rights: ALL as u8, badge: 0, obj: None }),
+            (ROOT_IRQ_CONTROL, Cap { kind: Kind::IrqControl, rights: ALL as u8, badge: 0, obj: None }),
             (ROOT_TASK, Cap { kind: Kind::Task, rights: ALL as u8, badge: 0, obj: Some(t) }),
             (ROOT_VSPACE, Cap { kind: Kind::VSpace, rights: ALL as u8, badge: 0, obj: Some(vs) }),
         ];

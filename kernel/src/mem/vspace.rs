@@ -39,6 +39,13 @@ impl VSpace {
         Some(Self { root })
     }
 
+    /// An address space around the top-level table at `root`, which the caller made (zeroed,
+    /// with the kernel's upper half shared) and frees itself: such a space must be forgotten,
+    /// not dropped.
+    pub fn from_root(root: u64) -> Self {
+        Self { root }
+    }
+
     /// Physical address of the PML4 (the CR3 value).
     pub fn root(&self) -> u64 {
         self.root

@@ -237,7 +237,7 @@ pub fn derive(src: SlotRef, dst: SlotRef, rights: u8, badge: Option<u64>) -> Res
     if let Some(b) = badge
         && b != 0
     {
-        if !cap.kind.badgeable() || cap.badge != 0 {
+        if !cap.kind.badgeable() || cap.badge != 0 || b == abi::syscall::NOTE_BADGE as u64 {
             return Err(Error::InvalidArgument);
         }
         cap.badge = b;

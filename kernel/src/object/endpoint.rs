@@ -14,10 +14,49 @@ use super::task::{TaskObj, get};
 use super::{Ctx, Header, Kind, ObjRef, create};
 use crate::sched;
 
+/// A FIFO of waiting tasks, linked through the tasks' `ep_next`/`ep_prev`.
 #[derive(Copy, Clone, Default)]
-struct Queue {
+pub struct Queue {
     head: Option<ObjRef>,
     tail: Option<ObjRef>,
+}
+
+impl Queue {
+    /// Appends `t`, which now waits on `owner`.
+    pub fn push(&mut self, owner: ObjRef, t: ObjRef) {
+        let tk = task(t);
+        tk.ep_next = None;
+        tk.ep_prev = self.tail;
+        match self.tail {
+            Some(tail) => task(tail).ep_next = Some(t),
+            None => self.head = Some(t),
+        }
+        self.tail = Some(t);
+        tk.blocked_on = Some(owner);
+    }
+
+    /// Takes `t` (which is in this queue) out.
+    pub fn unlink(&mut self, t: ObjRef) {
+        let tk = task(t);
+        match tk.ep_prev {
+            Some(p) => task(p).ep_next = tk.ep_next,
+            None => self.head = tk.ep_next,
+        }
+        match tk.ep_next {
+            Some(n) => task(n).ep_prev = tk.ep_prev,
+            None => self.tail = tk.ep_prev,
+        }
+        tk.ep_next = None;
+        tk.ep_prev = None;
+        tk.blocked_on = None;
+    }
+
+    /// Takes the first task out.
+    pub fn pop(&mut self) -> Option<ObjRef> {
+        let t = self.head?;
+        self.unlink(t);
+        Some(t)
+    }
 }
 
 #[repr(C)]
@@ -49,42 +88,19 @@ pub fn create_in(ctx: &mut Ctx<'_>, memory: ObjRef) -> Result<ObjRef, Error> {
 }
 
 fn push(e: ObjRef, senders: bool, t: ObjRef) {
-    let q = queue(e, senders);
-    let tk = task(t);
-    tk.ep_next = None;
-    tk.ep_prev = q.tail;
-    match q.tail {
-        Some(tail) => task(tail).ep_next = Some(t),
-        None => q.head = Some(t),
-    }
-    q.tail = Some(t);
-    tk.blocked_on = Some(e);
+    queue(e, senders).push(e, t);
 }
 
 fn unlink(e: ObjRef, senders: bool, t: ObjRef) {
-    let q = queue(e, senders);
-    let tk = task(t);
-    match tk.ep_prev {
-        Some(p) => task(p).ep_next = tk.ep_next,
-        None => q.head = tk.ep_next,
-    }
-    match tk.ep_next {
-        Some(n) => task(n).ep_prev = tk.ep_prev,
-        None => q.tail = tk.ep_prev,
-    }
-    tk.ep_next = None;
-    tk.ep_prev = None;
-    tk.blocked_on = None;
+    queue(e, senders).unlink(t);
 }
 
 fn pop(e: ObjRef, senders: bool) -> Option<ObjRef> {
-    let t = queue(e, senders).head?;
-    unlink(e, senders, t);
-    Some(t)
+    queue(e, senders).pop()
 }
 
 /// Makes `t` runnable with `rax = 0` and results `regs` (badge or 0, then five words).
-fn wake_with(t: ObjRef, regs: [u64; 6]) {
+pub fn wake_with(t: ObjRef, regs: [u64; 6]) {
     let tk = task(t);
     let c = &mut tk.ctx;
     c.rax = 0;
@@ -153,6 +169,9 @@ pub fn recv(me: ObjRef, e: ObjRef, block: bool) -> Result<Option<[u64; 6]>, Erro
         }
         return Ok(Some(regs));
     }
+    if let Some(bits) = task(me).bound_note.and_then(super::note::take_bits) {
+        return Ok(Some([abi::syscall::NOTE_BADGE as u64, bits, 0, 0, 0, 0]));
+    }
     if !block {
         return Err(Error::WouldBlock);
     }
@@ -178,11 +197,24 @@ pub fn reply(me: ObjRef, words: [u64; 5]) -> Result<(), Error> {
     Ok(())
 }
 
+/// Takes a task waiting in `recv` on an endpoint out of its queue (its bound Note woke it).
+pub fn leave_recv(t: ObjRef) {
+    if let Some(e) = task(t).blocked_on {
+        unlink(e, false, t);
+    }
+}
+
 /// Takes a dying task out of every queue and reply relation.
 pub fn cancel(t: ObjRef) {
     let tk = task(t);
-    if let Some(e) = tk.blocked_on {
-        unlink(e, tk.state == State::BlockedSend, t);
+    if let Some(o) = tk.blocked_on {
+        match o.kind() {
+            Kind::Note => super::note::leave(o, t),
+            _ => unlink(o, tk.state == State::BlockedSend, t),
+        }
+    }
+    if let Some(n) = tk.bound_note.take() {
+        super::note::unbind(n);
     }
     if let Some(r) = tk.replier.take() {
         task(r).reply_to = None;

@@ -21,9 +21,17 @@ pub mod endpoint;
 #[cfg(not(test))]
 pub mod global;
 pub mod ioport;
+#[cfg(not(test))]
+pub mod irq;
 pub mod memory;
 #[cfg(not(test))]
+pub mod note;
+#[cfg(not(test))]
+pub mod page;
+#[cfg(not(test))]
 pub mod task;
+#[cfg(not(test))]
+pub mod timer;
 #[cfg(not(test))]
 pub mod vspace;
 
@@ -136,8 +144,13 @@ impl ObjRef {
         };
         if refs == 0 {
             #[cfg(not(test))]
-            if self.kind() == Kind::Task {
-                task::on_death(self);
+            match self.kind() {
+                Kind::Task => task::on_death(self),
+                Kind::Timer => timer::on_death(self),
+                Kind::Note => note::on_death(self),
+                Kind::IrqHandler => irq::on_death(self),
+                Kind::Page => page::on_death(self),
+                _ => {}
             }
             dead.push(self);
         }
@@ -239,8 +252,22 @@ pub fn reap(ctx: &mut Ctx<'_>, mut budget: u32) -> bool {
             #[cfg(not(test))]
             Kind::Endpoint => endpoint::teardown(obj, &mut budget),
             #[cfg(not(test))]
-            Kind::VSpace => {
-                vspace::teardown(obj);
+            Kind::Note => note::teardown(obj, &mut budget),
+            #[cfg(not(test))]
+            Kind::Timer => {
+                timer::teardown(ctx, obj);
+                true
+            }
+            #[cfg(not(test))]
+            Kind::IrqHandler => {
+                irq::teardown(ctx, obj);
+                true
+            }
+            #[cfg(not(test))]
+            Kind::VSpace => vspace::teardown(ctx, obj, &mut budget),
+            #[cfg(not(test))]
+            Kind::Page => {
+                page::teardown(ctx, obj);
                 true
             }
             _ => true,

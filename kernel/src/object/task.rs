@@ -63,6 +63,8 @@ pub struct TaskObj {
     pub fault_ep: Option<ObjRef>,
     /// The fault endpoint capability's badge.
     pub fault_badge: u64,
+    /// The Note bound to it (no reference: the Note unbinds when either dies).
+    pub bound_note: Option<ObjRef>,
 }
 
 const _: () = assert!(core::mem::size_of::<TaskObj>() <= TASK_PAGES * 4096);

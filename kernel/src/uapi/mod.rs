@@ -21,7 +21,9 @@ use crate::sched;
 mod caps;
 mod ioport;
 mod ipc;
+mod notify;
 mod task;
+mod vspace;
 
 /// Results of a successful syscall, in the argument registers.
 type Results = [u64; 6];
@@ -53,6 +55,7 @@ pub fn syscall(ctx: &mut UserContext) -> ! {
         Ok(Sysno::NbRecv) => ipc::recv(me, task, a[0], false),
         Ok(Sysno::Reply) => ipc::reply(me, [a[0], a[1], a[2], a[3], a[4]]),
         Ok(Sysno::ReplyRecv) => ipc::reply_recv(me, task, a[0], w),
+        Ok(Sysno::NoteWait) => notify::note_wait(me, task, a[0]),
         Ok(n) => other(me, task, n, a).map(Some),
         Err(e) => Err(e),
     };
@@ -88,6 +91,12 @@ fn other(me: ObjRef, task: &mut TaskObj, n: Sysno, a: [u64; 6]) -> Result<Result
         Sysno::MemorySplit => caps::memory_split(task, a[0], a[1], a[2]),
         Sysno::MemoryInfo => caps::memory_info(task, a[0]),
         Sysno::CSpaceCreate => caps::cspace_create(task, a[0], a[1], a[2]),
+        Sysno::VSpaceCreate => vspace::vspace_create(task, a[0], a[1]),
+        Sysno::PageCreate => vspace::page_create(task, a[0], a[1], a[2]),
+        Sysno::PageMap => vspace::page_map(task, a[0], a[1], a[2], a[3], a[4]),
+        Sysno::PageUnmap => vspace::page_unmap(task, a[0]),
+        Sysno::PageProtect => vspace::page_protect(task, a[0], a[1]),
+        Sysno::PageInfo => vspace::page_info(task, a[0]),
         Sysno::TaskCreate => task::create(task, a[0], a[1]),
         Sysno::TaskSetSpace => task::set_space(task, a[0], a[1], a[2]),
         Sysno::TaskSetPriority => task::set_priority(task, a[0], a[1], a[2], a[3]),
@@ -106,9 +115,23 @@ fn other(me: ObjRef, task: &mut TaskObj, n: Sysno, a: [u64; 6]) -> Result<Result
         Sysno::IoPortCreate => ioport::create(task, a[0], a[1], a[2], a[3], a[4]),
         Sysno::IoPortIn => ioport::port_in(task, a[0], a[1], a[2]),
         Sysno::IoPortOut => ioport::port_out(task, a[0], a[1], a[2], a[3]),
-        Sysno::Send | Sysno::NbSend | Sysno::Call | Sysno::Recv | Sysno::NbRecv | Sysno::Reply | Sysno::ReplyRecv => {
-            Err(Error::UnknownSyscall)
-        }
+        Sysno::NoteCreate => notify::note_create(task, a[0], a[1]),
+        Sysno::NoteSignal => notify::note_signal(task, a[0], a[1]),
+        Sysno::NotePoll => notify::note_poll(task, a[0]),
+        Sysno::NoteBind => notify::note_bind(task, a[0], a[1]),
+        Sysno::TimerCreate => notify::timer_create(task, a[0], a[1]),
+        Sysno::TimerArm => notify::timer_arm(task, a[0], a[1], a[2], a[3], a[4]),
+        Sysno::TimerDisarm => notify::timer_disarm(task, a[0]),
+        Sysno::IrqBind => notify::irq_bind(task, a[0], a[1], a[2], a[3], a[4], a[5]),
+        Sysno::IrqAck => notify::irq_ack(task, a[0]),
+        Sysno::Send
+        | Sysno::NbSend
+        | Sysno::Call
+        | Sysno::Recv
+        | Sysno::NbRecv
+        | Sysno::Reply
+        | Sysno::ReplyRecv
+        | Sysno::NoteWait => Err(Error::UnknownSyscall),
     }
 }
 
@@ -205,11 +228,13 @@ pub fn interrupt(vector: u8) {
         VECTOR_TIMER => {
             apic::tick();
             apic::eoi();
+            object::timer::tick(|note| object::global::with(|ctx| note.release(ctx.dead)));
             sched::tick();
             object::global::reap_some();
         }
         VECTOR_SPURIOUS => {}
         v if (VECTOR_PIC_BASE..VECTOR_PIC_BASE + 16).contains(&v) => {}
+        v if object::irq::fire(v) => apic::eoi(),
         v => {
             crate::warn!("unexpected interrupt vector {v}");
             apic::eoi();

@@ -15,13 +15,13 @@ pub const ROOT_CSPACE: usize = 1;
 pub const ROOT_MEMORY: usize = 2;
 /// The debug console (WRITE).
 pub const ROOT_DEBUG_CONSOLE: usize = 3;
-/// The right to make IRQ handlers (all rights). Not yet given.
+/// The right to make IRQ handlers (all rights).
 pub const ROOT_IRQ_CONTROL: usize = 4;
 /// The right to make I/O port ranges (all rights).
 pub const ROOT_IOPORT_CONTROL: usize = 5;
-/// The root task itself (all rights). Not yet given.
+/// The root task itself (all rights).
 pub const ROOT_TASK: usize = 6;
-/// The root task's VSpace (all rights). Not yet given.
+/// The root task's VSpace (all rights).
 pub const ROOT_VSPACE: usize = 7;
 
 /// The first slot the kernel leaves empty.

@@ -114,6 +114,43 @@ sysnos! {
     /// Errors: as `memory_split`, with `InvalidArgument` for a radix out of range.
     CSpaceCreate = 0x30,
 
+    /// `vspace_create(memory, dst_slot) -> slot`: make an empty user address space, charged two
+    /// pages (its header and top-level table).
+    ///
+    /// Errors: as `task_create`.
+    VSpaceCreate = 0x40,
+    /// `page_create(memory, count, dst_slot) -> slot`: make a Page of `count` zeroed, physically
+    /// contiguous pages (`count` a power of two, at most 512), charged `count + 1` (one for its
+    /// header).
+    ///
+    /// Errors: as `memory_split`, with `InvalidArgument` for `count`.
+    PageCreate = 0x41,
+    /// `page_map(page, vspace, vaddr, access, memory)`: map the Page at `vaddr` (page-aligned,
+    /// user range) in the VSpace. `access` is a rights mask: READ is implied, WRITE and EXECUTE
+    /// may be added, each only if the Page capability has it. Page tables the map needs are
+    /// charged to `memory` (one page each) and refunded when the VSpace dies. A Page is mapped
+    /// in at most one place. Needs READ on `page`, WRITE on `vspace` and `memory`.
+    ///
+    /// Errors: capability errors for `page`, `vspace`, `memory`; `InsufficientRights` (access
+    /// beyond the Page capability's rights); `InvalidArgument` (other access bits, `vaddr`
+    /// unaligned or outside the user range); `InvalidState` (the Page is mapped already);
+    /// `SlotOccupied` (something is mapped there); `QuotaExceeded`, `OutOfMemory` (tables).
+    PageMap = 0x42,
+    /// `page_unmap(page)`: remove the Page's mapping. Needs READ.
+    ///
+    /// Errors: capability errors; `InvalidState` (not mapped).
+    PageUnmap = 0x43,
+    /// `page_protect(page, access)`: change the access of the Page's mapping, as for `page_map`.
+    ///
+    /// Errors: capability errors; `InsufficientRights`; `InvalidArgument`; `InvalidState` (not
+    /// mapped).
+    PageProtect = 0x44,
+    /// `page_info(page) -> (phys, count, vaddr)`: the physical address (for DMA), the page count,
+    /// and where it is mapped (0 if not). Needs READ.
+    ///
+    /// Errors: capability errors.
+    PageInfo = 0x45,
+
     /// `task_create(memory, dst_slot) -> slot`: make an inactive Task, charged
     /// [`TASK_PAGES`](crate::task::TASK_PAGES) to `memory`, with priority 0 and maximum
     /// controlled priority 0, no CSpace, no VSpace, and zeroed registers.
@@ -214,6 +251,67 @@ sysnos! {
     /// Errors: capability errors; `WouldBlock`.
     NbRecv = 0x67,
 
+    /// `note_create(memory, dst_slot) -> slot`: make a Note (1 page) with no bits set.
+    ///
+    /// Errors: as `task_create`.
+    NoteCreate = 0x70,
+    /// `note_signal(note, bits)`: set `bits` and the capability's badge in the Note. A task
+    /// waiting on it wakes with every set bit (which clears them); else a task the Note is bound
+    /// to and that waits in `recv` wakes with badge [`NOTE_BADGE`] and the bits in `w0`. Needs
+    /// WRITE.
+    ///
+    /// Errors: capability errors.
+    NoteSignal = 0x71,
+    /// `note_wait(note) -> bits`: wait until some bit is set; return and clear them all. Needs
+    /// READ.
+    ///
+    /// Errors: capability errors.
+    NoteWait = 0x72,
+    /// `note_poll(note) -> bits`: return and clear the set bits (0 if none), without waiting.
+    /// Needs READ.
+    ///
+    /// Errors: capability errors.
+    NotePoll = 0x73,
+    /// `note_bind(note, task)`: bind the Note to the task, so that a `recv` of the task also
+    /// returns when the Note is signalled; `note` 0 unbinds. A Note binds at most one task.
+    /// Needs READ on `note`, WRITE on `task`.
+    ///
+    /// Errors: capability errors for `task`, then `note`; `InvalidState` (the Note is bound to
+    /// another task).
+    NoteBind = 0x74,
+
+    /// `timer_create(memory, dst_slot) -> slot`: make a disarmed Timer (1 page).
+    ///
+    /// Errors: as `task_create`.
+    TimerCreate = 0x80,
+    /// `timer_arm(timer, note, bits, delay_us, period_us)`: signal `bits` on `note` after
+    /// `delay_us` microseconds, then every `period_us` (0: once). Time is counted in timer ticks
+    /// ([`TICK_US`]), rounded up; a delay of 0 fires at the next tick. Re-arming replaces the
+    /// previous setting. Needs WRITE on both.
+    ///
+    /// Errors: capability errors for `timer`, then `note`; `InvalidArgument` (`bits` is 0, or a
+    /// delay or period above one day).
+    TimerArm = 0x81,
+    /// `timer_disarm(timer)`. Needs WRITE.
+    ///
+    /// Errors: capability errors.
+    TimerDisarm = 0x82,
+
+    /// `irq_bind(control, irq, note, bits, memory, dst_slot) -> slot`: make an IrqHandler for
+    /// interrupt `irq` (ISA IRQs 0-15 are routed through the ACPI interrupt source overrides;
+    /// 16-63 are global system interrupts), charged 1 page to `memory`, that signals `bits` on
+    /// `note` when the line fires. The line is unmasked at once; after each interrupt it stays
+    /// masked until `irq_ack`. Needs WRITE on `control` (IrqControl), `note` and `memory`.
+    ///
+    /// Errors: capability errors for `control`, then `note`; `InvalidArgument` (`irq` above 63,
+    /// no IOAPIC serves it, or `bits` is 0); then as `memory_split`; `InvalidState` (the line
+    /// already has a handler).
+    IrqBind = 0x90,
+    /// `irq_ack(handler)`: unmask the handler's line. Needs WRITE.
+    ///
+    /// Errors: capability errors.
+    IrqAck = 0x91,
+
     /// `ioport_create(control, min, max, memory, dst_slot) -> slot`: make an IoPort for the port
     /// range `[min, max)`, charged [`IOPORT_PAGES`](crate::ioport::IOPORT_PAGES) to `memory`.
     /// `control` is the IoPortControl capability, with WRITE. The range must satisfy
@@ -238,6 +336,13 @@ sysnos! {
     /// `value` of `2^(8 * width)` or more.
     IoPortOut = 0xa2,
 }
+
+/// The badge `recv` reports when it returns because the receiver's bound Note was signalled
+/// (the bits are in `w0`). `cap_mint` refuses it as a badge.
+pub const NOTE_BADGE: usize = usize::MAX;
+
+/// Length of a timer tick, in microseconds.
+pub const TICK_US: usize = 10_000;
 
 /// Largest buffer one `debug_write` call accepts, in bytes.
 pub const DEBUG_WRITE_MAX: usize = 4096;

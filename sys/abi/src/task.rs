@@ -71,6 +71,8 @@ pub enum State {
     BlockedRecv = 6,
     /// Waiting for the reply to a `call` (or to a fault message).
     BlockedReply = 7,
+    /// Waiting in `note_wait`.
+    BlockedNote = 8,
 }
 
 impl State {

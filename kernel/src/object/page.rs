@@ -1,0 +1,83 @@
+//! Page objects: one page, or a physically contiguous run of 2^n pages (for DMA), zeroed, that
+//! can be mapped once into one VSpace.
+//!
+//! A Page costs its pages plus one for its header. Its mapping (VSpace, address, access) is
+//! recorded here and in the VSpace's list of mapped pages, so either side can undo it in O(1)
+//! when it dies.
+
+use abi::Error;
+
+use super::{Ctx, Header, Kind, ObjRef, create};
+
+/// Most pages in one Page object (2 MiB).
+pub const MAX_PAGES: u64 = 512;
+
+#[repr(C)]
+pub(super) struct PageObj {
+    hdr: Header,
+    /// The data run.
+    pub(super) phys: u64,
+    /// Pages in it.
+    pub(super) count: u64,
+    /// The VSpace it is mapped in, and where.
+    pub(super) vspace: Option<ObjRef>,
+    pub(super) vaddr: u64,
+    /// Links in that VSpace's list of mapped pages.
+    pub(super) map_next: Option<ObjRef>,
+    pub(super) map_prev: Option<ObjRef>,
+}
+
+pub(super) fn obj<'a>(p: ObjRef) -> &'a mut PageObj {
+    debug_assert_eq!(p.kind(), Kind::Page);
+    // SAFETY: `p` is a live Page; the reference is used within one operation.
+    unsafe { &mut *p.cast::<PageObj>() }
+}
+
+/// Makes a Page of `count` pages (a power of two, at most [`MAX_PAGES`]), charged `count + 1`.
+pub fn create_in(ctx: &mut Ctx<'_>, memory: ObjRef, count: u64) -> Result<ObjRef, Error> {
+    if count == 0 || count > MAX_PAGES || !count.is_power_of_two() {
+        return Err(Error::InvalidArgument);
+    }
+    let p = create::<PageObj>(ctx, Kind::Page, Some(memory), 1, count + 1)?;
+    match ctx.pages.alloc(count) {
+        Ok(phys) => {
+            let o = obj(p);
+            (o.phys, o.count) = (phys, count);
+            Ok(p)
+        }
+        Err(e) => {
+            // Never published: with `count == 0` its teardown frees only the header.
+            p.acquire();
+            p.release(ctx.dead);
+            super::reap(ctx, 1);
+            Err(super::frame_error(e))
+        }
+    }
+}
+
+/// Physical address and page count.
+pub fn frames(p: ObjRef) -> (u64, u64) {
+    let o = obj(p);
+    (o.phys, o.count)
+}
+
+/// Where it is mapped, if it is.
+pub fn mapping(p: ObjRef) -> Option<(ObjRef, u64)> {
+    let o = obj(p);
+    o.vspace.map(|v| (v, o.vaddr))
+}
+
+/// The page is dying: it leaves its VSpace at once.
+pub fn on_death(p: ObjRef) {
+    super::vspace::unmap(p);
+}
+
+/// Teardown: frees the data run.
+pub(super) fn teardown(ctx: &mut Ctx<'_>, p: ObjRef) {
+    let o = obj(p);
+    if o.count > 0 {
+        // SAFETY: the run was allocated in `create_in`; the page is unmapped and dead.
+        unsafe { ctx.pages.free(o.phys, o.count) };
+        o.count = 0;
+    }
+}
