@@ -51,7 +51,7 @@ pub fn build(ws: &Workspace, output: Output) -> Result<()> {
     let kernel_bytes = workspace::read(&kernel_dir.join("kernel"))?;
     archive::write_atomically(&ws.kernel_elf(), &kernel_bytes)?;
 
-    let mtime = workspace::source_date_epoch(&ws.root)?;
+    let mtime = ws.source_date_epoch()?;
     let initramfs: [(PathBuf, &str); 4] = [
         (ws.initramfs_tar(), "mercury"),
         (ws.vulcan_tar(), "vulcan"),
@@ -126,13 +126,19 @@ fn cargo_target_build(ws: &Workspace, family: &str, flags: &[&str], remaps: &[St
     cmd
 }
 
+/// What the workspace's path becomes in binaries.
+pub const REMAPPED_ROOT: &str = "/perihelion";
+
+/// What cargo's home's path becomes in binaries.
+pub const REMAPPED_CARGO_HOME: &str = "/cargo";
+
 /// `--remap-path-prefix` flags so that no absolute path of this machine reaches a binary: the
-/// workspace becomes `/perihelion`, cargo's home (registry sources) `/cargo`. Rustc applies the
-/// last matching rule first, so the more specific cargo home comes second.
+/// workspace becomes [`REMAPPED_ROOT`], cargo's home (registry sources) [`REMAPPED_CARGO_HOME`].
+/// Rustc applies the last matching rule first, so the more specific cargo home comes second.
 fn remap_flags(ws: &Workspace) -> Vec<String> {
-    let mut flags = vec![format!("--remap-path-prefix={}=/perihelion", ws.root.display())];
+    let mut flags = vec![format!("--remap-path-prefix={}={REMAPPED_ROOT}", ws.root.display())];
     if let Some(home) = workspace::cargo_home() {
-        flags.push(format!("--remap-path-prefix={}=/cargo", home.display()));
+        flags.push(format!("--remap-path-prefix={}={REMAPPED_CARGO_HOME}", home.display()));
     }
     flags
 }
@@ -169,7 +175,7 @@ mod tests {
 
     #[test]
     fn kernel_command_line() {
-        let ws = Workspace { root: PathBuf::from("/src/peri helion") };
+        let ws = Workspace { root: PathBuf::from("/src/peri helion"), source_date: None };
         let cmd = cargo_target_build(&ws, "kernel", KERNEL_FLAGS, &remap_flags(&ws));
         let args: Vec<_> = cmd.get_args().map(|a| a.to_string_lossy()).collect();
         assert_eq!(args, ["build", "--release", "--target", TARGET, "--target-dir", "target/kernel"]);

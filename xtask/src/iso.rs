@@ -41,7 +41,7 @@ pub fn build_isos(ws: &Workspace, limine: &Limine) -> Result<()> {
         .ok_or_else(|| anyhow!("xorriso not found: install it (apt-get install xorriso)"))?;
     // xorriso reads a time of 0 as "no time given" and stamps the image with the current time,
     // so the ISO dates start at 1 s past the epoch at the earliest.
-    let epoch = workspace::source_date_epoch(&ws.root)?.max(1);
+    let epoch = ws.source_date_epoch()?.max(1);
     for (name, initramfs) in [("perihelion", ws.initramfs_tar()), ("vulcan", ws.vulcan_tar())] {
         let tree = ws.out_dir().join("iso-root").join(name);
         stage(ws, limine, &initramfs, &tree)?;

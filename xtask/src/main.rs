@@ -3,16 +3,20 @@
 //! The command line lives here; each command's work lives in its own module: [`build`] (cargo
 //! and the initramfs archives, through [`archive`]), [`iso`] (Limine ISOs, with [`limine`]
 //! finding Limine), [`qemu`] (QEMU command lines, time limits, exit statuses) and [`test`] (the
-//! whole test run and its counting). [`workspace`] knows the paths and how to call cargo.
+//! whole test run and its counting, with [`flake`] and [`repro`] for the flake parse check and
+//! the reproducibility check). [`workspace`] knows the paths and how to call cargo.
 
 mod archive;
 mod build;
+mod flake;
 mod iso;
 mod limine;
 mod qemu;
+mod repro;
 mod test;
 mod workspace;
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -61,6 +65,10 @@ struct RunArgs {
     /// Boot the test suite (vulcan.tar / vulcan.iso) instead of the normal system.
     #[arg(long)]
     vulcan: bool,
+    /// Boot the images in DIR, laid out as in target/perihelion/ (what `nix run` uses), instead
+    /// of building them.
+    #[arg(long, value_name = "DIR")]
+    images: Option<PathBuf>,
     /// QEMU CPU model (`-cpu`), e.g. `max`.
     #[arg(long, value_name = "MODEL")]
     cpu: Option<String>,
@@ -77,12 +85,16 @@ struct TestArgs {
     /// Time limit for each QEMU boot, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 120)]
     timeout: u64,
-    /// Skip host tests, rustfmt and clippy: build and boot only.
+    /// Build and boot only: skip host tests, rustfmt, clippy, the flake parse check and the
+    /// reproducibility check.
     #[arg(long)]
     quick: bool,
-    /// Skip the ISO boots.
+    /// Skip the ISOs: their boots and their reproducibility check.
     #[arg(long)]
     no_iso: bool,
+    /// Run only these parts (comma-separated; `nix flake check` runs them apart).
+    #[arg(long, value_name = "PARTS", value_delimiter = ',')]
+    only: Vec<test::Part>,
 }
 
 fn main() -> ExitCode {
@@ -97,7 +109,12 @@ fn main() -> ExitCode {
         Cmd::Run(args) => run_command(&ws, &args),
         Cmd::Test(args) => Ok(test::run(
             &ws,
-            &test::Options { timeout: Duration::from_secs(args.timeout), quick: args.quick, no_iso: args.no_iso },
+            &test::Options {
+                timeout: Duration::from_secs(args.timeout),
+                quick: args.quick,
+                no_iso: args.no_iso,
+                only: args.only,
+            },
         )),
     };
     match result {
@@ -126,9 +143,19 @@ fn iso_command(ws: &Workspace) -> Result<()> {
     Ok(())
 }
 
+/// Where `run` finds an output: with `--images DIR`, at the same place in `DIR` as in
+/// `target/perihelion/`.
+fn from_images(ws: &Workspace, images: Option<&Path>, output: PathBuf) -> PathBuf {
+    match images {
+        Some(dir) => dir.join(output.strip_prefix(ws.out_dir()).unwrap_or(&output)),
+        None => output,
+    }
+}
+
 fn run_command(ws: &Workspace, args: &RunArgs) -> Result<i32> {
     let use_iso = args.iso || args.uefi;
-    let limine = if use_iso { Some(require_limine()?) } else { None };
+    let output = |path: PathBuf| from_images(ws, args.images.as_deref(), path);
+    let limine = if use_iso && args.images.is_none() { Some(require_limine()?) } else { None };
     let firmware = if args.uefi {
         match qemu::ovmf() {
             Some(firmware) => Some(firmware),
@@ -138,20 +165,33 @@ fn run_command(ws: &Workspace, args: &RunArgs) -> Result<i32> {
         None
     };
     qemu::require_qemu()?;
-    build::build(ws, Output::Show)?;
+    if args.images.is_none() {
+        build::build(ws, Output::Show)?;
+    }
     if let Some(limine) = &limine {
         iso::build_isos(ws, limine)?;
     }
 
     let boot = if use_iso {
-        Boot::Cdrom { iso: ws.iso(if args.vulcan { "vulcan" } else { "perihelion" }), firmware }
+        Boot::Cdrom { iso: output(ws.iso(if args.vulcan { "vulcan" } else { "perihelion" })), firmware }
     } else {
-        Boot::Pvh { kernel: ws.kernel_elf(), initrd: if args.vulcan { ws.vulcan_tar() } else { ws.initramfs_tar() } }
+        let initrd = if args.vulcan { ws.vulcan_tar() } else { ws.initramfs_tar() };
+        Boot::Pvh { kernel: output(ws.kernel_elf()), initrd: output(initrd) }
     };
     let mut machine =
         Machine { cpu: args.cpu.clone(), smp: args.smp, memory: Some(args.memory.clone()), kvm: false, gdb: args.gdb };
     if args.kvm {
-        match qemu::kvm_probe(ws, args.cpu.as_deref()) {
+        // The images of a Nix store path are read-only: the probe's log goes to a temporary file.
+        let log = match &args.images {
+            Some(_) => std::env::temp_dir().join(format!("perihelion-kvm-probe-{}.log", std::process::id())),
+            None => ws.logs_dir().join("kvm-probe.log"),
+        };
+        let probe =
+            qemu::kvm_probe(&output(ws.kernel_elf()), &output(ws.fixture_tar("exit3")), &log, args.cpu.as_deref());
+        if args.images.is_some() {
+            let _ = std::fs::remove_file(&log);
+        }
+        match probe {
             Ok(()) => {
                 machine.kvm = true;
                 machine.cpu.get_or_insert_with(|| "host".to_string());
@@ -166,4 +206,21 @@ fn run_command(ws: &Workspace, args: &RunArgs) -> Result<i32> {
     }
     let status = cmd.status().map_err(|e| anyhow::anyhow!("starting QEMU: {e}"))?;
     Ok(qemu::run_exit_code(qemu::end_of(status)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn images_replace_the_output_directory() {
+        let ws = Workspace { root: PathBuf::from("/src/perihelion"), source_date: None };
+        let nix = Some(Path::new("/nix/store/abc-perihelion-images"));
+        assert_eq!(from_images(&ws, nix, ws.iso("vulcan")), Path::new("/nix/store/abc-perihelion-images/vulcan.iso"));
+        assert_eq!(
+            from_images(&ws, nix, ws.fixture_tar("exit3")),
+            Path::new("/nix/store/abc-perihelion-images/fixtures/exit3.tar")
+        );
+        assert_eq!(from_images(&ws, None, ws.kernel_elf()), ws.kernel_elf());
+    }
 }

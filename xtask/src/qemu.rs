@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, anyhow};
 use wait_timeout::ChildExt;
 
-use crate::workspace::{self, Workspace};
+use crate::workspace;
 
 /// QEMU's status when the root task exited 0.
 pub const STATUS_SUCCESS: i32 = abi::testexit::qemu_status(abi::testexit::SUCCESS);
@@ -246,22 +246,22 @@ pub fn run_exit_code(end: End) -> i32 {
     }
 }
 
-/// Probes whether KVM can run Perihelion here: boots the exit-3 fixture under KVM with a 20 s
-/// limit and expects QEMU status 35. Nested KVM is unreliable (design §8), so nothing uses KVM
-/// without this. On failure, the reason in a few words.
-pub fn kvm_probe(ws: &Workspace, cpu: Option<&str>) -> std::result::Result<(), String> {
+/// Probes whether KVM can run Perihelion here: boots `kernel` with the exit-3 fixture `exit3`
+/// under KVM with a 20 s limit, its serial output in `log`, and expects QEMU status 35. Nested
+/// KVM is unreliable (design §8), so nothing uses KVM without this. On failure, the reason in a
+/// few words.
+pub fn kvm_probe(kernel: &Path, exit3: &Path, log: &Path, cpu: Option<&str>) -> std::result::Result<(), String> {
     if !Path::new("/dev/kvm").exists() {
         return Err("no /dev/kvm".to_string());
     }
-    let boot = Boot::Pvh { kernel: ws.kernel_elf(), initrd: ws.fixture_tar("exit3") };
+    let boot = Boot::Pvh { kernel: kernel.to_path_buf(), initrd: exit3.to_path_buf() };
     let machine = Machine {
         cpu: Some(cpu.unwrap_or("host").to_string()),
         memory: Some("128M".to_string()),
         kvm: true,
         ..Machine::default()
     };
-    let log = ws.logs_dir().join("kvm-probe.log");
-    let run = run_captured(command(&boot, &machine), &log, Duration::from_secs(20)).map_err(|e| e.to_string())?;
+    let run = run_captured(command(&boot, &machine), log, Duration::from_secs(20)).map_err(|e| e.to_string())?;
     if run.end == End::Exited(STATUS_FAILURE) {
         Ok(())
     } else {

@@ -1,30 +1,98 @@
 //! `cargo xtask test`: everything that can be checked, counted into one closing line.
 //!
-//! In order: host unit tests, rustfmt, clippy, the build, then boots under TCG with a time limit:
-//! Vulcan by PVH with QEMU's default CPU and with `-cpu max`, the two fixtures by PVH, and, where
-//! Limine is found, Vulcan from its ISO under SeaBIOS and under OVMF. Each passed or failed unit
-//! is counted; a part that cannot run prints one `skipped: WHAT (WHY)` line. The last line on
-//! stdout is `N passed, M failed` (CI reads it) and the exit status is 0 only if M is 0.
+//! In order: host unit tests, rustfmt, clippy, the flake parse check, the build, then boots under
+//! TCG with a time limit: Vulcan by PVH with QEMU's default CPU and with `-cpu max`, the two
+//! fixtures by PVH, and, where Limine is found, Vulcan from its ISO under SeaBIOS and under OVMF;
+//! last, the reproducibility check (a second build from a copy of the sources, compared byte for
+//! byte). Each passed or failed unit is counted; a part that cannot run prints one
+//! `skipped: WHAT (WHY)` line. The last line on stdout is `N passed, M failed` (CI reads it) and
+//! the exit status is 0 only if M is 0.
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::Stdio;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::build::{self, Output};
-use crate::iso;
+use crate::flake::{self, Parse};
 use crate::limine::{self, Lookup};
 use crate::qemu::{self, Boot, End, Machine};
 use crate::workspace::Workspace;
+use crate::{iso, repro};
 
 /// What `cargo xtask test` runs.
 pub struct Options {
     /// Time limit for each boot.
     pub timeout: Duration,
-    /// Skip host tests, rustfmt and clippy.
+    /// Skip everything but the build and the boots.
     pub quick: bool,
-    /// Skip the ISO boots.
+    /// Skip the ISOs: their boots and their reproducibility check.
     pub no_iso: bool,
+    /// Run only these parts (every part if empty).
+    pub only: Vec<Part>,
+}
+
+/// The parts of a test run, in the order they run (`--only` picks some).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Part {
+    /// The host tests (`cargo test`).
+    HostTests,
+    /// `cargo fmt --check`.
+    Rustfmt,
+    /// Clippy, warnings denied.
+    Clippy,
+    /// `nix-instantiate --parse flake.nix`.
+    Flake,
+    /// The build and every boot (and the ISOs, where Limine is found).
+    Boots,
+    /// The second build from a copy of the sources, compared with the first.
+    Repro,
+}
+
+impl Part {
+    const ALL: [Part; 6] = [Part::HostTests, Part::Rustfmt, Part::Clippy, Part::Flake, Part::Boots, Part::Repro];
+
+    /// How a `skipped:` line names the part.
+    fn label(self) -> &'static str {
+        match self {
+            Part::HostTests => "host tests",
+            Part::Rustfmt => "rustfmt",
+            Part::Clippy => "clippy",
+            Part::Flake => "flake parse check",
+            Part::Boots => "build and boots",
+            Part::Repro => "reproducibility check",
+        }
+    }
+
+    /// The part's name on the command line.
+    fn arg(self) -> String {
+        clap::ValueEnum::to_possible_value(&self).map(|v| v.get_name().to_string()).unwrap_or_default()
+    }
+}
+
+impl Options {
+    /// Whether a part runs: `--quick` keeps only the build and the boots, `--only` the parts
+    /// it names.
+    fn runs(&self, part: Part) -> bool {
+        (!self.quick || part == Part::Boots) && (self.only.is_empty() || self.only.contains(&part))
+    }
+
+    /// The `skipped:` line for the parts left out by the options, if any.
+    fn skipped_line(&self) -> Option<String> {
+        let skipped: Vec<&str> = Part::ALL.into_iter().filter(|&p| !self.runs(p)).map(Part::label).collect();
+        if skipped.is_empty() {
+            return None;
+        }
+        let mut why = Vec::new();
+        if self.quick {
+            why.push("--quick".to_string());
+        }
+        if !self.only.is_empty() {
+            let names: Vec<String> = self.only.iter().map(|p| p.arg()).collect();
+            why.push(format!("--only {}", names.join(",")));
+        }
+        Some(format!("skipped: {} ({})", skipped.join(", "), why.join(" ")))
+    }
 }
 
 /// Host test runs: `cargo test` arguments, one invocation each, so that a kernel that does not
@@ -62,16 +130,39 @@ const CLIPPY: &[(&str, &[&str])] = &[
 /// Runs everything and returns the process exit status.
 pub fn run(ws: &Workspace, options: &Options) -> i32 {
     let mut tally = Tally::default();
-    if options.quick {
-        println!("skipped: host tests, rustfmt, clippy (--quick)");
-    } else {
+    if let Some(line) = options.skipped_line() {
+        println!("{line}");
+    }
+    if options.runs(Part::HostTests) {
         host_tests(ws, &mut tally);
+    }
+    if options.runs(Part::Rustfmt) {
         cargo_check(ws, &mut tally, "rustfmt", &["fmt", "--all", "--", "--check"]);
+    }
+    if options.runs(Part::Clippy) {
         for (what, args) in CLIPPY {
             cargo_check(ws, &mut tally, what, args);
         }
     }
-    boots(ws, options, &mut tally);
+    if options.runs(Part::Flake) {
+        flake_check(ws, &mut tally);
+    }
+    let mut built = true;
+    if options.runs(Part::Boots) {
+        built = build_step(ws, &mut tally);
+        if built {
+            boots(ws, options, &mut tally);
+        } else {
+            println!("skipped: boots (the build failed)");
+        }
+    }
+    if options.runs(Part::Repro) {
+        if built {
+            reproducibility(ws, options, &mut tally);
+        } else {
+            println!("skipped: reproducibility check (the build failed)");
+        }
+    }
     // stdout's last line is the one CI reads.
     let _ = std::io::stderr().flush();
     println!("{} passed, {} failed", tally.passed, tally.failed);
@@ -174,18 +265,77 @@ struct BootSpec {
     expect: Expect,
 }
 
-fn boots(ws: &Workspace, options: &Options, tally: &mut Tally) {
+/// `nix-instantiate --parse flake.nix`, one check, where Nix is installed.
+fn flake_check(ws: &Workspace, tally: &mut Tally) {
+    let what = "flake: nix-instantiate --parse flake.nix";
+    match flake::parse(ws) {
+        Parse::Unavailable => println!("skipped: flake parse check (nix-instantiate not installed)"),
+        Parse::Parsed => {
+            println!("== {what} ... ok");
+            tally.check(true);
+        }
+        Parse::Failed(why) => {
+            println!("== {what} ... FAILED");
+            tally.check(false);
+            show_output(what, &why);
+        }
+    }
+}
+
+/// The build, one check; whether it succeeded.
+fn build_step(ws: &Workspace, tally: &mut Tally) -> bool {
     begin("build");
     if let Err(err) = build::build(ws, Output::OnFailure) {
         println!("FAILED");
         tally.check(false);
         show_output("build", &format!("{err:#}"));
-        println!("skipped: boots (the build failed)");
-        return;
+        return false;
     }
     println!("ok");
     tally.check(true);
+    true
+}
 
+/// The reproducibility check, one check: everything built again from a copy of the sources and
+/// compared, the ISOs too where Limine is found.
+fn reproducibility(ws: &Workspace, options: &Options, tally: &mut Tally) {
+    let limine = if options.no_iso {
+        println!("skipped: ISO reproducibility (--no-iso)");
+        None
+    } else {
+        match limine::find() {
+            Lookup::Found(limine) => Some(limine),
+            Lookup::Missing => {
+                println!("skipped: ISO reproducibility (no Limine: set LIMINE_DIR)");
+                None
+            }
+            Lookup::Broken(why) => {
+                println!("skipped: ISO reproducibility ({why})");
+                None
+            }
+        }
+    };
+    begin(&format!("reproducibility: build again in {}", repro::COPY_DIR));
+    let start = Instant::now();
+    match repro::check(ws, limine.as_ref()) {
+        Ok(comparison) => {
+            let ok = comparison.reproducible();
+            println!("{} ({:.1} s)", if ok { "ok" } else { "FAILED" }, start.elapsed().as_secs_f64());
+            println!("{}", comparison.summary());
+            for (name, how) in &comparison.differing {
+                println!("    {name}: {how}");
+            }
+            tally.check(ok);
+        }
+        Err(err) => {
+            println!("FAILED ({:.1} s)", start.elapsed().as_secs_f64());
+            tally.check(false);
+            show_output("reproducibility", &format!("{err:#}"));
+        }
+    }
+}
+
+fn boots(ws: &Workspace, options: &Options, tally: &mut Tally) {
     if let Err(err) = qemu::require_qemu() {
         println!("== boots ... FAILED ({err})");
         tally.check(false);
@@ -520,6 +670,32 @@ vulcan: 2 passed, 1 failed
         assert_eq!(report.ok, 0);
         assert!(report.failed.is_empty());
         assert_eq!(report.summary, Some((0, 0)));
+    }
+
+    fn options(quick: bool, only: &[Part]) -> Options {
+        Options { timeout: Duration::from_secs(1), quick, no_iso: false, only: only.to_vec() }
+    }
+
+    #[test]
+    fn parts_follow_quick_and_only() {
+        let all = options(false, &[]);
+        assert!(Part::ALL.into_iter().all(|p| all.runs(p)));
+        assert_eq!(all.skipped_line(), None);
+
+        let quick = options(true, &[]);
+        assert_eq!(Part::ALL.into_iter().filter(|&p| quick.runs(p)).collect::<Vec<_>>(), [Part::Boots]);
+        assert_eq!(
+            quick.skipped_line().unwrap(),
+            "skipped: host tests, rustfmt, clippy, flake parse check, reproducibility check (--quick)"
+        );
+
+        let only = options(false, &[Part::HostTests, Part::Repro]);
+        assert!(only.runs(Part::HostTests) && only.runs(Part::Repro) && !only.runs(Part::Boots));
+        assert_eq!(
+            only.skipped_line().unwrap(),
+            "skipped: rustfmt, clippy, flake parse check, build and boots (--only host-tests,repro)"
+        );
+        assert_eq!(options(true, &[Part::Clippy]).skipped_line().unwrap().matches(", ").count(), 5);
     }
 
     #[test]

@@ -18,6 +18,9 @@ pub const TARGET: &str = "x86_64-unknown-linux-gnu";
 pub struct Workspace {
     /// The workspace root: the directory holding the root `Cargo.toml`.
     pub root: PathBuf,
+    /// The source date of archives and ISOs, when it is given rather than looked up (a copy of
+    /// the sources outside git takes the original's); see [`Workspace::source_date_epoch`].
+    pub source_date: Option<u64>,
 }
 
 impl Workspace {
@@ -25,7 +28,16 @@ impl Workspace {
     pub fn locate() -> Workspace {
         let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
         let root = manifest_dir.parent().unwrap_or(manifest_dir).to_path_buf();
-        Workspace { root }
+        Workspace { root, source_date: None }
+    }
+
+    /// The timestamp recorded in archives and ISOs: [`Workspace::source_date`] if given, else
+    /// [`source_date_epoch`] of the root.
+    pub fn source_date_epoch(&self) -> Result<u64> {
+        match self.source_date {
+            Some(epoch) => Ok(epoch),
+            None => source_date_epoch(&self.root),
+        }
     }
 
     /// `target/perihelion`: every artifact xtask produces.
