@@ -138,6 +138,7 @@ pub fn send(me: ObjRef, e: ObjRef, block: bool) -> Result<Sent, Error> {
         (m.msg, m.msg_badge, m.msg_call)
     };
     if let Some(r) = pop(e, false) {
+        super::transfer::transfer(me, r);
         wake_with(r, [badge, words[0], words[1], words[2], words[3], words[4]]);
         if call {
             await_reply(me, r);
@@ -157,6 +158,7 @@ pub fn send(me: ObjRef, e: ObjRef, block: bool) -> Result<Sent, Error> {
 /// waits (and will be woken with them). With `block` false and no sender: `WouldBlock`.
 pub fn recv(me: ObjRef, e: ObjRef, block: bool) -> Result<Option<[u64; 6]>, Error> {
     if let Some(s) = pop(e, true) {
+        super::transfer::transfer(s, me);
         let st = task(s);
         let regs = [st.msg_badge, st.msg[0], st.msg[1], st.msg[2], st.msg[3], st.msg[4]];
         if st.msg_call {
@@ -202,6 +204,30 @@ pub fn leave_recv(t: ObjRef) {
     if let Some(e) = task(t).blocked_on {
         unlink(e, false, t);
     }
+}
+
+/// Takes the reply right `me` holds out of its thread state (for `reply_save`): the caller keeps
+/// waiting, answerable through the Reply capability that now names it.
+pub fn take_reply_right(me: ObjRef) -> Result<ObjRef, Error> {
+    let c = task(me).reply_to.take().ok_or(Error::InvalidState)?;
+    task(c).replier = None;
+    Ok(c)
+}
+
+/// Answers caller `c` through a saved reply right; `InvalidState` if it no longer waits for it.
+pub fn reply_saved(c: ObjRef, words: [u64; 5]) -> Result<(), Error> {
+    let ct = task(c);
+    if ct.state != State::BlockedReply || ct.replier.is_some() {
+        return Err(Error::InvalidState);
+    }
+    if ct.msg_fault {
+        ct.msg_fault = false;
+        ct.state = State::Runnable;
+        sched::enqueue(c);
+    } else {
+        wake_with(c, [0, words[0], words[1], words[2], words[3], words[4]]);
+    }
+    Ok(())
 }
 
 /// Takes a dying task out of every queue and reply relation.

@@ -33,6 +33,8 @@ pub mod task;
 #[cfg(not(test))]
 pub mod timer;
 #[cfg(not(test))]
+pub mod transfer;
+#[cfg(not(test))]
 pub mod vspace;
 
 use core::ptr::NonNull;

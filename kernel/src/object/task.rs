@@ -65,6 +65,10 @@ pub struct TaskObj {
     pub fault_badge: u64,
     /// The Note bound to it (no reference: the Note unbinds when either dies).
     pub bound_note: Option<ObjRef>,
+    /// Its IPC buffer page (a user address in its VSpace; 0: none).
+    pub ipc_buffer: u64,
+    /// Its message may carry a capability (the endpoint capability had GRANT).
+    pub msg_grant: bool,
 }
 
 const _: () = assert!(core::mem::size_of::<TaskObj>() <= TASK_PAGES * 4096);

@@ -30,10 +30,12 @@ pub fn send(
     call: bool,
     block: bool,
 ) -> Result<Option<Results>, Error> {
-    let (e, badge) = endpoint(task, cap, rights::WRITE)?;
+    let (_, c) = caps::need(task, cap, Kind::Endpoint, rights::WRITE)?;
+    let (e, badge) = (c.obj.ok_or(Error::InvalidCapability)?, c.badge);
+    let grant = usize::from(c.rights) & rights::GRANT != 0;
     // SAFETY: the caller is live; its message fields are written before the send reads them.
     let m = unsafe { get(me) };
-    (m.msg, m.msg_badge, m.msg_call, m.msg_fault) = (words, badge, call, false);
+    (m.msg, m.msg_badge, m.msg_call, m.msg_fault, m.msg_grant) = (words, badge, call, false, grant);
     match endpoint::send(me, e, block)? {
         Sent::Delivered if !call => Ok(Some(one(0))),
         _ => Ok(None),
@@ -68,8 +70,27 @@ pub fn deliver_fault(me: ObjRef, vector: u64, address: u64, rip: u64, error: u64
     // SAFETY: the faulting task is live and current; no other reference to it is held here.
     let m = unsafe { get(me) };
     let Some(e) = m.fault_ep else { return false };
-    (m.msg, m.msg_badge, m.msg_call, m.msg_fault) = ([vector, address, rip, error, 0], m.fault_badge, true, true);
+    (m.msg, m.msg_badge, m.msg_call, m.msg_fault, m.msg_grant) =
+        ([vector, address, rip, error, 0], m.fault_badge, true, true, false);
     // A blocking send cannot fail.
     let _ = endpoint::send(me, e, true);
     true
+}
+
+/// `reply_save`.
+pub fn reply_save(me: ObjRef, task: &TaskObj, dst_slot: u64) -> Result<Results, Error> {
+    let (dst, index) = crate::object::cspace::destination(super::cspace_of(task)?, dst_slot)?;
+    let c = endpoint::take_reply_right(me)?;
+    let cap = crate::object::cdt::Cap { kind: Kind::Reply, rights: rights::ALL as u8, badge: 0, obj: Some(c) };
+    // Cannot fail: the slot is empty and a root capability has no depth limit.
+    crate::object::cspace::insert(None, dst, &cap)?;
+    Ok(one(index))
+}
+
+/// `reply_to`: answers through a saved Reply capability, which is used up.
+pub fn reply_to(task: &TaskObj, cap: u64, words: [u64; 5]) -> Result<Option<Results>, Error> {
+    let (slot, c) = caps::need(task, cap, Kind::Reply, 0)?;
+    endpoint::reply_saved(c.obj.ok_or(Error::InvalidCapability)?, words)?;
+    crate::object::global::with(|ctx| crate::object::cspace::delete(ctx, slot))?;
+    Ok(Some(one(0)))
 }

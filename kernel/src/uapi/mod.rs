@@ -56,6 +56,7 @@ pub fn syscall(ctx: &mut UserContext) -> ! {
         Ok(Sysno::Reply) => ipc::reply(me, [a[0], a[1], a[2], a[3], a[4]]),
         Ok(Sysno::ReplyRecv) => ipc::reply_recv(me, task, a[0], w),
         Ok(Sysno::NoteWait) => notify::note_wait(me, task, a[0]),
+        Ok(Sysno::ReplyTo) => ipc::reply_to(task, a[0], w),
         Ok(n) => other(me, task, n, a).map(Some),
         Err(e) => Err(e),
     };
@@ -112,6 +113,8 @@ fn other(me: ObjRef, task: &mut TaskObj, n: Sysno, a: [u64; 6]) -> Result<Result
         Sysno::TaskInfo => task::info(task, a[0]),
         Sysno::TaskSetFaultEndpoint => task::set_fault_endpoint(task, a[0], a[1]),
         Sysno::EndpointCreate => ipc::create(task, a[0], a[1]),
+        Sysno::ReplySave => ipc::reply_save(me, task, a[0]),
+        Sysno::TaskSetIpcBuffer => task::set_ipc_buffer(task, a[0], a[1]),
         Sysno::IoPortCreate => ioport::create(task, a[0], a[1], a[2], a[3], a[4]),
         Sysno::IoPortIn => ioport::port_in(task, a[0], a[1], a[2]),
         Sysno::IoPortOut => ioport::port_out(task, a[0], a[1], a[2], a[3]),
@@ -131,7 +134,8 @@ fn other(me: ObjRef, task: &mut TaskObj, n: Sysno, a: [u64; 6]) -> Result<Result
         | Sysno::NbRecv
         | Sysno::Reply
         | Sysno::ReplyRecv
-        | Sysno::NoteWait => Err(Error::UnknownSyscall),
+        | Sysno::NoteWait
+        | Sysno::ReplyTo => Err(Error::UnknownSyscall),
     }
 }
 

@@ -192,3 +192,13 @@ pub fn set_fault_endpoint(task: &TaskObj, t: u64, ep: u64) -> Result<Results, Er
     }
     Ok(one(0))
 }
+
+/// `task_set_ipc_buffer`.
+pub fn set_ipc_buffer(task: &TaskObj, t: u64, vaddr: u64) -> Result<Results, Error> {
+    let t = target(task, t, rights::WRITE)?;
+    if vaddr != 0 && (!vaddr.is_multiple_of(4096) || !abi::layout::is_user_range(vaddr as usize, 4096)) {
+        return Err(Error::InvalidArgument);
+    }
+    task_mut(t).ipc_buffer = vaddr;
+    Ok(one(0))
+}

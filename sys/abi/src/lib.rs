@@ -12,6 +12,7 @@
 pub mod bootcaps;
 pub mod error;
 pub mod ioport;
+pub mod ipc;
 pub mod layout;
 pub mod object;
 pub mod rootinfo;

@@ -32,11 +32,13 @@ pub enum Kind {
     IoPortControl = 12,
     /// A range of I/O ports.
     IoPort = 13,
+    /// A saved one-shot reply right (`reply_save`), answered by `reply_to`.
+    Reply = 14,
 }
 
 impl Kind {
     /// Every kind, in number order.
-    pub const ALL: [Kind; 14] = [
+    pub const ALL: [Kind; 15] = [
         Kind::Null,
         Kind::Memory,
         Kind::CSpace,
@@ -51,6 +53,7 @@ impl Kind {
         Kind::IrqHandler,
         Kind::IoPortControl,
         Kind::IoPort,
+        Kind::Reply,
     ];
 
     /// The kind with number `n`.

@@ -212,6 +212,12 @@ sysnos! {
     ///
     /// Errors: capability errors for `task`, then `endpoint`.
     TaskSetFaultEndpoint = 0x5a,
+    /// `task_set_ipc_buffer(task, vaddr)`: the page at `vaddr` (page-aligned user address, or 0
+    /// for none) in the task's VSpace is its IPC buffer ([`ipc::IpcBuffer`](crate::ipc::IpcBuffer)),
+    /// used for capability transfer. Needs WRITE.
+    ///
+    /// Errors: capability errors; `InvalidArgument` (unaligned or outside the user range).
+    TaskSetIpcBuffer = 0x5b,
 
     /// `endpoint_create(memory, dst_slot) -> slot`: make an Endpoint (1 page).
     ///
@@ -250,6 +256,18 @@ sysnos! {
     ///
     /// Errors: capability errors; `WouldBlock`.
     NbRecv = 0x67,
+    /// `reply_save(dst_slot) -> slot`: move the reply right of the last call received into a
+    /// Reply capability in the caller's CSpace, to answer later with `reply_to` (a deferred
+    /// reply) while receiving other messages.
+    ///
+    /// Errors: `InvalidState` (no call to answer); slot errors as for `cap_copy`.
+    ReplySave = 0x68,
+    /// `reply_to(reply, w0, w1, w2, w3, w4)`: answer through a saved Reply capability, which is
+    /// used up (deleted).
+    ///
+    /// Errors: capability errors (a Reply capability); `InvalidState` (its caller no longer
+    /// waits for this reply).
+    ReplyTo = 0x69,
 
     /// `note_create(memory, dst_slot) -> slot`: make a Note (1 page) with no bits set.
     ///
