@@ -234,6 +234,10 @@ pub fn insert(parent: Option<SlotRef>, dst: SlotRef, cap: &Cap) -> Result<(), Er
 /// given, that badge (only on badgeable kinds, and only from an unbadged capability).
 pub fn derive(src: SlotRef, dst: SlotRef, rights: u8, badge: Option<u64>) -> Result<(), Error> {
     let mut cap = src.cap().ok_or(Error::InvalidCapability)?;
+    // A reply right is one-shot: it can move, never multiply.
+    if cap.kind == Kind::Reply {
+        return Err(Error::InvalidArgument);
+    }
     if let Some(b) = badge
         && b != 0
     {

@@ -223,6 +223,10 @@ pub fn unmap(p: ObjRef) {
 /// Teardown step: mapped pages forget the mapping, then tables are freed and refunded, spending
 /// `budget`. Returns whether it is done (the root task's boot space is then dropped whole).
 pub(super) fn teardown(ctx: &mut Ctx<'_>, v: ObjRef, budget: &mut u32) -> bool {
+    // Its tables may be the loaded ones (its last task just died): never free those.
+    if let Some(space) = obj(v).space.as_ref() {
+        crate::arch::context::leave_address_space(space.root(), crate::mem::kspace::root());
+    }
     while *budget > 0 {
         if let Some(p) = obj(v).mapped {
             unlink(v, p);

@@ -64,7 +64,8 @@ sysnos! {
     ///
     /// Errors: `InvalidCapability` (`src` empty or out of range, `dst_cspace` likewise, `dst_slot`
     /// out of range); `WrongKind` (`dst_cspace` not a CSpace); `InsufficientRights` (`dst_cspace`
-    /// without WRITE); `SlotOccupied`; `NoFreeSlot`; `DerivationTooDeep`.
+    /// without WRITE); `SlotOccupied`; `NoFreeSlot`; `InvalidArgument` (a Reply capability, which
+    /// can be moved but never copied); `DerivationTooDeep`.
     CapCopy = 0x10,
     /// `cap_mint(src, dst_cspace, dst_slot, rights, badge) -> slot`: as `cap_copy`, and set the
     /// badge. Only Endpoint and Note capabilities carry badges, and only an unbadged capability

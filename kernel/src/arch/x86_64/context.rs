@@ -268,6 +268,19 @@ pub fn make_full(ctx: &mut UserContext) {
     ctx.full = 1;
 }
 
+/// If the page tables at `root` are the loaded ones, switches to the kernel's own before they
+/// are freed.
+pub fn leave_address_space(root: u64, kernel_root: u64) {
+    // SAFETY: one CPU, interrupts off; the kernel's tables map everything the kernel uses.
+    unsafe {
+        let p = PERCPU.get();
+        if (*p).cr3 == root {
+            core::arch::asm!("mov cr3, {}", in(reg) kernel_root, options(nostack, preserves_flags));
+            (*p).cr3 = kernel_root;
+        }
+    }
+}
+
 /// Forgets that `ctx`'s FPU state is live, before the context is freed or reused.
 pub fn forget_fpu_owner(ctx: *const UserContext) {
     // SAFETY: one CPU, interrupts off.
