@@ -260,9 +260,12 @@ pub(super) fn teardown(e: ObjRef, budget: &mut u32) -> bool {
         *budget -= 1;
         let tk = task(t);
         if senders && tk.msg_fault {
-            // A fault message that can no longer be delivered: the task stays faulted.
+            // A fault message that can no longer be delivered: the task stays faulted, as if it
+            // had had no fault endpoint.
             tk.msg_fault = false;
             tk.state = State::Faulted;
+            tk.detail = tk.msg[0];
+            crate::warn!("task {} faulted (vector {}) and its fault endpoint is gone; stopped", tk.id, tk.msg[0]);
             continue;
         }
         tk.ctx.rax = Error::InvalidCapability.code() as u64;

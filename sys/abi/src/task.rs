@@ -78,9 +78,32 @@ pub enum State {
 impl State {
     /// The state with number `n`.
     pub fn from_number(n: usize) -> Option<State> {
-        [State::Inactive, State::Runnable, State::Suspended, State::Exited, State::Faulted]
-            .into_iter()
-            .find(|s| *s as usize == n)
+        [
+            State::Inactive,
+            State::Runnable,
+            State::Suspended,
+            State::Exited,
+            State::Faulted,
+            State::BlockedSend,
+            State::BlockedRecv,
+            State::BlockedReply,
+            State::BlockedNote,
+        ]
+        .into_iter()
+        .find(|s| *s as usize == n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn states_round_trip() {
+        for n in 0..9 {
+            assert_eq!(State::from_number(n).map(|s| s as usize), Some(n));
+        }
+        assert_eq!(State::from_number(9), None);
     }
 }
 
