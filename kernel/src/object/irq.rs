@@ -56,12 +56,16 @@ pub fn set_override(irq: u8, gsi: u32, flags: u16) {
     }
 }
 
-/// The GSI and flags of interrupt `irq`: ISA IRQs 0-15 through the overrides, others as GSIs.
+/// MPS INTI flags for active-low, level-triggered: what PCI interrupt lines are.
+const PCI_FLAGS: u16 = 0b1111;
+
+/// The GSI and flags of interrupt `irq`: ISA IRQs 0-15 through the overrides (edge, active high
+/// unless an override says otherwise), others as GSIs wired like PCI lines (level, active low).
 pub fn route_of(irq: u64) -> Option<(u32, u16)> {
     if irq < 16 {
         return Some(table().overrides[irq as usize]);
     }
-    (irq < u64::from(ioapic::MAX_GSI)).then_some((irq as u32, 0))
+    (irq < u64::from(ioapic::MAX_GSI)).then_some((irq as u32, PCI_FLAGS))
 }
 
 /// Makes a handler for `irq` signalling `bits` on `n` (whose reference the caller passes in),

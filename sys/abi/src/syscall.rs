@@ -322,9 +322,14 @@ sysnos! {
     /// `note` when the line fires. The line is unmasked at once; after each interrupt it stays
     /// masked until `irq_ack`. Needs WRITE on `control` (IrqControl), `note` and `memory`.
     ///
-    /// Errors: capability errors for `control`, then `note`; `InvalidArgument` (`irq` above 63,
-    /// no IOAPIC serves it, or `bits` is 0); then as `memory_split`; `InvalidState` (the line
-    /// already has a handler).
+    /// GSIs 16-63 are programmed level-triggered, active low (PCI lines). Because a fired line
+    /// stays masked until `irq_ack`, a driver of an edge-triggered device acknowledges before
+    /// it re-arms the device, or an edge arriving in between is lost.
+    ///
+    /// Errors: capability errors for `control`, then `note`, then `memory` (as `memory_split`);
+    /// `InvalidArgument` (`irq` above 63, no IOAPIC serves it, or `bits` is 0); slot errors;
+    /// `DerivationTooDeep`; `QuotaExceeded`, `OutOfMemory`; `InvalidState` (the line already
+    /// has a handler).
     IrqBind = 0x90,
     /// `irq_ack(handler)`: unmask the handler's line. Needs WRITE.
     ///
