@@ -164,10 +164,8 @@ pub fn recv(me: ObjRef, e: ObjRef, block: bool) -> Result<Option<[u64; 6]>, Erro
         if st.msg_call {
             await_reply(s, me);
         } else {
-            // The sender's `send` succeeds now.
-            st.ctx.rax = 0;
-            st.state = State::Runnable;
-            sched::enqueue(s);
+            // The sender's `send` succeeds now, with the same results as an immediate one.
+            wake_with(s, [0; 6]);
         }
         return Ok(Some(regs));
     }
@@ -266,6 +264,9 @@ pub(super) fn teardown(e: ObjRef, budget: &mut u32) -> bool {
             tk.state = State::Faulted;
             tk.detail = tk.msg[0];
             crate::warn!("task {} faulted (vector {}) and its fault endpoint is gone; stopped", tk.id, tk.msg[0]);
+            if tk.is_root {
+                crate::uapi::stop_task(t, State::Faulted, tk.msg[0], "its fault could not be delivered");
+            }
             continue;
         }
         tk.ctx.rax = Error::InvalidCapability.code() as u64;

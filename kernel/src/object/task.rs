@@ -107,6 +107,11 @@ pub fn create_task(ctx: &mut Ctx<'_>, memory: Option<ObjRef>) -> Result<ObjRef, 
 /// Called when the task's last reference goes: it stops at once, leaving every queue and reply
 /// relation it is part of.
 pub fn on_death(t: ObjRef) {
+    // SAFETY: the task is dead; nothing else refers to it now.
+    if unsafe { get(t) }.is_root {
+        crate::error!("the root task's last capability was deleted; ending the run");
+        crate::arch::qemu::exit(abi::testexit::PANIC);
+    }
     crate::sched::remove(t);
     super::endpoint::cancel(t);
     // SAFETY: the task is dead; nothing else refers to it now.

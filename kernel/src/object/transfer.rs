@@ -46,6 +46,14 @@ fn write_received(t: ObjRef, slot: u64) {
     vspace::space(v).copy_to_user(at, &slot.to_le_bytes());
 }
 
+/// Whether the receiver's `received_slot` can be written (its buffer page is user-writable).
+fn write_received_ok(t: ObjRef) -> bool {
+    let tk = task(t);
+    let Some(v) = tk.vspace else { return false };
+    let at = tk.ipc_buffer + core::mem::offset_of!(IpcBuffer, received_slot) as u64;
+    tk.ipc_buffer != 0 && vspace::space(v).copy_to_user(at, &0u64.to_le_bytes())
+}
+
 /// Moves a copy of the sender's `send_cap` into the receiver's CSpace, if everything allows.
 pub fn transfer(sender: ObjRef, receiver: ObjRef) {
     let landed = try_transfer(sender, receiver).unwrap_or(0);
@@ -59,6 +67,10 @@ fn try_transfer(sender: ObjRef, receiver: ObjRef) -> Option<u64> {
     let send_cap = read_buffer(sender)?.send_cap;
     let recv_slot = read_buffer(receiver)?.recv_slot;
     if send_cap == 0 || recv_slot == 0 {
+        return None;
+    }
+    // The receiver must be able to learn where the capability lands.
+    if !write_received_ok(receiver) {
         return None;
     }
     let (src, _) = cspace::lookup(task(sender).cspace?, send_cap).ok()?;

@@ -7,7 +7,8 @@
 //! incoming capability may go (`recv_slot`: 0 refuses, `SLOT_AUTO` takes the lowest free slot);
 //! the kernel writes where it landed in `received_slot` (0 if none came or it could not be
 //! placed; the message is delivered either way). The kernel reads and writes the buffer through
-//! the page tables at each transfer; an unmapped or read-only buffer means no transfer.
+//! the page tables at each transfer: the sender's must be readable and the receiver's writable,
+//! or nothing is transferred.
 
 /// The start of a task's IPC buffer page.
 #[repr(C)]

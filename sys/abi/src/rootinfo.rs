@@ -2,7 +2,8 @@
 //!
 //! The root task starts with `rdi` holding [`ROOT_INFO_ADDR`](crate::layout::ROOT_INFO_ADDR), the
 //! address of one read-only page that begins with a [`RootInfo`], and `rsp` at
-//! [`ROOT_STACK_TOP`](crate::layout::ROOT_STACK_TOP). All other general registers are zero.
+//! [`ROOT_STACK_TOP`](crate::layout::ROOT_STACK_TOP). It is entered by `sysret`, so `rcx` holds the
+//! entry point and `r11` the initial RFLAGS (`0x202`); all other general registers are zero.
 
 /// `RootInfo::magic`: "PERIHELI" in little-endian ASCII.
 pub const ROOT_INFO_MAGIC: u64 = u64::from_le_bytes(*b"PERIHELI");

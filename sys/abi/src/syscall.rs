@@ -99,7 +99,8 @@ sysnos! {
     ///
     /// Errors: `InvalidCapability`, `WrongKind`, `InsufficientRights` (WRITE needed) for
     /// `memory`; `InvalidArgument` (`pages` is 0 or above [`MAX_QUOTA`](crate::object::MAX_QUOTA));
-    /// `QuotaExceeded`; `OutOfMemory`; slot errors as for `cap_copy`.
+    /// slot errors as for `cap_copy`; `DerivationTooDeep`; `QuotaExceeded`; `OutOfMemory` (in this
+    /// order; every object-creating call checks the same way).
     MemorySplit = 0x20,
     /// `memory_info(memory) -> (quota, used)`: the quota and the pages charged to it, in pages.
     /// Destruction still pending from earlier deletions is finished first, in bounded steps:
@@ -132,10 +133,12 @@ sysnos! {
     /// charged to `memory` (one page each) and refunded when the VSpace dies. A Page is mapped
     /// in at most one place. Needs READ on `page`, WRITE on `vspace` and `memory`.
     ///
-    /// Errors: capability errors for `page`, `vspace`, `memory`; `InsufficientRights` (access
-    /// beyond the Page capability's rights); `InvalidArgument` (other access bits, `vaddr`
-    /// unaligned or outside the user range); `InvalidState` (the Page is mapped already);
-    /// `SlotOccupied` (something is mapped there); `QuotaExceeded`, `OutOfMemory` (tables).
+    /// Errors: capability errors for `page`, `vspace`, `memory`; `InvalidArgument` (access bits
+    /// other than READ, WRITE, EXECUTE); `InsufficientRights` (access beyond the Page
+    /// capability's rights); `InvalidArgument` (`vaddr` unaligned or outside the user range);
+    /// `InvalidState` (the Page is mapped already); `SlotOccupied` (something is mapped there);
+    /// `QuotaExceeded`, `OutOfMemory` (tables; also when the VSpace holds its 240 tables). Tables
+    /// made before a failure stay, charged, for later maps.
     PageMap = 0x42,
     /// `page_unmap(page)`: remove the Page's mapping. Needs READ.
     ///
@@ -261,7 +264,7 @@ sysnos! {
     /// Reply capability in the caller's CSpace, to answer later with `reply_to` (a deferred
     /// reply) while receiving other messages.
     ///
-    /// Errors: `InvalidState` (no call to answer); slot errors as for `cap_copy`.
+    /// Errors: slot errors as for `cap_copy`; `InvalidState` (no call to answer).
     ReplySave = 0x68,
     /// `reply_to(reply, w0, w1, w2, w3, w4)`: answer through a saved Reply capability, which is
     /// used up (deleted).

@@ -124,7 +124,7 @@ pub const TIMESLICE_TICKS: usize = 2;
 pub mod fault {
     /// Word 0: the exception vector (14 page fault, 13 general protection, 6 invalid opcode, ...).
     pub const VECTOR: usize = 0;
-    /// Word 1: the faulting address (CR2) for a page fault, else 0.
+    /// Word 1: the faulting address (CR2) for a page fault (vector 14), else 0.
     pub const ADDRESS: usize = 1;
     /// Word 2: the instruction pointer.
     pub const RIP: usize = 2;

@@ -204,8 +204,6 @@ extern "C" fn trap_from_kernel(frame: &mut KernelFrame) {
 
 /// A trap from user mode; `ctx` (the current context) holds the full thread state.
 pub extern "C" fn trap_from_user(ctx: &mut UserContext) -> ! {
-    if ctx.vector == 14 {
-        ctx.fault_addr = super::cr2();
-    }
+    ctx.fault_addr = if ctx.vector == 14 { super::cr2() } else { 0 };
     crate::uapi::trap(ctx)
 }
