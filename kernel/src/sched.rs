@@ -151,16 +151,15 @@ fn enter(t: ObjRef) {
     let tk = task(t);
     debug_assert_eq!(tk.state, State::Runnable);
     let Some(vspace) = tk.vspace else {
-        crate::uapi::stop_task(t, State::Faulted, 13, "no VSpace");
+        crate::uapi::unenterable(t, "it has no VSpace");
         return;
     };
     if let Err(why) = crate::arch::context::validate(&mut tk.ctx) {
-        crate::uapi::stop_task(
-            t,
-            State::Faulted,
-            13,
-            if why == crate::arch::context::EnterError::BadRip { "non-canonical rip" } else { "non-canonical fs base" },
-        );
+        let what = match why {
+            crate::arch::context::EnterError::BadRip => "its rip is not a canonical user address",
+            crate::arch::context::EnterError::BadFsBase => "its FS base is not a canonical user address",
+        };
+        crate::uapi::unenterable(t, what);
         return;
     }
     let root = crate::object::vspace::space(vspace).root();

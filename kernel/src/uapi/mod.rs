@@ -220,6 +220,19 @@ fn fault(ctx: &UserContext) {
     stop_task(me, State::Faulted, ctx.vector, "it faulted");
 }
 
+/// Task `t` cannot be entered (`why`): it takes a general protection fault, as the CPU would
+/// have raised on the return: delivered to its fault endpoint, else it stops with one log line.
+pub fn unenterable(t: ObjRef, why: &str) {
+    // SAFETY: a live task; this is the only reference made to it here.
+    let task = unsafe { get(t) };
+    let rip = task.ctx.rip;
+    if ipc::deliver_fault(t, 13, 0, rip, 0) {
+        return;
+    }
+    crate::warn!("task {} faulted: general protection fault (vector 13) at rip {rip:#x}: {why}", task.id);
+    stop_task(t, State::Faulted, 13, why);
+}
+
 /// No task is left to run.
 pub fn no_task_left() -> ! {
     crate::error!("no task left to run");
