@@ -41,6 +41,16 @@ macro_rules! sysnos {
         impl Sysno {
             /// Every syscall, in number order.
             pub const ALL: &'static [Sysno] = &[$(Sysno::$name),*];
+
+            /// The syscall numbered `n` (a `match`, which compiles to a jump table).
+            #[expect(non_upper_case_globals, reason = "one constant per variant, named after it")]
+            pub const fn from_number(n: usize) -> Option<Sysno> {
+                $( const $name: usize = Sysno::$name as usize; )*
+                match n {
+                    $( $name => Some(Sysno::$name), )*
+                    _ => None,
+                }
+            }
         }
     };
 }
@@ -378,7 +388,7 @@ impl TryFrom<usize> for Sysno {
     type Error = crate::Error;
 
     fn try_from(n: usize) -> Result<Self, Self::Error> {
-        Self::ALL.iter().copied().find(|s| *s as usize == n).ok_or(crate::Error::UnknownSyscall)
+        Self::from_number(n).ok_or(crate::Error::UnknownSyscall)
     }
 }
 
