@@ -12,6 +12,7 @@
 )]
 
 mod harness;
+mod space;
 mod tests;
 
 sys::entry!(main);

@@ -17,13 +17,39 @@ use crate::harness::Test;
 
 mod cap;
 mod debug_write;
+mod fault;
+mod fuzz;
 mod image;
 mod ioport;
+mod ipc;
+mod irq;
 mod memory;
+mod notify;
 mod rootinfo;
+mod sched;
 mod support;
 mod syscall;
+mod task;
+mod threads;
+mod vector;
+mod vspace;
 
 /// All groups, in run order.
-pub const ALL: &[&[Test]] =
-    &[debug_write::TESTS, syscall::TESTS, image::TESTS, rootinfo::TESTS, cap::TESTS, memory::TESTS, ioport::TESTS];
+pub const ALL: &[&[Test]] = &[
+    debug_write::TESTS,
+    syscall::TESTS,
+    image::TESTS,
+    rootinfo::TESTS,
+    cap::TESTS,
+    memory::TESTS,
+    ioport::TESTS,
+    task::TESTS,
+    sched::TESTS,
+    vector::TESTS,
+    ipc::TESTS,
+    fault::TESTS,
+    notify::TESTS,
+    irq::TESTS,
+    vspace::TESTS,
+    fuzz::TESTS,
+];

@@ -4,7 +4,7 @@
 //! flags (passed through the environment, never `.cargo/config.toml`) and its own target
 //! directory, so neither rebuilds the other and host builds (xtask, build scripts, proc macros,
 //! tests, clippy) stay untouched. Then fixed outputs in `target/perihelion/`: `kernel.elf`,
-//! `initramfs.tar`, `vulcan.tar`, `fixtures/exit3.tar`, `fixtures/fault.tar`.
+//! `initramfs.tar`, `vulcan.tar`, `bench.tar`, `fixtures/exit3.tar`, `fixtures/fault.tar`.
 
 use std::ffi::OsString;
 use std::fs;
@@ -52,9 +52,10 @@ pub fn build(ws: &Workspace, output: Output) -> Result<()> {
     archive::write_atomically(&ws.kernel_elf(), &kernel_bytes)?;
 
     let mtime = ws.source_date_epoch()?;
-    let initramfs: [(PathBuf, &str); 4] = [
+    let initramfs: [(PathBuf, &str); 5] = [
         (ws.initramfs_tar(), "mercury"),
         (ws.vulcan_tar(), "vulcan"),
+        (ws.bench_tar(), "bench"),
         (ws.fixture_tar("exit3"), "fixture-exit3"),
         (ws.fixture_tar("fault"), "fixture-fault"),
     ];

@@ -4,9 +4,11 @@
 //! and the initramfs archives, through [`archive`]), [`iso`] (Limine ISOs, with [`limine`]
 //! finding Limine), [`qemu`] (QEMU command lines, time limits, exit statuses) and [`test`] (the
 //! whole test run and its counting, with [`flake`] and [`repro`] for the flake parse check and
-//! the reproducibility check). [`workspace`] knows the paths and how to call cargo.
+//! the reproducibility check), and [`bench`] (the benchmark boot and `bench.json`). [`workspace`]
+//! knows the paths and how to call cargo.
 
 mod archive;
+mod bench;
 mod build;
 mod flake;
 mod iso;
@@ -46,6 +48,10 @@ enum Cmd {
     Run(RunArgs),
     /// Run every check: host tests, rustfmt, clippy, the build, and the QEMU boots.
     Test(TestArgs),
+    /// Build, boot the microbenchmarks (bench.tar), print their figures and write
+    /// target/perihelion/bench.json: under KVM if a probe boot shows it works, else under TCG
+    /// with `-icount shift=0,sleep=off`.
+    Bench(BenchArgs),
 }
 
 #[derive(Args)]
@@ -97,6 +103,20 @@ struct TestArgs {
     only: Vec<test::Part>,
 }
 
+#[derive(Args)]
+struct BenchArgs {
+    /// Run under TCG with `-icount shift=0,sleep=off` even where KVM works.
+    #[arg(long)]
+    tcg: bool,
+    /// Time limit for the benchmark boot, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 600)]
+    timeout: u64,
+    /// QEMU CPU model (`-cpu`): under KVM (probe and run) the default is `host`; under TCG,
+    /// QEMU's default, and a `host` model is left out.
+    #[arg(long, value_name = "MODEL")]
+    cpu: Option<String>,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let ws = Workspace::locate();
@@ -116,6 +136,10 @@ fn main() -> ExitCode {
                 only: args.only,
             },
         )),
+        Cmd::Bench(args) => bench::run(
+            &ws,
+            &bench::Options { tcg: args.tcg, timeout: Duration::from_secs(args.timeout), cpu: args.cpu },
+        ),
     };
     match result {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),

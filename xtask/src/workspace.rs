@@ -60,6 +60,16 @@ impl Workspace {
         self.out_dir().join("vulcan.tar")
     }
 
+    /// The benchmark initramfs: `init` is the bench program (`cargo xtask bench`).
+    pub fn bench_tar(&self) -> PathBuf {
+        self.out_dir().join("bench.tar")
+    }
+
+    /// Where `cargo xtask bench` writes its figures.
+    pub fn bench_json(&self) -> PathBuf {
+        self.out_dir().join("bench.json")
+    }
+
     /// A fixture initramfs (`exit3`, `fault`): `init` is the fixture program.
     pub fn fixture_tar(&self, name: &str) -> PathBuf {
         self.out_dir().join("fixtures").join(format!("{name}.tar"))

@@ -224,8 +224,13 @@ pub fn insert(parent: Option<SlotRef>, dst: SlotRef, cap: &Cap) -> Result<(), Er
         None => cdt::insert_root(dst, cap),
     }
     mark(dst, false);
-    if let Some(o) = cap.obj {
-        o.acquire();
+    match cap.obj {
+        // A Reply capability does not keep its caller alive (that would let a caller and the
+        // CSpace holding its reply right keep each other alive for good); the caller tracks the
+        // slot instead and empties it when it dies.
+        Some(o) if cap.kind == Kind::Reply => reply_hook::placed(o, dst),
+        Some(o) => o.acquire(),
+        None => {}
     }
     Ok(())
 }
@@ -261,6 +266,9 @@ pub fn move_cap(src: SlotRef, dst: SlotRef) -> Result<(), Error> {
     cdt::relocate(src, dst);
     mark(dst, false);
     mark(src, true);
+    if let Some(Cap { kind: Kind::Reply, obj: Some(o), .. }) = dst.cap() {
+        reply_hook::placed(o, dst);
+    }
     Ok(())
 }
 
@@ -269,10 +277,40 @@ pub fn move_cap(src: SlotRef, dst: SlotRef) -> Result<(), Error> {
 pub fn delete(ctx: &mut Ctx<'_>, slot: SlotRef) -> Result<(), Error> {
     let cap = cdt::detach(slot).ok_or(Error::InvalidCapability)?;
     mark(slot, true);
-    if let Some(o) = cap.obj {
-        o.release(ctx.dead);
+    match cap.obj {
+        Some(o) if cap.kind == Kind::Reply => reply_hook::gone(o),
+        Some(o) => o.release(ctx.dead),
+        None => {}
     }
     Ok(())
+}
+
+/// Empties a slot holding a Reply capability whose caller is dying. O(1).
+pub fn drop_reply(slot: SlotRef) {
+    if cdt::detach(slot).is_some() {
+        mark(slot, true);
+    }
+}
+
+/// Where the caller of a saved reply right learns where its Reply capability is.
+mod reply_hook {
+    use super::{ObjRef, SlotRef};
+
+    #[cfg(not(test))]
+    pub fn placed(caller: ObjRef, slot: SlotRef) {
+        crate::object::task::reply_cap_at(caller, Some(slot));
+    }
+
+    #[cfg(not(test))]
+    pub fn gone(caller: ObjRef) {
+        crate::object::task::reply_cap_at(caller, None);
+    }
+
+    #[cfg(test)]
+    pub fn placed(_: ObjRef, _: SlotRef) {}
+
+    #[cfg(test)]
+    pub fn gone(_: ObjRef) {}
 }
 
 /// Deletions one revoke call makes at most before it answers `Restart`.

@@ -69,6 +69,9 @@ pub struct TaskObj {
     pub ipc_buffer: u64,
     /// Its message may carry a capability (the endpoint capability had GRANT).
     pub msg_grant: bool,
+    /// The slot of the Reply capability that answers its pending call, if one was saved. The
+    /// capability holds no reference to the task; the task empties the slot when it dies.
+    pub saved_reply: Option<super::cdt::SlotRef>,
 }
 
 const _: () = assert!(core::mem::size_of::<TaskObj>() <= TASK_PAGES * 4096);
@@ -115,9 +118,19 @@ pub fn on_death(t: ObjRef) {
     crate::sched::remove(t);
     super::endpoint::cancel(t);
     // SAFETY: the task is dead; nothing else refers to it now.
+    if let Some(slot) = unsafe { get(t) }.saved_reply.take() {
+        super::cspace::drop_reply(slot);
+    }
+    // SAFETY: the task is dead; nothing else refers to it now.
     let task = unsafe { get(t) };
     task.state = State::Exited;
     crate::arch::context::forget_fpu_owner(&raw const task.ctx);
+}
+
+/// Records where the Reply capability answering `t` is (or that it is gone).
+pub fn reply_cap_at(t: ObjRef, slot: Option<super::cdt::SlotRef>) {
+    // SAFETY: a Reply capability names a live task (a dying task empties its slot first).
+    unsafe { get(t) }.saved_reply = slot;
 }
 
 /// Teardown of a dead task: releases its CSpace and VSpace. O(1).

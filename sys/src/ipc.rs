@@ -1,0 +1,461 @@
+//! Synchronous IPC: the Endpoint syscalls (`endpoint_create`, `send`, `recv`, `call`, `reply`,
+//! `reply_recv`, `nb_send`, `nb_recv`), `task_set_fault_endpoint`, and the typed handle
+//! [`Endpoint`] over them.
+//!
+//! An Endpoint is a rendezvous point: a sender and a receiver meet, and a [`Message`] passes from
+//! one to the other, in registers: five words and the *badge* of the capability the sender used
+//! (0 for an unbadged one; [`Cap::mint`] badges Endpoint capabilities, so a server can tell its
+//! clients apart). Whoever comes first waits, in FIFO order, for a partner: [`Endpoint::send`]
+//! and [`Endpoint::recv`] block, [`Endpoint::nb_send`] and [`Endpoint::nb_recv`] answer
+//! [`WouldBlock`](abi::Error::WouldBlock) instead.
+//!
+//! [`Endpoint::call`] sends and then waits for the answer: the receiver of a call holds a one-shot
+//! *reply right* to its caller, used by [`reply`] (or [`Endpoint::reply_recv`], the server loop's
+//! one call: answer the last client, wait for the next). A task holds at most one reply right: a
+//! new call received replaces an unanswered one, whose caller then waits on with no one able to
+//! answer it (until it is deleted).
+//!
+//! Sending needs WRITE on the Endpoint capability, receiving READ.
+//!
+//! Deferred replies: [`Reply::save`] moves the reply right out of the task into a [`Reply`]
+//! capability, so that the server can receive other messages and answer later with
+//! [`Reply::reply`], which uses the capability up. A Reply capability can be moved, never copied.
+//!
+//! Capabilities travel with messages through *IPC buffers* ([`IpcBufferPage`],
+//! [`Task::set_ipc_buffer`]): a send or call through an Endpoint capability with GRANT carries a
+//! copy of the capability the sender's buffer names, if the receiver's buffer says where to put
+//! it. The transfer is best effort: the message passes either way ([`abi::ipc`]).
+//!
+//! Faults: a task given a fault endpoint ([`Task::set_fault_endpoint`]) that faults sends a call on it,
+//! on its own behalf, with the fault endpoint capability's badge and the words laid out in
+//! [`abi::task::fault`]; it then waits for the reply, and runs on from the faulting instruction,
+//! with its registers as the supervisor left them (see `task_write_regs`).
+//!
+//! These calls are safe: the kernel checks every argument, and none of them reads or writes the
+//! caller's memory or changes its mappings (the message travels in registers), except through an
+//! IPC buffer: [`task_set_ipc_buffer`] is `unsafe` for that reason, and [`Task::set_ipc_buffer`]
+//! is its safe form for an [`IpcBufferPage`]. A blocking call may of course wait forever if no
+//! partner ever comes.
+
+use core::ops::Deref;
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use abi::ipc::IpcBuffer;
+use abi::syscall::{ARG_REGS, Sysno};
+
+use crate::cap::{Cap, Memory, Slot};
+use crate::error::{Error, Result};
+use crate::syscall::syscall;
+use crate::task::Task;
+
+/// Words in a message.
+pub const MESSAGE_WORDS: usize = 5;
+
+/// The words of a message.
+pub type Words = [usize; MESSAGE_WORDS];
+
+/// What a receive returns: the badge of the capability the sender used, and its words.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Message {
+    /// The badge of the sender's Endpoint capability (0 if unbadged); for a fault message, the
+    /// badge of the faulting task's fault endpoint capability.
+    pub badge: usize,
+    /// The five words sent.
+    pub words: Words,
+}
+
+impl Message {
+    /// The message in the result registers of `recv` and friends: the badge, then the words.
+    const fn from_results(out: [usize; ARG_REGS]) -> Message {
+        Message { badge: out[0], words: [out[1], out[2], out[3], out[4], out[5]] }
+    }
+}
+
+/// Makes an IPC syscall and returns its result registers.
+fn ipc(number: Sysno, args: [usize; ARG_REGS]) -> Result<[usize; ARG_REGS]> {
+    // SAFETY: the IPC syscalls (and `task_set_fault_endpoint`) neither read nor write the
+    // caller's memory nor change its mappings, whatever their arguments: the message is passed in
+    // registers. So `syscall`'s memory contract holds.
+    let (rax, out) = unsafe { syscall(number as usize, args) };
+    Error::check(rax)?;
+    Ok(out)
+}
+
+/// The argument registers of a call that names `endpoint` and sends `words`.
+const fn with_words(endpoint: usize, w: Words) -> [usize; ARG_REGS] {
+    [endpoint, w[0], w[1], w[2], w[3], w[4]]
+}
+
+/// `endpoint_create(memory, dst_slot) -> slot`: makes an Endpoint in `dst_slot` (or
+/// [`SLOT_AUTO`](abi::syscall::SLOT_AUTO)) of the caller's CSpace, charged one page to `memory`.
+/// See [`Sysno::EndpointCreate`], and [`Endpoint::create`] for the typed form.
+pub fn endpoint_create(memory: usize, dst_slot: usize) -> Result<usize> {
+    Ok(ipc(Sysno::EndpointCreate, [memory, dst_slot, 0, 0, 0, 0])?[0])
+}
+
+/// `send(endpoint, w0..w4)`: gives `words` to a receiver of `endpoint`, waiting for one. See
+/// [`Sysno::Send`].
+pub fn send(endpoint: usize, words: Words) -> Result<()> {
+    ipc(Sysno::Send, with_words(endpoint, words)).map(drop)
+}
+
+/// `nb_send(endpoint, w0..w4)`: [`send`] only if a receiver waits, else
+/// [`WouldBlock`](abi::Error::WouldBlock). See [`Sysno::NbSend`].
+pub fn nb_send(endpoint: usize, words: Words) -> Result<()> {
+    ipc(Sysno::NbSend, with_words(endpoint, words)).map(drop)
+}
+
+/// `recv(endpoint) -> (badge, w0..w4)`: takes a message from `endpoint`, waiting for one. See
+/// [`Sysno::Recv`].
+pub fn recv(endpoint: usize) -> Result<Message> {
+    ipc(Sysno::Recv, [endpoint, 0, 0, 0, 0, 0]).map(Message::from_results)
+}
+
+/// `nb_recv(endpoint) -> (badge, w0..w4)`: [`recv`] only if a sender waits, else
+/// [`WouldBlock`](abi::Error::WouldBlock). See [`Sysno::NbRecv`].
+pub fn nb_recv(endpoint: usize) -> Result<Message> {
+    ipc(Sysno::NbRecv, [endpoint, 0, 0, 0, 0, 0]).map(Message::from_results)
+}
+
+/// `call(endpoint, w0..w4) -> (0, r0..r4)`: sends `words` on `endpoint`, then waits for the reply
+/// and returns its words. See [`Sysno::Call`].
+pub fn call(endpoint: usize, words: Words) -> Result<Words> {
+    let out = ipc(Sysno::Call, with_words(endpoint, words))?;
+    Ok([out[1], out[2], out[3], out[4], out[5]])
+}
+
+/// `reply(w0..w4)`: answers the call the caller received last, and still holds the reply right
+/// for: the caller of [`Endpoint::call`] gets `words`. A fault message is answered the same way;
+/// the faulted task then runs on from the faulting instruction (the words are ignored). See
+/// [`Sysno::Reply`].
+///
+/// Errors: [`InvalidState`](abi::Error::InvalidState) if there is no call to answer (none
+/// received, already answered, or its caller is gone).
+pub fn reply(words: Words) -> Result<()> {
+    ipc(Sysno::Reply, [words[0], words[1], words[2], words[3], words[4], 0]).map(drop)
+}
+
+/// `reply_recv(endpoint, w0..w4) -> (badge, w0..w4)`: answers the last call received with
+/// `words` (if there is one to answer), then receives on `endpoint`. The endpoint capability is
+/// checked first: with a bad one, nobody is answered. See [`Sysno::ReplyRecv`].
+pub fn reply_recv(endpoint: usize, words: Words) -> Result<Message> {
+    ipc(Sysno::ReplyRecv, with_words(endpoint, words)).map(Message::from_results)
+}
+
+/// `task_set_fault_endpoint(task, endpoint)`: the task's faults go to `endpoint` as calls, with
+/// that capability's badge; `endpoint` 0 removes it. Needs WRITE on both. See
+/// [`Sysno::TaskSetFaultEndpoint`] and [`Task::set_fault_endpoint`].
+pub fn task_set_fault_endpoint(task: usize, endpoint: usize) -> Result<()> {
+    ipc(Sysno::TaskSetFaultEndpoint, [task, endpoint, 0, 0, 0, 0]).map(drop)
+}
+
+/// `reply_save(dst_slot) -> slot`: moves the reply right of the last call received into a Reply
+/// capability in `dst_slot` (or [`SLOT_AUTO`](abi::syscall::SLOT_AUTO)) of the caller's CSpace.
+/// See [`Sysno::ReplySave`]
+/// and [`Reply::save`].
+///
+/// Errors: [`InvalidState`](abi::Error::InvalidState) (no call to answer); slot errors as for
+/// `cap_copy`.
+pub fn reply_save(dst_slot: usize) -> Result<usize> {
+    Ok(ipc(Sysno::ReplySave, [dst_slot, 0, 0, 0, 0, 0])?[0])
+}
+
+/// `reply_to(reply, w0..w4)`: answers through the Reply capability `reply`, which is used up
+/// (its slot is empty afterwards). See [`Sysno::ReplyTo`] and [`Reply::reply`].
+///
+/// Errors: capability errors (a Reply capability); [`InvalidState`](abi::Error::InvalidState) if
+/// its caller no longer waits for this reply.
+pub fn reply_to(reply: usize, words: Words) -> Result<()> {
+    ipc(Sysno::ReplyTo, with_words(reply, words)).map(drop)
+}
+
+/// `task_set_ipc_buffer(task, vaddr)`: makes the page at `vaddr` (page-aligned, or 0 for none) the
+/// task's IPC buffer, an [`abi::ipc::IpcBuffer`] at the start of the page. See
+/// [`Sysno::TaskSetIpcBuffer`]; [`Task::set_ipc_buffer`] is the safe form.
+///
+/// Errors: capability errors for `task` (WRITE needed); `InvalidArgument` (`vaddr` unaligned or
+/// outside the user range).
+///
+/// # Safety
+///
+/// From then on, whenever the task receives a message, the kernel writes the `received_slot`
+/// field (8 bytes at `vaddr + 16`) in the task's VSpace, and reads the first 16 bytes whenever the
+/// task sends or receives. If the task runs in the caller's address space, that memory must be
+/// memory the kernel may write at those times with no live Rust reference to it (other than
+/// through interior mutability that allows it, as [`IpcBufferPage`] does), for as long as it is
+/// the task's buffer.
+pub unsafe fn task_set_ipc_buffer(task: usize, vaddr: usize) -> Result<()> {
+    // SAFETY: the call itself touches no memory of the caller; later transfers do, as the caller
+    // vouches for above.
+    let (rax, _) = unsafe { syscall(Sysno::TaskSetIpcBuffer as usize, [task, vaddr, 0, 0, 0, 0]) };
+    Error::check(rax)
+}
+
+/// An Endpoint capability: a rendezvous point for synchronous messages (see the
+/// [module docs](self)).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Endpoint(Cap);
+
+impl Endpoint {
+    /// Treats `cap` as an Endpoint capability. Nothing is checked: the kernel checks the kind on
+    /// each call.
+    pub const fn new(cap: Cap) -> Endpoint {
+        Endpoint(cap)
+    }
+
+    /// Treats the capability in `slot` as an Endpoint capability (see [`new`](Self::new)).
+    pub const fn at(slot: usize) -> Endpoint {
+        Endpoint(Cap::new(slot))
+    }
+
+    /// The untyped capability address.
+    pub const fn cap(self) -> Cap {
+        self.0
+    }
+
+    /// Makes an Endpoint in `dst` of the caller's CSpace, with all rights and no badge, charged
+    /// one page to `memory` (which needs WRITE); the page is refunded when the Endpoint dies.
+    ///
+    /// Errors: as [`Memory::split`] (without `InvalidArgument`).
+    pub fn create(memory: Memory, dst: Slot) -> Result<Endpoint> {
+        endpoint_create(memory.slot(), dst.raw()).map(Endpoint::at)
+    }
+
+    /// Gives `words` to a receiver, waiting for one if none waits; the receiver also gets this
+    /// capability's badge. Needs WRITE.
+    ///
+    /// If the Endpoint dies while the caller waits, the wait ends with
+    /// [`InvalidCapability`](abi::Error::InvalidCapability).
+    pub fn send(self, words: Words) -> Result<()> {
+        send(self.slot(), words)
+    }
+
+    /// As [`send`](Endpoint::send), but only if a receiver is already waiting; else
+    /// [`WouldBlock`](abi::Error::WouldBlock) and nothing is sent.
+    pub fn nb_send(self, words: Words) -> Result<()> {
+        nb_send(self.slot(), words)
+    }
+
+    /// Takes a message, waiting for one if no sender waits. If the sender made a
+    /// [`call`](Endpoint::call) (or faulted), the caller now holds the sender's reply right, until
+    /// it [`reply`]s or receives another call. Needs READ.
+    ///
+    /// If the Endpoint dies while the caller waits, the wait ends with
+    /// [`InvalidCapability`](abi::Error::InvalidCapability).
+    pub fn recv(self) -> Result<Message> {
+        recv(self.slot())
+    }
+
+    /// As [`recv`](Endpoint::recv), but only if a sender is already waiting; else
+    /// [`WouldBlock`](abi::Error::WouldBlock).
+    pub fn nb_recv(self) -> Result<Message> {
+        nb_recv(self.slot())
+    }
+
+    /// Sends `words` and waits for the reply: returns the words the receiver passed to [`reply`]
+    /// (or [`reply_recv`](Endpoint::reply_recv)). Needs WRITE.
+    ///
+    /// Should the receiver never answer (it receives another call first, or dies), the caller
+    /// waits forever.
+    pub fn call(self, words: Words) -> Result<Words> {
+        call(self.slot(), words)
+    }
+
+    /// Answers the last call received (if the caller holds a reply right) with `words`, then
+    /// receives on this Endpoint as [`recv`](Endpoint::recv) does: one system call for a server's
+    /// loop. Needs READ; the capability is checked before anyone is answered.
+    pub fn reply_recv(self, words: Words) -> Result<Message> {
+        reply_recv(self.slot(), words)
+    }
+}
+
+impl Deref for Endpoint {
+    type Target = Cap;
+
+    fn deref(&self) -> &Cap {
+        &self.0
+    }
+}
+
+impl From<Endpoint> for Cap {
+    fn from(handle: Endpoint) -> Cap {
+        handle.0
+    }
+}
+
+/// A Reply capability: a saved one-shot reply right ([`Reply::save`]), answered by
+/// [`Reply::reply`]. It can be moved ([`Cap::move_to`]) but never copied or minted
+/// ([`InvalidArgument`](abi::Error::InvalidArgument)), so only one ever answers a call.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Reply(Cap);
+
+impl Reply {
+    /// Treats `cap` as a Reply capability. Nothing is checked: the kernel checks the kind on each
+    /// call.
+    pub const fn new(cap: Cap) -> Reply {
+        Reply(cap)
+    }
+
+    /// Treats the capability in `slot` as a Reply capability (see [`new`](Self::new)).
+    pub const fn at(slot: usize) -> Reply {
+        Reply(Cap::new(slot))
+    }
+
+    /// The untyped capability address.
+    pub const fn cap(self) -> Cap {
+        self.0
+    }
+
+    /// Moves the reply right of the last call the caller received into a Reply capability in
+    /// `dst` of its CSpace: the caller no longer holds it (a plain [`reply`] finds nothing to
+    /// answer), can receive other calls, and answers this one later with [`reply`](Self::reply).
+    /// The task that called keeps waiting.
+    ///
+    /// Errors: [`InvalidState`](abi::Error::InvalidState) (no call to answer); slot errors as for
+    /// [`Cap::copy`].
+    pub fn save(dst: Slot) -> Result<Reply> {
+        reply_save(dst.raw()).map(Reply::at)
+    }
+
+    /// Answers the saved call with `words` (or, for a fault message, lets the faulted task run
+    /// on), and uses the capability up: its slot is empty afterwards.
+    ///
+    /// Errors: capability errors; [`InvalidState`](abi::Error::InvalidState) if the caller no
+    /// longer waits for this reply.
+    pub fn reply(self, words: Words) -> Result<()> {
+        reply_to(self.slot(), words)
+    }
+}
+
+impl Deref for Reply {
+    type Target = Cap;
+
+    fn deref(&self) -> &Cap {
+        &self.0
+    }
+}
+
+impl From<Reply> for Cap {
+    fn from(handle: Reply) -> Cap {
+        handle.0
+    }
+}
+
+/// A page to serve as a task's IPC buffer ([`Task::set_ipc_buffer`]): page-aligned, with the
+/// [`abi::ipc::IpcBuffer`] fields at its start as atomics, which the kernel may read and write
+/// whenever the task sends or receives.
+#[repr(C, align(4096))]
+#[derive(Debug)]
+pub struct IpcBufferPage {
+    send_cap: AtomicU64,
+    recv_slot: AtomicU64,
+    received_slot: AtomicU64,
+}
+
+const _: () = {
+    assert!(core::mem::size_of::<IpcBufferPage>() == abi::layout::PAGE_SIZE);
+    assert!(core::mem::offset_of!(IpcBufferPage, send_cap) == core::mem::offset_of!(IpcBuffer, send_cap));
+    assert!(core::mem::offset_of!(IpcBufferPage, recv_slot) == core::mem::offset_of!(IpcBuffer, recv_slot));
+    assert!(core::mem::offset_of!(IpcBufferPage, received_slot) == core::mem::offset_of!(IpcBuffer, received_slot));
+};
+
+impl IpcBufferPage {
+    /// A buffer that sends no capability and refuses every incoming one.
+    pub const fn new() -> IpcBufferPage {
+        IpcBufferPage { send_cap: AtomicU64::new(0), recv_slot: AtomicU64::new(0), received_slot: AtomicU64::new(0) }
+    }
+
+    /// The capability the task's next sends and calls carry (through an Endpoint capability with
+    /// GRANT), as a child of `cap` with its rights and badge; `None` for none.
+    pub fn set_send_cap(&self, cap: Option<Cap>) {
+        self.send_cap.store(cap.map_or(0, |c| c.slot()) as u64, Ordering::SeqCst);
+    }
+
+    /// Where an incoming capability goes in the task's CSpace: a slot, [`Slot::Auto`] for the
+    /// lowest free one, or `None` to refuse it.
+    pub fn set_recv_slot(&self, slot: Option<Slot>) {
+        self.recv_slot.store(slot.map_or(0, Slot::raw) as u64, Ordering::SeqCst);
+    }
+
+    /// Where the capability that came with the last message received landed, or `None` if none
+    /// came (or it could not be placed). Written by the kernel at each receive.
+    pub fn received(&self) -> Option<Cap> {
+        match self.received_slot.load(Ordering::SeqCst) {
+            0 => None,
+            slot => Some(Cap::new(slot as usize)),
+        }
+    }
+
+    /// The page's address, as the kernel is given it.
+    pub fn addr(&self) -> usize {
+        core::ptr::from_ref(self).expose_provenance()
+    }
+}
+
+impl Default for IpcBufferPage {
+    fn default() -> IpcBufferPage {
+        IpcBufferPage::new()
+    }
+}
+
+impl Task {
+    /// Makes `buffer` the task's IPC buffer (`None`: no buffer, so no capability travels with its
+    /// messages). Needs WRITE.
+    ///
+    /// The kernel looks the buffer up in the task's own VSpace, by address: this is meant for
+    /// tasks that run in the caller's address space (threads). For a task in another VSpace,
+    /// the kernel reads and writes whatever that VSpace has at the same address.
+    pub fn set_ipc_buffer(self, buffer: Option<&'static IpcBufferPage>) -> Result<()> {
+        // SAFETY: the kernel writes only `received_slot` (8 bytes at offset 16) and reads the
+        // first 16 bytes, all atomics that allow it at any time; the buffer lives for good.
+        unsafe { task_set_ipc_buffer(self.slot(), buffer.map_or(0, IpcBufferPage::addr)) }
+    }
+
+    /// Sends this task's faults to `endpoint`: each fault becomes a call on it, with that
+    /// capability's badge and the words of [`abi::task::fault`]; the task waits for the reply and
+    /// runs on from the faulting instruction, with whatever registers the supervisor wrote
+    /// ([`Task::write_regs`]). `None` removes the fault endpoint (a fault then stops the task in
+    /// [`State::Faulted`](abi::task::State::Faulted)). The task holds its own reference to the
+    /// Endpoint: deleting the capability later does not take it away. Needs WRITE on both.
+    ///
+    /// Errors: `InvalidCapability`, `WrongKind`, `InsufficientRights` for the task, then for
+    /// `endpoint`.
+    pub fn set_fault_endpoint(self, endpoint: Option<Endpoint>) -> Result<()> {
+        task_set_fault_endpoint(self.slot(), endpoint.map_or(0, |e| e.slot()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn handles() {
+        let e = Endpoint::at(9);
+        assert_eq!(e.cap(), Cap::new(9));
+        assert_eq!(e.slot(), 9);
+        assert_eq!(Cap::from(Endpoint::new(Cap::new(4))), Cap::new(4));
+    }
+
+    #[test]
+    fn ipc_buffer_page() {
+        let b = IpcBufferPage::new();
+        assert_eq!(b.addr() % 4096, 0);
+        assert_eq!(b.received(), None);
+        b.set_send_cap(Some(Cap::new(12)));
+        b.set_recv_slot(Some(Slot::Auto));
+        assert_eq!(b.send_cap.load(Ordering::SeqCst), 12);
+        assert_eq!(b.recv_slot.load(Ordering::SeqCst), abi::syscall::SLOT_AUTO as u64);
+        b.set_recv_slot(None);
+        assert_eq!(b.recv_slot.load(Ordering::SeqCst), 0);
+        b.received_slot.store(40, Ordering::SeqCst);
+        assert_eq!(b.received(), Some(Cap::new(40)));
+        assert_eq!(Reply::at(5).cap(), Cap::new(5));
+    }
+
+    #[test]
+    fn registers() {
+        assert_eq!(with_words(3, [1, 2, 3, 4, 5]), [3, 1, 2, 3, 4, 5]);
+        assert_eq!(Message::from_results([7, 1, 2, 3, 4, 5]), Message { badge: 7, words: [1, 2, 3, 4, 5] });
+    }
+}

@@ -1,0 +1,308 @@
+//! Notifications: the Note, Timer and IRQ syscalls (`note_*`, `timer_*`, `irq_bind`, `irq_ack`)
+//! and the typed handles [`Note`], [`Timer`], [`IrqControl`] and [`IrqHandler`] over them.
+//!
+//! A [`Note`] is a word of notification bits. [`Note::signal`] ORs bits into it (and the badge of
+//! the capability used, so a badged copy tells its holder's signals apart); [`Note::wait`] waits
+//! until some bit is set and takes them all, [`Note::poll`] takes them without waiting. Taking
+//! clears: every set bit is seen by one taker, once, however often it was signalled. Signalling
+//! needs WRITE, waiting and polling READ.
+//!
+//! A Note can be bound to one task ([`Note::bind`]): a `recv` of that task on any Endpoint then
+//! also returns when the Note is signalled, with the badge [`NOTE_BADGE`] and the bits in the
+//! first word (a server waiting for both clients and interrupts). A task waiting in
+//! [`Note::wait`] is served first. [`Note::unbind`] undoes the binding.
+//!
+//! A [`Timer`] signals bits on a Note after a delay, once or periodically; time is counted in
+//! timer ticks of [`TICK_US`] microseconds, rounded up.
+//!
+//! An [`IrqHandler`] connects an interrupt line to Note bits. It is made from the IrqControl
+//! capability ([`IrqControl::root`] is the root task's); when the line fires the kernel masks it
+//! and signals the bits; [`IrqHandler::ack`] unmasks it once the device has been dealt with.
+//! Deleting the handler masks the line and frees it for another handler.
+//!
+//! These calls are safe: the kernel checks every argument, and none of them reads or writes the
+//! caller's memory or changes its mappings. A wait may of course last forever if nothing ever
+//! signals the Note.
+
+use core::ops::Deref;
+
+use abi::bootcaps;
+use abi::syscall::{ARG_REGS, Sysno};
+pub use abi::syscall::{NOTE_BADGE, TICK_US};
+
+use crate::cap::{Cap, Memory, Slot};
+use crate::error::{Error, Result};
+use crate::syscall::syscall;
+use crate::task::Task;
+
+/// Longest delay or period [`Timer::arm`] takes: one day, in microseconds.
+pub const MAX_TIMER_US: usize = 86_400_000_000;
+
+/// Highest interrupt number [`IrqControl::bind`] takes (ISA IRQs 0-15, then global system
+/// interrupts 16-63).
+pub const MAX_IRQ: usize = 63;
+
+/// Makes a notification syscall and returns its result registers.
+fn call(number: Sysno, args: [usize; ARG_REGS]) -> Result<[usize; ARG_REGS]> {
+    // SAFETY: the Note, Timer and IRQ syscalls neither read nor write the caller's memory nor
+    // change its mappings, whatever their arguments (everything passes in registers), so
+    // `syscall`'s memory contract holds.
+    let (rax, out) = unsafe { syscall(number as usize, args) };
+    Error::check(rax)?;
+    Ok(out)
+}
+
+/// `note_create(memory, dst_slot) -> slot`: makes a Note with no bits set in `dst_slot` (or
+/// [`SLOT_AUTO`](abi::syscall::SLOT_AUTO)) of the caller's CSpace, charged one page to `memory`.
+/// See [`Sysno::NoteCreate`]; [`Note::create`] is the typed form.
+pub fn note_create(memory: usize, dst_slot: usize) -> Result<usize> {
+    Ok(call(Sysno::NoteCreate, [memory, dst_slot, 0, 0, 0, 0])?[0])
+}
+
+/// `note_signal(note, bits)`: sets `bits` and the capability's badge in the Note. See
+/// [`Sysno::NoteSignal`].
+pub fn note_signal(note: usize, bits: usize) -> Result<()> {
+    call(Sysno::NoteSignal, [note, bits, 0, 0, 0, 0]).map(drop)
+}
+
+/// `note_wait(note) -> bits`: waits until some bit is set, then takes (returns and clears) them
+/// all. See [`Sysno::NoteWait`].
+pub fn note_wait(note: usize) -> Result<usize> {
+    Ok(call(Sysno::NoteWait, [note, 0, 0, 0, 0, 0])?[0])
+}
+
+/// `note_poll(note) -> bits`: takes the set bits (0 if none) without waiting. See
+/// [`Sysno::NotePoll`].
+pub fn note_poll(note: usize) -> Result<usize> {
+    Ok(call(Sysno::NotePoll, [note, 0, 0, 0, 0, 0])?[0])
+}
+
+/// `note_bind(note, task)`: binds the Note to the task; `note` 0 unbinds whatever Note the task
+/// has. See [`Sysno::NoteBind`].
+pub fn note_bind(note: usize, task: usize) -> Result<()> {
+    call(Sysno::NoteBind, [note, task, 0, 0, 0, 0]).map(drop)
+}
+
+/// `timer_create(memory, dst_slot) -> slot`: makes a disarmed Timer, charged one page to
+/// `memory`. See [`Sysno::TimerCreate`]; [`Timer::create`] is the typed form.
+pub fn timer_create(memory: usize, dst_slot: usize) -> Result<usize> {
+    Ok(call(Sysno::TimerCreate, [memory, dst_slot, 0, 0, 0, 0])?[0])
+}
+
+/// `timer_arm(timer, note, bits, delay_us, period_us)`: signal `bits` on `note` after `delay_us`
+/// microseconds, then every `period_us` (0: once). See [`Sysno::TimerArm`].
+pub fn timer_arm(timer: usize, note: usize, bits: usize, delay_us: usize, period_us: usize) -> Result<()> {
+    call(Sysno::TimerArm, [timer, note, bits, delay_us, period_us, 0]).map(drop)
+}
+
+/// `timer_disarm(timer)`. See [`Sysno::TimerDisarm`].
+pub fn timer_disarm(timer: usize) -> Result<()> {
+    call(Sysno::TimerDisarm, [timer, 0, 0, 0, 0, 0]).map(drop)
+}
+
+/// `irq_bind(control, irq, note, bits, memory, dst_slot) -> slot`: makes an IrqHandler for
+/// interrupt `irq` that signals `bits` on `note`, charged one page to `memory`, and unmasks the
+/// line. See [`Sysno::IrqBind`]; [`IrqControl::bind`] is the typed form.
+pub fn irq_bind(control: usize, irq: usize, note: usize, bits: usize, memory: usize, dst_slot: usize) -> Result<usize> {
+    Ok(call(Sysno::IrqBind, [control, irq, note, bits, memory, dst_slot])?[0])
+}
+
+/// `irq_ack(handler)`: unmasks the handler's line. See [`Sysno::IrqAck`].
+pub fn irq_ack(handler: usize) -> Result<()> {
+    call(Sysno::IrqAck, [handler, 0, 0, 0, 0, 0]).map(drop)
+}
+
+/// Defines a typed handle: a [`Cap`] newtype that dereferences to it.
+macro_rules! handle {
+    ($(#[$doc:meta])* $name:ident, $kind:literal) => {
+        $(#[$doc])*
+        #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+        pub struct $name(Cap);
+
+        impl $name {
+            #[doc = concat!("Treats `cap` as ", $kind, " capability. Nothing is checked: the kernel checks the kind on each call.")]
+            pub const fn new(cap: Cap) -> $name {
+                $name(cap)
+            }
+
+            #[doc = concat!("Treats the capability in `slot` as ", $kind, " capability (see [`new`](Self::new)).")]
+            pub const fn at(slot: usize) -> $name {
+                $name(Cap::new(slot))
+            }
+
+            /// The untyped capability address.
+            pub const fn cap(self) -> Cap {
+                self.0
+            }
+        }
+
+        impl Deref for $name {
+            type Target = Cap;
+
+            fn deref(&self) -> &Cap {
+                &self.0
+            }
+        }
+
+        impl From<$name> for Cap {
+            fn from(handle: $name) -> Cap {
+                handle.0
+            }
+        }
+    };
+}
+
+handle!(
+    /// A Note capability: a word of notification bits (see the [module docs](self)).
+    Note,
+    "a Note"
+);
+
+handle!(
+    /// A Timer capability: signals bits on a Note after a delay, once or periodically.
+    Timer,
+    "a Timer"
+);
+
+handle!(
+    /// An IrqControl capability: the right to make [`IrqHandler`]s.
+    IrqControl,
+    "an IrqControl"
+);
+
+handle!(
+    /// An IrqHandler capability: one interrupt line, bound to Note bits.
+    IrqHandler,
+    "an IrqHandler"
+);
+
+impl Note {
+    /// Makes a Note with no bits set in `dst` of the caller's CSpace, with all rights and no
+    /// badge, charged one page to `memory` (which needs WRITE); the page is refunded when the
+    /// Note dies.
+    ///
+    /// Errors: as [`Memory::split`] (without `InvalidArgument`).
+    pub fn create(memory: Memory, dst: Slot) -> Result<Note> {
+        note_create(memory.slot(), dst.raw()).map(Note::at)
+    }
+
+    /// ORs `bits` and this capability's badge into the Note. A task waiting in
+    /// [`wait`](Note::wait) wakes with every set bit (which clears them); else the task the Note
+    /// is bound to, if it waits in `recv`, wakes with badge [`NOTE_BADGE`] and the bits in the
+    /// first word. Signalling 0 through an unbadged capability changes nothing. Needs WRITE.
+    pub fn signal(self, bits: usize) -> Result<()> {
+        note_signal(self.slot(), bits)
+    }
+
+    /// Waits until some bit is set, then returns them all and clears them. Returns at once if
+    /// bits are already set. Needs READ.
+    ///
+    /// If the Note dies while the caller waits, the wait ends with
+    /// [`InvalidCapability`](abi::Error::InvalidCapability).
+    pub fn wait(self) -> Result<usize> {
+        note_wait(self.slot())
+    }
+
+    /// Returns the set bits and clears them; 0 if none are set. Never waits. Needs READ.
+    pub fn poll(self) -> Result<usize> {
+        note_poll(self.slot())
+    }
+
+    /// Binds the Note to `task`: a `recv` of the task on any Endpoint also returns when the Note
+    /// is signalled (or has bits set already), with badge [`NOTE_BADGE`] and the bits in the
+    /// first word. A task has at most one bound Note (binding another replaces it) and a Note at
+    /// most one task. Needs READ on the Note and WRITE on the task.
+    ///
+    /// Errors: capability errors for `task`, then for the Note;
+    /// [`InvalidState`](abi::Error::InvalidState) if the Note is bound to another task.
+    pub fn bind(self, task: Task) -> Result<()> {
+        note_bind(self.slot(), task.slot())
+    }
+
+    /// Unbinds whatever Note `task` has bound (nothing if it has none). Needs WRITE on the task.
+    pub fn unbind(task: Task) -> Result<()> {
+        note_bind(0, task.slot())
+    }
+}
+
+impl Timer {
+    /// Makes a disarmed Timer in `dst` of the caller's CSpace, charged one page to `memory`
+    /// (which needs WRITE).
+    ///
+    /// Errors: as [`Memory::split`] (without `InvalidArgument`).
+    pub fn create(memory: Memory, dst: Slot) -> Result<Timer> {
+        timer_create(memory.slot(), dst.raw()).map(Timer::at)
+    }
+
+    /// Arms the Timer to signal `bits` on `note` after `delay_us` microseconds, then every
+    /// `period_us` microseconds (0: only once). Both are counted in ticks of [`TICK_US`], rounded
+    /// up; a delay of 0 fires at the next tick. Arming an armed Timer replaces its setting.
+    /// The Timer keeps the Note alive while armed. Needs WRITE on both.
+    ///
+    /// Errors: capability errors for the Timer, then for `note`;
+    /// [`InvalidArgument`](abi::Error::InvalidArgument) if `bits` is 0 or a delay or period is
+    /// above [`MAX_TIMER_US`].
+    pub fn arm(self, note: Note, bits: usize, delay_us: usize, period_us: usize) -> Result<()> {
+        timer_arm(self.slot(), note.slot(), bits, delay_us, period_us)
+    }
+
+    /// Disarms the Timer: it signals nothing more (bits it already set stay set in the Note).
+    /// Disarming a disarmed Timer does nothing. Needs WRITE.
+    pub fn disarm(self) -> Result<()> {
+        timer_disarm(self.slot())
+    }
+}
+
+impl IrqControl {
+    /// The root task's IrqControl, with all rights ([`bootcaps::ROOT_IRQ_CONTROL`]). Like the
+    /// handles in [`root`](crate::root), it means something only in the root task's CSpace (and
+    /// in threads sharing it).
+    pub const fn root() -> IrqControl {
+        IrqControl::at(bootcaps::ROOT_IRQ_CONTROL)
+    }
+
+    /// Makes an IrqHandler for interrupt `irq` in `dst` of the caller's CSpace, charged one page
+    /// to `memory`, that signals `bits` on `note` each time the line fires. ISA IRQs 0-15 are
+    /// routed as the ACPI tables say; 16-[`MAX_IRQ`] are global system interrupts. The line is
+    /// unmasked at once; after each interrupt it stays masked until [`IrqHandler::ack`]. Needs
+    /// WRITE on the control, `note` and `memory`.
+    ///
+    /// Errors: capability errors for the control, then `note`;
+    /// [`InvalidArgument`](abi::Error::InvalidArgument) (`irq` above [`MAX_IRQ`], no IOAPIC
+    /// serves it, or `bits` is 0); the errors of [`Memory::split`];
+    /// [`InvalidState`](abi::Error::InvalidState) if the line already has a handler.
+    pub fn bind(self, irq: usize, note: Note, bits: usize, memory: Memory, dst: Slot) -> Result<IrqHandler> {
+        irq_bind(self.slot(), irq, note.slot(), bits, memory.slot(), dst.raw()).map(IrqHandler::at)
+    }
+}
+
+impl IrqHandler {
+    /// Unmasks the line after an interrupt, once the device has been dealt with. Needs WRITE.
+    ///
+    /// On an edge-triggered line (the ISA IRQs) an edge that comes while the line is masked may
+    /// be lost: acknowledge before re-enabling the device's interrupt where the device allows
+    /// it.
+    pub fn ack(self) -> Result<()> {
+        irq_ack(self.slot())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn handles() {
+        assert_eq!(Note::at(9).cap(), Cap::new(9));
+        assert_eq!(Cap::from(Timer::new(Cap::new(4))), Cap::new(4));
+        assert_eq!(IrqControl::root().slot(), bootcaps::ROOT_IRQ_CONTROL);
+        assert_eq!(IrqHandler::at(12).slot(), 12);
+    }
+
+    #[test]
+    fn constants() {
+        assert_eq!(NOTE_BADGE, usize::MAX);
+        assert_eq!(MAX_TIMER_US, 24 * 60 * 60 * 1_000_000);
+        assert_eq!(TICK_US, 10_000);
+    }
+}

@@ -1,0 +1,299 @@
+//! Address spaces and memory: the VSpace and Page syscalls (`vspace_create`, `page_create`,
+//! `page_map`, `page_unmap`, `page_protect`, `page_info`) and the typed handles [`VSpace`] and
+//! [`Page`] over them.
+//!
+//! A [`VSpace`] is a user address space: page tables the kernel builds as Pages are mapped into
+//! it. [`VSpace::create`] makes an empty one (two pages: its header and top-level table);
+//! [`VSpace::root`] is the root task's own, in slot
+//! [`ROOT_VSPACE`](abi::bootcaps::ROOT_VSPACE). A task runs in the VSpace given to it with
+//! [`Task::set_space`](crate::task::Task::set_space).
+//!
+//! A [`Page`] is a run of `count` physically contiguous, zeroed pages (`count` a power of two, at
+//! most [`MAX_PAGE_COUNT`]), costing `count + 1` pages (one for its header). It is mapped in at
+//! most one place at a time ([`Page::map`]): to look at a page another task uses, unmap it from
+//! that task's VSpace and map it into one's own. The page tables a map needs are charged to the
+//! Memory given with it, one page each, and refunded only when that VSpace dies (unmapping leaves
+//! them in place). Deleting the last capability to a mapped Page unmaps it.
+//!
+//! Access is a [`rights`](crate::rights) mask: [`READ`](access::READ) is implied,
+//! [`WRITE`](access::WRITE) and [`EXECUTE`](access::EXECUTE) may be added, each only if the Page
+//! capability has that right (a READ-only copy of a Page can only be mapped read-only).
+//!
+//! Safety: [`page_unmap`] and [`page_protect`] (and their typed forms) remove or narrow a
+//! mapping, which may be one the caller's own Rust code reads or writes through; they are
+//! `unsafe` for that reason. Making and mapping Pages is safe: a map never replaces an existing
+//! mapping (`SlotOccupied`), so it only makes memory appear where there was none. Deleting the
+//! last capability to a Page mapped in the caller's own VSpace unmaps it too (see
+//! [`Cap::delete`]): such a Page must not back a live reference when its last capability goes.
+
+use core::ops::Deref;
+
+use abi::bootcaps;
+use abi::syscall::{ARG_REGS, Sysno};
+
+use crate::cap::{Cap, Memory, Slot};
+use crate::error::{Error, Result};
+use crate::syscall::syscall;
+
+/// Most pages in one Page object (2 MiB): `page_create`'s `count` is a power of two up to this.
+pub const MAX_PAGE_COUNT: usize = 512;
+
+/// Access bits for [`Page::map`] and [`Page::protect`]: the [`rights`](crate::rights) bits that
+/// mean something for a mapping.
+pub mod access {
+    /// Readable (implied by every mapping).
+    pub const READ: usize = abi::object::rights::READ;
+    /// Writable; needs WRITE on the Page capability.
+    pub const WRITE: usize = abi::object::rights::WRITE;
+    /// Executable; needs EXECUTE on the Page capability.
+    pub const EXECUTE: usize = abi::object::rights::EXECUTE;
+    /// Read-only.
+    pub const R: usize = READ;
+    /// Read and write.
+    pub const RW: usize = READ | WRITE;
+    /// Read and execute.
+    pub const RX: usize = READ | EXECUTE;
+}
+
+/// Makes a VSpace or Page syscall that touches no memory of the caller and changes none of its
+/// mappings, and returns its result registers.
+fn call(number: Sysno, args: [usize; ARG_REGS]) -> Result<[usize; ARG_REGS]> {
+    // SAFETY: callers pass only `vspace_create`, `page_create`, `page_map` and `page_info`. None
+    // reads or writes the caller's memory (all arguments travel in registers), and none removes
+    // or changes a mapping: `page_map` refuses an address where anything is mapped already, so it
+    // can only add memory the caller's code does not yet refer to. `syscall`'s contract holds.
+    let (rax, out) = unsafe { syscall(number as usize, args) };
+    Error::check(rax)?;
+    Ok(out)
+}
+
+/// `vspace_create(memory, dst_slot) -> slot`: makes an empty VSpace in `dst_slot` (or
+/// [`SLOT_AUTO`](abi::syscall::SLOT_AUTO)) of the caller's CSpace, charged two pages to `memory`.
+/// See [`Sysno::VSpaceCreate`]; [`VSpace::create`] is the typed form.
+pub fn vspace_create(memory: usize, dst_slot: usize) -> Result<usize> {
+    Ok(call(Sysno::VSpaceCreate, [memory, dst_slot, 0, 0, 0, 0])?[0])
+}
+
+/// `page_create(memory, count, dst_slot) -> slot`: makes a Page of `count` zeroed, physically
+/// contiguous pages, charged `count + 1` to `memory`. See [`Sysno::PageCreate`]; [`Page::create`]
+/// is the typed form.
+pub fn page_create(memory: usize, count: usize, dst_slot: usize) -> Result<usize> {
+    Ok(call(Sysno::PageCreate, [memory, count, dst_slot, 0, 0, 0])?[0])
+}
+
+/// `page_map(page, vspace, vaddr, access, memory)`: maps the Page at `vaddr` in the VSpace with
+/// `access`; the tables the map needs are charged to `memory`. See [`Sysno::PageMap`].
+///
+/// Safe for any arguments: the kernel never maps over anything already mapped.
+pub fn page_map(page: usize, vspace: usize, vaddr: usize, access: usize, memory: usize) -> Result<()> {
+    call(Sysno::PageMap, [page, vspace, vaddr, access, memory, 0]).map(drop)
+}
+
+/// `page_unmap(page)`: removes the Page's mapping. See [`Sysno::PageUnmap`].
+///
+/// # Safety
+///
+/// If the Page is mapped in the caller's own VSpace, nothing may refer to the memory it maps (no
+/// live reference, no pointer that will be read or written): the memory disappears, and touching
+/// it faults.
+pub unsafe fn page_unmap(page: usize) -> Result<()> {
+    // SAFETY: the caller vouches that the mapping removed backs nothing in use; the call reads
+    // and writes no memory of the caller.
+    let (rax, _) = unsafe { syscall(Sysno::PageUnmap as usize, [page, 0, 0, 0, 0, 0]) };
+    Error::check(rax)
+}
+
+/// `page_protect(page, access)`: changes the access of the Page's mapping. See
+/// [`Sysno::PageProtect`].
+///
+/// # Safety
+///
+/// If the Page is mapped in the caller's own VSpace and `access` takes WRITE (or EXECUTE) away,
+/// nothing may write to (or run) that memory afterwards through a reference the caller holds: a
+/// write would fault. Adding rights is always sound.
+pub unsafe fn page_protect(page: usize, access: usize) -> Result<()> {
+    // SAFETY: the caller vouches for the narrowed mapping as above; the call reads and writes no
+    // memory of the caller.
+    let (rax, _) = unsafe { syscall(Sysno::PageProtect as usize, [page, access, 0, 0, 0, 0]) };
+    Error::check(rax)
+}
+
+/// `page_info(page) -> (phys, count, vaddr)`, the numbers as the kernel returned them. See
+/// [`Sysno::PageInfo`] and [`Page::info`].
+pub fn page_info(page: usize) -> Result<(usize, usize, usize)> {
+    let out = call(Sysno::PageInfo, [page, 0, 0, 0, 0, 0])?;
+    Ok((out[0], out[1], out[2]))
+}
+
+/// Defines a typed handle: a [`Cap`] newtype that dereferences to it.
+macro_rules! handle {
+    ($(#[$doc:meta])* $name:ident, $kind:literal) => {
+        $(#[$doc])*
+        #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+        pub struct $name(Cap);
+
+        impl $name {
+            #[doc = concat!("Treats `cap` as ", $kind, " capability. Nothing is checked: the kernel checks the kind on each call.")]
+            pub const fn new(cap: Cap) -> $name {
+                $name(cap)
+            }
+
+            #[doc = concat!("Treats the capability in `slot` as ", $kind, " capability (see [`new`](Self::new)).")]
+            pub const fn at(slot: usize) -> $name {
+                $name(Cap::new(slot))
+            }
+
+            /// The untyped capability address.
+            pub const fn cap(self) -> Cap {
+                self.0
+            }
+        }
+
+        impl Deref for $name {
+            type Target = Cap;
+
+            fn deref(&self) -> &Cap {
+                &self.0
+            }
+        }
+
+        impl From<$name> for Cap {
+            fn from(handle: $name) -> Cap {
+                handle.0
+            }
+        }
+    };
+}
+
+handle!(
+    /// A VSpace capability: a user address space (see the [module docs](self)).
+    VSpace,
+    "a VSpace"
+);
+
+handle!(
+    /// A Page capability: a run of physically contiguous pages that can be mapped in one place at
+    /// a time (see the [module docs](self)).
+    Page,
+    "a Page"
+);
+
+/// What [`Page::info`] reports.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct PageInfo {
+    /// Physical address of the first page (for DMA).
+    pub phys: usize,
+    /// Pages in the run.
+    pub count: usize,
+    /// Where the Page is mapped, or 0 if it is not.
+    pub vaddr: usize,
+}
+
+impl PageInfo {
+    /// Whether the Page is mapped somewhere.
+    pub const fn is_mapped(&self) -> bool {
+        self.vaddr != 0
+    }
+
+    /// The run's size in bytes.
+    pub const fn bytes(&self) -> usize {
+        self.count * abi::layout::PAGE_SIZE
+    }
+}
+
+impl VSpace {
+    /// The root task's VSpace, with all rights ([`ROOT_VSPACE`](bootcaps::ROOT_VSPACE)). Like the
+    /// handles in [`root`](crate::root), it means something only in the root task's CSpace (and
+    /// in threads sharing it).
+    pub const fn root() -> VSpace {
+        VSpace::at(bootcaps::ROOT_VSPACE)
+    }
+
+    /// Makes an empty VSpace (sharing only the kernel's half) in `dst` of the caller's CSpace,
+    /// with all rights, charged two pages to `memory` (which needs WRITE). The pages, and those
+    /// of the tables later maps charge, are refunded when the VSpace dies.
+    ///
+    /// Errors: as [`Memory::split`] (without `InvalidArgument`).
+    pub fn create(memory: Memory, dst: Slot) -> Result<VSpace> {
+        vspace_create(memory.slot(), dst.raw()).map(VSpace::at)
+    }
+}
+
+impl Page {
+    /// Makes a Page of `count` zeroed, physically contiguous pages in `dst` of the caller's
+    /// CSpace, with all rights, charged `count + 1` to `memory` (which needs WRITE).
+    ///
+    /// Errors: as [`Memory::split`], with `InvalidArgument` unless `count` is a power of two up
+    /// to [`MAX_PAGE_COUNT`].
+    pub fn create(memory: Memory, count: usize, dst: Slot) -> Result<Page> {
+        page_create(memory.slot(), count, dst.raw()).map(Page::at)
+    }
+
+    /// Maps the Page at `vaddr` (page-aligned; the whole run inside the user range) in `vspace`
+    /// with `access` (see [`access`]); page tables the map needs are charged to `table_memory`
+    /// and refunded when `vspace` dies. Needs READ on the Page (and the rights `access` adds),
+    /// WRITE on `vspace` and `table_memory`.
+    ///
+    /// Errors: capability errors for the Page, `vspace`, `table_memory`; `InsufficientRights`
+    /// (access beyond the Page capability's rights); `InvalidArgument` (unknown access bits, or
+    /// `vaddr` unaligned or outside the user range); `InvalidState` (the Page is mapped already);
+    /// `SlotOccupied` (something is mapped in the range); `QuotaExceeded`, `OutOfMemory` (tables).
+    pub fn map(self, vspace: VSpace, vaddr: usize, access: usize, table_memory: Memory) -> Result<()> {
+        page_map(self.slot(), vspace.slot(), vaddr, access, table_memory.slot())
+    }
+
+    /// Removes the Page's mapping (its contents stay; it can be mapped again). Needs READ.
+    ///
+    /// Errors: capability errors; `InvalidState` (not mapped).
+    ///
+    /// # Safety
+    ///
+    /// As for [`page_unmap`]: if the Page is mapped in the caller's own VSpace, nothing may use
+    /// the memory afterwards.
+    pub unsafe fn unmap(self) -> Result<()> {
+        // SAFETY: the caller's promise is the one `page_unmap` needs.
+        unsafe { page_unmap(self.slot()) }
+    }
+
+    /// Changes the access of the Page's mapping, as for [`map`](Page::map). Needs READ (and the
+    /// rights `access` adds).
+    ///
+    /// Errors: capability errors; `InsufficientRights`; `InvalidArgument`; `InvalidState` (not
+    /// mapped).
+    ///
+    /// # Safety
+    ///
+    /// As for [`page_protect`]: if rights are taken away from a mapping in the caller's own
+    /// VSpace, nothing may use the memory in the ways no longer allowed.
+    pub unsafe fn protect(self, access: usize) -> Result<()> {
+        // SAFETY: the caller's promise is the one `page_protect` needs.
+        unsafe { page_protect(self.slot(), access) }
+    }
+
+    /// The physical address, page count and mapping address (0 if unmapped). Needs READ.
+    pub fn info(self) -> Result<PageInfo> {
+        let (phys, count, vaddr) = page_info(self.slot())?;
+        Ok(PageInfo { phys, count, vaddr })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn handles() {
+        assert_eq!(VSpace::root().slot(), bootcaps::ROOT_VSPACE);
+        assert_eq!(Page::at(9).cap(), Cap::new(9));
+        assert_eq!(Cap::from(VSpace::new(Cap::new(4))), Cap::new(4));
+    }
+
+    #[test]
+    fn access_bits() {
+        assert_eq!(access::RW, crate::rights::READ | crate::rights::WRITE);
+        assert_eq!(access::RX & access::WRITE, 0);
+        let info = PageInfo { phys: 0x1000, count: 4, vaddr: 0 };
+        assert!(!info.is_mapped());
+        assert_eq!(info.bytes(), 16384);
+    }
+}

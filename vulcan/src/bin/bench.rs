@@ -1,0 +1,661 @@
+//! The Perihelion microbenchmarks: the root task of `bench.tar`, booted by `cargo xtask bench`.
+//!
+//! Each figure is timed with `rdtsc` between two `lfence`s ([`tsc`]) around one operation,
+//! [`WARMUP`] times unrecorded and then [`ITERATIONS`] times recorded; the median and the minimum
+//! of the recorded samples are reported. Nothing is subtracted: every sample includes one
+//! `lfence; rdtsc; lfence` pair and the user-side wrapper code of the operation (the
+//! `rdtsc_overhead` figure is that pair alone). Under QEMU's TCG with `-icount shift=0` the TSC
+//! advances by one per guest instruction, so the figures are instruction counts and repeat
+//! exactly; under KVM they are TSC cycles.
+//!
+//! What each figure measures (see `docs/performance.md` for where the instructions go):
+//!
+//! - `null_syscall`: `syscall` with an undefined number ([`UNKNOWN_SYSCALL`]): entry, decode,
+//!   the `UnknownSyscall` answer, the reaper check, the scheduler's choice, `sysret`.
+//! - `ipc_call_reply`: the root task `call`s an Endpoint; the server, a task at the same
+//!   priority in another address space (a copy of this program's image, see [`clone_image`]),
+//!   answers with `reply_recv`. One sample is one round trip as the caller sees it: `call` in,
+//!   switch to the server, the server's `reply_recv` in, switch back.
+//! - `ipc_call_reply_same_space`: the same with the server a thread in the root task's address
+//!   space (no CR3 switch).
+//! - `note_signal_wait`: a task of higher priority in the other address space waits on a Note;
+//!   the root task reads the TSC and signals the Note with the TSC value as the bits; the waiter
+//!   reads the TSC as soon as `note_wait` returns and records the difference. One sample is
+//!   signal to the waiter running: the root task's `note_signal` in, the switch, the waiter's
+//!   return from `note_wait`. The waiter computes the figure in its own address space and sends
+//!   it back in an IPC message.
+//! - `fault_round_trip`: a task in the other address space with a fault endpoint executes `ud2`;
+//!   its supervisor (the root task, waiting in `recv`) gets the fault message, reads its
+//!   registers, moves `rip` past the 2-byte instruction, writes them back, and answers with
+//!   `reply_recv`. One sample, timed by the faulting task around `ud2`: exception entry, fault
+//!   message delivery, switch to the supervisor, its `task_read_regs`, `task_write_regs` and
+//!   `reply_recv`, switch back, return by `iretq`.
+//! - `yield`: the root task and a thread of its own address space, at the same priority, yield
+//!   to each other. A sample is one `task_yield` of the root task until it runs again, which is
+//!   two switches; the figure is half of it (per switch).
+//! - `yield_other_space`: the same with the partner in the other address space.
+//! - `thread_create_join`: `task_create`, `task_set_space`, `task_write_regs`,
+//!   `task_set_priority` (above the root task's) and `task_start` of a thread that exits at
+//!   once (it runs before `task_start` returns), `task_info` to see it exited, and `cap_delete`.
+//! - `rdtsc_overhead`: two [`tsc`] calls back to back, the floor of every other figure.
+//!
+//! Output: one `bench: NAME median M min N` line per figure, then one line
+//! `bench: {"cpu": ..., "iterations": N, "results": {NAME: {"median": M, "min": N}, ...}}`
+//! that `cargo xtask bench` reads; the exit status is 0 when every figure was measured.
+#![no_std]
+#![no_main]
+
+use core::cell::UnsafeCell;
+use core::fmt::{self, Write};
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use sys::abi::layout::PAGE_SIZE;
+use sys::abi::syscall::ARG_REGS;
+use sys::abi::task::Registers;
+use sys::debug::FixedBuf;
+use sys::ipc::Endpoint;
+use sys::notify::Note;
+use sys::task::{ROOT_PRIORITY, State, Task, exit_thread, root_task, yield_now};
+use sys::vspace::{Page, VSpace, access};
+use sys::{Boot, Slot, rights, root};
+
+sys::entry!(main);
+
+/// Recorded samples per figure.
+const ITERATIONS: usize = 10_000;
+
+/// Unrecorded runs of the operation before the recorded ones (caches, TLB, branch predictors).
+const WARMUP: usize = 1_000;
+
+/// The syscall number of `null_syscall`: no syscall has it (checked before measuring).
+const UNKNOWN_SYSCALL: usize = 0xfff;
+
+/// Where the image copy maps each new page in the root task's address space while filling it:
+/// canonical, in the user half, and far from everything the kernel and the loader map.
+const SCRATCH: usize = 0x0000_6000_0000_0000;
+
+/// The badge of the fault endpoint capability in `fault_round_trip` (reports come unbadged).
+const FAULT_BADGE: usize = 0xfa;
+
+/// Vector of the invalid-opcode exception `ud2` raises.
+const INVALID_OPCODE: usize = 6;
+
+/// Length of the `ud2` instruction.
+const UD2_LEN: u64 = 2;
+
+/// A failed step: what was done, and the error.
+struct Failure {
+    what: &'static str,
+    why: FixedBuf<80>,
+}
+
+type Result<T> = core::result::Result<T, Failure>;
+
+/// Turns a `sys` error into a [`Failure`] naming the step.
+trait Context<T> {
+    fn ctx(self, what: &'static str) -> Result<T>;
+}
+
+impl<T, E: fmt::Debug> Context<T> for core::result::Result<T, E> {
+    fn ctx(self, what: &'static str) -> Result<T> {
+        self.map_err(|e| {
+            let mut why = FixedBuf::new();
+            let _ = write!(why, "{e:?}");
+            Failure { what, why }
+        })
+    }
+}
+
+/// A failure that is not a syscall error.
+fn failure(what: &'static str, args: fmt::Arguments<'_>) -> Failure {
+    let mut why = FixedBuf::new();
+    let _ = why.write_fmt(args);
+    Failure { what, why }
+}
+
+/// The TSC, read between two `lfence`s so that the instructions before it have completed and
+/// none after it has started.
+#[inline(always)]
+fn tsc() -> u64 {
+    let (lo, hi): (u32, u32);
+    // SAFETY: `lfence` and `rdtsc` only order instructions and read the time-stamp counter (the
+    // kernel never sets CR4.TSD, so `rdtsc` does not fault in user mode); the asm writes only
+    // the two output registers. It is deliberately not `nomem`, so the compiler keeps memory
+    // accesses on their side of it.
+    unsafe {
+        core::arch::asm!("lfence", "rdtsc", "lfence", out("eax") lo, out("edx") hi, options(nostack, preserves_flags))
+    };
+    (u64::from(hi) << 32) | u64::from(lo)
+}
+
+/// A figure: median and minimum of the samples, in TSC ticks.
+#[derive(Copy, Clone, Debug, Default)]
+struct Figure {
+    median: u64,
+    min: u64,
+}
+
+impl Figure {
+    /// Both numbers halved (a sample that covered two of the thing measured).
+    fn halved(self) -> Figure {
+        Figure { median: self.median / 2, min: self.min / 2 }
+    }
+}
+
+/// The sample buffer. Each address space has its own copy (the image copy has its own `.bss`),
+/// used by one task at a time through [`measure`].
+struct Samples(UnsafeCell<[u64; ITERATIONS]>);
+
+// SAFETY: the buffer is only reached through `measure`, which `MEASURING` keeps from running
+// twice at once in one address space.
+unsafe impl Sync for Samples {}
+
+static SAMPLES: Samples = Samples(UnsafeCell::new([0; ITERATIONS]));
+
+/// Whether [`measure`] runs in this address space.
+static MEASURING: AtomicBool = AtomicBool::new(false);
+
+/// Runs `sample` [`WARMUP`] times, then [`ITERATIONS`] times recording what it returns, and
+/// gives the median and minimum of the recorded values. `sample` gets the iteration number.
+fn measure(mut sample: impl FnMut(usize) -> Result<u64>) -> Result<Figure> {
+    if MEASURING.swap(true, Ordering::Acquire) {
+        return Err(failure("measure", format_args!("already measuring in this address space")));
+    }
+    // SAFETY: `MEASURING` was clear and is now set, so no other reference to the buffer exists
+    // in this address space until it is cleared below; `sample` cannot reach the buffer.
+    let samples = unsafe { &mut *SAMPLES.0.get() };
+    let mut run = || -> Result<Figure> {
+        for i in 0..WARMUP {
+            sample(i)?;
+        }
+        for (i, slot) in samples.iter_mut().enumerate() {
+            *slot = sample(WARMUP + i)?;
+        }
+        samples.sort_unstable();
+        Ok(Figure { median: samples[ITERATIONS / 2], min: samples[0] })
+    };
+    let result = run();
+    MEASURING.store(false, Ordering::Release);
+    result
+}
+
+/// A member of a ustar archive.
+fn tar_member<'a>(tar: &'a [u8], name: &str) -> Option<&'a [u8]> {
+    let mut at = 0usize;
+    while let Some(header) = tar.get(at..at.checked_add(512)?) {
+        if header.iter().all(|&b| b == 0) {
+            return None;
+        }
+        let raw_name = &header[..100];
+        let member = &raw_name[..raw_name.iter().position(|&b| b == 0).unwrap_or(100)];
+        let mut size = 0usize;
+        for &digit in header[124..136].iter().take_while(|&&b| (b'0'..=b'7').contains(&b)) {
+            size = size.checked_mul(8)?.checked_add(usize::from(digit - b'0'))?;
+        }
+        let start = at + 512;
+        let data = tar.get(start..start.checked_add(size)?)?;
+        if member == name.as_bytes() || member.strip_prefix(b"./") == Some(name.as_bytes()) {
+            return Some(data);
+        }
+        at = start.checked_add(size.div_ceil(512).checked_mul(512)?)?;
+    }
+    None
+}
+
+/// A loadable segment of an ELF image: its pages and their access.
+#[derive(Copy, Clone, Debug)]
+struct Segment {
+    start: usize,
+    end: usize,
+    write: bool,
+    execute: bool,
+}
+
+/// The `PT_LOAD` segments of an ELF64 image, page-rounded.
+fn load_segments(elf: &[u8], mut each: impl FnMut(Segment) -> Result<()>) -> Result<()> {
+    let bad = |what| failure("reading this program's ELF headers", format_args!("{what}"));
+    let word = |at: usize, len: usize| -> Option<usize> {
+        let bytes = elf.get(at..at + len)?;
+        Some(bytes.iter().rev().fold(0usize, |acc, &b| (acc << 8) | usize::from(b)))
+    };
+    if elf.get(..4) != Some(b"\x7fELF".as_slice()) {
+        return Err(bad("not an ELF file"));
+    }
+    let (phoff, phentsize, phnum) = match (word(32, 8), word(54, 2), word(56, 2)) {
+        (Some(o), Some(s), Some(n)) if s == 56 && n <= 64 => (o, s, n),
+        _ => return Err(bad("bad program header table")),
+    };
+    for i in 0..phnum {
+        let ph = phoff + i * phentsize;
+        let (Some(kind), Some(flags), Some(vaddr), Some(memsz)) =
+            (word(ph, 4), word(ph + 4, 4), word(ph + 16, 8), word(ph + 40, 8))
+        else {
+            return Err(bad("truncated program header"));
+        };
+        if kind != 1 || memsz == 0 {
+            continue;
+        }
+        let start = vaddr & !(PAGE_SIZE - 1);
+        let end = vaddr.checked_add(memsz).map(|e| e.next_multiple_of(PAGE_SIZE)).ok_or_else(|| bad("segment end"))?;
+        each(Segment { start, end, write: flags & 2 != 0, execute: flags & 1 != 0 })?;
+    }
+    Ok(())
+}
+
+/// Copies the page at `page` of this program into `pg`, through a mapping at [`SCRATCH`] made
+/// and removed here.
+fn copy_page(pg: Page, page: usize) -> Result<()> {
+    pg.map(VSpace::root(), SCRATCH, access::RW, root::memory()).ctx("page_map (scratch)")?;
+    let src = core::ptr::with_exposed_provenance::<u8>(page);
+    let dst = core::ptr::with_exposed_provenance_mut::<u8>(SCRATCH);
+    // SAFETY: `page` is a page of this program's loaded image (a `PT_LOAD` segment of its own
+    // ELF file), mapped readable for the program's whole life; `SCRATCH` was just mapped
+    // read-write to a fresh Page that nothing else maps or refers to. The two do not overlap.
+    // Statics of the image may be read while Rust code holds references to them, but nothing
+    // writes them during the copy: this task is the only one running in this address space
+    // (the partner threads run only while it waits, and none is alive while images are
+    // copied). No reference into `SCRATCH` outlives this statement.
+    unsafe { core::ptr::copy_nonoverlapping(src, dst, PAGE_SIZE) };
+    // SAFETY: nothing refers to the memory at `SCRATCH` any more (see above).
+    unsafe { pg.unmap() }.ctx("page_unmap (scratch)")
+}
+
+/// A new VSpace holding a copy of this program's image as it is now: for every page of every
+/// loadable segment of its ELF file (`init` in the initramfs), a new Page with the same contents,
+/// mapped at the same address with the segment's access. Returns the VSpace capability. Tasks
+/// started in it run this program's code on private copies of its data (the statics' values at
+/// the time of the copy); they share the root task's CSpace, so capability addresses mean the
+/// same there.
+fn clone_image(boot: &Boot) -> Result<VSpace> {
+    let initramfs = boot.initramfs().ok_or_else(|| failure("clone_image", format_args!("no initramfs")))?;
+    let elf = tar_member(initramfs, "init")
+        .ok_or_else(|| failure("clone_image", format_args!("no `init` member in the initramfs")))?;
+    let vspace = VSpace::create(root::memory(), Slot::Auto).ctx("vspace_create")?;
+    load_segments(elf, |seg| {
+        let mut rights = access::READ;
+        if seg.write {
+            rights |= access::WRITE;
+        }
+        if seg.execute {
+            rights |= access::EXECUTE;
+        }
+        for page in (seg.start..seg.end).step_by(PAGE_SIZE) {
+            let pg = Page::create(root::memory(), 1, Slot::Auto).ctx("page_create")?;
+            copy_page(pg, page)?;
+            pg.map(vspace, page, rights, root::memory()).ctx("page_map (image copy)")?;
+        }
+        Ok(())
+    })?;
+    Ok(vspace)
+}
+
+/// Bytes of the partner tasks' stack.
+const STACK_BYTES: usize = 32 * 1024;
+
+/// The stack of the partner task alive in an address space (one at a time in each: every
+/// partner is stopped before the next one starts). The root task never runs on it.
+#[repr(C, align(16))]
+struct Stack(UnsafeCell<[u8; STACK_BYTES]>);
+
+// SAFETY: Rust code never makes a reference into it; only a partner task runs on it.
+unsafe impl Sync for Stack {}
+
+static STACK: Stack = Stack(UnsafeCell::new([0; STACK_BYTES]));
+
+/// A partner task's entry: called with three arguments, never returns.
+type Entry = extern "C" fn(usize, usize, usize) -> !;
+
+/// Starts a task that calls `entry(args)` on [`STACK`], in the root task's CSpace and the VSpace
+/// `vspace`, at `priority`, with `fault_ep` as its fault endpoint.
+fn start_task(
+    vspace: VSpace,
+    entry: Entry,
+    args: [usize; 3],
+    priority: usize,
+    fault_ep: Option<Endpoint>,
+) -> Result<Task> {
+    let task = Task::create(root::memory(), Slot::Auto).ctx("task_create")?;
+    task.set_space(root::cspace(), vspace).ctx("task_set_space")?;
+    // As at a function entry: 16-byte aligned less the 8 bytes of a return address.
+    let rsp = (STACK.0.get().addr() + STACK_BYTES) - 8;
+    let regs = Registers {
+        rip: entry as usize as u64,
+        rsp: rsp as u64,
+        rdi: args[0] as u64,
+        rsi: args[1] as u64,
+        rdx: args[2] as u64,
+        rflags: 0x202,
+        ..Registers::default()
+    };
+    task.write_regs(&regs).ctx("task_write_regs")?;
+    task.set_fault_endpoint(fault_ep).ctx("task_set_fault_endpoint")?;
+    task.set_priority(root_task(), priority, 0).ctx("task_set_priority")?;
+    task.start().ctx("task_start")?;
+    Ok(task)
+}
+
+/// Stops a partner task for good (deleting its only capability stops it at once).
+fn stop(task: Task) -> Result<()> {
+    task.delete().ctx("cap_delete(task)")
+}
+
+/// A figure measured in another task, sent back as `[median, min, 0, 0, 0]` on `report`, then
+/// the task exits. A failure is sent as `[0, 0, 1, 0, 0]`.
+fn report(report: usize, figure: Result<Figure>) -> ! {
+    let words = match figure {
+        Ok(f) => [f.median as usize, f.min as usize, 0, 0, 0],
+        Err(_) => [0, 0, 1, 0, 0],
+    };
+    let _ = Endpoint::at(report).send(words);
+    exit_thread(0)
+}
+
+/// The figure in a report message.
+fn reported(words: [usize; 5], what: &'static str) -> Result<Figure> {
+    if words[2] != 0 {
+        return Err(failure(what, format_args!("the measuring task failed")));
+    }
+    Ok(Figure { median: words[0] as u64, min: words[1] as u64 })
+}
+
+/// `null_syscall`.
+fn null_syscall() -> Result<Figure> {
+    // SAFETY: an undefined syscall number touches no memory of the caller.
+    let (rax, _) = unsafe { sys::syscall::syscall(UNKNOWN_SYSCALL, [0; ARG_REGS]) };
+    if sys::Error::check(rax) != Err(sys::Error::Abi(sys::abi::Error::UnknownSyscall)) {
+        return Err(failure("null_syscall", format_args!("syscall {UNKNOWN_SYSCALL:#x} answered {rax:#x}")));
+    }
+    measure(|_| {
+        let t0 = tsc();
+        // SAFETY: as above.
+        unsafe { sys::syscall::syscall(UNKNOWN_SYSCALL, [0; ARG_REGS]) };
+        Ok(tsc() - t0)
+    })
+}
+
+/// `rdtsc_overhead`.
+fn rdtsc_overhead() -> Result<Figure> {
+    measure(|_| {
+        let t0 = tsc();
+        Ok(tsc() - t0)
+    })
+}
+
+/// The IPC server: answers every call with the words it brought.
+extern "C" fn ipc_server(ep: usize, _: usize, _: usize) -> ! {
+    let ep = Endpoint::at(ep);
+    let mut next = ep.recv();
+    loop {
+        match next {
+            Ok(m) => next = ep.reply_recv(m.words),
+            Err(_) => exit_thread(1),
+        }
+    }
+}
+
+/// `ipc_call_reply` with the server in `vspace`.
+fn ipc_call_reply(vspace: VSpace) -> Result<Figure> {
+    let ep = Endpoint::create(root::memory(), Slot::Auto).ctx("endpoint_create")?;
+    let server = start_task(vspace, ipc_server, [ep.slot(), 0, 0], ROOT_PRIORITY, None)?;
+    let figure = measure(|i| {
+        let words = [i, 1, 2, 3, 4];
+        let t0 = tsc();
+        let answer = ep.call(words).ctx("call")?;
+        let t = tsc() - t0;
+        if answer != words {
+            return Err(failure("call", format_args!("answered {answer:?}, sent {words:?}")));
+        }
+        Ok(t)
+    });
+    stop(server)?;
+    ep.delete().ctx("cap_delete(endpoint)")?;
+    figure
+}
+
+/// The Note waiter: waits on `note` and records, after each wake, the TSC less the bits (the
+/// signaller's TSC), then reports the figure on `report`.
+extern "C" fn note_waiter(note: usize, report_ep: usize, _: usize) -> ! {
+    let note = Note::at(note);
+    let figure = measure(|_| {
+        let bits = note.wait().ctx("note_wait")?;
+        Ok(tsc().wrapping_sub(bits as u64))
+    });
+    report(report_ep, figure)
+}
+
+/// `note_signal_wait` with the waiter in `vspace`.
+fn note_signal_wait(vspace: VSpace) -> Result<Figure> {
+    let note = Note::create(root::memory(), Slot::Auto).ctx("note_create")?;
+    let ep = Endpoint::create(root::memory(), Slot::Auto).ctx("endpoint_create")?;
+    // Above the root task: it runs at once, and blocks in `note_wait`.
+    let waiter = start_task(vspace, note_waiter, [note.slot(), ep.slot(), 0], ROOT_PRIORITY + 1, None)?;
+    let mut signalled = Ok(());
+    for _ in 0..WARMUP + ITERATIONS {
+        // The waiter runs before `signal` returns, and waits again.
+        let t0 = tsc();
+        if let Err(e) = note.signal(t0 as usize).ctx("note_signal") {
+            signalled = Err(e);
+            break;
+        }
+    }
+    let figure = signalled.and_then(|()| reported(ep.recv().ctx("recv (report)")?.words, "note waiter"));
+    stop(waiter)?;
+    ep.delete().ctx("cap_delete(endpoint)")?;
+    note.delete().ctx("cap_delete(note)")?;
+    figure
+}
+
+/// Executes `ud2`, which a supervisor steps over.
+#[inline(always)]
+fn ud2() {
+    // SAFETY: `ud2` raises an invalid-opcode exception. This task has a fault endpoint whose
+    // supervisor (`fault_round_trip`) resumes it after the instruction with every register as it
+    // was, so to the compiler this is an instruction that does nothing.
+    unsafe { core::arch::asm!("ud2", options(nostack)) };
+}
+
+/// The faulting task: times `ud2` until the supervisor has stepped over it enough times, then
+/// reports the figure on `report`.
+extern "C" fn faulter(report_ep: usize, _: usize, _: usize) -> ! {
+    let figure = measure(|_| {
+        let t0 = tsc();
+        ud2();
+        Ok(tsc() - t0)
+    });
+    report(report_ep, figure)
+}
+
+/// `fault_round_trip` with the faulting task in `vspace`.
+fn fault_round_trip(vspace: VSpace) -> Result<Figure> {
+    let ep = Endpoint::create(root::memory(), Slot::Auto).ctx("endpoint_create")?;
+    let fault_cap = ep.mint(root::cspace(), Slot::Auto, rights::WRITE, FAULT_BADGE).ctx("cap_mint(endpoint)")?;
+    let fault_ep = Endpoint::new(fault_cap);
+    let task = start_task(vspace, faulter, [ep.slot(), 0, 0], ROOT_PRIORITY, Some(fault_ep))?;
+    let supervise = || -> Result<Figure> {
+        let mut m = ep.recv().ctx("recv (fault)")?;
+        loop {
+            if m.badge != FAULT_BADGE {
+                return reported(m.words, "faulting task");
+            }
+            if m.words[sys::abi::task::fault::VECTOR] != INVALID_OPCODE {
+                return Err(failure("fault message", format_args!("{:?}", m.words)));
+            }
+            let mut regs = task.read_regs().ctx("task_read_regs")?;
+            regs.rip += UD2_LEN;
+            task.write_regs(&regs).ctx("task_write_regs")?;
+            m = ep.reply_recv([0; 5]).ctx("reply_recv (fault)")?;
+        }
+    };
+    let figure = supervise();
+    stop(task)?;
+    fault_ep.delete().ctx("cap_delete(fault endpoint)")?;
+    ep.delete().ctx("cap_delete(endpoint)")?;
+    figure
+}
+
+/// The yield partner: yields forever.
+extern "C" fn yielder(_: usize, _: usize, _: usize) -> ! {
+    loop {
+        yield_now();
+    }
+}
+
+/// `yield` with the partner in `vspace`: per switch.
+fn yield_figure(vspace: VSpace) -> Result<Figure> {
+    let partner = start_task(vspace, yielder, [0; 3], ROOT_PRIORITY, None)?;
+    let figure = measure(|_| {
+        let t0 = tsc();
+        yield_now();
+        Ok(tsc() - t0)
+    });
+    stop(partner)?;
+    Ok(figure?.halved())
+}
+
+/// The thread of `thread_create_join`: exits at once.
+extern "C" fn exiter(_: usize, _: usize, _: usize) -> ! {
+    exit_thread(0)
+}
+
+/// `thread_create_join`.
+fn thread_create_join() -> Result<Figure> {
+    let rsp = (STACK.0.get().addr() + STACK_BYTES) - 8;
+    let regs =
+        Registers { rip: exiter as Entry as usize as u64, rsp: rsp as u64, rflags: 0x202, ..Registers::default() };
+    measure(|_| {
+        let t0 = tsc();
+        let task = Task::create(root::memory(), Slot::Auto).ctx("task_create")?;
+        task.set_space(root::cspace(), VSpace::root()).ctx("task_set_space")?;
+        task.write_regs(&regs).ctx("task_write_regs")?;
+        task.set_priority(root_task(), ROOT_PRIORITY + 1, 0).ctx("task_set_priority")?;
+        task.start().ctx("task_start")?;
+        let info = task.info().ctx("task_info")?;
+        task.delete().ctx("cap_delete(task)")?;
+        let t = tsc() - t0;
+        if info.state != Ok(State::Exited) {
+            return Err(failure("thread_create_join", format_args!("the thread is {:?}, not exited", info.state)));
+        }
+        Ok(t)
+    })
+}
+
+/// The CPU's brand string (CPUID leaves 0x80000002-4), trimmed; empty if it has none.
+fn cpu_brand(buf: &mut [u8; 48]) -> &str {
+    let cpuid = |leaf: u32| -> [u32; 4] {
+        let (a, b, c, d): (u32, u32, u32, u32);
+        // SAFETY: `cpuid` only writes eax, ebx, ecx and edx; rbx is reserved by the compiler, so
+        // it is saved in a scratch register and restored.
+        unsafe {
+            core::arch::asm!(
+                "mov {tmp:r}, rbx",
+                "cpuid",
+                "xchg {tmp:r}, rbx",
+                tmp = out(reg) b,
+                inout("eax") leaf => a,
+                inout("ecx") 0u32 => c,
+                out("edx") d,
+                options(nostack, nomem, preserves_flags),
+            )
+        };
+        [a, b, c, d]
+    };
+    if cpuid(0x8000_0000)[0] < 0x8000_0004 {
+        return "";
+    }
+    for (i, leaf) in (0x8000_0002u32..=0x8000_0004).enumerate() {
+        for (j, reg) in cpuid(leaf).into_iter().enumerate() {
+            buf[i * 16 + j * 4..i * 16 + j * 4 + 4].copy_from_slice(&reg.to_le_bytes());
+        }
+    }
+    let len = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+    core::str::from_utf8(&buf[..len]).unwrap_or("").trim()
+}
+
+/// `s` as a JSON string literal.
+fn json_string(out: &mut impl Write, s: &str) -> fmt::Result {
+    out.write_char('"')?;
+    for c in s.chars() {
+        match c {
+            '"' => out.write_str("\\\"")?,
+            '\\' => out.write_str("\\\\")?,
+            c if (c as u32) < 0x20 => write!(out, "\\u{:04x}", c as u32)?,
+            c => out.write_char(c)?,
+        }
+    }
+    out.write_char('"')
+}
+
+/// The figures, in the order they are measured and reported.
+const FIGURES: usize = 9;
+
+fn main(boot: Boot) -> usize {
+    let mut brand = [0u8; 48];
+    let cpu = cpu_brand(&mut brand);
+    sys::println!("bench: cpu {cpu:?}, {ITERATIONS} iterations after {WARMUP} of warm-up");
+
+    let mut results: [(&str, Option<Figure>); FIGURES] = [
+        ("null_syscall", None),
+        ("ipc_call_reply", None),
+        ("ipc_call_reply_same_space", None),
+        ("note_signal_wait", None),
+        ("fault_round_trip", None),
+        ("yield", None),
+        ("yield_other_space", None),
+        ("thread_create_join", None),
+        ("rdtsc_overhead", None),
+    ];
+    let other = match clone_image(&boot) {
+        Ok(space) => space,
+        Err(f) => {
+            sys::println!("bench: FAILED: {}: {}", f.what, f.why.as_str());
+            return 1;
+        }
+    };
+    let mut failed = false;
+    for (name, slot) in results.iter_mut() {
+        let figure = match *name {
+            "null_syscall" => null_syscall(),
+            "ipc_call_reply" => ipc_call_reply(other),
+            "ipc_call_reply_same_space" => ipc_call_reply(VSpace::root()),
+            "note_signal_wait" => note_signal_wait(other),
+            "fault_round_trip" => fault_round_trip(other),
+            "yield" => yield_figure(VSpace::root()),
+            "yield_other_space" => yield_figure(other),
+            "thread_create_join" => thread_create_join(),
+            _ => rdtsc_overhead(),
+        };
+        match figure {
+            Ok(f) => {
+                sys::println!("bench: {name} median {} min {}", f.median, f.min);
+                *slot = Some(f);
+            }
+            Err(f) => {
+                sys::println!("bench: {name} FAILED: {}: {}", f.what, f.why.as_str());
+                failed = true;
+            }
+        }
+    }
+
+    let mut json = FixedBuf::<2048>::new();
+    let written = (|| -> fmt::Result {
+        json.write_str("{\"cpu\": ")?;
+        json_string(&mut json, cpu)?;
+        write!(json, ", \"iterations\": {ITERATIONS}, \"results\": {{")?;
+        let mut first = true;
+        for (name, figure) in results.iter() {
+            let Some(f) = figure else { continue };
+            if !first {
+                json.write_str(", ")?;
+            }
+            first = false;
+            write!(json, "\"{name}\": {{\"median\": {}, \"min\": {}}}", f.median, f.min)?;
+        }
+        json.write_str("}}")
+    })();
+    if written.is_err() || json.is_truncated() {
+        sys::println!("bench: FAILED: the JSON line does not fit");
+        return 1;
+    }
+    sys::println!("bench: {}", json.as_str());
+    usize::from(failed)
+}

@@ -1,0 +1,390 @@
+//! Tests of fault handling: a task with a fault endpoint that faults sends its supervisor a fault
+//! message (as a call, with the fault endpoint capability's badge and the words of
+//! `abi::task::fault`) and waits for the reply; a task without one is stopped, Faulted with the
+//! vector, and the kernel runs on.
+//!
+//! The ABI: `abi::syscall::Sysno::TaskSetFaultEndpoint`, `abi::task::fault`, `sys::ipc`.
+//!
+//! The faulting threads are written in assembly ([`global_asm!`](core::arch::global_asm)) so
+//! that the address of the faulting instruction is known exactly (`vulcan_fault_store`,
+//! `vulcan_fault_ud2`) and the registers the supervisor sees and changes are the ones the
+//! instruction uses. The supervisor repairs a fault by mapping the missing page, by changing
+//! registers (pointing the faulting store at memory that exists), or by moving `rip` to a
+//! recovery function.
+//!
+//! Threads come from [`Threads`] (see the IPC tests); every test runs [`isolated`].
+
+use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering::SeqCst};
+
+use sys::abi::Error::{InsufficientRights, InvalidCapability, WouldBlock, WrongKind};
+use sys::abi::bootcaps::{ROOT_DEBUG_CONSOLE, ROOT_MEMORY, ROOT_VSPACE};
+use sys::abi::layout::{ROOT_STACK_SIZE, ROOT_STACK_TOP};
+use sys::abi::syscall::{SLOT_AUTO, Sysno};
+use sys::abi::task::fault;
+use sys::ipc::{self, Message, Reply};
+use sys::task::{State, Task, ThreadEntry, exit_thread, root_task};
+use sys::{Boot, Cap, Slot, rights, root};
+
+use super::ipc::{HIGH, Threads, ensure_ended, ensure_state, mint, new_endpoint, wait_for_state};
+use super::support::{SPARE, delete, isolated, root_usage};
+use crate::harness::{Reason, Test, TestResult, ensure_eq, ok};
+
+pub const TESTS: &[Test] = &[
+    Test::new("fault_page_fault_to_endpoint_then_rip_moved", |b| isolated(b, page_fault_then_rip_moved)),
+    Test::new("fault_page_fault_retried_with_fixed_register", |b| isolated(b, page_fault_retried_with_fixed_register)),
+    Test::new("fault_page_fault_fixed_by_mapping_a_page", |b| isolated(b, page_fault_fixed_by_mapping)),
+    Test::new("fault_invalid_opcode_to_endpoint", |b| isolated(b, invalid_opcode_to_endpoint)),
+    Test::new("fault_without_endpoint_stops_task", |b| isolated(b, without_endpoint_stops_task)),
+    Test::new("fault_endpoint_removed_stops_task", |b| isolated(b, endpoint_removed_stops_task)),
+    Test::new("fault_endpoint_errors", |b| isolated(b, endpoint_errors)),
+    Test::new("fault_endpoint_dies_with_fault_queued", |b| isolated(b, endpoint_dies_with_fault_queued)),
+];
+
+/// Where the faulting store writes: canonical, in the user half, and never mapped (as
+/// `fixture-fault` uses, a page further on).
+const FAULT_ADDR: usize = 0x0000_5000_0000_1000;
+
+/// The exit status the faulting store thread ends with once its store succeeded.
+const STORED: usize = 0x5704;
+
+/// The exit status of [`recovered`].
+const RECOVERED: usize = 0x4ec0;
+
+/// Page-fault error code of a user-mode write to a page that is not present: U (4) | W (2).
+const USER_WRITE_NOT_PRESENT: usize = 6;
+
+core::arch::global_asm!(
+    ".pushsection .text.vulcan_fault_threads, \"ax\", @progbits",
+    // vulcan_fault_store_thread(value): stores `value` at FAULT_ADDR (through rax), then exits
+    // with STORED. The store faults unless a supervisor points rax at memory that exists.
+    ".global vulcan_fault_store_thread",
+    ".type vulcan_fault_store_thread, @function",
+    "vulcan_fault_store_thread:",
+    "    mov rax, {addr}",
+    ".global vulcan_fault_store",
+    "vulcan_fault_store:",
+    "    mov qword ptr [rax], rdi",
+    "    mov edi, {stored}",
+    "    mov eax, {exit}",
+    "    syscall",
+    "    ud2",
+    ".size vulcan_fault_store_thread, . - vulcan_fault_store_thread",
+    // vulcan_fault_ud2_thread(_): executes ud2 at once (vector 6, invalid opcode).
+    ".global vulcan_fault_ud2_thread",
+    ".type vulcan_fault_ud2_thread, @function",
+    "vulcan_fault_ud2_thread:",
+    ".global vulcan_fault_ud2",
+    "vulcan_fault_ud2:",
+    "    ud2",
+    ".size vulcan_fault_ud2_thread, . - vulcan_fault_ud2_thread",
+    // vulcan_fault_map_thread(addr): stores MAPPED_VALUE at `addr`, then exits with STORED.
+    ".global vulcan_fault_map_thread",
+    ".type vulcan_fault_map_thread, @function",
+    "vulcan_fault_map_thread:",
+    "    mov rax, rdi",
+    "    mov rdi, {mapped_value}",
+    ".global vulcan_fault_map_store",
+    "vulcan_fault_map_store:",
+    "    mov qword ptr [rax], rdi",
+    "    mov edi, {stored}",
+    "    mov eax, {exit}",
+    "    syscall",
+    "    ud2",
+    ".size vulcan_fault_map_thread, . - vulcan_fault_map_thread",
+    ".popsection",
+    mapped_value = const MAPPED_VALUE,
+    addr = const FAULT_ADDR,
+    stored = const STORED,
+    exit = const Sysno::Exit as usize,
+);
+
+// SAFETY: the declarations match the assembly above: two thread entries that take one argument
+// in `rdi` and never return, and two code labels whose addresses are only compared, never used
+// to read or call.
+unsafe extern "C" {
+    safe fn vulcan_fault_store_thread(value: usize) -> !;
+    safe fn vulcan_fault_ud2_thread(arg: usize) -> !;
+    safe fn vulcan_fault_map_thread(addr: usize) -> !;
+    safe static vulcan_fault_store: u8;
+    safe static vulcan_fault_ud2: u8;
+    safe static vulcan_fault_map_store: u8;
+}
+
+/// The address of a code label.
+fn label(l: &'static u8) -> usize {
+    core::ptr::from_ref(l).addr()
+}
+
+/// The faulting store thread as a thread entry.
+const STORE_THREAD: ThreadEntry = vulcan_fault_store_thread;
+
+/// The invalid-opcode thread as a thread entry.
+const UD2_THREAD: ThreadEntry = vulcan_fault_ud2_thread;
+
+/// The thread that stores [`MAPPED_VALUE`] at its argument, as a thread entry.
+const MAP_THREAD: ThreadEntry = vulcan_fault_map_thread;
+
+/// What [`MAP_THREAD`] stores.
+const MAPPED_VALUE: u64 = 0x0a11_0ca7_ed00_0001;
+
+/// Where the supervisor maps a page on demand: the lowest page of the 2 MiB region that holds
+/// the root task's stack (`abi::layout`), far below the stack and its guard page. Nothing is
+/// mapped there, but the page table for the region exists (the stack is in it), so a map there
+/// charges no page tables, which the root VSpace would otherwise keep until it dies.
+const MAP_ADDR: usize = (ROOT_STACK_TOP - ROOT_STACK_SIZE) & !(2 * 1024 * 1024 - 1);
+
+const _: () = assert!(MAP_ADDR + 4096 < ROOT_STACK_TOP - ROOT_STACK_SIZE - 4096);
+
+/// A raw syscall that touches no memory of the caller, or failure naming `what`.
+fn raw_call(number: Sysno, args: [usize; 6], what: &str) -> Result<[usize; 6], Reason> {
+    // SAFETY: used for `page_create` and `page_map` only: neither reads nor writes the caller's
+    // memory, and a map never replaces a mapping (`SlotOccupied`), so it only makes memory appear
+    // where nothing was; no Rust reference can point there.
+    let (rax, out) = unsafe { sys::syscall::syscall(number as usize, args) };
+    ok!(sys::Error::check(rax), "{what}");
+    Ok(out)
+}
+
+/// What [`recovered`] was called with.
+static RECOVERED_ARG: AtomicUsize = AtomicUsize::new(0);
+
+/// Where a repaired store lands.
+static SCRATCH: AtomicU64 = AtomicU64::new(0);
+
+/// Where the supervisor moves a faulted thread: records its argument and exits with
+/// [`RECOVERED`].
+extern "C" fn recovered(arg: usize) -> ! {
+    RECOVERED_ARG.store(arg, SeqCst);
+    exit_thread(RECOVERED)
+}
+
+/// Fails unless `m` is the fault message of the faulting store: vector 14 at
+/// `vulcan_fault_store`, address [`FAULT_ADDR`], a user write to a page not present, with
+/// `badge`.
+fn ensure_store_fault(m: &Message, badge: usize, what: &str) -> TestResult {
+    let w = m.words;
+    ensure_eq!(m.badge, badge, "{what}: badge");
+    ensure_eq!(w[fault::VECTOR], 14, "{what}: vector");
+    ensure_eq!(w[fault::ADDRESS], FAULT_ADDR, "{what}: address");
+    ensure_eq!(w[fault::RIP], label(&vulcan_fault_store), "{what}: rip (the faulting store)");
+    ensure_eq!(w[fault::ERROR], USER_WRITE_NOT_PRESENT, "{what}: error code");
+    ensure_eq!(w[4], 0, "{what}: word 4");
+    Ok(())
+}
+
+/// A thread with a fault endpoint writes to an unmapped page. The supervisor (the root task)
+/// receives the fault message through a badged fault endpoint capability: vector 14, the address
+/// written, `rip` at the store, the badge. Replying without a change runs the store again,
+/// which faults again the same way. Then the supervisor moves `rip` to a recovery function
+/// (reading the registers, changing `rip`, `rsp` and `rdi`, writing them back) and replies: the
+/// thread runs it and exits.
+fn page_fault_then_rip_moved(_: &Boot) -> TestResult {
+    let ep = new_endpoint()?;
+    let fault_ep = mint(ep, rights::WRITE, 0xfa17)?;
+    RECOVERED_ARG.store(0, SeqCst);
+    let mut threads = Threads::new()?;
+    let t = threads.start("faulter", STORE_THREAD, 0x1234, HIGH, Some(fault_ep))?;
+    // It faulted at once; no one receives yet, so its fault message waits in the endpoint.
+    ensure_state(t, State::BlockedSend, "faulter before the supervisor receives")?;
+
+    let m = ok!(ep.nb_recv(), "nb_recv of the fault message");
+    ensure_store_fault(&m, 0xfa17, "first fault message")?;
+    ensure_state(t, State::BlockedReply, "faulter after its fault message was received")?;
+
+    // The registers are as the thread left them at the faulting instruction.
+    let regs = ok!(t.read_regs(), "task_read_regs(faulter)");
+    ensure_eq!(regs.rip as usize, label(&vulcan_fault_store), "saved rip");
+    ensure_eq!(regs.rax as usize, FAULT_ADDR, "saved rax (the address register of the store)");
+    ensure_eq!(regs.rdi, 0x1234, "saved rdi (the value stored)");
+
+    // A reply that changes nothing: the store runs again and faults again.
+    ok!(ipc::reply([0; 5]), "reply to the first fault (nothing changed)");
+    ensure_state(t, State::BlockedSend, "faulter after the plain reply (faulted again)")?;
+    let m = ok!(ep.nb_recv(), "nb_recv of the second fault message");
+    ensure_store_fault(&m, 0xfa17, "second fault message")?;
+
+    // Repair: continue in `recovered(0x77)` on the same stack, aligned as at a function entry.
+    let mut regs = ok!(t.read_regs(), "task_read_regs(faulter), second fault");
+    regs.rip = recovered as ThreadEntry as usize as u64;
+    regs.rsp = (regs.rsp & !15) - 8;
+    regs.rdi = 0x77;
+    ok!(t.write_regs(&regs), "task_write_regs(faulter)");
+    ensure_state(t, State::BlockedReply, "faulter after its registers were written")?;
+    ok!(ipc::reply([0; 5]), "reply to the second fault");
+    ensure_ended(t, State::Exited, RECOVERED, "faulter after the repair")?;
+    ensure_eq!(RECOVERED_ARG.load(SeqCst), 0x77, "argument recovered() got");
+    ensure_eq!(ep.nb_recv(), Err(WouldBlock.into()), "nb_recv after the recovery (no further fault)");
+    drop(threads);
+    delete(fault_ep.cap())?;
+    delete(ep.cap())
+}
+
+/// The supervisor repairs a page fault by pointing the store's address register at memory that
+/// exists; after the reply the thread retries the very instruction that faulted, now with that
+/// register, and the store lands there.
+fn page_fault_retried_with_fixed_register(_: &Boot) -> TestResult {
+    let ep = new_endpoint()?;
+    SCRATCH.store(0, SeqCst);
+    let mut threads = Threads::new()?;
+    // The fault endpoint capability is unbadged: the message's badge is 0.
+    let t = threads.start("faulter", STORE_THREAD, 0x5eed_5eed, HIGH, Some(ep))?;
+    let m = ok!(ep.nb_recv(), "nb_recv of the fault message");
+    ensure_store_fault(&m, 0, "fault message")?;
+
+    let mut regs = ok!(t.read_regs(), "task_read_regs(faulter)");
+    regs.rax = SCRATCH.as_ptr().addr() as u64;
+    ok!(t.write_regs(&regs), "task_write_regs(faulter)");
+    ok!(ipc::reply([0; 5]), "reply");
+    ensure_ended(t, State::Exited, STORED, "faulter after the repair")?;
+    ensure_eq!(SCRATCH.load(SeqCst), 0x5eed_5eed, "value the retried store wrote");
+    drop(threads);
+    delete(ep.cap())
+}
+
+/// The page fault of the design: the supervisor answers a fault on a missing page by mapping one
+/// there (`page_create`, `page_map` into the root VSpace) and replying; the thread's store runs
+/// again and lands in the new page, and the supervisor reads it back. Deleting the Page unmaps
+/// it and refunds it.
+fn page_fault_fixed_by_mapping(_: &Boot) -> TestResult {
+    let ep = new_endpoint()?;
+    let fault_ep = mint(ep, rights::WRITE, 0x3a9)?;
+    let mut threads = Threads::new()?;
+    let t = threads.start("faulter", MAP_THREAD, MAP_ADDR, HIGH, Some(fault_ep))?;
+    let m = ok!(ep.nb_recv(), "nb_recv of the fault message");
+    let expected = [14, MAP_ADDR, label(&vulcan_fault_map_store), USER_WRITE_NOT_PRESENT, 0];
+    ensure_eq!(m, Message { badge: 0x3a9, words: expected }, "fault message");
+
+    let before = root_usage()?.used;
+    let page = raw_call(Sysno::PageCreate, [ROOT_MEMORY, 1, SLOT_AUTO, 0, 0, 0], "page_create(1)")?[0];
+    let access = rights::READ | rights::WRITE;
+    let mapped = raw_call(Sysno::PageMap, [page, ROOT_VSPACE, MAP_ADDR, access, ROOT_MEMORY, 0], "page_map");
+    if let Err(why) = mapped {
+        delete(Cap::new(page))?;
+        return Err(why);
+    }
+    ensure_eq!(root_usage()?.used, before + 2, "root Memory used with the Page mapped (no page table charged)");
+    ok!(ipc::reply([0; 5]), "reply");
+    ensure_ended(t, State::Exited, STORED, "faulter after the page was mapped")?;
+    let ptr = core::ptr::with_exposed_provenance::<u64>(MAP_ADDR);
+    // SAFETY: the Page is mapped there, readable, for as long as its capability lives (until the
+    // delete below), and nothing else refers to the memory; the address is page-aligned.
+    let stored = unsafe { core::ptr::read_volatile(ptr) };
+    ensure_eq!(stored, MAPPED_VALUE, "value the retried store left in the new page");
+    delete(Cap::new(page))?;
+    ensure_eq!(root_usage()?.used, before, "root Memory used after the Page was deleted");
+    drop(threads);
+    delete(fault_ep.cap())?;
+    delete(ep.cap())
+}
+
+/// Another exception reaches the fault endpoint the same way: `ud2` is vector 6, with no address
+/// and no error code. Here the supervisor answers through a saved Reply capability.
+fn invalid_opcode_to_endpoint(_: &Boot) -> TestResult {
+    let ep = new_endpoint()?;
+    let fault_ep = mint(ep, rights::WRITE, 6)?;
+    RECOVERED_ARG.store(0, SeqCst);
+    let mut threads = Threads::new()?;
+    let t = threads.start("ud2", UD2_THREAD, 0, HIGH, Some(fault_ep))?;
+    let m = ok!(ep.nb_recv(), "nb_recv of the fault message");
+    ensure_eq!(m, Message { badge: 6, words: [6, 0, label(&vulcan_fault_ud2), 0, 0] }, "fault message of ud2");
+
+    let mut regs = ok!(t.read_regs(), "task_read_regs(ud2 thread)");
+    regs.rip = recovered as ThreadEntry as usize as u64;
+    regs.rsp = (regs.rsp & !15) - 8;
+    regs.rdi = 0x66;
+    ok!(t.write_regs(&regs), "task_write_regs(ud2 thread)");
+    // A fault message's reply right can be saved and used like any other.
+    let r = ok!(Reply::save(Slot::Auto), "reply_save of the fault message");
+    ensure_state(t, State::BlockedReply, "ud2 thread with its reply saved")?;
+    ok!(r.reply([0; 5]), "reply_to");
+    ensure_ended(t, State::Exited, RECOVERED, "ud2 thread after the repair")?;
+    ensure_eq!(RECOVERED_ARG.load(SeqCst), 0x66, "argument recovered() got");
+    drop(threads);
+    delete(fault_ep.cap())?;
+    delete(ep.cap())
+}
+
+/// Without a fault endpoint a faulting thread is stopped: Faulted, with the vector as its detail
+/// (14 for the page fault, 6 for `ud2`). The kernel, and the root task, run on.
+fn without_endpoint_stops_task(_: &Boot) -> TestResult {
+    let mut threads = Threads::new()?;
+    let pf = threads.spawn("page fault", STORE_THREAD, 1, HIGH)?;
+    ensure_ended(pf, State::Faulted, 14, "thread that wrote to an unmapped page")?;
+    let ud = threads.spawn("ud2", UD2_THREAD, 0, HIGH)?;
+    ensure_ended(ud, State::Faulted, 6, "thread that executed ud2")?;
+    // The stopped thread's registers are still there to read: it stopped at the store.
+    let regs = ok!(pf.read_regs(), "task_read_regs(faulted thread)");
+    ensure_eq!(regs.rip as usize, label(&vulcan_fault_store), "faulted thread's rip");
+    Ok(())
+}
+
+/// A fault endpoint set and then removed (`None`) before the thread starts: its fault stops it,
+/// and nothing reaches the endpoint it had.
+fn endpoint_removed_stops_task(_: &Boot) -> TestResult {
+    let ep = new_endpoint()?;
+    let mut threads = Threads::new()?;
+    let t = threads.prepare("faulter", STORE_THREAD, 1)?;
+    ok!(t.set_fault_endpoint(Some(ep)), "task_set_fault_endpoint(faulter, endpoint)");
+    ok!(t.set_fault_endpoint(None), "task_set_fault_endpoint(faulter, None)");
+    ok!(t.set_priority(root_task(), HIGH, 0), "task_set_priority(faulter)");
+    ok!(t.start(), "task_start(faulter)");
+    ensure_ended(t, State::Faulted, 14, "faulter whose fault endpoint was removed")?;
+    ensure_eq!(ep.nb_recv(), Err(WouldBlock.into()), "nb_recv on the endpoint it had (no fault message)");
+    drop(threads);
+    delete(ep.cap())
+}
+
+/// `task_set_fault_endpoint`'s capability errors, task first, then endpoint; WRITE is needed on
+/// both.
+fn endpoint_errors(_: &Boot) -> TestResult {
+    let ep = new_endpoint()?;
+    let t = ok!(Task::create(root::memory(), Slot::Auto), "task_create");
+    let reader = mint(ep, rights::READ, 0)?;
+    let task_reader = Task::new(ok!(t.copy(root::cspace(), Slot::Auto, rights::READ), "cap_copy(task, READ)"));
+    let cases: [(usize, usize, sys::abi::Error, &str); 9] = [
+        (SPARE, ep.slot(), InvalidCapability, "an empty task slot"),
+        (0, ep.slot(), InvalidCapability, "the null task slot"),
+        (ROOT_MEMORY, ep.slot(), WrongKind, "the root Memory as the task"),
+        (ep.slot(), ep.slot(), WrongKind, "the endpoint as the task"),
+        (task_reader.slot(), ep.slot(), InsufficientRights, "a READ-only task copy"),
+        (t.slot(), SPARE, InvalidCapability, "an empty endpoint slot"),
+        (t.slot(), ROOT_DEBUG_CONSOLE, WrongKind, "the console as the endpoint"),
+        (t.slot(), reader.slot(), InsufficientRights, "a READ-only endpoint copy"),
+        // The task is checked first.
+        (SPARE, ROOT_DEBUG_CONSOLE, InvalidCapability, "both bad"),
+    ];
+    for (task, endpoint, err, what) in cases {
+        ensure_eq!(ipc::task_set_fault_endpoint(task, endpoint), Err(err.into()), "task_set_fault_endpoint({what})");
+    }
+    ok!(ipc::task_set_fault_endpoint(t.slot(), 0), "task_set_fault_endpoint(task, 0)");
+    // The task holds its own reference to its fault endpoint: deleting every capability to the
+    // endpoint leaves the page charged until the task goes too.
+    ok!(t.set_fault_endpoint(Some(ep)), "task_set_fault_endpoint(task, endpoint)");
+    let before = root_usage()?.used;
+    delete(reader.cap())?;
+    delete(ep.cap())?;
+    ensure_eq!(root_usage()?.used, before, "root Memory used with the endpoint held only by the task");
+    delete(task_reader.cap())?;
+    delete(t.cap())?;
+    ensure_eq!(root_usage()?.used, before - 2, "root Memory used once the task is gone (task and endpoint refunded)");
+    Ok(())
+}
+
+/// A fault message that waits in an endpoint when the endpoint dies (its capabilities deleted,
+/// then the task's own reference dropped with `task_set_fault_endpoint(None)`) can never be
+/// delivered: the thread ends Faulted, with the vector as its detail, as if it had had no fault
+/// endpoint.
+fn endpoint_dies_with_fault_queued(_: &Boot) -> TestResult {
+    let ep = new_endpoint()?;
+    let mut threads = Threads::new()?;
+    let t = threads.start("faulter", STORE_THREAD, 1, HIGH, Some(ep))?;
+    ensure_state(t, State::BlockedSend, "faulter with its fault message queued")?;
+    delete(ep.cap())?;
+    // The task's reference keeps the endpoint, and the queued message, alive.
+    ensure_state(t, State::BlockedSend, "faulter after the endpoint capability was deleted")?;
+    ok!(t.set_fault_endpoint(None), "task_set_fault_endpoint(faulter, None)");
+    wait_for_state(t, State::Faulted, "faulter after its fault endpoint died")?;
+    ensure_ended(t, State::Faulted, 14, "faulter after its fault endpoint died")?;
+    drop(threads);
+    Ok(())
+}

@@ -1,0 +1,1009 @@
+//! Tests of synchronous IPC through Endpoints: `endpoint_create` (charge, refund, errors), the
+//! errors of every IPC call, messages between the root task and threads in both directions and
+//! whoever waits first, `call` / `reply` / `reply_recv` (a thousand round trips at three server
+//! priorities), badges telling clients apart, the one-shot reply right and deferred replies
+//! (`reply_save`, `reply_to`), capability transfer through IPC buffers, priorities, and what
+//! deleting an Endpoint or a waiting caller does to the tasks involved.
+//!
+//! The ABI: `abi::syscall` (`EndpointCreate` to `ReplyTo`, `TaskSetIpcBuffer`), `abi::ipc`,
+//! `abi::task::State` (the `Blocked*` states), `sys::ipc`. States are compared as the numbers
+//! `task_info` returns, not through `State::from_number`.
+//!
+//! Threads: [`Threads`] starts threads of this program (in the root task's CSpace and VSpace, on
+//! the static stacks of [`threads`](super::threads)) at chosen priorities, and deletes them when
+//! dropped, whatever the test's outcome. The root task runs at priority 100. A thread above it runs as soon as it is runnable, so
+//! after the syscall that woke it returns, it has run until it blocked or ended; a thread below it
+//! runs only while the root task waits. The root task only ever waits where a thread is certain
+//! to answer it: tests are laid out so that a kernel bug shows up as a failed check, not a hang.
+//! Threads report through statics and their exit status.
+//!
+//! Every test runs [`isolated`]: threads, endpoints and copies are deleted, and the root Memory's
+//! `used` must come back where it was.
+
+use core::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+
+use sys::abi::Error::{
+    InsufficientRights, InvalidArgument, InvalidCapability, InvalidState, QuotaExceeded, SlotOccupied, WouldBlock,
+    WrongKind,
+};
+use sys::abi::bootcaps::{ROOT_CSPACE, ROOT_DEBUG_CONSOLE, ROOT_MEMORY};
+use sys::ipc::{self, Endpoint, IpcBufferPage, Message, Reply, Words};
+use sys::task::{self, ROOT_PRIORITY, State, Task, ThreadEntry, exit_thread, root_task};
+use sys::{Boot, Cap, Identity, Kind, MemoryInfo, Slot, rights, root};
+
+use super::support::{
+    SLOTS, SPARE, delete, ensure_empty, ensure_identity, isolated, memory_copy, root_usage, split_root,
+};
+use super::threads::Thread;
+use crate::harness::{Reason, Test, TestResult, ensure, ensure_eq, fail, ok};
+
+pub const TESTS: &[Test] = &[
+    Test::new("endpoint_create_charges_and_refunds", |b| isolated(b, create_charges_and_refunds)),
+    Test::new("endpoint_create_errors", |b| isolated(b, create_errors)),
+    Test::new("ipc_nonblocking_without_partner", |b| isolated(b, nonblocking_without_partner)),
+    Test::new("ipc_capability_errors", |b| isolated(b, capability_errors)),
+    Test::new("ipc_thread_waits_in_recv", |b| isolated(b, thread_waits_in_recv)),
+    Test::new("ipc_root_waits_in_recv", |b| isolated(b, root_waits_in_recv)),
+    Test::new("ipc_thread_waits_in_send", |b| isolated(b, thread_waits_in_send)),
+    Test::new("ipc_root_waits_in_send", |b| isolated(b, root_waits_in_send)),
+    Test::new("ipc_call_reply_round_trips", |b| isolated(b, call_reply_round_trips)),
+    Test::new("ipc_badges_identify_clients", |b| isolated(b, badges_identify_clients)),
+    Test::new("ipc_second_call_replaces_reply_right", |b| isolated(b, second_call_replaces_reply_right)),
+    Test::new("ipc_deferred_reply", |b| isolated(b, deferred_reply)),
+    Test::new("ipc_deferred_reply_to_deleted_caller", |b| isolated(b, deferred_reply_to_deleted_caller)),
+    Test::new("ipc_grant_transfers_capability", |b| isolated(b, grant_transfers_capability)),
+    Test::new("ipc_reply_recv_bad_cap_answers_nobody", |b| isolated(b, reply_recv_bad_cap_answers_nobody)),
+    Test::new("ipc_higher_priority_receiver_runs_at_once", |b| isolated(b, higher_priority_receiver_runs_at_once)),
+    Test::new("ipc_endpoint_delete_wakes_waiters", |b| isolated(b, endpoint_delete_wakes_waiters)),
+    Test::new("ipc_delete_caller_awaiting_reply", |b| isolated(b, delete_caller_awaiting_reply)),
+];
+
+// ---------------------------------------------------------------------------------------------
+// Threads and task states, shared with the fault tests.
+// ---------------------------------------------------------------------------------------------
+
+/// Threads a test may have at once (they share the stacks of [`threads`](super::threads)).
+pub const MAX_THREADS: usize = super::threads::STACKS;
+
+/// A priority above the root task's: such a thread runs as soon as it is runnable.
+pub const HIGH: usize = ROOT_PRIORITY + 10;
+
+/// A priority below the root task's: such a thread runs only while the root task waits.
+pub const LOW: usize = ROOT_PRIORITY / 2;
+
+/// The threads a test started ([`Thread`]s, named in failures); dropping it deletes them (which
+/// stops each at once, whatever it was doing) and frees their stacks.
+pub struct Threads {
+    threads: [Option<Thread>; MAX_THREADS],
+}
+
+impl Threads {
+    /// No threads yet.
+    pub fn new() -> Result<Threads, Reason> {
+        Ok(Threads { threads: [const { None }; MAX_THREADS] })
+    }
+
+    /// Starts a thread that runs `entry(arg)` at `priority`.
+    pub fn spawn(&mut self, name: &str, entry: ThreadEntry, arg: usize, priority: usize) -> Result<Task, Reason> {
+        self.start(name, entry, arg, priority, None)
+    }
+
+    /// Starts a thread that runs `entry(arg)` at `priority`, with `fault_ep` as its fault
+    /// endpoint (set before it starts).
+    pub fn start(
+        &mut self,
+        name: &str,
+        entry: ThreadEntry,
+        arg: usize,
+        priority: usize,
+        fault_ep: Option<Endpoint>,
+    ) -> Result<Task, Reason> {
+        let t = self.prepare(name, entry, arg)?;
+        if fault_ep.is_some() {
+            ok!(t.set_fault_endpoint(fault_ep), "thread {name}: task_set_fault_endpoint");
+        }
+        ok!(t.set_priority(root_task(), priority, 0), "thread {name}: task_set_priority({priority})");
+        ok!(t.start(), "thread {name}: task_start");
+        Ok(t)
+    }
+
+    /// Makes an inactive thread that will run `entry(arg)`, with priority 0: the caller sets
+    /// what it needs and starts it.
+    pub fn prepare(&mut self, name: &str, entry: ThreadEntry, arg: usize) -> Result<Task, Reason> {
+        let Some(free) = self.threads.iter_mut().find(|t| t.is_none()) else {
+            fail!("thread {name}: a test may have at most {MAX_THREADS} threads");
+        };
+        let t = match Thread::prepare(entry, arg) {
+            Ok(t) => t,
+            Err(why) => fail!("thread {name}: {}", why.as_str()),
+        };
+        let task = t.task();
+        *free = Some(t);
+        Ok(task)
+    }
+
+    /// Deletes `t`, one of these threads, now (and frees its stack).
+    pub fn kill(&mut self, t: Task) -> TestResult {
+        match self.threads.iter_mut().find(|e| e.as_ref().is_some_and(|e| e.task() == t)).and_then(Option::take) {
+            Some(thread) => thread.kill(),
+            None => fail!("slot {} is not one of this test's threads", t.slot()),
+        }
+    }
+}
+
+/// The name of state number `n`.
+fn state_name(n: usize) -> &'static str {
+    const NAMES: [&str; 8] =
+        ["Inactive", "Runnable", "Suspended", "Exited", "Faulted", "BlockedSend", "BlockedRecv", "BlockedReply"];
+    NAMES.get(n).copied().unwrap_or("undefined")
+}
+
+/// The task's state number and detail, as `task_info` returns them (the numbers, so that a state
+/// `State::from_number` does not know still reads right).
+pub fn task_state(t: Task, what: &str) -> Result<(usize, usize), Reason> {
+    let (state, _, _, detail) = ok!(task::task_info(t.slot()), "task_info({what})");
+    Ok((state, detail))
+}
+
+/// Fails unless the task is in `expected`.
+pub fn ensure_state(t: Task, expected: State, what: &str) -> TestResult {
+    let (state, detail) = task_state(t, what)?;
+    ensure!(
+        state == expected as usize,
+        "{what}: task_info state {state} ({}, detail {detail}); expected {expected:?}",
+        state_name(state)
+    );
+    Ok(())
+}
+
+/// Fails unless the task is in `expected` with `detail` (an exit status or a fault vector).
+pub fn ensure_ended(t: Task, expected: State, detail: usize, what: &str) -> TestResult {
+    let got = task_state(t, what)?;
+    ensure!(
+        got == (expected as usize, detail),
+        "{what}: task_info (state, detail) = ({} {}, {:#x}); expected ({expected:?}, {detail:#x})",
+        got.0,
+        state_name(got.0),
+        got.1
+    );
+    Ok(())
+}
+
+/// Makes kernel entries (each finishes a bounded step of pending destruction) until the task is
+/// in `expected`, or fails after many tries.
+pub fn wait_for_state(t: Task, expected: State, what: &str) -> TestResult {
+    for _ in 0..10_000 {
+        if task_state(t, what)?.0 == expected as usize {
+            return Ok(());
+        }
+        task::yield_now();
+    }
+    ensure_state(t, expected, what)
+}
+
+/// An Endpoint made from the root Memory, in the lowest free slot.
+pub fn new_endpoint() -> Result<Endpoint, Reason> {
+    Ok(ok!(Endpoint::create(root::memory(), Slot::Auto), "endpoint_create"))
+}
+
+/// A copy of `ep` with `mask` and `badge`, in the lowest free slot.
+pub fn mint(ep: Endpoint, mask: usize, badge: usize) -> Result<Endpoint, Reason> {
+    let cap = ok!(ep.mint(root::cspace(), Slot::Auto, mask, badge), "cap_mint(endpoint, {mask:#x}, badge {badge:#x})");
+    Ok(Endpoint::new(cap))
+}
+
+/// Packs a capability address and a small number into one thread argument.
+const fn pack(slot: usize, n: usize) -> usize {
+    slot | n << 16
+}
+
+/// The capability address and the number [`pack`] put in `arg`.
+const fn unpack(arg: usize) -> (usize, usize) {
+    (arg & 0xffff, arg >> 16)
+}
+
+/// What a thread stores for "nothing yet".
+const NOTHING: usize = usize::MAX;
+
+/// The code a thread stores for a result: 0 for success, else the error code.
+fn code<T>(r: &sys::Result<T>) -> usize {
+    match r {
+        Ok(_) => 0,
+        Err(e) => e.code(),
+    }
+}
+
+/// The exit status of a thread whose IPC call failed with `e`.
+fn failed_status(e: sys::Error) -> usize {
+    0xe000 + e.code()
+}
+
+/// Stores a message in `slots` (badge, then the words).
+fn store(slots: &[AtomicUsize; 6], m: &Message) {
+    slots[0].store(m.badge, SeqCst);
+    for (s, w) in slots[1..].iter().zip(m.words) {
+        s.store(w, SeqCst);
+    }
+}
+
+/// Reads back what [`store`] stored.
+fn load(slots: &[AtomicUsize; 6]) -> Message {
+    let w = |i: usize| slots[i].load(SeqCst);
+    Message { badge: w(0), words: [w(1), w(2), w(3), w(4), w(5)] }
+}
+
+/// Resets `slots` to [`NOTHING`].
+fn clear(slots: &[AtomicUsize]) {
+    for s in slots {
+        s.store(NOTHING, SeqCst);
+    }
+}
+
+/// A message as one thread saw it.
+static SEEN: [AtomicUsize; 6] = [const { AtomicUsize::new(NOTHING) }; 6];
+
+/// Result codes threads store (see [`code`]).
+static RESULTS: [AtomicUsize; 4] = [const { AtomicUsize::new(NOTHING) }; 4];
+
+const fn words(base: usize) -> Words {
+    [base, base + 1, base + 2, base + 3, base + 4]
+}
+
+// ---------------------------------------------------------------------------------------------
+// endpoint_create
+// ---------------------------------------------------------------------------------------------
+
+/// What `endpoint_create` puts in the slot.
+const NEW_ENDPOINT: Identity = Identity::new(Kind::Endpoint, rights::ALL, 0);
+
+/// An Endpoint costs one page of the Memory it is made from, refunded when it dies.
+fn create_charges_and_refunds(_: &Boot) -> TestResult {
+    let start = root_usage()?;
+    let ep = new_endpoint()?;
+    ensure_identity(ep.cap(), NEW_ENDPOINT, "new endpoint")?;
+    ensure_eq!(root_usage()?, MemoryInfo { quota: start.quota, used: start.used + 1 }, "root Memory with an endpoint");
+
+    // A copy keeps it alive; the last capability's deletion refunds the page.
+    let copy = mint(ep, rights::WRITE, 5)?;
+    ensure_identity(copy.cap(), Identity::new(Kind::Endpoint, rights::WRITE, 5), "badged copy")?;
+    delete(ep.cap())?;
+    ensure_eq!(root_usage()?.used, start.used + 1, "root Memory used with only the copy left");
+    delete(copy.cap())?;
+    ensure_eq!(root_usage()?, start, "root Memory after deleting the endpoint");
+
+    // From a split Memory: charged there, and the split refunded whole.
+    let m = split_root(3)?;
+    let ep = ok!(Endpoint::create(m, Slot::At(SPARE)), "endpoint_create(split Memory, SPARE)");
+    ensure_eq!(ep.slot(), SPARE, "slot of the endpoint made at SPARE");
+    ensure_eq!(ok!(m.info(), "memory_info(split)"), MemoryInfo { quota: 3, used: 1 }, "split Memory with an endpoint");
+    delete(ep.cap())?;
+    ensure_eq!(ok!(m.info(), "memory_info(split)"), MemoryInfo { quota: 3, used: 0 }, "split Memory after the delete");
+    delete(m.cap())
+}
+
+/// `endpoint_create`'s errors: the Memory capability, the slot, the quota; none charges anything.
+fn create_errors(_: &Boot) -> TestResult {
+    let start = root_usage()?;
+    let expect = |memory: usize, dst: usize, err: sys::abi::Error, what: &str| -> TestResult {
+        ensure_eq!(ipc::endpoint_create(memory, dst), Err(err.into()), "endpoint_create({what})");
+        Ok(())
+    };
+    expect(ROOT_DEBUG_CONSOLE, Slot::Auto.raw(), WrongKind, "the console as Memory")?;
+    expect(ROOT_CSPACE, Slot::Auto.raw(), WrongKind, "the CSpace as Memory")?;
+    expect(SPARE, Slot::Auto.raw(), InvalidCapability, "an empty slot as Memory")?;
+    expect(0, Slot::Auto.raw(), InvalidCapability, "the null slot as Memory")?;
+    expect(SLOTS, Slot::Auto.raw(), InvalidCapability, "a slot past the CSpace as Memory")?;
+    expect(ROOT_MEMORY, ROOT_CSPACE, SlotOccupied, "into an occupied slot")?;
+    expect(ROOT_MEMORY, 0, InvalidCapability, "into the null slot")?;
+    let read_only = memory_copy(rights::READ)?;
+    expect(read_only.slot(), Slot::Auto.raw(), InsufficientRights, "a READ-only Memory")?;
+    delete(read_only.cap())?;
+    ensure_eq!(root_usage()?, start, "root Memory after the refused calls");
+
+    // Quota: a one-page Memory holds one Endpoint, not two.
+    let m = split_root(1)?;
+    let ep = ok!(Endpoint::create(m, Slot::Auto), "endpoint_create(1-page Memory)");
+    expect(m.slot(), Slot::Auto.raw(), QuotaExceeded, "a full 1-page Memory")?;
+    ensure_eq!(ok!(m.info(), "memory_info(1-page)"), MemoryInfo { quota: 1, used: 1 }, "full 1-page Memory");
+    delete(ep.cap())?;
+    let again = ok!(Endpoint::create(m, Slot::Auto), "endpoint_create(1-page Memory, after the refund)");
+    delete(again.cap())?;
+    delete(m.cap())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------------------------
+
+/// With no partner, `nb_recv` and `nb_send` answer `WouldBlock` (whatever rights suffice), and
+/// `reply` with no call to answer `InvalidState`.
+fn nonblocking_without_partner(_: &Boot) -> TestResult {
+    let ep = new_endpoint()?;
+    ensure_eq!(ep.nb_recv(), Err(WouldBlock.into()), "nb_recv on an empty endpoint");
+    ensure_eq!(ep.nb_send(words(1)), Err(WouldBlock.into()), "nb_send with no receiver");
+    ensure_eq!(ipc::reply(words(2)), Err(InvalidState.into()), "reply with no call received");
+    let reader = mint(ep, rights::READ, 0)?;
+    let writer = mint(ep, rights::WRITE, 9)?;
+    ensure_eq!(reader.nb_recv(), Err(WouldBlock.into()), "nb_recv through a READ-only copy");
+    ensure_eq!(writer.nb_send(words(3)), Err(WouldBlock.into()), "nb_send through a WRITE-only copy");
+    // Still nothing queued: a failed nb_send leaves no message behind.
+    ensure_eq!(ep.nb_recv(), Err(WouldBlock.into()), "nb_recv after the failed nb_sends");
+    delete(writer.cap())?;
+    delete(reader.cap())?;
+    delete(ep.cap())
+}
+
+/// Times the rescuer got the root task out of a wait.
+static RESCUES: AtomicUsize = AtomicUsize::new(0);
+
+/// A low-priority thread that runs only if the root task waits: it gives the root task a
+/// partner (receives its message, answers its call, sends to its receive) and counts it.
+extern "C" fn rescuer(ep: usize) -> ! {
+    let ep = Endpoint::at(ep);
+    loop {
+        if ep.nb_recv().is_ok() {
+            RESCUES.fetch_add(1, SeqCst);
+            // Answers a call; for a send there is nothing to answer (`InvalidState`).
+            let _ = ipc::reply(words(0xdead));
+        }
+        if ep.nb_send(words(0xdead)).is_ok() {
+            RESCUES.fetch_add(1, SeqCst);
+        }
+    }
+}
+
+/// Every IPC call refuses a slot that is empty, out of range or of another kind, and checks the
+/// right it needs: WRITE to send (`send`, `nb_send`, `call`), READ to receive (`recv`,
+/// `nb_recv`, `reply_recv`). A low-priority rescuer thread ends any wait a missing check would
+/// start, and such a wait fails the test.
+fn capability_errors(_: &Boot) -> TestResult {
+    let ep = new_endpoint()?;
+    RESCUES.store(0, SeqCst);
+    let mut threads = Threads::new()?;
+    threads.spawn("rescuer", rescuer, ep.slot(), 1)?;
+
+    type Op = (&'static str, fn(usize) -> sys::Result<()>);
+    let sends: [Op; 3] = [
+        ("send", |c| ipc::send(c, words(1))),
+        ("nb_send", |c| ipc::nb_send(c, words(1))),
+        ("call", |c| ipc::call(c, words(1)).map(drop)),
+    ];
+    let recvs: [Op; 3] = [
+        ("recv", |c| ipc::recv(c).map(drop)),
+        ("nb_recv", |c| ipc::nb_recv(c).map(drop)),
+        ("reply_recv", |c| ipc::reply_recv(c, words(1)).map(drop)),
+    ];
+    let reader = mint(ep, rights::READ, 0)?;
+    let writer = mint(ep, rights::WRITE, 0)?;
+    let neither = mint(ep, rights::EXECUTE | rights::GRANT, 0)?;
+    for (name, op) in sends.iter().chain(recvs.iter()) {
+        for (slot, err, what) in [
+            (0, InvalidCapability, "the null slot"),
+            (SPARE, InvalidCapability, "an empty slot"),
+            (SLOTS, InvalidCapability, "a slot past the CSpace"),
+            (usize::MAX, InvalidCapability, "slot usize::MAX"),
+            (ROOT_DEBUG_CONSOLE, WrongKind, "the console"),
+            (ROOT_MEMORY, WrongKind, "the root Memory"),
+            (neither.slot(), InsufficientRights, "a copy without READ or WRITE"),
+        ] {
+            ensure_eq!(op(slot), Err(err.into()), "{name} on {what}");
+        }
+    }
+    for (name, op) in sends {
+        ensure_eq!(op(reader.slot()), Err(InsufficientRights.into()), "{name} through a READ-only copy");
+    }
+    for (name, op) in recvs {
+        ensure_eq!(op(writer.slot()), Err(InsufficientRights.into()), "{name} through a WRITE-only copy");
+    }
+    ensure_eq!(RESCUES.load(SeqCst), 0, "times the root task waited and had to be rescued");
+    drop(threads);
+    for c in [neither, writer, reader, ep] {
+        delete(c.cap())?;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// send and recv, whoever comes first
+// ---------------------------------------------------------------------------------------------
+
+/// Exit status of a thread that did what it was meant to.
+const DONE: usize = 0x600d;
+
+/// Receives one message on `ep`, stores it in [`SEEN`] and exits with [`DONE`].
+extern "C" fn receive_once(ep: usize) -> ! {
+    match Endpoint::at(ep).recv() {
+        Ok(m) => {
+            store(&SEEN, &m);
+            exit_thread(DONE)
+        }
+        Err(e) => exit_thread(failed_status(e)),
+    }
+}
+
+/// A thread blocks in `recv` first (state BlockedRecv); the root task's `send` then gives it the
+/// message with the badge of the capability sent through, and (the thread being of higher
+/// priority) it has run to its end by the time `send` returns.
+fn thread_waits_in_recv(_: &Boot) -> TestResult {
+    let ep = new_endpoint()?;
+    let badged = mint(ep, rights::WRITE, 0xb0b)?;
+    clear(&SEEN);
+    let mut threads = Threads::new()?;
+    let t = threads.spawn("receiver", receive_once, ep.slot(), HIGH)?;
+    ensure_state(t, State::BlockedRecv, "receiver before the send")?;
+    ensure_eq!(load(&SEEN).badge, NOTHING, "receiver's message before the send");
+
+    ok!(badged.send(words(100)), "send(badged endpoint)");
+    ensure_ended(t, State::Exited, DONE, "receiver after the send")?;
+    ensure_eq!(load(&SEEN), Message { badge: 0xb0b, words: words(100) }, "message the receiver got");
+    // Nothing is left queued.
+    ensure_eq!(ep.nb_recv(), Err(WouldBlock.into()), "nb_recv after the exchange");
+    drop(threads);
+    delete(badged.cap())?;
+    delete(ep.cap())
+}
+
+/// Sends `words(200)` then `words(300)` on `ep` (through the badged capability `arg` packs),
+/// storing the first send's result in `RESULTS[0]`; exits with [`DONE`].
+extern "C" fn send_twice(arg: usize) -> ! {
+    let (ep, _) = unpack(arg);
+    let ep = Endpoint::at(ep);
+    let first = ep.send(words(200));
+    RESULTS[0].store(code(&first), SeqCst);
+    let second = ep.send(words(300));
+    RESULTS[1].store(code(&second), SeqCst);
+    exit_thread(DONE)
+}
+
+/// The root task blocks in `recv` first; a lower-priority thread, which runs only then, sends.
+/// The root task takes the CPU back as soon as the message is delivered.
+fn root_waits_in_recv(_: &Boot) -> TestResult {
+    let ep = new_endpoint()?;
+    let badged = mint(ep, rights::WRITE, 0x5e4d)?;
+    clear(&RESULTS);
+    let mut threads = Threads::new()?;
+    let t = threads.spawn("sender", send_twice, pack(badged.slot(), 0), LOW)?;
+    // A lower-priority thread has not run yet.
+    ensure_state(t, State::Runnable, "sender before the root task waits")?;
+
+    let m = ok!(ep.recv(), "recv (the root task waits for the sender)");
+    ensure_eq!(m, Message { badge: 0x5e4d, words: words(200) }, "first message");
+    // The sender was preempted on its way out of `send`: runnable, its result not yet stored.
+    ensure_state(t, State::Runnable, "sender after the first delivery")?;
+    ensure_eq!(RESULTS[0].load(SeqCst), NOTHING, "sender's first result, before it ran again");
+
+    let m = ok!(ep.recv(), "recv (the root task waits again)");
+    ensure_eq!(m, Message { badge: 0x5e4d, words: words(300) }, "second message");
+    ensure_eq!(RESULTS[0].load(SeqCst), 0, "sender's first send result (0: success)");
+    drop(threads);
+    delete(badged.cap())?;
+    delete(ep.cap())
+}
+
+/// Sends `words(400)` on `ep`, stores the result in `RESULTS[0]`, exits with [`DONE`].
+extern "C" fn send_once(ep: usize) -> ! {
+    let r = Endpoint::at(ep).send(words(400));
+    RESULTS[0].store(code(&r), SeqCst);
+    exit_thread(DONE)
+}
+
+/// A thread blocks in `send` first (state BlockedSend); the root task's `nb_recv` takes the
+/// message, and the sender's `send` succeeds.
+fn thread_waits_in_send(_: &Boot) -> TestResult {
+    let ep = new_endpoint()?;
+    clear(&RESULTS);
+    let mut threads = Threads::new()?;
+    let t = threads.spawn("sender", send_once, ep.slot(), HIGH)?;
+    ensure_state(t, State::BlockedSend, "sender before the receive")?;
+    ensure_eq!(RESULTS[0].load(SeqCst), NOTHING, "sender's result while it waits");
+
+    let m = ok!(ep.nb_recv(), "nb_recv with a sender waiting");
+    ensure_eq!(m, Message { badge: 0, words: words(400) }, "message received");
+    ensure_ended(t, State::Exited, DONE, "sender after the receive")?;
+    ensure_eq!(RESULTS[0].load(SeqCst), 0, "sender's send result (0: success)");
+    ensure_eq!(ep.nb_recv(), Err(WouldBlock.into()), "nb_recv once the sender is gone");
+    drop(threads);
+    delete(ep.cap())
+}
+
+/// Receives one message on `ep` and sends back its words in reverse order; exits with [`DONE`].
+extern "C" fn echo_reversed(ep: usize) -> ! {
+    let ep = Endpoint::at(ep);
+    let m = match ep.recv() {
+        Ok(m) => m,
+        Err(e) => exit_thread(failed_status(e)),
+    };
+    let mut w = m.words;
+    w.reverse();
+    match ep.send(w) {
+        Ok(()) => exit_thread(DONE),
+        Err(e) => exit_thread(failed_status(e)),
+    }
+}
+
+/// The root task blocks in `send` first; a lower-priority thread receives the message (which
+/// wakes the root task), and sends it back reversed to the root task's `recv`.
+fn root_waits_in_send(_: &Boot) -> TestResult {
+    let ep = new_endpoint()?;
+    let mut threads = Threads::new()?;
+    let t = threads.spawn("echo", echo_reversed, ep.slot(), LOW)?;
+    ensure_state(t, State::Runnable, "echo thread before the root task sends")?;
+
+    ok!(ep.send(words(500)), "send (the root task waits for the echo thread)");
+    ensure_state(t, State::Runnable, "echo thread after it received")?;
+    let m = ok!(ep.recv(), "recv (the root task waits for the echo)");
+    ensure_eq!(m, Message { badge: 0, words: [504, 503, 502, 501, 500] }, "echoed message");
+    drop(threads);
+    delete(ep.cap())
+}
+
+// ---------------------------------------------------------------------------------------------
+// call and reply
+// ---------------------------------------------------------------------------------------------
+
+/// The word that stops a server.
+const STOP: usize = 0x5709;
+
+/// Round trips per server priority.
+const ROUND_TRIPS: usize = 1000;
+
+/// A server: answers each call on the endpoint `arg` packs with its words plus one, until a call
+/// whose first word is [`STOP`], which it answers with its words unchanged before it exits with
+/// the number of calls served. A call with another badge than the one `arg` packs makes it exit
+/// at once with a status above `0xb000`.
+extern "C" fn increment_server(arg: usize) -> ! {
+    let (ep, badge) = unpack(arg);
+    let ep = Endpoint::at(ep);
+    let mut served = 0;
+    let mut m = match ep.recv() {
+        Ok(m) => m,
+        Err(e) => exit_thread(failed_status(e)),
+    };
+    loop {
+        if m.badge != badge {
+            exit_thread(0xb000 + served);
+        }
+        if m.words[0] == STOP {
+            let _ = ipc::reply(m.words);
+            exit_thread(served);
+        }
+        served += 1;
+        m = match ep.reply_recv(m.words.map(|w| w.wrapping_add(1))) {
+            Ok(m) => m,
+            Err(e) => exit_thread(failed_status(e)),
+        };
+    }
+}
+
+/// `call` / `reply_recv` round trips to a server above, at and below the root task's priority:
+/// every reply carries the words of its own call plus one, and the server counts every call.
+fn call_reply_round_trips(_: &Boot) -> TestResult {
+    let ep = new_endpoint()?;
+    let client = mint(ep, rights::WRITE, 0xc1)?;
+    for priority in [HIGH, ROOT_PRIORITY, LOW] {
+        let mut threads = Threads::new()?;
+        let server = threads.spawn("server", increment_server, pack(ep.slot(), 0xc1), priority)?;
+        for i in 0..ROUND_TRIPS {
+            let w = [i, i.wrapping_mul(3), !i, usize::MAX - 1, i << 20];
+            let r = ok!(client.call(w), "call {i} (server priority {priority})");
+            ensure_eq!(r, w.map(|x| x.wrapping_add(1)), "reply {i} (server priority {priority})");
+        }
+        let r = ok!(client.call([STOP, 1, 2, 3, 4]), "call STOP (server priority {priority})");
+        ensure_eq!(r, [STOP, 1, 2, 3, 4], "reply to STOP (server priority {priority})");
+        if priority == LOW {
+            // Below the root task, the server has not yet run on to its exit.
+            ensure_state(server, State::Runnable, "low-priority server after its last reply")?;
+        } else {
+            // At the root task's priority the server runs only when the root task yields.
+            if priority == ROOT_PRIORITY {
+                task::yield_now();
+            }
+            ensure_ended(server, State::Exited, ROUND_TRIPS, "server (calls served)")?;
+        }
+    }
+    delete(client.cap())?;
+    delete(ep.cap())
+}
+
+/// Calls per client in the badge test.
+const CLIENT_CALLS: usize = 10;
+
+/// A client: calls the endpoint `arg` packs [`CLIENT_CALLS`] times with `[id, i, 0, 0, 0]`
+/// (`id`, also packed, is the badge it was given); expects `[id * 100 + i, ...]` back; exits with
+/// the number of wrong replies.
+extern "C" fn badge_client(arg: usize) -> ! {
+    let (ep, id) = unpack(arg);
+    let ep = Endpoint::at(ep);
+    let mut wrong = 0;
+    for i in 0..CLIENT_CALLS {
+        match ep.call([id, i, 0, 0, 0]) {
+            Ok(r) if r == [id * 100 + i, id, i, 0, 0] => {}
+            Ok(_) => wrong += 1,
+            Err(e) => exit_thread(failed_status(e)),
+        }
+    }
+    exit_thread(wrong)
+}
+
+/// Two clients call through copies of one endpoint minted with badges 1 and 2; the server (the
+/// root task) tells them apart by the badge alone, and answers each with a reply only it
+/// expects.
+fn badges_identify_clients(_: &Boot) -> TestResult {
+    let ep = new_endpoint()?;
+    let one = mint(ep, rights::WRITE, 1)?;
+    let two = mint(ep, rights::WRITE, 2)?;
+    ensure_identity(one.cap(), Identity::new(Kind::Endpoint, rights::WRITE, 1), "copy minted with badge 1")?;
+    ensure_identity(two.cap(), Identity::new(Kind::Endpoint, rights::WRITE, 2), "copy minted with badge 2")?;
+    let mut threads = Threads::new()?;
+    // The clients are of higher priority: each runs until it waits in `call`.
+    let c1 = threads.spawn("client 1", badge_client, pack(one.slot(), 1), HIGH)?;
+    let c2 = threads.spawn("client 2", badge_client, pack(two.slot(), 2), HIGH)?;
+    ensure_state(c1, State::BlockedSend, "client 1 before the server receives")?;
+    ensure_state(c2, State::BlockedSend, "client 2 before the server receives")?;
+
+    let mut next = [0usize; 3];
+    for n in 0..2 * CLIENT_CALLS {
+        // Both clients wait whenever the root task receives: it never waits itself.
+        let m = ok!(ep.nb_recv(), "nb_recv {n} (a client must be waiting)");
+        ensure!(m.badge == 1 || m.badge == 2, "message {n}: badge {:#x}, expected 1 or 2", m.badge);
+        ensure_eq!(m.words[0], m.badge, "message {n}: the client's own id against its badge");
+        ensure_eq!(m.words[1], next[m.badge], "message {n}: call number of client {}", m.badge);
+        // Calls alternate: the client just answered queues behind the other one.
+        ensure_eq!(m.badge, 1 + n % 2, "message {n}: which client (FIFO order)");
+        next[m.badge] += 1;
+        ok!(ipc::reply([m.badge * 100 + m.words[1], m.badge, m.words[1], 0, 0]), "reply {n}");
+    }
+    ensure_eq!(next, [0, CLIENT_CALLS, CLIENT_CALLS], "calls received from clients 1 and 2");
+    ensure_ended(c1, State::Exited, 0, "client 1 (wrong replies)")?;
+    ensure_ended(c2, State::Exited, 0, "client 2 (wrong replies)")?;
+    drop(threads);
+    for c in [two, one, ep] {
+        delete(c.cap())?;
+    }
+    Ok(())
+}
+
+/// Calls the endpoint `arg` packs once with `[id, ...]` (`id` packed too), stores the reply's
+/// first word in `RESULTS[id]`, exits with [`DONE`].
+extern "C" fn call_once(arg: usize) -> ! {
+    let (ep, id) = unpack(arg);
+    match Endpoint::at(ep).call([id, 0, 0, 0, 0]) {
+        Ok(r) => {
+            if let Some(s) = RESULTS.get(id) {
+                s.store(r[0], SeqCst);
+            }
+            exit_thread(DONE)
+        }
+        Err(e) => exit_thread(failed_status(e)),
+    }
+}
+
+/// The reply right a task holds is one-shot and single: receiving call B while call A is
+/// unanswered replaces A's right with B's. `reply` answers B; A waits on (BlockedReply), and a
+/// second `reply` finds nothing to answer. (A server that means to answer A later saves the
+/// right first: see [`deferred_reply`].)
+fn second_call_replaces_reply_right(_: &Boot) -> TestResult {
+    let ep = new_endpoint()?;
+    clear(&RESULTS);
+    let mut threads = Threads::new()?;
+    let a = threads.spawn("caller A", call_once, pack(ep.slot(), 1), HIGH)?;
+    let b = threads.spawn("caller B", call_once, pack(ep.slot(), 2), HIGH)?;
+
+    let m = ok!(ep.nb_recv(), "nb_recv of call A");
+    ensure_eq!(m.words[0], 1, "first call received (A)");
+    ensure_state(a, State::BlockedReply, "A after its call was received")?;
+    ensure_state(b, State::BlockedSend, "B while A's call is held")?;
+    let m = ok!(ep.nb_recv(), "nb_recv of call B");
+    ensure_eq!(m.words[0], 2, "second call received (B)");
+    ensure_state(a, State::BlockedReply, "A after B's call was received")?;
+    ensure_state(b, State::BlockedReply, "B after its call was received")?;
+
+    ok!(ipc::reply([0xbb, 0, 0, 0, 0]), "reply (answers B)");
+    ensure_ended(b, State::Exited, DONE, "B after the reply")?;
+    ensure_eq!(RESULTS[2].load(SeqCst), 0xbb, "reply B got");
+    ensure_state(a, State::BlockedReply, "A after the reply to B")?;
+    ensure_eq!(RESULTS[1].load(SeqCst), NOTHING, "reply A got");
+    ensure_eq!(ipc::reply([0xaa, 0, 0, 0, 0]), Err(InvalidState.into()), "second reply (A's right is gone)");
+    ensure_state(a, State::BlockedReply, "A after the refused reply")?;
+    drop(threads);
+    delete(ep.cap())
+}
+
+/// `reply_save` moves a reply right into a Reply capability, so a server can take call B before
+/// it answers call A, and answer them in any order: each Reply capability answers its own caller
+/// once, and is used up. Reply capabilities move but never copy.
+fn deferred_reply(_: &Boot) -> TestResult {
+    let ep = new_endpoint()?;
+    clear(&RESULTS);
+    ensure_eq!(Reply::save(Slot::Auto), Err(InvalidState.into()), "reply_save with no call received");
+    let mut threads = Threads::new()?;
+    let a = threads.spawn("caller A", call_once, pack(ep.slot(), 1), HIGH)?;
+    let b = threads.spawn("caller B", call_once, pack(ep.slot(), 2), HIGH)?;
+
+    let m = ok!(ep.nb_recv(), "nb_recv of call A");
+    ensure_eq!(m.words[0], 1, "first call received (A)");
+    let ra = ok!(Reply::save(Slot::Auto), "reply_save (A)");
+    ensure_identity(ra.cap(), Identity::new(Kind::Reply, rights::ALL, 0), "saved reply right of A")?;
+    ensure_state(a, State::BlockedReply, "A after its reply right was saved")?;
+    // The right left the root task: a plain reply has nothing to answer.
+    ensure_eq!(ipc::reply(words(0)), Err(InvalidState.into()), "reply after reply_save");
+    ensure_eq!(Reply::save(Slot::Auto), Err(InvalidState.into()), "second reply_save of the same call");
+    // One-shot: no copies, no mints.
+    let copy = ra.copy(root::cspace(), Slot::Auto, rights::ALL);
+    ensure_eq!(copy, Err(InvalidArgument.into()), "cap_copy of a Reply capability");
+    let minted = ra.mint(root::cspace(), Slot::Auto, rights::ALL, 0);
+    ensure_eq!(minted, Err(InvalidArgument.into()), "cap_mint of a Reply capability");
+
+    let m = ok!(ep.nb_recv(), "nb_recv of call B (while A's reply is saved)");
+    ensure_eq!(m.words[0], 2, "second call received (B)");
+    let rb = ok!(Reply::save(Slot::Auto), "reply_save (B)");
+    ensure_state(a, State::BlockedReply, "A after B's call was received")?;
+
+    // B first, then A: out of order.
+    ok!(rb.reply([0xb2, 0, 0, 0, 0]), "reply_to(B)");
+    ensure_ended(b, State::Exited, DONE, "B after reply_to")?;
+    ensure_eq!(RESULTS[2].load(SeqCst), 0xb2, "reply B got");
+    ensure_empty(rb.cap(), "B's Reply capability after use")?;
+    ensure_eq!(rb.reply(words(0)), Err(InvalidCapability.into()), "reply_to through the used-up slot");
+    ensure_state(a, State::BlockedReply, "A after B was answered")?;
+
+    // A Reply capability can move; it answers from its new slot.
+    let moved = Reply::new(ok!(ra.move_to(root::cspace(), Slot::At(SPARE)), "cap_move(A's Reply, SPARE)"));
+    ensure_eq!(ipc::reply_to(ep.slot(), words(0)), Err(WrongKind.into()), "reply_to through an Endpoint");
+    ok!(moved.reply([0xa1, 0, 0, 0, 0]), "reply_to(A) from the moved capability");
+    ensure_ended(a, State::Exited, DONE, "A after reply_to")?;
+    ensure_eq!(RESULTS[1].load(SeqCst), 0xa1, "reply A got");
+    ensure_empty(moved.cap(), "A's Reply capability after use")?;
+    drop(threads);
+    delete(ep.cap())
+}
+
+/// A caller deleted while its reply right is saved never runs again, even when the Reply
+/// capability answers it afterwards; everything is refunded once the Reply capability is gone.
+fn deferred_reply_to_deleted_caller(_: &Boot) -> TestResult {
+    let ep = new_endpoint()?;
+    clear(&RESULTS);
+    let mut threads = Threads::new()?;
+    let c = threads.spawn("caller", call_once, pack(ep.slot(), 1), HIGH)?;
+    ok!(ep.nb_recv(), "nb_recv of the call");
+    let r = ok!(Reply::save(Slot::Auto), "reply_save");
+    threads.kill(c)?;
+    // The Reply capability goes with its caller: the slot is empty now, and nothing may run.
+    let answered = r.reply([0xc1, 0, 0, 0, 0]);
+    ensure!(
+        matches!(answered, Err(sys::Error::Abi(InvalidCapability))),
+        "reply_to a deleted caller: {answered:?}, expected InvalidCapability (the Reply capability is gone)"
+    );
+    ensure_eq!(RESULTS[1].load(SeqCst), NOTHING, "reply the deleted caller stored (it must not have run)");
+    if r.identify().is_ok_and(|id| !id.is_null()) {
+        delete(r.cap())?;
+    }
+    drop(threads);
+    delete(ep.cap())
+}
+
+/// `reply_recv` checks the endpoint capability before it answers: with an empty slot or a
+/// WRITE-only copy it fails and the caller still waits for its reply; `reply` then answers it,
+/// and a second `reply` finds nothing to answer.
+fn reply_recv_bad_cap_answers_nobody(_: &Boot) -> TestResult {
+    let ep = new_endpoint()?;
+    let writer = mint(ep, rights::WRITE, 0)?;
+    clear(&RESULTS);
+    let mut threads = Threads::new()?;
+    let c = threads.spawn("caller", call_once, pack(ep.slot(), 3), HIGH)?;
+    let m = ok!(ep.nb_recv(), "nb_recv of the call");
+    ensure_eq!(m, Message { badge: 0, words: [3, 0, 0, 0, 0] }, "call received");
+
+    ensure_eq!(ipc::reply_recv(SPARE, words(1)), Err(InvalidCapability.into()), "reply_recv(empty slot)");
+    ensure_state(c, State::BlockedReply, "caller after reply_recv on an empty slot")?;
+    ensure_eq!(writer.reply_recv(words(1)), Err(InsufficientRights.into()), "reply_recv(WRITE-only copy)");
+    ensure_state(c, State::BlockedReply, "caller after reply_recv on a WRITE-only copy")?;
+    ensure_eq!(RESULTS[3].load(SeqCst), NOTHING, "caller's reply before the real one");
+
+    ok!(ipc::reply([0x33, 0, 0, 0, 0]), "reply");
+    ensure_ended(c, State::Exited, DONE, "caller after the reply")?;
+    ensure_eq!(RESULTS[3].load(SeqCst), 0x33, "reply the caller got");
+    ensure_eq!(ipc::reply(words(0)), Err(InvalidState.into()), "second reply");
+    drop(threads);
+    delete(writer.cap())?;
+    delete(ep.cap())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Capability transfer
+// ---------------------------------------------------------------------------------------------
+
+/// The root task's IPC buffer in the transfer test.
+static ROOT_BUFFER: IpcBufferPage = IpcBufferPage::new();
+
+/// The receiving thread's IPC buffer in the transfer test.
+static THREAD_BUFFER: IpcBufferPage = IpcBufferPage::new();
+
+/// Messages the transfer test sends.
+const TRANSFERS: usize = 3;
+
+/// Receives [`TRANSFERS`] messages on `ep`; after each stores where the capability that came with
+/// it landed (0: none) in `RESULTS[i]`; exits with [`DONE`].
+extern "C" fn receive_caps(ep: usize) -> ! {
+    let ep = Endpoint::at(ep);
+    for slot in RESULTS.iter().take(TRANSFERS) {
+        if let Err(e) = ep.recv() {
+            exit_thread(failed_status(e));
+        }
+        slot.store(THREAD_BUFFER.received().map_or(0, |c| c.slot()), SeqCst);
+    }
+    exit_thread(DONE)
+}
+
+/// A send through an Endpoint capability with GRANT carries a copy of the capability the
+/// sender's IPC buffer names (same rights and badge, a child in the derivation tree) to where the
+/// receiver's buffer says; without GRANT, or when the receiver refuses, the message passes alone.
+fn grant_transfers_capability(_: &Boot) -> TestResult {
+    let ep = new_endpoint()?;
+    let other = new_endpoint()?;
+    let gift = mint(other, rights::READ | rights::WRITE, 0x99)?;
+    let granting = mint(ep, rights::WRITE | rights::GRANT, 0)?;
+    let plain = mint(ep, rights::WRITE, 0)?;
+    clear(&RESULTS);
+    ROOT_BUFFER.set_send_cap(Some(gift.cap()));
+    THREAD_BUFFER.set_recv_slot(Some(Slot::Auto));
+    ok!(root_task().set_ipc_buffer(Some(&ROOT_BUFFER)), "task_set_ipc_buffer(root task)");
+    let result = (|| {
+        let mut threads = Threads::new()?;
+        let t = threads.prepare("receiver", receive_caps, ep.slot())?;
+        ok!(t.set_ipc_buffer(Some(&THREAD_BUFFER)), "task_set_ipc_buffer(receiver)");
+        ok!(t.set_priority(root_task(), HIGH, 0), "task_set_priority(receiver)");
+        ok!(t.start(), "task_start(receiver)");
+
+        ok!(granting.send(words(1)), "send with GRANT");
+        let landed = RESULTS[0].load(SeqCst);
+        ensure!(landed != 0 && landed != NOTHING, "slot the granted capability landed in: {landed:#x}");
+        ensure_identity(
+            Cap::new(landed),
+            Identity::new(Kind::Endpoint, rights::READ | rights::WRITE, 0x99),
+            "capability received",
+        )?;
+
+        ok!(plain.send(words(2)), "send without GRANT");
+        ensure_eq!(RESULTS[1].load(SeqCst), 0, "capability received through a send without GRANT");
+
+        THREAD_BUFFER.set_recv_slot(None);
+        ok!(granting.send(words(3)), "send with GRANT to a receiver that refuses capabilities");
+        ensure_eq!(RESULTS[2].load(SeqCst), 0, "capability received by a receiver that refuses them");
+        ensure_ended(t, State::Exited, DONE, "receiver")?;
+
+        // The received capability is a child of the one sent: revoking that deletes it.
+        ok!(gift.revoke(), "cap_revoke(gift)");
+        ensure_empty(Cap::new(landed), "received capability after the gift was revoked")?;
+        Ok(())
+    })();
+    let reset = root_task().set_ipc_buffer(None);
+    ROOT_BUFFER.set_send_cap(None);
+    result?;
+    ok!(reset, "task_set_ipc_buffer(root task, None)");
+    for c in [plain, granting, gift, other, ep] {
+        delete(c.cap())?;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Priorities
+// ---------------------------------------------------------------------------------------------
+
+/// Receives forever on the endpoint `arg` packs, storing each message's first word in
+/// `RESULTS[0]`; with a nonzero packed `ack` slot, then sends the word back on it.
+extern "C" fn record_forever(arg: usize) -> ! {
+    let (ep, ack) = unpack(arg);
+    let ep = Endpoint::at(ep);
+    loop {
+        match ep.recv() {
+            Ok(m) => {
+                RESULTS[0].store(m.words[0], SeqCst);
+                if ack != 0 && Endpoint::at(ack).send(m.words).is_err() {
+                    exit_thread(0xe0);
+                }
+            }
+            Err(e) => exit_thread(failed_status(e)),
+        }
+    }
+}
+
+/// A receiver of higher priority than the sender runs the moment a `send` reaches it: its effect
+/// is visible when `send` returns, and it already waits again. One of lower priority does not:
+/// it runs only once the root task waits.
+fn higher_priority_receiver_runs_at_once(_: &Boot) -> TestResult {
+    let ep = new_endpoint()?;
+    clear(&RESULTS);
+    {
+        let mut threads = Threads::new()?;
+        let t = threads.spawn("high receiver", record_forever, pack(ep.slot(), 0), ROOT_PRIORITY + 50)?;
+        for k in 1..=5 {
+            ensure_state(t, State::BlockedRecv, "high receiver before a send")?;
+            ok!(ep.send(words(k)), "send {k}");
+            ensure_eq!(RESULTS[0].load(SeqCst), k, "word the high receiver stored, right after send {k}");
+        }
+    }
+    let ack = new_endpoint()?;
+    clear(&RESULTS);
+    {
+        let mut threads = Threads::new()?;
+        let t = threads.spawn("low receiver", record_forever, pack(ep.slot(), ack.slot()), LOW)?;
+        // It has not even reached its first `recv`: the root task waits in `send` for it.
+        ok!(ep.send(words(1)), "first send to the low receiver");
+        ensure_eq!(RESULTS[0].load(SeqCst), NOTHING, "word the low receiver stored, right after send 1");
+        let m = ok!(ack.recv(), "recv of the first ack");
+        ensure_eq!(m.words[0], 1, "first ack");
+        for k in 2..=5 {
+            // The receiver was preempted on its way back to `recv`: the root task's `send` waits
+            // until it gets there, and returns as soon as it has taken the message.
+            ok!(ep.send(words(k)), "send {k}");
+            ensure_state(t, State::Runnable, "low receiver right after send")?;
+            ensure_eq!(RESULTS[0].load(SeqCst), k - 1, "word the low receiver stored, right after send {k}");
+            let m = ok!(ack.recv(), "recv of ack {k} (the root task waits for the low receiver)");
+            ensure_eq!(m.words[0], k, "ack {k}");
+            ensure_eq!(RESULTS[0].load(SeqCst), k, "word the low receiver stored, after its ack");
+        }
+    }
+    delete(ack.cap())?;
+    delete(ep.cap())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Deleting what IPC waits on
+// ---------------------------------------------------------------------------------------------
+
+/// Waits on the endpoint `arg` packs in the operation it also packs (0 `recv`, 1 `send`, 2
+/// `call`) and exits with the result's error code (0 for success).
+extern "C" fn wait_and_report(arg: usize) -> ! {
+    let (ep, op) = unpack(arg);
+    let ep = Endpoint::at(ep);
+    let r = match op {
+        0 => ep.recv().map(drop),
+        1 => ep.send(words(1)),
+        _ => ep.call(words(2)).map(drop),
+    };
+    exit_thread(code(&r))
+}
+
+/// Deleting the last capability to an Endpoint wakes every task waiting in it (receivers,
+/// senders, callers) with `InvalidCapability`.
+fn endpoint_delete_wakes_waiters(_: &Boot) -> TestResult {
+    let receive = new_endpoint()?;
+    let send = new_endpoint()?;
+    let mut threads = Threads::new()?;
+    let r = threads.spawn("receiver", wait_and_report, pack(receive.slot(), 0), HIGH)?;
+    let s = threads.spawn("sender", wait_and_report, pack(send.slot(), 1), HIGH)?;
+    let c = threads.spawn("caller", wait_and_report, pack(send.slot(), 2), HIGH)?;
+    ensure_state(r, State::BlockedRecv, "receiver before the delete")?;
+    ensure_state(s, State::BlockedSend, "sender before the delete")?;
+    ensure_state(c, State::BlockedSend, "caller before the delete")?;
+
+    // A copy going leaves the Endpoint, and its waiters, alone.
+    let copy = mint(receive, rights::ALL, 0)?;
+    delete(copy.cap())?;
+    ensure_state(r, State::BlockedRecv, "receiver after a copy was deleted")?;
+
+    delete(receive.cap())?;
+    delete(send.cap())?;
+    let code = InvalidCapability.code();
+    for (t, what) in [(r, "receiver"), (s, "sender"), (c, "caller")] {
+        wait_for_state(t, State::Exited, what)?;
+        ensure_ended(t, State::Exited, code, what)?;
+    }
+    Ok(())
+}
+
+/// Deleting a caller while the root task holds its reply right takes the right away: `reply`
+/// then answers `InvalidState`.
+fn delete_caller_awaiting_reply(_: &Boot) -> TestResult {
+    let ep = new_endpoint()?;
+    let mut threads = Threads::new()?;
+    let c = threads.spawn("caller", call_once, pack(ep.slot(), 0), HIGH)?;
+    ok!(ep.nb_recv(), "nb_recv of the call");
+    ensure_state(c, State::BlockedReply, "caller after its call was received")?;
+    threads.kill(c)?;
+    ensure_eq!(ipc::reply(words(7)), Err(InvalidState.into()), "reply to a deleted caller");
+    drop(threads);
+    delete(ep.cap())
+}

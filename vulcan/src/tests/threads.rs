@@ -1,0 +1,265 @@
+//! What the task tests share: stacks for threads, a [`Thread`] guard that deletes its task and
+//! frees its stack however the test ends, and bounded waiting ([`Deadline`], [`wait_until`]).
+//!
+//! Threads run functions of Vulcan in the root task's CSpace and VSpace (see
+//! [`sys::task::prepare`]). There is no heap, so their stacks are the [`STACKS`] static arrays of
+//! [`STACK_BYTES`] each, handed out one thread at a time: a stack is taken when a [`Thread`] is
+//! made and given back when the `Thread` is dropped or [`killed`](Thread::kill), which deletes the
+//! task's capability first. The `Thread` must hold the task's only capability, so that deleting
+//! it stops the task for good before its stack is used again.
+//!
+//! Waiting is bounded by the TSC (its rate is in the root info page) and only ever bounds a
+//! failure: a test waits for something the ABI promises and fails if it has not happened after
+//! seconds. No test passes or fails because something was fast or slow.
+
+use core::cell::UnsafeCell;
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use sys::task::{State, Task, TaskInfo, ThreadEntry, root_task};
+use sys::{Boot, Slot, root};
+
+use crate::harness::{Reason, TestResult, ensure_eq, fail, ok};
+
+/// Bytes in each thread stack: room for `println!`'s 4 KiB buffer and then some.
+pub const STACK_BYTES: usize = 16 * 1024;
+
+/// How many threads can exist at once.
+pub const STACKS: usize = 4;
+
+/// A thread stack.
+#[repr(C, align(16))]
+struct StackMem(UnsafeCell<[u8; STACK_BYTES]>);
+
+// SAFETY: a stack is reached only through the `&'static mut` that `take_stack` hands out, at most
+// one at a time per stack (guarded by `STACK_TAKEN`).
+unsafe impl Sync for StackMem {}
+
+static STACK_MEM: [StackMem; STACKS] = [const { StackMem(UnsafeCell::new([0; STACK_BYTES])) }; STACKS];
+static STACK_TAKEN: [AtomicBool; STACKS] = [const { AtomicBool::new(false) }; STACKS];
+
+/// Takes a free stack: its index and the memory.
+fn take_stack() -> Result<(usize, &'static mut [u8]), Reason> {
+    for (i, taken) in STACK_TAKEN.iter().enumerate() {
+        if !taken.swap(true, Ordering::Acquire) {
+            // SAFETY: the flag was clear, so no reference to this stack is live: the thread given
+            // it last was stopped for good (its only capability deleted) before the flag was
+            // cleared, and nothing else ever touches the memory.
+            let mem = unsafe { &mut *STACK_MEM[i].0.get() };
+            return Ok((i, mem));
+        }
+    }
+    fail!("all {STACKS} thread stacks are in use");
+}
+
+/// Gives stack `i` back.
+///
+/// # Safety
+/// No task may run on the stack any more: the one given it must be stopped for good.
+unsafe fn give_back_stack(i: usize) {
+    STACK_TAKEN[i].store(false, Ordering::Release);
+}
+
+/// Whether `addr` lies in stack `i`.
+fn in_stack(i: usize, addr: u64) -> bool {
+    let base = STACK_MEM[i].0.get().addr() as u64;
+    (base..base + STACK_BYTES as u64).contains(&addr)
+}
+
+/// A thread of Vulcan: a task (whose only capability this holds) and its stack. Dropping it
+/// deletes the capability, which stops the task, and frees the stack.
+pub struct Thread {
+    task: Task,
+    stack: usize,
+}
+
+impl Thread {
+    /// An inactive thread that will call `entry(arg)`, at priority 0 (see [`sys::task::prepare`]).
+    pub fn prepare(entry: ThreadEntry, arg: usize) -> Result<Thread, Reason> {
+        let (stack, mem) = take_stack()?;
+        // SAFETY: `STACK_BYTES` is four times what the thread entries in these tests need (their
+        // deepest use is `println!`'s 4 KiB buffer, and few use even that).
+        match unsafe { sys::task::prepare(root::memory(), Slot::Auto, entry, arg, mem) } {
+            Ok(task) => Ok(Thread { task, stack }),
+            Err(e) => {
+                // SAFETY: no task was left with the stack: `prepare` deletes it on failure.
+                unsafe { give_back_stack(stack) };
+                fail!("sys::task::prepare: unexpected error {e:?}");
+            }
+        }
+    }
+
+    /// A thread calling `entry(arg)` started at `priority` (maximum controlled priority 0). A
+    /// priority above the root task's runs before this returns.
+    pub fn start(entry: ThreadEntry, arg: usize, priority: usize) -> Result<Thread, Reason> {
+        let t = Thread::prepare(entry, arg)?;
+        t.set_priority(priority)?;
+        ok!(t.task.start(), "task_start(slot {})", t.task.slot());
+        Ok(t)
+    }
+
+    /// Wraps a task that `sys::task::spawn` made on stack `stack` of `take`.
+    fn adopt(task: Task, stack: usize) -> Thread {
+        Thread { task, stack }
+    }
+
+    /// The task.
+    pub fn task(&self) -> Task {
+        self.task
+    }
+
+    /// Sets the thread's priority (maximum controlled priority 0), with the root task as the
+    /// authority.
+    pub fn set_priority(&self, priority: usize) -> TestResult {
+        ok!(
+            self.task.set_priority(root_task(), priority, 0),
+            "task_set_priority(slot {}, {priority})",
+            self.task.slot()
+        );
+        Ok(())
+    }
+
+    /// What `task_info` says.
+    pub fn info(&self) -> Result<TaskInfo, Reason> {
+        Ok(ok!(self.task.info(), "task_info(slot {})", self.task.slot()))
+    }
+
+    /// Fails unless the thread is in `state`.
+    pub fn ensure_state(&self, state: State, what: &str) -> TestResult {
+        ensure_eq!(self.info()?.state, Ok(state), "state of the thread ({what})");
+        Ok(())
+    }
+
+    /// Fails unless the thread has exited with `status`.
+    pub fn ensure_exited(&self, status: usize, what: &str) -> TestResult {
+        let info = self.info()?;
+        ensure_eq!((info.state, info.detail), (Ok(State::Exited), status), "(state, status) of the thread ({what})");
+        Ok(())
+    }
+
+    /// Whether `addr` lies in the thread's stack.
+    pub fn stack_contains(&self, addr: u64) -> bool {
+        in_stack(self.stack, addr)
+    }
+
+    /// A fresh stack pointer at the top of the thread's stack, for registers written while it is
+    /// stopped (it is not using its stack then).
+    pub fn fresh_stack_pointer(&self) -> u64 {
+        let base = STACK_MEM[self.stack].0.get().addr();
+        ((base + STACK_BYTES) & !15) as u64 - 8
+    }
+
+    /// Deletes the task's capability (which stops it) and frees the stack, failing the test if
+    /// the delete fails.
+    pub fn kill(self) -> TestResult {
+        let r = self.task.delete();
+        // The stack is given back by `drop`, whose delete then finds the slot empty (or, had this
+        // one failed, tries again).
+        let slot = self.task.slot();
+        drop(self);
+        ok!(r, "cap_delete(slot {slot}) of a thread");
+        Ok(())
+    }
+}
+
+impl Drop for Thread {
+    fn drop(&mut self) {
+        // Stops the task if this is still its capability; an empty slot (after `kill`) answers
+        // `InvalidCapability`, which is fine.
+        if self.task.identify().is_ok_and(|id| id.kind == Ok(sys::Kind::Task)) {
+            let _ = self.task.delete();
+        }
+        // SAFETY: the task's only capability is gone, so the task is stopped for good and will
+        // never run on the stack again.
+        unsafe { give_back_stack(self.stack) };
+    }
+}
+
+/// Starts a thread with [`sys::task::spawn`] itself (at the root task's priority), on a free stack.
+pub fn spawn(entry: ThreadEntry, arg: usize) -> Result<Thread, Reason> {
+    let (stack, mem) = take_stack()?;
+    // SAFETY: as in `Thread::prepare`: the stack is far larger than the entries need.
+    match unsafe { sys::task::spawn(root::memory(), Slot::Auto, entry, arg, mem) } {
+        Ok(task) => Ok(Thread::adopt(task, stack)),
+        Err(e) => {
+            // SAFETY: `spawn` deleted the task it made on failure.
+            unsafe { give_back_stack(stack) };
+            fail!("sys::task::spawn: unexpected error {e:?}");
+        }
+    }
+}
+
+/// The time-stamp counter.
+pub fn rdtsc() -> u64 {
+    let (lo, hi): (u32, u32);
+    // SAFETY: `rdtsc` only reads the counter (the kernel never sets CR4.TSD, so it does not
+    // fault in user mode) and writes the two output registers.
+    unsafe { core::arch::asm!("rdtsc", out("eax") lo, out("edx") hi, options(nomem, nostack, preserves_flags)) };
+    (u64::from(hi) << 32) | u64::from(lo)
+}
+
+/// TSC ticks per millisecond, from the root info page (a generous 4 GHz if it says nothing).
+fn tsc_per_ms(boot: &Boot) -> u64 {
+    match boot.root_info().map(|i| i.tsc_hz) {
+        Some(hz) if hz >= 1000 => hz / 1000,
+        _ => 4_000_000,
+    }
+}
+
+/// A point in time, by the TSC.
+#[derive(Copy, Clone, Debug)]
+pub struct Deadline(u64);
+
+impl Deadline {
+    /// `ms` milliseconds from now.
+    pub fn after_ms(boot: &Boot, ms: u64) -> Deadline {
+        Deadline(rdtsc().saturating_add(ms.saturating_mul(tsc_per_ms(boot))))
+    }
+
+    /// The TSC value.
+    pub fn tsc(self) -> u64 {
+        self.0
+    }
+
+    /// Whether it has passed.
+    pub fn passed(self) -> bool {
+        rdtsc() >= self.0
+    }
+}
+
+/// How long a test waits for something the ABI promises before it fails.
+pub const PATIENCE_MS: u64 = 5000;
+
+/// Spins without a syscall for `ms` milliseconds.
+pub fn busy_wait(boot: &Boot, ms: u64) {
+    let end = Deadline::after_ms(boot, ms);
+    while !end.passed() {
+        core::hint::spin_loop();
+    }
+}
+
+/// Yields until `done()` holds; fails naming `what` if it does not within [`PATIENCE_MS`].
+pub fn wait_until(boot: &Boot, what: &str, mut done: impl FnMut() -> bool) -> TestResult {
+    let end = Deadline::after_ms(boot, PATIENCE_MS);
+    while !done() {
+        if end.passed() {
+            fail!("waited {PATIENCE_MS} ms for {what}");
+        }
+        sys::task::yield_now();
+    }
+    Ok(())
+}
+
+/// Yields until the thread has exited or faulted; fails if it has not within [`PATIENCE_MS`].
+pub fn wait_stopped(boot: &Boot, t: &Thread, what: &str) -> Result<TaskInfo, Reason> {
+    let end = Deadline::after_ms(boot, PATIENCE_MS);
+    loop {
+        let info = t.info()?;
+        if info.is_stopped() {
+            return Ok(info);
+        }
+        if end.passed() {
+            fail!("waited {PATIENCE_MS} ms for {what} to end; it is {info:?}");
+        }
+        sys::task::yield_now();
+    }
+}
