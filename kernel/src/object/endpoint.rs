@@ -138,7 +138,7 @@ pub fn send(me: ObjRef, e: ObjRef, block: bool) -> Result<Sent, Error> {
         (m.msg, m.msg_badge, m.msg_call)
     };
     if let Some(r) = pop(e, false) {
-        super::transfer::transfer(me, r);
+        super::transfer::transfer(me, r, task(me).msg_grant);
         wake_with(r, [badge, words[0], words[1], words[2], words[3], words[4]]);
         if call {
             await_reply(me, r);
@@ -158,7 +158,7 @@ pub fn send(me: ObjRef, e: ObjRef, block: bool) -> Result<Sent, Error> {
 /// waits (and will be woken with them). With `block` false and no sender: `WouldBlock`.
 pub fn recv(me: ObjRef, e: ObjRef, block: bool) -> Result<Option<[u64; 6]>, Error> {
     if let Some(s) = pop(e, true) {
-        super::transfer::transfer(s, me);
+        super::transfer::transfer(s, me, task(s).msg_grant);
         let st = task(s);
         let regs = [st.msg_badge, st.msg[0], st.msg[1], st.msg[2], st.msg[3], st.msg[4]];
         if st.msg_call {
@@ -186,6 +186,11 @@ pub fn reply(me: ObjRef, words: [u64; 5]) -> Result<(), Error> {
     let c = task(me).reply_to.take().ok_or(Error::InvalidState)?;
     let ct = task(c);
     ct.replier = None;
+    if !ct.msg_fault {
+        // A reply carries what a message does; the reply right stands for GRANT.
+        super::transfer::transfer(me, c, true);
+    }
+    let ct = task(c);
     if ct.msg_fault {
         // A fault message: the task runs on from where it faulted, its registers untouched.
         ct.msg_fault = false;
@@ -213,11 +218,15 @@ pub fn take_reply_right(me: ObjRef) -> Result<ObjRef, Error> {
 }
 
 /// Answers caller `c` through a saved reply right; `InvalidState` if it no longer waits for it.
-pub fn reply_saved(c: ObjRef, words: [u64; 5]) -> Result<(), Error> {
+pub fn reply_saved(me: ObjRef, c: ObjRef, words: [u64; 5]) -> Result<(), Error> {
     let ct = task(c);
     if ct.state != State::BlockedReply || ct.replier.is_some() {
         return Err(Error::InvalidState);
     }
+    if !ct.msg_fault {
+        super::transfer::transfer(me, c, true);
+    }
+    let ct = task(c);
     if ct.msg_fault {
         ct.msg_fault = false;
         ct.state = State::Runnable;

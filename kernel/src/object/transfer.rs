@@ -1,9 +1,11 @@
-//! Capability transfer with IPC messages, through the sender's and receiver's IPC buffers
-//! (`abi::ipc`). Called by `endpoint` at the moment a message passes; best effort by design: a
-//! capability that cannot travel (no GRANT, no buffer, an empty `send_cap`, a receiver that
-//! refuses or has no room) stays behind and the message is delivered without it.
+//! What travels through the IPC buffers (`abi::ipc`) when a message passes: one capability and
+//! up to `MAX_EXTRA_WORDS` words beyond the registers. Called by `endpoint` at the moment a
+//! message (or reply) passes; best effort by design: a capability that cannot travel (no GRANT,
+//! no buffer, an empty `send_cap`, a receiver that refuses or has no room) stays behind, words a
+//! receiver has no writable buffer for are dropped, and the message is delivered either way.
+//! The work is bounded by `MAX_EXTRA_WORDS` words and two page-table walks per page touched.
 
-use abi::ipc::{IPC_BUFFER_BYTES, IpcBuffer};
+use abi::ipc::{IPC_BUFFER_BYTES, IpcBuffer, MAX_EXTRA_WORDS};
 use abi::object::rights;
 
 use super::ObjRef;
@@ -23,7 +25,7 @@ fn read_buffer(t: ObjRef) -> Option<IpcBuffer> {
         return None;
     }
     let space = vspace::space(tk.vspace?);
-    let mut bytes = [0u8; IPC_BUFFER_BYTES];
+    let mut bytes = [0u8; core::mem::size_of::<IpcBuffer>()];
     let mut at = 0;
     let ok = space.user_bytes(tk.ipc_buffer, IPC_BUFFER_BYTES as u64, false, |pieces| {
         for p in pieces {
@@ -31,7 +33,8 @@ fn read_buffer(t: ObjRef) -> Option<IpcBuffer> {
             at += p.len();
         }
     });
-    // SAFETY: `IpcBuffer` is `repr(C)` plain data: every bit pattern is valid.
+    // SAFETY: `IpcBuffer` is `repr(C)` plain data: every bit pattern is valid; the words past the
+    // header are zero here and read separately.
     ok.then(|| unsafe { core::ptr::read_unaligned(bytes.as_ptr().cast()) })
 }
 
@@ -54,16 +57,49 @@ fn write_received_ok(t: ObjRef) -> bool {
     tk.ipc_buffer != 0 && vspace::space(v).copy_to_user(at, &0u64.to_le_bytes())
 }
 
-/// Moves a copy of the sender's `send_cap` into the receiver's CSpace, if everything allows.
-pub fn transfer(sender: ObjRef, receiver: ObjRef) {
-    let landed = try_transfer(sender, receiver).unwrap_or(0);
+/// Moves a copy of the sender's `send_cap` into the receiver's CSpace (when `grant`), and the
+/// sender's extra words into the receiver's buffer, as far as everything allows.
+pub fn transfer(sender: ObjRef, receiver: ObjRef, grant: bool) {
+    let landed = if grant { try_transfer(sender, receiver).unwrap_or(0) } else { 0 };
     write_received(receiver, landed);
+    copy_words(sender, receiver);
+}
+
+/// Copies the sender's `send_len` extra words into the receiver's buffer and sets `recv_len`.
+fn copy_words(sender: ObjRef, receiver: ObjRef) {
+    let rt = task(receiver);
+    let (Some(rv), rbuf) = (rt.vspace, rt.ipc_buffer) else { return };
+    if rbuf == 0 {
+        return;
+    }
+    let len_at = rbuf + core::mem::offset_of!(IpcBuffer, recv_len) as u64;
+    let words_at = core::mem::offset_of!(IpcBuffer, words) as u64;
+    let n = if task(sender).msg_fault {
+        0
+    } else {
+        read_buffer(sender).map_or(0, |b| b.send_len.min(MAX_EXTRA_WORDS as u64))
+    };
+    let mut words = [0u8; MAX_EXTRA_WORDS * 8];
+    let bytes = &mut words[..(n * 8) as usize];
+    let st = task(sender);
+    let read = n == 0
+        || st.vspace.is_some_and(|sv| {
+            let mut at = 0;
+            vspace::space(sv).user_bytes(st.ipc_buffer + words_at, n * 8, false, |pieces| {
+                for p in pieces {
+                    bytes[at..at + p.len()].copy_from_slice(p);
+                    at += p.len();
+                }
+            })
+        });
+    let n = if read { n } else { 0 };
+    let space = vspace::space(rv);
+    if space.copy_to_user(rbuf + words_at, &words[..(n * 8) as usize]) {
+        space.copy_to_user(len_at, &n.to_le_bytes());
+    }
 }
 
 fn try_transfer(sender: ObjRef, receiver: ObjRef) -> Option<u64> {
-    if !task(sender).msg_grant {
-        return None;
-    }
     let send_cap = read_buffer(sender)?.send_cap;
     let recv_slot = read_buffer(receiver)?.recv_slot;
     if send_cap == 0 || recv_slot == 0 {

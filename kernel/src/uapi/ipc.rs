@@ -88,9 +88,9 @@ pub fn reply_save(me: ObjRef, task: &TaskObj, dst_slot: u64) -> Result<Results, 
 }
 
 /// `reply_to`: answers through a saved Reply capability, which is used up.
-pub fn reply_to(task: &TaskObj, cap: u64, words: [u64; 5]) -> Result<Option<Results>, Error> {
+pub fn reply_to(me: ObjRef, task: &TaskObj, cap: u64, words: [u64; 5]) -> Result<Option<Results>, Error> {
     let (slot, c) = caps::need(task, cap, Kind::Reply, 0)?;
-    endpoint::reply_saved(c.obj.ok_or(Error::InvalidCapability)?, words)?;
+    endpoint::reply_saved(me, c.obj.ok_or(Error::InvalidCapability)?, words)?;
     crate::object::global::with(|ctx| crate::object::cspace::delete(ctx, slot))?;
     Ok(Some(one(0)))
 }

@@ -56,7 +56,7 @@ pub fn syscall(ctx: &mut UserContext) -> ! {
         Ok(Sysno::Reply) => ipc::reply(me, [a[0], a[1], a[2], a[3], a[4]]),
         Ok(Sysno::ReplyRecv) => ipc::reply_recv(me, task, a[0], w),
         Ok(Sysno::NoteWait) => notify::note_wait(me, task, a[0]),
-        Ok(Sysno::ReplyTo) => ipc::reply_to(task, a[0], w),
+        Ok(Sysno::ReplyTo) => ipc::reply_to(me, task, a[0], w),
         Ok(n) => other(me, task, n, a).map(Some),
         Err(e) => Err(e),
     };

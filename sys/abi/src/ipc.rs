@@ -1,4 +1,10 @@
-//! The IPC buffer: the page through which capabilities travel with messages.
+//! The IPC buffer: the page through which capabilities, and words beyond the five in registers,
+//! travel with messages.
+//!
+//! Words: with each send, call or reply, the first `send_len` of the sender's `words` (at most
+//! [`MAX_EXTRA_WORDS`]) are copied into the receiver's `words`, and `recv_len` says how many came
+//! (0 for a message without them), when the receiver's buffer is writable; else they are dropped.
+//! Fault messages carry none.
 //!
 //! A task may name one page of its address space as its IPC buffer (`task_set_ipc_buffer`). When
 //! it sends (or calls) through an endpoint capability with the GRANT right and its buffer's
@@ -12,15 +18,38 @@
 
 /// The start of a task's IPC buffer page.
 #[repr(C)]
-#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct IpcBuffer {
-    /// Sender: the capability address to transfer with the next send or call (0: none).
+    /// Sender: the capability address to transfer with each send, call or reply (0: none).
     pub send_cap: u64,
     /// Receiver: where an incoming capability goes (0: refuse it; `SLOT_AUTO`: any free slot).
     pub recv_slot: u64,
     /// Receiver: where the last message's capability landed (0: none). Written by the kernel.
     pub received_slot: u64,
+    /// Sender: how many of `words` go with each send, call or reply, beyond the five in
+    /// registers (at most [`MAX_EXTRA_WORDS`]; more is taken as the maximum).
+    pub send_len: u64,
+    /// Receiver: how many extra words the last message brought into `words`. Written by the
+    /// kernel.
+    pub recv_len: u64,
+    /// The extra words: read from the sender's buffer, written into the receiver's.
+    pub words: [u64; MAX_EXTRA_WORDS],
 }
 
-/// Bytes of [`IpcBuffer`] the kernel reads and writes.
-pub const IPC_BUFFER_BYTES: usize = core::mem::size_of::<IpcBuffer>();
+/// Most words a message carries beyond the five in registers.
+pub const MAX_EXTRA_WORDS: usize = 64;
+
+/// Bytes of the header of [`IpcBuffer`] (everything before `words`).
+pub const IPC_BUFFER_BYTES: usize = core::mem::offset_of!(IpcBuffer, words);
+
+impl IpcBuffer {
+    /// An empty buffer: nothing to send, nothing accepted.
+    pub const EMPTY: IpcBuffer = IpcBuffer {
+        send_cap: 0,
+        recv_slot: 0,
+        received_slot: 0,
+        send_len: 0,
+        recv_len: 0,
+        words: [0; MAX_EXTRA_WORDS],
+    };
+}

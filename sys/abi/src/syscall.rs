@@ -253,7 +253,8 @@ sysnos! {
     ///
     /// Errors: capability errors.
     Call = 0x63,
-    /// `reply(w0, w1, w2, w3, w4)`: answer the last `call` received; the caller gets the words.
+    /// `reply(w0, w1, w2, w3, w4)`: answer the last `call` received; the caller gets the words,
+    /// and (through the IPC buffers, as with a message) extra words and a capability.
     ///
     /// Errors: `InvalidState` (no call to answer).
     Reply = 0x64,
