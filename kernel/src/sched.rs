@@ -61,6 +61,28 @@ pub fn enqueue(t: ObjRef) {
     s.bitmap[p / 64] |= 1 << (p % 64);
 }
 
+/// Puts a runnable task at the head of its priority's queue: the partner of a blocking IPC,
+/// which then runs next unless a higher priority is runnable (the CPU goes straight to it, as
+/// seL4's fastpath does, rather than behind other tasks of its priority).
+pub fn enqueue_front(t: ObjRef) {
+    let tk = task(t);
+    if tk.queued {
+        return;
+    }
+    let p = usize::from(tk.priority);
+    let s = sched();
+    // The running task keeps its turn at the head only while it runs; it is blocking here.
+    tk.rq_prev = None;
+    tk.rq_next = s.queues[p].head;
+    match s.queues[p].head {
+        Some(head) => task(head).rq_prev = Some(t),
+        None => s.queues[p].tail = Some(t),
+    }
+    s.queues[p].head = Some(t);
+    tk.queued = true;
+    s.bitmap[p / 64] |= 1 << (p % 64);
+}
+
 /// Takes a task out of its queue (no-op if not queued); it stops being current.
 pub fn remove(t: ObjRef) {
     let s = sched();

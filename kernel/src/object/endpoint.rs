@@ -99,14 +99,26 @@ fn pop(e: ObjRef, senders: bool) -> Option<ObjRef> {
     queue(e, senders).pop()
 }
 
-/// Makes `t` runnable with `rax = 0` and results `regs` (badge or 0, then five words).
+/// Makes `t` runnable with `rax = 0` and results `regs` (badge or 0, then five words), at the
+/// tail of its run queue.
 pub fn wake_with(t: ObjRef, regs: [u64; 6]) {
+    set_results(t, regs);
+    sched::enqueue(t);
+}
+
+/// As [`wake_with`], for the partner of the IPC the running task is blocking in: it goes to the
+/// head of its queue and so gets the CPU next unless a higher priority is runnable.
+fn hand_over(t: ObjRef, regs: [u64; 6]) {
+    set_results(t, regs);
+    sched::enqueue_front(t);
+}
+
+fn set_results(t: ObjRef, regs: [u64; 6]) {
     let tk = task(t);
     let c = &mut tk.ctx;
     c.rax = 0;
     [c.rdi, c.rsi, c.rdx, c.r10, c.r8, c.r9] = regs;
     tk.state = State::Runnable;
-    sched::enqueue(t);
 }
 
 /// `caller` (whose message was just taken) now waits for `receiver`'s reply.
@@ -139,9 +151,13 @@ pub fn send(me: ObjRef, e: ObjRef, block: bool) -> Result<Sent, Error> {
     };
     if let Some(r) = pop(e, false) {
         super::transfer::transfer(me, r, task(me).msg_grant);
-        wake_with(r, [badge, words[0], words[1], words[2], words[3], words[4]]);
+        let regs = [badge, words[0], words[1], words[2], words[3], words[4]];
         if call {
+            // The caller blocks: the CPU goes straight to the server.
+            hand_over(r, regs);
             await_reply(me, r);
+        } else {
+            wake_with(r, regs);
         }
         return Ok(Sent::Delivered);
     }
@@ -181,8 +197,9 @@ pub fn recv(me: ObjRef, e: ObjRef, block: bool) -> Result<Option<[u64; 6]>, Erro
     Ok(None)
 }
 
-/// Answers the call `me` holds the reply right for; `InvalidState` if none.
-pub fn reply(me: ObjRef, words: [u64; 5]) -> Result<(), Error> {
+/// Answers the call `me` holds the reply right for; `InvalidState` if none. With `direct` (the
+/// replier is about to wait: `reply_recv`), the caller gets the CPU next.
+pub fn reply(me: ObjRef, words: [u64; 5], direct: bool) -> Result<(), Error> {
     let c = task(me).reply_to.take().ok_or(Error::InvalidState)?;
     let ct = task(c);
     ct.replier = None;
@@ -196,6 +213,8 @@ pub fn reply(me: ObjRef, words: [u64; 5]) -> Result<(), Error> {
         ct.msg_fault = false;
         ct.state = State::Runnable;
         sched::enqueue(c);
+    } else if direct {
+        hand_over(c, [0, words[0], words[1], words[2], words[3], words[4]]);
     } else {
         wake_with(c, [0, words[0], words[1], words[2], words[3], words[4]]);
     }

@@ -50,14 +50,14 @@ pub fn recv(me: ObjRef, task: &TaskObj, cap: u64, block: bool) -> Result<Option<
 
 /// `reply`.
 pub fn reply(me: ObjRef, words: [u64; 5]) -> Result<Option<Results>, Error> {
-    endpoint::reply(me, words)?;
+    endpoint::reply(me, words, false)?;
     Ok(Some(one(0)))
 }
 
 /// `reply_recv`: the endpoint is checked first, so a bad capability answers nobody.
 pub fn reply_recv(me: ObjRef, task: &TaskObj, cap: u64, words: [u64; 5]) -> Result<Option<Results>, Error> {
     let (e, _) = endpoint(task, cap, rights::READ)?;
-    match endpoint::reply(me, words) {
+    match endpoint::reply(me, words, true) {
         Ok(()) | Err(Error::InvalidState) => {}
         Err(e) => return Err(e),
     }
