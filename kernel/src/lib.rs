@@ -40,7 +40,6 @@ pub mod init;
 pub mod panic;
 #[cfg(not(test))]
 pub mod root;
-#[cfg(not(test))]
 pub mod sched;
 #[cfg(not(test))]
 pub mod uapi;

@@ -1,34 +1,19 @@
-//! The scheduler: fixed priorities, round robin within a priority, preemption by the timer.
-//!
-//! Runnable tasks sit in one FIFO queue per priority (256), linked through the tasks themselves;
-//! a 256-bit bitmap of non-empty queues makes choosing the next task O(1) (at most four word
-//! scans). The running task stays at the head of its queue; when its timeslice
-//! (`abi::task::TIMESLICE_TICKS` timer ticks) runs out, or it yields, it moves to the tail. A task
-//! that becomes runnable at a higher priority than the running one takes the CPU at the next
-//! return to user mode. With nothing runnable the CPU halts until an interrupt.
-//!
-//! This module owns the queues and the choice; what a task is lives in `object::task`.
+//! The scheduler's state and decisions: the run queues of Task objects, the running task, the
+//! timeslice, and the return to user mode.
 
 use abi::task::{State, TIMESLICE_TICKS};
 
+use super::runqueue::{Node, RunQueues};
 use crate::object::ObjRef;
 use crate::object::task::{TaskObj, get};
 use crate::sync::RacyCell;
 
-#[derive(Copy, Clone)]
-struct Queue {
-    head: Option<ObjRef>,
-    tail: Option<ObjRef>,
-}
-
 struct Sched {
-    queues: [Queue; 256],
-    bitmap: [u64; 4],
+    queues: RunQueues<ObjRef>,
     current: Option<ObjRef>,
 }
 
-static SCHED: RacyCell<Sched> =
-    RacyCell::new(Sched { queues: [Queue { head: None, tail: None }; 256], bitmap: [0; 4], current: None });
+static SCHED: RacyCell<Sched> = RacyCell::new(Sched { queues: RunQueues::new(), current: None });
 
 fn sched() -> &'static mut Sched {
     // SAFETY: one CPU, interrupts off; every function here takes the reference for its own
@@ -42,45 +27,36 @@ fn task<'a>(t: ObjRef) -> &'a mut TaskObj {
     unsafe { get(t) }
 }
 
+impl Node for ObjRef {
+    fn priority(self) -> u8 {
+        task(self).priority
+    }
+    fn links(self) -> (Option<Self>, Option<Self>) {
+        let t = task(self);
+        (t.rq_prev, t.rq_next)
+    }
+    fn set_links(self, prev: Option<Self>, next: Option<Self>) {
+        let t = task(self);
+        (t.rq_prev, t.rq_next) = (prev, next);
+    }
+    fn queued(self) -> bool {
+        task(self).queued
+    }
+    fn set_queued(self, queued: bool) {
+        task(self).queued = queued;
+    }
+}
+
 /// Puts a runnable task at the tail of its priority's queue (no-op if queued).
 pub fn enqueue(t: ObjRef) {
-    let tk = task(t);
-    if tk.queued {
-        return;
-    }
-    let p = usize::from(tk.priority);
-    let s = sched();
-    tk.rq_next = None;
-    tk.rq_prev = s.queues[p].tail;
-    match s.queues[p].tail {
-        Some(tail) => task(tail).rq_next = Some(t),
-        None => s.queues[p].head = Some(t),
-    }
-    s.queues[p].tail = Some(t);
-    tk.queued = true;
-    s.bitmap[p / 64] |= 1 << (p % 64);
+    sched().queues.push_back(t);
 }
 
 /// Puts a runnable task at the head of its priority's queue: the partner of a blocking IPC,
 /// which then runs next unless a higher priority is runnable (the CPU goes straight to it, as
 /// seL4's fastpath does, rather than behind other tasks of its priority).
 pub fn enqueue_front(t: ObjRef) {
-    let tk = task(t);
-    if tk.queued {
-        return;
-    }
-    let p = usize::from(tk.priority);
-    let s = sched();
-    // The running task keeps its turn at the head only while it runs; it is blocking here.
-    tk.rq_prev = None;
-    tk.rq_next = s.queues[p].head;
-    match s.queues[p].head {
-        Some(head) => task(head).rq_prev = Some(t),
-        None => s.queues[p].tail = Some(t),
-    }
-    s.queues[p].head = Some(t);
-    tk.queued = true;
-    s.bitmap[p / 64] |= 1 << (p % 64);
+    sched().queues.push_front(t);
 }
 
 /// Takes a task out of its queue (no-op if not queued); it stops being current.
@@ -89,25 +65,7 @@ pub fn remove(t: ObjRef) {
     if s.current == Some(t) {
         s.current = None;
     }
-    let tk = task(t);
-    if !tk.queued {
-        return;
-    }
-    let p = usize::from(tk.priority);
-    match tk.rq_prev {
-        Some(prev) => task(prev).rq_next = tk.rq_next,
-        None => s.queues[p].head = tk.rq_next,
-    }
-    match tk.rq_next {
-        Some(next) => task(next).rq_prev = tk.rq_prev,
-        None => s.queues[p].tail = tk.rq_prev,
-    }
-    tk.rq_next = None;
-    tk.rq_prev = None;
-    tk.queued = false;
-    if s.queues[p].head.is_none() {
-        s.bitmap[p / 64] &= !(1 << (p % 64));
-    }
+    s.queues.remove(t);
 }
 
 /// Changes a task's priority, moving it to the tail of its new queue if it was queued.
@@ -131,10 +89,7 @@ pub fn current() -> Option<ObjRef> {
 
 /// The highest-priority runnable task.
 fn best() -> Option<ObjRef> {
-    let s = sched();
-    let w = (0..4).rev().find(|&w| s.bitmap[w] != 0)?;
-    let p = w * 64 + 63 - s.bitmap[w].leading_zeros() as usize;
-    s.queues[p].head
+    sched().queues.best()
 }
 
 /// Moves the running task to the tail of its queue, with a fresh timeslice.

@@ -1,0 +1,224 @@
+//! The run queues: one FIFO per priority, linked through the tasks themselves, and a 256-bit
+//! bitmap of the non-empty ones. Every operation is O(1): choosing the best task scans at most
+//! four bitmap words.
+//!
+//! Generic over the node type so that host tests can run it over plain test nodes; the kernel's
+//! nodes are Task objects.
+
+/// What the run queues need from a task.
+pub trait Node: Copy + PartialEq {
+    /// Its priority (which queue it belongs in).
+    fn priority(self) -> u8;
+    /// Its (previous, next) links.
+    fn links(self) -> (Option<Self>, Option<Self>);
+    /// Sets its links.
+    fn set_links(self, prev: Option<Self>, next: Option<Self>);
+    /// Whether it is in a queue.
+    fn queued(self) -> bool;
+    /// Marks it queued or not.
+    fn set_queued(self, queued: bool);
+}
+
+/// 256 FIFO queues and their bitmap.
+pub struct RunQueues<N> {
+    heads: [Option<N>; 256],
+    tails: [Option<N>; 256],
+    bitmap: [u64; 4],
+}
+
+impl<N: Node> RunQueues<N> {
+    /// Empty queues.
+    pub const fn new() -> Self {
+        Self { heads: [None; 256], tails: [None; 256], bitmap: [0; 4] }
+    }
+
+    fn mark(&mut self, p: usize) {
+        self.bitmap[p / 64] |= 1 << (p % 64);
+    }
+
+    /// Appends `n` to its priority's queue (no-op if queued).
+    pub fn push_back(&mut self, n: N) {
+        if n.queued() {
+            return;
+        }
+        let p = usize::from(n.priority());
+        let tail = self.tails[p];
+        n.set_links(tail, None);
+        match tail {
+            Some(t) => t.set_links(t.links().0, Some(n)),
+            None => self.heads[p] = Some(n),
+        }
+        self.tails[p] = Some(n);
+        n.set_queued(true);
+        self.mark(p);
+    }
+
+    /// Puts `n` at the head of its priority's queue (no-op if queued).
+    pub fn push_front(&mut self, n: N) {
+        if n.queued() {
+            return;
+        }
+        let p = usize::from(n.priority());
+        let head = self.heads[p];
+        n.set_links(None, head);
+        match head {
+            Some(h) => h.set_links(Some(n), h.links().1),
+            None => self.tails[p] = Some(n),
+        }
+        self.heads[p] = Some(n);
+        n.set_queued(true);
+        self.mark(p);
+    }
+
+    /// Takes `n` out of its queue (no-op if not queued). Its priority must not have changed
+    /// since it was queued.
+    pub fn remove(&mut self, n: N) {
+        if !n.queued() {
+            return;
+        }
+        let p = usize::from(n.priority());
+        let (prev, next) = n.links();
+        match prev {
+            Some(q) => q.set_links(q.links().0, next),
+            None => self.heads[p] = next,
+        }
+        match next {
+            Some(q) => q.set_links(prev, q.links().1),
+            None => self.tails[p] = prev,
+        }
+        n.set_links(None, None);
+        n.set_queued(false);
+        if self.heads[p].is_none() {
+            self.bitmap[p / 64] &= !(1 << (p % 64));
+        }
+    }
+
+    /// The head of the highest non-empty queue.
+    pub fn best(&self) -> Option<N> {
+        let w = (0..4).rev().find(|&w| self.bitmap[w] != 0)?;
+        let p = w * 64 + 63 - self.bitmap[w].leading_zeros() as usize;
+        self.heads[p]
+    }
+}
+
+impl<N: Node> Default for RunQueues<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::cell::Cell;
+    use std::collections::VecDeque;
+    use std::vec::Vec;
+
+    struct TestTask {
+        id: usize,
+        prio: Cell<u8>,
+        prev: Cell<Option<T>>,
+        next: Cell<Option<T>>,
+        queued: Cell<bool>,
+    }
+
+    #[derive(Copy, Clone)]
+    struct T(&'static TestTask);
+
+    impl PartialEq for T {
+        fn eq(&self, o: &Self) -> bool {
+            self.0.id == o.0.id
+        }
+    }
+
+    impl std::fmt::Debug for T {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "T{}", self.0.id)
+        }
+    }
+
+    impl Node for T {
+        fn priority(self) -> u8 {
+            self.0.prio.get()
+        }
+        fn links(self) -> (Option<Self>, Option<Self>) {
+            (self.0.prev.get(), self.0.next.get())
+        }
+        fn set_links(self, prev: Option<Self>, next: Option<Self>) {
+            self.0.prev.set(prev);
+            self.0.next.set(next);
+        }
+        fn queued(self) -> bool {
+            self.0.queued.get()
+        }
+        fn set_queued(self, q: bool) {
+            self.0.queued.set(q);
+        }
+    }
+
+    fn tasks(prios: &[u8]) -> Vec<T> {
+        prios
+            .iter()
+            .enumerate()
+            .map(|(id, &p)| {
+                T(Box::leak(Box::new(TestTask {
+                    id,
+                    prio: Cell::new(p),
+                    prev: Cell::new(None),
+                    next: Cell::new(None),
+                    queued: Cell::new(false),
+                })))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn highest_priority_first_fifo_within() {
+        let t = tasks(&[10, 200, 10, 200, 0]);
+        let mut q = RunQueues::new();
+        for &x in &t {
+            q.push_back(x);
+        }
+        assert_eq!(q.best(), Some(t[1]));
+        q.remove(t[1]);
+        assert_eq!(q.best(), Some(t[3]));
+        q.remove(t[3]);
+        assert_eq!(q.best(), Some(t[0]));
+        q.push_front(t[3]);
+        assert_eq!(q.best(), Some(t[3]));
+        q.remove(t[3]);
+        q.remove(t[0]);
+        assert_eq!(q.best(), Some(t[2]));
+        q.remove(t[2]);
+        assert_eq!(q.best(), Some(t[4]));
+        q.remove(t[4]);
+        assert_eq!(q.best(), None);
+        q.remove(t[4]);
+        assert_eq!(q.best(), None);
+    }
+
+    proptest! {
+        /// Against a model: per-priority deques, highest non-empty first.
+        #[test]
+        fn matches_a_model(prios in prop::collection::vec(any::<u8>(), 1..24),
+                           ops in prop::collection::vec((0u8..3, any::<prop::sample::Index>()), 1..200)) {
+            let t = tasks(&prios);
+            let mut q = RunQueues::new();
+            let mut model: Vec<VecDeque<usize>> = (0..256).map(|_| VecDeque::new()).collect();
+            for (op, i) in ops {
+                let x = t[i.index(t.len())];
+                let (p, id) = (usize::from(x.priority()), x.0.id);
+                let present = model[p].contains(&id);
+                match op {
+                    0 => { q.push_back(x); if !present { model[p].push_back(id); } }
+                    1 => { q.push_front(x); if !present { model[p].push_front(id); } }
+                    _ => { q.remove(x); model[p].retain(|&y| y != id); }
+                }
+                let expect = model.iter().rev().find_map(|d| d.front().copied());
+                prop_assert_eq!(q.best().map(|b| b.0.id), expect);
+                prop_assert_eq!(x.queued(), model[p].contains(&id));
+            }
+        }
+    }
+}
