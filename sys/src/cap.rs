@@ -181,7 +181,7 @@ macro_rules! handle {
 
             #[doc = concat!("Treats the capability in `slot` as ", $kind, " capability (see [`new`](Self::new)).")]
             pub const fn at(slot: usize) -> $name {
-                $name(Cap(slot))
+                $name(Cap::new(slot))
             }
 
             /// The untyped capability address.
@@ -205,6 +205,8 @@ macro_rules! handle {
         }
     };
 }
+
+pub(crate) use handle;
 
 handle!(
     /// A Memory capability: a quota of pages that objects are made from.

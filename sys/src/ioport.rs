@@ -11,6 +11,7 @@
 //! What a port access does to a device (and what the device may then do, such as DMA) is the
 //! program's business, as with any driver.
 
+use crate::cap::handle;
 use core::ops::Deref;
 
 use abi::syscall::{ARG_REGS, Sysno};
@@ -46,46 +47,6 @@ pub fn ioport_in(ioport: usize, port: usize, width: usize) -> Result<usize> {
 /// `port`; `value` must fit in them. See [`Sysno::IoPortOut`].
 pub fn ioport_out(ioport: usize, port: usize, width: usize, value: usize) -> Result<()> {
     call(Sysno::IoPortOut, [ioport, port, width, value, 0, 0]).map(drop)
-}
-
-/// Defines a typed handle: a [`Cap`] newtype that dereferences to it.
-macro_rules! handle {
-    ($(#[$doc:meta])* $name:ident, $kind:literal) => {
-        $(#[$doc])*
-        #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
-        pub struct $name(Cap);
-
-        impl $name {
-            #[doc = concat!("Treats `cap` as ", $kind, " capability. Nothing is checked: the kernel checks the kind on each call.")]
-            pub const fn new(cap: Cap) -> $name {
-                $name(cap)
-            }
-
-            #[doc = concat!("Treats the capability in `slot` as ", $kind, " capability (see [`new`](Self::new)).")]
-            pub const fn at(slot: usize) -> $name {
-                $name(Cap::new(slot))
-            }
-
-            /// The untyped capability address.
-            pub const fn cap(self) -> Cap {
-                self.0
-            }
-        }
-
-        impl Deref for $name {
-            type Target = Cap;
-
-            fn deref(&self) -> &Cap {
-                &self.0
-            }
-        }
-
-        impl From<$name> for Cap {
-            fn from(handle: $name) -> Cap {
-                handle.0
-            }
-        }
-    };
 }
 
 handle!(

@@ -24,6 +24,7 @@
 //! caller's memory or changes its mappings. A wait may of course last forever if nothing ever
 //! signals the Note.
 
+use crate::cap::handle;
 use core::ops::Deref;
 
 use abi::bootcaps;
@@ -110,46 +111,6 @@ pub fn irq_bind(control: usize, irq: usize, note: usize, bits: usize, memory: us
 /// `irq_ack(handler)`: unmasks the handler's line. See [`Sysno::IrqAck`].
 pub fn irq_ack(handler: usize) -> Result<()> {
     call(Sysno::IrqAck, [handler, 0, 0, 0, 0, 0]).map(drop)
-}
-
-/// Defines a typed handle: a [`Cap`] newtype that dereferences to it.
-macro_rules! handle {
-    ($(#[$doc:meta])* $name:ident, $kind:literal) => {
-        $(#[$doc])*
-        #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
-        pub struct $name(Cap);
-
-        impl $name {
-            #[doc = concat!("Treats `cap` as ", $kind, " capability. Nothing is checked: the kernel checks the kind on each call.")]
-            pub const fn new(cap: Cap) -> $name {
-                $name(cap)
-            }
-
-            #[doc = concat!("Treats the capability in `slot` as ", $kind, " capability (see [`new`](Self::new)).")]
-            pub const fn at(slot: usize) -> $name {
-                $name(Cap::new(slot))
-            }
-
-            /// The untyped capability address.
-            pub const fn cap(self) -> Cap {
-                self.0
-            }
-        }
-
-        impl Deref for $name {
-            type Target = Cap;
-
-            fn deref(&self) -> &Cap {
-                &self.0
-            }
-        }
-
-        impl From<$name> for Cap {
-            fn from(handle: $name) -> Cap {
-                handle.0
-            }
-        }
-    };
 }
 
 handle!(

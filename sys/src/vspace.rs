@@ -26,6 +26,7 @@
 //! last capability to a Page mapped in the caller's own VSpace unmaps it too (see
 //! [`Cap::delete`]): such a Page must not back a live reference when its last capability goes.
 
+use crate::cap::handle;
 use core::ops::Deref;
 
 use abi::bootcaps;
@@ -123,46 +124,6 @@ pub unsafe fn page_protect(page: usize, access: usize) -> Result<()> {
 pub fn page_info(page: usize) -> Result<(usize, usize, usize)> {
     let out = call(Sysno::PageInfo, [page, 0, 0, 0, 0, 0])?;
     Ok((out[0], out[1], out[2]))
-}
-
-/// Defines a typed handle: a [`Cap`] newtype that dereferences to it.
-macro_rules! handle {
-    ($(#[$doc:meta])* $name:ident, $kind:literal) => {
-        $(#[$doc])*
-        #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
-        pub struct $name(Cap);
-
-        impl $name {
-            #[doc = concat!("Treats `cap` as ", $kind, " capability. Nothing is checked: the kernel checks the kind on each call.")]
-            pub const fn new(cap: Cap) -> $name {
-                $name(cap)
-            }
-
-            #[doc = concat!("Treats the capability in `slot` as ", $kind, " capability (see [`new`](Self::new)).")]
-            pub const fn at(slot: usize) -> $name {
-                $name(Cap::new(slot))
-            }
-
-            /// The untyped capability address.
-            pub const fn cap(self) -> Cap {
-                self.0
-            }
-        }
-
-        impl Deref for $name {
-            type Target = Cap;
-
-            fn deref(&self) -> &Cap {
-                &self.0
-            }
-        }
-
-        impl From<$name> for Cap {
-            fn from(handle: $name) -> Cap {
-                handle.0
-            }
-        }
-    };
 }
 
 handle!(
