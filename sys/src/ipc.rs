@@ -21,10 +21,14 @@
 //! capability, so that the server can receive other messages and answer later with
 //! [`Reply::reply`], which uses the capability up. A Reply capability can be moved, never copied.
 //!
-//! Capabilities travel with messages through *IPC buffers* ([`IpcBufferPage`],
-//! [`Task::set_ipc_buffer`]): a send or call through an Endpoint capability with GRANT carries a
-//! copy of the capability the sender's buffer names, if the receiver's buffer says where to put
-//! it. The transfer is best effort: the message passes either way ([`abi::ipc`]).
+//! Capabilities and words beyond the five in registers travel with messages through *IPC
+//! buffers* ([`IpcBufferPage`], [`Task::set_ipc_buffer`]): a send or call through an Endpoint
+//! capability with GRANT, and every reply (the reply right stands for GRANT), carries a copy of
+//! the capability the sender's buffer names, if the receiver's buffer says where to put it; and
+//! each of them carries the extra words the sender's buffer holds ([`IpcBufferPage::set_words`],
+//! at most [`MAX_EXTRA_WORDS`]) into the receiver's, which learns how many came
+//! ([`IpcBufferPage::received_words`]). Fault messages carry neither. The transfer is best effort:
+//! the message passes either way ([`abi::ipc`]).
 //!
 //! Faults: a task given a fault endpoint ([`Task::set_fault_endpoint`]) that faults sends a call on it,
 //! on its own behalf, with the fault endpoint capability's badge and the words laid out in
@@ -40,7 +44,7 @@
 use core::ops::Deref;
 use core::sync::atomic::{AtomicU64, Ordering};
 
-use abi::ipc::IpcBuffer;
+use abi::ipc::{IpcBuffer, MAX_EXTRA_WORDS};
 use abi::syscall::{ARG_REGS, Sysno};
 
 use crate::cap::{Cap, Memory, Slot};
@@ -178,12 +182,13 @@ pub fn reply_to(reply: usize, words: Words) -> Result<()> {
 ///
 /// # Safety
 ///
-/// From then on, whenever the task receives a message, the kernel writes the `received_slot`
-/// field (8 bytes at `vaddr + 16`) in the task's VSpace, and reads the first 16 bytes whenever the
-/// task sends or receives. If the task runs in the caller's address space, that memory must be
-/// memory the kernel may write at those times with no live Rust reference to it (other than
-/// through interior mutability that allows it, as [`IpcBufferPage`] does), for as long as it is
-/// the task's buffer.
+/// From then on, whenever the task receives a message or a reply, the kernel writes the
+/// `received_slot` and `recv_len` fields and the first `recv_len` of `words` (all within the
+/// first `size_of::<IpcBuffer>()` bytes at `vaddr`) in the task's VSpace, and reads the header
+/// and the first `send_len` words whenever the task sends, calls, replies or receives. If the task runs in the caller's address space, that memory
+/// must be memory the kernel may read and write at those times with no live Rust reference to it
+/// (other than through interior mutability that allows it, as [`IpcBufferPage`] does), for as
+/// long as it is the task's buffer.
 pub unsafe fn task_set_ipc_buffer(task: usize, vaddr: usize) -> Result<()> {
     // SAFETY: the call itself touches no memory of the caller; later transfers do, as the caller
     // vouches for above.
@@ -344,29 +349,49 @@ impl From<Reply> for Cap {
 /// A page to serve as a task's IPC buffer ([`Task::set_ipc_buffer`]): page-aligned, with the
 /// [`abi::ipc::IpcBuffer`] fields at its start as atomics, which the kernel may read and write
 /// whenever the task sends or receives.
+///
+/// The `words` are one array for both directions: a message or reply received overwrites the
+/// first `recv_len` of them, so words to send go in after the last receive that matters
+/// ([`set_words`](Self::set_words)), and words received are read before the next one
+/// ([`received_words`](Self::received_words)).
 #[repr(C, align(4096))]
 #[derive(Debug)]
 pub struct IpcBufferPage {
     send_cap: AtomicU64,
     recv_slot: AtomicU64,
     received_slot: AtomicU64,
+    send_len: AtomicU64,
+    recv_len: AtomicU64,
+    words: [AtomicU64; MAX_EXTRA_WORDS],
 }
 
 const _: () = {
     assert!(core::mem::size_of::<IpcBufferPage>() == abi::layout::PAGE_SIZE);
+    assert!(core::mem::size_of::<IpcBuffer>() <= abi::layout::PAGE_SIZE);
     assert!(core::mem::offset_of!(IpcBufferPage, send_cap) == core::mem::offset_of!(IpcBuffer, send_cap));
     assert!(core::mem::offset_of!(IpcBufferPage, recv_slot) == core::mem::offset_of!(IpcBuffer, recv_slot));
     assert!(core::mem::offset_of!(IpcBufferPage, received_slot) == core::mem::offset_of!(IpcBuffer, received_slot));
+    assert!(core::mem::offset_of!(IpcBufferPage, send_len) == core::mem::offset_of!(IpcBuffer, send_len));
+    assert!(core::mem::offset_of!(IpcBufferPage, recv_len) == core::mem::offset_of!(IpcBuffer, recv_len));
+    assert!(core::mem::offset_of!(IpcBufferPage, words) == core::mem::offset_of!(IpcBuffer, words));
 };
 
 impl IpcBufferPage {
-    /// A buffer that sends no capability and refuses every incoming one.
+    /// A buffer that sends no capability and no extra words, and refuses every incoming
+    /// capability.
     pub const fn new() -> IpcBufferPage {
-        IpcBufferPage { send_cap: AtomicU64::new(0), recv_slot: AtomicU64::new(0), received_slot: AtomicU64::new(0) }
+        IpcBufferPage {
+            send_cap: AtomicU64::new(0),
+            recv_slot: AtomicU64::new(0),
+            received_slot: AtomicU64::new(0),
+            send_len: AtomicU64::new(0),
+            recv_len: AtomicU64::new(0),
+            words: [const { AtomicU64::new(0) }; MAX_EXTRA_WORDS],
+        }
     }
 
-    /// The capability the task's next sends and calls carry (through an Endpoint capability with
-    /// GRANT), as a child of `cap` with its rights and badge; `None` for none.
+    /// The capability the task's next sends and calls (through an Endpoint capability with
+    /// GRANT) and replies carry, as a child of `cap` with its rights and badge; `None` for none.
     pub fn set_send_cap(&self, cap: Option<Cap>) {
         self.send_cap.store(cap.map_or(0, |c| c.slot()) as u64, Ordering::SeqCst);
     }
@@ -377,13 +402,67 @@ impl IpcBufferPage {
         self.recv_slot.store(slot.map_or(0, Slot::raw) as u64, Ordering::SeqCst);
     }
 
-    /// Where the capability that came with the last message received landed, or `None` if none
-    /// came (or it could not be placed). Written by the kernel at each receive.
+    /// Where the capability that came with the last message (or reply) received landed, or
+    /// `None` if none came (or it could not be placed). Written by the kernel at each receive.
     pub fn received(&self) -> Option<Cap> {
         match self.received_slot.load(Ordering::SeqCst) {
             0 => None,
             slot => Some(Cap::new(slot as usize)),
         }
+    }
+
+    /// The extra words the task's next sends, calls and replies carry: stores `words` at the
+    /// start of the buffer's words and sets `send_len` to their number (`&[]`: none).
+    ///
+    /// # Panics
+    ///
+    /// If there are more than [`MAX_EXTRA_WORDS`].
+    pub fn set_words(&self, words: &[u64]) {
+        assert!(words.len() <= MAX_EXTRA_WORDS, "{} extra words; at most {MAX_EXTRA_WORDS} travel", words.len());
+        for (slot, &w) in self.words.iter().zip(words) {
+            slot.store(w, Ordering::SeqCst);
+        }
+        self.send_len.store(words.len() as u64, Ordering::SeqCst);
+    }
+
+    /// Sets `send_len` alone: the next sends, calls and replies carry the first `len` of the
+    /// buffer's words as they are then (the kernel takes more than [`MAX_EXTRA_WORDS`] as that
+    /// many).
+    pub fn set_send_len(&self, len: u64) {
+        self.send_len.store(len, Ordering::SeqCst);
+    }
+
+    /// The `send_len` the task's sends carry now.
+    pub fn send_len(&self) -> u64 {
+        self.send_len.load(Ordering::SeqCst)
+    }
+
+    /// How many extra words the last message (or reply) received brought (0 for one without
+    /// them, such as a fault message). Written by the kernel at each receive, when the buffer is
+    /// writable.
+    pub fn recv_len(&self) -> usize {
+        self.recv_len.load(Ordering::SeqCst) as usize
+    }
+
+    /// Word `i` of the buffer's words, as it is now (received, or put there to send).
+    ///
+    /// # Panics
+    ///
+    /// If `i` is not below [`MAX_EXTRA_WORDS`].
+    pub fn word(&self, i: usize) -> u64 {
+        self.words[i].load(Ordering::SeqCst)
+    }
+
+    /// The extra words the last message (or reply) received brought, and how many there are
+    /// ([`recv_len`](Self::recv_len), at most [`MAX_EXTRA_WORDS`]): the first that many of the
+    /// array, the rest 0.
+    pub fn received_words(&self) -> ([u64; MAX_EXTRA_WORDS], usize) {
+        let len = self.recv_len().min(MAX_EXTRA_WORDS);
+        let mut out = [0; MAX_EXTRA_WORDS];
+        for (o, w) in out.iter_mut().zip(&self.words[..len]) {
+            *o = w.load(Ordering::SeqCst);
+        }
+        (out, len)
     }
 
     /// The page's address, as the kernel is given it.
@@ -399,15 +478,15 @@ impl Default for IpcBufferPage {
 }
 
 impl Task {
-    /// Makes `buffer` the task's IPC buffer (`None`: no buffer, so no capability travels with its
-    /// messages). Needs WRITE.
+    /// Makes `buffer` the task's IPC buffer (`None`: no buffer, so no capability and no extra
+    /// words travel with its messages and replies, either way). Needs WRITE.
     ///
     /// The kernel looks the buffer up in the task's own VSpace, by address: this is meant for
     /// tasks that run in the caller's address space (threads). For a task in another VSpace,
     /// the kernel reads and writes whatever that VSpace has at the same address.
     pub fn set_ipc_buffer(self, buffer: Option<&'static IpcBufferPage>) -> Result<()> {
-        // SAFETY: the kernel writes only `received_slot` (8 bytes at offset 16) and reads the
-        // first 16 bytes, all atomics that allow it at any time; the buffer lives for good.
+        // SAFETY: the kernel reads and writes only the `IpcBuffer` fields at the start of the
+        // page, all atomics that allow it at any time; the buffer lives for good.
         unsafe { task_set_ipc_buffer(self.slot(), buffer.map_or(0, IpcBufferPage::addr)) }
     }
 
@@ -450,7 +529,35 @@ mod tests {
         assert_eq!(b.recv_slot.load(Ordering::SeqCst), 0);
         b.received_slot.store(40, Ordering::SeqCst);
         assert_eq!(b.received(), Some(Cap::new(40)));
+
+        // Words to send: stored in order, `send_len` their number; `&[]` leaves the words.
+        assert_eq!((b.send_len(), b.recv_len()), (0, 0));
+        b.set_words(&[7, 8, 9]);
+        assert_eq!(b.send_len.load(Ordering::SeqCst), 3);
+        assert_eq!([b.word(0), b.word(1), b.word(2), b.word(3)], [7, 8, 9, 0]);
+        let all: [u64; MAX_EXTRA_WORDS] = core::array::from_fn(|i| i as u64 * 3 + 1);
+        b.set_words(&all);
+        assert_eq!(b.send_len(), MAX_EXTRA_WORDS as u64);
+        assert_eq!(b.word(MAX_EXTRA_WORDS - 1), all[MAX_EXTRA_WORDS - 1]);
+        b.set_words(&[]);
+        assert_eq!((b.send_len(), b.word(0)), (0, 1));
+        b.set_send_len(1000);
+        assert_eq!(b.send_len(), 1000);
+
+        // Words received: the first `recv_len`, the rest 0; a length past the array is cut.
+        assert_eq!(b.received_words(), ([0; MAX_EXTRA_WORDS], 0));
+        b.recv_len.store(2, Ordering::SeqCst);
+        let (got, n) = b.received_words();
+        assert_eq!((n, got[0], got[1], got[2]), (2, 1, 4, 0));
+        b.recv_len.store(u64::MAX, Ordering::SeqCst);
+        assert_eq!(b.received_words(), (all, MAX_EXTRA_WORDS));
         assert_eq!(Reply::at(5).cap(), Cap::new(5));
+    }
+
+    #[test]
+    #[should_panic(expected = "at most 64")]
+    fn too_many_words() {
+        IpcBufferPage::new().set_words(&[0; MAX_EXTRA_WORDS + 1]);
     }
 
     #[test]

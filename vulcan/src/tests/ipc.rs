@@ -2,8 +2,9 @@
 //! errors of every IPC call, messages between the root task and threads in both directions and
 //! whoever waits first, `call` / `reply` / `reply_recv` (a thousand round trips at three server
 //! priorities), badges telling clients apart, the one-shot reply right and deferred replies
-//! (`reply_save`, `reply_to`), capability transfer through IPC buffers, priorities, and what
-//! deleting an Endpoint or a waiting caller does to the tasks involved.
+//! (`reply_save`, `reply_to`), capability transfer through IPC buffers (with messages and with
+//! replies), the extra words beyond the registers (up to 64 each way, none with a fault message),
+//! priorities, and what deleting an Endpoint or a waiting caller does to the tasks involved.
 //!
 //! The ABI: `abi::syscall` (`EndpointCreate` to `ReplyTo`, `TaskSetIpcBuffer`), `abi::ipc`,
 //! `abi::task::State` (the `Blocked*` states), `sys::ipc`. States are compared as the numbers
@@ -27,6 +28,7 @@ use sys::abi::Error::{
     WrongKind,
 };
 use sys::abi::bootcaps::{ROOT_CSPACE, ROOT_DEBUG_CONSOLE, ROOT_MEMORY};
+use sys::abi::ipc::MAX_EXTRA_WORDS;
 use sys::ipc::{self, Endpoint, IpcBufferPage, Message, Reply, Words};
 use sys::task::{self, ROOT_PRIORITY, State, Task, ThreadEntry, exit_thread, root_task};
 use sys::{Boot, Cap, Identity, Kind, MemoryInfo, Slot, rights, root};
@@ -35,7 +37,7 @@ use super::support::{
     SLOTS, SPARE, delete, ensure_empty, ensure_identity, isolated, memory_copy, root_usage, split_root,
 };
 use super::threads::Thread;
-use crate::harness::{Reason, Test, TestResult, ensure, ensure_eq, fail, ok};
+use crate::harness::{Reason, Test, TestResult, ensure, ensure_eq, fail, ok, reason};
 
 pub const TESTS: &[Test] = &[
     Test::new("endpoint_create_charges_and_refunds", |b| isolated(b, create_charges_and_refunds)),
@@ -56,6 +58,11 @@ pub const TESTS: &[Test] = &[
     Test::new("ipc_higher_priority_receiver_runs_at_once", |b| isolated(b, higher_priority_receiver_runs_at_once)),
     Test::new("ipc_endpoint_delete_wakes_waiters", |b| isolated(b, endpoint_delete_wakes_waiters)),
     Test::new("ipc_delete_caller_awaiting_reply", |b| isolated(b, delete_caller_awaiting_reply)),
+    Test::new("ipc_extra_words_call_and_reply", |b| isolated(b, extra_words_call_and_reply)),
+    Test::new("ipc_extra_words_need_buffers", |b| isolated(b, words_need_buffers)),
+    Test::new("ipc_fault_message_carries_no_words", |b| isolated(b, fault_message_carries_no_words)),
+    Test::new("ipc_reply_transfers_capability", |b| isolated(b, reply_transfers_capability)),
+    Test::new("ipc_replies_carry_words_and_capability", |b| isolated(b, replies_carry_words_and_capability)),
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -1006,4 +1013,429 @@ fn delete_caller_awaiting_reply(_: &Boot) -> TestResult {
     ensure_eq!(ipc::reply(words(7)), Err(InvalidState.into()), "reply to a deleted caller");
     drop(threads);
     delete(ep.cap())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Extra words, and what replies carry
+// ---------------------------------------------------------------------------------------------
+
+/// The words server's IPC buffer.
+static SERVER_BUFFER: IpcBufferPage = IpcBufferPage::new();
+
+/// The IPC buffer of the calling, or faulting, thread in the tests below.
+static CLIENT_BUFFER: IpcBufferPage = IpcBufferPage::new();
+
+/// Sends nothing, refuses capabilities. (`recv_len` and the words are the kernel's to write.)
+fn reset_buffer(b: &IpcBufferPage) {
+    b.set_send_cap(None);
+    b.set_recv_slot(None);
+    b.set_words(&[]);
+}
+
+/// Runs `body` with [`ROOT_BUFFER`] as the root task's IPC buffer (reset first: sending nothing,
+/// refusing capabilities), then takes the buffer away and resets it, whatever the outcome.
+fn with_root_buffer(body: impl FnOnce() -> TestResult) -> TestResult {
+    reset_buffer(&ROOT_BUFFER);
+    ok!(root_task().set_ipc_buffer(Some(&ROOT_BUFFER)), "task_set_ipc_buffer(root task)");
+    let result = body();
+    let reset = root_task().set_ipc_buffer(None);
+    reset_buffer(&ROOT_BUFFER);
+    result?;
+    ok!(reset, "task_set_ipc_buffer(root task, None)");
+    Ok(())
+}
+
+/// Starts a thread that runs `entry(arg)` at `priority`, with `buffer` as its IPC buffer and
+/// `fault_ep` as its fault endpoint (both set before it starts).
+fn spawn_with_buffer(
+    threads: &mut Threads,
+    name: &str,
+    (entry, arg): (ThreadEntry, usize),
+    priority: usize,
+    buffer: &'static IpcBufferPage,
+    fault_ep: Option<Endpoint>,
+) -> Result<Task, Reason> {
+    let t = threads.prepare(name, entry, arg)?;
+    ok!(t.set_ipc_buffer(Some(buffer)), "thread {name}: task_set_ipc_buffer");
+    if fault_ep.is_some() {
+        ok!(t.set_fault_endpoint(fault_ep), "thread {name}: task_set_fault_endpoint");
+    }
+    ok!(t.set_priority(root_task(), priority, 0), "thread {name}: task_set_priority({priority})");
+    ok!(t.start(), "thread {name}: task_start");
+    Ok(t)
+}
+
+/// Extra word `i` of the pattern named `seed`: different in every word and for every seed, so
+/// that a word lost, shifted or taken from another message shows.
+const fn pattern(seed: u64, i: usize) -> u64 {
+    seed.rotate_left(i as u32) ^ (i as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}
+
+/// All [`MAX_EXTRA_WORDS`] words of the pattern `seed`.
+fn patterned(seed: u64) -> [u64; MAX_EXTRA_WORDS] {
+    core::array::from_fn(|i| pattern(seed, i))
+}
+
+/// What the words server (and the faulting thread) answer for word `w` received at index `i`.
+const fn transform(w: u64, i: usize) -> u64 {
+    !w.rotate_left(13) ^ i as u64
+}
+
+/// `got[..len]` must be `expected[..len]`, word by word.
+fn ensure_words(
+    got: &[u64; MAX_EXTRA_WORDS],
+    expected: &[u64; MAX_EXTRA_WORDS],
+    len: usize,
+    side: &str,
+    what: &str,
+) -> TestResult {
+    for i in 0..len {
+        ensure!(got[i] == expected[i], "{side} ({what}): extra word {i} is {:#x}, expected {:#x}", got[i], expected[i]);
+    }
+    Ok(())
+}
+
+/// Status the words server answers when `recv_len` was not the expected one.
+const BAD_LEN: usize = 0x2000;
+
+/// Status the words server answers when extra word `i` was wrong: `BAD_WORD + i`.
+const BAD_WORD: usize = 0x1000;
+
+/// A server with [`SERVER_BUFFER`] as its IPC buffer, answering calls on `ep` with `reply_recv`.
+/// A call's words are `[seed, expected_len, reply_len, send_cap, 0]`: the server checks that its
+/// buffer received `expected_len` extra words, those of the pattern `seed`; it answers
+/// `[status, recv_len, 0, 0, 0]` (status 0, or [`BAD_LEN`], or [`BAD_WORD`] + the first wrong
+/// word), with all [`MAX_EXTRA_WORDS`] received words (0 past `recv_len`) [`transform`]ed in its
+/// buffer, `send_len` set to `reply_len` as it is, and `send_cap` (0: none).
+extern "C" fn words_server(ep: usize) -> ! {
+    let ep = Endpoint::at(ep);
+    let mut m = match ep.recv() {
+        Ok(m) => m,
+        Err(e) => exit_thread(failed_status(e)),
+    };
+    loop {
+        let [seed, expected, reply_len, cap, _] = m.words;
+        let (got, n) = SERVER_BUFFER.received_words();
+        let status = if n != expected {
+            BAD_LEN
+        } else {
+            (0..n).find(|&i| got[i] != pattern(seed as u64, i)).map_or(0, |i| BAD_WORD + i)
+        };
+        let answer: [u64; MAX_EXTRA_WORDS] = core::array::from_fn(|i| transform(got[i], i));
+        SERVER_BUFFER.set_words(&answer);
+        SERVER_BUFFER.set_send_len(reply_len as u64);
+        SERVER_BUFFER.set_send_cap((cap != 0).then(|| Cap::new(cap)));
+        m = match ep.reply_recv([status, n, 0, 0, 0]) {
+            Ok(m) => m,
+            Err(e) => exit_thread(failed_status(e)),
+        };
+    }
+}
+
+/// Calls the words server through `ep` with the root task's buffer holding the pattern `seed` and
+/// `send_len`, asking for `reply_len` words back and a copy of `cap` (0: none); returns the
+/// reply's words.
+fn call_words_server(
+    ep: Endpoint,
+    seed: u64,
+    send_len: u64,
+    reply_len: u64,
+    cap: usize,
+    what: &str,
+) -> Result<Words, Reason> {
+    ROOT_BUFFER.set_words(&patterned(seed));
+    ROOT_BUFFER.set_send_len(send_len);
+    let expected = send_len.min(MAX_EXTRA_WORDS as u64) as usize;
+    Ok(ok!(ep.call([seed as usize, expected, reply_len as usize, cap, 0]), "call ({what})"))
+}
+
+/// A round trip to the words server ([`call_words_server`]), checked on both sides: the server
+/// got `min(send_len, 64)` words of the pattern `seed`, and the root task `min(reply_len, 64)`
+/// words, each the transform of the word the server received at that index (0 past those sent).
+fn words_round_trip(ep: Endpoint, seed: u64, send_len: u64, reply_len: u64, what: &str) -> TestResult {
+    let r = call_words_server(ep, seed, send_len, reply_len, 0, what)?;
+    let sent = send_len.min(MAX_EXTRA_WORDS as u64) as usize;
+    ensure_eq!((r[0], r[1]), (0, sent), "server's check (status, recv_len) ({what})");
+    let back = reply_len.min(MAX_EXTRA_WORDS as u64) as usize;
+    let (got, n) = ROOT_BUFFER.received_words();
+    ensure_eq!(n, back, "recv_len of the reply ({what})");
+    let expected: [u64; MAX_EXTRA_WORDS] =
+        core::array::from_fn(|i| transform(if i < sent { pattern(seed, i) } else { 0 }, i));
+    ensure_words(&got, &expected, n, "words the reply brought", what)
+}
+
+/// A call carries the first `send_len` words of the caller's buffer into the server's, and the
+/// reply the first `send_len` of the server's into the caller's: all 64, none (`recv_len` back
+/// to 0), more than 64 asked (exactly 64 travel), a few. With the server above the root task
+/// (it waits in `recv` first) and below it (the call waits for it).
+fn extra_words_call_and_reply(_: &Boot) -> TestResult {
+    let ep = new_endpoint()?;
+    reset_buffer(&SERVER_BUFFER);
+    with_root_buffer(|| {
+        for priority in [HIGH, LOW] {
+            let mut threads = Threads::new()?;
+            spawn_with_buffer(&mut threads, "server", (words_server, ep.slot()), priority, &SERVER_BUFFER, None)?;
+            let mut seed = 0x5eed_0000 + priority as u64;
+            for (send_len, reply_len) in [(64, 64), (0, 0), (64, 64), (1000, u64::MAX), (5, 7), (0, 64), (64, 0)] {
+                seed += 1;
+                let what = reason(format_args!("priority {priority}, send_len {send_len}, reply {reply_len}"));
+                words_round_trip(ep, seed, send_len, reply_len, what.as_str())?;
+            }
+        }
+        Ok(())
+    })?;
+    delete(ep.cap())
+}
+
+/// Words travel only between IPC buffers. A receiver without one still gets the message in
+/// registers (the extra words are dropped); a page that was a task's buffer but no longer is
+/// is left alone; and a reply from a task without a buffer brings none (`recv_len` 0).
+fn words_need_buffers(_: &Boot) -> TestResult {
+    let ep = new_endpoint()?;
+    reset_buffer(&SERVER_BUFFER);
+    clear(&SEEN);
+    with_root_buffer(|| {
+        let mut threads = Threads::new()?;
+        // A receiver without a buffer: the five words and the badge, as ever.
+        let t = threads.spawn("receiver without a buffer", receive_once, ep.slot(), HIGH)?;
+        ROOT_BUFFER.set_words(&patterned(0x0b0f));
+        ok!(ep.send(words(700)), "send with 64 extra words to a receiver without a buffer");
+        ensure_ended(t, State::Exited, DONE, "receiver without a buffer")?;
+        ensure_eq!(load(&SEEN), Message { badge: 0, words: words(700) }, "message the receiver without a buffer got");
+
+        // A server whose buffer is taken away between two calls.
+        let server = spawn_with_buffer(&mut threads, "server", (words_server, ep.slot()), HIGH, &SERVER_BUFFER, None)?;
+        words_round_trip(ep, 0x0b10, 64, 64, "server with its buffer")?;
+        // The server's page: recv_len 64, and the words the server answered with in place of
+        // those received.
+        let (left, n) = SERVER_BUFFER.received_words();
+        ensure_eq!(n, 64, "recv_len in the server's buffer after the first call");
+        ok!(server.set_ipc_buffer(None), "task_set_ipc_buffer(server, None)");
+        // The server now checks its old page against the old seed; the words the root task sends
+        // are another pattern, and must not land there.
+        let r = call_words_server(ep, 0x0b11, 64, 64, 0, "server without a buffer")?;
+        ensure_eq!(r[1], 64, "recv_len the server read from its former buffer");
+        let (now, n) = SERVER_BUFFER.received_words();
+        ensure_eq!(n, 64, "recv_len of the former buffer page after a call with 64 words");
+        // The server answered the words it found there, so the page now holds their transform,
+        // not that of the words just sent.
+        let expected: [u64; MAX_EXTRA_WORDS] = core::array::from_fn(|i| transform(left[i], i));
+        ensure_words(&now, &expected, 64, "former buffer page", "after the second call")?;
+        // The reply of a task without a buffer brings no words, though its page has send_len 64.
+        ensure_eq!(ROOT_BUFFER.recv_len(), 0, "recv_len of the reply from a server without a buffer");
+        Ok(())
+    })?;
+    delete(ep.cap())
+}
+
+/// With [`CLIENT_BUFFER`] as its IPC buffer: receives one message on `ep`, sends back the
+/// [`transform`] of the extra words it brought (as many), then executes `ud2` (vector 6) for
+/// good: a reply to the fault resumes it at the same `ud2`.
+extern "C" fn words_then_fault(ep: usize) -> ! {
+    let ep = Endpoint::at(ep);
+    if let Err(e) = ep.recv() {
+        exit_thread(failed_status(e));
+    }
+    let (got, n) = CLIENT_BUFFER.received_words();
+    let answer: [u64; MAX_EXTRA_WORDS] = core::array::from_fn(|i| transform(got[i], i));
+    CLIENT_BUFFER.set_words(&answer[..n]);
+    if let Err(e) = ep.send(words(0xfa)) {
+        exit_thread(failed_status(e));
+    }
+    // SAFETY: `ud2` raises an invalid-opcode exception and does nothing else: it touches no
+    // memory, stack or register, and the thread never runs past it.
+    unsafe { core::arch::asm!("ud2", options(noreturn, nomem, nostack)) }
+}
+
+/// Fault messages carry no extra words: the supervisor's `recv_len` goes back to 0, though the
+/// faulting thread's buffer has 64 words to send. Nor does the reply to a fault carry anything
+/// back, though the supervisor's buffer has words and a capability to send: the faulted thread's
+/// buffer stays as its last message left it.
+fn fault_message_carries_no_words(_: &Boot) -> TestResult {
+    let ep = new_endpoint()?;
+    let faults = new_endpoint()?;
+    let fault_ep = mint(faults, rights::WRITE, 0xf6)?;
+    let gift = mint(ep, rights::READ, 0x61f7)?;
+    reset_buffer(&CLIENT_BUFFER);
+    CLIENT_BUFFER.set_recv_slot(Some(Slot::Auto));
+    with_root_buffer(|| {
+        let mut threads = Threads::new()?;
+        let entry = (words_then_fault as ThreadEntry, ep.slot());
+        let t = spawn_with_buffer(&mut threads, "faulting thread", entry, HIGH, &CLIENT_BUFFER, Some(fault_ep))?;
+        // The thread takes 64 words and sends their transform back, waiting for the root task.
+        ROOT_BUFFER.set_words(&patterned(0xfa01));
+        ok!(ep.send(words(1)), "send with 64 extra words to the thread");
+        ensure_state(t, State::BlockedSend, "thread sending back")?;
+        ensure_eq!(CLIENT_BUFFER.recv_len(), 64, "recv_len of the thread");
+        let m = ok!(ep.nb_recv(), "nb_recv of the thread's message");
+        ensure_eq!(m, Message { badge: 0, words: words(0xfa) }, "the thread's message");
+        let (got, n) = ROOT_BUFFER.received_words();
+        ensure_eq!(n, 64, "recv_len of the thread's message");
+        let back: [u64; MAX_EXTRA_WORDS] = core::array::from_fn(|i| transform(pattern(0xfa01, i), i));
+        ensure_words(&got, &back, n, "words the thread's message brought", "before its fault")?;
+
+        // It has run on to its `ud2`: the fault message waits on `faults`.
+        let m = ok!(faults.nb_recv(), "nb_recv of the fault message");
+        ensure_eq!((m.badge, m.words[0]), (0xf6, 6), "fault message (badge, vector)");
+        ensure_eq!(CLIENT_BUFFER.send_len(), 64, "send_len in the faulting thread's buffer");
+        ensure_eq!(ROOT_BUFFER.recv_len(), 0, "recv_len of the fault message");
+
+        // The reply resumes the thread at its `ud2`, which faults again.
+        ROOT_BUFFER.set_words(&patterned(0xfa02));
+        ROOT_BUFFER.set_send_cap(Some(gift.cap()));
+        ok!(ipc::reply(words(0)), "reply to the fault message");
+        let m = ok!(faults.nb_recv(), "nb_recv of the second fault message");
+        ensure_eq!((m.badge, m.words[0]), (0xf6, 6), "second fault message (badge, vector)");
+        ensure_eq!(ROOT_BUFFER.recv_len(), 0, "recv_len of the second fault message");
+        let (got, n) = CLIENT_BUFFER.received_words();
+        ensure_eq!(n, 64, "recv_len of the faulted thread after the reply to its fault");
+        ensure_words(&got, &back, n, "the faulted thread's words", "after the reply to its fault")?;
+        ensure_eq!(CLIENT_BUFFER.received(), None, "capability the faulted thread got with the reply");
+        Ok(())
+    })?;
+    for c in [gift, fault_ep, faults, ep] {
+        delete(c.cap())?;
+    }
+    Ok(())
+}
+
+/// A reply carries a copy of the replier's `send_cap` to the caller's `recv_slot`, though the
+/// call went through a capability without GRANT (the reply right stands for it): a child of the
+/// replier's capability, with its rights and badge, gone when that is revoked. It lands in the
+/// slot asked for; a caller that refuses capabilities gets none, and a reply without one writes
+/// `received_slot` 0.
+fn reply_transfers_capability(_: &Boot) -> TestResult {
+    let ep = new_endpoint()?;
+    let other = new_endpoint()?;
+    let gift = mint(other, rights::READ | rights::WRITE, 0x7e1)?;
+    let client = mint(ep, rights::WRITE, 0)?;
+    let gift_id = Identity::new(Kind::Endpoint, rights::READ | rights::WRITE, 0x7e1);
+    reset_buffer(&SERVER_BUFFER);
+    with_root_buffer(|| {
+        let mut threads = Threads::new()?;
+        spawn_with_buffer(&mut threads, "server", (words_server, ep.slot()), HIGH, &SERVER_BUFFER, None)?;
+
+        ROOT_BUFFER.set_recv_slot(Some(Slot::Auto));
+        let r = call_words_server(client, 0x7e10, 3, 2, gift.slot(), "reply with a capability")?;
+        ensure_eq!((r[0], r[1]), (0, 3), "server's check (status, recv_len) of the call");
+        ensure_eq!(ROOT_BUFFER.recv_len(), 2, "recv_len of the reply with a capability");
+        let Some(landed) = ROOT_BUFFER.received() else {
+            fail!("no capability came with the reply (received_slot 0)");
+        };
+        ensure!(landed != gift.cap(), "the capability received is the replier's own (slot {})", landed.slot());
+        ensure_identity(landed, gift_id, "capability received with the reply")?;
+        ok!(gift.revoke(), "cap_revoke(gift)");
+        ensure_empty(landed, "capability received with the reply, after the gift was revoked")?;
+        ensure_identity(gift.cap(), gift_id, "gift after its revoke")?;
+
+        ROOT_BUFFER.set_recv_slot(Some(Slot::At(SPARE)));
+        call_words_server(client, 0x7e11, 0, 0, gift.slot(), "reply with a capability to SPARE")?;
+        ensure_eq!(ROOT_BUFFER.received(), Some(Cap::new(SPARE)), "where the reply's capability landed");
+        ensure_identity(Cap::new(SPARE), gift_id, "capability received in SPARE")?;
+        delete(Cap::new(SPARE))?;
+
+        ROOT_BUFFER.set_recv_slot(None);
+        call_words_server(client, 0x7e12, 0, 0, gift.slot(), "reply with a capability to a refusing caller")?;
+        ensure_eq!(ROOT_BUFFER.received(), None, "capability received by a caller that refuses them");
+        ensure_empty(landed, "lowest free slot after a refused capability")?;
+
+        ROOT_BUFFER.set_recv_slot(Some(Slot::Auto));
+        call_words_server(client, 0x7e13, 0, 0, gift.slot(), "reply with a capability, again")?;
+        ensure_eq!(ROOT_BUFFER.received(), Some(landed), "where the reply's capability landed, again");
+        delete(landed)?;
+        call_words_server(client, 0x7e14, 0, 0, 0, "reply without a capability")?;
+        ensure_eq!(ROOT_BUFFER.received(), None, "capability received with a reply without one");
+        ensure_empty(landed, "lowest free slot after a reply without a capability")?;
+        Ok(())
+    })?;
+    for c in [client, gift, other, ep] {
+        delete(c.cap())?;
+    }
+    Ok(())
+}
+
+/// Calls `ep` twice (with [`CLIENT_BUFFER`] as its IPC buffer), with `words(0x900)` then
+/// `words(0x901)`, storing the replies' first words in `RESULTS[0]` and `RESULTS[1]`; exits with
+/// [`DONE`].
+extern "C" fn call_twice(ep: usize) -> ! {
+    let ep = Endpoint::at(ep);
+    for (k, slot) in RESULTS.iter().take(2).enumerate() {
+        match ep.call(words(0x900 + k)) {
+            Ok(r) => slot.store(r[0], SeqCst),
+            Err(e) => exit_thread(failed_status(e)),
+        }
+    }
+    exit_thread(DONE)
+}
+
+/// `reply` and, deferred, `reply_to` carry extra words and a capability as a message does. The
+/// words array serves both ways: the caller's second call sends the words the first reply left,
+/// then those it had put there.
+fn replies_carry_words_and_capability(_: &Boot) -> TestResult {
+    let ep = new_endpoint()?;
+    let other = new_endpoint()?;
+    let gift = mint(other, rights::WRITE, 0x9f7)?;
+    let gift_id = Identity::new(Kind::Endpoint, rights::WRITE, 0x9f7);
+    clear(&RESULTS);
+    reset_buffer(&CLIENT_BUFFER);
+    CLIENT_BUFFER.set_words(&patterned(0xc0));
+    CLIENT_BUFFER.set_recv_slot(Some(Slot::Auto));
+    with_root_buffer(|| {
+        let mut threads = Threads::new()?;
+        let c = spawn_with_buffer(&mut threads, "caller", (call_twice, ep.slot()), HIGH, &CLIENT_BUFFER, None)?;
+        let m = ok!(ep.nb_recv(), "nb_recv of the first call");
+        ensure_eq!(m.words, words(0x900), "first call");
+        let (got, n) = ROOT_BUFFER.received_words();
+        ensure_eq!(n, 64, "recv_len of the first call");
+        ensure_words(&got, &patterned(0xc0), n, "words the first call brought", "64")?;
+
+        // `reply`: 40 words and the gift.
+        let first = patterned(0xd0);
+        ROOT_BUFFER.set_words(&first[..40]);
+        ROOT_BUFFER.set_send_cap(Some(gift.cap()));
+        ok!(ipc::reply([0xa0, 0, 0, 0, 0]), "reply");
+        ensure_eq!(RESULTS[0].load(SeqCst), 0xa0, "first reply's word the caller got");
+        ensure_state(c, State::BlockedSend, "caller in its second call")?;
+        let (got, n) = CLIENT_BUFFER.received_words();
+        ensure_eq!(n, 40, "recv_len of the reply");
+        ensure_words(&got, &first, n, "words the reply brought", "reply")?;
+        let Some(landed) = CLIENT_BUFFER.received() else {
+            fail!("no capability came with the reply (received_slot 0)");
+        };
+        ensure_identity(landed, gift_id, "capability the reply brought")?;
+
+        let m = ok!(ep.nb_recv(), "nb_recv of the second call");
+        ensure_eq!(m.words, words(0x901), "second call");
+        let (got, n) = ROOT_BUFFER.received_words();
+        ensure_eq!(n, 64, "recv_len of the second call");
+        let mixed: [u64; MAX_EXTRA_WORDS] = core::array::from_fn(|i| if i < 40 { first[i] } else { pattern(0xc0, i) });
+        ensure_words(&got, &mixed, n, "words the second call brought", "40 from the reply, then the caller's")?;
+
+        // `reply_to`, deferred: all 64 words and the gift again, to the next free slot.
+        let saved = ok!(Reply::save(Slot::Auto), "reply_save");
+        let second = patterned(0xe0);
+        ROOT_BUFFER.set_words(&second);
+        ok!(saved.reply([0xa1, 0, 0, 0, 0]), "reply_to");
+        ensure_ended(c, State::Exited, DONE, "caller after reply_to")?;
+        ensure_eq!(RESULTS[1].load(SeqCst), 0xa1, "second reply's word the caller got");
+        ensure_empty(saved.cap(), "Reply capability after use")?;
+        let (got, n) = CLIENT_BUFFER.received_words();
+        ensure_eq!(n, 64, "recv_len of the reply_to");
+        ensure_words(&got, &second, n, "words the reply_to brought", "reply_to")?;
+        let Some(again) = CLIENT_BUFFER.received() else {
+            fail!("no capability came with the reply_to (received_slot 0)");
+        };
+        ensure!(again != landed, "the reply_to's capability landed on the reply's (slot {})", again.slot());
+        ensure_identity(again, gift_id, "capability the reply_to brought")?;
+
+        // Both are children of the gift.
+        ok!(gift.revoke(), "cap_revoke(gift)");
+        ensure_empty(landed, "capability the reply brought, after the gift was revoked")?;
+        ensure_empty(again, "capability the reply_to brought, after the gift was revoked")?;
+        Ok(())
+    })?;
+    for c in [gift, other, ep] {
+        delete(c.cap())?;
+    }
+    Ok(())
 }
