@@ -186,6 +186,7 @@ pub fn recv(me: ObjRef, e: ObjRef, block: bool) -> Result<Option<[u64; 6]>, Erro
         return Ok(Some(regs));
     }
     if let Some(bits) = task(me).bound_note.and_then(super::note::take_bits) {
+        super::transfer::nothing(me);
         return Ok(Some([abi::syscall::NOTE_BADGE as u64, bits, 0, 0, 0, 0]));
     }
     if !block {

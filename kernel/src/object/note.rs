@@ -51,6 +51,7 @@ pub fn signal(n: ObjRef, bits: u64) {
     {
         let b = core::mem::take(&mut note.bits);
         leave_recv(t);
+        super::transfer::nothing(t);
         wake_with(t, [abi::syscall::NOTE_BADGE as u64, b, 0, 0, 0, 0]);
     }
 }

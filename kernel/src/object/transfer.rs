@@ -65,6 +65,16 @@ pub fn transfer(sender: ObjRef, receiver: ObjRef, grant: bool) {
     copy_words(sender, receiver);
 }
 
+/// A receiver woken by its bound Note: no capability and no extra words came.
+pub fn nothing(receiver: ObjRef) {
+    write_received(receiver, 0);
+    let tk = task(receiver);
+    if let (Some(v), true) = (tk.vspace, tk.ipc_buffer != 0) {
+        let at = tk.ipc_buffer + core::mem::offset_of!(IpcBuffer, recv_len) as u64;
+        vspace::space(v).copy_to_user(at, &0u64.to_le_bytes());
+    }
+}
+
 /// Copies the sender's `send_len` extra words into the receiver's buffer and sets `recv_len`.
 fn copy_words(sender: ObjRef, receiver: ObjRef) {
     let rt = task(receiver);
