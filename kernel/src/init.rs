@@ -11,7 +11,7 @@ use abi::testexit;
 
 use crate::arch::{self, apic, context, cpu, gdt, idt, ioapic, pic, qemu, syscall};
 use crate::boot::{BootInfo, MemKind, Protocol};
-use crate::mem::{self, FRAMES, PAGE_SIZE, kspace, kstack};
+use crate::mem::{self, FRAMES, FrameAllocator, PAGE_SIZE, kspace, kstack};
 
 /// Ends boot with a message: the run ends with the panic exit code.
 pub fn fatal(args: fmt::Arguments<'_>) -> ! {
@@ -76,13 +76,22 @@ fn reserved_ranges(boot: &BootInfo, kernel_end: u64) -> [(u64, u64); 3] {
     ]
 }
 
-/// Most memory given to the page allocator before the kernel's own page tables exist: enough
-/// for those tables.
+/// Memory given to the page allocator before the kernel's own page tables exist, on top of its
+/// bitmap: enough for those tables.
 const EARLY_POOL: u64 = 16 << 20;
 
-/// Phase 1: gives the allocator one run of usable RAM that the loader's page tables are seen to
-/// map (Limine's HHDM does not map every usable page), at most [`EARLY_POOL`]. Returns the run.
+/// Phase 1: finds one run of usable RAM that the loader's page tables are seen to map (Limine's
+/// HHDM does not map every usable page), takes the page allocator's bitmap (one bit per page of
+/// RAM) from its start and gives the allocator the rest, at most [`EARLY_POOL`]. Returns the run.
 fn add_early_pool(boot: &BootInfo, reserved: &[(u64, u64)]) -> (u64, u64) {
+    let ram_end = boot
+        .regions()
+        .iter()
+        .filter(|r| matches!(r.kind, MemKind::Usable | MemKind::BootloaderReclaimable))
+        .map(|r| r.start + r.len)
+        .max()
+        .unwrap_or(0);
+    let bitmap = FrameAllocator::bitmap_bytes(ram_end).next_multiple_of(PAGE_SIZE);
     let loader_root = arch::cr3() & 0x000f_ffff_ffff_f000;
     let mut pool = (0, 0);
     usable_pieces(boot, false, reserved, |s, e| {
@@ -91,20 +100,27 @@ fn add_early_pool(boot: &BootInfo, reserved: &[(u64, u64)]) -> (u64, u64) {
         }
         let s = s.next_multiple_of(PAGE_SIZE);
         let mut end = s;
-        while end + PAGE_SIZE <= e && end - s < EARLY_POOL {
+        while end + PAGE_SIZE <= e && end - s < bitmap + EARLY_POOL {
             match arch::paging::translate(loader_root, boot.direct_map + end) {
                 Some(t) if t.phys == end && t.writable => end += PAGE_SIZE,
                 _ => break,
             }
         }
-        if end - s >= 64 * PAGE_SIZE {
+        if end - s >= bitmap + 64 * PAGE_SIZE {
             pool = (s, end);
         }
     });
     if pool.1 > pool.0 {
-        // SAFETY: usable RAM, outside every reserved range, seen mapped writable at
-        // `phys + direct_map` in the active page tables.
-        unsafe { FRAMES.lock().add_region(pool.0, pool.1) };
+        let bits = mem::phys_to_virt(pool.0);
+        // SAFETY: the start of the pool is usable RAM, mapped writable, that nothing else uses;
+        // it becomes the allocator's bitmap (zeroed here) and is never handed out.
+        unsafe {
+            core::ptr::write_bytes(bits, 0, bitmap as usize);
+            FRAMES.lock().set_bitmap(bits.cast(), bitmap / 8);
+        }
+        // SAFETY: usable RAM after the bitmap, outside every reserved range, seen mapped
+        // writable at `phys + direct_map` in the active page tables.
+        unsafe { FRAMES.lock().add_region(pool.0 + bitmap, pool.1) };
     }
     pool
 }

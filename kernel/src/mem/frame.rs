@@ -1,25 +1,32 @@
 //! The physical page allocator.
 //!
 //! Serves single pages and physically contiguous runs (powers of two, for DMA), hands every page
-//! out zeroed, and takes pages back. It is `buddy_system_allocator`'s intrusive buddy `Heap`
-//! over the direct map: the free lists live inside the free pages themselves, so no amount of
-//! allocation by user tasks can exhaust the kernel heap through this allocator. A run of `n`
-//! pages takes `n.next_power_of_two()` pages, and that is what it is charged.
+//! out zeroed, and takes pages back. It is a binary buddy allocator whose free lists live inside
+//! the free pages themselves (reached through the direct map), so no amount of allocation by user
+//! tasks can exhaust the kernel heap through it. A run of `n` pages takes `n.next_power_of_two()`
+//! pages, and that is what it is charged.
+//!
+//! Every operation is bounded, which matters because the kernel runs them with interrupts off:
+//! the free lists are doubly linked, so a block leaves its list in O(1), and a bitmap with one bit
+//! per page (set at the first page of each free block) says in O(1) whether a block's buddy is
+//! free. The bitmap is kernel memory; the free-block headers live in free pages, which no task can
+//! reach, so a task's data can never pass for a free block. Allocation and freeing each take at
+//! most [`MAX_ORDER`] steps. (`buddy_system_allocator`'s `Heap`, which design.md names, scans a
+//! singly linked free list to find a buddy on every free: O(free blocks), which a task could drive
+//! into the millions. The kernel heap, which no task drives, still uses it.)
 //!
 //! This module owns the free physical pages and their accounting; it knows nothing about page
 //! tables or objects. It is pure logic over a `phys + offset` window, so host tests run it over
 //! an ordinary buffer.
 
-use core::alloc::Layout;
-use core::ptr::NonNull;
-
-use buddy_system_allocator::Heap;
-
 /// Size of a page.
 pub const PAGE_SIZE: u64 = 4096;
 
-/// Largest block is 2^(ORDER-1) bytes = 1 GiB.
-const ORDER: usize = 31;
+/// Largest block: 2^18 pages, 1 GiB.
+pub const MAX_ORDER: u32 = 18;
+
+const NONE: u64 = u64::MAX;
+const MAGIC: u64 = u64::from_le_bytes(*b"FREEBLK!");
 
 /// Why pages could not be allocated.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -30,18 +37,43 @@ pub enum FrameError {
     InvalidSize,
 }
 
+/// The header written at the start of every free block.
+#[repr(C)]
+struct Block {
+    magic: u64,
+    order: u64,
+    prev: u64,
+    next: u64,
+}
+
 /// A buddy allocator of physical pages, reached at `phys + offset`.
 pub struct FrameAllocator {
-    heap: Heap<ORDER>,
+    /// First free block of each order (physical address), or `NONE`.
+    heads: [u64; MAX_ORDER as usize + 1],
     offset: u64,
+    /// One bit per page below `covered_pages`: set at the first page of a free block.
+    bitmap: *mut u64,
+    covered_pages: u64,
     total_pages: u64,
     free_pages: u64,
 }
 
+// SAFETY: the allocator owns its bitmap and the free pages exclusively; it is only ever used
+// behind a lock (or by one test thread).
+unsafe impl Send for FrameAllocator {}
+
 impl FrameAllocator {
-    /// An empty allocator whose pages are reached at `phys + offset`.
+    /// An empty allocator whose pages are reached at `phys + offset`. It manages nothing until it
+    /// is given a bitmap ([`set_bitmap`](Self::set_bitmap)) and regions.
     pub const fn new(offset: u64) -> Self {
-        Self { heap: Heap::new(), offset, total_pages: 0, free_pages: 0 }
+        Self {
+            heads: [NONE; MAX_ORDER as usize + 1],
+            offset,
+            bitmap: core::ptr::null_mut(),
+            covered_pages: 0,
+            total_pages: 0,
+            free_pages: 0,
+        }
     }
 
     /// Sets where pages are reached, before any region is added.
@@ -52,48 +84,164 @@ impl FrameAllocator {
         }
     }
 
+    /// Bytes of bitmap needed to manage physical pages below `end`.
+    pub const fn bitmap_bytes(end: u64) -> u64 {
+        end.div_ceil(PAGE_SIZE).div_ceil(64) * 8
+    }
+
+    /// Gives the allocator its bitmap: `words` zeroed words at `bitmap`, covering the pages below
+    /// `words * 64 * PAGE_SIZE`. Pages above are never managed.
+    ///
+    /// # Safety
+    /// `bitmap` must be valid for `words` words, zeroed, and used by nothing else for as long as
+    /// the allocator lives; no region may have been added yet.
+    pub unsafe fn set_bitmap(&mut self, bitmap: *mut u64, words: u64) {
+        debug_assert_eq!(self.total_pages, 0);
+        self.bitmap = bitmap;
+        self.covered_pages = words * 64;
+    }
+
+    /// An allocator for host tests, with a leaked bitmap covering the pages below `end`.
+    #[cfg(test)]
+    pub fn for_test(offset: u64, end: u64) -> Self {
+        let words = Self::bitmap_bytes(end) / 8;
+        let bitmap = std::boxed::Box::leak(std::vec![0u64; words as usize].into_boxed_slice());
+        let mut fa = Self::new(offset);
+        // SAFETY: a fresh, zeroed, leaked bitmap of `words` words, used by nothing else.
+        unsafe { fa.set_bitmap(bitmap.as_mut_ptr(), words) };
+        fa
+    }
+
     /// Pages a run of `pages` really takes.
     pub fn run_pages(pages: u64) -> Result<u64, FrameError> {
-        if pages == 0 || pages > (1 << (ORDER - 1)) / PAGE_SIZE {
+        if pages == 0 || pages > 1 << MAX_ORDER {
             return Err(FrameError::InvalidSize);
         }
         Ok(pages.next_power_of_two())
     }
 
-    fn layout(pages: u64) -> Result<Layout, FrameError> {
-        let run = Self::run_pages(pages)?;
-        Layout::from_size_align((run * PAGE_SIZE) as usize, PAGE_SIZE as usize).map_err(|_| FrameError::InvalidSize)
+    fn block(&self, phys: u64) -> *mut Block {
+        self.virt(phys).cast()
     }
 
-    /// Adds the whole pages inside physical `[start, end)`. Returns the number of pages added.
+    fn bit(&self, pfn: u64) -> bool {
+        // SAFETY: callers check `pfn < covered_pages`; the bitmap covers that many bits.
+        unsafe { *self.bitmap.add((pfn / 64) as usize) & (1 << (pfn % 64)) != 0 }
+    }
+
+    fn set_bit(&mut self, pfn: u64, on: bool) {
+        // SAFETY: as in `bit`.
+        unsafe {
+            let w = self.bitmap.add((pfn / 64) as usize);
+            if on {
+                *w |= 1 << (pfn % 64);
+            } else {
+                *w &= !(1 << (pfn % 64));
+            }
+        }
+    }
+
+    /// Puts the free block at `phys` of `order` on its list.
+    fn push(&mut self, phys: u64, order: u32) {
+        let head = self.heads[order as usize];
+        // SAFETY: the block is free memory this allocator owns, reached through the direct map.
+        unsafe {
+            self.block(phys).write(Block { magic: MAGIC, order: u64::from(order), prev: NONE, next: head });
+            if head != NONE {
+                (*self.block(head)).prev = phys;
+            }
+        }
+        self.heads[order as usize] = phys;
+        self.set_bit(phys / PAGE_SIZE, true);
+    }
+
+    /// Takes the free block at `phys` of `order` off its list.
+    fn unlink(&mut self, phys: u64, order: u32) {
+        // SAFETY: `phys` is a free block on list `order` (the bitmap says so); its neighbours are
+        // free blocks too.
+        unsafe {
+            let b = self.block(phys);
+            let (prev, next) = ((*b).prev, (*b).next);
+            if prev == NONE {
+                self.heads[order as usize] = next;
+            } else {
+                (*self.block(prev)).next = next;
+            }
+            if next != NONE {
+                (*self.block(next)).prev = prev;
+            }
+            (*b).magic = 0;
+        }
+        self.set_bit(phys / PAGE_SIZE, false);
+    }
+
+    /// Whether the block at `phys` of `order` is free (as a whole, at that order).
+    fn is_free(&self, phys: u64, order: u32) -> bool {
+        let pfn = phys / PAGE_SIZE;
+        if pfn + (1 << order) > self.covered_pages || !self.bit(pfn) {
+            return false;
+        }
+        // SAFETY: the bitmap says a free block starts here; its header is the allocator's.
+        let b = unsafe { &*self.block(phys) };
+        debug_assert_eq!(b.magic, MAGIC);
+        b.order == u64::from(order)
+    }
+
+    /// Frees the block at `phys` of `order`, merging it with free buddies. At most `MAX_ORDER`
+    /// steps.
+    fn release(&mut self, mut phys: u64, mut order: u32) {
+        while order < MAX_ORDER {
+            let buddy = phys ^ (PAGE_SIZE << order);
+            if !self.is_free(buddy, order) {
+                break;
+            }
+            self.unlink(buddy, order);
+            phys = phys.min(buddy);
+            order += 1;
+        }
+        self.push(phys, order);
+    }
+
+    /// Adds the whole pages inside physical `[start, end)` (those the bitmap covers). Returns the
+    /// number of pages added.
     ///
     /// # Safety
     /// The range must be RAM that nothing else uses, now or later, reachable and writable at
     /// `phys + offset`, and disjoint from every range added before.
     pub unsafe fn add_region(&mut self, start: u64, end: u64) -> u64 {
-        let start = start.next_multiple_of(PAGE_SIZE);
-        let end = end & !(PAGE_SIZE - 1);
-        if end <= start {
-            return 0;
+        let mut pfn = start.div_ceil(PAGE_SIZE);
+        let end_pfn = (end / PAGE_SIZE).min(self.covered_pages);
+        let mut added = 0;
+        while pfn < end_pfn {
+            let align = if pfn == 0 { MAX_ORDER } else { pfn.trailing_zeros().min(MAX_ORDER) };
+            let fit = 63 - (end_pfn - pfn).leading_zeros();
+            let order = align.min(fit);
+            self.release(pfn * PAGE_SIZE, order);
+            pfn += 1 << order;
+            added += 1u64 << order;
         }
-        let pages = (end - start) / PAGE_SIZE;
-        // SAFETY: the caller gives the range to this allocator alone; `start <= end`.
-        unsafe { self.heap.add_to_heap((start + self.offset) as usize, (end + self.offset) as usize) };
-        self.total_pages += pages;
-        self.free_pages += pages;
-        pages
+        self.total_pages += added;
+        self.free_pages += added;
+        added
     }
 
     /// Allocates a zeroed, physically contiguous run of `pages` pages (rounded up to a power of
-    /// two) and returns its physical address.
+    /// two) and returns its physical address. At most `MAX_ORDER` steps, plus the zeroing.
     pub fn alloc(&mut self, pages: u64) -> Result<u64, FrameError> {
-        let layout = Self::layout(pages)?;
-        let ptr = self.heap.alloc(layout).map_err(|()| FrameError::OutOfMemory)?;
-        // SAFETY: the heap just handed out `layout.size()` bytes at `ptr`, inside memory given to
-        // this allocator by `add_region`.
-        unsafe { core::ptr::write_bytes(ptr.as_ptr(), 0, layout.size()) };
-        self.free_pages -= layout.size() as u64 / PAGE_SIZE;
-        Ok(ptr.as_ptr() as u64 - self.offset)
+        let run = Self::run_pages(pages)?;
+        let order = run.trailing_zeros();
+        let mut k = (order..=MAX_ORDER).find(|&k| self.heads[k as usize] != NONE).ok_or(FrameError::OutOfMemory)?;
+        let phys = self.heads[k as usize];
+        self.unlink(phys, k);
+        while k > order {
+            k -= 1;
+            self.push(phys + (PAGE_SIZE << k), k);
+        }
+        // SAFETY: the run was free and is now this caller's; it lies in managed RAM reached
+        // through the direct map.
+        unsafe { core::ptr::write_bytes(self.virt(phys), 0, (run * PAGE_SIZE) as usize) };
+        self.free_pages -= run;
+        Ok(phys)
     }
 
     /// Allocates one zeroed page.
@@ -101,17 +249,15 @@ impl FrameAllocator {
         self.alloc(1)
     }
 
-    /// Returns a run that [`alloc`](Self::alloc) handed out.
+    /// Returns a run that [`alloc`](Self::alloc) handed out. At most `MAX_ORDER` steps.
     ///
     /// # Safety
     /// `phys` and `pages` must be exactly those of one live allocation from this allocator, and
     /// nothing may use the run afterwards.
     pub unsafe fn free(&mut self, phys: u64, pages: u64) {
-        let Ok(layout) = Self::layout(pages) else { return };
-        let Some(ptr) = NonNull::new((phys + self.offset) as *mut u8) else { return };
-        // SAFETY: the caller guarantees this matches a live allocation.
-        unsafe { self.heap.dealloc(ptr, layout) };
-        self.free_pages += layout.size() as u64 / PAGE_SIZE;
+        let Ok(run) = Self::run_pages(pages) else { return };
+        self.release(phys, run.trailing_zeros());
+        self.free_pages += run;
     }
 
     /// Where physical `phys` is reached.
@@ -158,7 +304,7 @@ mod tests {
         }
 
         fn allocator(&self) -> FrameAllocator {
-            let mut fa = FrameAllocator::new((self.ptr as u64).wrapping_sub(FAKE_PHYS));
+            let mut fa = FrameAllocator::for_test((self.ptr as u64).wrapping_sub(FAKE_PHYS), FAKE_PHYS + ARENA as u64);
             // SAFETY: the arena is ours and unused.
             unsafe { fa.add_region(FAKE_PHYS, FAKE_PHYS + ARENA as u64) };
             fa
@@ -237,18 +383,39 @@ mod tests {
     }
 
     #[test]
+    fn a_used_page_never_passes_for_a_free_block() {
+        let arena = Arena::new();
+        let mut fa = arena.allocator();
+        let a = fa.alloc_page().unwrap();
+        let b = fa.alloc_page().unwrap();
+        assert_eq!(a ^ b, PAGE_SIZE, "first two pages are buddies");
+        // The holder of `a` forges a free-block header of order 0 in it.
+        let forged = [MAGIC, 0, NONE, NONE];
+        let off = (a - FAKE_PHYS) as usize;
+        // SAFETY: inside the arena; `a` is this test's page.
+        unsafe { core::ptr::copy_nonoverlapping(forged.as_ptr().cast::<u8>(), arena.ptr.add(off), 32) };
+        // SAFETY: `b` is a live one-page allocation.
+        unsafe { fa.free(b, 1) };
+        // Had `b` merged with the forged `a`, an order-1 block would start at min(a, b).
+        let run = fa.alloc(2).unwrap();
+        assert_ne!(run, a.min(b), "a used page was merged into a free block");
+        assert_eq!(fa.alloc_page().unwrap(), b, "the freed page is still a block of its own");
+    }
+
+    #[test]
     fn invalid_sizes() {
         let arena = Arena::new();
         let mut fa = arena.allocator();
         assert_eq!(fa.alloc(0), Err(FrameError::InvalidSize));
         assert_eq!(fa.alloc(u64::MAX), Err(FrameError::InvalidSize));
+        assert_eq!(fa.alloc((1 << MAX_ORDER) + 1), Err(FrameError::InvalidSize));
         assert_eq!(fa.alloc(512), Err(FrameError::OutOfMemory));
     }
 
     #[test]
     fn unaligned_region_is_trimmed_to_whole_pages() {
         let arena = Arena::new();
-        let mut fa = FrameAllocator::new((arena.ptr as u64).wrapping_sub(FAKE_PHYS));
+        let mut fa = FrameAllocator::for_test((arena.ptr as u64).wrapping_sub(FAKE_PHYS), FAKE_PHYS + ARENA as u64);
         // SAFETY: inside the arena.
         let added = unsafe { fa.add_region(FAKE_PHYS + 100, FAKE_PHYS + 3 * 4096 + 5) };
         assert_eq!(added, 2);

@@ -214,7 +214,7 @@ mod tests {
         let layout = Layout::from_size_align(ARENA, ARENA).unwrap();
         // SAFETY: non-zero size.
         let ptr = unsafe { alloc(layout) };
-        let mut frames = FrameAllocator::new((ptr as u64).wrapping_sub(PHYS));
+        let mut frames = FrameAllocator::for_test((ptr as u64).wrapping_sub(PHYS), PHYS + ARENA as u64);
         // SAFETY: the arena is ours for the test.
         unsafe { frames.add_region(PHYS, PHYS + ARENA as u64) };
         let mut dead = DeadList::new();
