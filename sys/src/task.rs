@@ -103,6 +103,11 @@ pub fn task_suspend(task: usize) -> Result<()> {
     call(Sysno::TaskSuspend, [task, 0, 0, 0, 0, 0]).map(drop)
 }
 
+/// `task_destroy(task)`: stops the task for good. See [`Sysno::TaskDestroy`].
+pub fn task_destroy(task: usize) -> Result<()> {
+    call(Sysno::TaskDestroy, [task, 0, 0, 0, 0, 0]).map(drop)
+}
+
 /// `task_resume(task)`: makes a suspended or faulted task runnable. See [`Sysno::TaskResume`].
 pub fn task_resume(task: usize) -> Result<()> {
     call(Sysno::TaskResume, [task, 0, 0, 0, 0, 0]).map(drop)
@@ -266,6 +271,13 @@ impl Task {
     /// itself switches to another task at once.
     pub fn suspend(self) -> Result<()> {
         task_suspend(self.slot())
+    }
+
+    /// Stops the task for good: it leaves every queue and lets go of its CSpace, VSpace and
+    /// fault endpoint; `info` then reports Exited with detail `abi::task::DESTROYED`. The object
+    /// lives until its last capability is deleted. Needs WRITE.
+    pub fn destroy(self) -> Result<()> {
+        task_destroy(self.slot())
     }
 
     /// Makes a suspended or faulted task runnable again, with the registers it has (a faulted

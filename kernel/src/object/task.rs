@@ -127,6 +127,31 @@ pub fn on_death(t: ObjRef) {
     crate::arch::context::forget_fpu_owner(&raw const task.ctx);
 }
 
+/// Stops `t` for good (`task_destroy`): as on death, and its CSpace, VSpace and fault endpoint are
+/// let go at once. The object stays until its last capability goes. O(1).
+pub fn destroy(ctx: &mut Ctx<'_>, t: ObjRef) {
+    // SAFETY: `t` is a live task named by the caller's capability; no other reference is held.
+    let task = unsafe { get(t) };
+    if task.state == State::Exited && task.cspace.is_none() && task.vspace.is_none() {
+        return;
+    }
+    if task.is_root {
+        crate::error!("the root task was destroyed; ending the run");
+        crate::arch::qemu::exit(abi::testexit::PANIC);
+    }
+    crate::sched::remove(t);
+    super::endpoint::cancel(t);
+    // SAFETY: as above.
+    let task = unsafe { get(t) };
+    if let Some(slot) = task.saved_reply.take() {
+        super::cspace::drop_reply(slot);
+    }
+    task.state = State::Exited;
+    task.detail = abi::task::DESTROYED;
+    crate::arch::context::forget_fpu_owner(&raw const task.ctx);
+    teardown(ctx, t);
+}
+
 /// Records where the Reply capability answering `t` is (or that it is gone).
 pub fn reply_cap_at(t: ObjRef, slot: Option<super::cdt::SlotRef>) {
     // SAFETY: a Reply capability names a live task (a dying task empties its slot first).

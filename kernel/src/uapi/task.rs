@@ -193,6 +193,13 @@ pub fn set_fault_endpoint(task: &TaskObj, t: u64, ep: u64) -> Result<Results, Er
     Ok(one(0))
 }
 
+/// `task_destroy`.
+pub fn destroy(task: &TaskObj, t: u64) -> Result<Results, Error> {
+    let t = target(task, t, rights::WRITE)?;
+    global::with(|ctx| crate::object::task::destroy(ctx, t));
+    Ok(one(0))
+}
+
 /// `task_set_ipc_buffer`.
 pub fn set_ipc_buffer(task: &TaskObj, t: u64, vaddr: u64) -> Result<Results, Error> {
     let t = target(task, t, rights::WRITE)?;

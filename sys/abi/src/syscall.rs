@@ -232,6 +232,15 @@ sysnos! {
     ///
     /// Errors: capability errors; `InvalidArgument` (unaligned or outside the user range).
     TaskSetIpcBuffer = 0x5b,
+    /// `task_destroy(task)`: stop the task for good, as its last capability going would: it leaves
+    /// the scheduler and every queue and reply relation, and lets go of its CSpace, VSpace and
+    /// fault endpoint. `task_info` then reports Exited with detail
+    /// [`DESTROYED`](crate::task::DESTROYED); the Task object itself lives until its last
+    /// capability is deleted. Destroying an exited task again succeeds and changes nothing; the
+    /// root task destroyed ends the run. Needs WRITE.
+    ///
+    /// Errors: capability errors.
+    TaskDestroy = 0x5c,
 
     /// `endpoint_create(memory, dst_slot) -> slot`: make an Endpoint (1 page).
     ///

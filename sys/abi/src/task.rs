@@ -107,6 +107,9 @@ mod tests {
     }
 }
 
+/// `task_info`'s detail for a task stopped by `task_destroy`.
+pub const DESTROYED: u64 = u64::MAX;
+
 /// Highest priority.
 pub const MAX_PRIORITY: usize = 255;
 

@@ -31,6 +31,7 @@ pub const TESTS: &[Test] = &[
     Test::new("thread_preemption_at_equal_priority", |b| isolated(b, preemption_at_equal_priority)),
     Test::new("thread_yield_runs_equal_priority", |b| isolated(b, yield_runs_equal_priority)),
     Test::new("thread_suspend_and_resume", |b| isolated(b, suspend_and_resume)),
+    Test::new("thread_destroy_stops_it_for_good", |b| isolated(b, destroy_stops_it_for_good)),
     Test::new("thread_suspends_itself", |b| isolated(b, suspends_itself)),
     Test::new("thread_delete_stops_it", |b| isolated(b, delete_stops_it)),
     Test::new("thread_faults_are_contained", |b| isolated(b, faults_are_contained)),
@@ -228,6 +229,35 @@ fn suspend_and_resume(boot: &Boot) -> TestResult {
     wait_until(boot, "the resumed thread to count", || counter(0) > frozen)?;
     // Suspended again and deleted while suspended.
     ok!(t.task().suspend(), "task_suspend again");
+    t.kill()
+}
+
+/// `task_destroy` stops a running thread for good; the object stays until its capability goes.
+fn destroy_stops_it_for_good(boot: &Boot) -> TestResult {
+    reset_counters();
+    let t = Thread::start(spin, 0, ROOT_PRIORITY)?;
+    wait_until(boot, "the thread to count", || counter(0) > 0)?;
+    ok!(t.task().destroy(), "task_destroy");
+    let info = t.info()?;
+    ensure_eq!(
+        (info.state, info.detail),
+        (Ok(State::Exited), sys::abi::task::DESTROYED as usize),
+        "(state, detail) after task_destroy"
+    );
+    let frozen = counter(0);
+    for _ in 0..10 {
+        yield_now();
+    }
+    busy_wait(boot, 50);
+    ensure_eq!(counter(0), frozen, "the destroyed thread's count after yields and 50 ms");
+    ok!(t.task().destroy(), "task_destroy of a destroyed task");
+    ensure_eq!(t.task().resume(), Err(InvalidState.into()), "task_resume of a destroyed task");
+    ensure_eq!(t.task().start(), Err(InvalidState.into()), "task_start of a destroyed task");
+    ensure_eq!(
+        sys::task::task_destroy(root::memory().slot()),
+        Err(sys::abi::Error::WrongKind.into()),
+        "task_destroy of a Memory capability"
+    );
     t.kill()
 }
 
