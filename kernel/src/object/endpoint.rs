@@ -294,7 +294,7 @@ pub(super) fn teardown(e: ObjRef, budget: &mut u32) -> bool {
             tk.detail = tk.msg[0];
             crate::warn!("task {} faulted (vector {}) and its fault endpoint is gone; stopped", tk.id, tk.msg[0]);
             if tk.is_root {
-                crate::uapi::stop_task(t, State::Faulted, tk.msg[0], "its fault could not be delivered");
+                super::task::stop(t, State::Faulted, tk.msg[0], "its fault could not be delivered");
             }
             continue;
         }

@@ -152,6 +152,29 @@ pub fn destroy(ctx: &mut Ctx<'_>, t: ObjRef) {
     teardown(ctx, t);
 }
 
+/// Stops task `t` in `state` (exited or faulted, with `detail`): it leaves the scheduler. The
+/// root task stopping ends the run (status 0 exit: success; any other end: failure or panic).
+pub fn stop(t: ObjRef, state: State, detail: u64, why: &str) {
+    crate::sched::remove(t);
+    // SAFETY: a live task; this is the only reference made to it here.
+    let task = unsafe { get(t) };
+    task.state = state;
+    task.detail = detail;
+    if task.is_root {
+        use abi::testexit;
+        match state {
+            State::Exited => {
+                crate::info!("root task exited with status {detail}");
+                crate::arch::qemu::exit(if detail == 0 { testexit::SUCCESS } else { testexit::FAILURE })
+            }
+            _ => {
+                crate::error!("root task stopped ({why}); ending the run");
+                crate::arch::qemu::exit(testexit::PANIC)
+            }
+        }
+    }
+}
+
 /// Records where the Reply capability answering `t` is (or that it is gone).
 pub fn reply_cap_at(t: ObjRef, slot: Option<super::cdt::SlotRef>) {
     // SAFETY: a Reply capability names a live task (a dying task empties its slot first).

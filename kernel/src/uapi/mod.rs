@@ -167,26 +167,9 @@ fn exit(me: ObjRef, status: u64) -> ! {
     sched::run()
 }
 
-/// Stops task `t` in `state` (exited or faulted, with `detail`), with one log line for a fault.
-/// The root task stopping ends the run.
+/// Stops task `t` in `state` (exited or faulted, with `detail`); see `object::task::stop`.
 pub fn stop_task(t: ObjRef, state: State, detail: u64, why: &str) {
-    sched::remove(t);
-    // SAFETY: a live task; this is the only reference made to it here.
-    let task = unsafe { get(t) };
-    task.state = state;
-    task.detail = detail;
-    if task.is_root {
-        match state {
-            State::Exited => {
-                crate::info!("root task exited with status {detail}");
-                qemu::exit(if detail == 0 { testexit::SUCCESS } else { testexit::FAILURE })
-            }
-            _ => {
-                crate::error!("root task stopped ({why}); ending the run");
-                qemu::exit(testexit::PANIC)
-            }
-        }
-    }
+    crate::object::task::stop(t, state, detail, why);
 }
 
 /// Handles an interrupt or exception taken in user mode; `ctx` holds the full state.
