@@ -202,24 +202,25 @@ pub fn recv(me: ObjRef, e: ObjRef, block: bool) -> Result<Option<[u64; 6]>, Erro
 /// replier is about to wait: `reply_recv`), the caller gets the CPU next.
 pub fn reply(me: ObjRef, words: [u64; 5], direct: bool) -> Result<(), Error> {
     let c = task(me).reply_to.take().ok_or(Error::InvalidState)?;
-    let ct = task(c);
-    ct.replier = None;
-    if !ct.msg_fault {
-        // A reply carries what a message does; the reply right stands for GRANT.
-        super::transfer::transfer(me, c, true);
-    }
-    let ct = task(c);
-    if ct.msg_fault {
-        // A fault message: the task runs on from where it faulted, its registers untouched.
+    task(c).replier = None;
+    answer(me, c, words, direct);
+    Ok(())
+}
+
+/// Wakes caller `c` with the reply of `me`. A reply carries what a message does (the reply right
+/// stands for GRANT); a fault message's reply carries nothing and leaves the registers alone: the
+/// task runs on from where it faulted.
+fn answer(me: ObjRef, c: ObjRef, words: [u64; 5], direct: bool) {
+    if task(c).msg_fault {
+        let ct = task(c);
         ct.msg_fault = false;
         ct.state = State::Runnable;
         sched::enqueue(c);
-    } else if direct {
-        hand_over(c, [0, words[0], words[1], words[2], words[3], words[4]]);
-    } else {
-        wake_with(c, [0, words[0], words[1], words[2], words[3], words[4]]);
+        return;
     }
-    Ok(())
+    super::transfer::transfer(me, c, true);
+    let regs = [0, words[0], words[1], words[2], words[3], words[4]];
+    if direct { hand_over(c, regs) } else { wake_with(c, regs) }
 }
 
 /// Takes a task waiting in `recv` on an endpoint out of its queue (its bound Note woke it).
@@ -243,17 +244,7 @@ pub fn reply_saved(me: ObjRef, c: ObjRef, words: [u64; 5]) -> Result<(), Error> 
     if ct.state != State::BlockedReply || ct.replier.is_some() {
         return Err(Error::InvalidState);
     }
-    if !ct.msg_fault {
-        super::transfer::transfer(me, c, true);
-    }
-    let ct = task(c);
-    if ct.msg_fault {
-        ct.msg_fault = false;
-        ct.state = State::Runnable;
-        sched::enqueue(c);
-    } else {
-        wake_with(c, [0, words[0], words[1], words[2], words[3], words[4]]);
-    }
+    answer(me, c, words, false);
     Ok(())
 }
 
