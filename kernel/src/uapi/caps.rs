@@ -22,6 +22,13 @@ pub fn need(task: &Task, addr: u64, kind: Kind, need: usize) -> Result<(SlotRef,
     Ok((slot, cap))
 }
 
+/// The object the caller's capability `addr` names, if it is of `kind` with all of `need`, and
+/// the capability itself (for its badge or rights).
+pub(super) fn need_object(task: &Task, addr: u64, kind: Kind, need: usize) -> Result<(ObjRef, Cap), Error> {
+    let (_, c) = self::need(task, addr, kind, need)?;
+    Ok((object(&c)?, c))
+}
+
 /// The object a capability of a kind with objects names.
 pub(super) fn object(cap: &Cap) -> Result<ObjRef, Error> {
     cap.obj.ok_or(Error::InvalidCapability)
@@ -29,8 +36,8 @@ pub(super) fn object(cap: &Cap) -> Result<ObjRef, Error> {
 
 /// A destination in the CSpace that the caller's capability `dst_cspace` names (WRITE needed).
 fn destination(task: &Task, dst_cspace: u64, dst_slot: u64) -> Result<(SlotRef, u64), Error> {
-    let (_, cap) = need(task, dst_cspace, Kind::CSpace, rights::WRITE)?;
-    cspace::destination(object(&cap)?, dst_slot)
+    let (cs, _) = need_object(task, dst_cspace, Kind::CSpace, rights::WRITE)?;
+    cspace::destination(cs, dst_slot)
 }
 
 /// `cap_copy` and (with a badge) `cap_mint`.
@@ -118,11 +125,11 @@ pub fn memory_split(task: &Task, mem: u64, pages: u64, dst_slot: u64) -> Result<
 
 /// `memory_info`: finishes pending destruction first, a bounded step per call.
 pub fn memory_info(task: &Task, mem: u64) -> Result<Results, Error> {
-    let (_, cap) = need(task, mem, Kind::Memory, rights::READ)?;
+    let (m, _) = need_object(task, mem, Kind::Memory, rights::READ)?;
     if !global::reap_some() {
         return Err(Error::Restart);
     }
-    let (quota, used) = memory::info(object(&cap)?);
+    let (quota, used) = memory::info(m);
     Ok([quota, used, 0, 0, 0, 0])
 }
 

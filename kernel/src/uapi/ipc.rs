@@ -11,11 +11,6 @@ use crate::object::endpoint::{self, Sent};
 use crate::object::task::{TaskObj, get};
 
 /// The Endpoint the caller's capability `cap` names, with the rights in `need`, and its badge.
-fn endpoint(task: &TaskObj, cap: u64, need: usize) -> Result<(ObjRef, u64), Error> {
-    let (_, c) = caps::need(task, cap, Kind::Endpoint, need)?;
-    Ok((c.obj.ok_or(Error::InvalidCapability)?, c.badge))
-}
-
 /// `endpoint_create`.
 pub fn create(task: &TaskObj, memory: u64, dst_slot: u64) -> Result<Results, Error> {
     caps::make(task, memory, dst_slot, Kind::Endpoint, true, endpoint::create_in)
@@ -30,8 +25,8 @@ pub fn send(
     call: bool,
     block: bool,
 ) -> Result<Option<Results>, Error> {
-    let (_, c) = caps::need(task, cap, Kind::Endpoint, rights::WRITE)?;
-    let (e, badge) = (c.obj.ok_or(Error::InvalidCapability)?, c.badge);
+    let (e, c) = caps::need_object(task, cap, Kind::Endpoint, rights::WRITE)?;
+    let badge = c.badge;
     let grant = usize::from(c.rights) & rights::GRANT != 0;
     // SAFETY: the caller is live; its message fields are written before the send reads them.
     let m = unsafe { get(me) };
@@ -44,7 +39,7 @@ pub fn send(
 
 /// `recv` and `nb_recv`.
 pub fn recv(me: ObjRef, task: &TaskObj, cap: u64, block: bool) -> Result<Option<Results>, Error> {
-    let (e, _) = endpoint(task, cap, rights::READ)?;
+    let (e, _) = caps::need_object(task, cap, Kind::Endpoint, rights::READ)?;
     endpoint::recv(me, e, block)
 }
 
@@ -56,7 +51,7 @@ pub fn reply(me: ObjRef, words: [u64; 5]) -> Result<Option<Results>, Error> {
 
 /// `reply_recv`: the endpoint is checked first, so a bad capability answers nobody.
 pub fn reply_recv(me: ObjRef, task: &TaskObj, cap: u64, words: [u64; 5]) -> Result<Option<Results>, Error> {
-    let (e, _) = endpoint(task, cap, rights::READ)?;
+    let (e, _) = caps::need_object(task, cap, Kind::Endpoint, rights::READ)?;
     match endpoint::reply(me, words, true) {
         Ok(()) | Err(Error::InvalidState) => {}
         Err(e) => return Err(e),
@@ -90,7 +85,7 @@ pub fn reply_save(me: ObjRef, task: &TaskObj, dst_slot: u64) -> Result<Results, 
 /// `reply_to`: answers through a saved Reply capability, which is used up.
 pub fn reply_to(me: ObjRef, task: &TaskObj, cap: u64, words: [u64; 5]) -> Result<Option<Results>, Error> {
     let (slot, c) = caps::need(task, cap, Kind::Reply, 0)?;
-    endpoint::reply_saved(me, c.obj.ok_or(Error::InvalidCapability)?, words)?;
+    endpoint::reply_saved(me, caps::object(&c)?, words)?;
     crate::object::global::with(|ctx| crate::object::cspace::delete(ctx, slot))?;
     Ok(Some(one(0)))
 }

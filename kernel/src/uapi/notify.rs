@@ -11,11 +11,6 @@ use crate::object::{ObjRef, global, irq, note, timer};
 /// Longest timer delay or period: one day.
 const MAX_US: u64 = 86_400_000_000;
 
-fn object(task: &TaskObj, cap: u64, kind: Kind, need: usize) -> Result<(ObjRef, u64), Error> {
-    let (_, c) = caps::need(task, cap, kind, need)?;
-    Ok((c.obj.ok_or(Error::InvalidCapability)?, c.badge))
-}
-
 /// `note_create`.
 pub fn note_create(task: &TaskObj, memory: u64, dst_slot: u64) -> Result<Results, Error> {
     caps::make(task, memory, dst_slot, Kind::Note, true, note::create_in)
@@ -23,27 +18,27 @@ pub fn note_create(task: &TaskObj, memory: u64, dst_slot: u64) -> Result<Results
 
 /// `note_signal`: the capability's badge is signalled with the bits.
 pub fn note_signal(task: &TaskObj, cap: u64, bits: u64) -> Result<Results, Error> {
-    let (n, badge) = object(task, cap, Kind::Note, rights::WRITE)?;
-    note::signal(n, bits | badge);
+    let (n, c) = caps::need_object(task, cap, Kind::Note, rights::WRITE)?;
+    note::signal(n, bits | c.badge);
     Ok(one(0))
 }
 
 /// `note_wait`: `None` when the caller now waits.
 pub fn note_wait(me: ObjRef, task: &TaskObj, cap: u64) -> Result<Option<Results>, Error> {
-    let (n, _) = object(task, cap, Kind::Note, rights::READ)?;
+    let (n, _) = caps::need_object(task, cap, Kind::Note, rights::READ)?;
     Ok(note::wait(me, n).map(one))
 }
 
 /// `note_poll`.
 pub fn note_poll(task: &TaskObj, cap: u64) -> Result<Results, Error> {
-    let (n, _) = object(task, cap, Kind::Note, rights::READ)?;
+    let (n, _) = caps::need_object(task, cap, Kind::Note, rights::READ)?;
     Ok(one(note::take_bits(n).unwrap_or(0)))
 }
 
 /// `note_bind`.
 pub fn note_bind(task: &TaskObj, cap: u64, t: u64) -> Result<Results, Error> {
-    let (t, _) = object(task, t, Kind::Task, rights::WRITE)?;
-    let n = if cap == 0 { None } else { Some(object(task, cap, Kind::Note, rights::READ)?.0) };
+    let (t, _) = caps::need_object(task, t, Kind::Task, rights::WRITE)?;
+    let n = if cap == 0 { None } else { Some(caps::need_object(task, cap, Kind::Note, rights::READ)?.0) };
     note::bind(n, t)?;
     Ok(one(0))
 }
@@ -59,8 +54,8 @@ fn ticks(us: u64) -> u64 {
 
 /// `timer_arm`.
 pub fn timer_arm(task: &TaskObj, t: u64, cap: u64, bits: u64, delay_us: u64, period_us: u64) -> Result<Results, Error> {
-    let (t, _) = object(task, t, Kind::Timer, rights::WRITE)?;
-    let (n, _) = object(task, cap, Kind::Note, rights::WRITE)?;
+    let (t, _) = caps::need_object(task, t, Kind::Timer, rights::WRITE)?;
+    let (n, _) = caps::need_object(task, cap, Kind::Note, rights::WRITE)?;
     if bits == 0 || delay_us > MAX_US || period_us > MAX_US {
         return Err(Error::InvalidArgument);
     }
@@ -74,7 +69,7 @@ pub fn timer_arm(task: &TaskObj, t: u64, cap: u64, bits: u64, delay_us: u64, per
 
 /// `timer_disarm`.
 pub fn timer_disarm(task: &TaskObj, t: u64) -> Result<Results, Error> {
-    let (t, _) = object(task, t, Kind::Timer, rights::WRITE)?;
+    let (t, _) = caps::need_object(task, t, Kind::Timer, rights::WRITE)?;
     if let Some(o) = timer::disarm(t) {
         global::with(|ctx| o.release(ctx.dead));
     }
@@ -92,14 +87,14 @@ pub fn irq_bind(
     dst_slot: u64,
 ) -> Result<Results, Error> {
     caps::need(task, control, Kind::IrqControl, rights::WRITE)?;
-    let (n, _) = object(task, cap, Kind::Note, rights::WRITE)?;
+    let (n, _) = caps::need_object(task, cap, Kind::Note, rights::WRITE)?;
     let ok = bits != 0 && irq::route_of(line).is_some_and(|(gsi, _)| crate::arch::ioapic::for_gsi(gsi).is_some());
     caps::make(task, memory, dst_slot, Kind::IrqHandler, ok, |ctx, m| irq::bind(ctx, m, line, n, bits))
 }
 
 /// `irq_ack`.
 pub fn irq_ack(task: &TaskObj, cap: u64) -> Result<Results, Error> {
-    let (h, _) = object(task, cap, Kind::IrqHandler, rights::WRITE)?;
+    let (h, _) = caps::need_object(task, cap, Kind::IrqHandler, rights::WRITE)?;
     irq::ack(h);
     Ok(one(0))
 }

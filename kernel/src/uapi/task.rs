@@ -13,8 +13,7 @@ use crate::sched;
 
 /// The Task the caller's capability `cap` names, with the rights in `need`.
 fn target(task: &TaskObj, cap: u64, need: usize) -> Result<ObjRef, Error> {
-    let (_, c) = caps::need(task, cap, Kind::Task, need)?;
-    c.obj.ok_or(Error::InvalidCapability)
+    caps::need_object(task, cap, Kind::Task, need).map(|(t, _)| t)
 }
 
 fn task_mut<'a>(t: ObjRef) -> &'a mut TaskObj {
@@ -31,9 +30,8 @@ pub fn create(task: &TaskObj, memory: u64, dst_slot: u64) -> Result<Results, Err
 /// `task_set_space`.
 pub fn set_space(task: &TaskObj, t: u64, cspace: u64, vspace: u64) -> Result<Results, Error> {
     let t = target(task, t, rights::WRITE)?;
-    let (_, cs) = caps::need(task, cspace, Kind::CSpace, rights::WRITE)?;
-    let (_, vs) = caps::need(task, vspace, Kind::VSpace, rights::WRITE)?;
-    let (cs, vs) = (cs.obj.ok_or(Error::InvalidCapability)?, vs.obj.ok_or(Error::InvalidCapability)?);
+    let (cs, _) = caps::need_object(task, cspace, Kind::CSpace, rights::WRITE)?;
+    let (vs, _) = caps::need_object(task, vspace, Kind::VSpace, rights::WRITE)?;
     cs.acquire();
     vs.acquire();
     let tk = task_mut(t);
@@ -178,8 +176,8 @@ pub fn set_fault_endpoint(task: &TaskObj, t: u64, ep: u64) -> Result<Results, Er
     let new = if ep == 0 {
         None
     } else {
-        let (_, c) = caps::need(task, ep, Kind::Endpoint, rights::WRITE)?;
-        Some((c.obj.ok_or(Error::InvalidCapability)?, c.badge))
+        let (e, c) = caps::need_object(task, ep, Kind::Endpoint, rights::WRITE)?;
+        Some((e, c.badge))
     };
     if let Some((e, _)) = new {
         e.acquire();

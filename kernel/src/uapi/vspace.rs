@@ -6,12 +6,7 @@ use abi::object::{Kind, rights};
 use super::{Results, caps, one};
 use crate::object::task::TaskObj;
 use crate::object::vspace::Access;
-use crate::object::{ObjRef, global, page, vspace};
-
-fn object(task: &TaskObj, cap: u64, kind: Kind, need: usize) -> Result<(ObjRef, u8), Error> {
-    let (_, c) = caps::need(task, cap, kind, need)?;
-    Ok((c.obj.ok_or(Error::InvalidCapability)?, c.rights))
-}
+use crate::object::{global, page, vspace};
 
 /// The access `access` asks for, if the capability's `have` rights allow it.
 fn access(access: u64, have: u8) -> Result<Access, Error> {
@@ -38,17 +33,17 @@ pub fn page_create(task: &TaskObj, memory: u64, count: u64, dst_slot: u64) -> Re
 
 /// `page_map`.
 pub fn page_map(task: &TaskObj, pg: u64, vs: u64, vaddr: u64, acc: u64, memory: u64) -> Result<Results, Error> {
-    let (p, have) = object(task, pg, Kind::Page, rights::READ)?;
-    let (v, _) = object(task, vs, Kind::VSpace, rights::WRITE)?;
-    let (m, _) = object(task, memory, Kind::Memory, rights::WRITE)?;
-    let a = access(acc, have)?;
+    let (p, c) = caps::need_object(task, pg, Kind::Page, rights::READ)?;
+    let (v, _) = caps::need_object(task, vs, Kind::VSpace, rights::WRITE)?;
+    let (m, _) = caps::need_object(task, memory, Kind::Memory, rights::WRITE)?;
+    let a = access(acc, c.rights)?;
     global::with(|ctx| vspace::map(ctx, v, p, vaddr, a, m))?;
     Ok(one(0))
 }
 
 /// `page_unmap`.
 pub fn page_unmap(task: &TaskObj, pg: u64) -> Result<Results, Error> {
-    let (p, _) = object(task, pg, Kind::Page, rights::READ)?;
+    let (p, _) = caps::need_object(task, pg, Kind::Page, rights::READ)?;
     if page::mapping(p).is_none() {
         return Err(Error::InvalidState);
     }
@@ -58,15 +53,15 @@ pub fn page_unmap(task: &TaskObj, pg: u64) -> Result<Results, Error> {
 
 /// `page_protect`.
 pub fn page_protect(task: &TaskObj, pg: u64, acc: u64) -> Result<Results, Error> {
-    let (p, have) = object(task, pg, Kind::Page, rights::READ)?;
-    let a = access(acc, have)?;
+    let (p, c) = caps::need_object(task, pg, Kind::Page, rights::READ)?;
+    let a = access(acc, c.rights)?;
     vspace::protect(p, a)?;
     Ok(one(0))
 }
 
 /// `page_info`.
 pub fn page_info(task: &TaskObj, pg: u64) -> Result<Results, Error> {
-    let (p, _) = object(task, pg, Kind::Page, rights::READ)?;
+    let (p, _) = caps::need_object(task, pg, Kind::Page, rights::READ)?;
     let (phys, count) = page::frames(p);
     let vaddr = page::mapping(p).map_or(0, |(_, a)| a);
     Ok([phys, count, vaddr, 0, 0, 0])
