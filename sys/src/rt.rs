@@ -150,6 +150,23 @@ impl Boot {
         self.root_info
     }
 
+    /// The kernel command line the root task was given (empty without a valid [`RootInfo`], and
+    /// cut at the first byte that is not UTF-8).
+    pub fn cmdline(&self) -> &'static str {
+        let Some(info) = self.root_info() else { return "" };
+        let len = usize::try_from(info.cmdline_len).unwrap_or(usize::MAX).min(info.cmdline.len());
+        let bytes = &info.cmdline[..len];
+        match core::str::from_utf8(bytes) {
+            Ok(s) => s,
+            Err(e) => core::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default(),
+        }
+    }
+
+    /// The value of `key=value` on the kernel command line ([`cmdline_value`]).
+    pub fn cmdline_value(&self, key: &str) -> Option<&'static str> {
+        cmdline_value(self.cmdline(), key)
+    }
+
     /// The initramfs (a ustar archive) the kernel mapped for the root task, if there is a valid
     /// [`RootInfo`] and its `initramfs_addr` and `initramfs_len` describe a non-empty range inside
     /// the user half.
@@ -167,6 +184,16 @@ impl Boot {
         // above), and `u8` has no alignment or validity requirement.
         Some(unsafe { core::slice::from_raw_parts(ptr, len) })
     }
+}
+
+/// The value of the last word `key=value` in `line` (words are separated by spaces), `""` for a
+/// bare `key`, or `None` if no word names `key`.
+pub fn cmdline_value<'a>(line: &'a str, key: &str) -> Option<&'a str> {
+    line.split(' ').rev().find_map(|word| match word.split_once('=') {
+        Some((k, v)) if k == key => Some(v),
+        None if word == key && !key.is_empty() => Some(""),
+        _ => None,
+    })
 }
 
 fn check_root_info(arg: usize) -> Result<&'static RootInfo, RootInfoError> {
@@ -222,6 +249,21 @@ mod tests {
             assert_eq!(boot.check_root_info().err(), Some(RootInfoError::NotRootInfoAddr(arg)));
             assert!(boot.root_info().is_none());
             assert!(boot.initramfs().is_none());
+            assert_eq!(boot.cmdline(), "");
         }
+    }
+
+    #[test]
+    fn cmdline_values() {
+        let line = "vulcan.boot=pvh quiet  x=1 x=2 empty= a=b=c";
+        assert_eq!(cmdline_value(line, "vulcan.boot"), Some("pvh"));
+        assert_eq!(cmdline_value(line, "quiet"), Some(""));
+        assert_eq!(cmdline_value(line, "x"), Some("2"), "the last word wins");
+        assert_eq!(cmdline_value(line, "empty"), Some(""));
+        assert_eq!(cmdline_value(line, "a"), Some("b=c"));
+        assert_eq!(cmdline_value(line, "vulcan"), None);
+        assert_eq!(cmdline_value(line, "pvh"), None);
+        assert_eq!(cmdline_value(line, ""), None);
+        assert_eq!(cmdline_value("", "x"), None);
     }
 }

@@ -7,13 +7,16 @@
 //! ```text
 //! test NAME ... ok
 //! test NAME ... FAILED: REASON
-//! vulcan: N passed, M failed
+//! test NAME ... skipped: REASON
+//! vulcan: N passed, M failed, K skipped
 //! ```
 //!
 //! and returns the exit status: 0 if nothing failed, else 1. There is no heap, so a failure
 //! reason is formatted into a fixed-capacity [`Reason`] buffer ([`fail!`], [`ensure!`],
-//! [`ensure_eq!`], [`ok!`]). A test that panics ends the whole run through the panic handler (status 101),
-//! which the boot reports as a failure.
+//! [`ensure_eq!`], [`ok!`]). A test that needs something the machine does not have (a PCI bus,
+//! an RTC) ends with [`skip!`], saying what is missing: it is neither passed nor failed, and
+//! `cargo xtask test` still counts it as present. A test that panics ends the whole run through
+//! the panic handler (status 101), which the boot reports as a failure.
 
 use core::fmt::{self, Write};
 
@@ -23,8 +26,36 @@ use sys::debug::FixedBuf;
 /// Capacity of a failure reason, in bytes; longer reasons are cut.
 pub const REASON_MAX: usize = 512;
 
-/// Why a test failed: fixed-capacity text.
-pub type Reason = FixedBuf<REASON_MAX>;
+/// Why a test did not pass: fixed-capacity text, and whether the test was skipped (the machine
+/// lacks what it needs) rather than failed.
+#[derive(Clone)]
+pub struct Reason {
+    text: FixedBuf<REASON_MAX>,
+    skipped: bool,
+}
+
+impl Reason {
+    /// An empty failure reason, to be written into.
+    pub const fn new() -> Reason {
+        Reason { text: FixedBuf::new(), skipped: false }
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        self.text.as_str()
+    }
+
+    /// Whether this ends the test as skipped rather than failed.
+    pub fn is_skip(&self) -> bool {
+        self.skipped
+    }
+}
+
+impl Write for Reason {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.text.write_str(s)
+    }
+}
 
 /// What a test returns.
 pub type TestResult = Result<(), Reason>;
@@ -52,10 +83,22 @@ pub fn reason(args: fmt::Arguments<'_>) -> Reason {
     r
 }
 
+/// Formats the reason a test is skipped.
+pub fn skip_reason(args: fmt::Arguments<'_>) -> Reason {
+    Reason { skipped: true, ..reason(args) }
+}
+
 /// Ends the test with a failure whose reason is formatted like `format!`.
 macro_rules! fail {
     ($($arg:tt)*) => {
         return Err($crate::harness::reason(::core::format_args!($($arg)*)))
+    };
+}
+
+/// Ends the test as skipped: the machine lacks something it needs, named in the formatted reason.
+macro_rules! skip {
+    ($($arg:tt)*) => {
+        return Err($crate::harness::skip_reason(::core::format_args!($($arg)*)))
     };
 }
 
@@ -96,6 +139,8 @@ macro_rules! ok {
     };
 }
 
+#[allow(unused_imports, reason = "`skip!` is for tests that need hardware a machine may lack")]
+pub(crate) use skip;
 pub(crate) use {ensure, ensure_eq, fail, ok};
 
 /// Runs every test of every group in order, prints the result lines and the summary, and returns
@@ -103,12 +148,16 @@ pub(crate) use {ensure, ensure_eq, fail, ok};
 pub fn run(boot: &Boot, groups: &[&[Test]]) -> usize {
     let total: usize = groups.iter().map(|g| g.len()).sum();
     sys::println!("vulcan: running {total} tests");
-    let (mut passed, mut failed) = (0usize, 0usize);
+    let (mut passed, mut failed, mut skipped) = (0usize, 0usize, 0usize);
     for test in groups.iter().flat_map(|g| g.iter()) {
         match (test.run)(boot) {
             Ok(()) => {
                 passed += 1;
                 sys::println!("test {} ... ok", test.name);
+            }
+            Err(why) if why.is_skip() => {
+                skipped += 1;
+                sys::println!("test {} ... skipped: {}", test.name, OneLine(why.as_str()));
             }
             Err(why) => {
                 failed += 1;
@@ -116,7 +165,7 @@ pub fn run(boot: &Boot, groups: &[&[Test]]) -> usize {
             }
         }
     }
-    sys::println!("vulcan: {passed} passed, {failed} failed");
+    sys::println!("vulcan: {passed} passed, {failed} failed, {skipped} skipped");
     if failed == 0 { 0 } else { 1 }
 }
 

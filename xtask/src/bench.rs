@@ -156,7 +156,7 @@ fn choose_mode(ws: &Workspace, options: &Options) -> Mode {
 
 /// The QEMU command of a benchmark boot in `mode`.
 pub fn command(ws: &Workspace, mode: Mode, cpu: Option<&str>) -> std::process::Command {
-    let boot = Boot::Pvh { kernel: ws.kernel_elf(), initrd: ws.bench_tar() };
+    let boot = Boot::Pvh { kernel: ws.kernel_elf(), initrd: ws.bench_tar(), cmdline: String::new() };
     let machine = match mode {
         Mode::Kvm => Machine {
             cpu: Some(cpu.unwrap_or("host").to_string()),

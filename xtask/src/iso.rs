@@ -16,10 +16,12 @@ use crate::build::{self, Output};
 use crate::limine::Limine;
 use crate::workspace::{self, Workspace};
 
-/// `boot/limine/limine.conf`. Limine 8.x reads the kernel from `kernel_path:`, 9.x and later
-/// from `path:`; each ignores the other's key, so both are written. `serial: yes` (8.x and later)
+/// `boot/limine/limine.conf`, with the kernel command line `cmdline` (none if empty). Limine 8.x
+/// reads the kernel from `kernel_path:`, 9.x and later from `path:`; each ignores the other's
+/// key, so both are written. `cmdline:` and `serial: yes` mean the same from 8.x on; the latter
 /// sends Limine's own output to COM1 too.
-pub const LIMINE_CONF: &str = "\
+pub fn limine_conf(cmdline: &str) -> String {
+    let mut conf = "\
 timeout: 0
 serial: yes
 
@@ -28,7 +30,13 @@ serial: yes
     path: boot():/boot/kernel.elf
     kernel_path: boot():/boot/kernel.elf
     module_path: boot():/boot/initramfs.tar
-";
+"
+    .to_string();
+    if !cmdline.is_empty() {
+        conf.push_str(&format!("    cmdline: {cmdline}\n"));
+    }
+    conf
+}
 
 /// The ISO 9660 volume id.
 const VOLUME_ID: &str = "PERIHELION";
@@ -42,9 +50,12 @@ pub fn build_isos(ws: &Workspace, limine: &Limine) -> Result<()> {
     // xorriso reads a time of 0 as "no time given" and stamps the image with the current time,
     // so the ISO dates start at 1 s past the epoch at the earliest.
     let epoch = ws.source_date_epoch()?.max(1);
-    for (name, initramfs) in [("perihelion", ws.initramfs_tar()), ("vulcan", ws.vulcan_tar())] {
+    let vulcan_cmdline = crate::test::vulcan_cmdline("limine");
+    for (name, initramfs, cmdline) in
+        [("perihelion", ws.initramfs_tar(), ""), ("vulcan", ws.vulcan_tar(), vulcan_cmdline.as_str())]
+    {
         let tree = ws.out_dir().join("iso-root").join(name);
-        stage(ws, limine, &initramfs, &tree)?;
+        stage(ws, limine, &initramfs, &tree, cmdline)?;
         let iso = ws.iso(name);
         make_iso(&xorriso, limine, &tree, &iso, epoch).with_context(|| format!("building {}", iso.display()))?;
     }
@@ -52,7 +63,7 @@ pub fn build_isos(ws: &Workspace, limine: &Limine) -> Result<()> {
 }
 
 /// Lays out the ISO's file tree in `tree`, replacing whatever was there.
-fn stage(ws: &Workspace, limine: &Limine, initramfs: &Path, tree: &Path) -> Result<()> {
+fn stage(ws: &Workspace, limine: &Limine, initramfs: &Path, tree: &Path, cmdline: &str) -> Result<()> {
     if tree.exists() {
         fs::remove_dir_all(tree).with_context(|| format!("removing {}", tree.display()))?;
     }
@@ -74,7 +85,7 @@ fn stage(ws: &Workspace, limine: &Limine, initramfs: &Path, tree: &Path) -> Resu
         fs::copy(&from, &to).with_context(|| format!("copying {} to {}", from.display(), to.display()))?;
     }
     let conf = limine_dir.join("limine.conf");
-    fs::write(&conf, LIMINE_CONF).with_context(|| format!("writing {}", conf.display()))
+    fs::write(&conf, limine_conf(cmdline)).with_context(|| format!("writing {}", conf.display()))
 }
 
 /// xorriso, then `limine bios-install`.
@@ -151,7 +162,9 @@ mod tests {
             "kernel_path: boot():/boot/kernel.elf",
             "module_path: boot():/boot/initramfs.tar",
         ] {
-            assert!(LIMINE_CONF.lines().any(|l| l.trim() == key), "{key}");
+            assert!(limine_conf("").lines().any(|l| l.trim() == key), "{key}");
         }
+        assert!(!limine_conf("").contains("cmdline"));
+        assert!(limine_conf("a=b c").lines().any(|l| l.trim() == "cmdline: a=b c"));
     }
 }

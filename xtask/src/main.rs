@@ -200,10 +200,17 @@ fn run_command(ws: &Workspace, args: &RunArgs) -> Result<i32> {
         Boot::Cdrom { iso: output(ws.iso(if args.vulcan { "vulcan" } else { "perihelion" })), firmware }
     } else {
         let initrd = if args.vulcan { ws.vulcan_tar() } else { ws.initramfs_tar() };
-        Boot::Pvh { kernel: output(ws.kernel_elf()), initrd: output(initrd) }
+        let cmdline = if args.vulcan { crate::test::vulcan_cmdline("pvh") } else { String::new() };
+        Boot::Pvh { kernel: output(ws.kernel_elf()), initrd: output(initrd), cmdline }
     };
-    let mut machine =
-        Machine { cpu: args.cpu.clone(), smp: args.smp, memory: Some(args.memory.clone()), kvm: false, gdb: args.gdb };
+    let mut machine = Machine {
+        kind: None,
+        cpu: args.cpu.clone(),
+        smp: args.smp,
+        memory: Some(args.memory.clone()),
+        kvm: false,
+        gdb: args.gdb,
+    };
     if args.kvm {
         // The images of a Nix store path are read-only: the probe's log goes to a temporary file.
         let log = match &args.images {

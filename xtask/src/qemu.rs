@@ -40,6 +40,8 @@ pub enum Boot {
         kernel: PathBuf,
         /// The initramfs, the one module.
         initrd: PathBuf,
+        /// The kernel command line (`-append`; none if empty).
+        cmdline: String,
     },
     /// An ISO as a CD-ROM, through SeaBIOS or, with `firmware`, UEFI.
     Cdrom {
@@ -53,6 +55,8 @@ pub enum Boot {
 /// Machine options beyond the boot.
 #[derive(Default)]
 pub struct Machine {
+    /// `-M` (QEMU's default `pc` if `None`).
+    pub kind: Option<String>,
     /// `-cpu`.
     pub cpu: Option<String>,
     /// `-smp`.
@@ -69,8 +73,11 @@ pub struct Machine {
 pub fn command(boot: &Boot, machine: &Machine) -> Command {
     let mut cmd = Command::new(qemu_program());
     match boot {
-        Boot::Pvh { kernel, initrd } => {
+        Boot::Pvh { kernel, initrd, cmdline } => {
             cmd.arg("-kernel").arg(kernel).arg("-initrd").arg(initrd);
+            if !cmdline.is_empty() {
+                cmd.arg("-append").arg(cmdline);
+            }
         }
         Boot::Cdrom { iso, firmware } => {
             if let Some(firmware) = firmware {
@@ -78,6 +85,9 @@ pub fn command(boot: &Boot, machine: &Machine) -> Command {
             }
             cmd.arg("-cdrom").arg(iso).args(["-boot", "d"]);
         }
+    }
+    if let Some(kind) = &machine.kind {
+        cmd.args(["-M", kind]);
     }
     cmd.args(["-no-reboot", "-display", "none", "-serial", "stdio"]);
     cmd.args(["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]);
@@ -254,7 +264,7 @@ pub fn kvm_probe(kernel: &Path, exit3: &Path, log: &Path, cpu: Option<&str>) -> 
     if !Path::new("/dev/kvm").exists() {
         return Err("no /dev/kvm".to_string());
     }
-    let boot = Boot::Pvh { kernel: kernel.to_path_buf(), initrd: exit3.to_path_buf() };
+    let boot = Boot::Pvh { kernel: kernel.to_path_buf(), initrd: exit3.to_path_buf(), cmdline: String::new() };
     let machine = Machine {
         cpu: Some(cpu.unwrap_or("host").to_string()),
         memory: Some("128M".to_string()),
@@ -367,20 +377,34 @@ vulcan: 1 passed, 0 failed\r\n\x07\x1bc";
 
     #[test]
     fn pvh_command() {
-        let boot = Boot::Pvh { kernel: PathBuf::from("k.elf"), initrd: PathBuf::from("v.tar") };
+        let boot = Boot::Pvh { kernel: PathBuf::from("k.elf"), initrd: PathBuf::from("v.tar"), cmdline: String::new() };
         let machine = Machine { cpu: Some("max".into()), ..Machine::default() };
         assert_eq!(
             args(&command(&boot, &machine)).join(" "),
             "-kernel k.elf -initrd v.tar -no-reboot -display none -serial stdio \
              -device isa-debug-exit,iobase=0xf4,iosize=0x04 -cpu max"
         );
+        let boot =
+            Boot::Pvh { kernel: PathBuf::from("k.elf"), initrd: PathBuf::from("v.tar"), cmdline: "a=b c".into() };
+        let machine = Machine { kind: Some("microvm".into()), ..Machine::default() };
+        assert_eq!(
+            args(&command(&boot, &machine)).join(" "),
+            "-kernel k.elf -initrd v.tar -append a=b c -M microvm -no-reboot -display none -serial stdio \
+             -device isa-debug-exit,iobase=0xf4,iosize=0x04"
+        );
     }
 
     #[test]
     fn uefi_kvm_gdb_command() {
         let boot = Boot::Cdrom { iso: PathBuf::from("p.iso"), firmware: Some(PathBuf::from("OVMF.fd")) };
-        let machine =
-            Machine { cpu: Some("host".into()), smp: Some(2), memory: Some("256M".into()), kvm: true, gdb: true };
+        let machine = Machine {
+            kind: None,
+            cpu: Some("host".into()),
+            smp: Some(2),
+            memory: Some("256M".into()),
+            kvm: true,
+            gdb: true,
+        };
         assert_eq!(
             args(&command(&boot, &machine)).join(" "),
             "-bios OVMF.fd -cdrom p.iso -boot d -no-reboot -display none -serial stdio \

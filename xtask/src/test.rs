@@ -249,6 +249,12 @@ fn cargo_check(ws: &Workspace, tally: &mut Tally, what: &str, args: &[&str]) {
     }
 }
 
+/// The kernel command line of a Vulcan boot by `protocol` (`pvh` or `limine`): it tells Vulcan
+/// what xtask booted, so that the root-info tests check the real values.
+pub fn vulcan_cmdline(protocol: &str) -> String {
+    format!("vulcan.boot={protocol}")
+}
+
 /// What a boot must show to pass.
 enum Expect {
     /// A Vulcan run: exit 33 and a consistent, clean summary.
@@ -342,7 +348,7 @@ fn boots(ws: &Workspace, options: &Options, tally: &mut Tally) {
         return;
     }
 
-    let pvh = |initrd: PathBuf| Boot::Pvh { kernel: ws.kernel_elf(), initrd };
+    let pvh = |initrd: PathBuf| Boot::Pvh { kernel: ws.kernel_elf(), initrd, cmdline: vulcan_cmdline("pvh") };
     let mut specs = vec![
         BootSpec {
             name: "pvh-default",
@@ -465,7 +471,10 @@ fn boot(ws: &Workspace, options: &Options, tally: &mut Tally, spec: BootSpec) {
             let report = parse_vulcan(&serial);
             tally.passed += report.ok as u64;
             tally.failed += report.failed.len() as u64;
-            judge_vulcan(&report, run.end).map(|()| format!("{} tests", report.ok))
+            judge_vulcan(&report, run.end).map(|()| match report.skipped.len() {
+                0 => format!("{} tests", report.ok),
+                n => format!("{} tests, {n} skipped: {}", report.ok, report.skipped.join(", ")),
+            })
         }
         Expect::Fixture { status, line } => judge_fixture(&serial, run.end, status, line),
     };
@@ -534,8 +543,10 @@ pub struct VulcanReport {
     pub ok: usize,
     /// `test NAME ... FAILED: reason` lines: (name, reason).
     pub failed: Vec<(String, String)>,
-    /// The `vulcan: N passed, M failed` line, if any (the last one).
-    pub summary: Option<(u64, u64)>,
+    /// `test NAME ... skipped: reason` lines: the names.
+    pub skipped: Vec<String>,
+    /// The `vulcan: N passed, M failed, K skipped` line, if any (the last one).
+    pub summary: Option<(u64, u64, u64)>,
 }
 
 /// Reads Vulcan's serial output. Lines may end in `\r\n`; anything else on the port (kernel and
@@ -554,6 +565,8 @@ pub fn parse_vulcan(serial: &str) -> VulcanReport {
             } else if let Some(reason) = result.strip_prefix("FAILED") {
                 let reason = reason.trim_start_matches(':').trim().to_string();
                 report.failed.push((name, reason));
+            } else if result.starts_with("skipped:") {
+                report.skipped.push(name);
             }
         } else if let Some(rest) = line.strip_prefix("vulcan: ")
             && let Some(summary) = parse_summary(rest)
@@ -564,21 +577,21 @@ pub fn parse_vulcan(serial: &str) -> VulcanReport {
     report
 }
 
-/// `N passed, M failed`.
-fn parse_summary(text: &str) -> Option<(u64, u64)> {
-    let (passed, failed) = text.split_once(", ")?;
-    let passed = passed.strip_suffix(" passed")?.trim().parse().ok()?;
-    let failed = failed.strip_suffix(" failed")?.trim().parse().ok()?;
-    Some((passed, failed))
+/// `N passed, M failed, K skipped`.
+fn parse_summary(text: &str) -> Option<(u64, u64, u64)> {
+    let mut parts = text.split(", ");
+    let mut count = |what: &str| -> Option<u64> { parts.next()?.strip_suffix(what)?.trim().parse().ok() };
+    let counts = (count(" passed")?, count(" failed")?, count(" skipped")?);
+    parts.next().is_none().then_some(counts)
 }
 
 /// A Vulcan boot passes if QEMU exited 33 and the summary agrees with the lines: N equal to the
-/// `ok` lines and M equal to the `FAILED` lines, and M is 0.
+/// `ok` lines, M to the `FAILED` lines and K to the `skipped` lines, and M is 0.
 pub fn judge_vulcan(report: &VulcanReport, end: End) -> Result<(), String> {
-    let Some((passed, failed)) = report.summary else {
+    let Some((passed, failed, skipped)) = report.summary else {
         return Err(match end {
             End::TimedOut => "timed out before the `vulcan:` summary line".to_string(),
-            end => format!("no `vulcan: N passed, M failed` line; {end}"),
+            end => format!("no `vulcan: N passed, M failed, K skipped` line; {end}"),
         });
     };
     if !report.failed.is_empty() {
@@ -590,6 +603,9 @@ pub fn judge_vulcan(report: &VulcanReport, end: End) -> Result<(), String> {
     }
     if passed != report.ok as u64 {
         return Err(format!("summary says {passed} passed but {} tests printed ok", report.ok));
+    }
+    if skipped != report.skipped.len() as u64 {
+        return Err(format!("summary says {skipped} skipped but {} tests printed skipped", report.skipped.len()));
     }
     if end != End::Exited(qemu::STATUS_SUCCESS) {
         return Err(format!("{end}, expected status {}", qemu::STATUS_SUCCESS));
@@ -635,20 +651,26 @@ Perihelion 0.1.0 booting\r
 test cap_copy ... ok\r
 test ipc_call ... FAILED: reply was 3, expected 4\r
 test yield ... ok
-vulcan: 2 passed, 1 failed
+test pci ... skipped: no PCI bus
+vulcan: 2 passed, 1 failed, 1 skipped
 ";
         let report = parse_vulcan(serial);
         assert_eq!(report.ok, 2);
         assert_eq!(report.failed, [("ipc_call".to_string(), "reply was 3, expected 4".to_string())]);
-        assert_eq!(report.summary, Some((2, 1)));
+        assert_eq!(report.skipped, ["pci"]);
+        assert_eq!(report.summary, Some((2, 1, 1)));
         assert!(judge_vulcan(&report, End::Exited(35)).is_err());
     }
 
     #[test]
     fn clean_vulcan_run_passes() {
-        let serial = "test a ... ok\ntest b ... ok\nvulcan: 2 passed, 0 failed\n";
+        let serial = "test a ... ok\ntest b ... ok\nvulcan: 2 passed, 0 failed, 0 skipped\n";
         let report = parse_vulcan(serial);
         assert_eq!(judge_vulcan(&report, End::Exited(33)), Ok(()));
+        let serial = "test a ... ok\ntest b ... skipped: no RTC\nvulcan: 1 passed, 0 failed, 1 skipped\n";
+        assert_eq!(judge_vulcan(&parse_vulcan(serial), End::Exited(33)), Ok(()));
+        // The old two-count summary is not a summary any more.
+        assert_eq!(parse_vulcan("test a ... ok\nvulcan: 1 passed, 0 failed\n").summary, None);
         // The status must be 33.
         assert!(judge_vulcan(&report, End::Exited(35)).is_err());
         assert!(judge_vulcan(&report, End::TimedOut).is_err());
@@ -658,18 +680,20 @@ vulcan: 2 passed, 1 failed
     fn inconsistent_or_missing_summary_fails() {
         let missing = parse_vulcan("test a ... ok\n");
         assert!(judge_vulcan(&missing, End::Exited(33)).is_err());
-        let miscounted = parse_vulcan("test a ... ok\nvulcan: 2 passed, 0 failed\n");
+        let miscounted = parse_vulcan("test a ... ok\nvulcan: 2 passed, 0 failed, 0 skipped\n");
         assert!(judge_vulcan(&miscounted, End::Exited(33)).is_err());
-        let hidden_failure = parse_vulcan("test a ... ok\nvulcan: 1 passed, 1 failed\n");
+        let hidden_failure = parse_vulcan("test a ... ok\nvulcan: 1 passed, 1 failed, 0 skipped\n");
         assert!(judge_vulcan(&hidden_failure, End::Exited(33)).is_err());
+        let hidden_skip = parse_vulcan("test a ... ok\nvulcan: 1 passed, 0 failed, 1 skipped\n");
+        assert!(judge_vulcan(&hidden_skip, End::Exited(33)).is_err());
     }
 
     #[test]
     fn unfinished_test_lines_are_not_counted() {
-        let report = parse_vulcan("test a ... \ntest b\nvulcan: 0 passed, 0 failed\n");
+        let report = parse_vulcan("test a ... \ntest b\nvulcan: 0 passed, 0 failed, 0 skipped\n");
         assert_eq!(report.ok, 0);
         assert!(report.failed.is_empty());
-        assert_eq!(report.summary, Some((0, 0)));
+        assert_eq!(report.summary, Some((0, 0, 0)));
     }
 
     fn options(quick: bool, only: &[Part]) -> Options {

@@ -10,8 +10,8 @@
 use limine::BaseRevision;
 use limine::memory_map::EntryType;
 use limine::request::{
-    ExecutableAddressRequest, ExecutableCmdlineRequest, FramebufferRequest, HhdmRequest, MemoryMapRequest,
-    ModuleRequest, RequestsEndMarker, RequestsStartMarker, RsdpRequest,
+    ExecutableAddressRequest, ExecutableCmdlineRequest, ExecutableFileRequest, FramebufferRequest, HhdmRequest,
+    MemoryMapRequest, ModuleRequest, RequestsEndMarker, RequestsStartMarker, RsdpRequest,
 };
 
 use super::{BootInfo, Framebuffer, MemKind, PhysRange, Protocol};
@@ -52,6 +52,12 @@ static RSDP: RsdpRequest = RsdpRequest::new();
 #[used]
 #[unsafe(link_section = ".limine_requests")]
 static CMDLINE: ExecutableCmdlineRequest = ExecutableCmdlineRequest::new();
+
+/// Where Limine 8.x puts the command line (the executable file's string); later versions also
+/// answer `CMDLINE`, which is read first.
+#[used]
+#[unsafe(link_section = ".limine_requests")]
+static EXECUTABLE_FILE: ExecutableFileRequest = ExecutableFileRequest::new();
 
 #[used]
 #[unsafe(link_section = ".limine_requests_end")]
@@ -105,6 +111,8 @@ fn parse(boot: &mut BootInfo) -> Result<(), &'static str> {
     }
     if let Some(c) = CMDLINE.get_response() {
         boot.set_cmdline(c.cmdline().to_bytes());
+    } else if let Some(f) = EXECUTABLE_FILE.get_response() {
+        boot.set_cmdline(f.file().string().to_bytes());
     }
     Ok(())
 }
