@@ -9,7 +9,7 @@ use core::fmt;
 
 use abi::testexit;
 
-use crate::arch::{self, apic, context, cpu, gdt, idt, ioapic, pic, qemu, syscall};
+use crate::arch::{self, apic, context, cpu, gdt, idt, ioapic, pic, qemu, syscall, trap};
 use crate::boot::{BootInfo, MemKind, Protocol};
 use crate::mem::{self, FRAMES, FrameAllocator, PAGE_SIZE, kspace, kstack};
 
@@ -197,6 +197,7 @@ pub fn kernel_main(boot: &'static BootInfo) -> ! {
         gdt::set_ist(ist, s.top);
     }
     context::init(kstack.top, kspace::root(), use_xsave);
+    trap::init(cpu::features().smap);
     syscall::init();
 
     platform_init(boot);

@@ -45,6 +45,21 @@ pub fn log(level: Level, args: fmt::Arguments<'_>) {
     std::eprintln!("{}{}", level.tag(), args);
 }
 
+/// Writes one log line unless the console is busy; never waits (for the NMI path). Returns
+/// whether the line was written (or dropped by level).
+pub fn try_log(level: Level, args: fmt::Arguments<'_>) -> bool {
+    if level > MAX_LEVEL {
+        return true;
+    }
+    #[cfg(not(test))]
+    return crate::arch::serial::try_write_line(level.tag(), args);
+    #[cfg(test)]
+    {
+        std::eprintln!("{}{}", level.tag(), args);
+        true
+    }
+}
+
 /// Logs a line at [`Level::Error`].
 #[macro_export]
 macro_rules! error {

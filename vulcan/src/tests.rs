@@ -3,6 +3,8 @@
 //! - [`debug_write`]: the `debug_write` syscall: lengths, every kind of bad pointer, and the
 //!   console capability;
 //! - [`syscall`]: the syscall entry itself: undefined numbers, and which registers survive;
+//! - [`entry`]: entry hygiene: user-set flags (DF, AC), selectors and the FS base never steer the
+//!   kernel or reach another task;
 //! - [`image`]: what the kernel set up before the first instruction: the loaded image, the stack;
 //! - [`rootinfo`]: the root task's boot information page and the initramfs it describes;
 //! - [`cap`]: the capability calls (identify, copy, mint, move, delete, revoke);
@@ -17,6 +19,7 @@ use crate::harness::Test;
 
 mod cap;
 mod debug_write;
+mod entry;
 mod fault;
 mod fuzz;
 mod image;
@@ -38,6 +41,7 @@ mod vspace;
 pub const ALL: &[&[Test]] = &[
     debug_write::TESTS,
     syscall::TESTS,
+    entry::TESTS,
     image::TESTS,
     rootinfo::TESTS,
     cap::TESTS,

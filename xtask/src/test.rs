@@ -374,6 +374,14 @@ fn boots(ws: &Workspace, options: &Options, tally: &mut Tally) {
             machine: Machine::default(),
             expect: Expect::Fixture { status: qemu::STATUS_PANIC, line: "faulted: page fault" },
         },
+        // The root task drops its boot VSpace and moves into an empty one: the kernel tears the
+        // boot space down and the root task faults, an ordinary end (no hang, no kernel panic).
+        BootSpec {
+            name: "fixture-drop-boot-vspace",
+            boot: pvh(ws.fixture_tar("drop-boot-vspace")),
+            machine: Machine::default(),
+            expect: Expect::Fixture { status: qemu::STATUS_PANIC, line: "root task stopped (it faulted)" },
+        },
     ];
     // Malformed boot images: one clear message, the panic exit code, never a triple fault.
     for (file, name, line) in [

@@ -9,17 +9,16 @@ use core::alloc::{GlobalAlloc, Layout};
 use core::ptr::NonNull;
 
 use buddy_system_allocator::Heap;
-use spin::Mutex;
 
 use super::{FRAMES, PAGE_SIZE, phys_to_virt};
 
 /// Pages the heap starts with.
 pub const INITIAL_PAGES: u64 = 64;
 
-struct KernelHeap(Mutex<Heap<32>>);
+struct KernelHeap(crate::sync::KernelLock<Heap<32>>);
 
 #[global_allocator]
-static HEAP: KernelHeap = KernelHeap(Mutex::new(Heap::new()));
+static HEAP: KernelHeap = KernelHeap(crate::sync::KernelLock::new("kernel heap", Heap::new()));
 
 fn grow(heap: &mut Heap<32>, min_bytes: usize) -> bool {
     let pages = (min_bytes as u64).div_ceil(PAGE_SIZE).max(INITIAL_PAGES);

@@ -37,21 +37,18 @@ pub fn phys_to_virt(phys: u64) -> *mut u8 {
 }
 
 /// The global physical page allocator.
+///
+/// Object operations reach it through `object::global::with`, which holds the lock for the whole
+/// operation: nothing they call may take it again (the lock panics if anything does). So only
+/// boot code (the kernel's tables and stacks, the root task's address space) uses
+/// [`alloc_page`]; everything that frees pages while objects die is handed the allocator.
 #[cfg(not(test))]
-pub static FRAMES: spin::Mutex<FrameAllocator> = spin::Mutex::new(FrameAllocator::new(0));
+pub static FRAMES: crate::sync::KernelLock<FrameAllocator> =
+    crate::sync::KernelLock::new("page allocator", FrameAllocator::new(0));
 
-/// Allocates one zeroed page; its physical address.
+/// Allocates one zeroed page at boot; its physical address. Never inside
+/// `object::global::with` (see [`FRAMES`]).
 #[cfg(not(test))]
 pub fn alloc_page() -> Option<u64> {
     FRAMES.lock().alloc_page().ok()
-}
-
-/// Frees one page from [`alloc_page`].
-///
-/// # Safety
-/// `phys` must come from `alloc_page` and be unused from now on.
-#[cfg(not(test))]
-pub unsafe fn free_page(phys: u64) {
-    // SAFETY: the caller guarantees `phys` is a live one-page allocation.
-    unsafe { FRAMES.lock().free(phys, 1) }
 }

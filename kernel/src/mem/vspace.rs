@@ -6,12 +6,17 @@
 //! only lent (the initramfs) are left alone. User memory is read through [`VSpace::user_bytes`],
 //! which walks the tables and reaches the frames through the direct map: the kernel never
 //! dereferences a user address.
+//!
+//! A `VSpace` is built at boot (the root task's, with [`alloc_page`] for its tables and frames)
+//! and taken apart by [`VSpace::destroy`], which hands every page it owned to the caller's page
+//! source. It has no `Drop`: teardown runs inside an object operation that already holds the page
+//! allocator, so nothing here may take that lock to free a page.
 
 use abi::layout::is_user_range;
 
 use crate::arch::paging::{self, MapError, PAGE_SIZE, PageSize, USER, WRITABLE};
 
-use super::{alloc_page, free_page, phys_to_virt};
+use super::{alloc_page, phys_to_virt};
 
 /// Software-available PTE bit 9: this frame belongs to the address space.
 const OWNED: u64 = 1 << 9;
@@ -26,7 +31,7 @@ pub struct Access {
     pub execute: bool,
 }
 
-/// A user address space.
+/// A user address space. Dropping it frees nothing: [`destroy`](VSpace::destroy) does.
 pub struct VSpace {
     root: u64,
 }
@@ -40,8 +45,8 @@ impl VSpace {
     }
 
     /// An address space around the top-level table at `root`, which the caller made (zeroed,
-    /// with the kernel's upper half shared) and frees itself: such a space must be forgotten,
-    /// not dropped.
+    /// with the kernel's upper half shared) and frees itself, with every table: such a space is
+    /// dropped, never destroyed.
     pub fn from_root(root: u64) -> Self {
         Self { root }
     }
@@ -76,7 +81,7 @@ impl VSpace {
         let phys = alloc_page().ok_or(MapError::OutOfMemory)?;
         if let Err(e) = self.map(virt, phys, access, true) {
             // SAFETY: the page was just allocated and never mapped.
-            unsafe { free_page(phys) };
+            unsafe { super::FRAMES.lock().free(phys, 1) };
             return Err(e);
         }
         Ok(phys)
@@ -176,7 +181,9 @@ impl VSpace {
     }
 }
 
-fn free_table(phys: u64, level: usize) {
+/// Hands every table below `phys` (a table of level `level`), every owned leaf frame, and the
+/// table itself to `free`.
+fn free_table(phys: u64, level: usize, free: &mut dyn FnMut(u64)) {
     let table = phys_to_virt(phys) as *const u64;
     for i in 0..512 {
         // SAFETY: `phys` is a page table of this address space, reached through the direct map.
@@ -186,27 +193,29 @@ fn free_table(phys: u64, level: usize) {
         }
         let next = entry & ADDR_MASK;
         if level > 1 {
-            free_table(next, level - 1);
+            free_table(next, level - 1, free);
         } else if entry & OWNED != 0 {
-            // SAFETY: an owned leaf frame was allocated by `map_new` for this space alone.
-            unsafe { free_page(next) };
+            // An owned leaf frame was allocated by `map_new` for this space alone.
+            free(next);
         }
     }
-    // SAFETY: the table was allocated for this address space and nothing refers to it any more.
-    unsafe { free_page(phys) };
+    // The table was allocated for this address space and nothing refers to it any more.
+    free(phys);
 }
 
-impl Drop for VSpace {
-    fn drop(&mut self) {
+impl VSpace {
+    /// Takes the space apart: every page table of its lower half, every frame it owns and its
+    /// top-level table go to `free` (one page each), which must return them to the allocator they
+    /// came from. The caller must no longer run on it (see `arch::context::leave_address_space`).
+    pub fn destroy(self, free: &mut dyn FnMut(u64)) {
         let root = phys_to_virt(self.root) as *const u64;
         for i in 0..256 {
             // SAFETY: the lower half of the PML4 belongs to this address space.
             let entry = unsafe { root.add(i).read() };
             if entry & 1 != 0 {
-                free_table(entry & ADDR_MASK, 3);
+                free_table(entry & ADDR_MASK, 3, free);
             }
         }
-        // SAFETY: the PML4 was allocated in `new`; the caller no longer runs on it.
-        unsafe { free_page(self.root) };
+        free(self.root);
     }
 }

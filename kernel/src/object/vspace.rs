@@ -249,15 +249,18 @@ pub(super) fn teardown(ctx: &mut Ctx<'_>, v: ObjRef, budget: &mut u32) -> bool {
             *budget -= 1;
             continue;
         }
-        if o.boot {
-            // The root task's boot space: its own tables and frames (the kernel's accounting).
-            drop(o.space.take());
-        } else {
-            // Its tables were all freed above; nothing else is left.
-            if let Some(s) = o.space.take() {
-                core::mem::forget(s);
-            }
+        if let Some(space) = o.space.take()
+            && o.boot
+        {
+            // The root task's boot space: its own tables and frames (the kernel's accounting),
+            // freed through this operation's page source, whose lock the caller holds.
+            space.destroy(&mut |phys| {
+                // SAFETY: every page `destroy` hands over was allocated for this space alone
+                // (tables, owned frames) and nothing refers to it any more.
+                unsafe { ctx.pages.free(phys, 1) }
+            });
         }
+        // A space made by `create_in` had its tables, the top-level one included, freed above.
         return true;
     }
     false

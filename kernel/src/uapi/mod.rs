@@ -178,7 +178,7 @@ pub fn trap(ctx: &mut UserContext) -> ! {
     if vector >= 32 {
         interrupt(vector as u8);
     } else if vector == 2 {
-        crate::warn!("NMI while in user mode at rip {:#x}", ctx.rip);
+        crate::arch::trap::nmi("user", ctx.rip);
     } else {
         fault(ctx);
     }

@@ -12,6 +12,14 @@
 //! the context whose x87/SSE/AVX state is live in the registers; when a partial context is
 //! resumed on a CPU whose registers hold someone else's state, they are first reset to the
 //! initial state, so no vector, x87 or AVX register leaks from one task to another.
+//!
+//! Nothing a task can change without a syscall is trusted from a cache: every return loads the
+//! FS base from the context (a task can move it by loading a selector), and a task that left a
+//! selector in DS, ES, FS or GS gets null ones back, so none carries over to the next task.
+//!
+//! The entry stubs live next to their handlers: `syscall::perihelion_syscall_entry` and
+//! `trap::perihelion_trap_user`; this module owns the layouts they save into and the exit path.
+//! `docs/kernel.md` ("Entry and exit") lists what every entry and exit does, as a checklist.
 
 use core::arch::global_asm;
 use core::mem::offset_of;
@@ -157,9 +165,7 @@ pub struct PerCpu {
     pub current: *mut UserContext,
     /// The context whose FPU state is live in the registers (null: the initial state or none).
     pub fpu_owner: *const UserContext,
-    /// The FS base now loaded.
-    pub fs_base: u64,
-    /// The CR3 now loaded.
+    /// The CR3 now loaded (only the kernel writes CR3).
     pub cr3: u64,
 }
 
@@ -168,12 +174,11 @@ static PERCPU: RacyCell<PerCpu> = RacyCell::new(PerCpu {
     user_rsp: 0,
     current: core::ptr::null_mut(),
     fpu_owner: core::ptr::null(),
-    fs_base: 0,
     cr3: 0,
 });
 
 /// Whether the entries use `xsave`/`xrstor` (1) or `fxsave`/`fxrstor` (0). Set once at boot.
-static PERIHELION_USE_XSAVE: RacyCell<u8> = RacyCell::new(0);
+pub(super) static PERIHELION_USE_XSAVE: RacyCell<u8> = RacyCell::new(0);
 
 /// The initial FPU state: x87 control word and MXCSR at their reset values, every register zero,
 /// and an XSAVE header whose zero `XSTATE_BV` makes `xrstor` initialise every component.
@@ -244,12 +249,41 @@ pub unsafe fn enter_user(ctx: *mut UserContext, cr3: u64) -> ! {
             core::arch::asm!("mov cr3, {}", in(reg) cr3, options(nostack, preserves_flags));
             (*p).cr3 = cr3;
         }
-        let fs = (*ctx).fs_base;
-        if (*p).fs_base != fs {
-            wrmsr(IA32_FS_BASE, fs);
-            (*p).fs_base = fs;
-        }
+        null_user_selectors();
+        // Always: the task may have moved its FS base by loading a selector since it was saved.
+        wrmsr(IA32_FS_BASE, (*ctx).fs_base);
         perihelion_return_to_user(ctx)
+    }
+}
+
+/// Loads null selectors into DS, ES, FS and GS if any holds another: a task may have loaded one,
+/// and it must not carry over to the next task. Costs four register reads when none changed
+/// (the common case). FS is nulled before the caller writes the FS base (loading FS resets it).
+fn null_user_selectors() {
+    let (ds, es, fs, gs): (u32, u32, u32, u32);
+    // SAFETY: reading segment selectors has no side effects.
+    unsafe {
+        core::arch::asm!(
+            "mov {0:e}, ds", "mov {1:e}, es", "mov {2:e}, fs", "mov {3:e}, gs",
+            out(reg) ds, out(reg) es, out(reg) fs, out(reg) gs,
+            options(nomem, nostack, preserves_flags),
+        );
+    }
+    if ds | es | fs | gs == 0 {
+        return;
+    }
+    // SAFETY: a null selector is always loadable into DS, ES, FS and GS in 64-bit mode, and the
+    // kernel uses none of them (their bases are ignored, or unused: the kernel's `gs:` is the GS
+    // base MSR). GS is loaded between two `swapgs`, so the kernel's per-CPU GS base sits in
+    // KERNEL_GS_BASE meanwhile and is swapped back untouched; only the user's GS base (always 0:
+    // FSGSBASE is off and every descriptor's base is 0) is reloaded. An NMI in between takes the
+    // kernel-mode trap path, which never uses `gs:`.
+    unsafe {
+        core::arch::asm!(
+            "mov ds, {0:e}", "mov es, {0:e}", "mov fs, {0:e}", "swapgs", "mov gs, {0:e}", "swapgs",
+            in(reg) 0u32,
+            options(nomem, nostack, preserves_flags),
+        );
     }
 }
 
@@ -394,96 +428,7 @@ perihelion_return_to_user:
     swapgs
     iretq
 
-    /* syscall entry: RCX = user RIP, R11 = user RFLAGS, IF clear (FMASK). RSP serves as the base
-       register while the context is filled: no interrupt can come, and NMI, #DF and #MC use IST
-       stacks. */
-    .section .text.perihelion_syscall_entry, "ax", @progbits
-    .global perihelion_syscall_entry
-perihelion_syscall_entry:
-    swapgs
-    mov qword ptr gs:[{user_rsp}], rsp
-    mov rsp, qword ptr gs:[{current}]
-    mov [rsp + {rax}], rax
-    mov [rsp + {rbx}], rbx
-    mov [rsp + {rdx}], rdx
-    mov [rsp + {rsi}], rsi
-    mov [rsp + {rdi}], rdi
-    mov [rsp + {rbp}], rbp
-    mov [rsp + {r8}], r8
-    mov [rsp + {r9}], r9
-    mov [rsp + {r10}], r10
-    mov [rsp + {r12}], r12
-    mov [rsp + {r13}], r13
-    mov [rsp + {r14}], r14
-    mov [rsp + {r15}], r15
-    mov [rsp + {rip}], rcx
-    mov [rsp + {rflags}], r11
-    mov rax, qword ptr gs:[{user_rsp}]
-    mov [rsp + {rsp}], rax
-    stmxcsr [rsp + {mxcsr}]
-    fnstcw [rsp + {fcw}]
-    mov qword ptr [rsp + {full}], 0
-    mov rdi, rsp
-    mov rsp, qword ptr gs:[{kernel_rsp}]
-    xor ebp, ebp
-    call {syscall_from_user}
-    ud2
-
-    /* Interrupt or exception from user mode, reached from the common trap stub after `swapgs`
-       with the stack holding: saved RDI, vector, error code, then the CPU's frame. */
-    .section .text.perihelion_trap_user, "ax", @progbits
-    .global perihelion_trap_user
-perihelion_trap_user:
-    mov rdi, qword ptr gs:[{current}]
-    mov [rdi + {rax}], rax
-    mov [rdi + {rbx}], rbx
-    mov [rdi + {rcx}], rcx
-    mov [rdi + {rdx}], rdx
-    mov [rdi + {rsi}], rsi
-    mov [rdi + {rbp}], rbp
-    mov [rdi + {r8}], r8
-    mov [rdi + {r9}], r9
-    mov [rdi + {r10}], r10
-    mov [rdi + {r11}], r11
-    mov [rdi + {r12}], r12
-    mov [rdi + {r13}], r13
-    mov [rdi + {r14}], r14
-    mov [rdi + {r15}], r15
-    pop rax
-    mov [rdi + {rdi}], rax
-    pop rax
-    mov [rdi + {vector}], rax
-    pop rax
-    mov [rdi + {error}], rax
-    pop rax
-    mov [rdi + {rip}], rax
-    pop rax
-    pop rax
-    mov [rdi + {rflags}], rax
-    pop rax
-    mov [rdi + {rsp}], rax
-    mov qword ptr [rdi + {full}], 1
-    mov eax, -1
-    mov edx, -1
-    cmp byte ptr [rip + {use_xsave}], 0
-    je 6f
-    xsave64 [rdi + {fpu}]
-    jmp 7f
-6:
-    fxsave64 [rdi + {fpu}]
-7:
-    mov rsp, qword ptr gs:[{kernel_rsp}]
-    xor ebp, ebp
-    call {trap_from_user}
-    ud2
     "#,
-    user_rsp = const offset_of!(PerCpu, user_rsp),
-    current = const offset_of!(PerCpu, current),
-    kernel_rsp = const offset_of!(PerCpu, kernel_rsp),
-    vector = const offset_of!(UserContext, vector),
-    error = const offset_of!(UserContext, error),
-    syscall_from_user = sym super::syscall::syscall_from_user,
-    trap_from_user = sym super::trap::trap_from_user,
     full = const offset_of!(UserContext, full),
     fpu_owner = const offset_of!(PerCpu, fpu_owner),
     use_xsave = sym PERIHELION_USE_XSAVE,

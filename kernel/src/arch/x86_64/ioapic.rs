@@ -1,8 +1,6 @@
 //! IOAPICs: found in the MADT, mapped uncached by `mem::kspace`; every redirection entry is
 //! masked at boot. Routing a line to a vector comes with the IRQ objects.
 
-use spin::Mutex;
-
 use super::trap::IRQ_BASE;
 
 const REG_VERSION: u32 = 0x01;
@@ -86,7 +84,7 @@ pub fn gsi_of(vector: u8) -> Option<u32> {
     (u32::from(v) < MAX_GSI).then_some(u32::from(v))
 }
 
-static IOAPICS: Mutex<[Option<IoApic>; 8]> = Mutex::new([None; 8]);
+static IOAPICS: crate::sync::KernelLock<[Option<IoApic>; 8]> = crate::sync::KernelLock::new("IOAPIC table", [None; 8]);
 
 /// Records an IOAPIC found at boot.
 pub fn register(io: IoApic) {

@@ -1,11 +1,14 @@
 //! The serial console on COM1 (16550 UART at I/O port 0x3f8): the kernel log and the
 //! debug-write syscall both end here, one whole line at a time under one lock.
+//!
+//! The lock is a [`KernelLock`]: a path that logs while it holds the console is a bug reported by
+//! a panic, and the panic path takes the console over. The NMI handler, which can arrive while
+//! any path holds it, only ever [`try_write_line`]s.
 
 use core::fmt::{self, Write};
 
-use spin::Mutex;
-
 use super::{inb, outb};
+use crate::sync::KernelLock;
 
 const COM1: u16 = 0x3f8;
 
@@ -16,7 +19,7 @@ struct Port {
     ready: bool,
 }
 
-static CONSOLE: Mutex<Port> = Mutex::new(Port { ready: false });
+static CONSOLE: KernelLock<Port> = KernelLock::new("console", Port { ready: false });
 
 impl Port {
     fn init(&mut self) {
@@ -69,6 +72,18 @@ pub fn write_line(prefix: &str, args: fmt::Arguments<'_>) {
     let _ = port.write_str(prefix);
     let _ = port.write_fmt(args);
     port.put(b'\n');
+}
+
+/// As [`write_line`], unless the console is busy (an NMI that interrupted a line): then nothing is
+/// written and `false` returned. Never waits.
+pub fn try_write_line(prefix: &str, args: fmt::Arguments<'_>) -> bool {
+    let Some(mut port) = CONSOLE.try_lock() else { return false };
+    if port.ready {
+        let _ = port.write_str(prefix);
+        let _ = port.write_fmt(args);
+        port.put(b'\n');
+    }
+    true
 }
 
 /// Writes raw bytes as one unit (the debug-write syscall).

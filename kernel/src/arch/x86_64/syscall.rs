@@ -1,10 +1,14 @@
-//! The `syscall` instruction: MSR setup and the Rust side of the entry.
+//! The `syscall` instruction: MSR setup, the entry stub, and the Rust side of the entry.
 //!
-//! The entry stub (`context::perihelion_syscall_entry`) saves the arguments and callee-saved
+//! The entry stub (`perihelion_syscall_entry`, below) saves the arguments and callee-saved
 //! registers into the current context and calls [`syscall_from_user`] on the kernel stack; the
-//! handler in `uapi` decodes the call and leaves through `context::enter_user`.
+//! handler in `uapi` decodes the call and leaves through `context::enter_user`. On entry the CPU
+//! has cleared IF, TF, DF, NT and AC ([`FMASK`]).
 
-use super::context::UserContext;
+use core::arch::global_asm;
+use core::mem::offset_of;
+
+use super::context::{PerCpu, UserContext};
 use super::cpu::{IA32_FMASK, IA32_LSTAR, IA32_STAR};
 use super::gdt::{KERNEL_CS, KERNEL_DS};
 use super::wrmsr;
@@ -15,6 +19,68 @@ unsafe extern "C" {
 
 /// RFLAGS bits cleared on entry: IF (the kernel runs with interrupts off), TF, DF, NT, AC.
 const FMASK: u64 = (1 << 9) | (1 << 8) | (1 << 10) | (1 << 14) | (1 << 18);
+
+global_asm!(
+    r#"
+    /* syscall entry: RCX = user RIP, R11 = user RFLAGS, IF, TF, DF, NT and AC clear (FMASK). RSP
+       serves as the base register while the context is filled: no interrupt can come, and NMI,
+       #DF and #MC use IST stacks. */
+    .section .text.perihelion_syscall_entry, "ax", @progbits
+    .global perihelion_syscall_entry
+perihelion_syscall_entry:
+    swapgs
+    mov qword ptr gs:[{user_rsp}], rsp
+    mov rsp, qword ptr gs:[{current}]
+    mov [rsp + {rax}], rax
+    mov [rsp + {rbx}], rbx
+    mov [rsp + {rdx}], rdx
+    mov [rsp + {rsi}], rsi
+    mov [rsp + {rdi}], rdi
+    mov [rsp + {rbp}], rbp
+    mov [rsp + {r8}], r8
+    mov [rsp + {r9}], r9
+    mov [rsp + {r10}], r10
+    mov [rsp + {r12}], r12
+    mov [rsp + {r13}], r13
+    mov [rsp + {r14}], r14
+    mov [rsp + {r15}], r15
+    mov [rsp + {rip}], rcx
+    mov [rsp + {rflags}], r11
+    mov rax, qword ptr gs:[{user_rsp}]
+    mov [rsp + {rsp}], rax
+    stmxcsr [rsp + {mxcsr}]
+    fnstcw [rsp + {fcw}]
+    mov qword ptr [rsp + {full}], 0
+    mov rdi, rsp
+    mov rsp, qword ptr gs:[{kernel_rsp}]
+    xor ebp, ebp
+    call {syscall_from_user}
+    ud2
+    "#,
+    user_rsp = const offset_of!(PerCpu, user_rsp),
+    current = const offset_of!(PerCpu, current),
+    kernel_rsp = const offset_of!(PerCpu, kernel_rsp),
+    syscall_from_user = sym syscall_from_user,
+    full = const offset_of!(UserContext, full),
+    mxcsr = const offset_of!(UserContext, mxcsr),
+    fcw = const offset_of!(UserContext, fcw),
+    rax = const offset_of!(UserContext, rax),
+    rbx = const offset_of!(UserContext, rbx),
+    rdx = const offset_of!(UserContext, rdx),
+    rsi = const offset_of!(UserContext, rsi),
+    rdi = const offset_of!(UserContext, rdi),
+    rbp = const offset_of!(UserContext, rbp),
+    r8 = const offset_of!(UserContext, r8),
+    r9 = const offset_of!(UserContext, r9),
+    r10 = const offset_of!(UserContext, r10),
+    r12 = const offset_of!(UserContext, r12),
+    r13 = const offset_of!(UserContext, r13),
+    r14 = const offset_of!(UserContext, r14),
+    r15 = const offset_of!(UserContext, r15),
+    rip = const offset_of!(UserContext, rip),
+    rsp = const offset_of!(UserContext, rsp),
+    rflags = const offset_of!(UserContext, rflags),
+);
 
 /// Programs STAR, LSTAR and FMASK (EFER.SCE is set by `cpu::early_init`).
 pub fn init() {
@@ -30,6 +96,6 @@ pub fn init() {
 }
 
 /// Called by the entry stub with the current context; never returns.
-pub extern "C" fn syscall_from_user(ctx: &mut UserContext) -> ! {
+extern "C" fn syscall_from_user(ctx: &mut UserContext) -> ! {
     crate::uapi::syscall(ctx)
 }

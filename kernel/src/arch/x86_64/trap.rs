@@ -1,15 +1,29 @@
 //! Interrupt and exception entry: 256 stubs, the common path, and the Rust handlers.
 //!
 //! Every vector has a 16-byte stub that pushes a zero error code where the CPU pushes none, then
-//! the vector number, and jumps to the common path. From user mode the common path saves the
-//! whole thread state into the current context (`context::perihelion_trap_user`) and calls
-//! [`trap_from_user`], which never returns: the thread resumes through `context::enter_user`.
-//! From kernel mode (the idle loop, or a kernel bug) it saves the registers on the stack and calls
-//! [`trap_from_kernel`]: interrupts return to the idle loop, exceptions are fatal.
+//! the vector number, and jumps to the common path. The common path first clears DF and, where
+//! the CPU has SMAP, AC (the CPU keeps the interrupted RFLAGS, which a user task controls, and
+//! the kernel's string instructions and SMAP depend on them; the saved copy in the CPU's frame
+//! is untouched). From user mode it then saves the whole thread state into the current context
+//! (`perihelion_trap_user`) and calls [`trap_from_user`], which never returns: the thread resumes
+//! through `context::enter_user`. From kernel mode (the idle loop, an NMI, or a kernel bug) it
+//! saves the registers on the stack and calls [`trap_from_kernel`]: interrupts return to the
+//! idle loop, an NMI is counted and returns, other exceptions are fatal.
 
 use core::arch::global_asm;
+use core::mem::offset_of;
 
-use super::context::UserContext;
+use super::context::{PERIHELION_USE_XSAVE, PerCpu, UserContext};
+use crate::sync::RacyCell;
+
+/// Whether the CPU has SMAP (so the common path has `clac` to run). Set once at boot.
+static PERIHELION_HAS_SMAP: RacyCell<u8> = RacyCell::new(0);
+
+/// Tells the common path whether the CPU has SMAP. Called once at boot, before any user task.
+pub fn init(smap: bool) {
+    // SAFETY: boot, one CPU, interrupts off: no trap reads the flag while it is written.
+    unsafe { *PERIHELION_HAS_SMAP.get() = u8::from(smap) };
+}
 
 /// First vector used for hardware interrupts; 0-31 are exceptions.
 pub const IRQ_BASE: u8 = 32;
@@ -55,7 +69,13 @@ perihelion_trap_stubs:
     .endr
 
 perihelion_trap_common:
-    /* Stack: vector, error code, RIP, CS, RFLAGS, RSP, SS. */
+    /* Stack: vector, error code, RIP, CS, RFLAGS, RSP, SS. Known flags first: DF clear for the
+       string instructions, AC clear so that SMAP holds (clac exists only with SMAP). */
+    cld
+    cmp byte ptr [rip + {has_smap}], 0
+    je 2f
+    clac
+2:
     test byte ptr [rsp + 24], 3
     jz 1f
     swapgs
@@ -96,9 +116,84 @@ perihelion_trap_common:
     pop rax
     add rsp, 16
     iretq
+
+    /* Interrupt or exception from user mode, reached from the common path after `swapgs` with
+       the stack holding: saved RDI, vector, error code, then the CPU's frame. */
+    .section .text.perihelion_trap_user, "ax", @progbits
+    .global perihelion_trap_user
+perihelion_trap_user:
+    mov rdi, qword ptr gs:[{current}]
+    mov [rdi + {rax}], rax
+    mov [rdi + {rbx}], rbx
+    mov [rdi + {rcx}], rcx
+    mov [rdi + {rdx}], rdx
+    mov [rdi + {rsi}], rsi
+    mov [rdi + {rbp}], rbp
+    mov [rdi + {r8}], r8
+    mov [rdi + {r9}], r9
+    mov [rdi + {r10}], r10
+    mov [rdi + {r11}], r11
+    mov [rdi + {r12}], r12
+    mov [rdi + {r13}], r13
+    mov [rdi + {r14}], r14
+    mov [rdi + {r15}], r15
+    pop rax
+    mov [rdi + {rdi}], rax
+    pop rax
+    mov [rdi + {vector}], rax
+    pop rax
+    mov [rdi + {error}], rax
+    pop rax
+    mov [rdi + {rip}], rax
+    pop rax
+    pop rax
+    mov [rdi + {rflags}], rax
+    pop rax
+    mov [rdi + {rsp}], rax
+    mov qword ptr [rdi + {full}], 1
+    mov eax, -1
+    mov edx, -1
+    cmp byte ptr [rip + {use_xsave}], 0
+    je 6f
+    xsave64 [rdi + {fpu}]
+    jmp 7f
+6:
+    fxsave64 [rdi + {fpu}]
+7:
+    mov rsp, qword ptr gs:[{kernel_rsp}]
+    xor ebp, ebp
+    call {trap_from_user}
+    ud2
     "#,
     errmask = const ERROR_CODE_VECTORS,
+    has_smap = sym PERIHELION_HAS_SMAP,
     trap_from_kernel = sym trap_from_kernel,
+    trap_from_user = sym trap_from_user,
+    current = const offset_of!(PerCpu, current),
+    kernel_rsp = const offset_of!(PerCpu, kernel_rsp),
+    use_xsave = sym PERIHELION_USE_XSAVE,
+    vector = const offset_of!(UserContext, vector),
+    error = const offset_of!(UserContext, error),
+    full = const offset_of!(UserContext, full),
+    fpu = const offset_of!(UserContext, fpu),
+    rax = const offset_of!(UserContext, rax),
+    rbx = const offset_of!(UserContext, rbx),
+    rcx = const offset_of!(UserContext, rcx),
+    rdx = const offset_of!(UserContext, rdx),
+    rsi = const offset_of!(UserContext, rsi),
+    rdi = const offset_of!(UserContext, rdi),
+    rbp = const offset_of!(UserContext, rbp),
+    r8 = const offset_of!(UserContext, r8),
+    r9 = const offset_of!(UserContext, r9),
+    r10 = const offset_of!(UserContext, r10),
+    r11 = const offset_of!(UserContext, r11),
+    r12 = const offset_of!(UserContext, r12),
+    r13 = const offset_of!(UserContext, r13),
+    r14 = const offset_of!(UserContext, r14),
+    r15 = const offset_of!(UserContext, r15),
+    rip = const offset_of!(UserContext, rip),
+    rsp = const offset_of!(UserContext, rsp),
+    rflags = const offset_of!(UserContext, rflags),
 );
 
 unsafe extern "C" {
@@ -188,7 +283,8 @@ pub fn exception_name(vector: u64) -> &'static str {
 }
 
 /// A trap from kernel mode. Interrupts (taken only in the idle loop) are handled and return;
-/// an NMI is logged and returns; every other exception is a kernel bug and ends the run.
+/// an NMI is counted, logged if the console is free, and returns; every other exception is a
+/// kernel bug and ends the run.
 extern "C" fn trap_from_kernel(frame: &mut KernelFrame) {
     let vector = frame.vector;
     if vector >= u64::from(IRQ_BASE) {
@@ -196,14 +292,24 @@ extern "C" fn trap_from_kernel(frame: &mut KernelFrame) {
         return;
     }
     if vector == 2 {
-        crate::warn!("NMI in kernel mode at rip {:#x}", frame.rip);
+        nmi("kernel", frame.rip);
         return;
     }
     crate::panic::kernel_exception(frame, super::cr2());
 }
 
+/// NMIs taken since boot.
+static NMIS: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
+/// An NMI, taken in `mode` at `rip`: counted and logged, never waiting for the console (it may
+/// have interrupted a line being written, whose lock it must not wait for).
+pub fn nmi(mode: &str, rip: u64) {
+    let n = NMIS.fetch_add(1, core::sync::atomic::Ordering::Relaxed) + 1;
+    crate::log::try_log(crate::log::Level::Warn, format_args!("NMI #{n} in {mode} mode at rip {rip:#x}"));
+}
+
 /// A trap from user mode; `ctx` (the current context) holds the full thread state.
-pub extern "C" fn trap_from_user(ctx: &mut UserContext) -> ! {
+extern "C" fn trap_from_user(ctx: &mut UserContext) -> ! {
     ctx.fault_addr = if ctx.vector == 14 { super::cr2() } else { 0 };
     crate::uapi::trap(ctx)
 }
