@@ -50,7 +50,7 @@ pub fn build_isos(ws: &Workspace, limine: &Limine) -> Result<()> {
     // xorriso reads a time of 0 as "no time given" and stamps the image with the current time,
     // so the ISO dates start at 1 s past the epoch at the earliest.
     let epoch = ws.source_date_epoch()?.max(1);
-    let vulcan_cmdline = crate::test::vulcan_cmdline("limine");
+    let vulcan_cmdline = crate::qemu::vulcan_cmdline("limine");
     for (name, initramfs, cmdline) in
         [("perihelion", ws.initramfs_tar(), ""), ("vulcan", ws.vulcan_tar(), vulcan_cmdline.as_str())]
     {

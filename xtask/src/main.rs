@@ -200,7 +200,7 @@ fn run_command(ws: &Workspace, args: &RunArgs) -> Result<i32> {
         Boot::Cdrom { iso: output(ws.iso(if args.vulcan { "vulcan" } else { "perihelion" })), firmware }
     } else {
         let initrd = if args.vulcan { ws.vulcan_tar() } else { ws.initramfs_tar() };
-        let cmdline = if args.vulcan { crate::test::vulcan_cmdline("pvh") } else { String::new() };
+        let cmdline = if args.vulcan { crate::qemu::vulcan_cmdline("pvh") } else { String::new() };
         Boot::Pvh { kernel: output(ws.kernel_elf()), initrd: output(initrd), cmdline }
     };
     let mut machine = Machine {

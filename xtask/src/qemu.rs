@@ -52,6 +52,12 @@ pub enum Boot {
     },
 }
 
+/// The kernel command line of a Vulcan boot by `protocol` (`pvh` or `limine`): it tells Vulcan
+/// what xtask booted, so that the root-info tests check the real values.
+pub fn vulcan_cmdline(protocol: &str) -> String {
+    format!("vulcan.boot={protocol}")
+}
+
 /// Machine options beyond the boot.
 #[derive(Default)]
 pub struct Machine {

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use crate::build::{self, Output};
 use crate::flake::{self, Parse};
 use crate::limine::{self, Lookup};
-use crate::qemu::{self, Boot, End, Machine};
+use crate::qemu::{self, Boot, End, Machine, vulcan_cmdline};
 use crate::workspace::Workspace;
 use crate::{iso, repro};
 
@@ -247,12 +247,6 @@ fn cargo_check(ws: &Workspace, tally: &mut Tally, what: &str, args: &[&str]) {
             tally.check(false);
         }
     }
-}
-
-/// The kernel command line of a Vulcan boot by `protocol` (`pvh` or `limine`): it tells Vulcan
-/// what xtask booted, so that the root-info tests check the real values.
-pub fn vulcan_cmdline(protocol: &str) -> String {
-    format!("vulcan.boot={protocol}")
 }
 
 /// What a boot must show to pass.
