@@ -1,8 +1,9 @@
 {
   description = "Perihelion: a capability-based microkernel for x86_64, in Rust";
 
-  # Pinned in flake.lock. Its rustc (1.91) is the workspace's rust-version.
-  inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-25.11";
+  # Pinned in flake.lock (docs/nix.md says which revision, why, and how to move it). Its rustc
+  # (1.95) is the workspace's rust-version, and evaluation checks that the two agree.
+  inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-26.05";
 
   # No build logic lives here: every derivation runs `cargo xtask`, as CI and the README do,
   # with the tools and paths it needs.
@@ -13,7 +14,18 @@
       pkgs = nixpkgs.legacyPackages.${system};
       inherit (pkgs) lib;
 
-      # nixpkgs' Limine (10.x) builds its CD boot files only when asked.
+      # The MSRV is the rustc of the pinned nixpkgs: a re-pin that brings another rustc has to
+      # move `rust-version` in Cargo.toml with it (and the docs), or evaluation stops here.
+      msrv = (builtins.fromTOML (builtins.readFile ./Cargo.toml)).workspace.package.rust-version;
+      rustc =
+        assert lib.assertMsg (
+          lib.versions.majorMinor pkgs.rustc.version == lib.versions.majorMinor msrv
+          && lib.versionAtLeast pkgs.rustc.version msrv
+        ) "rustc ${pkgs.rustc.version} is not Cargo.toml's rust-version ${msrv} (docs/nix.md)";
+        pkgs.rustc;
+
+      # nixpkgs' Limine (12.x) builds its CD boot files only when asked (BIOS support is on by
+      # default, and with it the BIOS CD files).
       limine = pkgs.limine.override { buildCDs = true; };
       qemu = pkgs.qemu_kvm;
 
@@ -26,7 +38,7 @@
       # Everything `cargo xtask` runs (the `limine` tool is found on PATH).
       tools = [
         pkgs.cargo
-        pkgs.rustc
+        rustc
         pkgs.rustfmt
         pkgs.clippy
         qemu

@@ -17,9 +17,11 @@ use crate::limine::Limine;
 use crate::workspace::{self, Workspace};
 
 /// `boot/limine/limine.conf`, with the kernel command line `cmdline` (none if empty). Limine 8.x
-/// reads the kernel from `kernel_path:`, 9.x and later from `path:`; each ignores the other's
-/// key, so both are written. `cmdline:` and `serial: yes` mean the same from 8.x on; the latter
-/// sends Limine's own output to COM1 too.
+/// reads the kernel from `kernel_path:` and ignores `path:`; 9.x and later read `path:` (12.x
+/// keeps `kernel_path:` as an alias it looks at only when `path:` is absent), so both are
+/// written, with the same value. `timeout: 0`, `serial: yes`, `protocol: limine`,
+/// `module_path:` and `cmdline:` mean the same from 8.x to 12.x; `serial: yes` sends Limine's
+/// own output to COM1 too. `docs/nix.md` says how each Limine version was checked.
 pub fn limine_conf(cmdline: &str) -> String {
     let mut conf = "\
 timeout: 0

@@ -1,9 +1,11 @@
 //! Finding Limine: its boot files and its `limine` tool.
 //!
-//! The boot files come from `$LIMINE_DIR` (Nix sets it; by hand, a checkout of Limine's
-//! `v8.x-binary` branch), else `/usr/share/limine` where distributions put them. The tool is
-//! `$LIMINE_DIR/limine`, else `limine` on `PATH`. Limine 8.x and 9.x/10.x both work: the
-//! configuration xtask writes (see [`crate::iso`]) carries the keys of both.
+//! The boot files come from `$LIMINE_DIR` (Nix sets it to nixpkgs' Limine; by hand, a checkout
+//! of Limine's `v8.x-binary` branch), else `/usr/share/limine` where distributions put them. The
+//! tool is `$LIMINE_DIR/limine`, else `limine` on `PATH`. Limine 8.x (booted by the tests) and
+//! 9.x to 12.x (by their documentation) fit: the configuration xtask writes (see [`crate::iso`])
+//! carries the keys of each, and the kernel handles the base revision each loads it with
+//! (`docs/nix.md` says how each version was checked).
 
 use std::env;
 use std::path::{Path, PathBuf};

@@ -3,9 +3,9 @@
 //! The command line lives here; each command's work lives in its own module: [`build`] (cargo
 //! and the initramfs archives, through [`archive`]), [`iso`] (Limine ISOs, with [`limine`]
 //! finding Limine), [`qemu`] (QEMU command lines, time limits, exit statuses) and [`test`] (the
-//! whole test run and its counting, with [`flake`] and [`repro`] for the flake parse check and
-//! the reproducibility check), and [`bench`] (the benchmark boot and `bench.json`). [`workspace`]
-//! knows the paths and how to call cargo.
+//! whole test run and its counting, with [`flake`], [`msrv`] and [`repro`] for the flake parse
+//! check, the MSRV toolchain and the reproducibility check), and [`bench`] (the benchmark boot
+//! and `bench.json`). [`workspace`] knows the paths and how to call cargo.
 
 mod archive;
 mod bench;
@@ -13,6 +13,7 @@ mod build;
 mod flake;
 mod iso;
 mod limine;
+mod msrv;
 mod qemu;
 mod repro;
 mod test;

@@ -1,6 +1,7 @@
 //! `cargo xtask test`: everything that can be checked, counted into one closing line.
 //!
-//! In order: host unit tests, rustfmt, clippy, the flake parse check, the build, then boots under
+//! In order: host unit tests, the same again with the MSRV toolchain (see [`crate::msrv`]),
+//! rustfmt, clippy, the flake parse check, the build, then boots under
 //! TCG with a time limit: Vulcan by PVH with QEMU's default CPU and with `-cpu max`, the two
 //! fixtures by PVH, and, where Limine is found, Vulcan from its ISO under SeaBIOS and under OVMF;
 //! last, the reproducibility check (a second build from a copy of the sources, compared byte for
@@ -10,12 +11,13 @@
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::Stdio;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::build::{self, Output};
 use crate::flake::{self, Parse};
 use crate::limine::{self, Lookup};
+use crate::msrv::{self, Setup};
 use crate::qemu::{self, Boot, End, Machine, vulcan_cmdline};
 use crate::workspace::Workspace;
 use crate::{iso, repro};
@@ -37,6 +39,8 @@ pub struct Options {
 pub enum Part {
     /// The host tests (`cargo test`).
     HostTests,
+    /// The host tests again, with the MSRV toolchain (rustup's).
+    Msrv,
     /// `cargo fmt --check`.
     Rustfmt,
     /// Clippy, warnings denied.
@@ -50,12 +54,14 @@ pub enum Part {
 }
 
 impl Part {
-    const ALL: [Part; 6] = [Part::HostTests, Part::Rustfmt, Part::Clippy, Part::Flake, Part::Boots, Part::Repro];
+    const ALL: [Part; 7] =
+        [Part::HostTests, Part::Msrv, Part::Rustfmt, Part::Clippy, Part::Flake, Part::Boots, Part::Repro];
 
     /// How a `skipped:` line names the part.
     fn label(self) -> &'static str {
         match self {
             Part::HostTests => "host tests",
+            Part::Msrv => "MSRV host tests",
             Part::Rustfmt => "rustfmt",
             Part::Clippy => "clippy",
             Part::Flake => "flake parse check",
@@ -134,7 +140,10 @@ pub fn run(ws: &Workspace, options: &Options) -> i32 {
         println!("{line}");
     }
     if options.runs(Part::HostTests) {
-        host_tests(ws, &mut tally);
+        host_tests(&mut tally, "host tests", &|| ws.cargo());
+    }
+    if options.runs(Part::Msrv) {
+        msrv_host_tests(ws, &mut tally);
     }
     if options.runs(Part::Rustfmt) {
         cargo_check(ws, &mut tally, "rustfmt", &["fmt", "--all", "--", "--check"]);
@@ -192,11 +201,12 @@ fn show_output(title: &str, text: &str) {
     println!("--- end of {title}");
 }
 
-fn host_tests(ws: &Workspace, tally: &mut Tally) {
+/// The host test runs, each with a cargo command from `cargo`, each step named `label: ...`.
+fn host_tests(tally: &mut Tally, label: &str, cargo: &dyn Fn() -> Command) {
     for args in HOST_TESTS {
-        let what = format!("host tests: cargo test {}", args.join(" "));
+        let what = format!("{label}: cargo test {}", args.join(" "));
         begin(&what);
-        let mut cmd = ws.cargo();
+        let mut cmd = cargo();
         cmd.arg("test").args(*args).stdin(Stdio::null());
         let output = match cmd.output() {
             Ok(output) => output,
@@ -220,6 +230,18 @@ fn host_tests(ws: &Workspace, tally: &mut Tally) {
         } else {
             println!("FAILED ({passed} passed, {failed} failed)");
             show_output(&what, &format!("{stdout}{}", String::from_utf8_lossy(&output.stderr)));
+        }
+    }
+}
+
+/// The host test runs again with the MSRV toolchain, or the `skipped:` line saying why not.
+fn msrv_host_tests(ws: &Workspace, tally: &mut Tally) {
+    match msrv::prepare(ws) {
+        Setup::Ready(msrv) => host_tests(tally, &format!("MSRV {} host tests", msrv.name), &|| msrv.cargo(ws)),
+        Setup::Unavailable(why) => println!("skipped: MSRV host tests ({why})"),
+        Setup::Broken(why) => {
+            println!("== MSRV host tests ... FAILED ({why})");
+            tally.check(false);
         }
     }
 }
@@ -712,16 +734,18 @@ vulcan: 2 passed, 1 failed, 1 skipped
         assert_eq!(Part::ALL.into_iter().filter(|&p| quick.runs(p)).collect::<Vec<_>>(), [Part::Boots]);
         assert_eq!(
             quick.skipped_line().unwrap(),
-            "skipped: host tests, rustfmt, clippy, flake parse check, reproducibility check (--quick)"
+            "skipped: host tests, MSRV host tests, rustfmt, clippy, flake parse check, reproducibility check \
+             (--quick)"
         );
 
         let only = options(false, &[Part::HostTests, Part::Repro]);
         assert!(only.runs(Part::HostTests) && only.runs(Part::Repro) && !only.runs(Part::Boots));
         assert_eq!(
             only.skipped_line().unwrap(),
-            "skipped: rustfmt, clippy, flake parse check, build and boots (--only host-tests,repro)"
+            "skipped: MSRV host tests, rustfmt, clippy, flake parse check, build and boots \
+             (--only host-tests,repro)"
         );
-        assert_eq!(options(true, &[Part::Clippy]).skipped_line().unwrap().matches(", ").count(), 5);
+        assert_eq!(options(true, &[Part::Clippy]).skipped_line().unwrap().matches(", ").count(), 6);
     }
 
     #[test]

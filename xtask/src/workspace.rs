@@ -5,7 +5,7 @@
 //! clean environment for the variables that would change what cargo builds.
 
 use std::env;
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -91,7 +91,13 @@ impl Workspace {
     /// `$CARGO` (set by `cargo xtask`) or `cargo` from `PATH`.
     pub fn cargo(&self) -> Command {
         let cargo = env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
-        let mut cmd = Command::new(cargo);
+        self.command(cargo)
+    }
+
+    /// `program` run from the workspace root, with the environment cleaned as for
+    /// [`Workspace::cargo`]: for programs that run cargo themselves (`rustup run`).
+    pub fn command(&self, program: impl AsRef<OsStr>) -> Command {
+        let mut cmd = Command::new(program);
         cmd.current_dir(&self.root);
         for (key, _) in env::vars_os() {
             if let Some(key) = key.to_str()
