@@ -4,6 +4,7 @@
 //! Pure parsing over a [`PhysMem`] reader, so host tests feed it synthetic tables. Every length
 //! and offset is checked against the table it comes from and against fixed bounds; checksums are
 //! verified; a bad table is an error, never a panic.
+#![forbid(unsafe_code)]
 
 /// Reads physical memory for the parser.
 pub trait PhysMem {

@@ -7,9 +7,7 @@
 
 use core::fmt;
 
-use abi::testexit;
-
-use crate::arch::{self, apic, context, cpu, gdt, idt, ioapic, pic, qemu, syscall, trap};
+use crate::arch::{self, apic, context, cpu, gdt, idt, ioapic, pic, syscall, trap};
 use crate::boot::{BootInfo, MemKind, Protocol};
 use crate::mem::{self, FRAMES, FrameAllocator, PAGE_SIZE, kspace, kstack};
 
@@ -17,7 +15,7 @@ use crate::mem::{self, FRAMES, FrameAllocator, PAGE_SIZE, kspace, kstack};
 pub fn fatal(args: fmt::Arguments<'_>) -> ! {
     crate::error!("{args}");
     crate::error!("boot failed");
-    qemu::exit(testexit::PANIC)
+    crate::end::end_run_panicked()
 }
 
 /// Stacks used by IST entries until the guarded ones exist.
@@ -207,7 +205,7 @@ pub fn kernel_main(boot: &'static BootInfo) -> ! {
     let free = FRAMES.lock().free_pages() * PAGE_SIZE;
     let ms = elapsed_ms(boot.entry_tsc);
     crate::info!("starting root task 'init' ({} KiB free); boot took {ms} ms", free / 1024);
-    crate::sched::run()
+    crate::uapi::run()
 }
 
 fn elapsed_ms(since: u64) -> u64 {

@@ -3,6 +3,7 @@
 //! A thin, checked layer over `tar-no-std`, which validates the whole archive (block layout,
 //! header checksums, type flags, payload sizes, terminator) before any entry is read, so a
 //! truncated or corrupt archive is an error here and never a panic later.
+#![forbid(unsafe_code)]
 
 use tar_no_std::TarArchiveRef;
 

@@ -14,8 +14,9 @@
 //!
 //! Layout: [`arch`] (x86_64 entry, descriptor tables, paging, interrupts, syscalls), [`boot`]
 //! (the Limine and PVH entries, one [`boot::BootInfo`]), [`mem`] (physical pages, the kernel
-//! heap, address spaces), [`task`] (user tasks), [`uapi`] (the only module that talks to user
-//! space), and [`init`] (boot after the entries converge). Pure logic (the page allocator, the
+//! heap, address spaces), [`object`] (capabilities and kernel objects, a library that knows
+//! nothing of syscalls), [`sched`] (the scheduler), [`uapi`] (the only module that talks to user
+//! space), [`init`] (boot after the entries converge) and [`end`] (the one place a run ends). Pure logic (the page allocator, the
 //! initramfs reader, ACPI table parsing) is also compiled for the host, where `cargo test`
 //! exercises it; the hardware-facing parts exist only in the kernel image.
 #![cfg_attr(not(test), no_std)]
@@ -29,6 +30,8 @@ pub mod acpi;
 #[cfg(not(test))]
 pub mod arch;
 pub mod boot;
+#[cfg(not(test))]
+pub mod end;
 pub mod initramfs;
 pub mod mem;
 pub mod object;

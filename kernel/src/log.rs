@@ -4,6 +4,7 @@
 //! lock so that user debug writes and kernel lines never interleave. In host tests the lines go to
 //! standard error instead. This module owns the line format; the byte sink is
 //! `arch::x86_64::serial`.
+#![forbid(unsafe_code)]
 
 use core::fmt;
 

@@ -4,9 +4,8 @@
 use core::panic::PanicInfo;
 use core::sync::atomic::{AtomicBool, Ordering};
 
-use abi::testexit;
-
-use crate::arch::{backtrace, qemu, serial, trap};
+use crate::arch::{backtrace, serial, trap};
+use crate::end::end_run_panicked;
 
 static PANICKING: AtomicBool = AtomicBool::new(false);
 
@@ -20,14 +19,14 @@ fn panic(info: &PanicInfo<'_>) -> ! {
     serial::force_unlock();
     if PANICKING.swap(true, Ordering::Relaxed) {
         crate::error!("panic while panicking: {}", info.message());
-        qemu::exit(testexit::PANIC);
+        end_run_panicked();
     }
     match info.location() {
         Some(l) => crate::error!("kernel panic at {}:{}: {}", l.file(), l.line(), info.message()),
         None => crate::error!("kernel panic: {}", info.message()),
     }
     print_backtrace(backtrace::current_rbp());
-    qemu::exit(testexit::PANIC)
+    end_run_panicked()
 }
 
 /// An exception in kernel mode: a kernel bug. Reports it and ends the run.
@@ -54,7 +53,7 @@ pub fn kernel_exception(frame: &trap::KernelFrame, cr2: u64) -> ! {
     );
     crate::error!("  at {:#018x}", frame.rip);
     print_backtrace(frame.rbp);
-    qemu::exit(testexit::PANIC)
+    end_run_panicked()
 }
 
 /// The precompiled `core` refers to this symbol; with `panic = "abort"` it is never called.

@@ -9,7 +9,6 @@ use abi::layout::{PAGE_SIZE, ROOT_INFO_ADDR, ROOT_INITRAMFS_ADDR, ROOT_STACK_SIZ
 use abi::rootinfo::{ROOT_INFO_MAGIC, ROOT_INFO_VERSION, RootInfo};
 use abi::task::{MAX_PRIORITY, ROOT_PRIORITY, State};
 
-use crate::arch::context::UserContext;
 use crate::boot::{BootInfo, Protocol};
 use crate::initramfs::Initramfs;
 use crate::mem::vspace::{Access, VSpace};
@@ -59,7 +58,7 @@ pub fn load_root(boot: &BootInfo) -> Result<ObjRef, LoadError> {
     let image = fs.find("init").map_err(LoadError::Initramfs)?;
     let plan = elfload::plan(image).map_err(LoadError::Elf)?;
 
-    let mut vs = VSpace::new().ok_or(LoadError::OutOfMemory)?;
+    let vs = VSpace::new().ok_or(LoadError::OutOfMemory)?;
     let page = PAGE_SIZE as u64;
     for seg in plan.segments() {
         let access = Access { write: seg.write, execute: seg.execute };
@@ -90,9 +89,7 @@ pub fn load_root(boot: &BootInfo) -> Result<ObjRef, LoadError> {
 
     // The boot information page.
     vs.map_new(ROOT_INFO_ADDR as u64, Access { write: false, execute: false })?;
-    let mut ctx = UserContext::new(plan.entry, ROOT_STACK_TOP as u64);
-    ctx.rdi = ROOT_INFO_ADDR as u64;
-    let (task, quota) = root_capabilities(vs, ctx).map_err(LoadError::Objects)?;
+    let (task, quota) = root_capabilities(vs, plan.entry).map_err(LoadError::Objects)?;
     let frames = crate::mem::FRAMES.lock();
     let mut info = RootInfo {
         magic: ROOT_INFO_MAGIC,
@@ -112,23 +109,21 @@ pub fn load_root(boot: &BootInfo) -> Result<ObjRef, LoadError> {
         memory_quota: quota,
     };
     drop(frames);
-    // SAFETY: the root task was just made; nothing else refers to it yet.
-    let t = unsafe { task::get(task) };
-    let vs = vspace::space(t.vspace.expect("the root task has its VSpace"));
     info.cmdline[..boot.cmdline().len()].copy_from_slice(boot.cmdline());
     // SAFETY: `RootInfo` is `repr(C)` plain data; viewing it as bytes reads no padding that is
     // uninitialised (every field is written above and the struct has no padding between them).
     let info_bytes =
         unsafe { core::slice::from_raw_parts((&raw const info).cast::<u8>(), core::mem::size_of::<RootInfo>()) };
     vs.write_bytes(ROOT_INFO_ADDR as u64, info_bytes)?;
-    t.state = State::Runnable;
+    task::get(task).state.set(State::Runnable);
     crate::sched::enqueue(task);
     Ok(task)
 }
 
 /// Makes the root task's objects (its Task, CSpace and VSpace) and fills its CSpace as
-/// `abi::bootcaps` lays out. Returns the task and the root Memory's quota.
-fn root_capabilities(space: VSpace, regs: UserContext) -> Result<(ObjRef, u64), abi::Error> {
+/// `abi::bootcaps` lays out; the task will start at `entry` with `rdi = ROOT_INFO_ADDR`. Returns
+/// the task and the root Memory's quota.
+fn root_capabilities(space: VSpace, entry: u64) -> Result<(ObjRef, u64), abi::Error> {
     use abi::object::rights::{ALL, WRITE};
     crate::object::global::with(|ctx| {
         let cs = cspace::create_root(ctx, ROOT_CSPACE_RADIX, FIRST_FREE as u32)?;
@@ -149,16 +144,15 @@ fn root_capabilities(space: VSpace, regs: UserContext) -> Result<(ObjRef, u64), 
         for (index, cap) in caps {
             cspace::insert(None, cspace::slot(cs, index as u64)?, &cap)?;
         }
-        // SAFETY: the task was just made; nothing else refers to it.
-        let task = unsafe { task::get(t) };
-        task.ctx = regs;
-        task.priority = ROOT_PRIORITY as u8;
-        task.max_priority = MAX_PRIORITY as u8;
-        task.is_root = true;
+        let task = task::get(t);
+        task.ctx.reset(entry, ROOT_STACK_TOP as u64, ROOT_INFO_ADDR as u64);
+        task.priority.set(ROOT_PRIORITY as u8);
+        task.max_priority.set(MAX_PRIORITY as u8);
+        task.is_root.set(true);
         cs.acquire();
         vs.acquire();
-        task.cspace = Some(cs);
-        task.vspace = Some(vs);
+        task.cspace.set(Some(cs));
+        task.vspace.set(Some(vs));
         Ok((t, quota))
     })
 }

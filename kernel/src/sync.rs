@@ -1,5 +1,8 @@
 //! Shared-state primitives for a kernel that runs with interrupts off on one CPU.
 //!
+//! - [`Global`]: kernel state shared by every path (the scheduler, the timer wheel, the IRQ
+//!   table, the dead list), kept in `Cell`s and only ever reached through shared references, so
+//!   that no two paths can hold `&mut` to it at once.
 //! - [`RacyCell`]: state the hardware also reads, reached through raw pointers.
 //! - [`KernelLock`]: a lock that is never waited for. With one CPU and interrupts off, a lock the
 //!   kernel finds held is held by the very path asking for it, so waiting would hang the machine
@@ -7,6 +10,32 @@
 //!   [`KernelLock::try_lock`] serves the paths that must never stop (the NMI handler).
 
 use core::cell::UnsafeCell;
+
+/// A static of kernel state whose mutable parts are `Cell`s (see the module docs).
+///
+/// `Cell` is not `Sync`, and need not be here: the kernel runs on one CPU with interrupts off, so
+/// no two kernel paths run at once. The NMI and machine-check handlers, which can interrupt a
+/// kernel path, never touch a `Global`.
+#[repr(transparent)]
+pub struct Global<T>(T);
+
+// SAFETY: see the type's docs: one CPU, interrupts off, and no NMI or #MC path reaches a
+// `Global`, so accesses never overlap.
+unsafe impl<T> Sync for Global<T> {}
+
+impl<T> Global<T> {
+    /// Wraps `value`.
+    pub const fn new(value: T) -> Self {
+        Self(value)
+    }
+}
+
+impl<T> core::ops::Deref for Global<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
 
 /// A static the kernel mutates through raw pointers, for state the hardware also reads (the GDT,
 /// TSS, IDT, per-CPU block) and so cannot sit behind a lock.

@@ -3,6 +3,7 @@
 //! Stacks live in their own region of the kernel's address space, each below an unmapped guard
 //! page, so an overflow faults (on the double-fault IST stack) instead of corrupting memory.
 //! Stacks are made at boot and never freed: one per CPU for kernel work, one per IST entry.
+#![forbid(unsafe_code)]
 
 use core::sync::atomic::{AtomicU64, Ordering};
 

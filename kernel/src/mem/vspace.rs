@@ -7,10 +7,11 @@
 //! which walks the tables and reaches the frames through the direct map: the kernel never
 //! dereferences a user address.
 //!
-//! A `VSpace` is built at boot (the root task's, with [`alloc_page`] for its tables and frames)
-//! and taken apart by [`VSpace::destroy`], which hands every page it owned to the caller's page
-//! source. It has no `Drop`: teardown runs inside an object operation that already holds the page
-//! allocator, so nothing here may take that lock to free a page.
+//! A `VSpace` is a handle (the top-level table's address), freely copied. The root task's is built
+//! at boot (with [`alloc_page`] for its tables and frames) and taken apart by [`VSpace::destroy`],
+//! which hands every page it owned to the caller's page source: teardown runs inside an object
+//! operation that already holds the page allocator, so nothing here may take that lock to free a
+//! page, and there is no `Drop` that could.
 
 use abi::layout::is_user_range;
 
@@ -31,7 +32,9 @@ pub struct Access {
     pub execute: bool,
 }
 
-/// A user address space. Dropping it frees nothing: [`destroy`](VSpace::destroy) does.
+/// A user address space: a handle to its tables. Dropping it frees nothing:
+/// [`destroy`](VSpace::destroy) does.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct VSpace {
     root: u64,
 }
@@ -44,9 +47,8 @@ impl VSpace {
         Some(Self { root })
     }
 
-    /// An address space around the top-level table at `root`, which the caller made (zeroed,
-    /// with the kernel's upper half shared) and frees itself, with every table: such a space is
-    /// dropped, never destroyed.
+    /// The address space whose top-level table is at `root` (zeroed when made, with the kernel's
+    /// upper half shared).
     pub fn from_root(root: u64) -> Self {
         Self { root }
     }
@@ -68,7 +70,7 @@ impl VSpace {
     }
 
     /// Maps the frame `phys` at `virt`; when `owned`, the frame is freed with the address space.
-    pub fn map(&mut self, virt: u64, phys: u64, access: Access, owned: bool) -> Result<(), MapError> {
+    pub fn map(&self, virt: u64, phys: u64, access: Access, owned: bool) -> Result<(), MapError> {
         if !virt.is_multiple_of(PAGE_SIZE) || !is_user_range(virt as usize, PAGE_SIZE as usize) {
             return Err(MapError::AlreadyMapped);
         }
@@ -77,7 +79,7 @@ impl VSpace {
     }
 
     /// Allocates a zeroed page, maps it at `virt` (owned) and returns its physical address.
-    pub fn map_new(&mut self, virt: u64, access: Access) -> Result<u64, MapError> {
+    pub fn map_new(&self, virt: u64, access: Access) -> Result<u64, MapError> {
         let phys = alloc_page().ok_or(MapError::OutOfMemory)?;
         if let Err(e) = self.map(virt, phys, access, true) {
             // SAFETY: the page was just allocated and never mapped.
@@ -166,7 +168,7 @@ impl VSpace {
 
     /// Copies `data` into the user range at `addr` through the direct map, whatever the page
     /// permissions (the kernel filling a new task's memory). Every page must be mapped.
-    pub fn write_bytes(&mut self, addr: u64, data: &[u8]) -> Result<(), MapError> {
+    pub fn write_bytes(&self, addr: u64, data: &[u8]) -> Result<(), MapError> {
         let mut done = 0usize;
         while done < data.len() {
             let at = addr + done as u64;
@@ -206,8 +208,12 @@ fn free_table(phys: u64, level: usize, free: &mut dyn FnMut(u64)) {
 impl VSpace {
     /// Takes the space apart: every page table of its lower half, every frame it owns and its
     /// top-level table go to `free` (one page each), which must return them to the allocator they
-    /// came from. The caller must no longer run on it (see `arch::context::leave_address_space`).
-    pub fn destroy(self, free: &mut dyn FnMut(u64)) {
+    /// came from.
+    ///
+    /// # Safety
+    /// Nothing may use the space (or any copy of this handle) afterwards, nor destroy it again;
+    /// the CPU must no longer run on it (see `arch::context::leave_address_space`).
+    pub unsafe fn destroy(self, free: &mut dyn FnMut(u64)) {
         let root = phys_to_virt(self.root) as *const u64;
         for i in 0..256 {
             // SAFETY: the lower half of the PML4 belongs to this address space.

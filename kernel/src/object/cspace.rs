@@ -8,12 +8,14 @@
 //! depth, badges) and leave to `uapi` what belongs to the call (which capability the caller named,
 //! the rights the call needs).
 
+use core::cell::Cell;
+
 use abi::Error;
 use abi::object::{Kind, MAX_RADIX, SLOT_BYTES, cspace_pages};
 use abi::syscall::SLOT_AUTO;
 
 use super::cdt::{self, Cap, Slot, SlotRef};
-use super::{Ctx, Header, ObjRef, create};
+use super::{Ctx, Header, ObjRef, Object, create};
 
 const L2_OFFSET: usize = 256;
 const L1_WORDS: usize = 16;
@@ -21,31 +23,38 @@ const L1_WORDS: usize = 16;
 #[repr(C)]
 struct CSpaceObj {
     hdr: Header,
-    radix: u32,
-    used: u32,
-    slots_phys: u64,
-    slots_pages: u64,
-    slots: *mut Slot,
+    radix: Cell<u32>,
+    used: Cell<u32>,
+    slots_phys: Cell<u64>,
+    slots_pages: Cell<u64>,
+    slots: Cell<*mut Slot>,
     /// Teardown progress: the next bitmap word to empty.
-    reap_cursor: u64,
+    reap_cursor: Cell<u64>,
     /// Slots below this are never chosen automatically; slot 0 never holds a capability.
-    reserved: u32,
+    reserved: Cell<u32>,
     /// Bit `i` set: word `i` of the second level has a free slot.
-    l1: [u64; L1_WORDS],
+    l1: [Cell<u64>; L1_WORDS],
+}
+
+// SAFETY: `repr(C)`, starts with the header, changing fields are cells, zero is valid for each
+// (a null slot pointer until `init`).
+unsafe impl Object for CSpaceObj {
+    const KIND: Kind = Kind::CSpace;
 }
 
 const _: () = assert!(core::mem::size_of::<CSpaceObj>() <= L2_OFFSET);
 const _: () = assert!(core::mem::size_of::<Slot>() == SLOT_BYTES);
 
-fn obj(cs: ObjRef) -> *mut CSpaceObj {
-    debug_assert_eq!(cs.kind(), Kind::CSpace);
-    cs.cast()
+fn obj<'a>(cs: ObjRef) -> &'a CSpaceObj {
+    cs.get()
 }
 
-/// Second-level bitmap words: bit set = slot free.
-fn l2(cs: ObjRef) -> *mut u64 {
-    // SAFETY: the header run is at least `L2_OFFSET` plus the bitmap long (see `create`).
-    unsafe { cs.cast::<u8>().add(L2_OFFSET).cast() }
+/// Second-level bitmap words (bit set = slot free), behind the header in the header run.
+fn l2<'a>(cs: ObjRef) -> &'a [Cell<u64>] {
+    let base = core::ptr::from_ref(obj(cs)).cast::<u8>();
+    // SAFETY: the header run holds `L2_OFFSET` bytes and then the bitmap, `words(radix)` words
+    // (see `header_pages`), zeroed when made and reached only as cells, like the header.
+    unsafe { core::slice::from_raw_parts(base.add(L2_OFFSET).cast(), words(obj(cs).radix.get())) }
 }
 
 fn words(radix: u32) -> usize {
@@ -54,14 +63,12 @@ fn words(radix: u32) -> usize {
 
 /// Number of slots.
 pub fn len(cs: ObjRef) -> u64 {
-    // SAFETY: `cs` is a live CSpace (module invariant).
-    1 << unsafe { (*obj(cs)).radix }
+    1 << obj(cs).radix.get()
 }
 
 /// Occupied slots.
 pub fn used(cs: ObjRef) -> u64 {
-    // SAFETY: as in `len`.
-    u64::from(unsafe { (*obj(cs)).used })
+    u64::from(obj(cs).used.get())
 }
 
 fn header_pages(radix: u32) -> u64 {
@@ -72,32 +79,43 @@ fn slot_pages(radix: u32) -> usize {
     ((SLOT_BYTES << radix) / 4096).max(1)
 }
 
+/// The slot at `index`, which must be below `len(cs)`.
+fn slot_at(cs: ObjRef, index: usize) -> SlotRef {
+    debug_assert!((index as u64) < len(cs));
+    // SAFETY: `index` is in range of the live CSpace's slot array (made in `init`).
+    unsafe { SlotRef::from_ptr(obj(cs).slots.get().add(index)) }
+}
+
+fn set_bit(word: &Cell<u64>, bit: usize, on: bool) {
+    let w = word.get();
+    word.set(if on { w | 1 << bit } else { w & !(1 << bit) });
+}
+
 fn init(cs: ObjRef, radix: u32, slots_phys: u64, slots: *mut Slot, reserved: u32) {
-    let p = obj(cs);
-    // SAFETY: a fresh CSpace whose header run holds the bitmap and whose slot run holds `2^radix`
-    // zeroed slots (a zeroed slot is an empty one: kind Null, no links).
-    unsafe {
-        (*p).radix = radix;
-        (*p).slots_phys = slots_phys;
-        (*p).slots_pages = slot_pages(radix) as u64;
-        (*p).slots = slots;
-        let n = 1usize << radix;
-        for w in 0..words(radix) {
-            let bits = (n - w * 64).min(64);
-            *l2(cs).add(w) = if bits == 64 { u64::MAX } else { (1u64 << bits) - 1 };
-            (*p).l1[w / 64] |= 1 << (w % 64);
-        }
-        for i in 0..n {
-            SlotRef::from_ptr(slots.add(i)).set_owner(cs);
-        }
-        let reserved = reserved.min(n as u32);
-        (*p).reserved = reserved;
-        for i in 0..reserved as usize {
-            *l2(cs).add(i / 64) &= !(1 << (i % 64));
-        }
-        if *l2(cs) == 0 {
-            (*p).l1[0] &= !1;
-        }
+    // A fresh CSpace whose header run holds the bitmap and whose slot run holds `2^radix` zeroed
+    // slots (a zeroed slot is an empty one: kind Null, no links).
+    let o = obj(cs);
+    o.radix.set(radix);
+    o.slots_phys.set(slots_phys);
+    o.slots_pages.set(slot_pages(radix) as u64);
+    o.slots.set(slots);
+    let n = 1usize << radix;
+    let l2 = l2(cs);
+    for (w, word) in l2.iter().enumerate() {
+        let bits = (n - w * 64).min(64);
+        word.set(if bits == 64 { u64::MAX } else { (1u64 << bits) - 1 });
+        set_bit(&o.l1[w / 64], w % 64, true);
+    }
+    for i in 0..n {
+        slot_at(cs, i).set_owner(cs);
+    }
+    let reserved = reserved.min(n as u32);
+    o.reserved.set(reserved);
+    for i in 0..reserved as usize {
+        set_bit(&l2[i / 64], i % 64, false);
+    }
+    if l2[0].get() == 0 {
+        set_bit(&o.l1[0], 0, false);
     }
 }
 
@@ -109,7 +127,7 @@ fn create_with(ctx: &mut Ctx<'_>, memory: Option<ObjRef>, radix: usize, reserved
     let charge = if memory.is_some() { cspace_pages(radix as usize) as u64 } else { 0 };
     // The slots are charged with the header; if they cannot be had, the header goes back to the
     // dead list and the whole charge is refunded when it is reaped below.
-    let cs = create::<CSpaceObj>(ctx, Kind::CSpace, memory, header_pages(radix), charge)?;
+    let cs = create::<CSpaceObj>(ctx, memory, header_pages(radix), charge)?;
     let slots_phys = match ctx.pages.alloc(slot_pages(radix) as u64) {
         Ok(p) => p,
         Err(e) => {
@@ -143,8 +161,7 @@ pub fn slot(cs: ObjRef, index: u64) -> Result<SlotRef, Error> {
     if index == 0 || index >= len(cs) {
         return Err(Error::InvalidCapability);
     }
-    // SAFETY: `index` is in range of the live CSpace's slot array.
-    Ok(unsafe { SlotRef::from_ptr((*obj(cs)).slots.add(index as usize)) })
+    Ok(slot_at(cs, index as usize))
 }
 
 /// The capability at `index`; `InvalidCapability` if out of range or empty.
@@ -154,52 +171,36 @@ pub fn lookup(cs: ObjRef, index: u64) -> Result<(SlotRef, Cap), Error> {
 }
 
 fn index_of(s: SlotRef, cs: ObjRef) -> usize {
-    // SAFETY: `s` is a slot of `cs` (its owner).
-    let base = unsafe { (*obj(cs)).slots } as usize;
-    ((&raw const *s.as_ptr()) as usize - base) / SLOT_BYTES
+    // `s` is a slot of `cs` (its owner): its offset in the slot array.
+    let base = obj(cs).slots.get() as usize;
+    (s.as_ptr() as usize - base) / SLOT_BYTES
 }
 
 fn mark(s: SlotRef, free: bool) {
     let Some(cs) = s.owner() else { return };
     let i = index_of(s, cs);
+    let o = obj(cs);
+    let used = o.used.get();
+    o.used.set(if free { used - 1 } else { used + 1 });
+    if i < o.reserved.get() as usize {
+        // Reserved slots stay out of the bitmap: count only.
+        return;
+    }
     let (w, b) = (i / 64, i % 64);
-    let p = obj(cs);
-    // SAFETY: `w` is in range of the bitmap of the live CSpace `cs`.
-    unsafe {
-        if i < (*p).reserved as usize {
-            // Reserved slots stay out of the bitmap: count only.
-            if free {
-                (*p).used -= 1;
-            } else {
-                (*p).used += 1;
-            }
-            return;
-        }
-        let word = l2(cs).add(w);
-        if free {
-            *word |= 1 << b;
-            (*p).l1[w / 64] |= 1 << (w % 64);
-            (*p).used -= 1;
-        } else {
-            *word &= !(1 << b);
-            if *word == 0 {
-                (*p).l1[w / 64] &= !(1 << (w % 64));
-            }
-            (*p).used += 1;
-        }
+    let word = &l2(cs)[w];
+    set_bit(word, b, free);
+    if free || word.get() == 0 {
+        set_bit(&o.l1[w / 64], w % 64, free);
     }
 }
 
 /// The lowest free slot of `cs`, in O(1) (at most 16 + 1 word scans).
 pub fn lowest_free(cs: ObjRef) -> Option<u64> {
-    let p = obj(cs);
-    // SAFETY: the bitmap of a live CSpace.
-    unsafe {
-        let i = (*p).l1.iter().position(|&w| w != 0)?;
-        let w = i * 64 + (*p).l1[i].trailing_zeros() as usize;
-        let bit = (*l2(cs).add(w)).trailing_zeros() as usize;
-        Some((w * 64 + bit) as u64)
-    }
+    let o = obj(cs);
+    let i = o.l1.iter().position(|w| w.get() != 0)?;
+    let w = i * 64 + o.l1[i].get().trailing_zeros() as usize;
+    let bit = l2(cs)[w].get().trailing_zeros() as usize;
+    Some((w * 64 + bit) as u64)
 }
 
 /// The slot to put a new capability in: `want`, which must be empty, or with [`SLOT_AUTO`] the
@@ -332,36 +333,32 @@ pub fn revoke(ctx: &mut Ctx<'_>, slot: SlotRef) -> Result<(), Error> {
 /// Teardown step of a dead CSpace: deletes the capabilities in it, spending `budget`. Returns
 /// whether it is empty (and its slot run freed).
 pub(super) fn teardown(ctx: &mut Ctx<'_>, cs: ObjRef, budget: &mut u32) -> bool {
-    let p = obj(cs);
-    // SAFETY: `cs` is a dead CSpace, only reachable from the dead list.
-    let (radix, slots_pages) = unsafe { ((*p).radix, (*p).slots_pages) };
+    // `cs` is a dead CSpace, only reachable from the dead list.
+    let o = obj(cs);
+    let (radix, slots_pages) = (o.radix.get(), o.slots_pages.get());
     if slots_pages == 0 {
         return true; // never got its slots (see `create_with`)
     }
     let n = words(radix);
     // Reserved slots are outside the bitmap: empty them first (at most `FIRST_FREE` of them).
-    // SAFETY: as above.
-    let reserved = unsafe { (*p).reserved } as usize;
+    let reserved = o.reserved.get() as usize;
     for i in 0..reserved {
         if *budget == 0 {
             return false;
         }
-        // SAFETY: `i` is in range of the slot array.
-        let s = unsafe { SlotRef::from_ptr((*p).slots.add(i)) };
+        let s = slot_at(cs, i);
         if !s.is_empty() {
             *budget -= 1;
             let _ = delete(ctx, s);
         }
     }
     while *budget > 0 {
-        // SAFETY: as above.
-        let w = unsafe { (*p).reap_cursor } as usize;
+        let w = o.reap_cursor.get() as usize;
         if w >= n {
-            // SAFETY: every slot is empty: the slot run is freed; the header goes in `reap`.
-            unsafe {
-                ctx.pages.free((*p).slots_phys, slots_pages);
-                (*p).slots_pages = 0;
-            }
+            // SAFETY: every slot is empty: the slot run, allocated in `create_with`, is unused
+            // from now on; the header goes in `reap`.
+            unsafe { ctx.pages.free(o.slots_phys.get(), slots_pages) };
+            o.slots_pages.set(0);
             return true;
         }
         let valid = ((1usize << radix) - w * 64).min(64);
@@ -370,18 +367,14 @@ pub(super) fn teardown(ctx: &mut Ctx<'_>, cs: ObjRef, budget: &mut u32) -> bool 
         for i in (w * 64..(w * 64 + 64).min(reserved)).map(|i| i - w * 64) {
             mask &= !(1 << i);
         }
-        // SAFETY: bitmap word `w` of the live (dead, not yet freed) CSpace.
-        let occupied = !unsafe { *l2(cs).add(w) } & mask;
+        let occupied = !l2(cs)[w].get() & mask;
         *budget -= 1;
         if occupied == 0 {
-            // SAFETY: as above.
-            unsafe { (*p).reap_cursor += 1 };
+            o.reap_cursor.set(o.reap_cursor.get() + 1);
             continue;
         }
         let i = w * 64 + occupied.trailing_zeros() as usize;
-        // SAFETY: `i` is in range of the slot array.
-        let s = unsafe { SlotRef::from_ptr((*p).slots.add(i)) };
-        let _ = delete(ctx, s);
+        let _ = delete(ctx, slot_at(cs, i));
     }
     false
 }
@@ -417,7 +410,7 @@ mod tests {
         }
 
         fn ctx(&mut self) -> Ctx<'_> {
-            Ctx { pages: &mut self.frames, dead: &mut self.dead }
+            Ctx { pages: &mut self.frames, dead: &self.dead }
         }
 
         fn reap_all(&mut self) {

@@ -4,9 +4,9 @@
 //! An IoPort is one page, its header and its range, charged to the Memory it was made from. The
 //! range is fixed when the object is made: non-empty, ending at or below
 //! [`PORT_LIMIT`](abi::ioport::PORT_LIMIT), and sharing no port with the ports the kernel drives
-//! itself ([`KERNEL_PORTS`](abi::ioport::KERNEL_PORTS)). Nothing here touches a port: `uapi`
-//! does the I/O once [`access`] has accepted it. Destroying an IoPort needs nothing beyond
-//! freeing its page.
+//! itself ([`KERNEL_PORTS`](abi::ioport::KERNEL_PORTS)). [`read`] and [`write`] do the I/O, and
+//! only after [`access`] has accepted it: no other path reaches a port for a task. Destroying an
+//! IoPort needs nothing beyond freeing its page.
 //!
 //! IoPortControl, the right to make IoPorts, is a capability without an object.
 
@@ -14,20 +14,26 @@ use abi::Error;
 use abi::ioport::{IOPORT_PAGES, KERNEL_PORTS, PORT_LIMIT};
 use abi::object::Kind;
 
-use super::{Ctx, Header, ObjRef, create};
+use core::cell::Cell;
+
+use super::{Ctx, Header, ObjRef, Object, create};
 
 #[repr(C)]
 struct IoPortObj {
     hdr: Header,
-    min: u32,
-    max: u32,
+    min: Cell<u32>,
+    max: Cell<u32>,
+}
+
+// SAFETY: `repr(C)`, starts with the header, changing fields are cells, zero is valid for each.
+unsafe impl Object for IoPortObj {
+    const KIND: Kind = Kind::IoPort;
 }
 
 const _: () = assert!(core::mem::size_of::<IoPortObj>() <= IOPORT_PAGES * 4096);
 
-fn obj(p: ObjRef) -> *mut IoPortObj {
-    debug_assert_eq!(p.kind(), Kind::IoPort);
-    p.cast()
+fn obj<'a>(p: ObjRef) -> &'a IoPortObj {
+    p.get()
 }
 
 /// How many bytes one port access moves.
@@ -82,20 +88,16 @@ pub fn create_in(ctx: &mut Ctx<'_>, memory: ObjRef, min: u64, max: u64) -> Resul
         return Err(Error::InvalidArgument);
     }
     let pages = IOPORT_PAGES as u64;
-    let p = create::<IoPortObj>(ctx, Kind::IoPort, Some(memory), pages, pages)?;
-    // SAFETY: a fresh IoPort object, not yet reachable from anywhere else.
-    unsafe {
-        (*obj(p)).min = min as u32;
-        (*obj(p)).max = max as u32;
-    }
+    let p = create::<IoPortObj>(ctx, Some(memory), pages, pages)?;
+    obj(p).min.set(min as u32);
+    obj(p).max.set(max as u32);
     Ok(p)
 }
 
 /// The range `(min, max)` of the IoPort `p`.
 pub fn range(p: ObjRef) -> (u64, u64) {
     let o = obj(p);
-    // SAFETY: `p` is a live IoPort (module invariant); its range never changes after `create_in`.
-    unsafe { (u64::from((*o).min), u64::from((*o).max)) }
+    (u64::from(o.min.get()), u64::from(o.max.get()))
 }
 
 /// Checks an access of `width` bytes at `port` against `[min, max)`: the width first (1, 2 or 4),
@@ -117,6 +119,46 @@ pub fn access_within(min: u64, max: u64, port: u64, width: u64) -> Result<(u16, 
 pub fn access(p: ObjRef, port: u64, width: u64) -> Result<(u16, Width), Error> {
     let (min, max) = range(p);
     access_within(min, max, port, width)
+}
+
+/// Reads `width` bytes at `port` through the IoPort `p` ([`access`] checks it first).
+#[cfg(not(test))]
+pub fn read(p: ObjRef, port: u64, width: u64) -> Result<u64, Error> {
+    use crate::arch::{inb, inl, inw};
+    let (port, width) = access(p, port, width)?;
+    // SAFETY: every port the access touches is in the IoPort's range (`access` checked
+    // `[port, port + width)` against it), and no IoPort range includes a port the kernel drives
+    // (checked when it was made). What the device does is the holder's business; an `in`
+    // touches no memory.
+    let value = unsafe {
+        match width {
+            Width::Byte => u64::from(inb(port)),
+            Width::Word => u64::from(inw(port)),
+            Width::Dword => u64::from(inl(port)),
+        }
+    };
+    Ok(value)
+}
+
+/// Writes `value` (`width` bytes, which it must fit in) at `port` through the IoPort `p`
+/// ([`access`] checks it first).
+#[cfg(not(test))]
+pub fn write(p: ObjRef, port: u64, width: u64, value: u64) -> Result<(), Error> {
+    use crate::arch::{outb, outl, outw};
+    let (port, width) = access(p, port, width)?;
+    if !width.fits(value) {
+        return Err(Error::InvalidArgument);
+    }
+    // SAFETY: as in `read`: every port written is in the IoPort's range, which holds no port the
+    // kernel drives. The casts cannot cut: `value` fits in `width`.
+    unsafe {
+        match width {
+            Width::Byte => outb(port, value as u8),
+            Width::Word => outw(port, value as u16),
+            Width::Dword => outl(port, value as u32),
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -217,8 +259,8 @@ mod tests {
         let mut frames = FrameAllocator::for_test((ptr as u64).wrapping_sub(PHYS), PHYS + ARENA as u64);
         // SAFETY: the arena is ours for the test.
         unsafe { frames.add_region(PHYS, PHYS + ARENA as u64) };
-        let mut dead = DeadList::new();
-        let mut ctx = Ctx { pages: &mut frames, dead: &mut dead };
+        let dead = DeadList::new();
+        let mut ctx = Ctx { pages: &mut frames, dead: &dead };
 
         let mem = memory::create_root(&mut ctx, 3).unwrap();
         mem.acquire(); // as its capability would

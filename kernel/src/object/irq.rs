@@ -5,54 +5,55 @@
 //! holder acknowledges (`irq_ack`) when it has dealt with the device, which unmasks the line.
 //! A line has at most one handler; a dying handler masks its line at once.
 
+use core::cell::Cell;
+
 use abi::Error;
 
-use super::{Ctx, Header, Kind, ObjRef, create, note};
+use super::{Ctx, Header, Kind, ObjRef, Object, create, note};
 use crate::arch::ioapic;
-use crate::sync::RacyCell;
+use crate::sync::Global;
 
 #[repr(C)]
 struct IrqObj {
     hdr: Header,
-    gsi: u32,
-    note: Option<ObjRef>,
-    bits: u64,
+    gsi: Cell<u32>,
+    note: Cell<Option<ObjRef>>,
+    bits: Cell<u64>,
+}
+
+// SAFETY: `repr(C)`, starts with the header, changing fields are cells, zero is valid for each.
+unsafe impl Object for IrqObj {
+    const KIND: Kind = Kind::IrqHandler;
 }
 
 struct Table {
-    handlers: [Option<ObjRef>; ioapic::MAX_GSI as usize],
+    handlers: [Cell<Option<ObjRef>>; ioapic::MAX_GSI as usize],
     /// ISA IRQ -> (GSI, flags), from the MADT.
-    overrides: [(u32, u16); 16],
+    overrides: [Cell<(u32, u16)>; 16],
 }
 
-static TABLE: RacyCell<Table> = RacyCell::new(Table {
-    handlers: [None; ioapic::MAX_GSI as usize],
+static TABLE: Global<Table> = Global::new(Table {
+    handlers: [const { Cell::new(None) }; ioapic::MAX_GSI as usize],
     overrides: {
-        let mut o = [(0u32, 0u16); 16];
+        let mut o = [const { Cell::new((0u32, 0u16)) }; 16];
         let mut i = 0;
         while i < 16 {
-            o[i] = (i as u32, 0);
+            o[i] = Cell::new((i as u32, 0));
             i += 1;
         }
         o
     },
 });
 
-fn table<'a>() -> &'a mut Table {
-    // SAFETY: one CPU, interrupts off; each function takes the reference for its own duration.
-    unsafe { &mut *TABLE.get() }
-}
-
-fn obj<'a>(h: ObjRef) -> &'a mut IrqObj {
-    debug_assert_eq!(h.kind(), Kind::IrqHandler);
-    // SAFETY: `h` is a live IrqHandler (a dying one leaves the table in `on_death`).
-    unsafe { &mut *h.cast::<IrqObj>() }
+/// The handler behind `h` (a dying one leaves the table in `on_death`).
+fn obj<'a>(h: ObjRef) -> &'a IrqObj {
+    h.get()
 }
 
 /// Records a MADT interrupt source override (boot).
 pub fn set_override(irq: u8, gsi: u32, flags: u16) {
-    if let Some(o) = table().overrides.get_mut(usize::from(irq)) {
-        *o = (gsi, flags);
+    if let Some(o) = TABLE.overrides.get(usize::from(irq)) {
+        o.set((gsi, flags));
     }
 }
 
@@ -63,7 +64,7 @@ const PCI_FLAGS: u16 = 0b1111;
 /// unless an override says otherwise), others as GSIs wired like PCI lines (level, active low).
 pub fn route_of(irq: u64) -> Option<(u32, u16)> {
     if irq < 16 {
-        return Some(table().overrides[irq as usize]);
+        return Some(TABLE.overrides[irq as usize].get());
     }
     (irq < u64::from(ioapic::MAX_GSI)).then_some((irq as u32, PCI_FLAGS))
 }
@@ -73,14 +74,16 @@ pub fn route_of(irq: u64) -> Option<(u32, u16)> {
 pub fn bind(ctx: &mut Ctx<'_>, memory: ObjRef, irq: u64, n: ObjRef, bits: u64) -> Result<ObjRef, Error> {
     let (gsi, flags) = route_of(irq).ok_or(Error::InvalidArgument)?;
     let io = ioapic::for_gsi(gsi).ok_or(Error::InvalidArgument)?;
-    if gsi >= ioapic::MAX_GSI || table().handlers[gsi as usize].is_some() {
+    if gsi >= ioapic::MAX_GSI || TABLE.handlers[gsi as usize].get().is_some() {
         return Err(Error::InvalidState);
     }
-    let h = create::<IrqObj>(ctx, Kind::IrqHandler, Some(memory), 1, 1)?;
+    let h = create::<IrqObj>(ctx, Some(memory), 1, 1)?;
     n.acquire();
     let o = obj(h);
-    (o.gsi, o.note, o.bits) = (gsi, Some(n), bits);
-    table().handlers[gsi as usize] = Some(h);
+    o.gsi.set(gsi);
+    o.note.set(Some(n));
+    o.bits.set(bits);
+    TABLE.handlers[gsi as usize].set(Some(h));
     io.route(gsi, flags);
     io.set_masked(gsi, false);
     Ok(h)
@@ -88,8 +91,9 @@ pub fn bind(ctx: &mut Ctx<'_>, memory: ObjRef, irq: u64, n: ObjRef, bits: u64) -
 
 /// Unmasks the handler's line.
 pub fn ack(h: ObjRef) {
-    if let Some(io) = ioapic::for_gsi(obj(h).gsi) {
-        io.set_masked(obj(h).gsi, false);
+    let gsi = obj(h).gsi.get();
+    if let Some(io) = ioapic::for_gsi(gsi) {
+        io.set_masked(gsi, false);
     }
 }
 
@@ -97,23 +101,23 @@ pub fn ack(h: ObjRef) {
 /// handler took it.
 pub fn fire(vector: u8) -> bool {
     let Some(gsi) = ioapic::gsi_of(vector) else { return false };
-    let Some(h) = table().handlers[gsi as usize] else { return false };
+    let Some(h) = TABLE.handlers.get(gsi as usize).and_then(Cell::get) else { return false };
     if let Some(io) = ioapic::for_gsi(gsi) {
         io.set_masked(gsi, true);
     }
-    if let Some(n) = obj(h).note {
-        note::signal(n, obj(h).bits);
+    if let Some(n) = obj(h).note.get() {
+        note::signal(n, obj(h).bits.get());
     }
     true
 }
 
 /// The handler is dying: its line is masked and freed at once.
 pub fn on_death(h: ObjRef) {
-    let gsi = obj(h).gsi;
+    let gsi = obj(h).gsi.get();
     if let Some(io) = ioapic::for_gsi(gsi) {
         io.set_masked(gsi, true);
     }
-    table().handlers[gsi as usize] = None;
+    TABLE.handlers[gsi as usize].set(None);
 }
 
 /// Teardown: drops the Note reference.

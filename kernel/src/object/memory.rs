@@ -5,60 +5,58 @@
 //! up front, and refunds both when it dies. An object holds a reference on the Memory it is
 //! charged to, so a Memory outlives everything made from it.
 
+use core::cell::Cell;
+
 use abi::Error;
 use abi::object::{Kind, MAX_QUOTA, MEMORY_PAGES};
 
-use super::{Ctx, Header, ObjRef, create};
+use super::{Ctx, Header, ObjRef, Object, create};
 
 #[repr(C)]
 struct MemoryObj {
     hdr: Header,
-    quota: u64,
-    used: u64,
+    quota: Cell<u64>,
+    used: Cell<u64>,
 }
 
-fn obj(m: ObjRef) -> *mut MemoryObj {
-    debug_assert_eq!(m.kind(), Kind::Memory);
-    m.cast()
+// SAFETY: `repr(C)`, starts with the header, changing fields are cells, zero is valid for each.
+unsafe impl Object for MemoryObj {
+    const KIND: Kind = Kind::Memory;
+}
+
+fn obj<'a>(m: ObjRef) -> &'a MemoryObj {
+    m.get()
 }
 
 /// Charges `pages` to `m`.
 pub fn charge(m: ObjRef, pages: u64) -> Result<(), Error> {
-    let p = obj(m);
-    // SAFETY: `m` is a live Memory object (module invariant).
-    unsafe {
-        match (*p).used.checked_add(pages) {
-            Some(used) if used <= (*p).quota => {
-                (*p).used = used;
-                Ok(())
-            }
-            _ => Err(Error::QuotaExceeded),
+    let o = obj(m);
+    match o.used.get().checked_add(pages) {
+        Some(used) if used <= o.quota.get() => {
+            o.used.set(used);
+            Ok(())
         }
+        _ => Err(Error::QuotaExceeded),
     }
 }
 
 /// Gives back `pages` charged before.
 pub fn refund(m: ObjRef, pages: u64) {
-    let p = obj(m);
-    // SAFETY: as in `charge`.
-    unsafe {
-        debug_assert!((*p).used >= pages);
-        (*p).used = (*p).used.saturating_sub(pages);
-    }
+    let o = obj(m);
+    debug_assert!(o.used.get() >= pages);
+    o.used.set(o.used.get().saturating_sub(pages));
 }
 
 /// `(quota, used)` in pages.
 pub fn info(m: ObjRef) -> (u64, u64) {
-    let p = obj(m);
-    // SAFETY: as in `charge`.
-    unsafe { ((*p).quota, (*p).used) }
+    let o = obj(m);
+    (o.quota.get(), o.used.get())
 }
 
 /// Makes the root Memory object, charged to nothing, with `quota` pages.
 pub fn create_root(ctx: &mut Ctx<'_>, quota: u64) -> Result<ObjRef, Error> {
-    let m = create::<MemoryObj>(ctx, Kind::Memory, None, MEMORY_PAGES as u64, 0)?;
-    // SAFETY: a fresh Memory object.
-    unsafe { (*obj(m)).quota = quota };
+    let m = create::<MemoryObj>(ctx, None, MEMORY_PAGES as u64, 0)?;
+    obj(m).quota.set(quota);
     Ok(m)
 }
 
@@ -67,8 +65,7 @@ pub fn split(ctx: &mut Ctx<'_>, parent: ObjRef, quota: u64) -> Result<ObjRef, Er
     if quota == 0 || quota > MAX_QUOTA as u64 {
         return Err(Error::InvalidArgument);
     }
-    let m = create::<MemoryObj>(ctx, Kind::Memory, Some(parent), MEMORY_PAGES as u64, quota + MEMORY_PAGES as u64)?;
-    // SAFETY: a fresh Memory object.
-    unsafe { (*obj(m)).quota = quota };
+    let m = create::<MemoryObj>(ctx, Some(parent), MEMORY_PAGES as u64, quota + MEMORY_PAGES as u64)?;
+    obj(m).quota.set(quota);
     Ok(m)
 }

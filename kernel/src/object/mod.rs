@@ -11,6 +11,21 @@
 //! on it; every function that drops the last reference hands the object to the dead list instead of
 //! freeing it on the spot, so no reference can outlive its object.
 //!
+//! Aliasing: an object is only ever reached through shared references ([`ObjRef::get`]), and
+//! everything in it that changes after it is made is a `Cell` (a task's saved registers are an
+//! `arch::context::SavedContext`, whose methods each hold the only reference for their own
+//! duration). So two paths that reach the same object, even one that reaches it twice, never hold
+//! two `&mut` to it: there are none to hold. The same holds for the kernel-wide state kept here
+//! and in `sched` (`sync::Global`).
+//!
+//! Layers, from the bottom: [`cdt`] and [`memory`]; the object kinds that hold no tasks
+//! ([`cspace`], [`page`], [`vspace`], [`ioport`]); [`task`] (with the wait queue that links
+//! tasks); [`waitq`] (blocking and waking); [`transfer`] (what travels through IPC buffers);
+//! [`note`]; [`stop`], which takes a task out of everything when it ends; then [`endpoint`],
+//! [`timer`] and [`irq`]. No module calls one above it (the import graph has no circles), and
+//! none calls `uapi` or ends the run: what a stopped root task means is reported upward
+//! ([`stop::take_run_end`]), never decided here.
+//!
 //! `uapi` decodes user requests into calls on this library; this library validates what only it can
 //! know (quotas, slots, rights on derived capabilities) and returns `abi::Error`s.
 
@@ -29,6 +44,8 @@ pub mod note;
 #[cfg(not(test))]
 pub mod page;
 #[cfg(not(test))]
+pub mod stop;
+#[cfg(not(test))]
 pub mod task;
 #[cfg(not(test))]
 pub mod timer;
@@ -36,7 +53,10 @@ pub mod timer;
 pub mod transfer;
 #[cfg(not(test))]
 pub mod vspace;
+#[cfg(not(test))]
+pub mod waitq;
 
+use core::cell::Cell;
 use core::ptr::NonNull;
 
 use abi::Error;
@@ -90,22 +110,34 @@ pub fn frame_error(e: FrameError) -> Error {
     }
 }
 
-/// The header every object starts with.
+/// The header every object starts with. Only `refs` and `next_dead` change after `create`.
 #[repr(C)]
 pub struct Header {
     kind: Kind,
     /// References: capabilities naming the object, and objects holding it.
-    refs: u64,
+    refs: Cell<u64>,
     /// Pages charged to `memory` for this object.
     charged: u64,
     /// The Memory object charged (holds a reference to it); `None` for the root Memory.
     memory: Option<ObjRef>,
     /// Next object on the dead list.
-    next_dead: Option<ObjRef>,
+    next_dead: Cell<Option<ObjRef>>,
     /// The run holding this header.
     phys: u64,
     /// Pages in that run.
     pages: u64,
+}
+
+/// A kind of kernel object: the struct a module lays over the pages of an object of that kind.
+///
+/// # Safety
+/// The implementor is `repr(C)` and starts with a [`Header`]; every field that changes after
+/// `create` is a `Cell` (or otherwise lives in an `UnsafeCell`), so shared references to it may
+/// coexist with changes; and all-zero bytes are a valid value of every field but the header
+/// (`create` hands out zeroed pages with only the header written).
+pub unsafe trait Object {
+    /// The kind recorded in the header of every object of this type.
+    const KIND: Kind;
 }
 
 /// A reference to a live object.
@@ -113,54 +145,58 @@ pub struct Header {
 pub struct ObjRef(NonNull<Header>);
 
 impl ObjRef {
-    fn hdr(self) -> *mut Header {
-        self.0.as_ptr()
+    fn hdr<'a>(self) -> &'a Header {
+        // SAFETY: module invariant: the reference points at a live object, whose header is only
+        // ever shared (its changing fields are `Cell`s).
+        unsafe { self.0.as_ref() }
     }
 
     /// The object's kind.
     pub fn kind(self) -> Kind {
-        // SAFETY: module invariant: the reference points at a live object.
-        unsafe { (*self.hdr()).kind }
+        self.hdr().kind
     }
 
     /// References held on the object.
     pub fn refs(self) -> u64 {
-        // SAFETY: module invariant.
-        unsafe { (*self.hdr()).refs }
+        self.hdr().refs.get()
     }
 
     /// Takes one more reference.
     pub fn acquire(self) {
-        // SAFETY: module invariant.
-        unsafe { (*self.hdr()).refs += 1 }
+        let h = self.hdr();
+        h.refs.set(h.refs.get() + 1);
     }
 
     /// Drops one reference; the last one hands the object to the dead list.
-    pub fn release(self, dead: &mut DeadList) {
-        // SAFETY: module invariant; `refs > 0` because the caller holds a reference.
-        let refs = unsafe {
-            let h = self.hdr();
-            debug_assert!((*h).refs > 0);
-            (*h).refs -= 1;
-            (*h).refs
-        };
+    pub fn release(self, dead: &DeadList) {
+        let h = self.hdr();
+        debug_assert!(h.refs.get() > 0, "the caller holds a reference");
+        let refs = h.refs.get() - 1;
+        h.refs.set(refs);
         if refs == 0 {
             #[cfg(not(test))]
             match self.kind() {
-                Kind::Task => task::on_death(self),
+                Kind::Task => stop::on_death(self),
                 Kind::Timer => timer::on_death(self),
                 Kind::Note => note::on_death(self),
                 Kind::IrqHandler => irq::on_death(self),
-                Kind::Page => page::on_death(self),
+                // A dying Page leaves its VSpace at once.
+                Kind::Page => vspace::unmap(self),
                 _ => {}
             }
             dead.push(self);
         }
     }
 
-    /// The object as a `T`, for the module that owns that kind.
-    fn cast<T>(self) -> *mut T {
-        self.0.as_ptr().cast()
+    /// The object as the `T` of its kind, for the module that owns that kind. Objects are only
+    /// ever shared (see the module docs); the reference lasts while the object lives, which is
+    /// until the reaper frees it, and no kernel path keeps one across a reap.
+    fn get<'a, T: Object>(self) -> &'a T {
+        debug_assert_eq!(self.kind(), T::KIND);
+        // SAFETY: module invariant (a live object of its header's kind, which is `T`'s); `T` is
+        // an `Object`, laid over the object's pages with its changing state in cells, and no
+        // `&mut` to any object is ever made.
+        unsafe { self.0.cast::<T>().as_ref() }
     }
 
     /// A stable number for the object (its header's address), for logs and identity checks.
@@ -172,31 +208,30 @@ impl ObjRef {
 /// Objects whose last reference is gone, waiting to be destroyed.
 #[derive(Default)]
 pub struct DeadList {
-    head: Option<ObjRef>,
+    head: Cell<Option<ObjRef>>,
 }
 
 impl DeadList {
     /// An empty list.
     pub const fn new() -> Self {
-        Self { head: None }
+        Self { head: Cell::new(None) }
     }
 
-    fn push(&mut self, obj: ObjRef) {
-        // SAFETY: module invariant; an object is pushed once, when its count reaches zero.
-        unsafe { (*obj.hdr()).next_dead = self.head };
-        self.head = Some(obj);
+    fn push(&self, obj: ObjRef) {
+        // An object is pushed once, when its count reaches zero.
+        obj.hdr().next_dead.set(self.head.get());
+        self.head.set(Some(obj));
     }
 
-    fn pop(&mut self) -> Option<ObjRef> {
-        let obj = self.head?;
-        // SAFETY: module invariant.
-        self.head = unsafe { (*obj.hdr()).next_dead.take() };
+    fn pop(&self) -> Option<ObjRef> {
+        let obj = self.head.get()?;
+        self.head.set(obj.hdr().next_dead.take());
         Some(obj)
     }
 
     /// Whether nothing is waiting.
     pub fn is_empty(&self) -> bool {
-        self.head.is_none()
+        self.head.get().is_none()
     }
 }
 
@@ -205,7 +240,7 @@ pub struct Ctx<'a> {
     /// The page source.
     pub pages: &'a mut dyn Pages,
     /// Objects waiting for destruction.
-    pub dead: &'a mut DeadList,
+    pub dead: &'a DeadList,
 }
 
 /// Work units [`reap`] does per kernel entry: slot deletions, 64-slot bitmap words scanned, and
@@ -214,7 +249,8 @@ pub const REAP_BUDGET: u32 = 64;
 
 /// Allocates an object of `pages` pages whose first bytes are a `T` starting with a [`Header`],
 /// charging `charge` pages to `memory` (if any). The header is filled in; the rest of `T` is zero.
-fn create<T>(ctx: &mut Ctx<'_>, kind: Kind, memory: Option<ObjRef>, pages: u64, charge: u64) -> Result<ObjRef, Error> {
+fn create<T: Object>(ctx: &mut Ctx<'_>, memory: Option<ObjRef>, pages: u64, charge: u64) -> Result<ObjRef, Error> {
+    let kind = T::KIND;
     debug_assert!(core::mem::size_of::<T>() as u64 <= pages * 4096);
     if let Some(m) = memory {
         memory::charge(m, charge)?;
@@ -229,10 +265,10 @@ fn create<T>(ctx: &mut Ctx<'_>, kind: Kind, memory: Option<ObjRef>, pages: u64, 
         }
     };
     let hdr = ctx.pages.virt(phys).cast::<Header>();
-    // SAFETY: a fresh, zeroed, exclusively owned run large enough for `T`.
-    unsafe {
-        hdr.write(Header { kind, refs: 0, charged: charge, memory, next_dead: None, phys, pages });
-    }
+    let header = Header { kind, refs: Cell::new(0), charged: charge, memory, next_dead: Cell::new(None), phys, pages };
+    // SAFETY: a fresh, zeroed, exclusively owned run large enough for `T` (no reference to it
+    // exists yet); the rest of `T` is valid as zeroes (`Object`'s contract).
+    unsafe { hdr.write(header) };
     if let Some(m) = memory {
         m.acquire();
     }
@@ -279,11 +315,11 @@ pub fn reap(ctx: &mut Ctx<'_>, mut budget: u32) -> bool {
             continue;
         }
         budget = budget.saturating_sub(1);
-        // SAFETY: the object is dead (no references) and emptied; its header is read before the
-        // run holding it is freed, and nothing refers to it afterwards.
-        let (phys, pages, charged, memory) = unsafe {
+        // The object is dead (no references) and emptied; its header is read before the run
+        // holding it is freed, and nothing refers to it afterwards.
+        let (phys, pages, charged, memory) = {
             let h = obj.hdr();
-            ((*h).phys, (*h).pages, (*h).charged, (*h).memory)
+            (h.phys, h.pages, h.charged, h.memory)
         };
         // SAFETY: the header run was allocated in `create` and is unused from now on.
         unsafe { ctx.pages.free(phys, pages) };

@@ -5,9 +5,11 @@
 //! recorded here and in the VSpace's list of mapped pages, so either side can undo it in O(1)
 //! when it dies.
 
+use core::cell::Cell;
+
 use abi::Error;
 
-use super::{Ctx, Header, Kind, ObjRef, create};
+use super::{Ctx, Header, Kind, ObjRef, Object, create};
 
 /// Most pages in one Page object (2 MiB).
 pub const MAX_PAGES: u64 = 512;
@@ -16,21 +18,24 @@ pub const MAX_PAGES: u64 = 512;
 pub(super) struct PageObj {
     hdr: Header,
     /// The data run.
-    pub(super) phys: u64,
+    pub(super) phys: Cell<u64>,
     /// Pages in it.
-    pub(super) count: u64,
+    pub(super) count: Cell<u64>,
     /// The VSpace it is mapped in, and where.
-    pub(super) vspace: Option<ObjRef>,
-    pub(super) vaddr: u64,
+    pub(super) vspace: Cell<Option<ObjRef>>,
+    pub(super) vaddr: Cell<u64>,
     /// Links in that VSpace's list of mapped pages.
-    pub(super) map_next: Option<ObjRef>,
-    pub(super) map_prev: Option<ObjRef>,
+    pub(super) map_next: Cell<Option<ObjRef>>,
+    pub(super) map_prev: Cell<Option<ObjRef>>,
 }
 
-pub(super) fn obj<'a>(p: ObjRef) -> &'a mut PageObj {
-    debug_assert_eq!(p.kind(), Kind::Page);
-    // SAFETY: `p` is a live Page; the reference is used within one operation.
-    unsafe { &mut *p.cast::<PageObj>() }
+// SAFETY: `repr(C)`, starts with the header, changing fields are cells, zero is valid for each.
+unsafe impl Object for PageObj {
+    const KIND: Kind = Kind::Page;
+}
+
+pub(super) fn obj<'a>(p: ObjRef) -> &'a PageObj {
+    p.get()
 }
 
 /// Makes a Page of `count` pages (a power of two, at most [`MAX_PAGES`]), charged `count + 1`.
@@ -38,11 +43,12 @@ pub fn create_in(ctx: &mut Ctx<'_>, memory: ObjRef, count: u64) -> Result<ObjRef
     if count == 0 || count > MAX_PAGES || !count.is_power_of_two() {
         return Err(Error::InvalidArgument);
     }
-    let p = create::<PageObj>(ctx, Kind::Page, Some(memory), 1, count + 1)?;
+    let p = create::<PageObj>(ctx, Some(memory), 1, count + 1)?;
     match ctx.pages.alloc(count) {
         Ok(phys) => {
             let o = obj(p);
-            (o.phys, o.count) = (phys, count);
+            o.phys.set(phys);
+            o.count.set(count);
             Ok(p)
         }
         Err(e) => {
@@ -58,26 +64,21 @@ pub fn create_in(ctx: &mut Ctx<'_>, memory: ObjRef, count: u64) -> Result<ObjRef
 /// Physical address and page count.
 pub fn frames(p: ObjRef) -> (u64, u64) {
     let o = obj(p);
-    (o.phys, o.count)
+    (o.phys.get(), o.count.get())
 }
 
 /// Where it is mapped, if it is.
 pub fn mapping(p: ObjRef) -> Option<(ObjRef, u64)> {
     let o = obj(p);
-    o.vspace.map(|v| (v, o.vaddr))
+    o.vspace.get().map(|v| (v, o.vaddr.get()))
 }
 
-/// The page is dying: it leaves its VSpace at once.
-pub fn on_death(p: ObjRef) {
-    super::vspace::unmap(p);
-}
-
-/// Teardown: frees the data run.
+/// Teardown: frees the data run. (A dying Page left its VSpace when its last reference went.)
 pub(super) fn teardown(ctx: &mut Ctx<'_>, p: ObjRef) {
     let o = obj(p);
-    if o.count > 0 {
+    let (phys, count) = (o.phys.get(), o.count.take());
+    if count > 0 {
         // SAFETY: the run was allocated in `create_in`; the page is unmapped and dead.
-        unsafe { ctx.pages.free(o.phys, o.count) };
-        o.count = 0;
+        unsafe { ctx.pages.free(phys, count) };
     }
 }

@@ -1,197 +1,171 @@
-//! Task objects: a thread of execution, its saved registers, and its place in the scheduler.
+//! Task objects: a thread of execution, its saved registers, and the links that put it in the
+//! scheduler's queues, an object's wait queue and IPC relations.
 //!
-//! A Task holds references to its CSpace and VSpace (set by `task_set_space`), a priority and a
-//! maximum controlled priority, and the links of the run queue it sits in while runnable. When its
-//! last capability goes, it stops at once ([`on_death`] takes it out of the scheduler) and is
-//! destroyed by the reaper, which releases its CSpace and VSpace.
+//! This module owns what a task *is*: its fields (all cells, shared through [`get`]), making one,
+//! and the [`WaitQueue`] that links tasks through them. It knows nothing of the objects a task
+//! waits on: waiting and waking ([`super::waitq`]), IPC ([`super::endpoint`], [`super::note`]) and
+//! stopping a task for good ([`super::stop`]) sit above it and use these fields.
+
+use core::cell::Cell;
+use core::ptr::NonNull;
 
 use abi::Error;
 use abi::task::{State, TASK_PAGES, TIMESLICE_TICKS};
 
-use super::{Ctx, Header, Kind, ObjRef, create};
-use crate::arch::context::UserContext;
+use super::{Ctx, Header, Kind, ObjRef, Object, create};
+use crate::arch::context::SavedContext;
 
 /// A task.
 #[repr(C)]
 pub struct TaskObj {
     hdr: Header,
     /// Saved registers.
-    pub ctx: UserContext,
+    pub ctx: SavedContext,
     /// What it is doing.
-    pub state: State,
+    pub state: Cell<State>,
     /// Scheduling priority.
-    pub priority: u8,
+    pub priority: Cell<u8>,
     /// The highest priority it may give any task.
-    pub max_priority: u8,
+    pub max_priority: Cell<u8>,
     /// Timer ticks left in its timeslice.
-    pub ticks_left: u32,
+    pub ticks_left: Cell<u32>,
     /// Its CSpace (a reference held).
-    pub cspace: Option<ObjRef>,
+    pub cspace: Cell<Option<ObjRef>>,
     /// Its VSpace (a reference held).
-    pub vspace: Option<ObjRef>,
+    pub vspace: Cell<Option<ObjRef>>,
     /// Run-queue links.
-    pub rq_next: Option<ObjRef>,
+    pub rq_next: Cell<Option<ObjRef>>,
     /// Run-queue links.
-    pub rq_prev: Option<ObjRef>,
+    pub rq_prev: Cell<Option<ObjRef>>,
     /// Whether it is in a run queue.
-    pub queued: bool,
+    pub queued: Cell<bool>,
     /// Exit status (exited) or fault vector (faulted).
-    pub detail: u64,
+    pub detail: Cell<u64>,
     /// A number for logs.
-    pub id: u64,
+    pub id: Cell<u64>,
     /// The root task ends the run when it exits or faults.
-    pub is_root: bool,
-    /// The Endpoint it waits in (sending or receiving), if blocked there.
-    pub blocked_on: Option<ObjRef>,
-    /// Endpoint-queue links.
-    pub ep_next: Option<ObjRef>,
-    /// Endpoint-queue links.
-    pub ep_prev: Option<ObjRef>,
+    pub is_root: Cell<bool>,
+    /// The object (Endpoint or Note) it waits on, if blocked in a wait queue.
+    pub blocked_on: Cell<Option<ObjRef>>,
+    /// The wait queue it is in (inside `blocked_on`), see `waitq`.
+    pub wait_queue: Cell<Option<NonNull<WaitQueue>>>,
+    /// Wait-queue links.
+    pub wq_next: Cell<Option<ObjRef>>,
+    /// Wait-queue links.
+    pub wq_prev: Cell<Option<ObjRef>>,
     /// The message it is sending (while blocked sending).
-    pub msg: [u64; 5],
+    pub msg: Cell<[u64; 5]>,
     /// The badge its message carries.
-    pub msg_badge: u64,
+    pub msg_badge: Cell<u64>,
     /// Its message is a `call`: it waits for a reply after delivery.
-    pub msg_call: bool,
+    pub msg_call: Cell<bool>,
     /// Its message is a fault message: the reply must not touch its registers.
-    pub msg_fault: bool,
+    pub msg_fault: Cell<bool>,
     /// The caller this task must answer (its one-shot reply right).
-    pub reply_to: Option<ObjRef>,
+    pub reply_to: Cell<Option<ObjRef>>,
     /// The task holding this task's reply right, while it waits for a reply.
-    pub replier: Option<ObjRef>,
+    pub replier: Cell<Option<ObjRef>>,
     /// Where its faults go (a reference held), with the badge they carry.
-    pub fault_ep: Option<ObjRef>,
+    pub fault_ep: Cell<Option<ObjRef>>,
     /// The fault endpoint capability's badge.
-    pub fault_badge: u64,
+    pub fault_badge: Cell<u64>,
     /// The Note bound to it (no reference: the Note unbinds when either dies).
-    pub bound_note: Option<ObjRef>,
+    pub bound_note: Cell<Option<ObjRef>>,
     /// Its IPC buffer page (a user address in its VSpace; 0: none).
-    pub ipc_buffer: u64,
+    pub ipc_buffer: Cell<u64>,
     /// Its message may carry a capability (the endpoint capability had GRANT).
-    pub msg_grant: bool,
+    pub msg_grant: Cell<bool>,
     /// The slot of the Reply capability that answers its pending call, if one was saved. The
     /// capability holds no reference to the task; the task empties the slot when it dies.
-    pub saved_reply: Option<super::cdt::SlotRef>,
+    pub saved_reply: Cell<Option<super::cdt::SlotRef>>,
+}
+
+// SAFETY: `repr(C)`, starts with the header; every field after it is a cell or a
+// `SavedContext` (an `UnsafeCell`), and zero is valid for each: `None`, `false`, 0,
+// `State::Inactive` and an all-zero register set.
+unsafe impl Object for TaskObj {
+    const KIND: Kind = Kind::Task;
 }
 
 const _: () = assert!(core::mem::size_of::<TaskObj>() <= TASK_PAGES * 4096);
+const _: () = assert!(State::Inactive as u32 == 0);
 
-/// The task behind `t`.
-///
-/// # Safety
-/// `t` must name a live Task, and the caller must not hold another reference to it.
-pub unsafe fn get<'a>(t: ObjRef) -> &'a mut TaskObj {
-    debug_assert_eq!(t.kind(), Kind::Task);
-    // SAFETY: the caller guarantees a live Task and no aliasing reference.
-    unsafe { &mut *t.cast::<TaskObj>() }
+/// The task behind `t`, which must name a live Task.
+pub fn get<'a>(t: ObjRef) -> &'a TaskObj {
+    t.get()
 }
 
 static NEXT_ID: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(1);
 
 /// Makes an inactive task charged to `memory` (none for the root task).
 pub fn create_task(ctx: &mut Ctx<'_>, memory: Option<ObjRef>) -> Result<ObjRef, Error> {
-    let t = create::<TaskObj>(
-        ctx,
-        Kind::Task,
-        memory,
-        TASK_PAGES as u64,
-        if memory.is_some() { TASK_PAGES as u64 } else { 0 },
-    )?;
-    // SAFETY: a fresh Task; its run is zeroed, so every field but these is already valid
-    // (zero is `None`, `false`, `State::Inactive` and an all-zero context).
-    let task = unsafe { get(t) };
-    task.ctx = UserContext::new(0, 0);
-    task.state = State::Inactive;
-    task.ticks_left = TIMESLICE_TICKS as u32;
-    task.id = NEXT_ID.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+    let charge = if memory.is_some() { TASK_PAGES as u64 } else { 0 };
+    let t = create::<TaskObj>(ctx, memory, TASK_PAGES as u64, charge)?;
+    // Every field but these is already valid as zero.
+    let task = get(t);
+    task.ctx.reset(0, 0, 0);
+    task.ticks_left.set(TIMESLICE_TICKS as u32);
+    task.id.set(NEXT_ID.fetch_add(1, core::sync::atomic::Ordering::Relaxed));
     Ok(t)
 }
 
-/// Called when the task's last reference goes: it stops at once, leaving every queue and reply
-/// relation it is part of.
-pub fn on_death(t: ObjRef) {
-    // SAFETY: the task is dead; nothing else refers to it now.
-    if unsafe { get(t) }.is_root {
-        crate::error!("the root task's last capability was deleted; ending the run");
-        crate::arch::qemu::exit(abi::testexit::PANIC);
-    }
-    crate::sched::remove(t);
-    super::endpoint::cancel(t);
-    // SAFETY: the task is dead; nothing else refers to it now.
-    if let Some(slot) = unsafe { get(t) }.saved_reply.take() {
-        super::cspace::drop_reply(slot);
-    }
-    // SAFETY: the task is dead; nothing else refers to it now.
-    let task = unsafe { get(t) };
-    task.state = State::Exited;
-    crate::arch::context::forget_fpu_owner(&raw const task.ctx);
+/// A FIFO of waiting tasks (see `waitq`), linked through the tasks' `wq_next`/`wq_prev`.
+#[derive(Default)]
+pub struct WaitQueue {
+    head: Cell<Option<ObjRef>>,
+    tail: Cell<Option<ObjRef>>,
 }
 
-/// Stops `t` for good (`task_destroy`): as on death, and its CSpace, VSpace and fault endpoint are
-/// let go at once. The object stays until its last capability goes. O(1).
-pub fn destroy(ctx: &mut Ctx<'_>, t: ObjRef) {
-    // SAFETY: `t` is a live task named by the caller's capability; no other reference is held.
-    let task = unsafe { get(t) };
-    if task.state == State::Exited && task.cspace.is_none() && task.vspace.is_none() {
-        return;
-    }
-    if task.is_root {
-        crate::error!("the root task was destroyed; ending the run");
-        crate::arch::qemu::exit(abi::testexit::PANIC);
-    }
-    crate::sched::remove(t);
-    super::endpoint::cancel(t);
-    // SAFETY: as above.
-    let task = unsafe { get(t) };
-    if let Some(slot) = task.saved_reply.take() {
-        super::cspace::drop_reply(slot);
-    }
-    task.state = State::Exited;
-    task.detail = abi::task::DESTROYED;
-    crate::arch::context::forget_fpu_owner(&raw const task.ctx);
-    teardown(ctx, t);
-}
-
-/// Stops task `t` in `state` (exited or faulted, with `detail`): it leaves the scheduler. The
-/// root task stopping ends the run (status 0 exit: success; any other end: failure or panic).
-pub fn stop(t: ObjRef, state: State, detail: u64, why: &str) {
-    crate::sched::remove(t);
-    // SAFETY: a live task; this is the only reference made to it here.
-    let task = unsafe { get(t) };
-    task.state = state;
-    task.detail = detail;
-    if task.is_root {
-        use abi::testexit;
-        match state {
-            State::Exited => {
-                crate::info!("root task exited with status {detail}");
-                crate::arch::qemu::exit(if detail == 0 { testexit::SUCCESS } else { testexit::FAILURE })
-            }
-            _ => {
-                crate::error!("root task stopped ({why}); ending the run");
-                crate::arch::qemu::exit(testexit::PANIC)
-            }
+impl WaitQueue {
+    /// Appends `t`, which now waits on `owner` (the object this queue is part of).
+    pub(super) fn push(&self, owner: ObjRef, t: ObjRef) {
+        let tk = get(t);
+        tk.wq_next.set(None);
+        tk.wq_prev.set(self.tail.get());
+        match self.tail.get() {
+            Some(tail) => get(tail).wq_next.set(Some(t)),
+            None => self.head.set(Some(t)),
         }
+        self.tail.set(Some(t));
+        tk.blocked_on.set(Some(owner));
+        tk.wait_queue.set(Some(NonNull::from(self)));
+    }
+
+    /// Takes `t` (which is in this queue) out.
+    pub(super) fn unlink(&self, t: ObjRef) {
+        let tk = get(t);
+        let (prev, next) = (tk.wq_prev.take(), tk.wq_next.take());
+        match prev {
+            Some(p) => get(p).wq_next.set(next),
+            None => self.head.set(next),
+        }
+        match next {
+            Some(n) => get(n).wq_prev.set(prev),
+            None => self.tail.set(prev),
+        }
+        tk.blocked_on.set(None);
+        tk.wait_queue.set(None);
+    }
+
+    /// Takes the first task out.
+    pub(super) fn pop(&self) -> Option<ObjRef> {
+        let t = self.head.get()?;
+        self.unlink(t);
+        Some(t)
     }
 }
 
 /// Records where the Reply capability answering `t` is (or that it is gone).
 pub fn reply_cap_at(t: ObjRef, slot: Option<super::cdt::SlotRef>) {
-    // SAFETY: a Reply capability names a live task (a dying task empties its slot first).
-    unsafe { get(t) }.saved_reply = slot;
+    // A Reply capability names a live task (a dying task empties its slot first).
+    get(t).saved_reply.set(slot);
 }
 
-/// Teardown of a dead task: releases its CSpace and VSpace. O(1).
+/// Teardown of a dead task: releases its CSpace, VSpace and fault endpoint. O(1).
 pub(super) fn teardown(ctx: &mut Ctx<'_>, t: ObjRef) {
-    // SAFETY: the task is dead and only reachable from the dead list.
-    let task = unsafe { get(t) };
-    if let Some(c) = task.cspace.take() {
-        c.release(ctx.dead);
-    }
-    if let Some(v) = task.vspace.take() {
-        v.release(ctx.dead);
-    }
-    if let Some(e) = task.fault_ep.take() {
-        e.release(ctx.dead);
+    // The task is dead and only reachable from the dead list.
+    let task = get(t);
+    for held in [task.cspace.take(), task.vspace.take(), task.fault_ep.take()].into_iter().flatten() {
+        held.release(ctx.dead);
     }
 }

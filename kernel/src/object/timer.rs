@@ -5,10 +5,12 @@
 //! linked through the timers; each tick looks at one bucket only. A bucket also holds timers due
 //! in later rounds, which stay; the work per tick is the length of one bucket.
 
+use core::cell::Cell;
+
 use abi::Error;
 
-use super::{Ctx, Header, Kind, ObjRef, create, note};
-use crate::sync::RacyCell;
+use super::{Ctx, Header, Kind, ObjRef, Object, create, note};
+use crate::sync::Global;
 
 /// Buckets in the wheel.
 pub const SLOTS: usize = 64;
@@ -17,72 +19,73 @@ pub const SLOTS: usize = 64;
 struct TimerObj {
     hdr: Header,
     /// The Note it signals (a reference held while armed).
-    note: Option<ObjRef>,
-    bits: u64,
-    deadline: u64,
-    period: u64,
-    armed: bool,
-    next: Option<ObjRef>,
-    prev: Option<ObjRef>,
+    note: Cell<Option<ObjRef>>,
+    bits: Cell<u64>,
+    deadline: Cell<u64>,
+    period: Cell<u64>,
+    armed: Cell<bool>,
+    next: Cell<Option<ObjRef>>,
+    prev: Cell<Option<ObjRef>>,
+}
+
+// SAFETY: `repr(C)`, starts with the header, changing fields are cells, zero is valid for each.
+unsafe impl Object for TimerObj {
+    const KIND: Kind = Kind::Timer;
 }
 
 struct Wheel {
-    buckets: [Option<ObjRef>; SLOTS],
-    now: u64,
+    buckets: [Cell<Option<ObjRef>>; SLOTS],
+    now: Cell<u64>,
 }
 
-static WHEEL: RacyCell<Wheel> = RacyCell::new(Wheel { buckets: [None; SLOTS], now: 0 });
+static WHEEL: Global<Wheel> = Global::new(Wheel { buckets: [const { Cell::new(None) }; SLOTS], now: Cell::new(0) });
 
-fn wheel<'a>() -> &'a mut Wheel {
-    // SAFETY: one CPU, interrupts off; each function takes the reference for its own duration.
-    unsafe { &mut *WHEEL.get() }
-}
-
-fn obj<'a>(t: ObjRef) -> &'a mut TimerObj {
-    debug_assert_eq!(t.kind(), Kind::Timer);
-    // SAFETY: `t` is a live Timer (armed timers are live: a dying one leaves the wheel in
-    // `on_death`); the reference is used within one operation.
-    unsafe { &mut *t.cast::<TimerObj>() }
+/// The timer behind `t` (armed timers are live: a dying one leaves the wheel in `on_death`).
+fn obj<'a>(t: ObjRef) -> &'a TimerObj {
+    t.get()
 }
 
 /// Makes a disarmed Timer charged to `memory`.
 pub fn create_in(ctx: &mut Ctx<'_>, memory: ObjRef) -> Result<ObjRef, Error> {
-    create::<TimerObj>(ctx, Kind::Timer, Some(memory), 1, 1)
+    create::<TimerObj>(ctx, Some(memory), 1, 1)
+}
+
+fn bucket(deadline: u64) -> &'static Cell<Option<ObjRef>> {
+    &WHEEL.buckets[(deadline % SLOTS as u64) as usize]
 }
 
 fn insert(t: ObjRef) {
-    let b = (obj(t).deadline % SLOTS as u64) as usize;
-    let head = wheel().buckets[b];
     let tm = obj(t);
-    tm.prev = None;
-    tm.next = head;
+    let b = bucket(tm.deadline.get());
+    let head = b.get();
+    tm.prev.set(None);
+    tm.next.set(head);
     if let Some(h) = head {
-        obj(h).prev = Some(t);
+        obj(h).prev.set(Some(t));
     }
-    wheel().buckets[b] = Some(t);
+    b.set(Some(t));
 }
 
 fn remove(t: ObjRef) {
     let tm = obj(t);
-    let b = (tm.deadline % SLOTS as u64) as usize;
     let (prev, next) = (tm.prev.take(), tm.next.take());
     match prev {
-        Some(p) => obj(p).next = next,
-        None => wheel().buckets[b] = next,
+        Some(p) => obj(p).next.set(next),
+        None => bucket(tm.deadline.get()).set(next),
     }
     if let Some(n) = next {
-        obj(n).prev = prev;
+        obj(n).prev.set(prev);
     }
 }
 
 /// Disarms `t`, returning the Note it held.
 pub fn disarm(t: ObjRef) -> Option<ObjRef> {
-    if !obj(t).armed {
+    let tm = obj(t);
+    if !tm.armed.get() {
         return None;
     }
     remove(t);
-    let tm = obj(t);
-    tm.armed = false;
+    tm.armed.set(false);
     tm.note.take()
 }
 
@@ -90,9 +93,12 @@ pub fn disarm(t: ObjRef) -> Option<ObjRef> {
 /// then every `period` ticks (0: once). Returns the Note it held before.
 pub fn arm(t: ObjRef, n: ObjRef, bits: u64, delay: u64, period: u64) -> Option<ObjRef> {
     let old = disarm(t);
-    let now = wheel().now;
     let tm = obj(t);
-    (tm.note, tm.bits, tm.deadline, tm.period, tm.armed) = (Some(n), bits, now + delay.max(1), period, true);
+    tm.note.set(Some(n));
+    tm.bits.set(bits);
+    tm.deadline.set(WHEEL.now.get() + delay.max(1));
+    tm.period.set(period);
+    tm.armed.set(true);
     insert(t);
     old
 }
@@ -100,22 +106,22 @@ pub fn arm(t: ObjRef, n: ObjRef, bits: u64, delay: u64, period: u64) -> Option<O
 /// One timer tick: fires what is due in this tick's bucket. Notes of one-shot timers are
 /// returned through `release` so the caller can drop their references.
 pub fn tick(mut release: impl FnMut(ObjRef)) {
-    let w = wheel();
-    w.now += 1;
-    let now = w.now;
-    let mut at = w.buckets[(now % SLOTS as u64) as usize];
+    let now = WHEEL.now.get() + 1;
+    WHEEL.now.set(now);
+    let mut at = bucket(now).get();
     while let Some(t) = at {
-        at = obj(t).next;
-        if obj(t).deadline > now {
+        let tm = obj(t);
+        at = tm.next.get();
+        if tm.deadline.get() > now {
             continue;
         }
-        let (n, bits, period) = (obj(t).note, obj(t).bits, obj(t).period);
-        if let Some(n) = n {
-            note::signal(n, bits);
+        if let Some(n) = tm.note.get() {
+            note::signal(n, tm.bits.get());
         }
+        let period = tm.period.get();
         if period > 0 {
             remove(t);
-            obj(t).deadline = now + period;
+            tm.deadline.set(now + period);
             insert(t);
         } else if let Some(n) = disarm(t) {
             release(n);
@@ -125,9 +131,10 @@ pub fn tick(mut release: impl FnMut(ObjRef)) {
 
 /// The timer is dying: it leaves the wheel at once; its Note reference goes in teardown.
 pub fn on_death(t: ObjRef) {
-    if obj(t).armed {
+    let tm = obj(t);
+    if tm.armed.get() {
         remove(t);
-        obj(t).armed = false;
+        tm.armed.set(false);
     }
 }
 

@@ -4,57 +4,66 @@
 //! no buffer, an empty `send_cap`, a receiver that refuses or has no room) stays behind, words a
 //! receiver has no writable buffer for are dropped, and the message is delivered either way.
 //! The work is bounded by `MAX_EXTRA_WORDS` words and two page-table walks per page touched.
+#![forbid(unsafe_code)]
 
 use abi::ipc::{IPC_BUFFER_BYTES, IpcBuffer, MAX_EXTRA_WORDS};
 use abi::object::rights;
 
 use super::ObjRef;
 use super::cspace;
-use super::task::{TaskObj, get};
+use super::task::get as task;
 use super::vspace;
 
-fn task<'a>(t: ObjRef) -> &'a mut TaskObj {
-    // SAFETY: the sender and receiver of a message in flight are live; each use is short.
-    unsafe { get(t) }
+/// The header fields of an IPC buffer this module reads.
+struct BufferHeader {
+    send_cap: u64,
+    recv_slot: u64,
+    send_len: u64,
 }
 
 /// Reads a task's IPC buffer header, if it has a readable one.
-fn read_buffer(t: ObjRef) -> Option<IpcBuffer> {
+fn read_buffer(t: ObjRef) -> Option<BufferHeader> {
     let tk = task(t);
-    if tk.ipc_buffer == 0 {
+    let buffer = tk.ipc_buffer.get();
+    if buffer == 0 {
         return None;
     }
-    let space = vspace::space(tk.vspace?);
-    let mut bytes = [0u8; core::mem::size_of::<IpcBuffer>()];
+    let space = vspace::space(tk.vspace.get()?);
+    let mut bytes = [0u8; IPC_BUFFER_BYTES];
     let mut at = 0;
-    let ok = space.user_bytes(tk.ipc_buffer, IPC_BUFFER_BYTES as u64, false, |pieces| {
+    let ok = space.user_bytes(buffer, IPC_BUFFER_BYTES as u64, false, |pieces| {
         for p in pieces {
             bytes[at..at + p.len()].copy_from_slice(p);
             at += p.len();
         }
     });
-    // SAFETY: `IpcBuffer` is `repr(C)` plain data: every bit pattern is valid; the words past the
-    // header are zero here and read separately.
-    ok.then(|| unsafe { core::ptr::read_unaligned(bytes.as_ptr().cast()) })
+    let word = |offset: usize| u64::from_le_bytes(bytes[offset..offset + 8].try_into().unwrap_or_default());
+    ok.then(|| BufferHeader {
+        send_cap: word(core::mem::offset_of!(IpcBuffer, send_cap)),
+        recv_slot: word(core::mem::offset_of!(IpcBuffer, recv_slot)),
+        send_len: word(core::mem::offset_of!(IpcBuffer, send_len)),
+    })
 }
 
 /// Writes the receiver's `received_slot`.
 fn write_received(t: ObjRef, slot: u64) {
     let tk = task(t);
-    let Some(v) = tk.vspace else { return };
-    if tk.ipc_buffer == 0 {
+    let Some(v) = tk.vspace.get() else { return };
+    let buffer = tk.ipc_buffer.get();
+    if buffer == 0 {
         return;
     }
-    let at = tk.ipc_buffer + core::mem::offset_of!(IpcBuffer, received_slot) as u64;
+    let at = buffer + core::mem::offset_of!(IpcBuffer, received_slot) as u64;
     vspace::space(v).copy_to_user(at, &slot.to_le_bytes());
 }
 
 /// Whether the receiver's `received_slot` can be written (its buffer page is user-writable).
 fn write_received_ok(t: ObjRef) -> bool {
     let tk = task(t);
-    let Some(v) = tk.vspace else { return false };
-    let at = tk.ipc_buffer + core::mem::offset_of!(IpcBuffer, received_slot) as u64;
-    tk.ipc_buffer != 0 && vspace::space(v).copy_to_user(at, &0u64.to_le_bytes())
+    let Some(v) = tk.vspace.get() else { return false };
+    let buffer = tk.ipc_buffer.get();
+    let at = buffer + core::mem::offset_of!(IpcBuffer, received_slot) as u64;
+    buffer != 0 && vspace::space(v).copy_to_user(at, &0u64.to_le_bytes())
 }
 
 /// Moves a copy of the sender's `send_cap` into the receiver's CSpace (when `grant`), and the
@@ -69,8 +78,8 @@ pub fn transfer(sender: ObjRef, receiver: ObjRef, grant: bool) {
 pub fn nothing(receiver: ObjRef) {
     write_received(receiver, 0);
     let tk = task(receiver);
-    if let (Some(v), true) = (tk.vspace, tk.ipc_buffer != 0) {
-        let at = tk.ipc_buffer + core::mem::offset_of!(IpcBuffer, recv_len) as u64;
+    if let (Some(v), buffer @ 1..) = (tk.vspace.get(), tk.ipc_buffer.get()) {
+        let at = buffer + core::mem::offset_of!(IpcBuffer, recv_len) as u64;
         vspace::space(v).copy_to_user(at, &0u64.to_le_bytes());
     }
 }
@@ -78,13 +87,13 @@ pub fn nothing(receiver: ObjRef) {
 /// Copies the sender's `send_len` extra words into the receiver's buffer and sets `recv_len`.
 fn copy_words(sender: ObjRef, receiver: ObjRef) {
     let rt = task(receiver);
-    let (Some(rv), rbuf) = (rt.vspace, rt.ipc_buffer) else { return };
+    let (Some(rv), rbuf) = (rt.vspace.get(), rt.ipc_buffer.get()) else { return };
     if rbuf == 0 {
         return;
     }
     let len_at = rbuf + core::mem::offset_of!(IpcBuffer, recv_len) as u64;
     let words_at = core::mem::offset_of!(IpcBuffer, words) as u64;
-    let n = if task(sender).msg_fault {
+    let n = if task(sender).msg_fault.get() {
         0
     } else {
         read_buffer(sender).map_or(0, |b| b.send_len.min(MAX_EXTRA_WORDS as u64))
@@ -93,9 +102,9 @@ fn copy_words(sender: ObjRef, receiver: ObjRef) {
     let bytes = &mut words[..(n * 8) as usize];
     let st = task(sender);
     let read = n == 0
-        || st.vspace.is_some_and(|sv| {
+        || st.vspace.get().is_some_and(|sv| {
             let mut at = 0;
-            vspace::space(sv).user_bytes(st.ipc_buffer + words_at, n * 8, false, |pieces| {
+            vspace::space(sv).user_bytes(st.ipc_buffer.get() + words_at, n * 8, false, |pieces| {
                 for p in pieces {
                     bytes[at..at + p.len()].copy_from_slice(p);
                     at += p.len();
@@ -119,8 +128,8 @@ fn try_transfer(sender: ObjRef, receiver: ObjRef) -> Option<u64> {
     if !write_received_ok(receiver) {
         return None;
     }
-    let (src, _) = cspace::lookup(task(sender).cspace?, send_cap).ok()?;
-    let (dst, index) = cspace::destination(task(receiver).cspace?, recv_slot).ok()?;
+    let (src, _) = cspace::lookup(task(sender).cspace.get()?, send_cap).ok()?;
+    let (dst, index) = cspace::destination(task(receiver).cspace.get()?, recv_slot).ok()?;
     cspace::derive(src, dst, rights::ALL as u8, None).ok()?;
     Some(index)
 }

@@ -8,11 +8,13 @@
 //! Memory that paid for it. Teardown runs in bounded steps: first the mapped pages forget their
 //! mapping (one unit each), then the tables are freed (one unit each).
 
+use core::cell::Cell;
+
 use abi::Error;
 use abi::layout::is_user_range;
 
 use super::page::{self, obj as page_obj};
-use super::{Ctx, Header, Kind, ObjRef, create, memory};
+use super::{Ctx, Header, Kind, ObjRef, Object, create, memory};
 use crate::arch::paging::{self, MapError, PAGE_SIZE, PageSize, USER, WRITABLE};
 use crate::mem::vspace::VSpace;
 
@@ -22,31 +24,33 @@ pub const MAX_TABLES: usize = 240;
 #[repr(C)]
 struct VSpaceObj {
     hdr: Header,
-    space: Option<VSpace>,
+    /// The top-level table (set when made; 0 once torn down).
+    root: Cell<u64>,
     /// Whether the kernel built it (the root task's): its boot mappings are the kernel's.
-    boot: bool,
+    boot: Cell<bool>,
     /// Head of the list of mapped Page objects.
-    mapped: Option<ObjRef>,
-    table_count: u64,
+    mapped: Cell<Option<ObjRef>>,
+    table_count: Cell<u64>,
     /// Page tables and the Memory each is charged to (which holds a reference).
-    tables: [(u64, Option<ObjRef>); MAX_TABLES],
+    tables: [Cell<(u64, Option<ObjRef>)>; MAX_TABLES],
+}
+
+// SAFETY: `repr(C)`, starts with the header, changing fields are cells, zero is valid for each.
+unsafe impl Object for VSpaceObj {
+    const KIND: Kind = Kind::VSpace;
 }
 
 const _: () = assert!(core::mem::size_of::<VSpaceObj>() <= 4096);
 
-fn obj<'a>(v: ObjRef) -> &'a mut VSpaceObj {
-    debug_assert_eq!(v.kind(), Kind::VSpace);
-    // SAFETY: `v` is a live VSpace; the reference is used within one operation.
-    unsafe { &mut *v.cast::<VSpaceObj>() }
+fn obj<'a>(v: ObjRef) -> &'a VSpaceObj {
+    v.get()
 }
 
 /// Wraps `space` into a VSpace object charged to nothing (the root task's).
 pub fn create_root(ctx: &mut Ctx<'_>, space: VSpace) -> Result<ObjRef, Error> {
-    let v = create::<VSpaceObj>(ctx, Kind::VSpace, None, 1, 0)?;
-    // SAFETY: a fresh VSpace object; the field is written without reading (or dropping) the
-    // zeroed bytes that were there.
-    unsafe { (&raw mut (*v.cast::<VSpaceObj>()).space).write(Some(space)) };
-    obj(v).boot = true;
+    let v = create::<VSpaceObj>(ctx, None, 1, 0)?;
+    obj(v).root.set(space.root());
+    obj(v).boot.set(true);
     Ok(v)
 }
 
@@ -60,7 +64,7 @@ pub fn create_in(ctx: &mut Ctx<'_>, mem: ObjRef) -> Result<ObjRef, Error> {
             return Err(super::frame_error(e));
         }
     };
-    let v = match create::<VSpaceObj>(ctx, Kind::VSpace, Some(mem), 1, 1) {
+    let v = match create::<VSpaceObj>(ctx, Some(mem), 1, 1) {
         Ok(v) => v,
         Err(e) => {
             memory::refund(mem, 1);
@@ -70,19 +74,18 @@ pub fn create_in(ctx: &mut Ctx<'_>, mem: ObjRef) -> Result<ObjRef, Error> {
         }
     };
     crate::mem::kspace::share_upper_half(root);
-    // SAFETY: as in `create_root`.
-    unsafe { (&raw mut (*v.cast::<VSpaceObj>()).space).write(Some(VSpace::from_root(root))) };
     // The top-level table: charged above, recorded like any table.
     mem.acquire();
     let o = obj(v);
-    o.tables[0] = (root, Some(mem));
-    o.table_count = 1;
+    o.root.set(root);
+    o.tables[0].set((root, Some(mem)));
+    o.table_count.set(1);
     Ok(v)
 }
 
-/// The address space.
-pub fn space<'a>(v: ObjRef) -> &'a mut VSpace {
-    obj(v).space.as_mut().expect("a live VSpace has its space")
+/// The address space of a live VSpace.
+pub fn space(v: ObjRef) -> VSpace {
+    VSpace::from_root(obj(v).root.get())
 }
 
 /// Access a mapping gives.
@@ -123,14 +126,16 @@ pub fn map(
     if page::mapping(p).is_some() {
         return Err(Error::InvalidState);
     }
-    let root = space(v).root();
+    let o = obj(v);
+    let root = o.root.get();
     if (0..count).any(|i| paging::translate(root, vaddr + i * PAGE_SIZE).is_some()) {
         return Err(Error::SlotOccupied);
     }
     let mut failure = None;
     for i in 0..count {
         let mut alloc = || -> Option<u64> {
-            if obj(v).table_count as usize == MAX_TABLES {
+            let n = o.table_count.get() as usize;
+            if n == MAX_TABLES {
                 failure = Some(Error::OutOfMemory);
                 return None;
             }
@@ -141,9 +146,8 @@ pub fn map(
             match ctx.pages.alloc(1) {
                 Ok(t) => {
                     table_mem.acquire();
-                    let o = obj(v);
-                    o.tables[o.table_count as usize] = (t, Some(table_mem));
-                    o.table_count += 1;
+                    o.tables[n].set((t, Some(table_mem)));
+                    o.table_count.set(n as u64 + 1);
                     Some(t)
                 }
                 Err(e) => {
@@ -172,13 +176,16 @@ pub fn map(
             }));
         }
     }
-    let head = obj(v).mapped;
+    let head = o.mapped.get();
     let po = page_obj(p);
-    (po.vspace, po.vaddr, po.map_prev, po.map_next) = (Some(v), vaddr, None, head);
+    po.vspace.set(Some(v));
+    po.vaddr.set(vaddr);
+    po.map_prev.set(None);
+    po.map_next.set(head);
     if let Some(h) = head {
-        page_obj(h).map_prev = Some(p);
+        page_obj(h).map_prev.set(Some(p));
     }
-    obj(v).mapped = Some(p);
+    o.mapped.set(Some(p));
     Ok(())
 }
 
@@ -186,7 +193,7 @@ pub fn map(
 pub fn protect(p: ObjRef, access: Access) -> Result<(), Error> {
     let (v, vaddr) = page::mapping(p).ok_or(Error::InvalidState)?;
     let (phys, count) = page::frames(p);
-    let root = space(v).root();
+    let root = obj(v).root.get();
     for i in 0..count {
         let va = vaddr + i * PAGE_SIZE;
         paging::unmap(root, va);
@@ -200,20 +207,20 @@ fn unlink(v: ObjRef, p: ObjRef) {
     let po = page_obj(p);
     let (prev, next) = (po.map_prev.take(), po.map_next.take());
     match prev {
-        Some(q) => page_obj(q).map_next = next,
-        None => obj(v).mapped = next,
+        Some(q) => page_obj(q).map_next.set(next),
+        None => obj(v).mapped.set(next),
     }
     if let Some(n) = next {
-        page_obj(n).map_prev = prev;
+        page_obj(n).map_prev.set(prev);
     }
-    po.vspace = None;
+    po.vspace.set(None);
 }
 
 /// Unmaps Page `p` wherever it is mapped (no-op if it is not). O(pages in it).
 pub fn unmap(p: ObjRef) {
     let Some((v, vaddr)) = page::mapping(p) else { return };
     let (_, count) = page::frames(p);
-    let root = space(v).root();
+    let root = obj(v).root.get();
     for i in 0..count {
         paging::unmap(root, vaddr + i * PAGE_SIZE);
     }
@@ -221,25 +228,24 @@ pub fn unmap(p: ObjRef) {
 }
 
 /// Teardown step: mapped pages forget the mapping, then tables are freed and refunded, spending
-/// `budget`. Returns whether it is done (the root task's boot space is then dropped whole).
+/// `budget`. Returns whether it is done (the root task's boot space is then freed whole).
 pub(super) fn teardown(ctx: &mut Ctx<'_>, v: ObjRef, budget: &mut u32) -> bool {
+    let o = obj(v);
     // Its tables may be the loaded ones (its last task just died): never free those.
-    if let Some(space) = obj(v).space.as_ref() {
-        crate::arch::context::leave_address_space(space.root(), crate::mem::kspace::root());
-    }
+    crate::arch::context::leave_address_space(o.root.get(), crate::mem::kspace::root());
     while *budget > 0 {
-        if let Some(p) = obj(v).mapped {
+        if let Some(p) = o.mapped.get() {
             unlink(v, p);
             *budget -= 1;
             continue;
         }
-        let o = obj(v);
-        if o.table_count > 0 {
-            o.table_count -= 1;
-            let (t, mem) = o.tables[o.table_count as usize];
-            if !o.boot {
+        let n = o.table_count.get();
+        if n > 0 {
+            o.table_count.set(n - 1);
+            let (t, mem) = o.tables[n as usize - 1].get();
+            if !o.boot.get() {
                 // SAFETY: a table of this dead VSpace, allocated in `map` or `create_in`. (A boot
-                // space's tables are all freed when it is dropped below.)
+                // space's tables are all freed with it below.)
                 unsafe { ctx.pages.free(t, 1) };
             }
             if let Some(m) = mem {
@@ -249,16 +255,18 @@ pub(super) fn teardown(ctx: &mut Ctx<'_>, v: ObjRef, budget: &mut u32) -> bool {
             *budget -= 1;
             continue;
         }
-        if let Some(space) = o.space.take()
-            && o.boot
-        {
+        let root = o.root.take();
+        if o.boot.get() && root != 0 {
             // The root task's boot space: its own tables and frames (the kernel's accounting),
             // freed through this operation's page source, whose lock the caller holds.
-            space.destroy(&mut |phys| {
+            let free = &mut |phys| {
                 // SAFETY: every page `destroy` hands over was allocated for this space alone
                 // (tables, owned frames) and nothing refers to it any more.
                 unsafe { ctx.pages.free(phys, 1) }
-            });
+            };
+            // SAFETY: the object is dead and its root now 0, so nothing uses the space again, and
+            // the CPU left it above.
+            unsafe { VSpace::from_root(root).destroy(free) };
         }
         // A space made by `create_in` had its tables, the top-level one included, freed above.
         return true;

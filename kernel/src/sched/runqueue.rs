@@ -3,7 +3,11 @@
 //! four bitmap words.
 //!
 //! Generic over the node type so that host tests can run it over plain test nodes; the kernel's
-//! nodes are Task objects.
+//! nodes are Task objects. The queues are cells, shared like every other piece of kernel state
+//! (see `sync::Global`).
+#![forbid(unsafe_code)]
+
+use core::cell::Cell;
 
 /// What the run queues need from a task.
 pub trait Node: Copy + PartialEq {
@@ -21,58 +25,63 @@ pub trait Node: Copy + PartialEq {
 
 /// 256 FIFO queues and their bitmap.
 pub struct RunQueues<N> {
-    heads: [Option<N>; 256],
-    tails: [Option<N>; 256],
-    bitmap: [u64; 4],
+    heads: [Cell<Option<N>>; 256],
+    tails: [Cell<Option<N>>; 256],
+    bitmap: [Cell<u64>; 4],
 }
 
 impl<N: Node> RunQueues<N> {
     /// Empty queues.
     pub const fn new() -> Self {
-        Self { heads: [None; 256], tails: [None; 256], bitmap: [0; 4] }
+        Self {
+            heads: [const { Cell::new(None) }; 256],
+            tails: [const { Cell::new(None) }; 256],
+            bitmap: [const { Cell::new(0) }; 4],
+        }
     }
 
-    fn mark(&mut self, p: usize) {
-        self.bitmap[p / 64] |= 1 << (p % 64);
+    fn mark(&self, p: usize) {
+        let w = &self.bitmap[p / 64];
+        w.set(w.get() | 1 << (p % 64));
     }
 
     /// Appends `n` to its priority's queue (no-op if queued).
-    pub fn push_back(&mut self, n: N) {
+    pub fn push_back(&self, n: N) {
         if n.queued() {
             return;
         }
         let p = usize::from(n.priority());
-        let tail = self.tails[p];
+        let tail = self.tails[p].get();
         n.set_links(tail, None);
         match tail {
             Some(t) => t.set_links(t.links().0, Some(n)),
-            None => self.heads[p] = Some(n),
+            None => self.heads[p].set(Some(n)),
         }
-        self.tails[p] = Some(n);
+        self.tails[p].set(Some(n));
         n.set_queued(true);
         self.mark(p);
     }
 
     /// Puts `n` at the head of its priority's queue (no-op if queued).
-    pub fn push_front(&mut self, n: N) {
+    pub fn push_front(&self, n: N) {
         if n.queued() {
             return;
         }
         let p = usize::from(n.priority());
-        let head = self.heads[p];
+        let head = self.heads[p].get();
         n.set_links(None, head);
         match head {
             Some(h) => h.set_links(Some(n), h.links().1),
-            None => self.tails[p] = Some(n),
+            None => self.tails[p].set(Some(n)),
         }
-        self.heads[p] = Some(n);
+        self.heads[p].set(Some(n));
         n.set_queued(true);
         self.mark(p);
     }
 
     /// Takes `n` out of its queue (no-op if not queued). Its priority must not have changed
     /// since it was queued.
-    pub fn remove(&mut self, n: N) {
+    pub fn remove(&self, n: N) {
         if !n.queued() {
             return;
         }
@@ -80,24 +89,25 @@ impl<N: Node> RunQueues<N> {
         let (prev, next) = n.links();
         match prev {
             Some(q) => q.set_links(q.links().0, next),
-            None => self.heads[p] = next,
+            None => self.heads[p].set(next),
         }
         match next {
             Some(q) => q.set_links(prev, q.links().1),
-            None => self.tails[p] = prev,
+            None => self.tails[p].set(prev),
         }
         n.set_links(None, None);
         n.set_queued(false);
-        if self.heads[p].is_none() {
-            self.bitmap[p / 64] &= !(1 << (p % 64));
+        if self.heads[p].get().is_none() {
+            let w = &self.bitmap[p / 64];
+            w.set(w.get() & !(1 << (p % 64)));
         }
     }
 
     /// The head of the highest non-empty queue.
     pub fn best(&self) -> Option<N> {
-        let w = (0..4).rev().find(|&w| self.bitmap[w] != 0)?;
-        let p = w * 64 + 63 - self.bitmap[w].leading_zeros() as usize;
-        self.heads[p]
+        let w = (0..4).rev().find(|&w| self.bitmap[w].get() != 0)?;
+        let p = w * 64 + 63 - self.bitmap[w].get().leading_zeros() as usize;
+        self.heads[p].get()
     }
 }
 
@@ -176,7 +186,7 @@ mod tests {
     #[test]
     fn highest_priority_first_fifo_within() {
         let t = tasks(&[10, 200, 10, 200, 0]);
-        let mut q = RunQueues::new();
+        let q = RunQueues::new();
         for &x in &t {
             q.push_back(x);
         }
@@ -204,7 +214,7 @@ mod tests {
         fn matches_a_model(prios in prop::collection::vec(any::<u8>(), 1..24),
                            ops in prop::collection::vec((0u8..3, any::<prop::sample::Index>()), 1..200)) {
             let t = tasks(&prios);
-            let mut q = RunQueues::new();
+            let q = RunQueues::new();
             let mut model: Vec<VecDeque<usize>> = (0..256).map(|_| VecDeque::new()).collect();
             for (op, i) in ops {
                 let x = t[i.index(t.len())];

@@ -6,8 +6,7 @@ use abi::object::{Kind, rights};
 
 use super::caps::{self, make, need};
 use super::{Results, one};
-use crate::arch::{inb, inl, inw, outb, outl, outw};
-use crate::object::ioport::{self, Width};
+use crate::object::ioport;
 use crate::object::task::TaskObj as Task;
 
 /// `ioport_create(control, min, max, memory, dst_slot)`: the IoPortControl capability (WRITE)
@@ -22,36 +21,12 @@ pub fn create(task: &Task, control: u64, min: u64, max: u64, mem: u64, dst_slot:
 /// `ioport_in(ioport, port, width) -> value`.
 pub fn port_in(task: &Task, cap: u64, port: u64, width: u64) -> Result<Results, Error> {
     let (_, c) = need(task, cap, Kind::IoPort, rights::READ)?;
-    let (port, width) = ioport::access(caps::object(&c)?, port, width)?;
-    // SAFETY: the caller holds an IoPort capability with READ for every port the access touches
-    // (`access` checked `[port, port + width)` against its range), and no IoPort range includes a
-    // port the kernel drives (checked when it was made). What the device does is the holder's
-    // business; an `in` touches no memory.
-    let value = unsafe {
-        match width {
-            Width::Byte => u64::from(inb(port)),
-            Width::Word => u64::from(inw(port)),
-            Width::Dword => u64::from(inl(port)),
-        }
-    };
-    Ok(one(value))
+    Ok(one(ioport::read(caps::object(&c)?, port, width)?))
 }
 
 /// `ioport_out(ioport, port, width, value)`.
 pub fn port_out(task: &Task, cap: u64, port: u64, width: u64, value: u64) -> Result<Results, Error> {
     let (_, c) = need(task, cap, Kind::IoPort, rights::WRITE)?;
-    let (port, width) = ioport::access(caps::object(&c)?, port, width)?;
-    if !width.fits(value) {
-        return Err(Error::InvalidArgument);
-    }
-    // SAFETY: as in `port_in`, with WRITE: every port written is in the caller's IoPort range,
-    // which holds no port the kernel drives. The casts cannot cut: `value` fits in `width`.
-    unsafe {
-        match width {
-            Width::Byte => outb(port, value as u8),
-            Width::Word => outw(port, value as u16),
-            Width::Dword => outl(port, value as u32),
-        }
-    }
+    ioport::write(caps::object(&c)?, port, width, value)?;
     Ok(one(0))
 }

@@ -9,6 +9,7 @@ use super::{Results, caps, one};
 use crate::object::ObjRef;
 use crate::object::endpoint::{self, Sent};
 use crate::object::task::{TaskObj, get};
+use crate::object::{cdt, cspace, global};
 
 /// The Endpoint the caller's capability `cap` names, with the rights in `need`, and its badge.
 /// `endpoint_create`.
@@ -28,9 +29,7 @@ pub fn send(
     let (e, c) = caps::need_object(task, cap, Kind::Endpoint, rights::WRITE)?;
     let badge = c.badge;
     let grant = usize::from(c.rights) & rights::GRANT != 0;
-    // SAFETY: the caller is live; its message fields are written before the send reads them.
-    let m = unsafe { get(me) };
-    (m.msg, m.msg_badge, m.msg_call, m.msg_fault, m.msg_grant) = (words, badge, call, false, grant);
+    set_message(me, words, badge, call, false, grant);
     match endpoint::send(me, e, block)? {
         Sent::Delivered if !call => Ok(Some(one(0))),
         _ => Ok(None),
@@ -62,23 +61,31 @@ pub fn reply_recv(me: ObjRef, task: &TaskObj, cap: u64, words: [u64; 5]) -> Resu
 /// Sends the fault message of `me` (which just faulted) to its fault endpoint, as a call: it
 /// waits for the supervisor's reply. Returns `false` if it has no fault endpoint.
 pub fn deliver_fault(me: ObjRef, vector: u64, address: u64, rip: u64, error: u64) -> bool {
-    // SAFETY: the faulting task is live and current; no other reference to it is held here.
-    let m = unsafe { get(me) };
-    let Some(e) = m.fault_ep else { return false };
-    (m.msg, m.msg_badge, m.msg_call, m.msg_fault, m.msg_grant) =
-        ([vector, address, rip, error, 0], m.fault_badge, true, true, false);
+    let m = get(me);
+    let Some(e) = m.fault_ep.get() else { return false };
+    set_message(me, [vector, address, rip, error, 0], m.fault_badge.get(), true, true, false);
     // A blocking send cannot fail.
     let _ = endpoint::send(me, e, true);
     true
 }
 
+/// Puts the message `me` sends next in its task.
+fn set_message(me: ObjRef, words: [u64; 5], badge: u64, call: bool, fault: bool, grant: bool) {
+    let m = get(me);
+    m.msg.set(words);
+    m.msg_badge.set(badge);
+    m.msg_call.set(call);
+    m.msg_fault.set(fault);
+    m.msg_grant.set(grant);
+}
+
 /// `reply_save`.
 pub fn reply_save(me: ObjRef, task: &TaskObj, dst_slot: u64) -> Result<Results, Error> {
-    let (dst, index) = crate::object::cspace::destination(super::cspace_of(task)?, dst_slot)?;
+    let (dst, index) = cspace::destination(super::cspace_of(task)?, dst_slot)?;
     let c = endpoint::take_reply_right(me)?;
-    let cap = crate::object::cdt::Cap { kind: Kind::Reply, rights: rights::ALL as u8, badge: 0, obj: Some(c) };
+    let cap = cdt::Cap { kind: Kind::Reply, rights: rights::ALL as u8, badge: 0, obj: Some(c) };
     // Cannot fail: the slot is empty and a root capability has no depth limit.
-    crate::object::cspace::insert(None, dst, &cap)?;
+    cspace::insert(None, dst, &cap)?;
     Ok(one(index))
 }
 
@@ -86,6 +93,6 @@ pub fn reply_save(me: ObjRef, task: &TaskObj, dst_slot: u64) -> Result<Results, 
 pub fn reply_to(me: ObjRef, task: &TaskObj, cap: u64, words: [u64; 5]) -> Result<Option<Results>, Error> {
     let (slot, c) = caps::need(task, cap, Kind::Reply, 0)?;
     endpoint::reply_saved(me, caps::object(&c)?, words)?;
-    crate::object::global::with(|ctx| crate::object::cspace::delete(ctx, slot))?;
+    global::with(|ctx| cspace::delete(ctx, slot))?;
     Ok(Some(one(0)))
 }

@@ -3,7 +3,12 @@
 //!
 //! Each syscall decodes and checks all of its arguments before it changes anything, and answers
 //! with a typed `abi::Error` when a check fails; nothing here trusts a register value. Every entry
-//! ends in `sched::run`, which returns to the best runnable task.
+//! ends in [`run`], which returns to the best runnable task, delivering a general protection
+//! fault to any it finds that cannot be entered, and ends the run when the root task has stopped.
+//!
+//! This module holds no `unsafe`: it reaches tasks and objects through the object library's safe
+//! accessors, and hardware through `arch`'s.
+#![forbid(unsafe_code)]
 
 use abi::Error;
 use abi::object::rights;
@@ -11,9 +16,9 @@ use abi::syscall::{DEBUG_WRITE_MAX, Sysno};
 use abi::task::State;
 use abi::testexit;
 
-use crate::arch::context::UserContext;
 use crate::arch::trap::{VECTOR_PIC_BASE, VECTOR_SPURIOUS, VECTOR_TIMER, exception_name};
-use crate::arch::{apic, qemu, serial};
+use crate::arch::{apic, serial};
+use crate::object::stop::{self, RunEnd};
 use crate::object::task::{TaskObj, get};
 use crate::object::{self, Kind, ObjRef};
 use crate::sched;
@@ -34,20 +39,18 @@ fn one(v: u64) -> Results {
 }
 
 /// The calling task. Every entry from user mode has one.
-fn caller() -> (ObjRef, &'static mut TaskObj) {
+fn caller() -> (ObjRef, &'static TaskObj) {
     let Some(t) = sched::current() else { no_task_left() };
-    // SAFETY: the current task is live (a dying task stops being current), and this is the
-    // only reference to it that the entry makes.
-    (t, unsafe { get(t) })
+    // The current task is live: a dying task stops being current.
+    (t, get(t))
 }
 
-/// Handles the syscall the current task just made; `ctx` is its saved state.
-pub fn syscall(ctx: &mut UserContext) -> ! {
+/// Handles the syscall the current task just made (its registers are saved in its context).
+pub fn syscall() -> ! {
     let (me, task) = caller();
-    debug_assert!(core::ptr::eq(ctx, &task.ctx));
-    let a = [ctx.rdi, ctx.rsi, ctx.rdx, ctx.r10, ctx.r8, ctx.r9];
+    let (number, a) = task.ctx.syscall_args();
     let w = [a[1], a[2], a[3], a[4], a[5]];
-    let result: Result<Option<Results>, Error> = match Sysno::try_from(ctx.rax as usize) {
+    let result: Result<Option<Results>, Error> = match Sysno::try_from(number as usize) {
         Ok(Sysno::Send) => ipc::send(me, task, a[0], w, false, true),
         Ok(Sysno::NbSend) => ipc::send(me, task, a[0], w, false, false),
         Ok(Sysno::Call) => ipc::send(me, task, a[0], w, true, true),
@@ -61,25 +64,50 @@ pub fn syscall(ctx: &mut UserContext) -> ! {
         Err(e) => Err(e),
     };
     // The caller may have been stopped (suspended itself, or lost its last capability): its
-    // registers are still its own to set.
-    // SAFETY: the caller's page stays allocated until the reaper runs, below.
-    let ctx = &mut unsafe { get(me) }.ctx;
+    // registers are still its own to set. Its pages stay allocated until the reaper runs, below.
     match result {
-        Ok(Some(r)) => {
-            ctx.rax = 0;
-            [ctx.rdi, ctx.rsi, ctx.rdx, ctx.r10, ctx.r8, ctx.r9] = r;
-        }
+        Ok(Some(r)) => task.ctx.set_results(r),
         // The caller waits; whoever wakes it writes its results.
         Ok(None) => {}
-        Err(e) => ctx.rax = e.code() as u64,
+        Err(e) => task.ctx.set_error(e.code() as u64),
     }
     // Objects the call let go of are destroyed a bounded step at a time, on every entry.
     object::global::reap_some();
-    sched::run()
+    run()
+}
+
+/// Returns to user mode in the best runnable task; with none, idles until an interrupt makes one
+/// runnable. A task that cannot be entered takes a general protection fault first. If the root
+/// task has stopped, the run ends instead.
+pub fn run() -> ! {
+    loop {
+        if let Some(end) = stop::take_run_end() {
+            end_run(end);
+        }
+        match sched::enter_best() {
+            Err(u) => unenterable(u.task, u.why),
+            Ok(()) => crate::arch::wait_for_interrupt(),
+        }
+    }
+}
+
+/// Ends the run because the root task stopped: status 0 is success, any other exit a failure,
+/// any other stop a panic.
+fn end_run(end: RunEnd) -> ! {
+    match end {
+        RunEnd::Exited(status) => {
+            crate::info!("root task exited with status {status}");
+            crate::end::end_run(if status == 0 { testexit::SUCCESS } else { testexit::FAILURE })
+        }
+        RunEnd::Stopped(why) => {
+            crate::error!("root task stopped ({why}); ending the run");
+            crate::end::end_run(testexit::PANIC)
+        }
+    }
 }
 
 /// Every syscall that answers at once.
-fn other(me: ObjRef, task: &mut TaskObj, n: Sysno, a: [u64; 6]) -> Result<Results, Error> {
+fn other(me: ObjRef, task: &TaskObj, n: Sysno, a: [u64; 6]) -> Result<Results, Error> {
     match n {
         Sysno::DebugWrite => debug_write(task, a[0], a[1], a[2]),
         Sysno::Exit => exit(me, a[0]),
@@ -142,7 +170,7 @@ fn other(me: ObjRef, task: &mut TaskObj, n: Sysno, a: [u64; 6]) -> Result<Result
 
 /// The CSpace of a task (every started task has one).
 fn cspace_of(task: &TaskObj) -> Result<ObjRef, Error> {
-    task.cspace.ok_or(Error::InvalidState)
+    task.cspace.get().ok_or(Error::InvalidState)
 }
 
 /// `debug_write(console, ptr, len)`: the capability is checked, then the length, then every byte
@@ -153,7 +181,7 @@ fn debug_write(task: &TaskObj, console: u64, ptr: u64, len: u64) -> Result<Resul
     if len > DEBUG_WRITE_MAX as u64 {
         return Err(Error::InvalidArgument);
     }
-    let space = object::vspace::space(task.vspace.ok_or(Error::InvalidState)?);
+    let space = object::vspace::space(task.vspace.get().ok_or(Error::InvalidState)?);
     if !space.user_bytes(ptr, len, false, |pieces| serial::write_bytes(pieces)) {
         return Err(Error::BadAddress);
     }
@@ -162,65 +190,61 @@ fn debug_write(task: &TaskObj, console: u64, ptr: u64, len: u64) -> Result<Resul
 
 /// `exit(status)`: the task ends; when it is the root task, so does the run.
 fn exit(me: ObjRef, status: u64) -> ! {
-    stop_task(me, State::Exited, status, "");
+    stop::stop(me, State::Exited, status, "it exited");
     object::global::reap_some();
-    sched::run()
+    run()
 }
 
-/// Stops task `t` in `state` (exited or faulted, with `detail`); see `object::task::stop`.
-pub fn stop_task(t: ObjRef, state: State, detail: u64, why: &str) {
-    crate::object::task::stop(t, state, detail, why);
-}
-
-/// Handles an interrupt or exception taken in user mode; `ctx` holds the full state.
-pub fn trap(ctx: &mut UserContext) -> ! {
-    let vector = ctx.vector;
-    if vector >= 32 {
-        interrupt(vector as u8);
-    } else if vector == 2 {
-        crate::arch::trap::nmi("user", ctx.rip);
+/// Handles an interrupt or exception taken in user mode (the current task's full state is saved
+/// in its context).
+pub fn trap() -> ! {
+    let (me, task) = caller();
+    let t = task.ctx.trap_info();
+    if t.vector >= 32 {
+        interrupt(t.vector as u8);
+    } else if t.vector == 2 {
+        crate::arch::trap::nmi("user", t.rip);
     } else {
-        fault(ctx);
+        fault(me, task);
     }
-    sched::run()
+    run()
 }
 
 /// A user task faulted: its fault endpoint gets a fault message and the task waits for the reply;
 /// without one it is stopped with one log line. The root task faulting ends the run.
-fn fault(ctx: &UserContext) {
-    let (me, task) = caller();
-    if ipc::deliver_fault(me, ctx.vector, ctx.fault_addr, ctx.rip, ctx.error) {
+fn fault(me: ObjRef, task: &TaskObj) {
+    let t = task.ctx.trap_info();
+    if ipc::deliver_fault(me, t.vector, t.address, t.rip, t.error) {
         return;
     }
     crate::warn!(
         "task {} faulted: {} (vector {}) at rip {:#x}, address {:#x}, error {:#x}",
-        task.id,
-        exception_name(ctx.vector),
-        ctx.vector,
-        ctx.rip,
-        ctx.fault_addr,
-        ctx.error
+        task.id.get(),
+        exception_name(t.vector),
+        t.vector,
+        t.rip,
+        t.address,
+        t.error
     );
-    stop_task(me, State::Faulted, ctx.vector, "it faulted");
+    stop::stop(me, State::Faulted, t.vector, "it faulted");
 }
 
 /// Task `t` cannot be entered (`why`): it takes a general protection fault, as the CPU would
 /// have raised on the return: delivered to its fault endpoint, else it stops with one log line.
-pub fn unenterable(t: ObjRef, why: &str) {
-    // SAFETY: a live task; this is the only reference made to it here.
-    let task = unsafe { get(t) };
-    let rip = task.ctx.rip;
+fn unenterable(t: ObjRef, why: &'static str) {
+    let task = get(t);
+    let rip = task.ctx.rip();
     if ipc::deliver_fault(t, 13, 0, rip, 0) {
         return;
     }
-    crate::warn!("task {} faulted: general protection fault (vector 13) at rip {rip:#x}: {why}", task.id);
-    stop_task(t, State::Faulted, 13, why);
+    crate::warn!("task {} faulted: general protection fault (vector 13) at rip {rip:#x}: {why}", task.id.get());
+    stop::stop(t, State::Faulted, 13, why);
 }
 
-/// No task is left to run.
-pub fn no_task_left() -> ! {
+/// No task is left to run: every entry from user mode has a current task.
+fn no_task_left() -> ! {
     crate::error!("no task left to run");
-    qemu::exit(testexit::PANIC)
+    crate::end::end_run(testexit::PANIC)
 }
 
 /// Handles hardware interrupt `vector`, from user mode or the idle loop.

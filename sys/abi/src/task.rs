@@ -51,6 +51,59 @@ pub struct Registers {
 /// Size of [`Registers`] in bytes.
 pub const REGISTERS_BYTES: usize = core::mem::size_of::<Registers>();
 
+/// Registers as the words they are laid out in, in order.
+const REGISTER_WORDS: usize = REGISTERS_BYTES / 8;
+
+const _: () = assert!(REGISTERS_BYTES == REGISTER_WORDS * 8);
+
+impl Registers {
+    fn words(&self) -> [u64; REGISTER_WORDS] {
+        [
+            self.rax,
+            self.rbx,
+            self.rcx,
+            self.rdx,
+            self.rsi,
+            self.rdi,
+            self.rbp,
+            self.r8,
+            self.r9,
+            self.r10,
+            self.r11,
+            self.r12,
+            self.r13,
+            self.r14,
+            self.r15,
+            self.rip,
+            self.rsp,
+            self.rflags,
+            self.fs_base,
+        ]
+    }
+
+    /// The bytes of the `repr(C)` layout (little-endian words in field order), as the kernel
+    /// writes them for `task_read_regs`.
+    pub fn to_bytes(&self) -> [u8; REGISTERS_BYTES] {
+        let mut out = [0u8; REGISTERS_BYTES];
+        for (chunk, w) in out.chunks_exact_mut(8).zip(self.words()) {
+            chunk.copy_from_slice(&w.to_le_bytes());
+        }
+        out
+    }
+
+    /// Registers from the bytes of the layout, as the kernel reads them for `task_write_regs`.
+    pub fn from_bytes(bytes: &[u8; REGISTERS_BYTES]) -> Registers {
+        let mut w = [0u64; REGISTER_WORDS];
+        for (word, chunk) in w.iter_mut().zip(bytes.chunks_exact(8)) {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(chunk);
+            *word = u64::from_le_bytes(b);
+        }
+        let [rax, rbx, rcx, rdx, rsi, rdi, rbp, r8, r9, r10, r11, r12, r13, r14, r15, rip, rsp, rflags, fs_base] = w;
+        Registers { rax, rbx, rcx, rdx, rsi, rdi, rbp, r8, r9, r10, r11, r12, r13, r14, r15, rip, rsp, rflags, fs_base }
+    }
+}
+
 /// What a task is doing, as `task_info` reports it.
 #[repr(usize)]
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -104,6 +157,19 @@ mod tests {
             assert_eq!(State::from_number(n).map(|s| s as usize), Some(n));
         }
         assert_eq!(State::from_number(9), None);
+    }
+
+    #[test]
+    fn registers_bytes_are_the_repr_c_layout() {
+        let r = Registers { rax: 1, rdi: 0x0102_0304_0506_0708, rip: 3, fs_base: u64::MAX, ..Registers::default() };
+        let b = r.to_bytes();
+        assert_eq!(&b[..8], &1u64.to_le_bytes());
+        assert_eq!(&b[core::mem::offset_of!(Registers, rdi)..][..8], &0x0102_0304_0506_0708u64.to_le_bytes());
+        assert_eq!(&b[core::mem::offset_of!(Registers, rip)..][..8], &3u64.to_le_bytes());
+        assert_eq!(&b[core::mem::offset_of!(Registers, fs_base)..][..8], &u64::MAX.to_le_bytes());
+        assert_eq!(Registers::from_bytes(&b), r);
+        let all: [u8; REGISTERS_BYTES] = core::array::from_fn(|i| i as u8);
+        assert_eq!(Registers::from_bytes(&all).to_bytes(), all);
     }
 }
 

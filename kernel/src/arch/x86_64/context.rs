@@ -22,7 +22,10 @@
 //! `docs/kernel.md` ("Entry and exit") lists what every entry and exit does, as a checklist.
 
 use core::arch::global_asm;
+use core::cell::UnsafeCell;
 use core::mem::offset_of;
+
+use abi::task::Registers;
 
 use super::cpu::{IA32_FS_BASE, IA32_GS_BASE, IA32_KERNEL_GS_BASE};
 use super::gdt::{USER_CS, USER_DS};
@@ -136,6 +139,130 @@ impl UserContext {
     }
 }
 
+/// A task's saved registers as the kernel keeps them: written by the entry stubs (through the
+/// per-CPU `current` pointer, [`as_ptr`](Self::as_ptr)) while the task is not in the kernel, and
+/// otherwise only through these methods. Each method takes the only reference to the context for
+/// its own duration and calls nothing that could reach the context again, so no two references
+/// to it are ever live at once: the task object that holds it is shared freely.
+#[repr(transparent)]
+pub struct SavedContext(UnsafeCell<UserContext>);
+
+/// What a trap from user mode recorded.
+#[derive(Copy, Clone, Debug)]
+pub struct TrapInfo {
+    /// The vector.
+    pub vector: u64,
+    /// CR2 for a page fault, else 0.
+    pub address: u64,
+    /// The instruction pointer.
+    pub rip: u64,
+    /// The error code the CPU pushed (0 if none).
+    pub error: u64,
+}
+
+impl SavedContext {
+    /// A context that starts at `rip` with stack `rsp` (every other register zero).
+    pub fn new(rip: u64, rsp: u64) -> Self {
+        Self(UnsafeCell::new(UserContext::new(rip, rsp)))
+    }
+
+    fn with<R>(&self, f: impl FnOnce(&mut UserContext) -> R) -> R {
+        // SAFETY: the type's invariant: only these methods (and the entry stubs, while the task
+        // runs in user mode, so never during a method) touch the context, none calls out while
+        // it holds this reference, and `f` is one of the closures below, which reach nothing
+        // but the context and their arguments.
+        f(unsafe { &mut *self.0.get() })
+    }
+
+    /// Resets to a context that starts at `rip` with stack `rsp` and first argument `arg0`.
+    pub fn reset(&self, rip: u64, rsp: u64, arg0: u64) {
+        self.with(|c| {
+            *c = UserContext::new(rip, rsp);
+            c.rdi = arg0;
+        });
+    }
+
+    /// The syscall number (`rax`) and the six argument registers of a syscall just made.
+    pub fn syscall_args(&self) -> (u64, [u64; 6]) {
+        self.with(|c| (c.rax, [c.rdi, c.rsi, c.rdx, c.r10, c.r8, c.r9]))
+    }
+
+    /// A call's success: `rax = 0` and the results in the six argument registers.
+    pub fn set_results(&self, results: [u64; 6]) {
+        self.with(|c| {
+            c.rax = 0;
+            [c.rdi, c.rsi, c.rdx, c.r10, c.r8, c.r9] = results;
+        });
+    }
+
+    /// A call's failure: the error code in `rax`, the argument registers untouched.
+    pub fn set_error(&self, code: u64) {
+        self.with(|c| c.rax = code);
+    }
+
+    /// What the last trap from user mode recorded.
+    pub fn trap_info(&self) -> TrapInfo {
+        self.with(|c| TrapInfo { vector: c.vector, address: c.fault_addr, rip: c.rip, error: c.error })
+    }
+
+    /// Records the faulting address of the trap just taken (CR2 for a page fault).
+    pub fn set_fault_addr(&self, address: u64) {
+        self.with(|c| c.fault_addr = address);
+    }
+
+    /// The instruction pointer.
+    pub fn rip(&self) -> u64 {
+        self.with(|c| c.rip)
+    }
+
+    /// The registers a supervisor reads (`task_read_regs`).
+    pub fn registers(&self) -> Registers {
+        self.with(|c| Registers {
+            rax: c.rax,
+            rbx: c.rbx,
+            rcx: c.rcx,
+            rdx: c.rdx,
+            rsi: c.rsi,
+            rdi: c.rdi,
+            rbp: c.rbp,
+            r8: c.r8,
+            r9: c.r9,
+            r10: c.r10,
+            r11: c.r11,
+            r12: c.r12,
+            r13: c.r13,
+            r14: c.r14,
+            r15: c.r15,
+            rip: c.rip,
+            rsp: c.rsp,
+            rflags: c.rflags,
+            fs_base: c.fs_base,
+        })
+    }
+
+    /// Sets every register from `r` (`task_write_regs`): the context becomes full (restored whole
+    /// by `iretq`) and RFLAGS is masked. The caller has checked `rip` and the FS base.
+    pub fn set_registers(&self, r: &Registers) {
+        self.with(|c| {
+            make_full(c);
+            (c.rax, c.rbx, c.rcx, c.rdx, c.rsi, c.rdi, c.rbp) = (r.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi, r.rbp);
+            (c.r8, c.r9, c.r10, c.r11, c.r12, c.r13, c.r14, c.r15) =
+                (r.r8, r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15);
+            (c.rip, c.rsp, c.rflags, c.fs_base) = (r.rip, r.rsp, sanitize_rflags(r.rflags), r.fs_base);
+        });
+    }
+
+    /// Checks and tidies the context for a return to user mode ([`validate`]).
+    pub fn validate(&self) -> Result<(), EnterError> {
+        self.with(validate)
+    }
+
+    /// The context's address, for the entry stubs and [`enter_user`].
+    pub fn as_ptr(&self) -> *mut UserContext {
+        self.0.get()
+    }
+}
+
 /// RFLAGS.IF.
 pub const RFLAGS_IF: u64 = 1 << 9;
 /// RFLAGS bits a user thread may set: CF, PF, AF, ZF, SF, TF, DF, OF, AC, ID. Never IOPL, NT,
@@ -224,7 +351,7 @@ pub enum EnterError {
 
 /// Checks and tidies `ctx` for a return to user mode: RIP and FS base must be canonical user
 /// addresses; RFLAGS is masked.
-pub fn validate(ctx: &mut UserContext) -> Result<(), EnterError> {
+fn validate(ctx: &mut UserContext) -> Result<(), EnterError> {
     if !is_user_canonical(ctx.rip) {
         return Err(EnterError::BadRip);
     }
@@ -238,10 +365,13 @@ pub fn validate(ctx: &mut UserContext) -> Result<(), EnterError> {
 /// Returns to user mode in `ctx`, on the address space at physical `cr3`.
 ///
 /// # Safety
-/// `ctx` must have passed [`validate`] and stay valid (not move or be freed) for as long as it is
-/// the current context; `cr3` must be a complete address space whose upper half is the kernel's.
-pub unsafe fn enter_user(ctx: *mut UserContext, cr3: u64) -> ! {
-    // SAFETY: one CPU, interrupts off; the caller vouches for `ctx` and `cr3`.
+/// `ctx` must have passed [`SavedContext::validate`] and stay where it is (not move or be freed)
+/// for as long as it is the current context; `cr3` must be a complete address space whose upper
+/// half is the kernel's.
+pub unsafe fn enter_user(ctx: &SavedContext, cr3: u64) -> ! {
+    let ctx = ctx.as_ptr();
+    // SAFETY: one CPU, interrupts off; the caller vouches for `ctx` and `cr3`. The context is
+    // read through its raw pointer (no reference is live: `SavedContext`'s methods are done).
     unsafe {
         let p = PERCPU.get();
         (*p).current = ctx;
@@ -290,7 +420,7 @@ fn null_user_selectors() {
 /// Makes a context *full* (every register restored on return, by `iretq`), giving it a valid
 /// FPU image first if it had none: the initial state with the context's MXCSR and x87 control
 /// word. Used when a supervisor writes a task's registers.
-pub fn make_full(ctx: &mut UserContext) {
+fn make_full(ctx: &mut UserContext) {
     if ctx.full != 0 {
         return;
     }
@@ -315,15 +445,16 @@ pub fn leave_address_space(root: u64, kernel_root: u64) {
     }
 }
 
-/// Forgets that `ctx`'s FPU state is live, before the context is freed or reused.
-pub fn forget_fpu_owner(ctx: *const UserContext) {
+/// Forgets that `ctx`'s FPU state is live, and that it is current, before it is freed or reused.
+pub fn forget_fpu_owner(ctx: &SavedContext) {
+    let ctx = ctx.as_ptr();
     // SAFETY: one CPU, interrupts off.
     unsafe {
         let p = PERCPU.get();
-        if (*p).fpu_owner == ctx {
+        if core::ptr::eq((*p).fpu_owner, ctx) {
             (*p).fpu_owner = core::ptr::null();
         }
-        if core::ptr::eq((*p).current, ctx) {
+        if (*p).current == ctx {
             (*p).current = core::ptr::null_mut();
         }
     }

@@ -95,7 +95,8 @@ pub fn init() {
     }
 }
 
-/// Called by the entry stub with the current context; never returns.
-extern "C" fn syscall_from_user(ctx: &mut UserContext) -> ! {
-    crate::uapi::syscall(ctx)
+/// Called by the entry stub with the current context, where it saved the caller's registers
+/// (the handler reads them through the task that owns the context); never returns.
+extern "C" fn syscall_from_user(_ctx: *mut UserContext) -> ! {
+    crate::uapi::syscall()
 }

@@ -309,7 +309,10 @@ pub fn nmi(mode: &str, rip: u64) {
 }
 
 /// A trap from user mode; `ctx` (the current context) holds the full thread state.
-extern "C" fn trap_from_user(ctx: &mut UserContext) -> ! {
-    ctx.fault_addr = if ctx.vector == 14 { super::cr2() } else { 0 };
-    crate::uapi::trap(ctx)
+extern "C" fn trap_from_user(ctx: *mut UserContext) -> ! {
+    // SAFETY: the entry stub passes the current context, which it just filled; no reference to
+    // it is live while the kernel handles an entry until this write is done (the task's
+    // `SavedContext` methods are only called from below).
+    unsafe { (*ctx).fault_addr = if (*ctx).vector == 14 { super::cr2() } else { 0 } };
+    crate::uapi::trap()
 }
