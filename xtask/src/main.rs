@@ -102,6 +102,10 @@ struct TestArgs {
     /// Run only these parts (comma-separated; `nix flake check` runs them apart).
     #[arg(long, value_name = "PARTS", value_delimiter = ',')]
     only: Vec<test::Part>,
+    /// Also boot Vulcan with the syscall fuzzer on seed S (decimal or 0x hex), as CI does with a
+    /// new seed each run: replays a seed a CI run printed.
+    #[arg(long, value_name = "S", value_parser = test::parse_seed)]
+    fuzz_seed: Option<u64>,
 }
 
 #[derive(Args)]
@@ -135,6 +139,7 @@ fn main() -> ExitCode {
                 quick: args.quick,
                 no_iso: args.no_iso,
                 only: args.only,
+                fuzz_seed: args.fuzz_seed,
             },
         )),
         Cmd::Bench(args) => bench::run(

@@ -1,9 +1,11 @@
 //! `cargo xtask test`: everything that can be checked, counted into one closing line.
 //!
 //! In order: host unit tests, the same again with the MSRV toolchain (see [`crate::msrv`]),
-//! rustfmt, clippy, the flake parse check, the build, then boots under
-//! TCG with a time limit: Vulcan by PVH with QEMU's default CPU and with `-cpu max`, the two
-//! fixtures by PVH, and, where Limine is found, Vulcan from its ISO under SeaBIOS and under OVMF;
+//! rustfmt, clippy, the flake parse check, the build, then boots under TCG with a time limit:
+//! Vulcan by PVH with QEMU's default CPU and with `-cpu max` (each with [`FUZZ_CALLS`] fuzzer
+//! calls on the fixed seed), in CI (or with `--fuzz-seed`) Vulcan by PVH once more with the
+//! fuzzer on a seed that changes per run, the fixtures by PVH, and, where Limine is found, Vulcan
+//! from its ISO under SeaBIOS and under OVMF;
 //! last, the reproducibility check (a second build from a copy of the sources, compared byte for
 //! byte). Each passed or failed unit is counted; a part that cannot run prints one
 //! `skipped: WHAT (WHY)` line. The last line on stdout is `N passed, M failed` (CI reads it) and
@@ -32,6 +34,8 @@ pub struct Options {
     pub no_iso: bool,
     /// Run only these parts (every part if empty).
     pub only: Vec<Part>,
+    /// The seed of the extra fuzz boot (`--fuzz-seed`), else a fresh one in CI, else none.
+    pub fuzz_seed: Option<u64>,
 }
 
 /// The parts of a test run, in the order they run (`--only` picks some).
@@ -271,6 +275,65 @@ fn cargo_check(ws: &Workspace, tally: &mut Tally, what: &str, args: &[&str]) {
     }
 }
 
+/// Calls the syscall fuzzer makes in the PVH boots of Vulcan that `test` runs (`pvh-default`, on
+/// the fixed seed, is the one that gates; `pvh-max` runs it too, and so does the boot on a seed
+/// that changes per run). Every other Vulcan boot (the ISOs, `run --vulcan`, a boot by hand)
+/// runs Vulcan's default, 100,000 calls on the fixed seed: 10^6 calls take 4 to 7 s under TCG.
+pub const FUZZ_CALLS: u64 = 1_000_000;
+
+/// The kernel command line of a PVH boot of Vulcan with [`FUZZ_CALLS`] fuzzer calls, on `seed`
+/// (Vulcan's fixed seed if `None`).
+pub fn fuzz_cmdline(seed: Option<u64>) -> String {
+    let mut line = format!("{} vulcan.fuzz_calls={FUZZ_CALLS}", vulcan_cmdline("pvh"));
+    if let Some(seed) = seed {
+        line.push_str(&format!(" vulcan.fuzz_seed={seed:#x}"));
+    }
+    line
+}
+
+/// Parses a fuzz seed: decimal or `0x` hexadecimal (`_` allowed between digits), as Vulcan reads
+/// `vulcan.fuzz_seed`.
+pub fn parse_seed(s: &str) -> Result<u64, String> {
+    let (digits, radix) = match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(hex) => (hex, 16),
+        None => (s, 10),
+    };
+    let bad = || format!("{s:?} is not a 64-bit number (decimal or 0x hex)");
+    if digits.starts_with('_') || !digits.chars().all(|c| c == '_' || c.is_digit(radix)) {
+        return Err(bad());
+    }
+    let digits: String = digits.chars().filter(|&c| c != '_').collect();
+    u64::from_str_radix(&digits, radix).map_err(|_| bad())
+}
+
+/// Where the extra fuzz boot's seed comes from: `--fuzz-seed`, else (only where the environment
+/// variable `CI` is `true`, and never inside a Nix build, so that `nix flake check` stays
+/// deterministic) a fresh one; `Err` says why there is no such boot.
+fn fuzz_seed(options: &Options) -> Result<(u64, &'static str), &'static str> {
+    if let Some(seed) = options.fuzz_seed {
+        return Ok((seed, "from --fuzz-seed"));
+    }
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    if !ci {
+        return Err("CI only: the environment variable CI is not `true`; --fuzz-seed S runs it on seed S");
+    }
+    if std::env::var_os("NIX_BUILD_TOP").is_some() {
+        return Err("never inside a Nix build, which must be deterministic");
+    }
+    Ok((fresh_seed(), "new for this run"))
+}
+
+/// A seed that changes per run: the time and the process id, through the standard library's
+/// randomly keyed hasher.
+fn fresh_seed() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    h.write_u128(now);
+    h.write_u32(std::process::id());
+    h.finish()
+}
+
 /// What a boot must show to pass.
 enum Expect {
     /// A Vulcan run: exit 33 and a consistent, clean summary.
@@ -365,19 +428,18 @@ fn boots(ws: &Workspace, options: &Options, tally: &mut Tally) {
     }
 
     let pvh = |initrd: PathBuf| Boot::Pvh { kernel: ws.kernel_elf(), initrd, cmdline: vulcan_cmdline("pvh") };
-    let mut specs = vec![
-        BootSpec {
-            name: "pvh-default",
-            boot: pvh(ws.vulcan_tar()),
-            machine: Machine::default(),
-            expect: Expect::Vulcan,
-        },
+    let fuzz =
+        |seed: Option<u64>| Boot::Pvh { kernel: ws.kernel_elf(), initrd: ws.vulcan_tar(), cmdline: fuzz_cmdline(seed) };
+    let vulcan = [
+        BootSpec { name: "pvh-default", boot: fuzz(None), machine: Machine::default(), expect: Expect::Vulcan },
         BootSpec {
             name: "pvh-max",
-            boot: pvh(ws.vulcan_tar()),
+            boot: fuzz(None),
             machine: Machine { cpu: Some("max".to_string()), ..Machine::default() },
             expect: Expect::Vulcan,
         },
+    ];
+    let mut fixtures = vec![
         BootSpec {
             name: "fixture-exit3",
             boot: pvh(ws.fixture_tar("exit3")),
@@ -410,14 +472,32 @@ fn boots(ws: &Workspace, options: &Options, tally: &mut Tally) {
         ),
         ("no-init", "fixture-no-init", "cannot start the root task: initramfs: no such member"),
     ] {
-        specs.push(BootSpec {
+        fixtures.push(BootSpec {
             name,
             boot: pvh(ws.fixture_tar(file)),
             machine: Machine::default(),
             expect: Expect::Fixture { status: qemu::STATUS_PANIC, line },
         });
     }
-    for spec in specs.drain(..) {
+    for spec in vulcan {
+        boot(ws, options, tally, spec);
+    }
+    // The fuzzer on a seed that changes per run, after the fixed-seed boots: a failure is a real
+    // bug, and fails the run like any other; the seed is printed first, to replay it.
+    match fuzz_seed(options) {
+        Ok((seed, why)) => {
+            println!("fuzz seed {seed:#x} ({why}); replay: cargo xtask test --fuzz-seed {seed:#x}");
+            let spec = BootSpec {
+                name: "pvh-fuzz-seed",
+                boot: fuzz(Some(seed)),
+                machine: Machine::default(),
+                expect: Expect::Vulcan,
+            };
+            boot(ws, options, tally, spec);
+        }
+        Err(why) => println!("skipped: boot pvh-fuzz-seed (the fuzzer on a seed that changes per run; {why})"),
+    }
+    for spec in fixtures {
         boot(ws, options, tally, spec);
     }
 
@@ -721,7 +801,7 @@ vulcan: 2 passed, 1 failed, 1 skipped
     }
 
     fn options(quick: bool, only: &[Part]) -> Options {
-        Options { timeout: Duration::from_secs(1), quick, no_iso: false, only: only.to_vec() }
+        Options { timeout: Duration::from_secs(1), quick, no_iso: false, only: only.to_vec(), fuzz_seed: None }
     }
 
     #[test]
@@ -746,6 +826,25 @@ vulcan: 2 passed, 1 failed, 1 skipped
              (--only host-tests,repro)"
         );
         assert_eq!(options(true, &[Part::Clippy]).skipped_line().unwrap().matches(", ").count(), 6);
+    }
+
+    #[test]
+    fn fuzz_seeds_parse_as_vulcan_reads_them() {
+        assert_eq!(parse_seed("12345"), Ok(12345));
+        assert_eq!(parse_seed("0x5eed_f022_2026_0001"), Ok(0x5eed_f022_2026_0001));
+        assert_eq!(parse_seed("0XFF"), Ok(255));
+        assert_eq!(parse_seed("18446744073709551615"), Ok(u64::MAX));
+        for bad in ["", "0x", "x1", "12a", "-1", "0x1_0000_0000_0000_0000", "_1", "0x_1", "1 2"] {
+            assert!(parse_seed(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(fuzz_cmdline(None), "vulcan.boot=pvh vulcan.fuzz_calls=1000000");
+        assert_eq!(fuzz_cmdline(Some(0xab)), "vulcan.boot=pvh vulcan.fuzz_calls=1000000 vulcan.fuzz_seed=0xab");
+    }
+
+    #[test]
+    fn an_explicit_fuzz_seed_always_runs() {
+        let options = Options { fuzz_seed: Some(7), ..options(false, &[]) };
+        assert_eq!(fuzz_seed(&options), Ok((7, "from --fuzz-seed")));
     }
 
     #[test]
