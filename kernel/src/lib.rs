@@ -16,8 +16,9 @@
 //! (the Limine and PVH entries, one [`boot::BootInfo`]), [`mem`] (physical pages, the kernel
 //! heap, address spaces), [`task`] (user tasks), [`uapi`] (the only module that talks to user
 //! space), and [`init`] (boot after the entries converge). Pure logic (the page allocator, the
-//! initramfs reader, ACPI table parsing) is also compiled for the host, where `cargo test`
-//! exercises it; the hardware-facing parts exist only in the kernel image.
+//! initramfs reader, ACPI table parsing, the choice of clock frequencies) is also compiled for
+//! the host, where `cargo test` exercises it; the hardware-facing parts exist only in the kernel
+//! image.
 #![cfg_attr(not(test), no_std)]
 
 extern crate alloc;
@@ -29,6 +30,7 @@ pub mod acpi;
 #[cfg(not(test))]
 pub mod arch;
 pub mod boot;
+pub mod calibrate;
 pub mod initramfs;
 pub mod mem;
 pub mod object;
