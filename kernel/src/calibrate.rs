@@ -201,6 +201,11 @@ pub struct Stated {
     pub apic: Option<Reading>,
 }
 
+/// `v * mul / div` without overflow (`u64::MAX` if the result does not fit; `div` is not 0).
+fn scale(v: u64, mul: u64, div: u64) -> u64 {
+    u64::try_from(u128::from(v) * u128::from(mul) / u128::from(div)).unwrap_or(u64::MAX)
+}
+
 /// What the CPUID leaves state, before any plausibility check: the hypervisor's timing leaf
 /// first, then (on Intel, which defines them) leaf 0x15, whose crystal also drives the APIC
 /// timer, with leaf 0x16's base frequency standing in for a crystal 0x15 leaves out, then 0x16
@@ -225,11 +230,11 @@ pub fn stated(l: &CpuidLeaves) -> Stated {
         // The crystal, stated or derived from the base frequency as TSC = crystal * num / den.
         let crystal = match (crystal, base) {
             (0, 0) => None,
-            (0, base) => Some(Reading::new(Source::Cpuid16, base * den / num)),
+            (0, base) => Some(Reading::new(Source::Cpuid16, scale(base, den, num))),
             (hz, _) => Some(Reading::new(Source::Cpuid15, u64::from(hz))),
         };
         if let Some(c) = crystal {
-            s.tsc = s.tsc.or(Some(Reading::new(c.source, c.hz * num / den)));
+            s.tsc = s.tsc.or(Some(Reading::new(c.source, scale(c.hz, num, den))));
             s.apic = s.apic.or(Some(c));
         }
     }
@@ -394,6 +399,12 @@ mod tests {
         );
         // QEMU's qemu64 under TCG: highest leaf 0xd, so whatever 0x15/0x16 hold is not looked at.
         assert_eq!(stated(&intel(0xd, [2, 200, 24_000_000], 2400)), Stated::default());
+        // Garbage in the leaves is no panic; the ranges refuse what comes out.
+        let s = stated(&intel(0x16, [1, u32::MAX, u32::MAX], u32::MAX));
+        assert!(!Quantity::Tsc.plausible(s.tsc.unwrap().hz));
+        let s = stated(&intel(0x16, [u32::MAX, 1, 0], u32::MAX));
+        assert_eq!(s.apic.map(|r| r.hz), Some(u64::MAX));
+        assert!(!Quantity::ApicClock.plausible(u64::MAX));
         // Another vendor's leaves 0x15 and 0x16 mean nothing here.
         let amd = CpuidLeaves { vendor: *b"AuthenticAMD", ..intel(0x16, [2, 168, 25_000_000], 2100) };
         assert_eq!(stated(&amd), Stated::default());

@@ -13,6 +13,8 @@ const CONFIG_ENABLE: u64 = 1;
 
 /// The longest period the specification allows, 100 ns: the counter runs at 10 MHz or faster.
 const MAX_PERIOD_FS: u64 = 100_000_000;
+/// The shortest period taken as real, 1 ns: no HPET runs at 1 GHz (they run at 10 to 100 MHz).
+const MIN_PERIOD_FS: u64 = 1_000_000;
 
 /// The counter's width as read, in bits.
 pub const BITS: u32 = 32;
@@ -26,8 +28,8 @@ pub struct Hpet {
 
 impl Hpet {
     /// Checks the HPET whose register block is mapped (uncached) at `regs` and starts its main
-    /// counter; `Err` with the period it states if that period is out of the specification's
-    /// range (a block of all ones, where no HPET answers, states 0xffffffff fs).
+    /// counter; `Err` with the period it states if that period is not between 1 and 100 ns (a
+    /// block of all ones, where no HPET answers, states 0xffffffff fs).
     ///
     /// # Safety
     /// `regs` must be the virtual address of an HPET's 1 KiB register block, mapped uncached,
@@ -37,7 +39,7 @@ impl Hpet {
         // aligned offsets in it.
         let (caps, config) = unsafe { (read64(regs + REG_CAPABILITIES), read64(regs + REG_CONFIG)) };
         let period_fs = caps >> 32;
-        if period_fs == 0 || period_fs > MAX_PERIOD_FS {
+        if !(MIN_PERIOD_FS..=MAX_PERIOD_FS).contains(&period_fs) {
             return Err(period_fs);
         }
         let hpet = Hpet { regs, period_fs, config };
