@@ -1,5 +1,6 @@
-//! ACPI tables: the RSDP, the RSDT/XSDT, and the MADT (local APIC, IOAPICs, interrupt source
-//! overrides).
+//! ACPI tables: the RSDP, the RSDT/XSDT, the MADT (local APIC, IOAPICs, interrupt source
+//! overrides), and the two reference clocks the tables describe: the ACPI PM timer (from the
+//! FADT) and the HPET (from the HPET table), which calibrate the TSC and the APIC timer.
 //!
 //! Pure parsing over a [`PhysMem`] reader, so host tests feed it synthetic tables. Every length
 //! and offset is checked against the table it comes from and against fixed bounds; checksums are
@@ -25,6 +26,11 @@ pub enum AcpiError {
     Malformed,
     /// The MADT is missing.
     NoMadt,
+    /// The table asked for is not in the root table.
+    Missing,
+    /// The table describes hardware in a form this kernel does not handle (a PM timer in memory
+    /// space, say).
+    Unsupported,
 }
 
 /// Most IOAPICs recorded.
@@ -33,6 +39,10 @@ pub const MAX_IOAPICS: usize = 8;
 pub const MAX_OVERRIDES: usize = 16;
 const MAX_TABLES: usize = 64;
 const MAX_MADT_LEN: usize = 16 * 1024;
+/// Longest FADT read (ACPI 6.5's is 276 bytes; later revisions may grow it).
+pub const MAX_FADT_LEN: usize = 1024;
+/// Longest HPET table read (it is 56 bytes).
+pub const MAX_HPET_LEN: usize = 256;
 
 /// An IOAPIC described by the MADT.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
@@ -136,54 +146,108 @@ fn read_table<'b>(
     Ok(table)
 }
 
+/// The tables the RSDT or XSDT lists: at most [`MAX_TABLES`] physical addresses (a longer root
+/// table is cut to its first entries).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RootTable {
+    entries: [u64; MAX_TABLES],
+    count: usize,
+}
+
+impl RootTable {
+    /// Reads the root table that the RSDP at `rsdp` names.
+    pub fn read(mem: &impl PhysMem, rsdp: u64) -> Result<RootTable, AcpiError> {
+        let mut r = [0u8; 36];
+        if !mem.read(rsdp, &mut r[..20]) {
+            return Err(AcpiError::Unreadable);
+        }
+        if &r[..8] != b"RSD PTR " || !checksum_ok(&r[..20]) {
+            return Err(AcpiError::NoRsdp);
+        }
+        let revision = r[15];
+        let (root, entry_size) = if revision >= 2 {
+            if !mem.read(rsdp, &mut r) || !checksum_ok(&r) {
+                return Err(AcpiError::BadChecksum);
+            }
+            (u64_at(&r, 24).ok_or(AcpiError::Malformed)?, 8)
+        } else {
+            (u64::from(u32_at(&r, 16).ok_or(AcpiError::Malformed)?), 4)
+        };
+        let mut root_buf = [0u8; 36 + MAX_TABLES * 8];
+        let sig: &[u8; 4] = if entry_size == 8 { b"XSDT" } else { b"RSDT" };
+        // A root table longer than the buffer is cut to its first MAX_TABLES entries.
+        let mut hdr = [0u8; 36];
+        if !mem.read(root, &mut hdr) {
+            return Err(AcpiError::Unreadable);
+        }
+        let root_table = match read_table(mem, root, Some(sig), &mut root_buf) {
+            Ok(t) => t,
+            Err(AcpiError::Malformed) if &hdr[..4] == sig => {
+                let n = root_buf.len();
+                if !mem.read(root, &mut root_buf) {
+                    return Err(AcpiError::Unreadable);
+                }
+                &root_buf[..n]
+            }
+            Err(e) => return Err(e),
+        };
+        let mut table = RootTable { entries: [0; MAX_TABLES], count: 0 };
+        for at in (36..root_table.len()).step_by(entry_size) {
+            let addr = if entry_size == 8 { u64_at(root_table, at) } else { u32_at(root_table, at).map(u64::from) };
+            let Some(addr) = addr else { break };
+            if addr != 0 && table.count < MAX_TABLES {
+                table.entries[table.count] = addr;
+                table.count += 1;
+            }
+        }
+        Ok(table)
+    }
+
+    /// The physical addresses of the tables listed.
+    pub fn entries(&self) -> &[u64] {
+        &self.entries[..self.count]
+    }
+
+    /// Reads the first listed table whose signature is `sig` into `buf`, whole and checksummed.
+    pub fn find<'b>(&self, mem: &impl PhysMem, sig: &[u8; 4], buf: &'b mut [u8]) -> Result<&'b [u8], AcpiError> {
+        for &addr in self.entries() {
+            let mut found = [0u8; 4];
+            if mem.read(addr, &mut found) && &found == sig {
+                return read_table(mem, addr, Some(sig), buf);
+            }
+        }
+        Err(AcpiError::Missing)
+    }
+}
+
+impl RootTable {
+    /// Finds and parses the MADT.
+    pub fn madt(&self, mem: &impl PhysMem) -> Result<Madt, AcpiError> {
+        let mut buf = [0u8; MAX_MADT_LEN];
+        match self.find(mem, b"APIC", &mut buf) {
+            Ok(table) => parse_madt(table),
+            Err(AcpiError::Missing) => Err(AcpiError::NoMadt),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Finds the FADT and the PM timer it names (`Ok(None)`: it names none; `Err(Missing)`: no
+    /// FADT).
+    pub fn pm_timer(&self, mem: &impl PhysMem) -> Result<Option<PmTimer>, AcpiError> {
+        let mut buf = [0u8; MAX_FADT_LEN];
+        parse_fadt_pm_timer(self.find(mem, b"FACP", &mut buf)?)
+    }
+
+    /// Finds and parses the HPET table (`Err(Missing)`: there is none).
+    pub fn hpet(&self, mem: &impl PhysMem) -> Result<HpetInfo, AcpiError> {
+        let mut buf = [0u8; MAX_HPET_LEN];
+        parse_hpet(self.find(mem, b"HPET", &mut buf)?)
+    }
+}
+
 /// Finds and parses the MADT starting from the RSDP at `rsdp`.
 pub fn find_madt(mem: &impl PhysMem, rsdp: u64) -> Result<Madt, AcpiError> {
-    let mut r = [0u8; 36];
-    if !mem.read(rsdp, &mut r[..20]) {
-        return Err(AcpiError::Unreadable);
-    }
-    if &r[..8] != b"RSD PTR " || !checksum_ok(&r[..20]) {
-        return Err(AcpiError::NoRsdp);
-    }
-    let revision = r[15];
-    let (root, entry_size) = if revision >= 2 {
-        if !mem.read(rsdp, &mut r) || !checksum_ok(&r) {
-            return Err(AcpiError::BadChecksum);
-        }
-        (u64_at(&r, 24).ok_or(AcpiError::Malformed)?, 8)
-    } else {
-        (u64::from(u32_at(&r, 16).ok_or(AcpiError::Malformed)?), 4)
-    };
-    let mut root_buf = [0u8; 36 + MAX_TABLES * 8];
-    let sig: &[u8; 4] = if entry_size == 8 { b"XSDT" } else { b"RSDT" };
-    // A root table longer than the buffer is cut to its first MAX_TABLES entries.
-    let mut hdr = [0u8; 36];
-    if !mem.read(root, &mut hdr) {
-        return Err(AcpiError::Unreadable);
-    }
-    let root_table = match read_table(mem, root, Some(sig), &mut root_buf) {
-        Ok(t) => t,
-        Err(AcpiError::Malformed) if &hdr[..4] == sig => {
-            let n = root_buf.len();
-            if !mem.read(root, &mut root_buf) {
-                return Err(AcpiError::Unreadable);
-            }
-            &root_buf[..n]
-        }
-        Err(e) => return Err(e),
-    };
-    let mut madt_buf = [0u8; MAX_MADT_LEN];
-    for at in (36..root_table.len()).step_by(entry_size) {
-        let addr = if entry_size == 8 { u64_at(root_table, at) } else { u32_at(root_table, at).map(u64::from) };
-        let Some(addr) = addr else { break };
-        let mut sig = [0u8; 4];
-        if addr == 0 || !mem.read(addr, &mut sig) || &sig != b"APIC" {
-            continue;
-        }
-        let table = read_table(mem, addr, Some(b"APIC"), &mut madt_buf)?;
-        return parse_madt(table);
-    }
-    Err(AcpiError::NoMadt)
+    RootTable::read(mem, rsdp)?.madt(mem)
 }
 
 /// Parses a whole MADT (header included).
@@ -222,6 +286,92 @@ pub fn parse_madt(t: &[u8]) -> Result<Madt, AcpiError> {
         at += len;
     }
     Ok(m)
+}
+
+/// The ACPI power-management timer: a free-running counter at [`PM_TIMER_HZ`] read at an I/O
+/// port.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct PmTimer {
+    /// The port of its 32-bit counter register.
+    pub port: u16,
+    /// Bits that count: 24, or 32 where the FADT sets `TMR_VAL_EXT`.
+    pub bits: u32,
+}
+
+/// The ACPI PM timer's frequency, fixed by the specification: 3.579545 MHz.
+pub const PM_TIMER_HZ: u64 = 3_579_545;
+
+/// FADT offsets (ACPI 6.5, table 5.9).
+const FADT_PM_TMR_BLK: usize = 76;
+const FADT_PM_TMR_LEN: usize = 91;
+const FADT_FLAGS: usize = 112;
+const FADT_X_PM_TMR_BLK: usize = 208;
+/// FADT flags: the PM timer counts 32 bits, not 24.
+const FADT_TMR_VAL_EXT: u32 = 1 << 8;
+/// FADT flags: a hardware-reduced platform, which has no PM timer.
+const FADT_HW_REDUCED: u32 = 1 << 20;
+
+/// Generic address structure address spaces.
+const GAS_MEMORY: u8 = 0;
+const GAS_IO: u8 = 1;
+
+/// A generic address structure (12 bytes at `at`): its address space and address.
+fn gas_at(t: &[u8], at: usize) -> Option<(u8, u64)> {
+    Some((*t.get(at)?, u64_at(t, at.checked_add(4)?)?))
+}
+
+/// Where the FADT (`t`, header included) puts the PM timer: `Ok(None)` if it has none (a
+/// hardware-reduced platform, or both block fields zero); `Err(Malformed)` if the table is too
+/// short to say or names a port block that does not fit below 0x10000; `Err(Unsupported)` for a
+/// timer in memory space.
+pub fn parse_fadt_pm_timer(t: &[u8]) -> Result<Option<PmTimer>, AcpiError> {
+    if t.get(..4) != Some(b"FACP".as_slice()) {
+        return Err(AcpiError::Malformed);
+    }
+    let flags = u32_at(t, FADT_FLAGS).ok_or(AcpiError::Malformed)?;
+    if flags & FADT_HW_REDUCED != 0 {
+        return Ok(None);
+    }
+    let bits = if flags & FADT_TMR_VAL_EXT != 0 { 32 } else { 24 };
+    // ACPI 2.0 and later: the extended field, where it is filled in, wins.
+    let port = match gas_at(t, FADT_X_PM_TMR_BLK) {
+        Some((_, 0)) | None => {
+            let port = u64::from(u32_at(t, FADT_PM_TMR_BLK).ok_or(AcpiError::Malformed)?);
+            if port != 0 && t.get(FADT_PM_TMR_LEN).copied() != Some(4) {
+                return Err(AcpiError::Malformed);
+            }
+            port
+        }
+        Some((GAS_IO, port)) => port,
+        Some(_) => return Err(AcpiError::Unsupported),
+    };
+    match port {
+        0 => Ok(None),
+        p if p <= 0xfffc => Ok(Some(PmTimer { port: p as u16, bits })),
+        _ => Err(AcpiError::Malformed),
+    }
+}
+
+/// The HPET the HPET table describes.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct HpetInfo {
+    /// Physical address of its 1 KiB register block.
+    pub addr: u64,
+}
+
+/// Offset of the register block's generic address structure in the HPET table.
+const HPET_BASE: usize = 40;
+
+/// Parses the HPET table (`t`, header included): the register block must be in memory space,
+/// non-zero and 1 KiB aligned.
+pub fn parse_hpet(t: &[u8]) -> Result<HpetInfo, AcpiError> {
+    if t.get(..4) != Some(b"HPET".as_slice()) {
+        return Err(AcpiError::Malformed);
+    }
+    match gas_at(t, HPET_BASE).ok_or(AcpiError::Malformed)? {
+        (GAS_MEMORY, addr) if addr != 0 && addr % 1024 == 0 && addr < 1 << 52 => Ok(HpetInfo { addr }),
+        _ => Err(AcpiError::Malformed),
+    }
 }
 
 #[cfg(test)]
@@ -343,10 +493,120 @@ mod tests {
         assert_eq!(parse_madt(&[0u8; 10]), Err(AcpiError::Malformed));
     }
 
+    /// A FADT body (after the header) of `len` bytes in all, with the PM timer block fields.
+    fn fadt(len: usize, port: u32, timer_len: u8, flags: u32, x_timer: Option<(u8, u64)>) -> Vec<u8> {
+        let mut t = vec![0u8; len];
+        t[..4].copy_from_slice(b"FACP");
+        t[4..8].copy_from_slice(&(len as u32).to_le_bytes());
+        if len >= 80 {
+            t[76..80].copy_from_slice(&port.to_le_bytes());
+        }
+        if len > 91 {
+            t[91] = timer_len;
+        }
+        if len >= 116 {
+            t[112..116].copy_from_slice(&flags.to_le_bytes());
+        }
+        if let Some((space, addr)) = x_timer {
+            t[208] = space;
+            t[209] = 32;
+            t[212..220].copy_from_slice(&addr.to_le_bytes());
+        }
+        fix_checksum(&mut t, 9);
+        t
+    }
+
+    fn hpet(space: u8, addr: u64) -> Vec<u8> {
+        let mut body = vec![0u8; 20];
+        body[..4].copy_from_slice(&0x8086_a201u32.to_le_bytes());
+        body[4] = space;
+        body[8..16].copy_from_slice(&addr.to_le_bytes());
+        table(b"HPET", &body)
+    }
+
+    #[test]
+    fn pm_timer_from_the_fadt() {
+        let pm = |port, bits| Ok(Some(PmTimer { port, bits }));
+        // ACPI 1.0: the 32-bit block field, with its length 4; 24 bits unless TMR_VAL_EXT.
+        assert_eq!(parse_fadt_pm_timer(&fadt(116, 0xb008, 4, 0, None)), pm(0xb008, 24));
+        assert_eq!(parse_fadt_pm_timer(&fadt(116, 0x608, 4, 1 << 8, None)), pm(0x608, 32));
+        // ACPI 2.0 and later: the extended field wins when it is filled in.
+        assert_eq!(parse_fadt_pm_timer(&fadt(276, 0xb008, 4, 0, Some((1, 0x1808)))), pm(0x1808, 24));
+        assert_eq!(parse_fadt_pm_timer(&fadt(276, 0xb008, 4, 0, Some((0, 0)))), pm(0xb008, 24));
+        assert_eq!(parse_fadt_pm_timer(&fadt(276, 0xb008, 4, 0, Some((1, 0)))), pm(0xb008, 24));
+        // No timer: hardware-reduced (QEMU's microvm), or no block at all.
+        assert_eq!(parse_fadt_pm_timer(&fadt(276, 0xb008, 4, 1 << 20, None)), Ok(None));
+        assert_eq!(parse_fadt_pm_timer(&fadt(276, 0, 0, 0, None)), Ok(None));
+        // What cannot be used.
+        assert_eq!(parse_fadt_pm_timer(&fadt(276, 0, 0, 0, Some((0, 0xfed0_0000)))), Err(AcpiError::Unsupported));
+        assert_eq!(parse_fadt_pm_timer(&fadt(276, 0, 0, 0, Some((1, 0xfffd)))), Err(AcpiError::Malformed));
+        assert_eq!(parse_fadt_pm_timer(&fadt(276, 0, 0, 0, Some((1, 1 << 40)))), Err(AcpiError::Malformed));
+        assert_eq!(parse_fadt_pm_timer(&fadt(116, 0xb008, 2, 0, None)), Err(AcpiError::Malformed));
+        assert_eq!(parse_fadt_pm_timer(&fadt(100, 0xb008, 4, 0, None)), Err(AcpiError::Malformed));
+        assert_eq!(parse_fadt_pm_timer(&table(b"APIC", &[0; 240])), Err(AcpiError::Malformed));
+        assert_eq!(parse_fadt_pm_timer(&[]), Err(AcpiError::Malformed));
+    }
+
+    #[test]
+    fn hpet_table() {
+        assert_eq!(parse_hpet(&hpet(0, 0xfed0_0000)), Ok(HpetInfo { addr: 0xfed0_0000 }));
+        for (space, addr) in [(1, 0xfed0_0000), (0, 0), (0, 0xfed0_0010), (0, 1 << 52)] {
+            assert_eq!(parse_hpet(&hpet(space, addr)), Err(AcpiError::Malformed), "space {space}, {addr:#x}");
+        }
+        let mut short = hpet(0, 0xfed0_0000);
+        short.truncate(50);
+        assert_eq!(parse_hpet(&short), Err(AcpiError::Malformed));
+        assert_eq!(parse_hpet(&table(b"FACP", &[0; 20])), Err(AcpiError::Malformed));
+    }
+
+    #[test]
+    fn tables_found_by_signature() {
+        for xsdt in [false, true] {
+            let (mut mem, rsdp) = machine(xsdt);
+            let root = RootTable::read(&mem, rsdp).unwrap();
+            let mut buf = [0u8; MAX_FADT_LEN];
+            assert_eq!(root.find(&mem, b"HPET", &mut buf), Err(AcpiError::Missing));
+            assert_eq!(root.hpet(&mem), Err(AcpiError::Missing));
+            if xsdt {
+                // The XSDT of `machine` lists a FADT (too short to name a PM timer) and the MADT.
+                assert_eq!(root.entries(), &[0x8000, 0x9000]);
+                assert_eq!(root.find(&mem, b"FACP", &mut buf).unwrap()[..4], *b"FACP");
+                assert_eq!(root.pm_timer(&mem), Err(AcpiError::Malformed));
+                mem.put(0x8000, fadt(276, 0xb008, 4, 0, None));
+                assert_eq!(root.pm_timer(&mem), Ok(Some(PmTimer { port: 0xb008, bits: 24 })));
+                mem.put(0x8000, hpet(0, 0xfed0_0000));
+                assert_eq!(root.hpet(&mem), Ok(HpetInfo { addr: 0xfed0_0000 }));
+                assert_eq!(root.pm_timer(&mem), Err(AcpiError::Missing));
+            } else {
+                assert_eq!(root.entries(), &[0x9000]);
+                assert_eq!(root.find(&mem, b"FACP", &mut buf), Err(AcpiError::Missing));
+                assert_eq!(root.pm_timer(&mem), Err(AcpiError::Missing));
+            }
+            assert!(root.madt(&mem).is_ok());
+            // A table longer than the buffer is refused, not cut.
+            let mut small = [0u8; 40];
+            assert_eq!(root.find(&mem, b"APIC", &mut small), Err(AcpiError::Malformed));
+            // A listed table with a bad checksum is an error.
+            let mut bad = table(b"APIC", &madt_body());
+            bad[37] ^= 0x40;
+            mem.put(0x9000, bad);
+            assert_eq!(root.find(&mem, b"APIC", &mut [0u8; 1024]), Err(AcpiError::BadChecksum));
+        }
+    }
+
     proptest::proptest! {
         #[test]
         fn arbitrary_madt_never_panics(body in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
             let _ = parse_madt(&table(b"APIC", &body));
+        }
+
+        #[test]
+        fn arbitrary_fadt_and_hpet_never_panic(body in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
+            let _ = parse_fadt_pm_timer(&table(b"FACP", &body));
+            let _ = parse_hpet(&table(b"HPET", &body));
+            if let Ok(Some(pm)) = parse_fadt_pm_timer(&table(b"FACP", &body)) {
+                proptest::prop_assert!(pm.port != 0 && pm.port <= 0xfffc && (pm.bits == 24 || pm.bits == 32));
+            }
         }
     }
 }

@@ -7,6 +7,10 @@
 
 use core::fmt;
 
+use crate::acpi::{AcpiError, RootTable};
+use crate::arch::clock::{self, References};
+use crate::arch::hpet::Hpet;
+use crate::arch::pmtimer::PmTimer;
 use crate::arch::{self, apic, context, cpu, gdt, idt, ioapic, pic, syscall, trap};
 use crate::boot::{BootInfo, MemKind, Protocol};
 use crate::mem::{self, FRAMES, FrameAllocator, PAGE_SIZE, kspace, kstack};
@@ -209,7 +213,7 @@ pub fn kernel_main(boot: &'static BootInfo) -> ! {
 }
 
 fn elapsed_ms(since: u64) -> u64 {
-    let hz = apic::tsc_hz();
+    let hz = clock::tsc_hz();
     if hz == 0 { 0 } else { arch::rdtsc().saturating_sub(since) / (hz / 1000).max(1) }
 }
 
@@ -228,14 +232,14 @@ impl crate::acpi::PhysMem for DirectMapMem {
     }
 }
 
-/// ACPI, the legacy PIC, the local APIC and its timer, and the IOAPICs.
+/// ACPI, the legacy PIC, the IOAPICs, the local APIC, the clocks, and the timer tick.
 fn platform_init(boot: &BootInfo) {
-    let madt = boot
+    let tables = boot
         .rsdp
         .or_else(|| crate::acpi::scan_rsdp(&DirectMapMem))
-        .ok_or(crate::acpi::AcpiError::NoRsdp)
-        .and_then(|rsdp| crate::acpi::find_madt(&DirectMapMem, rsdp));
-    let madt = match madt {
+        .ok_or(AcpiError::NoRsdp)
+        .and_then(|rsdp| RootTable::read(&DirectMapMem, rsdp));
+    let madt = match tables.as_ref().map_err(|e| *e).and_then(|t| t.madt(&DirectMapMem)) {
         Ok(m) => {
             crate::info!(
                 "acpi: {} cpu(s), local APIC {:#x}, {} IOAPIC(s), {} interrupt override(s)",
@@ -258,24 +262,7 @@ fn platform_init(boot: &BootInfo) {
         }
     }
 
-    let f = cpu::features();
-    let lapic_phys = cpu::apic_base_phys();
-    let lapic = if f.x2apic_enabled {
-        0
-    } else {
-        kspace::map_mmio(lapic_phys, PAGE_SIZE)
-            .unwrap_or_else(|e| fatal(format_args!("cannot map the local APIC: {e:?}")))
-    };
-    apic::init(lapic, f.x2apic_enabled);
-    crate::info!(
-        "apic: id {} ({}), timer {} kHz, tick {} Hz, TSC {} MHz",
-        apic::id(),
-        if f.x2apic_enabled { "x2APIC" } else { "xAPIC" },
-        apic::timer_hz() / 1000,
-        apic::TICK_HZ,
-        apic::tsc_hz() / 1_000_000
-    );
-
+    // Every IOAPIC line masked before the clocks are measured: the PIT's IRQ 0 goes nowhere.
     let default = [crate::acpi::IoApicInfo { id: 0, addr: 0xfec0_0000, gsi_base: 0 }];
     let ioapics = madt.as_ref().map_or(&default[..], |m| m.ioapics());
     for info in ioapics {
@@ -295,6 +282,58 @@ fn platform_init(boot: &BootInfo) {
             Err(e) => crate::warn!("ioapic at {:#x}: cannot map ({e:?})", info.addr),
         }
     }
+
+    let f = cpu::features();
+    let lapic_phys = cpu::apic_base_phys();
+    let lapic = if f.x2apic_enabled {
+        0
+    } else {
+        kspace::map_mmio(lapic_phys, PAGE_SIZE)
+            .unwrap_or_else(|e| fatal(format_args!("cannot map the local APIC: {e:?}")))
+    };
+    apic::init(lapic, f.x2apic_enabled);
+    let clocks = clock::calibrate(clock_references(tables.as_ref().ok()));
+    let Some(timer) = clocks.apic else {
+        fatal(format_args!("clock: no source gave a plausible APIC timer clock, so timers cannot keep time"))
+    };
+    apic::start_tick(timer.reading.hz);
+    crate::info!(
+        "apic: id {} ({}), timer {} kHz (clock / {}), tick {} Hz every {} counts",
+        apic::id(),
+        if f.x2apic_enabled { "x2APIC" } else { "xAPIC" },
+        timer.reading.hz / apic::TIMER_DIVIDER / 1000,
+        apic::TIMER_DIVIDER,
+        apic::TICK_HZ,
+        apic::tick_period()
+    );
+}
+
+/// The reference counters for calibration that the ACPI tables describe: the HPET and the PM
+/// timer, each where present and usable.
+fn clock_references(tables: Option<&RootTable>) -> References {
+    let mut refs = References::default();
+    let Some(tables) = tables else { return refs };
+    match tables.hpet(&DirectMapMem) {
+        Ok(info) => match kspace::map_mmio(info.addr, 1024) {
+            // SAFETY: `regs` maps the register block the HPET table names, uncached; nothing else
+            // in the kernel touches the HPET, and no task exists yet.
+            Ok(regs) => match unsafe { Hpet::new(regs) } {
+                Ok(hpet) => refs.hpet = Some(hpet),
+                Err(period) => crate::warn!("hpet at {:#x}: period {period} fs is out of range; not used", info.addr),
+            },
+            Err(e) => crate::warn!("hpet at {:#x}: cannot map ({e:?})", info.addr),
+        },
+        Err(AcpiError::Missing) => crate::info!("acpi: no HPET table"),
+        Err(e) => crate::warn!("acpi: HPET table not usable ({e:?})"),
+    }
+    match tables.pm_timer(&DirectMapMem) {
+        // SAFETY: the FADT names this port as the PM timer, a counter that reads have no effect on.
+        Ok(Some(pm)) => refs.pm_timer = Some(unsafe { PmTimer::new(pm) }),
+        Ok(None) => crate::info!("acpi: the FADT names no PM timer"),
+        Err(AcpiError::Missing) => crate::info!("acpi: no FADT"),
+        Err(e) => crate::warn!("acpi: no PM timer from the FADT ({e:?})"),
+    }
+    refs
 }
 
 fn log_summary(boot: &BootInfo, xsave: bool, xcr0: u64) {

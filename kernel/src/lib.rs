@@ -16,9 +16,11 @@
 //! (the Limine and PVH entries, one [`boot::BootInfo`]), [`mem`] (physical pages, the kernel
 //! heap, address spaces), [`object`] (capabilities and kernel objects, a library that knows
 //! nothing of syscalls), [`sched`] (the scheduler), [`uapi`] (the only module that talks to user
-//! space), [`init`] (boot after the entries converge) and [`end`] (the one place a run ends). Pure logic (the page allocator, the
-//! initramfs reader, ACPI table parsing) is also compiled for the host, where `cargo test`
-//! exercises it; the hardware-facing parts exist only in the kernel image.
+//! space), [`init`] (boot after the entries converge) and [`end`] (the one place a run ends).
+//! Pure logic (the page allocator, the capability and object library, the run queues, the
+//! initramfs reader, ACPI table parsing, the choice of clock frequencies) is also compiled for
+//! the host, where `cargo test` exercises it; the hardware-facing parts exist only in the kernel
+//! image.
 #![cfg_attr(not(test), no_std)]
 
 extern crate alloc;
@@ -30,6 +32,7 @@ pub mod acpi;
 #[cfg(not(test))]
 pub mod arch;
 pub mod boot;
+pub mod calibrate;
 #[cfg(not(test))]
 pub mod end;
 pub mod initramfs;

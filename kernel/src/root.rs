@@ -102,7 +102,7 @@ pub fn load_root(boot: &BootInfo) -> Result<ObjRef, LoadError> {
         initramfs_len: range.len,
         mem_total: frames.total_pages() * page,
         mem_free: frames.free_pages() * page,
-        tsc_hz: crate::arch::apic::tsc_hz(),
+        tsc_hz: crate::arch::clock::tsc_hz(),
         cmdline_len: boot.cmdline().len() as u64,
         cmdline: [0; abi::rootinfo::CMDLINE_MAX],
         cspace_radix: ROOT_CSPACE_RADIX as u64,

@@ -139,9 +139,7 @@ macro_rules! ok {
     };
 }
 
-#[allow(unused_imports, reason = "`skip!` is for tests that need hardware a machine may lack")]
-pub(crate) use skip;
-pub(crate) use {ensure, ensure_eq, fail, ok};
+pub(crate) use {ensure, ensure_eq, fail, ok, skip};
 
 /// Runs every test of every group in order, prints the result lines and the summary, and returns
 /// the exit status.

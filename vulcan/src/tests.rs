@@ -13,12 +13,14 @@
 //! - [`ioport`]: I/O port ranges (ioport_create, ioport_in, ioport_out) and real port I/O.
 //!
 //! [`support`] holds what the capability tests share, among it the isolation check they run
-//! under.
+//! under; [`devices`] probes for the devices some tests need, and skips them where the machine
+//! lacks one.
 
 use crate::harness::Test;
 
 mod cap;
 mod debug_write;
+mod devices;
 mod entry;
 mod fault;
 mod fuzz;

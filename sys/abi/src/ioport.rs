@@ -21,9 +21,9 @@ pub const IOPORT_PAGES: usize = 1;
 pub const KERNEL_PORTS: [(usize, usize); 6] = [
     // The master 8259 PIC (masked at boot).
     (0x20, 0x22),
-    // The PIT, used to measure the TSC.
+    // The PIT, which may measure the TSC and the APIC timer at boot.
     (0x40, 0x44),
-    // System control port B: the PIT channel 2 gate.
+    // System control port B: NMI status and the NMI source enables, which are the kernel's.
     (0x61, 0x62),
     // The slave 8259 PIC.
     (0xa0, 0xa2),

@@ -32,7 +32,8 @@ pub struct RootInfo {
     pub mem_total: u64,
     /// RAM still free when the root task started, in bytes.
     pub mem_free: u64,
-    /// TSC frequency measured at boot, in Hz (0 if it could not be measured).
+    /// TSC frequency settled at boot, in Hz: stated by CPUID or measured against a reference
+    /// counter (0 if no source gave a plausible value).
     pub tsc_hz: u64,
     /// Length of `cmdline` in bytes.
     pub cmdline_len: u64,

@@ -12,6 +12,13 @@
 //! thread is bounded by the TSC ([`PATIENCE_MS`]). Neither bound ever decides a passing test: no
 //! test asserts how long anything took, only what happened and in what order.
 //!
+//! Whether a Timer fires on the tick the ABI promises, no earlier and no later, is checked by
+//! counting ticks, not time ([`check_against_ticks`]): a [`TickClock`] of [`PHASES`] periodic
+//! timers, each signalling its own bit once every [`PHASES`] ticks, one per tick in turn, tells
+//! from the bits a look at the Note finds exactly how many ticks passed since the last look (up
+//! to [`PHASES`] - 1 at once, however late the look comes), and so in which ticks each timer
+//! under test signalled.
+//!
 //! Every test runs [`isolated`]: it must leave every slot as it found it and the root Memory's
 //! `used` where it was.
 
@@ -53,6 +60,8 @@ pub const TESTS: &[Test] = &[
         isolated(b, timer_preempts_for_a_higher_priority_sleeper)
     }),
     Test::new("timer_periodic_then_disarm", |b| isolated(b, timer_periodic_then_disarm)),
+    Test::new("timer_once_fires_on_its_tick", |b| isolated(b, timer_once_fires_on_its_tick)),
+    Test::new("timer_periodic_fires_on_its_ticks", |b| isolated(b, timer_periodic_fires_on_its_ticks)),
     Test::new("timer_rearm_replaces", |b| isolated(b, timer_rearm_replaces)),
     Test::new("timer_delete_while_armed", |b| isolated(b, timer_delete_while_armed)),
     Test::new("timer_arm_errors", |b| isolated(b, timer_arm_errors)),
@@ -777,6 +786,277 @@ fn timer_periodic_then_disarm(_: &Boot) -> TestResult {
         delete(cap)?;
     }
     Ok(())
+}
+
+// --- Timers against a clock of ticks ---------------------------------------------------------
+
+/// The phase timers of the tick clock: phase `i` is periodic with a period of `PHASES` ticks and
+/// first fires on tick `i + 1` after the clock starts, so each tick signals one phase bit, in
+/// turn.
+const PHASES: usize = 16;
+
+/// The bit of the clock's every-tick timer (delay and period one tick), the witness that a look
+/// covers at least one tick.
+const EVERY_TICK: usize = 1 << PHASES;
+
+/// The bit of the first timer under test.
+const TESTED_BIT: usize = PHASES + 1;
+
+/// Most timers under test at once.
+const MAX_TESTED: usize = 8;
+
+/// Ticks after the timers under test are armed that a tick-counted test watches.
+const HORIZON: u64 = 16;
+
+/// Times a tick-counted test tries to arm a set of timers within one tick.
+const SETUP_TRIES: usize = 20;
+
+/// A timer under test: what it is armed with, in microseconds.
+#[derive(Copy, Clone, Debug)]
+struct Setting {
+    delay_us: usize,
+    period_us: usize,
+}
+
+/// The ticks that `us` microseconds of delay or period are, by the ABI: `ceil(us / TICK_US)`, at
+/// least 1.
+fn ticks_of(us: usize) -> u64 {
+    us.div_ceil(TICK_US).max(1) as u64
+}
+
+impl Setting {
+    const fn once(delay_us: usize) -> Setting {
+        Setting { delay_us, period_us: 0 }
+    }
+
+    const fn every(delay_us: usize, period_us: usize) -> Setting {
+        Setting { delay_us, period_us }
+    }
+
+    /// Whether the ABI has it fire on some tick in `(after, upto]`, ticks counted from the arm.
+    fn fires_in(self, after: u64, upto: u64) -> bool {
+        let first = ticks_of(self.delay_us);
+        let next = if first > after || self.period_us == 0 {
+            first
+        } else {
+            let period = ticks_of(self.period_us);
+            first + ((after - first) / period + 1) * period
+        };
+        next > after && next <= upto
+    }
+}
+
+/// The phase bits of ticks `now + 1` to `now + ticks` (counted from the clock's start).
+fn phase_run(now: u64, ticks: u64) -> usize {
+    (0..ticks.min(PHASES as u64)).fold(0, |bits, j| bits | 1 << ((now + j) % PHASES as u64))
+}
+
+/// A clock that counts ticks on a Note: [`PHASES`] phase timers and an every-tick timer. A look
+/// (a wait, then a poll for what else the same or later ticks signalled) finds one phase bit per
+/// tick since the last look, a run in turn, so it tells how many ticks passed, up to
+/// `PHASES - 1` at once however late the look comes; the every-tick bit must come with them.
+/// Nothing here measures time.
+struct TickClock {
+    note: Note,
+    /// Ticks since the clock started, as far as the looks have seen.
+    now: u64,
+    /// The bits that timers on the Note may signal.
+    known: usize,
+}
+
+impl TickClock {
+    /// Takes the bits of one look: checks the clock's bits and advances it. Returns the ticks the
+    /// look covered, `(before, after]`.
+    fn take(&mut self, bits: usize) -> Result<(u64, u64), Reason> {
+        let now = self.now;
+        if bits & WATCHDOG != 0 {
+            ensure!(bits != WATCHDOG, "waited {} ms after tick {now}: only the watchdog fired", WATCHDOG_US / 1000);
+            fail!(
+                "the watchdog (armed for {} ms) signalled by tick {now}, with bits {bits:#x}: early",
+                WATCHDOG_US / 1000
+            );
+        }
+        ensure!(
+            bits & !self.known == 0,
+            "a look after tick {now} found bits {bits:#x}, beyond those of the timers armed"
+        );
+        let phases = bits & (EVERY_TICK - 1);
+        let ticks = u64::from(phases.count_ones());
+        let every = bits & EVERY_TICK != 0;
+        ensure!(
+            ticks > 0 || every,
+            "a look after tick {now} found bits {bits:#x}, with no phase bit nor the every-tick timer's: a signal \
+             outside any tick"
+        );
+        ensure!(
+            ticks > 0 && every,
+            "a look after tick {now} found bits {bits:#x}: {}",
+            if every {
+                "a tick with no phase bit (the phases do not fire one per tick)"
+            } else {
+                "phase bits without a tick"
+            }
+        );
+        ensure!(
+            ticks < PHASES as u64,
+            "a look after tick {now} found every phase bit: the phase timers fired together (early), or this task \
+             did not run for {PHASES} ticks"
+        );
+        ensure_eq!(phases, phase_run(now, ticks), "phase bits of the look after tick {now} (one per tick, in turn)");
+        self.now += ticks;
+        Ok((now, self.now))
+    }
+
+    /// Waits for the next tick and takes what the look finds: returns all its bits and the ticks
+    /// it covered.
+    fn look(&mut self) -> Result<(usize, u64, u64), Reason> {
+        let mut bits = ok!(self.note.wait(), "note_wait after tick {}", self.now);
+        bits |= ok!(self.note.poll(), "note_poll after tick {}", self.now);
+        let (before, after) = self.take(bits)?;
+        Ok((bits, before, after))
+    }
+}
+
+/// Arms `timers` on `note` with their settings and bits, all within one tick: `Ok(true)`, the
+/// Note empty before and after; `Ok(false)` if bits appeared meanwhile (a tick came, or a timer
+/// fired at once), with the timers disarmed again and those bits returned in `early`.
+fn arm_all(note: Note, timers: &[(Timer, usize, Setting)], early: &mut usize) -> Result<bool, Reason> {
+    for &(t, bits, s) in timers {
+        ok!(t.arm(note, bits, s.delay_us, s.period_us), "timer_arm(bit {}, {s:?})", bits.trailing_zeros());
+    }
+    *early = ok!(note.poll(), "note_poll after arming");
+    if *early == 0 {
+        return Ok(true);
+    }
+    for &(t, _, _) in timers {
+        ok!(t.disarm(), "timer_disarm");
+    }
+    Ok(false)
+}
+
+/// Starts the clock's timers within one tick, then, after its first tick, arms a timer for
+/// each of `settings` within one tick of the clock, and watches [`HORIZON`] ticks: after every
+/// look, each timer under test must have signalled if and only if one of its ticks (by the ABI,
+/// counted from the tick it was armed in) is among those the look covers. A timer that fires
+/// early, late, or with the wrong period fails; so does a clock that does not advance one phase
+/// bit per tick. Because the timers under test are armed while the clock runs, an error the
+/// clock's own first firings share (all late by a tick, say) still shows.
+fn check_against_ticks(settings: &[Setting]) -> TestResult {
+    ensure!(settings.len() <= MAX_TESTED, "at most {MAX_TESTED} timers under test at once");
+    let note = new_note()?;
+    let dog = watchdog(note)?;
+    let mut timers = [(Timer::at(0), 0, Setting::once(0)); PHASES + 1 + MAX_TESTED];
+    let timers = &mut timers[..PHASES + 1 + settings.len()];
+    for (i, (t, bits, s)) in timers.iter_mut().enumerate() {
+        *t = new_timer()?;
+        (*bits, *s) = match i {
+            i if i < PHASES => (1 << i, Setting::every((i + 1) * TICK_US, PHASES * TICK_US)),
+            PHASES => (EVERY_TICK, Setting::every(TICK_US, TICK_US)),
+            i => (1 << (TESTED_BIT + i - PHASES - 1), settings[i - PHASES - 1]),
+        };
+    }
+    let result = run_against_ticks(note, timers, settings);
+    for &(t, _, _) in timers.iter() {
+        ok!(t.disarm(), "timer_disarm");
+    }
+    ok!(dog.disarm(), "timer_disarm(watchdog)");
+    result?;
+    for &(t, _, _) in timers.iter() {
+        delete(t.cap())?;
+    }
+    delete(dog.cap())?;
+    delete(note.cap())
+}
+
+/// The body of [`check_against_ticks`]: `timers` are the phases, the every-tick timer, then one
+/// per setting.
+fn run_against_ticks(note: Note, timers: &[(Timer, usize, Setting)], settings: &[Setting]) -> TestResult {
+    let (clock_timers, tested) = timers.split_at(PHASES + 1);
+    let mut early = 0;
+    let mut started = false;
+    for _ in 0..SETUP_TRIES {
+        let _ = ok!(note.poll(), "note_poll before arming");
+        if arm_all(note, clock_timers, &mut early)? {
+            started = true;
+            break;
+        }
+    }
+    ensure!(
+        started,
+        "in {SETUP_TRIES} tries, some clock timer signalled before they were all armed (the last time, bits \
+         {early:#x}): either timers fire in the tick they are armed, or every try took longer than a tick"
+    );
+    let tested_mask = tested.iter().fold(0, |m, &(_, bits, _)| m | bits);
+    let mut clock = TickClock { note, now: 0, known: (EVERY_TICK << 1) - 1 };
+    clock.look()?;
+    // Arm the timers under test right after a look, while the clock runs: a tick coming in the
+    // middle shows as clock bits in the poll after, which the clock takes, and then they are
+    // armed again after the next look.
+    let mut armed_at = None;
+    for _ in 0..SETUP_TRIES {
+        if arm_all(note, tested, &mut early)? {
+            armed_at = Some(clock.now);
+            break;
+        }
+        let clock_bits = early & !tested_mask;
+        ensure!(clock_bits != 0, "timers under test signalled ({early:#x}) in the tick they were armed in");
+        clock.take(clock_bits)?;
+        clock.look()?;
+    }
+    let Some(armed_at) = armed_at else {
+        fail!(
+            "in {SETUP_TRIES} tries, a tick always came while the timers under test were armed (last bits {early:#x})"
+        )
+    };
+    clock.known |= tested_mask;
+    while clock.now < armed_at + HORIZON {
+        let (bits, before, after) = clock.look()?;
+        let (from, to) = (before - armed_at, after - armed_at);
+        for (k, s) in settings.iter().enumerate() {
+            let signalled = bits & 1 << (TESTED_BIT + k) != 0;
+            let due = s.fires_in(from, to);
+            ensure!(
+                signalled == due,
+                "timer {k} ({s:?}: on tick {}, then every {}) {} in the look at ticks {}..={} after its arm, \
+                 which {} its ticks: {}",
+                ticks_of(s.delay_us),
+                if s.period_us == 0 { 0 } else { ticks_of(s.period_us) },
+                if signalled { "signalled" } else { "did not signal" },
+                from + 1,
+                to,
+                if due { "holds one of" } else { "holds none of" },
+                if signalled { "early" } else { "late" }
+            );
+        }
+    }
+    Ok(())
+}
+
+/// One-shot timers fire on the tick the ABI names (`max(1, ceil(delay / TICK_US))` ticks after
+/// the arm), counted in ticks: not a tick before, not a tick after, and never again.
+fn timer_once_fires_on_its_tick(_: &Boot) -> TestResult {
+    check_against_ticks(&[
+        Setting::once(0),
+        Setting::once(1),
+        Setting::once(TICK_US),
+        Setting::once(TICK_US + 1),
+        Setting::once(3 * TICK_US),
+        Setting::once(7 * TICK_US - 1),
+        Setting::once(12 * TICK_US),
+    ])
+}
+
+/// Periodic timers fire first on the tick of their delay, then every period (rounded up to whole
+/// ticks, at least one) from the previous firing: never sooner, never later.
+fn timer_periodic_fires_on_its_ticks(_: &Boot) -> TestResult {
+    check_against_ticks(&[
+        Setting::every(TICK_US, TICK_US),
+        Setting::every(2 * TICK_US, 3 * TICK_US),
+        Setting::every(0, 2 * TICK_US + 1),
+        Setting::every(5 * TICK_US, 4 * TICK_US - 1),
+        Setting::every(TICK_US / 2, 5 * TICK_US),
+        Setting::every(1, 1),
+    ])
 }
 
 /// Arming an armed Timer replaces its setting: Note, bits, delay and period.

@@ -2,13 +2,14 @@
 //!
 //! The APIC is used in the mode firmware left it in: xAPIC through its MMIO page (mapped
 //! uncached by `mem::kspace`), or x2APIC through MSRs when firmware already switched it on. The
-//! timer is calibrated once against the PIT and then ticks periodically.
+//! timer divides its input clock by [`TIMER_DIVIDER`]; `clock` lets it count down freely while
+//! it measures that clock, then [`start_tick`] makes it tick periodically at [`TICK_HZ`].
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
-use super::pit;
+use super::rdmsr;
 use super::trap::{VECTOR_SPURIOUS, VECTOR_TIMER};
-use super::{rdmsr, rdtsc, wrmsr};
+use super::wrmsr;
 
 const REG_ID: u32 = 0x20;
 const REG_TPR: u32 = 0x80;
@@ -28,12 +29,16 @@ const TIMER_PERIODIC: u32 = 1 << 17;
 /// Timer interrupts per second.
 pub const TICK_HZ: u64 = 100;
 
+/// What the timer divides its input clock by (divide configuration 0b011).
+pub const TIMER_DIVIDER: u64 = 16;
+const DIVIDE_BY_16: u32 = 0x3;
+
 /// Virtual address of the xAPIC page, or 0 in x2APIC mode.
 static MMIO: AtomicU64 = AtomicU64::new(0);
 static X2APIC: AtomicU64 = AtomicU64::new(0);
 static TICKS: AtomicU64 = AtomicU64::new(0);
-static TSC_HZ: AtomicU64 = AtomicU64::new(0);
-static TIMER_HZ: AtomicU64 = AtomicU64::new(0);
+/// The timer's count per tick (0 until [`start_tick`]).
+static PERIOD: AtomicU64 = AtomicU64::new(0);
 
 fn read(reg: u32) -> u32 {
     if X2APIC.load(Ordering::Relaxed) != 0 {
@@ -55,8 +60,8 @@ fn write(reg: u32, value: u32) {
     }
 }
 
-/// Enables the APIC (at `mmio`, its mapped page, unless in x2APIC mode), masks its local
-/// interrupt lines, calibrates the timer and TSC against the PIT, and starts the periodic tick.
+/// Enables the APIC (at `mmio`, its mapped page, unless in x2APIC mode) and masks its local
+/// interrupt lines and its timer.
 pub fn init(mmio: u64, x2apic: bool) {
     X2APIC.store(u64::from(x2apic), Ordering::Relaxed);
     MMIO.store(mmio, Ordering::Relaxed);
@@ -65,29 +70,34 @@ pub fn init(mmio: u64, x2apic: bool) {
     write(REG_LVT_LINT0, LVT_MASKED);
     write(REG_LVT_LINT1, LVT_MASKED);
     write(REG_LVT_ERROR, LVT_MASKED);
-    write(REG_TIMER_DIV, 0x3); // divide by 16
+    write(REG_LVT_TIMER, LVT_MASKED);
+    write(REG_TIMER_DIV, DIVIDE_BY_16);
+}
 
-    // Count APIC timer ticks and TSC cycles over 10 ms of PIT time.
-    const CAL_MS: u64 = 10;
-    let mut tsc0 = 0;
-    let (apic_elapsed, tsc_elapsed) = pit::measure(
-        CAL_MS,
-        || {
-            write(REG_LVT_TIMER, LVT_MASKED);
-            write(REG_TIMER_INIT, u32::MAX);
-            tsc0 = rdtsc();
-        },
-        || (u32::MAX - read(REG_TIMER_CURRENT), rdtsc()),
-    );
-    let tsc_hz = tsc_elapsed.saturating_sub(tsc0) * (1000 / CAL_MS);
-    let timer_hz = u64::from(apic_elapsed) * (1000 / CAL_MS);
-    TSC_HZ.store(tsc_hz, Ordering::Relaxed);
-    TIMER_HZ.store(timer_hz, Ordering::Relaxed);
+/// Starts the timer counting down from `u32::MAX`, once, with its interrupt masked, so that its
+/// input clock can be measured ([`timer_count`]).
+pub fn timer_free_run() {
+    write(REG_LVT_TIMER, LVT_MASKED);
+    write(REG_TIMER_INIT, u32::MAX);
+}
 
-    let period = (timer_hz / TICK_HZ).clamp(1, u64::from(u32::MAX)) as u32;
+/// The timer's current count (it counts down at the input clock over [`TIMER_DIVIDER`]).
+pub fn timer_count() -> u32 {
+    read(REG_TIMER_CURRENT)
+}
+
+/// Makes the timer interrupt [`TICK_HZ`] times a second, given its input clock in Hz.
+pub fn start_tick(clock_hz: u64) {
+    let period = (clock_hz / TIMER_DIVIDER / TICK_HZ).clamp(1, u64::from(u32::MAX));
+    PERIOD.store(period, Ordering::Relaxed);
     write(REG_TIMER_INIT, 0);
     write(REG_LVT_TIMER, u32::from(VECTOR_TIMER) | TIMER_PERIODIC);
-    write(REG_TIMER_INIT, period);
+    write(REG_TIMER_INIT, period as u32);
+}
+
+/// The timer's count per tick (0 before [`start_tick`]).
+pub fn tick_period() -> u64 {
+    PERIOD.load(Ordering::Relaxed)
 }
 
 /// Signals the end of the interrupt being handled.
@@ -109,14 +119,4 @@ pub fn tick() -> u64 {
 /// Timer ticks since boot.
 pub fn ticks() -> u64 {
     TICKS.load(Ordering::Relaxed)
-}
-
-/// TSC frequency measured at boot, in Hz (0 before `init`).
-pub fn tsc_hz() -> u64 {
-    TSC_HZ.load(Ordering::Relaxed)
-}
-
-/// APIC timer input frequency (after the divider) measured at boot, in Hz.
-pub fn timer_hz() -> u64 {
-    TIMER_HZ.load(Ordering::Relaxed)
 }

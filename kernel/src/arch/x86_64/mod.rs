@@ -4,15 +4,18 @@
 
 pub mod apic;
 pub mod backtrace;
+pub mod clock;
 pub mod context;
 pub mod cpu;
 pub mod entry;
 pub mod gdt;
+pub mod hpet;
 pub mod idt;
 pub mod ioapic;
 pub mod paging;
 pub mod pic;
 pub mod pit;
+pub mod pmtimer;
 pub mod qemu;
 pub mod serial;
 pub mod syscall;

@@ -1,37 +1,59 @@
-//! The 8254 PIT, used once at boot as a reference clock to calibrate the local APIC timer and the
-//! TSC. Channel 2 is used because its output can be read back through port 0x61 without
-//! interrupts.
+//! The 8254 PIT, used only at boot, as the reference clock of last resort for calibrating the
+//! TSC and the local APIC timer (`clock`).
+//!
+//! Channel 0 counts down freely through all 16 bits (mode 2, reload 65536, wrapping every 55 ms)
+//! and is read by latching its count: a counter-latch command to port 0x43, then the low and
+//! high bytes from port 0x40. No interrupt is taken (IRQ 0 stays masked) and port 0x61, the
+//! channel 2 gate that the old method polled, is not touched: QEMU's microvm, for one, has no
+//! port 0x61. A PIT that is absent or gated reads the same value again and again, which the
+//! caller sees as a counter that does not move. Afterwards channel 0 is left in mode 0, which
+//! counts to zero once and then raises no further edges.
 
 use super::{inb, outb};
 
 /// The PIT's input clock, in Hz.
 pub const PIT_HZ: u64 = 1_193_182;
 
-/// Runs `during` while the PIT counts `ms` milliseconds (at most 50), then returns what `after`
-/// returns. `during` starts the measured clocks; `after` reads them the moment the PIT expires.
-pub fn measure<T>(ms: u64, during: impl FnOnce(), after: impl FnOnce() -> T) -> T {
-    let count = (PIT_HZ * ms.min(50) / 1000) as u16;
-    // SAFETY: the PIT and port 0x61 belong to the kernel; channel 2 is gated through port 0x61
-    // (bit 0 gate, bit 1 speaker, bit 5 output), and mode 0 raises the output at terminal count.
+/// The counter's width in bits.
+pub const BITS: u32 = 16;
+
+const CHANNEL0: u16 = 0x40;
+const COMMAND: u16 = 0x43;
+
+/// Command: channel 0, low byte then high byte, mode 2 (rate generator), binary.
+const CH0_RATE: u8 = 0x34;
+/// Command: channel 0, low byte then high byte, mode 0 (interrupt on terminal count), binary.
+const CH0_ONCE: u8 = 0x30;
+/// Command: latch channel 0's count.
+const CH0_LATCH: u8 = 0x00;
+
+/// Starts channel 0 counting down from 65536, over and over.
+pub fn start() {
+    // SAFETY: the PIT belongs to the kernel (`abi::ioport::KERNEL_PORTS` keeps it from tasks)
+    // and nothing else uses channel 0; a reload value of 0 means 65536.
     unsafe {
-        let ctl = inb(0x61);
-        outb(0x61, (ctl & !0x02) | 0x01);
-        outb(0x43, 0xb0); // channel 2, lobyte/hibyte, mode 0, binary
-        outb(0x42, count as u8);
-        outb(0x42, (count >> 8) as u8);
-        // Restart the count by toggling the gate.
-        let ctl = inb(0x61);
-        outb(0x61, ctl & !0x01);
-        outb(0x61, ctl | 0x01);
+        outb(COMMAND, CH0_RATE);
+        outb(CHANNEL0, 0);
+        outb(CHANNEL0, 0);
     }
-    during();
-    // Bounded: a PIT that never fires must not hang boot (about 1 s at worst under emulation).
-    for _ in 0..50_000_000u64 {
-        // SAFETY: reading port 0x61 has no side effects.
-        if unsafe { inb(0x61) } & 0x20 != 0 {
-            break;
-        }
-        core::hint::spin_loop();
+}
+
+/// Channel 0's current count, latched so that its two bytes belong together.
+pub fn read() -> u16 {
+    // SAFETY: as in `start`; a latch command only freezes the count until both bytes are read.
+    let (lo, hi) = unsafe {
+        outb(COMMAND, CH0_LATCH);
+        (inb(CHANNEL0), inb(CHANNEL0))
+    };
+    u16::from_le_bytes([lo, hi])
+}
+
+/// Leaves channel 0 quiet: one count down from 65535 to zero, then no further edges on IRQ 0.
+pub fn stop() {
+    // SAFETY: as in `start`.
+    unsafe {
+        outb(COMMAND, CH0_ONCE);
+        outb(CHANNEL0, 0xff);
+        outb(CHANNEL0, 0xff);
     }
-    after()
 }
