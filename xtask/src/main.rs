@@ -13,6 +13,7 @@ mod build;
 mod flake;
 mod iso;
 mod limine;
+mod miri;
 mod msrv;
 mod qemu;
 mod repro;

@@ -89,7 +89,7 @@ pub fn prepare(ws: &Workspace) -> Setup {
 }
 
 /// `rustup` on `PATH`, else in cargo's home, where rustup installs itself.
-fn find_rustup() -> Option<PathBuf> {
+pub(crate) fn find_rustup() -> Option<PathBuf> {
     workspace::find_on_path("rustup").or_else(|| {
         let candidate = workspace::cargo_home()?.join("bin").join("rustup");
         workspace::is_executable(&candidate).then_some(candidate)
@@ -131,7 +131,7 @@ fn toolchain_name(version: &str) -> Option<String> {
 
 /// Whether `rustup toolchain list` shows `name` (as `name-<host triple>`, maybe marked
 /// `(default)` or `(active)`).
-fn has_toolchain(listed: &str, name: &str) -> bool {
+pub(crate) fn has_toolchain(listed: &str, name: &str) -> bool {
     listed
         .lines()
         .filter_map(|line| line.split_whitespace().next())
@@ -139,7 +139,7 @@ fn has_toolchain(listed: &str, name: &str) -> bool {
 }
 
 /// The last non-empty line of a command's output, for a one-line reason.
-fn last_line(output: &[u8]) -> String {
+pub(crate) fn last_line(output: &[u8]) -> String {
     let text = String::from_utf8_lossy(output);
     text.lines().rev().map(str::trim).find(|l| !l.is_empty()).unwrap_or("no output").to_string()
 }

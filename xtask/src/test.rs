@@ -1,7 +1,7 @@
 //! `cargo xtask test`: everything that can be checked, counted into one closing line.
 //!
-//! In order: host unit tests, the same again with the MSRV toolchain (see [`crate::msrv`]),
-//! rustfmt, clippy, the flake parse check, the build, then boots under TCG with a time limit:
+//! In order: host unit tests, the same again with the MSRV toolchain (see [`crate::msrv`]), the
+//! object library's host tests under Miri (see [`crate::miri`]), rustfmt, clippy, the flake parse check, the build, then boots under TCG with a time limit:
 //! Vulcan by PVH with QEMU's default CPU and with `-cpu max` (each with [`FUZZ_CALLS`] fuzzer
 //! calls on the fixed seed), and on the `microvm` machine (no PCI, no HPET, no ACPI PM timer, no
 //! port 0x61), in CI (or with `--fuzz-seed`) Vulcan by PVH once more with the fuzzer on a seed
@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 use crate::build::{self, Output};
 use crate::flake::{self, Parse};
 use crate::limine::{self, Lookup};
+use crate::miri;
 use crate::msrv::{self, Setup};
 use crate::qemu::{self, Boot, End, Machine, vulcan_cmdline};
 use crate::workspace::Workspace;
@@ -46,6 +47,8 @@ pub enum Part {
     HostTests,
     /// The host tests again, with the MSRV toolchain (rustup's).
     Msrv,
+    /// The object library's host tests under Miri (nightly).
+    Miri,
     /// `cargo fmt --check`.
     Rustfmt,
     /// Clippy, warnings denied.
@@ -59,14 +62,15 @@ pub enum Part {
 }
 
 impl Part {
-    const ALL: [Part; 7] =
-        [Part::HostTests, Part::Msrv, Part::Rustfmt, Part::Clippy, Part::Flake, Part::Boots, Part::Repro];
+    const ALL: [Part; 8] =
+        [Part::HostTests, Part::Msrv, Part::Miri, Part::Rustfmt, Part::Clippy, Part::Flake, Part::Boots, Part::Repro];
 
     /// How a `skipped:` line names the part.
     fn label(self) -> &'static str {
         match self {
             Part::HostTests => "host tests",
             Part::Msrv => "MSRV host tests",
+            Part::Miri => "Miri",
             Part::Rustfmt => "rustfmt",
             Part::Clippy => "clippy",
             Part::Flake => "flake parse check",
@@ -150,6 +154,9 @@ pub fn run(ws: &Workspace, options: &Options) -> i32 {
     if options.runs(Part::Msrv) {
         msrv_host_tests(ws, &mut tally);
     }
+    if options.runs(Part::Miri) {
+        miri_tests(ws, &mut tally);
+    }
     if options.runs(Part::Rustfmt) {
         cargo_check(ws, &mut tally, "rustfmt", &["fmt", "--all", "--", "--check"]);
     }
@@ -209,33 +216,52 @@ fn show_output(title: &str, text: &str) {
 /// The host test runs, each with a cargo command from `cargo`, each step named `label: ...`.
 fn host_tests(tally: &mut Tally, label: &str, cargo: &dyn Fn() -> Command) {
     for args in HOST_TESTS {
-        let what = format!("{label}: cargo test {}", args.join(" "));
-        begin(&what);
         let mut cmd = cargo();
-        cmd.arg("test").args(*args).stdin(Stdio::null());
-        let output = match cmd.output() {
-            Ok(output) => output,
-            Err(err) => {
-                println!("FAILED (cannot run cargo: {err})");
-                tally.failed += 1;
-                continue;
-            }
-        };
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        let counts = parse_cargo_test(&stdout);
-        let (passed, mut failed) = counts.unwrap_or((0, 0));
-        if !output.status.success() && failed == 0 {
-            // A build failure, a crashed test binary, a failed doctest build: one failure.
-            failed = 1;
+        cmd.arg("test").args(*args);
+        cargo_tests(tally, &format!("{label}: cargo test {}", args.join(" ")), cmd);
+    }
+}
+
+/// One `cargo test` run (`cmd`), counted test by test; the step is named `what`.
+fn cargo_tests(tally: &mut Tally, what: &str, mut cmd: Command) {
+    begin(what);
+    let start = Instant::now();
+    cmd.stdin(Stdio::null());
+    let output = match cmd.output() {
+        Ok(output) => output,
+        Err(err) => {
+            println!("FAILED (cannot run cargo: {err})");
+            tally.failed += 1;
+            return;
         }
-        tally.passed += passed;
-        tally.failed += failed;
-        if failed == 0 {
-            println!("ok ({passed} passed)");
-        } else {
-            println!("FAILED ({passed} passed, {failed} failed)");
-            show_output(&what, &format!("{stdout}{}", String::from_utf8_lossy(&output.stderr)));
+    };
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let counts = parse_cargo_test(&stdout);
+    let (passed, mut failed) = counts.unwrap_or((0, 0));
+    if !output.status.success() && failed == 0 {
+        // A build failure, a crashed test binary, a failed doctest build, undefined behaviour or a
+        // leak found by Miri after the tests ran: one failure.
+        failed = 1;
+    }
+    tally.passed += passed;
+    tally.failed += failed;
+    let secs = start.elapsed().as_secs_f64();
+    if failed == 0 {
+        println!("ok ({passed} passed, {secs:.1} s)");
+    } else {
+        println!("FAILED ({passed} passed, {failed} failed, {secs:.1} s)");
+        show_output(what, &format!("{stdout}{}", String::from_utf8_lossy(&output.stderr)));
+    }
+}
+
+/// The object library's host tests under Miri, or the `skipped:` line saying why not.
+fn miri_tests(ws: &Workspace, tally: &mut Tally) {
+    match miri::prepare() {
+        Ok(m) => {
+            let what = format!("Miri: cargo miri test -p kernel --lib -- {}", miri::FILTERS.join(" "));
+            cargo_tests(tally, &what, m.command(ws));
         }
+        Err(why) => println!("skipped: Miri ({why})"),
     }
 }
 
@@ -854,18 +880,18 @@ vulcan: 2 passed, 1 failed, 1 skipped
         assert_eq!(Part::ALL.into_iter().filter(|&p| quick.runs(p)).collect::<Vec<_>>(), [Part::Boots]);
         assert_eq!(
             quick.skipped_line().unwrap(),
-            "skipped: host tests, MSRV host tests, rustfmt, clippy, flake parse check, reproducibility check \
-             (--quick)"
+            "skipped: host tests, MSRV host tests, Miri, rustfmt, clippy, flake parse check, reproducibility \
+             check (--quick)"
         );
 
         let only = options(false, &[Part::HostTests, Part::Repro]);
         assert!(only.runs(Part::HostTests) && only.runs(Part::Repro) && !only.runs(Part::Boots));
         assert_eq!(
             only.skipped_line().unwrap(),
-            "skipped: MSRV host tests, rustfmt, clippy, flake parse check, build and boots \
+            "skipped: MSRV host tests, Miri, rustfmt, clippy, flake parse check, build and boots \
              (--only host-tests,repro)"
         );
-        assert_eq!(options(true, &[Part::Clippy]).skipped_line().unwrap().matches(", ").count(), 6);
+        assert_eq!(options(true, &[Part::Clippy]).skipped_line().unwrap().matches(", ").count(), 7);
     }
 
     #[test]

@@ -62,6 +62,19 @@ pub struct FrameAllocator {
 // behind a lock (or by one test thread).
 unsafe impl Send for FrameAllocator {}
 
+/// A host test's allocator frees the bitmap `for_test` made (the kernel's lives for good).
+#[cfg(test)]
+impl Drop for FrameAllocator {
+    fn drop(&mut self) {
+        if !self.bitmap.is_null() {
+            let words = (self.covered_pages / 64) as usize;
+            // SAFETY: in host tests every bitmap comes from `for_test`'s `Box::into_raw` of
+            // `words` words, and nothing uses it once the allocator is dropped.
+            drop(unsafe { std::boxed::Box::from_raw(core::ptr::slice_from_raw_parts_mut(self.bitmap, words)) });
+        }
+    }
+}
+
 impl FrameAllocator {
     /// An empty allocator whose pages are reached at `phys + offset`. It manages nothing until it
     /// is given a bitmap ([`set_bitmap`](Self::set_bitmap)) and regions.
@@ -101,14 +114,16 @@ impl FrameAllocator {
         self.covered_pages = words * 64;
     }
 
-    /// An allocator for host tests, with a leaked bitmap covering the pages below `end`.
+    /// An allocator for host tests, with a bitmap covering the pages below `end` that it owns
+    /// and frees when dropped.
     #[cfg(test)]
     pub fn for_test(offset: u64, end: u64) -> Self {
         let words = Self::bitmap_bytes(end) / 8;
-        let bitmap = std::boxed::Box::leak(std::vec![0u64; words as usize].into_boxed_slice());
+        let bitmap = std::boxed::Box::into_raw(std::vec![0u64; words as usize].into_boxed_slice());
         let mut fa = Self::new(offset);
-        // SAFETY: a fresh, zeroed, leaked bitmap of `words` words, used by nothing else.
-        unsafe { fa.set_bitmap(bitmap.as_mut_ptr(), words) };
+        // SAFETY: a fresh, zeroed bitmap of `words` words, used by nothing else, freed only by
+        // `Drop` (below) when the allocator goes.
+        unsafe { fa.set_bitmap(bitmap.cast(), words) };
         fa
     }
 
@@ -285,6 +300,11 @@ mod tests {
     const ARENA: usize = 1 << 20;
     const FAKE_PHYS: u64 = 0x4000_0000;
 
+    /// Most operations and most pages per run in the property test: Miri interprets every byte
+    /// zeroed and checked, so it runs shorter sequences of smaller runs.
+    const MAX_OPS: usize = if cfg!(miri) { 24 } else { 200 };
+    const MAX_RUN: u64 = if cfg!(miri) { 5 } else { 20 };
+
     /// A 1 MiB host buffer standing in for physical memory at `FAKE_PHYS`.
     struct Arena {
         ptr: *mut u8,
@@ -427,7 +447,7 @@ mod tests {
         /// Any sequence of allocations and frees keeps runs disjoint, inside the arena, zeroed,
         /// and the free count exact; freeing everything restores the whole arena.
         #[test]
-        fn alloc_free_sequences(ops in prop::collection::vec((1u64..20, any::<bool>()), 1..200)) {
+        fn alloc_free_sequences(ops in prop::collection::vec((1u64..MAX_RUN, any::<bool>()), 1..MAX_OPS)) {
             let arena = Arena::new();
             let mut fa = arena.allocator();
             let mut live: Vec<(u64, u64)> = Vec::new();

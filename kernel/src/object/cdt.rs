@@ -318,8 +318,16 @@ pub(super) mod tests {
     use std::boxed::Box;
     use std::vec::Vec;
 
-    /// A bare array of slots with no CSpace around them.
-    pub struct Arena(Box<[Slot]>);
+    /// A bare array of slots with no CSpace around them, reached only through raw pointers (as a
+    /// CSpace's slots are): the base keeps the whole allocation's provenance.
+    pub struct Arena(*mut [Slot]);
+
+    impl Drop for Arena {
+        fn drop(&mut self) {
+            // SAFETY: made by `Box::into_raw` in `new`; no slot pointer is used after the test.
+            drop(unsafe { Box::from_raw(self.0) });
+        }
+    }
 
     impl Arena {
         pub fn new(n: usize) -> Self {
@@ -337,12 +345,13 @@ pub(super) mod tests {
                     last_child: None,
                 })
                 .collect();
-            Self(slots.into_boxed_slice())
+            Self(Box::into_raw(slots.into_boxed_slice()))
         }
 
         pub fn at(&mut self, i: usize) -> SlotRef {
-            // SAFETY: the arena outlives every use in a test.
-            unsafe { SlotRef::from_ptr(&mut self.0[i]) }
+            assert!(i < self.0.len());
+            // SAFETY: `i` is in range of the arena, which outlives every use in a test.
+            unsafe { SlotRef::from_ptr(self.0.cast::<Slot>().add(i)) }
         }
     }
 

@@ -51,10 +51,11 @@ fn obj<'a>(cs: ObjRef) -> &'a CSpaceObj {
 
 /// Second-level bitmap words (bit set = slot free), behind the header in the header run.
 fn l2<'a>(cs: ObjRef) -> &'a [Cell<u64>] {
-    let base = core::ptr::from_ref(obj(cs)).cast::<u8>();
+    let words = words(obj(cs).radix.get());
     // SAFETY: the header run holds `L2_OFFSET` bytes and then the bitmap, `words(radix)` words
-    // (see `header_pages`), zeroed when made and reached only as cells, like the header.
-    unsafe { core::slice::from_raw_parts(base.add(L2_OFFSET).cast(), words(obj(cs).radix.get())) }
+    // (see `header_pages`), zeroed when made and reached only as cells, like the header; the
+    // pointer is the run's own (not derived from the `&CSpaceObj`, which covers only the header).
+    unsafe { core::slice::from_raw_parts(cs.base_ptr().add(L2_OFFSET).cast(), words) }
 }
 
 fn words(radix: u32) -> usize {

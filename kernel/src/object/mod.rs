@@ -199,6 +199,12 @@ impl ObjRef {
         unsafe { self.0.cast::<T>().as_ref() }
     }
 
+    /// The object's first byte, with the whole run it lives in as provenance: for the few
+    /// objects (a CSpace's bitmap) that keep state past their `T`, reached as cells.
+    fn base_ptr(self) -> *mut u8 {
+        self.0.as_ptr().cast()
+    }
+
     /// A stable number for the object (its header's address), for logs and identity checks.
     pub fn id(self) -> u64 {
         self.0.as_ptr() as u64

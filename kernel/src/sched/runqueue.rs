@@ -125,30 +125,30 @@ mod tests {
     use std::collections::VecDeque;
     use std::vec::Vec;
 
-    struct TestTask {
+    struct TestTask<'a> {
         id: usize,
         prio: Cell<u8>,
-        prev: Cell<Option<T>>,
-        next: Cell<Option<T>>,
+        prev: Cell<Option<T<'a>>>,
+        next: Cell<Option<T<'a>>>,
         queued: Cell<bool>,
     }
 
     #[derive(Copy, Clone)]
-    struct T(&'static TestTask);
+    struct T<'a>(&'a TestTask<'a>);
 
-    impl PartialEq for T {
+    impl PartialEq for T<'_> {
         fn eq(&self, o: &Self) -> bool {
             self.0.id == o.0.id
         }
     }
 
-    impl std::fmt::Debug for T {
+    impl std::fmt::Debug for T<'_> {
         fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
             write!(f, "T{}", self.0.id)
         }
     }
 
-    impl Node for T {
+    impl Node for T<'_> {
         fn priority(self) -> u8 {
             self.0.prio.get()
         }
@@ -167,25 +167,29 @@ mod tests {
         }
     }
 
-    fn tasks(prios: &[u8]) -> Vec<T> {
+    /// Test tasks with these priorities (the test owns them; `T`s borrow them).
+    fn arena<'a>(prios: &[u8]) -> Vec<TestTask<'a>> {
         prios
             .iter()
             .enumerate()
-            .map(|(id, &p)| {
-                T(Box::leak(Box::new(TestTask {
-                    id,
-                    prio: Cell::new(p),
-                    prev: Cell::new(None),
-                    next: Cell::new(None),
-                    queued: Cell::new(false),
-                })))
+            .map(|(id, &p)| TestTask {
+                id,
+                prio: Cell::new(p),
+                prev: Cell::new(None),
+                next: Cell::new(None),
+                queued: Cell::new(false),
             })
             .collect()
     }
 
+    fn tasks<'a>(arena: &'a [TestTask<'a>]) -> Vec<T<'a>> {
+        arena.iter().map(T).collect()
+    }
+
     #[test]
     fn highest_priority_first_fifo_within() {
-        let t = tasks(&[10, 200, 10, 200, 0]);
+        let a = arena(&[10, 200, 10, 200, 0]);
+        let t = tasks(&a);
         let q = RunQueues::new();
         for &x in &t {
             q.push_back(x);
@@ -213,7 +217,8 @@ mod tests {
         #[test]
         fn matches_a_model(prios in prop::collection::vec(any::<u8>(), 1..24),
                            ops in prop::collection::vec((0u8..3, any::<prop::sample::Index>()), 1..200)) {
-            let t = tasks(&prios);
+            let a = arena(&prios);
+            let t = tasks(&a);
             let q = RunQueues::new();
             let mut model: Vec<VecDeque<usize>> = (0..256).map(|_| VecDeque::new()).collect();
             for (op, i) in ops {
