@@ -192,10 +192,10 @@ pub fn kernel_main(boot: &'static BootInfo) -> ! {
     let use_xsave = xcr0 != 0 && cpu::xsave_size() <= context::FPU_AREA_SIZE;
 
     // Guarded stacks: the kernel stack every entry from user mode runs on, and the IST stacks.
-    let kstack = kstack::new(16).unwrap_or_else(|e| fatal(format_args!("kernel stack: {e:?}")));
+    let kstack = kstack::new(kstack::KERNEL_STACK_PAGES).unwrap_or_else(|e| fatal(format_args!("kernel stack: {e:?}")));
     gdt::set_kernel_stack(kstack.top);
     for ist in [gdt::IST_DOUBLE_FAULT, gdt::IST_NMI, gdt::IST_MACHINE_CHECK] {
-        let s = kstack::new(4).unwrap_or_else(|e| fatal(format_args!("IST stack: {e:?}")));
+        let s = kstack::new(kstack::IST_STACK_PAGES).unwrap_or_else(|e| fatal(format_args!("IST stack: {e:?}")));
         gdt::set_ist(ist, s.top);
     }
     context::init(kstack.top, kspace::root(), use_xsave);

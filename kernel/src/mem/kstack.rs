@@ -11,6 +11,12 @@ use crate::arch::paging::{self, GLOBAL, MapError, PAGE_SIZE, PageSize, WRITABLE}
 
 use super::alloc_page;
 
+/// Pages of the kernel stack every entry from user mode runs on (64 KiB).
+pub const KERNEL_STACK_PAGES: u64 = 16;
+
+/// Pages of each IST stack (NMI, double fault, machine check): 16 KiB.
+pub const IST_STACK_PAGES: u64 = 4;
+
 /// Where stacks are placed (PML4 entry 511, below the kernel image).
 pub const KSTACK_REGION: u64 = 0xffff_ffff_0000_0000;
 /// End of the stack region.
