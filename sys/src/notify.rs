@@ -20,6 +20,10 @@
 //! and signals the bits; [`IrqHandler::ack`] unmasks it once the device has been dealt with.
 //! Deleting the handler masks the line and frees it for another handler.
 //!
+//! A task can be given an exit Note ([`Task::set_exit_note`]): whenever it stops (exits, faults
+//! with nowhere to send the fault, is destroyed, or loses its last capability), the kernel signals
+//! the bits on it, so whoever waits for the task to end waits on the Note.
+//!
 //! These calls are safe: the kernel checks every argument, and none of them reads or writes the
 //! caller's memory or changes its mappings. A wait may of course last forever if nothing ever
 //! signals the Note.
@@ -108,6 +112,12 @@ pub fn irq_bind(control: usize, irq: usize, note: usize, bits: usize, memory: us
     Ok(call(Sysno::IrqBind, [control, irq, note, bits, memory, dst_slot])?[0])
 }
 
+/// `task_set_exit_note(task, note, bits)`: signal `bits` on `note` whenever the task stops; `note`
+/// 0 removes it. See [`Sysno::TaskSetExitNote`]; [`Task::set_exit_note`] is the typed form.
+pub fn task_set_exit_note(task: usize, note: usize, bits: usize) -> Result<()> {
+    call(Sysno::TaskSetExitNote, [task, note, bits, 0, 0, 0]).map(drop)
+}
+
 /// `irq_ack(handler)`: unmasks the handler's line. See [`Sysno::IrqAck`].
 pub fn irq_ack(handler: usize) -> Result<()> {
     call(Sysno::IrqAck, [handler, 0, 0, 0, 0, 0]).map(drop)
@@ -183,6 +193,19 @@ impl Note {
     /// Unbinds whatever Note `task` has bound (nothing if it has none). Needs WRITE on the task.
     pub fn unbind(task: Task) -> Result<()> {
         note_bind(0, task.slot())
+    }
+}
+
+impl Task {
+    /// From now on, whenever the task stops (its state becomes Exited or Faulted: it exits, faults
+    /// with no fault endpoint, is destroyed, or loses its last capability), the kernel signals
+    /// `bits` (and the capability's badge) on `note`; `None` removes it. The task holds its own
+    /// reference to the Note. Needs WRITE on both.
+    ///
+    /// Errors: `InvalidCapability`, `WrongKind`, `InsufficientRights` for the task, then for the
+    /// Note; `InvalidArgument` if `bits` is 0 (with a Note).
+    pub fn set_exit_note(self, note: Option<Note>, bits: usize) -> Result<()> {
+        task_set_exit_note(self.slot(), note.map_or(0, |n| n.slot()), bits)
     }
 }
 

@@ -22,6 +22,7 @@ mod cap;
 mod debug_write;
 mod devices;
 mod entry;
+mod exit_note;
 mod fault;
 mod fuzz;
 mod image;
@@ -50,6 +51,7 @@ pub const ALL: &[&[Test]] = &[
     memory::TESTS,
     ioport::TESTS,
     task::TESTS,
+    exit_note::TESTS,
     sched::TESTS,
     vector::TESTS,
     ipc::TESTS,

@@ -1,6 +1,6 @@
 //! Stopping tasks: a task that exits, faults with nowhere to send the fault, is destroyed or
 //! loses its last capability leaves the scheduler and every queue, binding and reply relation it
-//! is part of.
+//! is part of, and its exit Note, if it has one, is signalled ([`set_state`]).
 //!
 //! What a stopped *root* task means for the run is not decided here: the stop is recorded
 //! ([`RunEnd`]) and the layer above (`uapi`) ends the run when it next looks
@@ -61,11 +61,21 @@ fn leave_everything(t: ObjRef) {
     crate::arch::context::forget_fpu_owner(&tk.ctx);
 }
 
+/// Puts `t` in the stopped `state` (Exited or Faulted): whenever that changes its state, its exit
+/// Note (if any) is signalled, so a supervisor learns of every stop without polling.
+fn set_state(t: ObjRef, state: State) {
+    let tk = task(t);
+    let changed = tk.state.replace(state) != state;
+    if changed && let Some(n) = tk.exit_note.get() {
+        super::note::signal(n, tk.exit_bits.get());
+    }
+}
+
 /// Called when the task's last reference goes: it stops at once, leaving everything.
 pub fn on_death(t: ObjRef) {
     leave_everything(t);
     let tk = task(t);
-    tk.state.set(State::Exited);
+    set_state(t, State::Exited);
     if tk.is_root.get() {
         root_stopped(RunEnd::Stopped("its last capability was deleted"));
     }
@@ -79,8 +89,8 @@ pub fn destroy(ctx: &mut Ctx<'_>, t: ObjRef) {
         return;
     }
     leave_everything(t);
-    tk.state.set(State::Exited);
     tk.detail.set(DESTROYED);
+    set_state(t, State::Exited);
     if tk.is_root.get() {
         root_stopped(RunEnd::Stopped("it was destroyed"));
     }
@@ -92,8 +102,8 @@ pub fn destroy(ctx: &mut Ctx<'_>, t: ObjRef) {
 pub fn stop(t: ObjRef, state: State, detail: u64, why: &'static str) {
     crate::sched::remove(t);
     let tk = task(t);
-    tk.state.set(state);
     tk.detail.set(detail);
+    set_state(t, state);
     if tk.is_root.get() {
         root_stopped(match state {
             State::Exited => RunEnd::Exited(detail),

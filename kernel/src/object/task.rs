@@ -69,6 +69,10 @@ pub struct TaskObj {
     pub fault_ep: Cell<Option<ObjRef>>,
     /// The fault endpoint capability's badge.
     pub fault_badge: Cell<u64>,
+    /// The Note signalled whenever it stops (a reference held), see `stop`.
+    pub exit_note: Cell<Option<ObjRef>>,
+    /// The bits (with the Note capability's badge) it is signalled with.
+    pub exit_bits: Cell<u64>,
     /// The Note bound to it (no reference: the Note unbinds when either dies).
     pub bound_note: Cell<Option<ObjRef>>,
     /// Its IPC buffer page (a user address in its VSpace; 0: none).
@@ -161,11 +165,12 @@ pub fn reply_cap_at(t: ObjRef, slot: Option<super::cdt::SlotRef>) {
     get(t).saved_reply.set(slot);
 }
 
-/// Teardown of a dead task: releases its CSpace, VSpace and fault endpoint. O(1).
+/// Teardown of a dead task: releases its CSpace, VSpace, fault endpoint and exit Note. O(1).
 pub(super) fn teardown(ctx: &mut Ctx<'_>, t: ObjRef) {
     // The task is dead and only reachable from the dead list.
     let task = get(t);
-    for held in [task.cspace.take(), task.vspace.take(), task.fault_ep.take()].into_iter().flatten() {
+    let held = [task.cspace.take(), task.vspace.take(), task.fault_ep.take(), task.exit_note.take()];
+    for held in held.into_iter().flatten() {
         held.release(ctx.dead);
     }
 }

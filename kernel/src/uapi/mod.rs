@@ -144,6 +144,7 @@ fn other(me: ObjRef, task: &TaskObj, n: Sysno, a: [u64; 6]) -> Result<Results, E
         Sysno::ReplySave => ipc::reply_save(me, task, a[0]),
         Sysno::TaskSetIpcBuffer => task::set_ipc_buffer(task, a[0], a[1]),
         Sysno::TaskDestroy => task::destroy(task, a[0]),
+        Sysno::TaskSetExitNote => task::set_exit_note(task, a[0], a[1], a[2]),
         Sysno::IoPortCreate => ioport::create(task, a[0], a[1], a[2], a[3], a[4]),
         Sysno::IoPortIn => ioport::port_in(task, a[0], a[1], a[2]),
         Sysno::IoPortOut => ioport::port_out(task, a[0], a[1], a[2], a[3]),

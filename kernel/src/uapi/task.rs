@@ -152,6 +152,30 @@ pub fn set_fault_endpoint(task: &TaskObj, t: u64, ep: u64) -> Result<Results, Er
     Ok(one(0))
 }
 
+/// `task_set_exit_note`.
+pub fn set_exit_note(task: &TaskObj, t: u64, note: u64, bits: u64) -> Result<Results, Error> {
+    let t = target(task, t, rights::WRITE)?;
+    let new = if note == 0 {
+        None
+    } else {
+        let (n, c) = caps::need_object(task, note, Kind::Note, rights::WRITE)?;
+        if bits == 0 {
+            return Err(Error::InvalidArgument);
+        }
+        Some((n, bits | c.badge))
+    };
+    if let Some((n, _)) = new {
+        n.acquire();
+    }
+    let tk = get(t);
+    let old = tk.exit_note.replace(new.map(|(n, _)| n));
+    tk.exit_bits.set(new.map_or(0, |(_, b)| b));
+    if let Some(o) = old {
+        global::with(|ctx| o.release(ctx.dead));
+    }
+    Ok(one(0))
+}
+
 /// `task_destroy`.
 pub fn destroy(task: &TaskObj, t: u64) -> Result<Results, Error> {
     let t = target(task, t, rights::WRITE)?;

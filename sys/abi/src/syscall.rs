@@ -241,6 +241,15 @@ sysnos! {
     ///
     /// Errors: capability errors.
     TaskDestroy = 0x5c,
+    /// `task_set_exit_note(task, note, bits)`: whenever the task stops (its state becomes Exited
+    /// or Faulted: it exits, it faults with no fault endpoint or one that can no longer take the
+    /// message, it is destroyed, or its last capability is deleted), the kernel signals `bits`
+    /// (and the capability's badge) on this Note, so a supervisor learns of it without polling.
+    /// `note` 0 removes it (`bits` ignored). The task holds its own reference to the Note. Needs
+    /// WRITE on `task` and on `note`.
+    ///
+    /// Errors: capability errors for `task`, then `note`; `InvalidArgument` (`bits` is 0).
+    TaskSetExitNote = 0x5d,
 
     /// `endpoint_create(memory, dst_slot) -> slot`: make an Endpoint (1 page).
     ///

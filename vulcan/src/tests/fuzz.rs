@@ -594,6 +594,7 @@ fn schema(s: Sysno) -> [Arg; 6] {
         Sysno::TaskReadRegs | Sysno::TaskWriteRegs => [Cap(TASK), Ptr, w, w, w, w],
         Sysno::TaskSetFaultEndpoint => [Cap(TASK), Cap(ENDPOINT), w, w, w, w],
         Sysno::TaskSetIpcBuffer => [Cap(TASK), Vaddr, w, w, w, w],
+        Sysno::TaskSetExitNote => [Cap(TASK), Cap(NOTE), Bits, w, w, w],
         Sysno::TaskStart | Sysno::TaskSuspend | Sysno::TaskResume | Sysno::TaskInfo => [Cap(TASK), w, w, w, w, w],
         Sysno::Send | Sysno::Call | Sysno::NbSend => [Cap(ENDPOINT), w, w, w, w, w],
         Sysno::Recv | Sysno::ReplyRecv | Sysno::NbRecv => [Cap(RECV_ENDPOINT), w, w, w, w, w],
