@@ -19,19 +19,21 @@
 //! `build.rs` prints, and get `memcpy` and friends from the `memfns` crate, which this crate pulls
 //! in.
 //!
-//! Host tests: the pure parts (error decoding, [`FixedBuf`](debug::FixedBuf), handle conversions) are unit-tested on
-//! the host with `cargo test -p sys`. Under `cfg(test)` the crate leaves out everything that only
-//! makes sense in a Perihelion program and would clash with the host's std and C library:
-//! `_start`, the panic handler, `rust_eh_personality` and the `memfns` symbols. No test makes a
-//! syscall.
+//! Host builds: the pure parts (error decoding, [`FixedBuf`](debug::FixedBuf), handle
+//! conversions) are unit-tested on the host with `cargo test -p sys`, which also runs the
+//! doctests. Everything that only makes sense in a Perihelion program and would clash with the
+//! host's std and C library (`_start`, the panic handler, `rust_eh_personality` and the `memfns`
+//! symbols) is compiled only with `panic = "abort"`, as every Perihelion program is built (the
+//! workspace profiles); `cargo test` builds this crate with unwinding, for unit tests and
+//! doctests alike, and std provides all of that. No test makes a syscall.
 #![no_std]
 #![deny(missing_docs)]
 
 pub use abi;
 
 // Every user program must link `memcpy`, `memset` and friends; naming the crate here is enough.
-// Not in host tests, where they would shadow the C library's.
-#[cfg(not(test))]
+// Not in host builds (they unwind), where they would shadow the C library's.
+#[cfg(panic = "abort")]
 use memfns as _;
 
 pub mod cap;

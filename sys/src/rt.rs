@@ -4,7 +4,7 @@
 //! the one start argument. For the root task `rdi` is [`ROOT_INFO_ADDR`], the read-only page
 //! holding an [`abi::RootInfo`]. `_start` clears `rbp` (ending the frame-pointer chain), aligns
 //! the stack (again) and calls into Rust, which checks the start argument, calls the program's
-//! `main` with a [`Boot`], and passes what `main` returns to [`exit`].
+//! `main` with a [`Boot`], and passes what `main` returns to [`exit`](crate::exit).
 //!
 //! The check: only the address the ABI documents is ever read, and the page is used only if its
 //! magic and layout version match this library's [`abi`]; any other start argument is kept as a
@@ -28,24 +28,25 @@
 //! A panic prints `panic: MESSAGE at FILE:LINE` as one debug-console line and exits with
 //! [`PANIC_STATUS`]. There is no unwinding (`panic = "abort"`).
 
-#[cfg(not(test))]
+#[cfg(panic = "abort")]
 use core::panic::PanicInfo;
-#[cfg(not(test))]
+#[cfg(panic = "abort")]
 use core::sync::atomic::{AtomicBool, Ordering};
 
 use abi::RootInfo;
 use abi::layout::{ROOT_INFO_ADDR, is_user_range};
 use abi::rootinfo::{ROOT_INFO_MAGIC, ROOT_INFO_VERSION};
 
-#[cfg(not(test))]
+#[cfg(panic = "abort")]
 use crate::syscall::exit;
 
 /// Exit status of a task that panicked.
 pub const PANIC_STATUS: usize = 101;
 
-// The runtime entry points are left out of host unit tests (see the crate docs): std and the C
-// runtime provide their own.
-#[cfg(not(test))]
+// The runtime entry points exist only in programs built with `panic = "abort"`, as every
+// Perihelion program is; host builds, which unwind (unit tests and doctests), get their own from
+// std and the C runtime (see the crate docs).
+#[cfg(panic = "abort")]
 core::arch::global_asm!(
     ".pushsection .text._start, \"ax\", @progbits",
     ".global _start",
@@ -60,7 +61,7 @@ core::arch::global_asm!(
     start = sym sys_start,
 );
 
-#[cfg(not(test))]
+#[cfg(panic = "abort")]
 // SAFETY: `entry!` is the only way to define `__sys_main`, and it defines it with exactly this
 // signature (a mismatch would be a type error there, since the macro coerces `main` to this
 // function type). A program without `entry!` fails to link rather than calling garbage.
@@ -69,7 +70,7 @@ unsafe extern "Rust" {
 }
 
 /// Called by `_start` with the kernel's `rdi`, on an aligned stack with `rbp` cleared.
-#[cfg(not(test))]
+#[cfg(panic = "abort")]
 extern "C" fn sys_start(arg: usize) -> ! {
     exit(__sys_main(Boot::from_arg(arg)))
 }
@@ -216,7 +217,7 @@ fn check_root_info(arg: usize) -> Result<&'static RootInfo, RootInfoError> {
     Ok(info)
 }
 
-#[cfg(not(test))]
+#[cfg(panic = "abort")]
 #[panic_handler]
 fn panic(info: &PanicInfo<'_>) -> ! {
     static PANICKING: AtomicBool = AtomicBool::new(false);
@@ -233,7 +234,7 @@ fn panic(info: &PanicInfo<'_>) -> ! {
 
 /// The precompiled `core` refers to this symbol (it is built for unwinding); with
 /// `panic = "abort"` it is never called.
-#[cfg(not(test))]
+#[cfg(panic = "abort")]
 #[unsafe(no_mangle)]
 extern "C" fn rust_eh_personality() {}
 
