@@ -27,6 +27,12 @@
 //!
 //! A panic prints `panic: MESSAGE at FILE:LINE` as one debug-console line and exits with
 //! [`PANIC_STATUS`]. There is no unwinding (`panic = "abort"`).
+//!
+//! [`Boot`] hands out `'static` references into the root task's boot mappings (the RootInfo page,
+//! the initramfs). They stay valid because those mappings belong to the kernel, which never
+//! unmaps or changes them, and because the root task can leave the VSpace holding them only
+//! through `task_set_space`, which is `unsafe` and forbids it while its memory may be used (see
+//! [`safety`](crate::safety)).
 
 #[cfg(panic = "abort")]
 use core::panic::PanicInfo;
@@ -181,8 +187,9 @@ impl Boot {
         let ptr = core::ptr::with_exposed_provenance::<u8>(addr);
         // SAFETY: the ABI has the kernel map the initramfs read-only at `initramfs_addr` for
         // `initramfs_len` bytes before the root task starts and never unmap or change it while
-        // the task lives; the range is non-empty, does not wrap and lies in the user half (checked
-        // above), and `u8` has no alignment or validity requirement.
+        // the task lives, and the task never leaves that VSpace while it may use this memory
+        // (`task_set_space`'s contract); the range is non-empty, does not wrap and lies in the
+        // user half (checked above), and `u8` has no alignment or validity requirement.
         Some(unsafe { core::slice::from_raw_parts(ptr, len) })
     }
 }
@@ -203,7 +210,9 @@ fn check_root_info(arg: usize) -> Result<&'static RootInfo, RootInfoError> {
     }
     let ptr = core::ptr::with_exposed_provenance::<RootInfo>(arg);
     // SAFETY: a task started with `rdi == ROOT_INFO_ADDR` is the root task, for which the ABI has
-    // the kernel map one read-only page there, holding a `RootInfo`, for the task's whole life.
+    // the kernel map one read-only page there, holding a `RootInfo`, for the task's whole life
+    // (and the task never leaves that VSpace while it may use its memory: `task_set_space`'s
+    // contract).
     // The address is page-aligned (so aligned for `RootInfo`), `RootInfo` is smaller than a page,
     // and every field is an integer or a byte array, so any bit pattern is a valid value; nothing
     // writes the page, so a shared `'static` reference is sound.
