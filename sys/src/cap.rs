@@ -5,7 +5,21 @@
 //! find there, and offer that kind's invocations. They are a convenience, not a proof: any slot
 //! can be wrapped in any handle ([`Memory::new`], ...), and the kernel checks every capability on
 //! every call (`WrongKind`, `InsufficientRights`, ...). Each typed handle dereferences to its
-//! [`Cap`], so the generic operations (copy, delete, revoke, identify, ...) work on all of them.
+//! [`Cap`], so the generic operations (identify, copy, mint, move, delete, revoke) work on all of
+//! them.
+//!
+//! Deleting and revoking end objects' lives, and the death of a Page, a CSpace or a Task, or the
+//! revocation of a Memory capability, can unmap memory the caller's Rust code is using (see
+//! [`safety`](crate::safety)). So the generic [`Cap::delete`], [`Cap::revoke`] and
+//! [`Cap::revoke_step`] are `unsafe`, under the
+//! [teardown contract](crate::safety#the-teardown-contract). The typed handles offer safe forms
+//! where a check can rule that out: `delete` for every kind whose death reaches no memory
+//! ([`Memory::delete`], [`DebugConsole::delete`], `Endpoint::delete`, `Note::delete`, ...; a
+//! Page only while it is not mapped; [`Cap::delete_checked`] for a slot of any kind) and `revoke`
+//! for every kind but Memory (the capabilities derived from any other are copies of the same
+//! object, which the revoked one keeps alive).
+//! Each first asks the kernel what the slot holds and refuses another kind with
+//! [`WrongKind`](abi::Error::WrongKind): a handle wrapped around the wrong slot deletes nothing.
 //!
 //! Every call returns a [`Result`] with the kernel's error. The bounded-work calls are retried
 //! here: [`Cap::revoke`] and [`Memory::info`] repeat the syscall while the kernel answers
@@ -129,8 +143,40 @@ impl Cap {
     /// Empties the slot. Capabilities derived from it stay, as children of its parent; the last
     /// capability to an object destroys the object (its pages are refunded to the Memory it was
     /// made from, in bounded steps: see [`Memory::info`]).
-    pub fn delete(self) -> Result<()> {
-        syscall::cap_delete(self.0)
+    ///
+    /// The typed handles' `delete` ([`Memory::delete`], `Endpoint::delete`, ...) check the kind
+    /// first and are safe; this is the one for the kinds whose death can reach memory (a Page
+    /// that is mapped, a CSpace, a Task) and for slots of unknown contents.
+    ///
+    /// # Safety
+    ///
+    /// The [teardown contract](crate::safety#the-teardown-contract): no Page mapped in the
+    /// caller's VSpace whose memory is in use may die of this, directly (this is its last
+    /// capability) or through the deaths it sets off (the last capability to a CSpace holding
+    /// such a Page's last capability, or to a Task holding that CSpace, ...).
+    pub unsafe fn delete(self) -> Result<()> {
+        // SAFETY: the caller keeps the teardown contract, which is what `cap_delete` needs.
+        unsafe { syscall::cap_delete(self.0) }
+    }
+
+    /// Deletes the capability if the kernel's report of what the slot holds shows that its death
+    /// can unmap nothing: a capability of any kind but CSpace and Task, and for a Page only while
+    /// it is mapped nowhere. The safe form of [`delete`](Cap::delete) for a slot of any kind (a
+    /// capability received in a message, the leftovers of a sweep); the typed handles' `delete`
+    /// do the same for one kind.
+    ///
+    /// Errors: [`InvalidCapability`](abi::Error::InvalidCapability) (an empty slot, or one
+    /// outside the CSpace); [`WrongKind`](abi::Error::WrongKind) (a CSpace or a Task, whose
+    /// death may end what they hold: those need [`delete`](Cap::delete));
+    /// [`InvalidState`](abi::Error::InvalidState) (a mapped Page); the errors of `page_info` for a
+    /// Page. The capability stays after each.
+    pub fn delete_checked(self) -> Result<()> {
+        match self.identify()?.kind {
+            Ok(Kind::Null) => Err(abi::Error::InvalidCapability.into()),
+            Ok(Kind::Page) => crate::vspace::Page::new(self).delete(),
+            Ok(kind) if HARMLESS.contains(&kind) => delete_checked(self, kind),
+            _ => Err(abi::Error::WrongKind.into()),
+        }
     }
 
     /// Deletes every capability derived from this one (not this one), repeating the bounded
@@ -138,9 +184,21 @@ impl Cap {
     ///
     /// Returns only success or a real error. Should a broken kernel answer `Restart` forever, this
     /// does not return.
-    pub fn revoke(self) -> Result<()> {
+    ///
+    /// The typed handles' `revoke` (every kind but Memory) check the kind first and are safe.
+    ///
+    /// # Safety
+    ///
+    /// The [teardown contract](crate::safety#the-teardown-contract), for every capability
+    /// derived from this one. Only a Memory capability has derived capabilities to other objects
+    /// (each object's first capability is a child of the Memory it was made from), so revoking a
+    /// Memory capability deletes every capability to every object made from it, or from Memory
+    /// split off it: none of them may be a Page mapped in the caller's VSpace whose memory is in
+    /// use, nor lead to one.
+    pub unsafe fn revoke(self) -> Result<()> {
         loop {
-            match self.revoke_step() {
+            // SAFETY: the caller keeps the teardown contract for the whole revocation.
+            match unsafe { self.revoke_step() } {
                 Err(e) if e == Restart => continue,
                 done => return done,
             }
@@ -149,10 +207,117 @@ impl Cap {
 
     /// One bounded step of [`revoke`](Cap::revoke): `Err(Restart)` means part of the work is
     /// done and the call must be made again.
-    pub fn revoke_step(self) -> Result<()> {
-        syscall::cap_revoke(self.0)
+    ///
+    /// # Safety
+    ///
+    /// As for [`revoke`](Cap::revoke), for the capabilities this step deletes.
+    pub unsafe fn revoke_step(self) -> Result<()> {
+        // SAFETY: the caller keeps the teardown contract, which is what `cap_revoke` needs.
+        unsafe { syscall::cap_revoke(self.0) }
     }
 }
+
+/// Fails unless the slot `cap` names holds a capability of `kind`: with
+/// [`InvalidCapability`](abi::Error::InvalidCapability) for an empty slot or one outside the
+/// CSpace (what `cap_delete` and `cap_revoke` would answer), and
+/// [`WrongKind`](abi::Error::WrongKind) for a capability of another kind.
+pub(crate) fn expect_kind(cap: Cap, kind: Kind) -> Result<()> {
+    match cap.identify()?.kind {
+        Ok(found) if found == kind => Ok(()),
+        Ok(Kind::Null) => Err(abi::Error::InvalidCapability.into()),
+        _ => Err(abi::Error::WrongKind.into()),
+    }
+}
+
+/// The kinds whose death reaches no memory of anyone's (see
+/// [`safety`](crate::safety#what-dies-and-what-that-reaches)): their capabilities can be
+/// deleted once a check has shown that the slot holds one.
+const HARMLESS: [Kind; 11] = [
+    Kind::Memory,
+    Kind::DebugConsole,
+    Kind::VSpace,
+    Kind::Endpoint,
+    Kind::Note,
+    Kind::Timer,
+    Kind::IrqControl,
+    Kind::IrqHandler,
+    Kind::IoPortControl,
+    Kind::IoPort,
+    Kind::Reply,
+];
+
+/// Deletes the capability in `cap` if it is of `kind`, one of [`HARMLESS`]; the safe `delete`
+/// of the typed handles (and of [`Cap::delete_checked`]).
+pub(crate) fn delete_checked(cap: Cap, kind: Kind) -> Result<()> {
+    if !HARMLESS.contains(&kind) {
+        return Err(abi::Error::WrongKind.into());
+    }
+    expect_kind(cap, kind)?;
+    // SAFETY: the slot held a capability of `kind` at the check just now; whatever else could
+    // have been put in it since is nothing this program relies on (`crate::safety`, "Shared
+    // slots": the shared-slot rule, and what lies outside the model). `kind` is one of
+    // `HARMLESS`, whose death unmaps no Page and ends no object that could (the caller's own
+    // VSpace is held by the caller's Task, so a VSpace that dies is another's; every object holds
+    // its Memory, so a Memory dies only when nothing made from it is left). So the teardown
+    // contract holds.
+    unsafe { cap.delete() }
+}
+
+/// Revokes the capability in `cap` if it is of `kind`, any kind but Memory; `step` makes one
+/// bounded call only. The safe `revoke` and `revoke_step` of the typed handles.
+pub(crate) fn revoke_checked(cap: Cap, kind: Kind, step: bool) -> Result<()> {
+    if kind == Kind::Memory {
+        return Err(abi::Error::WrongKind.into());
+    }
+    expect_kind(cap, kind)?;
+    // SAFETY: the slot holds a capability of `kind`, not Memory (checked just now; anything put
+    // there since is nothing this program relies on, as in `delete_checked`). Every capability
+    // derived from one that is not a Memory capability names the same object (copies, mints and
+    // transfers keep the object; new objects' capabilities are children of a Memory capability),
+    // and the revoked capability stays and keeps that object alive: nothing dies, so the teardown
+    // contract holds.
+    unsafe { if step { cap.revoke_step() } else { cap.revoke() } }
+}
+
+/// Gives a typed handle whose kind dies without reaching memory a safe, checked `delete`.
+macro_rules! checked_delete {
+    ($name:ident, $kind:expr, $what:literal) => {
+        impl $name {
+            #[doc = concat!("Deletes this capability, after checking that the slot holds ", $what, " capability: safe, since the death of ", $what, " unmaps nothing (see [`safety`](crate::safety#what-dies-and-what-that-reaches)). As [`Cap::delete`](crate::Cap::delete) otherwise.")]
+            ///
+            /// Errors: [`InvalidCapability`](abi::Error::InvalidCapability) (an empty slot, or
+            /// one outside the CSpace); [`WrongKind`](abi::Error::WrongKind) (a capability of
+            /// another kind, which stays).
+            pub fn delete(self) -> $crate::error::Result<()> {
+                $crate::cap::delete_checked(self.cap(), $kind)
+            }
+        }
+    };
+}
+
+/// Gives a typed handle of a kind other than Memory a safe, checked `revoke` and `revoke_step`.
+macro_rules! checked_revoke {
+    ($name:ident, $kind:expr, $what:literal) => {
+        impl $name {
+            #[doc = concat!("Deletes every capability derived from this one, after checking that the slot holds ", $what, " capability: safe, since those are all capabilities to the same object, which this one keeps alive. As [`Cap::revoke`](crate::Cap::revoke) otherwise (repeated while the kernel answers `Restart`).")]
+            ///
+            /// Errors: [`InvalidCapability`](abi::Error::InvalidCapability) (an empty slot, or
+            /// one outside the CSpace); [`WrongKind`](abi::Error::WrongKind) (another kind:
+            /// nothing is revoked).
+            pub fn revoke(self) -> $crate::error::Result<()> {
+                $crate::cap::revoke_checked(self.cap(), $kind, false)
+            }
+
+            /// One bounded step of [`revoke`](Self::revoke), checked the same way:
+            /// `Err(Restart)` means part of the work is done and the call must be made again.
+            pub fn revoke_step(self) -> $crate::error::Result<()> {
+                $crate::cap::revoke_checked(self.cap(), $kind, true)
+            }
+        }
+    };
+}
+
+pub(crate) use {checked_delete, checked_revoke};
 
 impl From<usize> for Cap {
     fn from(slot: usize) -> Cap {
@@ -225,6 +390,11 @@ handle!(
     DebugConsole,
     "a DebugConsole"
 );
+
+checked_delete!(Memory, Kind::Memory, "a Memory");
+checked_delete!(DebugConsole, Kind::DebugConsole, "a DebugConsole");
+checked_revoke!(CSpace, Kind::CSpace, "a CSpace");
+checked_revoke!(DebugConsole, Kind::DebugConsole, "a DebugConsole");
 
 /// What [`Memory::info`] reports, in pages.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]

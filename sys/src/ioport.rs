@@ -7,12 +7,17 @@
 //! that touch the ports it drives itself ([`KERNEL_PORTS`](abi::ioport::KERNEL_PORTS)) and any
 //! access that does not lie wholly inside the range; see [`abi::ioport`].
 //!
-//! These calls are safe: the kernel checks every argument, and touches no memory of the caller.
-//! What a port access does to a device (and what the device may then do, such as DMA) is the
-//! program's business, as with any driver.
+//! These calls are safe: the kernel checks every argument, and touches no memory of the caller;
+//! an IoPort or IoPortControl dies without unmapping anything, so the handles' `delete` and
+//! `revoke` (which check the kind first) are safe too. What a port access does to a device, and
+//! what the device may then do, such as DMA into any memory, is outside what `sys` can check:
+//! the trust is placed when an IoPort on such a device is made and handed to a program (see
+//! [`safety`](crate::safety#outside-the-model)).
 
-use crate::cap::handle;
+use crate::cap::{checked_delete, checked_revoke, handle};
 use core::ops::Deref;
+
+use abi::object::Kind;
 
 use abi::syscall::{ARG_REGS, Sysno};
 
@@ -60,6 +65,11 @@ handle!(
     IoPort,
     "an IoPort"
 );
+
+checked_delete!(IoPortControl, Kind::IoPortControl, "an IoPortControl");
+checked_revoke!(IoPortControl, Kind::IoPortControl, "an IoPortControl");
+checked_delete!(IoPort, Kind::IoPort, "an IoPort");
+checked_revoke!(IoPort, Kind::IoPort, "an IoPort");
 
 impl IoPortControl {
     /// Makes an IoPort for the ports `[min, max)` in `dst` of the caller's CSpace, charged

@@ -38,8 +38,12 @@
 //! These calls are safe: the kernel checks every argument, and none of them reads or writes the
 //! caller's memory or changes its mappings (the message travels in registers), except through an
 //! IPC buffer: [`task_set_ipc_buffer`] is `unsafe` for that reason, and [`Task::set_ipc_buffer`]
-//! is its safe form for an [`IpcBufferPage`]. A blocking call may of course wait forever if no
-//! partner ever comes.
+//! is its safe form for an [`IpcBufferPage`]. None ends an object that could unmap anything:
+//! [`reply_to`] deletes a Reply capability, which holds no reference, and
+//! [`task_set_fault_endpoint`] may drop the last reference to an Endpoint, whose death only wakes
+//! the tasks queued on it. [`Endpoint::delete`], [`Endpoint::revoke`] and [`Reply::delete`] are
+//! the safe, checked forms of deletion (see [`safety`](crate::safety)). A blocking call may of
+//! course wait forever if no partner ever comes.
 
 use core::ops::Deref;
 use core::sync::atomic::{AtomicU64, Ordering};
@@ -47,7 +51,9 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use abi::ipc::{IpcBuffer, MAX_EXTRA_WORDS};
 use abi::syscall::{ARG_REGS, Sysno};
 
-use crate::cap::{Cap, Memory, Slot};
+use abi::object::Kind;
+
+use crate::cap::{Cap, Memory, Slot, checked_delete, checked_revoke};
 use crate::error::{Error, Result};
 use crate::syscall::syscall;
 use crate::task::Task;
@@ -288,6 +294,9 @@ impl From<Endpoint> for Cap {
     }
 }
 
+checked_delete!(Endpoint, Kind::Endpoint, "an Endpoint");
+checked_revoke!(Endpoint, Kind::Endpoint, "an Endpoint");
+
 /// A Reply capability: a saved one-shot reply right ([`Reply::save`]), answered by
 /// [`Reply::reply`]. It can be moved ([`Cap::move_to`]) but never copied or minted
 /// ([`InvalidArgument`](abi::Error::InvalidArgument)), so only one ever answers a call.
@@ -345,6 +354,8 @@ impl From<Reply> for Cap {
         handle.0
     }
 }
+
+checked_delete!(Reply, Kind::Reply, "a Reply");
 
 /// A page to serve as a task's IPC buffer ([`Task::set_ipc_buffer`]): page-aligned, with the
 /// [`abi::ipc::IpcBuffer`] fields at its start as atomics, which the kernel may read and write

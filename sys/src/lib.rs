@@ -3,9 +3,14 @@
 //! Every user program (the root task, Vulcan, drivers later) is a `#![no_std] #![no_main]` static
 //! executable that links this crate. It owns:
 //!
-//! - [`syscall`]: the one `syscall` instruction in user space, and a safe wrapper per syscall;
+//! - [`syscall`]: the one `syscall` instruction in user space, and a wrapper per syscall;
 //! - [`cap`]: typed capability handles ([`Cap`], [`Memory`], [`CSpace`], [`DebugConsole`]) and
 //!   their invocations; [`root`]: the root task's initial capabilities as such handles;
+//! - [`vspace`], [`task`], [`ipc`], [`notify`], [`ioport`]: the other kinds' calls and handles
+//!   ([`VSpace`], [`Page`], [`Task`] and threads, [`Endpoint`], [`Reply`], [`Note`], [`Timer`],
+//!   [`IrqHandler`], [`IoPort`], ...);
+//! - [`safety`]: what each call can do to the caller's memory, and the contracts of the calls that
+//!   are `unsafe` for it;
 //! - [`error`]: how a failed syscall is reported ([`Error`]);
 //! - [`rt`]: the runtime: `_start`, the [`entry!`] macro that names a program's `main`, the
 //!   [`Boot`] value handed to it, and the panic handler;
@@ -15,23 +20,37 @@
 //! The kernel/user ABI itself (syscall numbers, error codes, layouts) is defined once in the
 //! [`abi`] crate and re-exported here; nothing in it is restated in this crate.
 //!
+//! Safety in one paragraph ([`safety`] has it all): a call is safe when no use of it can take
+//! memory away from under the caller's Rust code, write it behind the compiler's back, or start
+//! code in the caller's address space. Making objects, mapping Pages, messages, notifications,
+//! I/O ports and most task control are safe. `unsafe` are the calls that can unmap the caller's
+//! memory, at once or through the objects they end (`page_unmap`, `page_protect`, `cap_delete`,
+//! `cap_revoke`, `task_destroy`, `task_set_space`), that have the kernel write memory the caller
+//! names (`task_read_regs`, `task_set_ipc_buffer`), and that decide what code runs in the caller's
+//! address space (`task_write_regs`, `task_set_space`, threads); where a check can make one safe,
+//! the typed handles offer that form ([`Endpoint::delete`], [`Page::delete`] of an unmapped Page,
+//! [`Task::read_regs`], ...).
+//!
 //! Linking: user programs are linked with `sys/user.ld` by the link arguments each program's
 //! `build.rs` prints, and get `memcpy` and friends from the `memfns` crate, which this crate pulls
 //! in.
 //!
-//! Host tests: the pure parts (error decoding, [`FixedBuf`](debug::FixedBuf), handle conversions) are unit-tested on
-//! the host with `cargo test -p sys`. Under `cfg(test)` the crate leaves out everything that only
-//! makes sense in a Perihelion program and would clash with the host's std and C library:
-//! `_start`, the panic handler, `rust_eh_personality` and the `memfns` symbols. No test makes a
-//! syscall.
+//! Host builds: the pure parts (error decoding, [`FixedBuf`](debug::FixedBuf), handle
+//! conversions) are unit-tested on the host with `cargo test -p sys`, which also runs the
+//! doctests (the compile-fail tests of [`safety`] among them). Everything that only makes sense
+//! in a Perihelion program and would clash with the host's std and C library (`_start`, the panic
+//! handler, `rust_eh_personality` and the `memfns` symbols) is compiled only with
+//! `panic = "abort"`, as every Perihelion program is built (the workspace profiles); `cargo test`
+//! builds this crate with unwinding, for unit tests and doctests alike, and std provides all of
+//! that. No test makes a syscall.
 #![no_std]
 #![deny(missing_docs)]
 
 pub use abi;
 
 // Every user program must link `memcpy`, `memset` and friends; naming the crate here is enough.
-// Not in host tests, where they would shadow the C library's.
-#[cfg(not(test))]
+// Not in host builds (they unwind), where they would shadow the C library's.
+#[cfg(panic = "abort")]
 use memfns as _;
 
 pub mod cap;
@@ -42,6 +61,7 @@ pub mod ipc;
 pub mod notify;
 pub mod root;
 pub mod rt;
+pub mod safety;
 pub mod syscall;
 pub mod task;
 pub mod vspace;

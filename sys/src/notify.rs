@@ -25,11 +25,16 @@
 //! the bits on it, so whoever waits for the task to end waits on the Note.
 //!
 //! These calls are safe: the kernel checks every argument, and none of them reads or writes the
-//! caller's memory or changes its mappings. A wait may of course last forever if nothing ever
-//! signals the Note.
+//! caller's memory or changes its mappings. The most any of them ends is a Note (a Timer drops
+//! its Note when disarmed or re-armed), whose death only wakes its waiters. The handles' `delete`
+//! and `revoke` are safe too: each checks the kind first, and a Note, Timer, IrqHandler or
+//! IrqControl dies without unmapping anything (see [`safety`](crate::safety)). A wait may of
+//! course last forever if nothing ever signals the Note.
 
-use crate::cap::handle;
+use crate::cap::{checked_delete, checked_revoke, handle};
 use core::ops::Deref;
+
+use abi::object::Kind;
 
 use abi::bootcaps;
 use abi::syscall::{ARG_REGS, Sysno};
@@ -146,6 +151,15 @@ handle!(
     IrqHandler,
     "an IrqHandler"
 );
+
+checked_delete!(Note, Kind::Note, "a Note");
+checked_revoke!(Note, Kind::Note, "a Note");
+checked_delete!(Timer, Kind::Timer, "a Timer");
+checked_revoke!(Timer, Kind::Timer, "a Timer");
+checked_delete!(IrqControl, Kind::IrqControl, "an IrqControl");
+checked_revoke!(IrqControl, Kind::IrqControl, "an IrqControl");
+checked_delete!(IrqHandler, Kind::IrqHandler, "an IrqHandler");
+checked_revoke!(IrqHandler, Kind::IrqHandler, "an IrqHandler");
 
 impl Note {
     /// Makes a Note with no bits set in `dst` of the caller's CSpace, with all rights and no

@@ -4,7 +4,7 @@
 //! the one start argument. For the root task `rdi` is [`ROOT_INFO_ADDR`], the read-only page
 //! holding an [`abi::RootInfo`]. `_start` clears `rbp` (ending the frame-pointer chain), aligns
 //! the stack (again) and calls into Rust, which checks the start argument, calls the program's
-//! `main` with a [`Boot`], and passes what `main` returns to [`exit`].
+//! `main` with a [`Boot`], and passes what `main` returns to [`exit`](crate::exit).
 //!
 //! The check: only the address the ABI documents is ever read, and the page is used only if its
 //! magic and layout version match this library's [`abi`]; any other start argument is kept as a
@@ -27,25 +27,32 @@
 //!
 //! A panic prints `panic: MESSAGE at FILE:LINE` as one debug-console line and exits with
 //! [`PANIC_STATUS`]. There is no unwinding (`panic = "abort"`).
+//!
+//! [`Boot`] hands out `'static` references into the root task's boot mappings (the RootInfo page,
+//! the initramfs). They stay valid because those mappings belong to the kernel, which never
+//! unmaps or changes them, and because the root task can leave the VSpace holding them only
+//! through `task_set_space`, which is `unsafe` and forbids it while its memory may be used (see
+//! [`safety`](crate::safety)).
 
-#[cfg(not(test))]
+#[cfg(panic = "abort")]
 use core::panic::PanicInfo;
-#[cfg(not(test))]
+#[cfg(panic = "abort")]
 use core::sync::atomic::{AtomicBool, Ordering};
 
 use abi::RootInfo;
 use abi::layout::{ROOT_INFO_ADDR, is_user_range};
 use abi::rootinfo::{ROOT_INFO_MAGIC, ROOT_INFO_VERSION};
 
-#[cfg(not(test))]
+#[cfg(panic = "abort")]
 use crate::syscall::exit;
 
 /// Exit status of a task that panicked.
 pub const PANIC_STATUS: usize = 101;
 
-// The runtime entry points are left out of host unit tests (see the crate docs): std and the C
-// runtime provide their own.
-#[cfg(not(test))]
+// The runtime entry points exist only in programs built with `panic = "abort"`, as every
+// Perihelion program is; host builds, which unwind (unit tests and doctests), get their own from
+// std and the C runtime (see the crate docs).
+#[cfg(panic = "abort")]
 core::arch::global_asm!(
     ".pushsection .text._start, \"ax\", @progbits",
     ".global _start",
@@ -60,7 +67,7 @@ core::arch::global_asm!(
     start = sym sys_start,
 );
 
-#[cfg(not(test))]
+#[cfg(panic = "abort")]
 // SAFETY: `entry!` is the only way to define `__sys_main`, and it defines it with exactly this
 // signature (a mismatch would be a type error there, since the macro coerces `main` to this
 // function type). A program without `entry!` fails to link rather than calling garbage.
@@ -69,7 +76,7 @@ unsafe extern "Rust" {
 }
 
 /// Called by `_start` with the kernel's `rdi`, on an aligned stack with `rbp` cleared.
-#[cfg(not(test))]
+#[cfg(panic = "abort")]
 extern "C" fn sys_start(arg: usize) -> ! {
     exit(__sys_main(Boot::from_arg(arg)))
 }
@@ -180,8 +187,9 @@ impl Boot {
         let ptr = core::ptr::with_exposed_provenance::<u8>(addr);
         // SAFETY: the ABI has the kernel map the initramfs read-only at `initramfs_addr` for
         // `initramfs_len` bytes before the root task starts and never unmap or change it while
-        // the task lives; the range is non-empty, does not wrap and lies in the user half (checked
-        // above), and `u8` has no alignment or validity requirement.
+        // the task lives, and the task never leaves that VSpace while it may use this memory
+        // (`task_set_space`'s contract); the range is non-empty, does not wrap and lies in the
+        // user half (checked above), and `u8` has no alignment or validity requirement.
         Some(unsafe { core::slice::from_raw_parts(ptr, len) })
     }
 }
@@ -202,7 +210,9 @@ fn check_root_info(arg: usize) -> Result<&'static RootInfo, RootInfoError> {
     }
     let ptr = core::ptr::with_exposed_provenance::<RootInfo>(arg);
     // SAFETY: a task started with `rdi == ROOT_INFO_ADDR` is the root task, for which the ABI has
-    // the kernel map one read-only page there, holding a `RootInfo`, for the task's whole life.
+    // the kernel map one read-only page there, holding a `RootInfo`, for the task's whole life
+    // (and the task never leaves that VSpace while it may use its memory: `task_set_space`'s
+    // contract).
     // The address is page-aligned (so aligned for `RootInfo`), `RootInfo` is smaller than a page,
     // and every field is an integer or a byte array, so any bit pattern is a valid value; nothing
     // writes the page, so a shared `'static` reference is sound.
@@ -216,7 +226,7 @@ fn check_root_info(arg: usize) -> Result<&'static RootInfo, RootInfoError> {
     Ok(info)
 }
 
-#[cfg(not(test))]
+#[cfg(panic = "abort")]
 #[panic_handler]
 fn panic(info: &PanicInfo<'_>) -> ! {
     static PANICKING: AtomicBool = AtomicBool::new(false);
@@ -233,7 +243,7 @@ fn panic(info: &PanicInfo<'_>) -> ! {
 
 /// The precompiled `core` refers to this symbol (it is built for unwinding); with
 /// `panic = "abort"` it is never called.
-#[cfg(not(test))]
+#[cfg(panic = "abort")]
 #[unsafe(no_mangle)]
 extern "C" fn rust_eh_personality() {}
 

@@ -1,4 +1,4 @@
-//! The `syscall` instruction, and one safe wrapper per syscall.
+//! The `syscall` instruction, and one wrapper per syscall.
 //!
 //! [`syscall`] is the only place in user space that executes the instruction. It follows the
 //! register convention of [`abi::syscall`]: the number in `rax`, six arguments in `rdi`, `rsi`,
@@ -9,7 +9,9 @@
 //! The wrappers turn `rax` into a [`Result`] and never fault for bad arguments: the kernel checks
 //! every argument and returns a typed error. They take and return plain numbers (capability
 //! addresses, rights masks) and make exactly one syscall each, so a `Restart` reaches the caller;
-//! [`cap`](crate::cap) is the typed layer over them.
+//! [`cap`](crate::cap) is the typed layer over them. They are safe, but for [`cap_delete`] and
+//! [`cap_revoke`]: these end objects' lives, and a dying Page is unmapped (see
+//! [`safety`](crate::safety) for every call).
 
 use abi::syscall::{ARG_REGS, Sysno};
 
@@ -25,12 +27,17 @@ use crate::error::{Error, Result};
 /// # Safety
 ///
 /// The syscall must not break Rust's rules for the caller's memory: memory the kernel writes on
-/// this call must be memory the caller may write through at this point, and a mapping the call
-/// removes or changes must not back any live reference. Every undefined number meets this
-/// whatever its arguments, and so do `debug_write` (it only reads), `exit` (it ends the task) and
-/// the capability, Memory and CSpace calls (they touch only kernel objects, never the caller's
-/// memory or mappings). Calls that write the caller's memory (such as `task_read_regs`) need the
-/// buffer to be writable by the caller for the whole call.
+/// this call must be memory the caller may write through at this point; a mapping the call
+/// removes or changes, at once or through the objects it ends, must not back memory in use; and
+/// code it lets run in the caller's address space must keep these rules too.
+/// [`safety`](crate::safety) says which calls do what. Every undefined number meets this whatever
+/// its arguments, and so do `debug_write` (it only reads), `exit` (it ends the task), and the
+/// capability, Memory and CSpace calls that end no object's life (`cap_identify`, `cap_copy`,
+/// `cap_mint`, `cap_move`, `memory_split`, `memory_info`, `cspace_create`: they touch only kernel
+/// objects). `cap_delete` and `cap_revoke` need the
+/// [teardown contract](crate::safety#the-teardown-contract); calls that write the caller's
+/// memory (such as `task_read_regs`) need the buffer to be writable by the caller for the whole
+/// call.
 #[inline]
 pub unsafe fn syscall(number: usize, args: [usize; ARG_REGS]) -> (usize, [usize; ARG_REGS]) {
     let rax: usize;
@@ -107,8 +114,9 @@ pub fn debug_write_console_raw(console: usize, ptr: usize, len: usize) -> Result
 /// Makes a syscall that touches no memory of the caller and returns its result registers.
 fn call(number: Sysno, args: [usize; ARG_REGS]) -> Result<[usize; ARG_REGS]> {
     // SAFETY: callers pass only syscalls that neither read nor write the caller's memory nor
-    // change its mappings (the capability, Memory and CSpace calls below), so the memory contract
-    // of `syscall` holds whatever the arguments are.
+    // change its mappings, and end no object's life (the capability, Memory and CSpace calls
+    // below but `cap_delete` and `cap_revoke`), so the memory contract of `syscall` holds
+    // whatever the arguments are.
     let (rax, out) = unsafe { syscall(number as usize, args) };
     Error::check(rax)?;
     Ok(out)
@@ -134,16 +142,37 @@ pub fn cap_move(src: usize, dst_cspace: usize, dst_slot: usize) -> Result<usize>
     Ok(call(Sysno::CapMove, [src, dst_cspace, dst_slot, 0, 0, 0])?[0])
 }
 
-/// `cap_delete(slot)`: empties `slot` of the caller's CSpace. See [`Sysno::CapDelete`].
-pub fn cap_delete(slot: usize) -> Result<()> {
-    call(Sysno::CapDelete, [slot, 0, 0, 0, 0, 0]).map(drop)
+/// `cap_delete(slot)`: empties `slot` of the caller's CSpace. See [`Sysno::CapDelete`];
+/// [`Cap::delete`](crate::cap::Cap::delete) is the typed form, and the typed handles' `delete`
+/// the safe, checked ones.
+///
+/// # Safety
+///
+/// The [teardown contract](crate::safety#the-teardown-contract): if this is the last capability
+/// to its object, the object dies, and with it perhaps more; no Page mapped in the caller's
+/// VSpace whose memory is in use may die of it.
+pub unsafe fn cap_delete(slot: usize) -> Result<()> {
+    // SAFETY: `cap_delete` reads and writes no memory of the caller; the mappings the deaths it
+    // causes remove are the caller's promise (the teardown contract).
+    let (rax, _) = unsafe { syscall(Sysno::CapDelete as usize, [slot, 0, 0, 0, 0, 0]) };
+    Error::check(rax)
 }
 
 /// `cap_revoke(slot)`, one bounded step: deletes capabilities derived from `slot`, and returns
 /// [`abi::Error::Restart`] if some are left. See [`Sysno::CapRevoke`];
-/// [`Cap::revoke`](crate::cap::Cap::revoke) repeats the call until it is done.
-pub fn cap_revoke(slot: usize) -> Result<()> {
-    call(Sysno::CapRevoke, [slot, 0, 0, 0, 0, 0]).map(drop)
+/// [`Cap::revoke`](crate::cap::Cap::revoke) repeats the call until it is done, and the typed
+/// handles' `revoke` are the safe, checked forms.
+///
+/// # Safety
+///
+/// The [teardown contract](crate::safety#the-teardown-contract), for every capability the step
+/// deletes: for a Memory capability, every capability to every object made from it (or from
+/// Memory split off it).
+pub unsafe fn cap_revoke(slot: usize) -> Result<()> {
+    // SAFETY: as for `cap_delete`: no memory of the caller is read or written, and the caller
+    // vouches for the mappings the deaths remove.
+    let (rax, _) = unsafe { syscall(Sysno::CapRevoke as usize, [slot, 0, 0, 0, 0, 0]) };
+    Error::check(rax)
 }
 
 /// `cap_identify(slot) -> (kind, rights, badge)`, the numbers as the kernel returned them (kind 0

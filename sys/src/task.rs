@@ -23,8 +23,22 @@
 //! arrays, and there is no guard page below them.
 //!
 //! The syscall wrappers at the top of this module take and return plain numbers, make exactly one
-//! syscall each and never fault for bad arguments (the kernel checks every one); all are safe but
-//! [`task_read_regs`], which has the kernel write to memory the caller names.
+//! syscall each and never fault for bad arguments (the kernel checks every one). Most are safe;
+//! these are `unsafe` (see [`safety`](crate::safety)):
+//!
+//! - [`task_read_regs`] has the kernel write to memory the caller names ([`Task::read_regs`] is
+//!   its safe form, into a local);
+//! - [`task_write_regs`] decides what code the task runs, and [`task_set_space`] which address
+//!   space and CSpace it runs with: a task in the caller's VSpace or with its CSpace can do
+//!   anything the caller can, so the caller keeps the
+//!   [code contract](crate::safety#the-code-contract);
+//! - [`task_destroy`] and [`task_set_space`] drop the task's references to its CSpace and VSpace
+//!   (and [`task_set_space`] on the caller itself moves it to another address space), which can
+//!   end objects whose death unmaps the caller's memory: the
+//!   [teardown contract](crate::safety#the-teardown-contract).
+//!
+//! Stopping a thread (suspending, destroying it, or deleting its last capability) is sound in
+//! itself: to the rest of the program it is as if the thread waited forever.
 
 use core::ops::Deref;
 
@@ -32,7 +46,9 @@ use abi::bootcaps;
 use abi::syscall::{ARG_REGS, Sysno};
 pub use abi::task::{MAX_PRIORITY, REGISTERS_BYTES, ROOT_PRIORITY, Registers, State, TASK_PAGES};
 
-use crate::cap::{CSpace, Cap, Memory, Slot};
+use abi::object::Kind;
+
+use crate::cap::{CSpace, Cap, Memory, Slot, checked_revoke};
 use crate::error::{Error, Result};
 use crate::syscall::syscall;
 use crate::vspace::VSpace;
@@ -40,11 +56,26 @@ use crate::vspace::VSpace;
 /// Makes a task syscall that touches no memory of the caller and returns its result registers.
 fn call(number: Sysno, args: [usize; ARG_REGS]) -> Result<[usize; ARG_REGS]> {
     // SAFETY: callers pass only task syscalls that neither write the caller's memory nor change
-    // its mappings (every one but `task_read_regs`; `task_write_regs` only reads), so the memory
-    // contract of `syscall` holds whatever the arguments are.
+    // its mappings, nor end any object's life (`task_create`, `task_set_priority`, `task_start`,
+    // `task_suspend`, `task_resume`, `task_yield`, `task_info`), so the memory contract of
+    // `syscall` holds whatever the arguments are. The unsafe task calls make their own.
     let (rax, out) = unsafe { syscall(number as usize, args) };
     Error::check(rax)?;
     Ok(out)
+}
+
+/// Makes one of the `unsafe` task syscalls (`task_set_space`, `task_write_regs`,
+/// `task_destroy`), whose callers keep the contracts they name.
+///
+/// # Safety
+///
+/// The contracts of the syscall made, as its wrapper states them.
+unsafe fn call_unsafe(number: Sysno, args: [usize; ARG_REGS]) -> Result<()> {
+    // SAFETY: none of these calls writes the caller's memory (`task_write_regs` only reads the
+    // registers, through the kernel's own mapping); what they do to mappings and to the code the
+    // task runs is what the caller's contract covers.
+    let (rax, _) = unsafe { syscall(number as usize, args) };
+    Error::check(rax)
 }
 
 /// `task_create(memory, dst_slot) -> slot`: makes an inactive Task in `dst_slot` (or
@@ -55,9 +86,22 @@ pub fn task_create(memory: usize, dst_slot: usize) -> Result<usize> {
 }
 
 /// `task_set_space(task, cspace, vspace)`: gives the task a CSpace and a VSpace. See
-/// [`Sysno::TaskSetSpace`].
-pub fn task_set_space(task: usize, cspace: usize, vspace: usize) -> Result<()> {
-    call(Sysno::TaskSetSpace, [task, cspace, vspace, 0, 0, 0]).map(drop)
+/// [`Sysno::TaskSetSpace`]; [`Task::set_space`] is the typed form.
+///
+/// # Safety
+///
+/// - The [teardown contract](crate::safety#the-teardown-contract), for the task's references to
+///   the CSpace and VSpace it had, which this drops.
+/// - If the task runs code of this program in the caller's VSpace (it is the caller itself, or a
+///   thread) and `vspace` is another, that code goes on running in the other space, where every
+///   address means something else: sound only if it never uses memory of the old one again (in
+///   Rust code, practically never; for the caller itself, the call returns into the new space).
+/// - The [code contract](crate::safety#the-code-contract), if `vspace` is the caller's VSpace or
+///   `cspace` the caller's CSpace: the task's registers (as they are, and as they will be
+///   written) must start it on code meant to run there.
+pub unsafe fn task_set_space(task: usize, cspace: usize, vspace: usize) -> Result<()> {
+    // SAFETY: the caller keeps the contracts above.
+    unsafe { call_unsafe(Sysno::TaskSetSpace, [task, cspace, vspace, 0, 0, 0]) }
 }
 
 /// `task_set_priority(task, authority, priority, max_priority)`: sets the task's priority and
@@ -86,10 +130,20 @@ pub unsafe fn task_read_regs(task: usize, buf: usize) -> Result<()> {
 /// `task_write_regs(task, buf)`: sets the task's registers from the [`Registers`] at address
 /// `buf`. See [`Sysno::TaskWriteRegs`]; [`Task::write_regs`] is the typed form.
 ///
-/// Safe for any `buf`: the kernel only reads it, through its own mapping, after checking that
-/// every byte is mapped readable ([`BadAddress`](abi::Error::BadAddress) otherwise).
-pub fn task_write_regs(task: usize, buf: usize) -> Result<()> {
-    call(Sysno::TaskWriteRegs, [task, buf, 0, 0, 0, 0]).map(drop)
+/// Any `buf` is fine as far as the caller's memory goes: the kernel only reads it, through its
+/// own mapping, after checking that every byte is mapped readable
+/// ([`BadAddress`](abi::Error::BadAddress) otherwise).
+///
+/// # Safety
+///
+/// The [code contract](crate::safety#the-code-contract): if the task runs, or will run, in the
+/// caller's VSpace or with the caller's CSpace, the registers must start (or resume) it on code
+/// of this program meant to run there, on a stack nothing else uses. A call the kernel refuses
+/// (a bad capability, the caller itself, `BadAddress`, a non-canonical `rip` or `fs_base`)
+/// changes nothing and needs no promise.
+pub unsafe fn task_write_regs(task: usize, buf: usize) -> Result<()> {
+    // SAFETY: the caller keeps the code contract.
+    unsafe { call_unsafe(Sysno::TaskWriteRegs, [task, buf, 0, 0, 0, 0]) }
 }
 
 /// `task_start(task)`: makes an inactive task with a CSpace and a VSpace runnable. See
@@ -103,9 +157,19 @@ pub fn task_suspend(task: usize) -> Result<()> {
     call(Sysno::TaskSuspend, [task, 0, 0, 0, 0, 0]).map(drop)
 }
 
-/// `task_destroy(task)`: stops the task for good. See [`Sysno::TaskDestroy`].
-pub fn task_destroy(task: usize) -> Result<()> {
-    call(Sysno::TaskDestroy, [task, 0, 0, 0, 0, 0]).map(drop)
+/// `task_destroy(task)`: stops the task for good. See [`Sysno::TaskDestroy`];
+/// [`Task::destroy`] is the typed form.
+///
+/// # Safety
+///
+/// The [teardown contract](crate::safety#the-teardown-contract), for the task's references to
+/// its CSpace, VSpace and fault Endpoint, which this drops at once: if it held the last reference
+/// to its CSpace, the capabilities in that CSpace are deleted. (Stopping the task is sound in
+/// itself, the caller included: to the rest of the program a destroyed thread is one that waits
+/// forever.)
+pub unsafe fn task_destroy(task: usize) -> Result<()> {
+    // SAFETY: the caller keeps the teardown contract.
+    unsafe { call_unsafe(Sysno::TaskDestroy, [task, 0, 0, 0, 0, 0]) }
 }
 
 /// `task_resume(task)`: makes a suspended or faulted task runnable. See [`Sysno::TaskResume`].
@@ -148,7 +212,8 @@ pub fn exit_thread(status: usize) -> ! {
 /// Like the handles in [`cap`](crate::cap), a convenience, not a proof: any slot can be wrapped,
 /// and the kernel checks the kind and rights on every call. Dereferences to its [`Cap`], so the
 /// generic operations work on it; [`delete`](Cap::delete) of the last capability to a task stops
-/// it at once.
+/// it at once, and is `unsafe` (the task drops its CSpace and VSpace: see
+/// [`task_destroy`]). [`revoke`](Task::revoke) is safe.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Task(Cap);
 
@@ -226,8 +291,18 @@ impl Task {
     /// Gives the task the CSpace its capability addresses index and the VSpace it runs in (each a
     /// capability of the caller; the task holds its own reference to both objects). Needs WRITE
     /// on all three. `vspace` is a [`VSpace`] handle, or any capability naming a VSpace.
-    pub fn set_space(self, cspace: CSpace, vspace: impl Into<Cap>) -> Result<()> {
-        task_set_space(self.slot(), cspace.slot(), vspace.into().slot())
+    ///
+    /// # Safety
+    ///
+    /// As for [`task_set_space`]: the teardown contract for the spaces the task had; never move
+    /// a task that runs this program's code out of the caller's VSpace while it may use its
+    /// memory; and the code contract if the task gets the caller's VSpace or CSpace. A task just
+    /// made has no spaces and all-zero registers (it would fault at `rip` 0 if started), so
+    /// giving it spaces is sound; what it then runs is [`write_regs`](Task::write_regs)'s
+    /// business.
+    pub unsafe fn set_space(self, cspace: CSpace, vspace: impl Into<Cap>) -> Result<()> {
+        // SAFETY: the caller keeps `task_set_space`'s contracts.
+        unsafe { task_set_space(self.slot(), cspace.slot(), vspace.into().slot()) }
     }
 
     /// Sets the task's priority and maximum controlled priority. Both must be at most the maximum
@@ -254,11 +329,17 @@ impl Task {
     /// is masked. The task's vector and x87 registers are reset. Needs WRITE. Not for the caller
     /// itself ([`InvalidState`](abi::Error::InvalidState)).
     ///
-    /// What the task then runs is the caller's responsibility: a task that shares the caller's
-    /// address space and is pointed at anything but code meant for it can corrupt the caller's
-    /// memory.
-    pub fn write_regs(self, regs: &Registers) -> Result<()> {
-        task_write_regs(self.slot(), core::ptr::from_ref(regs).expose_provenance())
+    /// # Safety
+    ///
+    /// The [code contract](crate::safety#the-code-contract), as for [`task_write_regs`]: a task
+    /// that runs (or will run) in the caller's VSpace or with its CSpace can corrupt the
+    /// caller's memory, so these registers must start or resume it on code of this program meant
+    /// to run there (a [`ThreadEntry`] on a stack of its own, see [`thread_registers`]). A task
+    /// in a VSpace and CSpace of its own may be given any registers.
+    pub unsafe fn write_regs(self, regs: &Registers) -> Result<()> {
+        // SAFETY: the caller keeps the code contract; `regs` is a valid `Registers` for the whole
+        // call, which the kernel only reads.
+        unsafe { task_write_regs(self.slot(), core::ptr::from_ref(regs).expose_provenance()) }
     }
 
     /// Makes the inactive task runnable. Needs WRITE; it must have a CSpace and a VSpace
@@ -276,8 +357,15 @@ impl Task {
     /// Stops the task for good: it leaves every queue and lets go of its CSpace, VSpace and
     /// fault endpoint; `info` then reports Exited with detail `abi::task::DESTROYED`. The object
     /// lives until its last capability is deleted. Needs WRITE.
-    pub fn destroy(self) -> Result<()> {
-        task_destroy(self.slot())
+    ///
+    /// # Safety
+    ///
+    /// The [teardown contract](crate::safety#the-teardown-contract) for the references the task
+    /// drops, as for [`task_destroy`]. A thread of this program (its CSpace and VSpace are the
+    /// caller's, which the caller's own Task holds) drops nothing that dies.
+    pub unsafe fn destroy(self) -> Result<()> {
+        // SAFETY: the caller keeps the teardown contract.
+        unsafe { task_destroy(self.slot()) }
     }
 
     /// Makes a suspended or faulted task runnable again, with the registers it has (a faulted
@@ -293,6 +381,8 @@ impl Task {
         Ok(TaskInfo { state: State::from_number(state).ok_or(state), priority, max_priority, detail })
     }
 }
+
+checked_revoke!(Task, Kind::Task, "a Task");
 
 /// The function a thread runs: it is called with the thread's argument and must end with
 /// [`exit_thread`] (returning is impossible: there is nothing to return to).
@@ -332,10 +422,13 @@ pub fn thread_registers(entry: ThreadEntry, arg: usize, rsp: usize) -> Registers
 ///
 /// # Safety
 ///
-/// `stack` must be large enough for everything `entry` does, with room to spare: there is no
-/// guard page, so a thread that runs off the bottom of its stack overwrites whatever memory lies
-/// below it. (Everything else is checked: `entry` is safe code, and the stack is the thread's for
-/// good.)
+/// - `stack` must be large enough for everything `entry` does, with room to spare: there is no
+///   guard page, so a thread that runs off the bottom of its stack overwrites whatever memory
+///   lies below it. (The rest of the [code contract](crate::safety#the-code-contract) holds:
+///   `entry` is safe code of this program, and the stack is the thread's for good.)
+/// - The thread shares the caller's CSpace: the program keeps the
+///   [shared-slot rule](crate::safety#shared-slots) while it and the caller (and any other task
+///   with that CSpace) run.
 pub unsafe fn prepare(
     memory: Memory,
     dst: Slot,
@@ -345,14 +438,20 @@ pub unsafe fn prepare(
 ) -> Result<Task> {
     let rsp = stack_pointer(stack).ok_or(Error::Abi(abi::Error::InvalidArgument))?;
     let task = Task::create(memory, dst)?;
-    let set_up = task
-        .set_space(CSpace::at(bootcaps::ROOT_CSPACE), root_vspace())
-        .and_then(|()| task.write_regs(&thread_registers(entry, arg, rsp)));
+    // SAFETY: the task was just made: it has no CSpace or VSpace to drop, it has not started,
+    // and its registers are all zero until they are written below.
+    let set_up = unsafe { task.set_space(CSpace::at(bootcaps::ROOT_CSPACE), root_vspace()) };
+    // SAFETY: the code contract: `entry` is safe code of this program, written to run as a
+    // thread (a `ThreadEntry`), on `stack`, which is the thread's alone for good and, the caller
+    // promises, large enough; the shared-slot rule is the caller's promise too.
+    let set_up = set_up.and_then(|()| unsafe { task.write_regs(&thread_registers(entry, arg, rsp)) });
     match set_up {
         Ok(()) => Ok(task),
         Err(e) => {
-            // The task was never started: deleting it frees it; nothing else refers to it.
-            let _ = task.delete();
+            // SAFETY: the task never started, and holds at most references to the CSpace and
+            // VSpace in slots `ROOT_CSPACE` and `ROOT_VSPACE`, which those capabilities hold too:
+            // deleting its only capability ends the Task and nothing else.
+            let _ = unsafe { task.cap().delete() };
             Err(e)
         }
     }
@@ -370,7 +469,8 @@ pub unsafe fn prepare(
 ///
 /// # Safety
 ///
-/// As for [`prepare`]: `stack` must be large enough for `entry`, as there is no guard page.
+/// As for [`prepare`]: `stack` must be large enough for `entry`, as there is no guard page, and
+/// the program keeps the [shared-slot rule](crate::safety#shared-slots).
 pub unsafe fn spawn(
     memory: Memory,
     dst: Slot,
@@ -378,7 +478,7 @@ pub unsafe fn spawn(
     arg: usize,
     stack: &'static mut [u8],
 ) -> Result<Task> {
-    // SAFETY: the caller vouches for the stack's size.
+    // SAFETY: the caller vouches for the stack's size and the shared-slot rule.
     let task = unsafe { prepare(memory, dst, entry, arg, stack)? };
     let started = root_task()
         .info()
@@ -387,8 +487,10 @@ pub unsafe fn spawn(
     match started {
         Ok(()) => Ok(task),
         Err(e) => {
-            // Deleting the only capability stops the task, started or not.
-            let _ = task.delete();
+            // SAFETY: deleting the only capability stops the thread, started or not; it drops
+            // its references to the CSpace and VSpace in slots `ROOT_CSPACE` and `ROOT_VSPACE`,
+            // which those capabilities hold too, so nothing else dies.
+            let _ = unsafe { task.cap().delete() };
             Err(e)
         }
     }

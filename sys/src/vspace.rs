@@ -19,17 +19,21 @@
 //! [`WRITE`](access::WRITE) and [`EXECUTE`](access::EXECUTE) may be added, each only if the Page
 //! capability has that right (a READ-only copy of a Page can only be mapped read-only).
 //!
-//! Safety: [`page_unmap`] and [`page_protect`] (and their typed forms) remove or narrow a
-//! mapping, which may be one the caller's own Rust code reads or writes through; they are
-//! `unsafe` for that reason. Making and mapping Pages is safe: a map never replaces an existing
-//! mapping (`SlotOccupied`), so it only makes memory appear where there was none. Deleting the
-//! last capability to a Page mapped in the caller's own VSpace unmaps it too (see
-//! [`Cap::delete`]): such a Page must not back a live reference when its last capability goes.
+//! Safety (see [`safety`](crate::safety)): [`page_unmap`] and [`page_protect`] (and their typed
+//! forms) remove or narrow a mapping, which may be one the caller's own Rust code reads or writes
+//! through; they are `unsafe` for that reason. Making and mapping Pages is safe: a map never
+//! replaces an existing mapping (`SlotOccupied`), so it only makes memory appear where there was
+//! none. Deleting the last capability to a mapped Page unmaps it too, so [`Page::delete`] deletes
+//! only a Page that is not mapped; a mapped one is deleted with the `unsafe` [`Cap::delete`],
+//! under the [teardown contract](crate::safety#the-teardown-contract). A VSpace's death unmaps
+//! only its own Pages, and the VSpace a task runs in is held by that task, so
+//! [`VSpace::delete`] is safe.
 
-use crate::cap::handle;
+use crate::cap::{checked_delete, checked_revoke, handle};
 use core::ops::Deref;
 
 use abi::bootcaps;
+use abi::object::Kind;
 use abi::syscall::{ARG_REGS, Sysno};
 
 use crate::cap::{Cap, Memory, Slot};
@@ -139,6 +143,10 @@ handle!(
     "a Page"
 );
 
+checked_delete!(VSpace, Kind::VSpace, "a VSpace");
+checked_revoke!(VSpace, Kind::VSpace, "a VSpace");
+checked_revoke!(Page, Kind::Page, "a Page");
+
 /// What [`Page::info`] reports.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub struct PageInfo {
@@ -235,6 +243,30 @@ impl Page {
     pub fn info(self) -> Result<PageInfo> {
         let (phys, count, vaddr) = page_info(self.slot())?;
         Ok(PageInfo { phys, count, vaddr })
+    }
+
+    /// Deletes this capability, after checking that the slot holds a Page capability and that
+    /// the Page is not mapped anywhere: safe, since the death of an unmapped Page unmaps nothing.
+    /// A mapped Page is deleted with [`Cap::delete`] (`unsafe`: its death, if this is its last
+    /// capability, unmaps it), after [`unmap`](Page::unmap) or when it is mapped in another
+    /// task's VSpace.
+    ///
+    /// Errors: [`InvalidCapability`](abi::Error::InvalidCapability) (an empty slot, or one
+    /// outside the CSpace); [`WrongKind`](abi::Error::WrongKind) (not a Page);
+    /// [`InsufficientRights`](abi::Error::InsufficientRights) (no READ, which the check needs);
+    /// [`InvalidState`](abi::Error::InvalidState) (the Page is mapped). The capability stays
+    /// after each.
+    pub fn delete(self) -> Result<()> {
+        crate::cap::expect_kind(self.cap(), Kind::Page)?;
+        if self.info()?.is_mapped() {
+            return Err(abi::Error::InvalidState.into());
+        }
+        // SAFETY: the slot holds a Page capability whose Page was mapped nowhere at the check
+        // just now; whatever could have changed since (another capability put in the slot, the
+        // Page mapped through another capability) is nothing this program relies on
+        // (`crate::safety`, "Shared slots"). An unmapped Page's death unmaps nothing and ends no
+        // other object, so the teardown contract holds.
+        unsafe { self.cap().delete() }
     }
 }
 

@@ -302,7 +302,11 @@ impl Space {
     pub fn destroy(mut self) -> TestResult {
         for r in self.regions.iter_mut() {
             if let Some(region) = r.take() {
-                ok!(region.page.delete(), "cap_delete(slot {}) of a space's Page", region.page.slot());
+                // SAFETY: the Page is mapped in this space's own VSpace (or, mid-`with_mapped`,
+                // nowhere), never in the root task's: its death unmaps nothing the root task or
+                // its threads use.
+                let deleted = unsafe { region.page.cap().delete() };
+                ok!(deleted, "cap_delete(slot {}) of a space's Page", region.page.slot());
             }
         }
         ok!(self.vspace.delete(), "cap_delete(slot {}) of the space's VSpace", self.vspace.slot());
@@ -314,7 +318,8 @@ impl Space {
 impl Drop for Space {
     fn drop(&mut self) {
         for region in self.regions.iter_mut().filter_map(Option::take) {
-            let _ = region.page.delete();
+            // SAFETY: as in `destroy`: mapped in this space's VSpace, not the root task's.
+            let _ = unsafe { region.page.cap().delete() };
         }
         if self.vspace.slot() != 0 {
             let _ = self.vspace.delete();
@@ -345,17 +350,28 @@ pub struct Launch {
 
 /// Makes a task as `launch` says, in the lowest free slot of the root CSpace, and starts it. If a
 /// step fails, the task is deleted again.
-pub fn start_task(launch: &Launch) -> Result<Task, Reason> {
+///
+/// # Safety
+///
+/// The code contract (`sys::safety`) for the task: if `launch.vspace` is the root task's VSpace
+/// or `launch.cspace` the root CSpace, `launch.rsp` is the top of a stack that nothing else uses
+/// (a [`root_stack`], say) and `launch.entry` is meant to run there, keeping the shared-slot rule
+/// in a shared CSpace. In a cloned [`Space`] with a CSpace of its own, anything goes.
+pub unsafe fn start_task(launch: &Launch) -> Result<Task, Reason> {
     let task = ok!(Task::create(launch.memory, Slot::Auto), "task_create(slot {})", launch.memory.slot());
     let regs = thread_registers(launch.entry, launch.arg, launch.rsp);
-    let set_up = task
-        .set_space(launch.cspace, launch.vspace)
-        .and_then(|()| task.write_regs(&regs))
+    // SAFETY: a task just made: no spaces to drop, all-zero registers until the next step.
+    let set_up = unsafe { task.set_space(launch.cspace, launch.vspace) };
+    // SAFETY: the caller keeps the code contract for these registers.
+    let set_up = set_up.and_then(|()| unsafe { task.write_regs(&regs) });
+    let set_up = set_up
         .and_then(|()| task.set_priority(root_task(), launch.priority, 0))
         .and_then(|()| task.set_fault_endpoint(launch.fault_endpoint))
         .and_then(|()| task.start());
     if let Err(e) = set_up {
-        let _ = task.delete();
+        // SAFETY: the task holds at most `launch.cspace` and `launch.vspace`, to which the caller
+        // holds capabilities of its own: its death ends nothing else.
+        let _ = unsafe { task.cap().delete() };
         fail!("setting up task (slot {}) to run {:#x}: {e:?}", task.slot(), launch.entry as usize);
     }
     Ok(task)

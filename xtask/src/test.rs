@@ -112,8 +112,10 @@ impl Options {
 
 /// Host test runs: `cargo test` arguments, one invocation each, so that a kernel that does not
 /// build leaves the other crates' results standing. Every crate is host-tested except where it
-/// opts out: `no_std`-only targets (`sys`, `memfns`, the user programs' bins) set `test = false`;
-/// the kernel's bin is `no_std` and `no_main`, so only its library is tested.
+/// opts out: `no_std`-only targets (`memfns`, the user programs' bins) set `test = false`; the
+/// kernel's bin is `no_std` and `no_main`, so only its library is tested. `sys` runs its unit
+/// tests and its doctests (the compile-fail tests of `sys::safety` among them) in the first run:
+/// `cargo test` builds it with unwinding, which leaves out its runtime (`cfg(panic = "abort")`).
 const HOST_TESTS: &[&[&str]] = &[&["--workspace", "--exclude", "kernel"], &["-p", "kernel", "--lib"]];
 
 /// Running totals.

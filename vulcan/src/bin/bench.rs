@@ -315,7 +315,8 @@ fn start_task(
     fault_ep: Option<Endpoint>,
 ) -> Result<Task> {
     let task = Task::create(root::memory(), Slot::Auto).ctx("task_create")?;
-    task.set_space(root::cspace(), vspace).ctx("task_set_space")?;
+    // SAFETY: a task just made has no spaces to drop and all-zero registers (written below).
+    unsafe { task.set_space(root::cspace(), vspace) }.ctx("task_set_space")?;
     // As at a function entry: 16-byte aligned less the 8 bytes of a return address.
     let rsp = (STACK.0.get().addr() + STACK_BYTES) - 8;
     let regs = Registers {
@@ -327,7 +328,11 @@ fn start_task(
         rflags: 0x202,
         ..Registers::default()
     };
-    task.write_regs(&regs).ctx("task_write_regs")?;
+    // SAFETY: the code contract: `entry` is a partner function of this benchmark, meant to run
+    // as a task in the root CSpace and `vspace` (the root VSpace or a copy of the image), on
+    // `STACK`, which only the one partner alive in that space uses. The partners make no
+    // capability calls but IPC and Notes, so the shared-slot rule holds.
+    unsafe { task.write_regs(&regs) }.ctx("task_write_regs")?;
     task.set_fault_endpoint(fault_ep).ctx("task_set_fault_endpoint")?;
     task.set_priority(root_task(), priority, 0).ctx("task_set_priority")?;
     task.start().ctx("task_start")?;
@@ -336,7 +341,9 @@ fn start_task(
 
 /// Stops a partner task for good (deleting its only capability stops it at once).
 fn stop(task: Task) -> Result<()> {
-    task.delete().ctx("cap_delete(task)")
+    // SAFETY: a partner runs in the root CSpace and in a VSpace the benchmark holds a capability
+    // to (the root task's own, or an image copy): its death stops it and ends nothing else.
+    unsafe { task.cap().delete() }.ctx("cap_delete(task)")
 }
 
 /// A figure measured in another task, sent back as `[median, min, 0, 0, 0]` on `report`, then
@@ -482,7 +489,9 @@ fn fault_round_trip(vspace: VSpace) -> Result<Figure> {
             }
             let mut regs = task.read_regs().ctx("task_read_regs")?;
             regs.rip += UD2_LEN;
-            task.write_regs(&regs).ctx("task_write_regs")?;
+            // SAFETY: the faulter resumes its own function just after the `ud2` it stopped at,
+            // with its own registers and stack (the code contract).
+            unsafe { task.write_regs(&regs) }.ctx("task_write_regs")?;
             m = ep.reply_recv([0; 5]).ctx("reply_recv (fault)")?;
         }
     };
@@ -525,12 +534,16 @@ fn thread_create_join() -> Result<Figure> {
     measure(|_| {
         let t0 = tsc();
         let task = Task::create(root::memory(), Slot::Auto).ctx("task_create")?;
-        task.set_space(root::cspace(), VSpace::root()).ctx("task_set_space")?;
-        task.write_regs(&regs).ctx("task_write_regs")?;
+        // SAFETY: a task just made has no spaces to drop and all-zero registers.
+        unsafe { task.set_space(root::cspace(), VSpace::root()) }.ctx("task_set_space")?;
+        // SAFETY: `exiter`, a thread function of this benchmark, on `STACK`, which no partner
+        // uses now; it exits at once.
+        unsafe { task.write_regs(&regs) }.ctx("task_write_regs")?;
         task.set_priority(root_task(), ROOT_PRIORITY + 1, 0).ctx("task_set_priority")?;
         task.start().ctx("task_start")?;
         let info = task.info().ctx("task_info")?;
-        task.delete().ctx("cap_delete(task)")?;
+        // SAFETY: the thread runs in the root task's spaces: its death ends nothing else.
+        unsafe { task.cap().delete() }.ctx("cap_delete(task)")?;
         let t = tsc() - t0;
         if info.state != Ok(State::Exited) {
             return Err(failure("thread_create_join", format_args!("the thread is {:?}, not exited", info.state)));

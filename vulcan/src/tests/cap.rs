@@ -25,10 +25,19 @@ use sys::syscall as raw;
 use sys::{Boot, CSpace, Cap, DebugConsole, Identity, Kind, Memory, Slot, rights, root};
 
 use super::support::{
-    BOOT_CAPS, SLOTS, SPARE, console_copy, cspace_copy, delete, ensure_empty, ensure_identity, identify, isolated,
-    memory_copy, new_cspace, root_usage,
+    BOOT_CAPS, SLOTS, SPARE, console_copy, cspace_copy, delete, delete_any, ensure_empty, ensure_identity, identify,
+    isolated, memory_copy, new_cspace, root_usage,
 };
 use crate::harness::{Reason, Test, TestResult, ensure, ensure_eq, fail, ok};
+
+/// Deletes a CSpace these tests made, or a copy of the root CSpace capability, failing the test
+/// if that fails.
+fn delete_cspace(cs: CSpace) -> TestResult {
+    // SAFETY: the CSpaces these tests make hold nothing but copies of the console and of the root
+    // Memory capability, whose deaths unmap nothing; a copy of the root CSpace capability is not
+    // its last reference (the root task's Task holds it), so nothing dies of it.
+    unsafe { delete_any(cs.cap()) }
+}
 
 pub const TESTS: &[Test] = &[
     Test::new("cap_identify_boot_caps", |b| isolated(b, identify_boot_caps)),
@@ -183,7 +192,7 @@ fn null_slot_as_destination(_: &Boot) -> TestResult {
     ensure_empty(Cap::new(0), "slot 0")?;
     ensure_eq!(root_usage()?.used, before.used + cspace_pages(2), "root Memory used: only the new CSpace charged");
     delete(a)?;
-    delete(other.cap())
+    delete_cspace(other)
 }
 
 /// An occupied destination is refused and left as it was, a boot capability's slot included.
@@ -211,7 +220,7 @@ fn copy_dst_slot_out_of_range(_: &Boot) -> TestResult {
     ensure_eq!(r, Err(InvalidCapability.into()), "copy to slot 4 of a 4-slot CSpace");
     let r = root::console().copy(small, Slot::At(3), rights::ALL);
     ensure_eq!(r, Ok(Cap::new(3)), "copy to slot 3 of a 4-slot CSpace");
-    delete(small.cap())
+    delete_cspace(small)
 }
 
 /// An empty or out-of-range source.
@@ -252,14 +261,14 @@ fn copy_dst_without_write(_: &Boot) -> TestResult {
             let r = root::console().copy(cs, slot, rights::ALL);
             ensure_eq!(r, Err(InsufficientRights.into()), "copy into a CSpace copy with rights {mask:#x}, {slot:?}");
         }
-        delete(cs.cap())?;
+        delete_cspace(cs)?;
     }
     let writable = cspace_copy(rights::WRITE)?;
     let a = ok!(root::console().copy(writable, Slot::At(SPARE), rights::ALL), "copy into a WRITE-only CSpace copy");
     // The copy names the root CSpace, so the new capability is visible here.
     ensure_identity(a, CONSOLE, "copy made through a WRITE-only copy of the root CSpace")?;
     delete(a)?;
-    delete(writable.cap())
+    delete_cspace(writable)
 }
 
 /// The mask keeps only rights the source has: never more, undefined bits ignored.
@@ -303,7 +312,7 @@ fn copy_into_other_cspace(_: &Boot) -> TestResult {
     // still empty.
     ensure_eq!(other.slot(), FIRST_FREE, "slot of the new CSpace");
     ensure_empty(Cap::new(FIRST_FREE + 1), "the root CSpace's next free slot")?;
-    delete(other.cap())
+    delete_cspace(other)
 }
 
 /// Neither the console, Memory nor CSpace kind carries a badge.
@@ -368,7 +377,7 @@ fn mint_errors(_: &Boot) -> TestResult {
         );
     }
     ensure_identity(root::memory().cap(), BOOT_CAPS[1].1, "root Memory after the refused mint")?;
-    delete(read_only.cap())
+    delete_cspace(read_only)
 }
 
 /// The capability arrives in the destination and the source is empty; moving it back with
@@ -395,7 +404,7 @@ fn move_keeps_derivation(_: &Boot) -> TestResult {
     let parent = ok!(parent.move_to(root::cspace(), Slot::At(SPARE)), "cap_move of the parent");
     let second = ok!(parent.copy(root::cspace(), Slot::Auto, rights::ALL), "second child");
     let second = ok!(second.move_to(root::cspace(), Slot::At(SPARE + 1)), "cap_move of the second child");
-    ok!(parent.revoke(), "cap_revoke of the moved parent");
+    ok!(DebugConsole::new(parent).revoke(), "cap_revoke of the moved parent");
     ensure_empty(child, "child made before its parent moved, after revoke")?;
     ensure_empty(second, "moved child, after revoke of its parent")?;
     ensure_identity(parent, CONSOLE, "the revoked parent itself")?;
@@ -411,7 +420,7 @@ fn move_onto_itself(_: &Boot) -> TestResult {
     ensure_eq!(a.move_to(alias, Slot::At(a.slot())), Err(SlotOccupied.into()), "cap_move onto itself via a copy");
     ensure_identity(a, CONSOLE, "the capability after the refused moves")?;
     delete(a)?;
-    delete(alias.cap())
+    delete_cspace(alias)
 }
 
 /// A capability moved into another CSpace leaves this one, occupies its new slot there, and is
@@ -425,11 +434,11 @@ fn move_into_other_cspace(_: &Boot) -> TestResult {
     ensure_empty(child, "the source after the move")?;
     let r = root::console().copy(other, Slot::At(3), rights::ALL);
     ensure_eq!(r, Err(SlotOccupied.into()), "copy onto the moved capability's new slot");
-    ok!(parent.revoke(), "cap_revoke of the parent");
+    ok!(DebugConsole::new(parent).revoke(), "cap_revoke of the parent");
     let r = root::console().copy(other, Slot::At(3), rights::ALL);
     ensure_eq!(r, Ok(Cap::new(3)), "copy into the slot the revoke emptied");
     delete(parent)?;
-    delete(other.cap())
+    delete_cspace(other)
 }
 
 /// `cap_move`'s errors; the source stays where it is after each. (The source is put in an
@@ -457,21 +466,26 @@ fn move_errors(_: &Boot) -> TestResult {
     }
     ensure_identity(root::memory().cap(), BOOT_CAPS[1].1, "root Memory after a refused move onto it")?;
     delete(a)?;
-    delete(read_only.cap())
+    delete_cspace(read_only)
 }
 
 fn delete_empties_slot(_: &Boot) -> TestResult {
     let a = console_copy(rights::WRITE)?;
-    ok!(a.delete(), "cap_delete of a copy");
+    ok!(DebugConsole::new(a).delete(), "cap_delete of a copy");
     ensure_empty(a, "the deleted slot")?;
-    ensure_eq!(a.delete(), Err(InvalidCapability.into()), "cap_delete of the emptied slot");
+    // SAFETY: the slot is empty (checked just above): the kernel refuses, and nothing dies.
+    let again = unsafe { a.delete() };
+    ensure_eq!(again, Err(InvalidCapability.into()), "cap_delete of the emptied slot");
     ensure_identity(root::console().cap(), CONSOLE, "the original after its copy was deleted")
 }
 
 /// Empty and out-of-range slots.
 fn delete_invalid(_: &Boot) -> TestResult {
     for slot in [0, FIRST_FREE, SLOTS - 1].into_iter().chain(OUT_OF_RANGE).chain([SLOT_AUTO]) {
-        ensure_eq!(Cap::new(slot).delete(), Err(InvalidCapability.into()), "cap_delete({slot:#x})");
+        // SAFETY: the null slot, slots isolated tests leave empty, and slots outside the CSpace:
+        // the kernel refuses each, and nothing dies.
+        let r = unsafe { Cap::new(slot).delete() };
+        ensure_eq!(r, Err(InvalidCapability.into()), "cap_delete({slot:#x})");
     }
     Ok(())
 }
@@ -484,7 +498,7 @@ fn delete_keeps_children(_: &Boot) -> TestResult {
     let leaf = ok!(middle.copy(root::cspace(), Slot::Auto, rights::ALL), "copy of the copy");
     delete(middle)?;
     ensure_identity(leaf, CONSOLE, "the child of a deleted capability")?;
-    ok!(parent.revoke(), "cap_revoke of the grandparent");
+    ok!(DebugConsole::new(parent).revoke(), "cap_revoke of the grandparent");
     ensure_empty(leaf, "the grandchild after revoke of its grandparent")?;
     ensure_identity(parent, CONSOLE, "the revoked capability")?;
     delete(parent)
@@ -509,7 +523,7 @@ fn ensure_all_empty(caps: &[Cap], what: &str) -> TestResult {
 fn revoke_flat(_: &Boot) -> TestResult {
     let parent = console_copy(rights::WRITE)?;
     let caps = flat_copies(parent)?;
-    ok!(parent.revoke(), "cap_revoke of a capability with {MANY} children");
+    ok!(DebugConsole::new(parent).revoke(), "cap_revoke of a capability with {MANY} children");
     ensure_all_empty(&caps, "a child after revoke")?;
     ensure_identity(parent, CONSOLE, "the revoked capability itself")?;
     ensure_identity(root::console().cap(), CONSOLE, "the root console")?;
@@ -534,7 +548,7 @@ fn revoke_nested(_: &Boot) -> TestResult {
         }
     }
     ensure_eq!(n, MANY, "descendants made");
-    ok!(parent.revoke(), "cap_revoke of a tree of {MANY}");
+    ok!(DebugConsole::new(parent).revoke(), "cap_revoke of a tree of {MANY}");
     ensure_all_empty(&caps, "a descendant after revoke")?;
     ensure_identity(parent, CONSOLE, "the revoked capability itself")?;
     delete(parent)
@@ -544,7 +558,7 @@ fn revoke_nested(_: &Boot) -> TestResult {
 fn revoke_steps_restart(_: &Boot) -> TestResult {
     let parent = console_copy(rights::WRITE)?;
     let caps = flat_copies(parent)?;
-    let first = parent.revoke_step();
+    let first = DebugConsole::new(parent).revoke_step();
     ensure_eq!(first, Err(sys::abi::Error::Restart.into()), "first cap_revoke step with {MANY} children");
     let gone = caps.iter().filter(|c| c.identify().is_ok_and(|id| id.is_null())).count();
     ensure!(
@@ -554,7 +568,7 @@ fn revoke_steps_restart(_: &Boot) -> TestResult {
     ensure_identity(parent, CONSOLE, "the capability being revoked, mid-revoke")?;
     let mut restarts = 1;
     loop {
-        match parent.revoke_step() {
+        match DebugConsole::new(parent).revoke_step() {
             Ok(()) => break,
             Err(e) if e == sys::abi::Error::Restart => restarts += 1,
             Err(e) => fail!("cap_revoke step {} failed: {e:?}", restarts + 1),
@@ -571,7 +585,7 @@ fn revoke_steps_restart(_: &Boot) -> TestResult {
 /// Nothing to delete: done on the first call, nothing changed.
 fn revoke_no_children(_: &Boot) -> TestResult {
     let a = console_copy(rights::WRITE)?;
-    ensure_eq!(a.revoke_step(), Ok(()), "cap_revoke step of a capability with no children");
+    ensure_eq!(DebugConsole::new(a).revoke_step(), Ok(()), "cap_revoke step of a capability with no children");
     ensure_identity(a, CONSOLE, "the capability after revoke")?;
     ensure_identity(root::console().cap(), CONSOLE, "its parent after revoke")?;
     delete(a)
@@ -583,7 +597,7 @@ fn revoke_only_descendants(_: &Boot) -> TestResult {
     let a = ok!(parent.copy(root::cspace(), Slot::Auto, rights::ALL), "first child");
     let b = ok!(parent.copy(root::cspace(), Slot::Auto, rights::ALL), "second child");
     let under_a = ok!(a.copy(root::cspace(), Slot::Auto, rights::ALL), "grandchild");
-    ok!(a.revoke(), "cap_revoke of the first child");
+    ok!(DebugConsole::new(a).revoke(), "cap_revoke of the first child");
     ensure_empty(under_a, "the first child's child")?;
     ensure_identity(a, CONSOLE, "the first child")?;
     ensure_identity(b, CONSOLE, "its sibling")?;
@@ -596,7 +610,9 @@ fn revoke_only_descendants(_: &Boot) -> TestResult {
 
 fn revoke_invalid(_: &Boot) -> TestResult {
     for slot in [0, FIRST_FREE, SLOTS - 1].into_iter().chain(OUT_OF_RANGE).chain([SLOT_AUTO]) {
-        ensure_eq!(Cap::new(slot).revoke_step(), Err(InvalidCapability.into()), "cap_revoke({slot:#x})");
+        // SAFETY: as in `delete_invalid`: empty or outside the CSpace, so the kernel refuses.
+        let r = unsafe { Cap::new(slot).revoke_step() };
+        ensure_eq!(r, Err(InvalidCapability.into()), "cap_revoke({slot:#x})");
     }
     Ok(())
 }
@@ -620,7 +636,7 @@ fn derivation_depth(_: &Boot) -> TestResult {
     ensure_eq!(r, Err(DerivationTooDeep.into()), "copy of the moved deepest copy");
     let sibling = chain[MAX_DERIVATION_DEPTH - 2].copy(root::cspace(), Slot::Auto, rights::ALL);
     let sibling = ok!(sibling, "another copy at depth {MAX_DERIVATION_DEPTH}");
-    ok!(chain[0].revoke(), "cap_revoke of the chain");
+    ok!(DebugConsole::new(chain[0]).revoke(), "cap_revoke of the chain");
     ensure_empty(moved, "the deepest copy after revoke")?;
     ensure_empty(sibling, "the sibling after revoke")?;
     delete(chain[0])
@@ -647,7 +663,7 @@ fn no_free_slot_small_cspace(_: &Boot) -> TestResult {
     let r = root::console().copy(small, Slot::At(0), rights::ALL);
     ensure_eq!(r, Err(InvalidCapability.into()), "explicit copy to slot 0 of the full CSpace");
     delete(a)?;
-    delete(small.cap())
+    delete_cspace(small)
 }
 
 /// Fills every free slot of the root CSpace; then copy, mint, move, `memory_split` and
@@ -683,6 +699,6 @@ fn no_free_slot_root_cspace(_: &Boot) -> TestResult {
     let r = CSpace::create(root::memory(), 1, Slot::Auto).map(CSpace::cap);
     ensure_eq!(r, Err(NoFreeSlot.into()), "cspace_create");
     ensure_eq!(root_usage()?, before, "root Memory after the refused memory_split and cspace_create");
-    ok!(parent.revoke(), "cap_revoke of {filled} copies");
+    ok!(DebugConsole::new(parent).revoke(), "cap_revoke of {filled} copies");
     delete(parent)
 }

@@ -360,7 +360,9 @@ fn fs_base_and_selectors(_: &Boot) -> TestResult {
         for (t, what) in [(&a, "A"), (&b, "B")] {
             let mut regs = ok!(t.task().read_regs(), "task_read_regs({what})");
             regs.fs_base = tls;
-            ok!(t.task().write_regs(&regs), "task_write_regs({what}, fs_base)");
+            // SAFETY: the thread's own registers, with an FS base at `TLS`, an atomic static it
+            // only reads.
+            ok!(unsafe { t.task().write_regs(&regs) }, "task_write_regs({what}, fs_base)");
             ok!(t.task().set_fault_endpoint(Some(fault_ep)), "task_set_fault_endpoint({what})");
             t.set_priority(LOW)?;
         }

@@ -26,7 +26,7 @@ use sys::task::{State, Task, ThreadEntry, exit_thread, root_task};
 use sys::{Boot, Cap, Slot, rights, root};
 
 use super::ipc::{HIGH, Threads, ensure_ended, ensure_state, mint, new_endpoint, wait_for_state};
-use super::support::{SPARE, delete, isolated, root_usage};
+use super::support::{SPARE, delete, delete_any, isolated, root_usage};
 use crate::harness::{Reason, Test, TestResult, ensure_eq, ok};
 
 pub const TESTS: &[Test] = &[
@@ -208,7 +208,8 @@ fn page_fault_then_rip_moved(_: &Boot) -> TestResult {
     regs.rip = recovered as ThreadEntry as usize as u64;
     regs.rsp = (regs.rsp & !15) - 8;
     regs.rdi = 0x77;
-    ok!(t.write_regs(&regs), "task_write_regs(faulter)");
+    // SAFETY: the thread resumes in `recovered`, a thread function of Vulcan, on its own stack.
+    ok!(unsafe { t.write_regs(&regs) }, "task_write_regs(faulter)");
     ensure_state(t, State::BlockedReply, "faulter after its registers were written")?;
     ok!(ipc::reply([0; 5]), "reply to the second fault");
     ensure_ended(t, State::Exited, RECOVERED, "faulter after the repair")?;
@@ -233,7 +234,9 @@ fn page_fault_retried_with_fixed_register(_: &Boot) -> TestResult {
 
     let mut regs = ok!(t.read_regs(), "task_read_regs(faulter)");
     regs.rax = SCRATCH.as_ptr().addr() as u64;
-    ok!(t.write_regs(&regs), "task_write_regs(faulter)");
+    // SAFETY: the thread retries its store, now into `SCRATCH`, an atomic word that nothing else
+    // touches until the thread has exited; then it exits.
+    ok!(unsafe { t.write_regs(&regs) }, "task_write_regs(faulter)");
     ok!(ipc::reply([0; 5]), "reply");
     ensure_ended(t, State::Exited, STORED, "faulter after the repair")?;
     ensure_eq!(SCRATCH.load(SeqCst), 0x5eed_5eed, "value the retried store wrote");
@@ -270,7 +273,8 @@ fn page_fault_fixed_by_mapping(_: &Boot) -> TestResult {
     // delete below), and nothing else refers to the memory; the address is page-aligned.
     let stored = unsafe { core::ptr::read_volatile(ptr) };
     ensure_eq!(stored, MAPPED_VALUE, "value the retried store left in the new page");
-    delete(Cap::new(page))?;
+    // SAFETY: the word was read above, and nothing uses the page any more (its thread exited).
+    unsafe { delete_any(Cap::new(page))? };
     ensure_eq!(root_usage()?.used, before, "root Memory used after the Page was deleted");
     drop(threads);
     delete(fault_ep.cap())?;
@@ -292,7 +296,8 @@ fn invalid_opcode_to_endpoint(_: &Boot) -> TestResult {
     regs.rip = recovered as ThreadEntry as usize as u64;
     regs.rsp = (regs.rsp & !15) - 8;
     regs.rdi = 0x66;
-    ok!(t.write_regs(&regs), "task_write_regs(ud2 thread)");
+    // SAFETY: as in the page fault repair: `recovered`, on the thread's own stack.
+    ok!(unsafe { t.write_regs(&regs) }, "task_write_regs(ud2 thread)");
     // A fault message's reply right can be saved and used like any other.
     let r = ok!(Reply::save(Slot::Auto), "reply_save of the fault message");
     ensure_state(t, State::BlockedReply, "ud2 thread with its reply saved")?;
@@ -364,8 +369,12 @@ fn endpoint_errors(_: &Boot) -> TestResult {
     delete(reader.cap())?;
     delete(ep.cap())?;
     ensure_eq!(root_usage()?.used, before, "root Memory used with the endpoint held only by the task");
-    delete(task_reader.cap())?;
-    delete(t.cap())?;
+    // SAFETY: a copy of the Task, and then the Task, which never had a CSpace or VSpace: its
+    // death drops nothing but its fault endpoint.
+    unsafe {
+        delete_any(task_reader.cap())?;
+        delete_any(t.cap())?;
+    }
     ensure_eq!(root_usage()?.used, before - 2, "root Memory used once the task is gone (task and endpoint refunded)");
     Ok(())
 }

@@ -114,7 +114,7 @@ use sys::task::{Task, exit_thread, task_info};
 use sys::vspace::{MAX_PAGE_COUNT, Page, VSpace, access};
 use sys::{Boot, CSpace, IrqControl, Memory, Slot, rights, root};
 
-use super::support::{delete, isolated, split_root};
+use super::support::{delete, delete_any, isolated, split_root};
 use crate::harness::{Reason, Test, TestResult, ensure, ensure_eq, fail, ok, reason};
 use crate::space::{
     Launch, STACK_PAGES, STACK_TOP, Space, Waiter, image_segments, prime_window, rdtsc, start_task, tsc_per_ms,
@@ -1046,10 +1046,13 @@ fn build_child(
     ok!(mapped.map(vs, MAPPED_AT, access::RW, mem), "page_map for a child");
     put(mapped.cap(), slot::MAPPED_PAGE, "mapped page")?;
     let spare = ok!(Task::create(mem, Slot::Auto), "task_create (spare) for a child");
-    ok!(spare.set_space(small, vs), "task_set_space(spare task)");
+    // SAFETY: a task just made has no spaces to drop and all-zero registers; these spaces are
+    // the child's, not the root task's.
+    ok!(unsafe { spare.set_space(small, vs) }, "task_set_space(spare task)");
     put(spare.cap(), slot::SPARE_TASK, "spare task")?;
     let suspended = ok!(Task::create(mem, Slot::Auto), "task_create (suspended) for a child");
-    ok!(suspended.set_space(small, vs), "task_set_space(suspended task)");
+    // SAFETY: as for the spare task.
+    ok!(unsafe { suspended.set_space(small, vs) }, "task_set_space(suspended task)");
     ok!(suspended.start(), "task_start(suspended task)");
     ok!(suspended.suspend(), "task_suspend(suspended task)");
     put(suspended.cap(), slot::SUSPENDED_TASK, "suspended task")?;
@@ -1068,21 +1071,26 @@ fn build_child(
         priority: CHILD_PRIORITY,
         fault_endpoint: Some(partner_fault_ep),
     };
-    let partner = start_task(&launch)?;
+    // SAFETY: the partner and the caller run in `partner_space`, a cloned space, with the
+    // child's CSpace: neither is the root task's.
+    let partner = unsafe { start_task(&launch)? };
     put(partner.cap(), slot::PARTNER, "partner task")?;
     let call_ep = ok!(Endpoint::create(mem, Slot::Auto), "endpoint_create (calls) for a child");
     put(call_ep.cap(), slot::CALL_ENDPOINT, "call endpoint")?;
-    let caller = start_task(&Launch { entry: caller, rsp: CALLER_STACK_TOP - 8, ..launch })?;
+    // SAFETY: as for the partner.
+    let caller = unsafe { start_task(&Launch { entry: caller, rsp: CALLER_STACK_TOP - 8, ..launch })? };
     put(caller.cap(), slot::CALLER, "caller task")?;
     put(mem.cap(), slot::MEMORY, "memory")?;
-    let task = start_task(&Launch {
+    let launch = Launch {
         memory: m_child,
         vspace: space.vspace(),
         entry: fuzz_child,
         rsp: space.stack_pointer(),
         fault_endpoint: Some(fault_ep),
         ..launch
-    })?;
+    };
+    // SAFETY: the child runs in its own cloned space with its own CSpace.
+    let task = unsafe { start_task(&launch)? };
     // They run only when the root task waits: the child's own capability can still be put in
     // place.
     ok!(task.copy(cs, Slot::At(slot::TASK), rights::ALL), "cap_copy(task) into the child's CSpace");
@@ -1118,7 +1126,7 @@ impl IdleSignaller {
         let cspace = ok!(CSpace::create(memory, 1, Slot::Auto), "cspace_create(1) for the idle signaller");
         ok!(note.copy(cspace, Slot::At(1), rights::WRITE), "cap_copy(note) for the idle signaller");
         let (stack, rsp) = crate::space::root_stack(memory, 1)?;
-        let task = start_task(&Launch {
+        let launch = Launch {
             memory,
             cspace,
             vspace: VSpace::root(),
@@ -1127,7 +1135,10 @@ impl IdleSignaller {
             rsp,
             priority: IDLE_PRIORITY,
             fault_endpoint: None,
-        })?;
+        };
+        // SAFETY: a thread of Vulcan in the root VSpace: `idle_signal`, written to run so, on a
+        // root stack of its own, with a CSpace of its own (no slots shared).
+        let task = unsafe { start_task(&launch)? };
         Ok(IdleSignaller { task, cspace, stack })
     }
 
@@ -1135,7 +1146,10 @@ impl IdleSignaller {
         let info = ok!(self.task.info(), "task_info(idle signaller)");
         ensure_eq!(info.state, Ok(State::Runnable), "state of the idle signaller");
         for c in [self.task.cap(), self.stack.cap(), self.cspace.cap()] {
-            delete(c)?;
+            // SAFETY: in this order: the Task's death stops the thread and drops its CSpace and
+            // the root VSpace (which the root task holds); its stack Page, mapped in the window,
+            // is then used by nothing; the CSpace holds a copy of a Note.
+            unsafe { delete_any(c)? };
         }
         Ok(())
     }
@@ -1464,7 +1478,10 @@ fn fuzz_syscalls(boot: &Boot) -> TestResult {
     let elapsed_ms = run.elapsed_ms();
 
     // Whatever happened: every child gone, everything deleted, the test's Memory as it started.
-    let revoked = m_child.revoke();
+    // SAFETY: what is made from `m_child` (the children, their CSpaces, VSpaces, Pages and
+    // whatever they made) lives in the children's own CSpaces and VSpaces: the children hold no
+    // capability to the root task's VSpace, so none of it is mapped there.
+    let revoked = unsafe { m_child.revoke() };
     let stopped = idle.stop();
     let _ = waiter.timer().disarm();
     waiter.destroy()?;
@@ -1651,7 +1668,9 @@ fn supervise(
                 break End::Stalled { ms, looks, rip };
             }
         };
-        ok!(m_child.revoke(), "cap_revoke(m_child)");
+        // SAFETY: as at the end of the run: nothing made from `m_child` is mapped in the root
+        // task's VSpace.
+        ok!(unsafe { m_child.revoke() }, "cap_revoke(m_child)");
         let left = ok!(m_child.info(), "memory_info(m_child)");
         if left.used != 0 {
             // Those pages are lost (nothing names what holds them): report, and go on with a fresh
@@ -1730,7 +1749,7 @@ fn reply_cap_in_callers_cspace(boot: &Boot) -> TestResult {
         let waiter = Waiter::new(boot, m)?;
         let c = ok!(CSpace::create(m, 2, Slot::Auto), "cspace_create(2)");
         let e = ok!(Endpoint::create(m, Slot::Auto), "endpoint_create");
-        let p = start_task(&Launch {
+        let launch = Launch {
             memory: m,
             cspace: c,
             vspace: VSpace::root(),
@@ -1739,7 +1758,10 @@ fn reply_cap_in_callers_cspace(boot: &Boot) -> TestResult {
             rsp: 0,
             priority: sys::task::ROOT_PRIORITY + 1,
             fault_endpoint: Some(e),
-        })?;
+        };
+        // SAFETY: `fault_at_once` faults at its first instruction (`ud2`), before it touches
+        // memory or a capability, and is never resumed: it runs nothing in the root VSpace.
+        let p = unsafe { start_task(&launch)? };
         let msg = waiter.recv(e, 5000, "the fault message of P")?;
         ensure_eq!(msg.words[fault::VECTOR], 6, "vector of P's fault");
         let reply = ok!(sys::ipc::reply_save(SLOT_AUTO), "reply_save");
@@ -1750,7 +1772,10 @@ fn reply_cap_in_callers_cspace(boot: &Boot) -> TestResult {
         }
         waiter.destroy()?;
         for cap in [p.cap(), c.cap(), e.cap()] {
-            delete(cap)?;
+            // SAFETY: P runs in the root VSpace (which the root task holds) on no stack (it
+            // faulted at once) with the CSpace `c`, which holds at most the Reply capability; `e`
+            // is an Endpoint. Nothing mapped dies.
+            unsafe { delete_any(cap)? };
         }
         let used = ok!(m.info(), "memory_info").used;
         if used != 0 {

@@ -22,9 +22,19 @@ use sys::syscall as raw;
 use sys::{Boot, CSpace, Cap, Identity, Kind, Memory, MemoryInfo, Slot, rights, root};
 
 use super::support::{
-    SLOTS, SPARE, delete, ensure_empty, ensure_identity, isolated, memory_copy, new_cspace, root_usage, split_root,
+    SLOTS, SPARE, delete, delete_any, ensure_empty, ensure_identity, isolated, memory_copy, new_cspace, root_usage,
+    split_root,
 };
 use crate::harness::{Reason, Test, TestResult, ensure, ensure_eq, fail, ok};
+
+/// Deletes a CSpace these tests made (or a copy of the root CSpace capability), failing the test
+/// if that fails.
+fn delete_cspace(cs: impl Into<Cap>) -> TestResult {
+    // SAFETY: the CSpaces these tests make hold nothing but copies of the console and of CSpaces
+    // made here, whose deaths unmap nothing; a copy of the root CSpace capability is not its last
+    // reference (the root task's Task holds it), so nothing dies of it.
+    unsafe { delete_any(cs.into()) }
+}
 
 pub const TESTS: &[Test] = &[
     Test::new("memory_info_root", |b| isolated(b, info_root)),
@@ -128,7 +138,7 @@ fn info_errors(_: &Boot) -> TestResult {
     // Kind is checked before rights: a CSpace copy without READ is still the wrong kind.
     let cs = ok!(root::cspace().copy(root::cspace(), Slot::Auto, 0), "copy of the root CSpace, no rights");
     ensure_eq!(raw::memory_info(cs.slot()), Err(WrongKind.into()), "memory_info of a CSpace copy without rights");
-    delete(cs)
+    delete_cspace(cs)
 }
 
 /// The parent is charged the child's quota and the child's own page; the child starts unused;
@@ -190,7 +200,7 @@ fn split_all_free_quota(_: &Boot) -> TestResult {
     ensure_eq!(r, Err(QuotaExceeded.into()), "cspace_create from the full root");
     // The child can make things.
     let cs = new_cspace(all, 1)?;
-    delete(cs.cap())?;
+    delete_cspace(cs)?;
     delete(all.cap())?;
     ensure_root_used(start, 0, "after deleting it")
 }
@@ -269,7 +279,7 @@ fn split_from_child(_: &Boot) -> TestResult {
     let cs = new_cspace(grandchild, 1)?;
     ensure_usage(grandchild, 5, cspace_pages(1), "grandchild after a CSpace made from it")?;
     ensure_usage(child, 20, 6, "child after a CSpace made from its child")?;
-    delete(cs.cap())?;
+    delete_cspace(cs)?;
     delete(grandchild.cap())?;
     ensure_usage(child, 20, 0, "child after deleting the grandchild")?;
     delete(child.cap())
@@ -296,7 +306,9 @@ fn make_derivation_too_deep(_: &Boot) -> TestResult {
         ok!(shallower.split(1, Slot::Auto), "memory_split through a copy at depth {}", MAX_DERIVATION_DEPTH - 1);
     ensure_root_used(start, 2, "after a split one level up")?;
     delete(child.cap())?;
-    ok!(chain[0].revoke(), "cap_revoke of the chain");
+    // SAFETY: what derives from the first copy is the rest of the chain (copies of the root
+    // Memory); the one Memory split from it is deleted above. No object dies.
+    ok!(unsafe { chain[0].revoke() }, "cap_revoke of the chain");
     delete(chain[0])
 }
 
@@ -322,7 +334,7 @@ fn outlives_its_objects(_: &Boot) -> TestResult {
     ensure_root_used(start, 11, "child's capability deleted, a CSpace made from it alive")?;
     ensure_identity(cs.cap(), NEW_CSPACE, "the CSpace made from the deleted child")?;
     ok!(root::console().copy(cs, Slot::Auto, rights::ALL), "copy into that CSpace");
-    delete(cs.cap())?;
+    delete_cspace(cs)?;
     ensure_root_used(start, 0, "after deleting the CSpace")
 }
 
@@ -333,7 +345,7 @@ fn info_restarts_while_destroying(_: &Boot) -> TestResult {
     let memory = split_root(pages)?;
     let cs = ok!(CSpace::create(memory, MAX_RADIX, Slot::Auto), "cspace_create(radix {MAX_RADIX})");
     ensure_usage(memory, pages, pages, "after a CSpace of the largest radix")?;
-    delete(cs.cap())?;
+    delete_cspace(cs)?;
     let mut restarts = 0usize;
     let info = loop {
         match memory.info_step() {
@@ -356,7 +368,7 @@ fn cspace_charges_exactly(_: &Boot) -> TestResult {
         let cs = ok!(CSpace::create(memory, radix, Slot::Auto), "cspace_create(radix {radix})");
         let used = usage(memory, "after cspace_create")?.used;
         ensure_eq!(used, cspace_pages(radix), "pages charged for a CSpace of radix {radix}");
-        delete(cs.cap())?;
+        delete_cspace(cs)?;
         ensure_usage(memory, quota, 0, "after deleting the CSpace")?;
     }
     delete(memory.cap())
@@ -368,8 +380,8 @@ fn cspace_identity(_: &Boot) -> TestResult {
     let explicit = ok!(CSpace::create(root::memory(), 1, Slot::At(SPARE)), "cspace_create to slot {SPARE}");
     ensure_eq!(explicit.slot(), SPARE, "slot returned");
     ensure_identity(explicit.cap(), NEW_CSPACE, "new CSpace in an explicit slot")?;
-    delete(cs.cap())?;
-    delete(explicit.cap())
+    delete_cspace(cs)?;
+    delete_cspace(explicit)
 }
 
 /// Every slot of a new CSpace is empty: an explicit copy into each succeeds (but slot 0, the
@@ -385,7 +397,7 @@ fn cspace_is_empty(_: &Boot) -> TestResult {
         }
         let r = root::console().copy(cs, Slot::At(1 << radix), rights::ALL);
         ensure_eq!(r, Err(InvalidCapability.into()), "copy into slot {} of a CSpace of radix {radix}", 1 << radix);
-        delete(cs.cap())?;
+        delete_cspace(cs)?;
     }
     Ok(())
 }
@@ -412,7 +424,7 @@ fn cspace_quota_exceeded(_: &Boot) -> TestResult {
     let r = CSpace::create(memory, 1, Slot::Auto).map(CSpace::cap);
     ensure_eq!(r, Err(QuotaExceeded.into()), "cspace_create(radix 1) from what is left");
     ensure_usage(memory, quota, cspace_pages(7), "after the second refused create")?;
-    delete(seven.cap())?;
+    delete_cspace(seven)?;
     delete(memory.cap())
 }
 
@@ -438,7 +450,7 @@ fn cspace_memory_errors(_: &Boot) -> TestResult {
     let write_only = memory_copy(rights::WRITE)?;
     let cs = ok!(CSpace::create(write_only, 1, Slot::Auto), "cspace_create through a WRITE-only Memory copy");
     ensure_root_used(start, cspace_pages(1), "after a CSpace made through a copy")?;
-    delete(cs.cap())?;
+    delete_cspace(cs)?;
     delete(write_only.cap())
 }
 
@@ -481,19 +493,21 @@ fn quota_exhausted_and_refunded(_: &Boot) -> TestResult {
     ensure_eq!(n, COUNT, "CSpaces of {each} pages made from a quota of {quota}");
     ensure_usage(memory, quota, quota, "when exhausted")?;
     for &cs in &made[..3] {
-        delete(cs)?;
+        delete_cspace(cs)?;
     }
     ensure_usage(memory, quota, quota - 3 * each, "after deleting three")?;
     let again = fill_with_cspaces(memory, &mut made[..4])?;
     ensure_eq!(again, 3, "CSpaces made again after deleting three");
-    ok!(memory.revoke(), "cap_revoke of the Memory");
+    // SAFETY: all that was made from the Memory is empty CSpaces.
+    ok!(unsafe { memory.revoke() }, "cap_revoke of the Memory");
     for &cs in &made[..COUNT] {
         ensure_empty(cs, "a CSpace after revoke of its Memory")?;
     }
     ensure_usage(memory, quota, 0, "after revoke")?;
     let again = fill_with_cspaces(memory, &mut made)?;
     ensure_eq!(again, COUNT, "CSpaces made after revoke");
-    ok!(memory.revoke(), "second cap_revoke of the Memory");
+    // SAFETY: as above: empty CSpaces.
+    ok!(unsafe { memory.revoke() }, "second cap_revoke of the Memory");
     delete(memory.cap())?;
     ensure_root_used(start, 0, "after deleting the Memory")
 }
@@ -514,7 +528,9 @@ fn revoke_destroys_everything(_: &Boot) -> TestResult {
     ok!(root::console().copy(b, Slot::Auto, rights::ALL), "copy into a CSpace made from the child");
     let outside_pages = cspace_pages(2);
     ensure_root_used(start, 301 + outside_pages, "with everything made")?;
-    ok!(memory.revoke(), "cap_revoke of the Memory");
+    // SAFETY: what was made from the Memory and its children is Memory and CSpaces holding
+    // nothing but a copy of the console.
+    ok!(unsafe { memory.revoke() }, "cap_revoke of the Memory");
     for (cap, what) in [
         (a.cap(), "CSpace made from the Memory"),
         (a_copy, "copy of that CSpace"),
@@ -530,7 +546,7 @@ fn revoke_destroys_everything(_: &Boot) -> TestResult {
     let r = root::console().copy(outside, Slot::At(1), rights::ALL);
     ensure_eq!(r, Ok(Cap::new(1)), "copy into the slot the revoke emptied in the other CSpace");
     ensure_root_used(start, 301 + outside_pages, "after the revoke")?;
-    delete(outside.cap())?;
+    delete_cspace(outside)?;
     delete(memory.cap())?;
     ensure_root_used(start, 0, "after deleting the Memory")
 }
@@ -577,10 +593,11 @@ fn exhaustion_fails_cleanly(_: &Boot) -> TestResult {
         }
         ensure!(made < SLOTS - FIRST_FREE - 2, "{made} objects made and memory not yet exhausted");
     }
-    ok!(all.revoke(), "cap_revoke of the Memory holding {made} objects");
+    // SAFETY: all that was made from it is empty CSpaces and Memory.
+    ok!(unsafe { all.revoke() }, "cap_revoke of the Memory holding {made} objects");
     ensure_usage(all, start.free() - 1, 0, "after revoke")?;
     delete(all.cap())?;
     ensure_root_used(start, 0, "after deleting the exhausted Memory")?;
     let big = ok!(CSpace::create(root::memory(), MAX_RADIX, Slot::Auto), "cspace_create(radix {MAX_RADIX}) afterwards");
-    delete(big.cap())
+    delete_cspace(big)
 }

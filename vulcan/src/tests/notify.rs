@@ -34,7 +34,7 @@ use sys::notify::{self as raw, MAX_TIMER_US, NOTE_BADGE, Note, TICK_US, Timer};
 use sys::task::{ROOT_PRIORITY, State, Task, ThreadEntry, exit_thread, root_task};
 use sys::{Boot, Cap, Endpoint, Identity, Kind, Slot, rights, root};
 
-use super::support::{SLOTS, SPARE, delete, ensure_identity, isolated, root_usage, split_root};
+use super::support::{SLOTS, SPARE, delete, delete_any, ensure_identity, isolated, root_usage, split_root};
 use crate::harness::{Reason, Test, TestResult, ensure, ensure_eq, fail, ok};
 
 pub const TESTS: &[Test] = &[
@@ -207,7 +207,8 @@ impl Thread {
     /// Starts `entry(arg)` with `sys::task::spawn`, at the root task's priority.
     fn spawn(entry: ThreadEntry, arg: usize) -> Result<Thread, Reason> {
         let stack = Thread::take_stack()?;
-        // SAFETY: 16 KiB is far more than the thread entries here use (a few syscalls).
+        // SAFETY: 16 KiB is far more than the thread entries here use (a few syscalls); they
+        // delete, move, revoke and map nothing (the shared-slot rule).
         match unsafe { sys::task::spawn(root::memory(), Slot::Auto, entry, arg, stack) } {
             Ok(task) => Ok(Thread { task }),
             Err(e) => {
@@ -290,9 +291,13 @@ impl Thread {
 
 impl Drop for Thread {
     fn drop(&mut self) {
-        if self.task.identify().is_ok_and(|id| id.kind == Ok(Kind::Task)) && self.task.delete().is_err() {
-            // The task may still run on the stack: keep it taken for good.
-            return;
+        if self.task.identify().is_ok_and(|id| id.kind == Ok(Kind::Task)) {
+            // SAFETY: the thread runs in the root task's CSpace and VSpace, which the root task
+            // holds: its death stops it and ends nothing else.
+            if unsafe { self.task.cap().delete() }.is_err() {
+                // The task may still run on the stack: keep it taken for good.
+                return;
+            }
         }
         // The task's only capability is gone, so it is stopped for good.
         STACK_TAKEN.store(false, Ordering::Release);
@@ -655,7 +660,8 @@ fn note_bind_rules(_: &Boot) -> TestResult {
     ok!(n1.bind(a), "bind n1 to a after b replaced it");
     ensure_eq!(n2.bind(a), Err(InvalidState.into()), "bind n2, bound to b, to a");
     // A task that dies unbinds its Note.
-    delete(b.cap())?;
+    // SAFETY: `b` never had a CSpace or VSpace: its death drops nothing.
+    unsafe { delete_any(b.cap())? };
     ok!(n2.bind(a), "bind n2 to a after b was deleted");
     ok!(n1.bind(root_task()), "bind n1 to the root task after a replaced it with n2");
     ok!(Note::unbind(root_task()), "unbind the root task");
@@ -663,10 +669,9 @@ fn note_bind_rules(_: &Boot) -> TestResult {
     delete(n2.cap())?;
     ok!(n1.bind(a), "bind n1 to a after its Note n2 was deleted");
     ok!(Note::unbind(a), "unbind a");
-    for cap in [a.cap(), n1.cap()] {
-        delete(cap)?;
-    }
-    Ok(())
+    // SAFETY: as for `b`.
+    unsafe { delete_any(a.cap())? };
+    delete(n1.cap())
 }
 
 /// `note_bind` needs a Task with WRITE, then a Note with READ (or 0), in that order.
@@ -700,10 +705,15 @@ fn note_bind_errors(_: &Boot) -> TestResult {
     }
     ok!(raw::note_bind(note_ro, t), "note_bind through a READ-only Note");
     ok!(raw::note_bind(0, t), "note_bind(0, task)");
-    for slot in [note_ro, note_wo, task_ro, n, t] {
+    for slot in [note_ro, note_wo, n] {
         delete(Cap::new(slot))?;
     }
-    Ok(())
+    // SAFETY: a copy of the task, then the task, which never had a CSpace or VSpace: nothing
+    // dies but the task.
+    unsafe {
+        delete_any(Cap::new(task_ro))?;
+        delete_any(Cap::new(t))
+    }
 }
 
 // --- Timers --------------------------------------------------------------------------------

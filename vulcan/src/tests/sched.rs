@@ -20,7 +20,7 @@ use sys::abi::Error::{InvalidCapability, InvalidState};
 use sys::task::{self as task, ROOT_PRIORITY, Registers, State, TASK_PAGES, Task, exit_thread, yield_now};
 use sys::{Boot, MemoryInfo, Slot, rights, root};
 
-use super::support::{delete, isolated, root_usage};
+use super::support::{delete_any, isolated, root_usage};
 use super::threads::{Deadline, PATIENCE_MS, Thread, busy_wait, spawn, wait_stopped, wait_until};
 use crate::harness::{Test, TestResult, ensure, ensure_eq, fail, ok};
 
@@ -237,7 +237,9 @@ fn destroy_stops_it_for_good(boot: &Boot) -> TestResult {
     reset_counters();
     let t = Thread::start(spin, 0, ROOT_PRIORITY)?;
     wait_until(boot, "the thread to count", || counter(0) > 0)?;
-    ok!(t.task().destroy(), "task_destroy");
+    // SAFETY: a thread in the root task's spaces, which the root task holds: its destruction
+    // stops it and ends nothing else (and again below, for the second call).
+    ok!(unsafe { t.task().destroy() }, "task_destroy");
     let info = t.info()?;
     ensure_eq!(
         (info.state, info.detail),
@@ -250,14 +252,13 @@ fn destroy_stops_it_for_good(boot: &Boot) -> TestResult {
     }
     busy_wait(boot, 50);
     ensure_eq!(counter(0), frozen, "the destroyed thread's count after yields and 50 ms");
-    ok!(t.task().destroy(), "task_destroy of a destroyed task");
+    // SAFETY: as above; it holds nothing any more.
+    ok!(unsafe { t.task().destroy() }, "task_destroy of a destroyed task");
     ensure_eq!(t.task().resume(), Err(InvalidState.into()), "task_resume of a destroyed task");
     ensure_eq!(t.task().start(), Err(InvalidState.into()), "task_start of a destroyed task");
-    ensure_eq!(
-        sys::task::task_destroy(root::memory().slot()),
-        Err(sys::abi::Error::WrongKind.into()),
-        "task_destroy of a Memory capability"
-    );
+    // SAFETY: not a Task: the kernel refuses, and nothing changes.
+    let r = unsafe { sys::task::task_destroy(root::memory().slot()) };
+    ensure_eq!(r, Err(sys::abi::Error::WrongKind.into()), "task_destroy of a Memory capability");
     t.kill()
 }
 
@@ -298,7 +299,8 @@ fn delete_stops_it(boot: &Boot) -> TestResult {
     let t = Thread::start(spin, 0, ROOT_PRIORITY)?;
     wait_until(boot, "the thread to count", || counter(0) > 0)?;
     let copy = ok!(t.task().copy(root::cspace(), Slot::Auto, rights::ALL), "copy of the thread's capability");
-    delete(copy)?;
+    // SAFETY: a copy: the thread's own capability keeps it alive, so nothing dies.
+    unsafe { delete_any(copy)? };
     let c = counter(0);
     wait_until(boot, "the thread to count after a copy was deleted", || counter(0) > c)?;
     let slot = t.task().slot();
@@ -405,7 +407,9 @@ fn faults_are_contained(_: &Boot) -> TestResult {
     // A thread whose first instruction is unmapped faults there.
     let t = Thread::prepare(count_once, 0)?;
     let regs = ok!(t.task().read_regs(), "task_read_regs");
-    ok!(t.task().write_regs(&Registers { rip: 0x10, ..regs }), "task_write_regs(rip 0x10)");
+    // SAFETY: nothing is mapped at 0x10: the thread faults at its first instruction and runs
+    // nothing.
+    ok!(unsafe { t.task().write_regs(&Registers { rip: 0x10, ..regs }) }, "task_write_regs(rip 0x10)");
     t.set_priority(200)?;
     ok!(t.task().start(), "task_start");
     let info = t.info()?;
@@ -433,7 +437,8 @@ fn resumed_after_fault(_: &Boot) -> TestResult {
     let again = ok!(t.task().read_regs(), "task_read_regs after the second fault");
     ensure_eq!(again.rip, at.rip, "rip of the second fault");
     let fresh = task::thread_registers(exit_with, 42, t.fresh_stack_pointer() as usize);
-    ok!(t.task().write_regs(&fresh), "task_write_regs of the faulted thread");
+    // SAFETY: `exit_with`, a thread function of Vulcan, at the top of the thread's own stack.
+    ok!(unsafe { t.task().write_regs(&fresh) }, "task_write_regs of the faulted thread");
     ok!(t.task().resume(), "task_resume with new registers");
     t.ensure_exited(42, "resumed at exit_with(42)")?;
     ensure_eq!(t.task().resume(), Err(InvalidState.into()), "task_resume of the exited thread");
@@ -484,7 +489,8 @@ fn fs_base_is_per_task(boot: &Boot) -> TestResult {
     ensure_eq!(read_fs(probe), FS_ROOT_PROBE, "the root task's read through FS (base 0)");
     let once = Thread::prepare(fs_read_once, 0)?;
     let regs = ok!(once.task().read_regs(), "task_read_regs");
-    ok!(once.task().write_regs(&Registers { fs_base: base, ..regs }), "task_write_regs(fs_base)");
+    // SAFETY: the thread's own registers, with an FS base at `FS_TARGET`, which it only reads.
+    ok!(unsafe { once.task().write_regs(&Registers { fs_base: base, ..regs }) }, "task_write_regs(fs_base)");
     once.set_priority(200)?;
     ok!(once.task().start(), "task_start");
     once.ensure_exited(0, "the priority-200 FS reader")?;
@@ -494,7 +500,8 @@ fn fs_base_is_per_task(boot: &Boot) -> TestResult {
 
     let spinner = Thread::prepare(fs_reader, 0)?;
     let regs = ok!(spinner.task().read_regs(), "task_read_regs");
-    ok!(spinner.task().write_regs(&Registers { fs_base: base, ..regs }), "task_write_regs(fs_base)");
+    // SAFETY: as for the first thread.
+    ok!(unsafe { spinner.task().write_regs(&Registers { fs_base: base, ..regs }) }, "task_write_regs(fs_base)");
     spinner.set_priority(ROOT_PRIORITY)?;
     ok!(spinner.task().start(), "task_start");
     // Preempt each other a few times, with no syscall on the root task's side.

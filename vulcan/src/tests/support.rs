@@ -6,6 +6,11 @@
 //! capabilities must be empty, the boot capabilities unchanged, and the root Memory's `used` back
 //! at its value before the test. Whatever the test left is deleted, so the next test starts clean
 //! even after a failure; a leak fails the test that leaked.
+//!
+//! Deleting: [`delete`] takes a capability of any kind whose death cannot unmap memory
+//! ([`Cap::delete_checked`]: not a CSpace, a Task or a mapped Page, which it refuses); the tests
+//! delete those three with the `unsafe` [`Cap::delete`], each saying why nothing the root task
+//! uses goes with it.
 
 use sys::abi::bootcaps::{FIRST_FREE, ROOT_CSPACE, ROOT_CSPACE_RADIX, ROOT_DEBUG_CONSOLE, ROOT_MEMORY};
 use sys::{Boot, CSpace, Cap, Identity, Kind, Memory, MemoryInfo, Slot, rights, root};
@@ -73,9 +78,23 @@ pub fn new_cspace(memory: Memory, radix: usize) -> Result<CSpace, Reason> {
     Ok(ok!(CSpace::create(memory, radix, Slot::Auto), "cspace_create(slot {}, radix {radix})", memory.slot()))
 }
 
-/// Deletes `cap`, failing the test if that fails.
+/// Deletes `cap`, failing the test if that fails, or if it is a CSpace, a Task or a mapped Page
+/// (see the module docs).
 pub fn delete(cap: Cap) -> TestResult {
-    ok!(cap.delete(), "cap_delete({})", cap.slot());
+    ok!(cap.delete_checked(), "cap_delete({})", cap.slot());
+    Ok(())
+}
+
+/// Deletes `cap` with the `unsafe` [`Cap::delete`], failing the test if that fails: for the
+/// CSpaces, Tasks and mapped Pages that [`delete`] refuses.
+///
+/// # Safety
+///
+/// The teardown contract (`sys::safety`): no Page mapped in the root task's VSpace that it or
+/// one of its threads still uses may die of it.
+pub unsafe fn delete_any(cap: Cap) -> TestResult {
+    // SAFETY: the caller keeps the teardown contract.
+    ok!(unsafe { cap.delete() }, "cap_delete({})", cap.slot());
     Ok(())
 }
 
@@ -104,9 +123,6 @@ pub fn isolated(boot: &Boot, body: fn(&Boot) -> TestResult) -> TestResult {
             Ok(id) if was.is_null() => {
                 leaked += 1;
                 first.get_or_insert((slot, id));
-                if let Err(e) = Cap::new(slot).delete() {
-                    sweep_error.get_or_insert((slot, e));
-                }
             }
             Ok(id) => {
                 changed.get_or_insert((slot, was, id));
@@ -115,6 +131,9 @@ pub fn isolated(boot: &Boot, body: fn(&Boot) -> TestResult) -> TestResult {
                 sweep_error.get_or_insert((slot, e));
             }
         }
+    }
+    if leaked > 0 {
+        sweep(&low, &mut sweep_error);
     }
     let after = root_usage();
 
@@ -131,6 +150,37 @@ pub fn isolated(boot: &Boot, body: fn(&Boot) -> TestResult) -> TestResult {
     let after = after?;
     ensure_eq!(after, before, "root Memory (quota, used) after the test, against before it");
     Ok(())
+}
+
+/// Deletes what a test left in the root CSpace: every slot that was empty before it (`low` holds
+/// what the slots below `FIRST_FREE` held), Tasks first, then CSpaces, then everything else;
+/// records the first error in `error`.
+fn sweep(low: &[Identity], error: &mut Option<(usize, sys::Error)>) {
+    let left = |slot: usize, kind: Option<Kind>| {
+        let was = low.get(slot).copied().unwrap_or(Identity::new(Kind::Null, 0, 0));
+        was.is_null()
+            && Cap::new(slot).identify().is_ok_and(|id| match kind {
+                Some(kind) => id.kind == Ok(kind),
+                None => !id.is_null(),
+            })
+    };
+    for kind in [Some(Kind::Task), Some(Kind::CSpace), None] {
+        for slot in (0..SLOTS).filter(|&slot| left(slot, kind)) {
+            // SAFETY: the test has returned, and the root task keeps no reference or pointer
+            // into memory a test mapped (tests reach it only through raw pointers, within their
+            // own scope), so nothing the root task uses can be unmapped. The order keeps the
+            // test's threads off memory that goes: their stacks are static or Pages whose
+            // capabilities stay in the root CSpace (`space::root_stack`), and their Tasks are
+            // deleted first, which stops them; then the CSpaces, whose teardown (finished by
+            // `memory_info` below) stops any task only they held; then the Pages and the rest.
+            if let Err(e) = unsafe { Cap::new(slot).delete() } {
+                error.get_or_insert((slot, e));
+            }
+        }
+        if let Err(e) = root::memory().info() {
+            error.get_or_insert((ROOT_MEMORY, e));
+        }
+    }
 }
 
 /// An empty slot of the root CSpace for tests that name slots explicitly, far from where

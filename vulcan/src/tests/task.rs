@@ -26,7 +26,7 @@ use sys::task::{
 use sys::{Boot, CSpace, Cap, Identity, Kind, Memory, MemoryInfo, Slot, rights, root};
 
 use super::support::{
-    SLOTS, SPARE, delete, ensure_empty, ensure_identity, isolated, memory_copy, root_usage, split_root,
+    SLOTS, SPARE, delete, delete_any, ensure_empty, ensure_identity, isolated, memory_copy, root_usage, split_root,
 };
 use crate::harness::{Reason, Test, TestResult, ensure, ensure_eq, ok};
 
@@ -64,8 +64,23 @@ fn new_task() -> Result<Task, Reason> {
 /// A task with the root task's CSpace and VSpace, never started.
 fn task_with_space() -> Result<Task, Reason> {
     let t = new_task()?;
-    ok!(t.set_space(root::cspace(), root_vspace()), "task_set_space(slot {}, root CSpace, root VSpace)", t.slot());
+    // SAFETY: a task just made: no spaces to drop, all-zero registers.
+    let r = unsafe { t.set_space(root::cspace(), root_vspace()) };
+    ok!(r, "task_set_space(slot {}, root CSpace, root VSpace)", t.slot());
     Ok(t)
+}
+
+/// Deletes a capability to one of the tasks these tests make (or a copy of one), failing the
+/// test if that fails.
+///
+/// None of these tasks ever runs: they have no spaces, or start at priority 0, below the root
+/// task, which makes no call that waits while they exist.
+fn delete_task(task: impl Into<Cap>) -> TestResult {
+    // SAFETY: every task these tests make has no CSpace or VSpace, or the root task's (which the
+    // root task's own Task holds), or, in `delete_releases_spaces`, a CSpace of its own that
+    // holds nothing: its death ends nothing that could unmap memory. A copy (of the root task's
+    // capability too) ends nothing at all.
+    unsafe { delete_any(task.into()) }
 }
 
 fn info(t: Task, what: &str) -> Result<TaskInfo, Reason> {
@@ -115,9 +130,9 @@ fn create_charges_and_refunds(_: &Boot) -> TestResult {
     let zero = Registers { rflags: regs.rflags, ..Registers::default() };
     ensure_eq!(regs, zero, "registers of a new task, but rflags");
     ensure_eq!(regs.rflags & !0x202, 0, "rflags of a new task (only IF and the reserved bit 1 may be set)");
-    delete(a.cap())?;
+    delete_task(a)?;
     ensure_root_used(start, TASK_PAGES, "after deleting the first")?;
-    delete(b.cap())?;
+    delete_task(b)?;
     ensure_root_used(start, 0, "after deleting both")
 }
 
@@ -126,7 +141,7 @@ fn create_explicit_slot(_: &Boot) -> TestResult {
     ensure_eq!(t.slot(), SPARE, "slot returned");
     ensure_identity(t.cap(), NEW_TASK, "task in an explicit slot")?;
     ensure_empty(Cap::new(FIRST_FREE), "FIRST_FREE")?;
-    delete(t.cap())
+    delete_task(t)
 }
 
 /// The Memory capability: kind, presence, WRITE (READ is not needed). Nothing is charged.
@@ -154,7 +169,7 @@ fn create_memory_errors(_: &Boot) -> TestResult {
     let write_only = memory_copy(rights::WRITE)?;
     let t = ok!(Task::create(write_only, Slot::Auto), "task_create through a WRITE-only Memory copy");
     ensure_root_used(start, TASK_PAGES, "after a task_create through a copy")?;
-    delete(t.cap())?;
+    delete_task(t)?;
     delete(write_only.cap())
 }
 
@@ -166,10 +181,10 @@ fn create_quota_exceeded(_: &Boot) -> TestResult {
     let r = Task::create(m, Slot::Auto).map(Task::cap);
     ensure_eq!(r, Err(QuotaExceeded.into()), "second task_create from a Memory of TASK_PAGES");
     ensure_empty(Cap::new(t.slot() + 1), "the slot after the task, after a refused create")?;
-    delete(t.cap())?;
+    delete_task(t)?;
     ensure_eq!(ok!(m.info(), "memory_info"), MemoryInfo { quota: TASK_PAGES, used: 0 }, "after deleting the task");
     let again = ok!(Task::create(m, Slot::Auto), "task_create after the refund");
-    delete(again.cap())?;
+    delete_task(again)?;
     // A Memory of one page holds one task page at most.
     let empty: Memory = split_root(1)?;
     let r = Task::create(empty, Slot::Auto).map(Task::cap);
@@ -179,7 +194,7 @@ fn create_quota_exceeded(_: &Boot) -> TestResult {
         let t = ok!(r, "task_create from a Memory of one page");
         let r = Task::create(empty, Slot::Auto).map(Task::cap);
         ensure_eq!(r, Err(QuotaExceeded.into()), "task_create from a full Memory of one page");
-        delete(t)?;
+        delete_task(t)?;
     }
     delete(empty.cap())?;
     delete(m.cap())
@@ -220,7 +235,9 @@ fn set_space_errors(_: &Boot) -> TestResult {
         ((ts, 0, ROOT_MEMORY), InvalidCapability),
     ] {
         let (a, b, c) = args;
-        ensure_eq!(task::task_set_space(a, b, c), Err(err.into()), "task_set_space({a}, {b}, {c})");
+        // SAFETY: refused (the error is checked): nothing changes.
+        let r = unsafe { task::task_set_space(a, b, c) };
+        ensure_eq!(r, Err(err.into()), "task_set_space({a}, {b}, {c})");
     }
     // WRITE is needed on each.
     let read_only = [ts, cs, vs].map(|s| Cap::new(s).copy(root::cspace(), Slot::Auto, rights::ALL & !rights::WRITE));
@@ -231,18 +248,25 @@ fn set_space_errors(_: &Boot) -> TestResult {
     for i in 0..3 {
         let mut args = [ts, cs, vs];
         args[i] = copies[i];
-        let r = task::task_set_space(args[0], args[1], args[2]);
+        // SAFETY: refused for want of WRITE (checked): nothing changes.
+        let r = unsafe { task::task_set_space(args[0], args[1], args[2]) };
         ensure_eq!(r, Err(InsufficientRights.into()), "task_set_space({args:?}) with argument {i} without WRITE");
     }
     ensure_eq!(info(t, "after refused set_space")?, FRESH, "task_info");
     ensure_eq!(t.start(), Err(InvalidState.into()), "task_start after only refused task_set_space calls");
     // Setting twice replaces the first.
-    ok!(t.set_space(root::cspace(), root_vspace()), "task_set_space");
-    ok!(t.set_space(root::cspace(), root_vspace()), "task_set_space again");
-    for c in copies {
-        delete(Cap::new(c))?;
+    // SAFETY: the task never runs (all-zero registers, never started); what the second call
+    // drops is the root task's CSpace and VSpace, which the root task holds.
+    unsafe {
+        ok!(t.set_space(root::cspace(), root_vspace()), "task_set_space");
+        ok!(t.set_space(root::cspace(), root_vspace()), "task_set_space again");
     }
-    delete(t.cap())
+    for c in copies {
+        // SAFETY: copies of the task and of the root task's CSpace and VSpace capabilities: none
+        // is the last reference to its object.
+        unsafe { delete_any(Cap::new(c))? };
+    }
+    delete_task(t)
 }
 
 /// `task_start` wants an inactive task with a CSpace and a VSpace.
@@ -250,13 +274,15 @@ fn start_needs_space(_: &Boot) -> TestResult {
     let t = new_task()?;
     ensure_eq!(t.start(), Err(InvalidState.into()), "task_start of a task without CSpace or VSpace");
     ensure_eq!(info(t, "after a refused start")?, FRESH, "task_info");
-    ok!(t.set_space(root::cspace(), root_vspace()), "task_set_space");
+    // SAFETY: a task just made: no spaces to drop; it starts at priority 0 and never runs (see
+    // below), with all-zero registers (which would fault at `rip` 0 anyway).
+    ok!(unsafe { t.set_space(root::cspace(), root_vspace()) }, "task_set_space");
     ok!(t.start(), "task_start");
     // Priority 0: runnable, but it never runs while the root task is runnable.
     ensure_state(t, State::Runnable, "after task_start")?;
     ensure_eq!(t.start(), Err(InvalidState.into()), "second task_start");
     ensure_eq!(root_task().start(), Err(InvalidState.into()), "task_start of the root task");
-    delete(t.cap())
+    delete_task(t)
 }
 
 /// Which states suspend, resume and start accept: suspend only a runnable task, resume only a
@@ -277,7 +303,7 @@ fn state_transitions(_: &Boot) -> TestResult {
     ok!(t.suspend(), "task_suspend again");
     ok!(t.resume(), "task_resume again");
     ensure_eq!(info(t, "at the end")?.detail, 0, "detail of a task that never ran");
-    delete(t.cap())
+    delete_task(t)
 }
 
 /// Distinct values in every register.
@@ -315,10 +341,14 @@ const IF_AND_RESERVED: u64 = (1 << 9) | (1 << 1);
 fn regs_round_trip(_: &Boot) -> TestResult {
     let t = new_task()?;
     let regs = pattern_registers();
-    ok!(t.write_regs(&regs), "task_write_regs");
+    // SAFETY: the task never runs (here and in every register write below): it has no spaces
+    // until it is given the root task's; then it is started at priority 0, below the root task,
+    // and suspended before the root task makes any call that waits.
+    ok!(unsafe { t.write_regs(&regs) }, "task_write_regs");
     ensure_eq!(read_regs(t, "after a write")?, regs, "registers read back");
     for rflags in [u64::MAX, 0, 0x3000 | 0x4000, 0x20_0000 | 0x4_0000 | 0x1, 1 << 17, 1 << 16, 1 << 19 | 1 << 20] {
-        ok!(t.write_regs(&Registers { rflags, ..regs }), "task_write_regs with rflags {rflags:#x}");
+        // SAFETY: as above: the task never runs.
+        ok!(unsafe { t.write_regs(&Registers { rflags, ..regs }) }, "task_write_regs with rflags {rflags:#x}");
         let got = read_regs(t, "after a write")?;
         let expected = (rflags & USER_FLAGS) | IF_AND_RESERVED;
         ensure_eq!(got, Registers { rflags: expected, ..regs }, "registers read back after rflags {rflags:#x}");
@@ -326,27 +356,30 @@ fn regs_round_trip(_: &Boot) -> TestResult {
     }
     // The canonical user addresses at the edges are accepted.
     for addr in [0, 0x0000_7fff_ffff_ffff] {
-        ok!(
-            t.write_regs(&Registers { rip: addr, fs_base: addr, ..regs }),
-            "task_write_regs(rip = fs_base = {addr:#x})"
-        );
+        // SAFETY: as above: the task never runs.
+        let r = unsafe { t.write_regs(&Registers { rip: addr, fs_base: addr, ..regs }) };
+        ok!(r, "task_write_regs(rip = fs_base = {addr:#x})");
         let got = read_regs(t, "after an edge write")?;
         ensure_eq!((got.rip, got.fs_base), (addr, addr), "rip and fs base read back");
     }
     // Writing is allowed whatever the state, and read back the same.
-    ok!(t.set_space(root::cspace(), root_vspace()), "task_set_space");
+    // SAFETY: the task had no spaces to drop; given the root task's, it still never runs: it is
+    // started at priority 0 and suspended at once, and the root task does not wait meanwhile.
+    ok!(unsafe { t.set_space(root::cspace(), root_vspace()) }, "task_set_space");
     ok!(t.start(), "task_start");
     ok!(t.suspend(), "task_suspend");
-    ok!(t.write_regs(&regs), "task_write_regs of a suspended task");
+    // SAFETY: as above: suspended, and deleted before it could run.
+    ok!(unsafe { t.write_regs(&regs) }, "task_write_regs of a suspended task");
     ensure_eq!(read_regs(t, "suspended")?, regs, "registers of a suspended task");
-    delete(t.cap())
+    delete_task(t)
 }
 
 /// A non-canonical or kernel-half `rip` or FS base is refused, and changes nothing.
 fn write_regs_non_canonical(_: &Boot) -> TestResult {
     let t = new_task()?;
     let regs = pattern_registers();
-    ok!(t.write_regs(&regs), "task_write_regs");
+    // SAFETY: the task has no spaces and never starts (also for the writes below).
+    ok!(unsafe { t.write_regs(&regs) }, "task_write_regs");
     for bad in [
         0x0000_8000_0000_0000u64,
         0x0000_8000_0000_1000,
@@ -357,27 +390,34 @@ fn write_regs_non_canonical(_: &Boot) -> TestResult {
         0xffff_ffff_8000_0000,
         u64::MAX,
     ] {
-        let r = t.write_regs(&Registers { rip: bad, ..regs });
+        // SAFETY: as above: a task that never runs.
+        let r = unsafe { t.write_regs(&Registers { rip: bad, ..regs }) };
         ensure_eq!(r, Err(InvalidArgument.into()), "task_write_regs with rip {bad:#x}");
-        let r = t.write_regs(&Registers { fs_base: bad, ..regs });
+        // SAFETY: as above.
+        let r = unsafe { t.write_regs(&Registers { fs_base: bad, ..regs }) };
         ensure_eq!(r, Err(InvalidArgument.into()), "task_write_regs with fs_base {bad:#x}");
-        let r = t.write_regs(&Registers { rip: bad, fs_base: bad, rax: 0, ..regs });
+        // SAFETY: as above.
+        let r = unsafe { t.write_regs(&Registers { rip: bad, fs_base: bad, rax: 0, ..regs }) };
         ensure_eq!(r, Err(InvalidArgument.into()), "task_write_regs with both {bad:#x}");
     }
     ensure_eq!(read_regs(t, "after refused writes")?, regs, "registers after refused writes");
-    delete(t.cap())
+    delete_task(t)
 }
 
 /// The caller's own registers are live in the CPU: neither read nor written.
 fn regs_of_caller(_: &Boot) -> TestResult {
     ensure_eq!(root_task().read_regs(), Err(InvalidState.into()), "task_read_regs(ROOT_TASK)");
     let regs = pattern_registers();
-    ensure_eq!(root_task().write_regs(&regs), Err(InvalidState.into()), "task_write_regs(ROOT_TASK)");
+    // SAFETY: the caller itself: the kernel refuses (checked), and nothing changes.
+    let r = unsafe { root_task().write_regs(&regs) };
+    ensure_eq!(r, Err(InvalidState.into()), "task_write_regs(ROOT_TASK)");
     // A copy names the same task.
     let me = Task::new(ok!(root_task().copy(root::cspace(), Slot::Auto, rights::ALL), "copy of ROOT_TASK"));
     ensure_eq!(me.read_regs(), Err(InvalidState.into()), "task_read_regs(copy of ROOT_TASK)");
-    ensure_eq!(me.write_regs(&regs), Err(InvalidState.into()), "task_write_regs(copy of ROOT_TASK)");
-    delete(me.cap())
+    // SAFETY: as above, through a copy.
+    let r = unsafe { me.write_regs(&regs) };
+    ensure_eq!(r, Err(InvalidState.into()), "task_write_regs(copy of ROOT_TASK)");
+    delete_task(me)
 }
 
 /// Registers that `task_read_regs` must not write: read-only data.
@@ -387,7 +427,8 @@ static READ_ONLY: [u64; REGISTERS_BYTES / 8] = [0x5eed; REGISTERS_BYTES / 8];
 fn regs_bad_buffer(boot: &Boot) -> TestResult {
     let t = new_task()?;
     let regs = pattern_registers();
-    ok!(t.write_regs(&regs), "task_write_regs");
+    // SAFETY: the task has no spaces and never starts (also for the writes below).
+    ok!(unsafe { t.write_regs(&regs) }, "task_write_regs");
     let unusable = [
         0usize,
         0x10,
@@ -400,7 +441,9 @@ fn regs_bad_buffer(boot: &Boot) -> TestResult {
         ROOT_STACK_TOP - 16,
     ];
     for buf in unusable {
-        ensure_eq!(task::task_write_regs(t.slot(), buf), Err(BadAddress.into()), "task_write_regs(buf {buf:#x})");
+        // SAFETY: as above: a task that never runs.
+        let r = unsafe { task::task_write_regs(t.slot(), buf) };
+        ensure_eq!(r, Err(BadAddress.into()), "task_write_regs(buf {buf:#x})");
     }
     ensure_eq!(read_regs(t, "after refused writes")?, regs, "registers after refused writes");
     let mut read_only = [READ_ONLY.as_ptr().expose_provenance(), ROOT_INFO_ADDR, 0x10, 0xffff_8000_0000_0000, 0, 0];
@@ -421,9 +464,11 @@ fn regs_bad_buffer(boot: &Boot) -> TestResult {
     ensure!(READ_ONLY.iter().all(|&w| w == 0x5eed), "task_read_regs wrote to read-only data");
     // The check comes after the capability's: a bad buffer with a bad capability is about the
     // capability.
-    ensure_eq!(task::task_write_regs(0, 0x10), Err(InvalidCapability.into()), "task_write_regs(0, 0x10)");
-    ensure_eq!(task::task_write_regs(ROOT_TASK, 0x10), Err(InvalidState.into()), "task_write_regs(ROOT_TASK, 0x10)");
-    delete(t.cap())
+    // SAFETY: refused (checked): no capability, and the caller itself.
+    let (none, me) = unsafe { (task::task_write_regs(0, 0x10), task::task_write_regs(ROOT_TASK, 0x10)) };
+    ensure_eq!(none, Err(InvalidCapability.into()), "task_write_regs(0, 0x10)");
+    ensure_eq!(me, Err(InvalidState.into()), "task_write_regs(ROOT_TASK, 0x10)");
+    delete_task(t)
 }
 
 /// Every call checks the task capability's kind, then its rights: READ for reading registers and
@@ -436,10 +481,14 @@ fn calls_check_kind_and_rights(_: &Boot) -> TestResult {
     let out_buf = (&raw mut out).expose_provenance();
     // (name, call, rights it needs) for the calls on a task.
     type Call = fn(usize, usize, usize) -> sys::Result<()>;
+    // The table's calls are made only on capabilities the kernel refuses (checked below), so the
+    // unsafe ones change nothing.
     let calls: [(&str, Call, usize); 7] = [
-        ("task_set_space", |t, _, _| task::task_set_space(t, ROOT_CSPACE, ROOT_VSPACE), rights::WRITE),
+        // SAFETY: refused, see above.
+        ("task_set_space", |t, _, _| unsafe { task::task_set_space(t, ROOT_CSPACE, ROOT_VSPACE) }, rights::WRITE),
         ("task_set_priority", |t, _, _| task::task_set_priority(t, ROOT_TASK, 0, 0), rights::WRITE),
-        ("task_write_regs", |t, buf, _| task::task_write_regs(t, buf), rights::WRITE),
+        // SAFETY: refused, see above.
+        ("task_write_regs", |t, buf, _| unsafe { task::task_write_regs(t, buf) }, rights::WRITE),
         // SAFETY: `out_buf` points to `out`, a local `Registers` nothing else refers to now.
         ("task_read_regs", |t, _, out| unsafe { task::task_read_regs(t, out) }, rights::READ),
         ("task_info", |t, _, _| task::task_info(t).map(drop), rights::READ),
@@ -458,7 +507,7 @@ fn calls_check_kind_and_rights(_: &Boot) -> TestResult {
         }
         let without = ok!(t.copy(root::cspace(), Slot::Auto, rights::ALL & !need), "copy of the task");
         ensure_eq!(call(without.slot(), buf, out_buf), Err(InsufficientRights.into()), "{name} without {need:#x}");
-        delete(without)?;
+        delete_task(without)?;
     }
     for (cap, err) in [(0, InvalidCapability), (ROOT_MEMORY, WrongKind)] {
         ensure_eq!(task::task_start(cap), Err(err.into()), "task_start(slot {cap})");
@@ -467,15 +516,17 @@ fn calls_check_kind_and_rights(_: &Boot) -> TestResult {
     ensure_eq!(task::task_start(read_only.slot()), Err(InsufficientRights.into()), "task_start without WRITE");
     // Through a copy with just the rights needed, each works on the same task.
     let write_only = Task::new(ok!(t.copy(root::cspace(), Slot::Auto, rights::WRITE), "WRITE copy of the task"));
-    ok!(write_only.write_regs(&regs), "task_write_regs through a WRITE copy");
+    // SAFETY: the task has the root task's spaces, but never runs: it starts at priority 0,
+    // below the root task, which deletes it without waiting in between.
+    ok!(unsafe { write_only.write_regs(&regs) }, "task_write_regs through a WRITE copy");
     ok!(write_only.start(), "task_start through a WRITE copy");
     let seen = ok!(Task::new(read_only).info(), "task_info through a READ copy");
     ensure_eq!(seen.state, Ok(State::Runnable), "state through the READ copy");
     ensure_eq!(ok!(Task::new(read_only).read_regs(), "task_read_regs through a READ copy"), regs, "registers");
-    delete(write_only.cap())?;
-    delete(read_only)?;
+    delete_task(write_only)?;
+    delete_task(read_only)?;
     ensure_eq!(out, Registers::default(), "the buffer of refused task_read_regs calls");
-    delete(t.cap())
+    delete_task(t)
 }
 
 /// Priorities go up to the authority's maximum controlled priority (the root task's is 255), for
@@ -493,7 +544,7 @@ fn set_priority_limits(_: &Boot) -> TestResult {
         ensure_eq!((got.priority, got.max_priority), (p, m), "(priority, max priority)");
         ensure_eq!(got.state, Ok(State::Inactive), "state after task_set_priority");
     }
-    delete(t.cap())
+    delete_task(t)
 }
 
 /// The authority's maximum controlled priority bounds both numbers, whatever the authority's own
@@ -532,10 +583,10 @@ fn set_priority_authority(_: &Boot) -> TestResult {
         Err(WrongKind.into()),
         "task_set_priority of a Memory (checked before the authority)"
     );
-    delete(a_write_only)?;
-    delete(a_read_only)?;
-    delete(b.cap())?;
-    delete(a.cap())
+    delete_task(a_write_only)?;
+    delete_task(a_read_only)?;
+    delete_task(b)?;
+    delete_task(a)
 }
 
 /// A task holds references to its CSpace and VSpace; deleting the task lets them go. A CSpace
@@ -546,12 +597,14 @@ fn delete_releases_spaces(_: &Boot) -> TestResult {
     let m = split_root(64)?;
     let cs = ok!(CSpace::create(m, 2, Slot::Auto), "cspace_create(radix 2)");
     let t = ok!(Task::create(m, Slot::Auto), "task_create");
-    ok!(t.set_space(cs, root_vspace()), "task_set_space(own CSpace, root VSpace)");
+    // SAFETY: a task just made: no spaces to drop; it is never started.
+    ok!(unsafe { t.set_space(cs, root_vspace()) }, "task_set_space(own CSpace, root VSpace)");
     let used = ok!(m.info(), "memory_info").used;
-    delete(cs.cap())?;
+    // SAFETY: the task holds the CSpace too, so it does not die (and it holds nothing).
+    unsafe { delete_any(cs.cap())? };
     // The task still holds the CSpace: nothing refunded yet.
     ensure_eq!(ok!(m.info(), "memory_info").used, used, "pages used after deleting the CSpace capability only");
-    delete(t.cap())?;
+    delete_task(t)?;
     ensure_eq!(ok!(m.info(), "memory_info").used, 0, "pages used after deleting the task too");
     delete(m.cap())?;
     ensure_root_used(start, 0, "at the end")

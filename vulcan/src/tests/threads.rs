@@ -77,7 +77,9 @@ impl Thread {
     pub fn prepare(entry: ThreadEntry, arg: usize) -> Result<Thread, Reason> {
         let (stack, mem) = take_stack()?;
         // SAFETY: `STACK_BYTES` is four times what the thread entries in these tests need (their
-        // deepest use is `println!`'s 4 KiB buffer, and few use even that).
+        // deepest use is `println!`'s 4 KiB buffer, and few use even that). The shared-slot rule
+        // holds: Vulcan's thread entries delete, move, revoke and map nothing; they only send,
+        // receive, signal, wait, and fault on purpose.
         match unsafe { sys::task::prepare(root::memory(), Slot::Auto, entry, arg, mem) } {
             Ok(task) => Ok(Thread { task, stack }),
             Err(e) => {
@@ -151,7 +153,9 @@ impl Thread {
     /// Deletes the task's capability (which stops it) and frees the stack, failing the test if
     /// the delete fails.
     pub fn kill(self) -> TestResult {
-        let r = self.task.delete();
+        // SAFETY: the thread runs in the root task's CSpace and VSpace, which the root task's own
+        // Task holds too: its death stops it and ends nothing else.
+        let r = unsafe { self.task.cap().delete() };
         // The stack is given back by `drop`, whose delete then finds the slot empty (or, had this
         // one failed, tries again).
         let slot = self.task.slot();
@@ -166,7 +170,8 @@ impl Drop for Thread {
         // Stops the task if this is still its capability; an empty slot (after `kill`) answers
         // `InvalidCapability`, which is fine.
         if self.task.identify().is_ok_and(|id| id.kind == Ok(sys::Kind::Task)) {
-            let _ = self.task.delete();
+            // SAFETY: as in `kill`: the Task of a thread in the root task's spaces.
+            let _ = unsafe { self.task.cap().delete() };
         }
         // SAFETY: the task's only capability is gone, so the task is stopped for good and will
         // never run on the stack again.
@@ -177,7 +182,8 @@ impl Drop for Thread {
 /// Starts a thread with [`sys::task::spawn`] itself (at the root task's priority), on a free stack.
 pub fn spawn(entry: ThreadEntry, arg: usize) -> Result<Thread, Reason> {
     let (stack, mem) = take_stack()?;
-    // SAFETY: as in `Thread::prepare`: the stack is far larger than the entries need.
+    // SAFETY: as in `Thread::prepare`: the stack is far larger than the entries need, and the
+    // entries keep the shared-slot rule.
     match unsafe { sys::task::spawn(root::memory(), Slot::Auto, entry, arg, mem) } {
         Ok(task) => Ok(Thread::adopt(task, stack)),
         Err(e) => {

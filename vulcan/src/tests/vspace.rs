@@ -23,7 +23,7 @@ use sys::task::{State, Task, exit_thread};
 use sys::vspace::{MAX_PAGE_COUNT, Page, VSpace, access, page_create, page_info, page_map, vspace_create};
 use sys::{Boot, CSpace, Memory, MemoryInfo, Slot, rights, root};
 
-use super::support::{delete, isolated, split_root};
+use super::support::{delete, delete_any, isolated, split_root};
 use crate::harness::{Reason, Test, TestResult, ensure, ensure_eq, fail, ok};
 use crate::space::{
     Launch, STACK_TOP, Space, TEST_AREA, TEST_AREA_BYTES, Waiter, image_segments, prime_window, root_stack, start_task,
@@ -347,7 +347,10 @@ fn map_errors(_: &Boot) -> TestResult {
         ok!(p.unmap(), "page_unmap");
         ok!(p2.unmap(), "page_unmap");
     }
-    for c in [vs_ro.cap(), m_ro.cap(), ro.cap(), rw.cap(), wo.cap(), p.cap(), p2.cap()] {
+    // SAFETY: a copy of `p` without READ (so `delete` cannot check it): `p` keeps the Page,
+    // which is not mapped anyway.
+    unsafe { delete_any(wo.cap())? };
+    for c in [vs_ro.cap(), m_ro.cap(), ro.cap(), rw.cap(), p.cap(), p2.cap()] {
         delete(c)?;
     }
     ensure_used(m, 0, "after deleting everything")?;
@@ -446,7 +449,9 @@ fn protect(_: &Boot) -> TestResult {
     ensure_eq!(unsafe { peek(a) }, 0x00c0_ffee, "read after writing again");
     // SAFETY: nothing refers to the page any more.
     ok!(unsafe { p.unmap() }, "page_unmap");
-    delete(wo.cap())?;
+    // SAFETY: a copy without READ (which `delete` needs to check it): `p` keeps the Page, which
+    // is not mapped anyway.
+    unsafe { delete_any(wo.cap())? };
     delete(ro.cap())?;
     delete(p.cap())?;
     ensure_used(m, 0, "after deleting the Page")?;
@@ -469,7 +474,8 @@ fn kernel_copies_respect_mappings(_: &Boot) -> TestResult {
     ok!(ro.map(VSpace::root(), x + PAGE_SIZE, access::R, m), "page_map(R) just after");
     let t = ok!(Task::create(m, Slot::Auto), "task_create");
     let regs = Registers { rbx: 0x1111, r15: 0xf1f1, rip: 0x40_1000, rsp: 0x7000, ..Registers::default() };
-    ok!(t.write_regs(&regs), "task_write_regs from a local");
+    // SAFETY: the task has no CSpace or VSpace and never starts: its registers run nothing.
+    ok!(unsafe { t.write_regs(&regs) }, "task_write_regs from a local");
     let straddling = x + PAGE_SIZE - 16;
     let zeroes = |from: usize, to: usize| {
         (from..to).step_by(8).all(|a| {
@@ -494,7 +500,9 @@ fn kernel_copies_respect_mappings(_: &Boot) -> TestResult {
         unsafe { core::ptr::with_exposed_provenance::<Registers>(straddling - REGISTERS_BYTES).read_unaligned() };
     ensure_eq!((back.rbx, back.r15, back.rip, back.rsp), (0x1111, 0xf1f1, 0x40_1000, 0x7000), "registers read back");
     // Reading may cross into the read-only page.
-    ok!(task_write_regs(t.slot(), straddling), "task_write_regs from a buffer running into a read-only page");
+    // SAFETY: as above: a task that never runs.
+    let r = unsafe { task_write_regs(t.slot(), straddling) };
+    ok!(r, "task_write_regs from a buffer running into a read-only page");
     // Made read-only, the first page is written no more.
     // SAFETY: nothing writes the page while it is read-only (the kernel must not either).
     ok!(unsafe { rw.protect(access::R) }, "page_protect(R)");
@@ -504,14 +512,14 @@ fn kernel_copies_respect_mappings(_: &Boot) -> TestResult {
     // Unmapped, the second page is neither read nor written.
     // SAFETY: nothing refers to the page.
     ok!(unsafe { ro.unmap() }, "page_unmap");
-    ensure_err(
-        task_write_regs(t.slot(), straddling),
-        BadAddress,
-        "task_write_regs from a buffer running into nothing",
-    )?;
+    // SAFETY: as above: a task that never runs.
+    let r = unsafe { task_write_regs(t.slot(), straddling) };
+    ensure_err(r, BadAddress, "task_write_regs from a buffer running into nothing")?;
     // SAFETY: nothing refers to either page any more.
     ok!(unsafe { rw.unmap() }, "page_unmap");
-    for c in [t.cap(), rw.cap(), ro.cap()] {
+    // SAFETY: a task without spaces: its death drops nothing.
+    unsafe { delete_any(t.cap())? };
+    for c in [rw.cap(), ro.cap()] {
         delete(c)?;
     }
     ensure_used(m, 0, "after deleting everything")?;
@@ -552,7 +560,7 @@ impl Child {
     fn start(&mut self, entry: sys::task::ThreadEntry, arg: usize) -> TestResult {
         let badged =
             ok!(self.fault_ep.mint(root::cspace(), Slot::Auto, rights::WRITE, FAULT_BADGE), "cap_mint(fault endpoint)");
-        let task = start_task(&Launch {
+        let launch = Launch {
             memory: self.space.memory(),
             cspace: self.cspace,
             vspace: self.space.vspace(),
@@ -561,7 +569,9 @@ impl Child {
             rsp: self.space.stack_pointer(),
             priority: CHILD_PRIORITY,
             fault_endpoint: Some(Endpoint::new(badged)),
-        });
+        };
+        // SAFETY: the child runs in a cloned space with a CSpace of its own.
+        let task = unsafe { start_task(&launch) };
         // The task holds the fault endpoint itself: the badged capability can go.
         delete(badged)?;
         self.task = Some(task?);
@@ -593,10 +603,14 @@ impl Child {
     fn destroy(self) -> TestResult {
         let Child { space, cspace, ep, fault_ep, waiter, task } = self;
         if let Some(t) = task {
-            delete(t.cap())?;
+            // SAFETY: the child runs in its own space, with its own CSpace, both of which this
+            // holds capabilities to: its death ends nothing else.
+            unsafe { delete_any(t.cap())? };
         }
         waiter.destroy()?;
-        for c in [cspace.cap(), ep.cap(), fault_ep.cap()] {
+        // SAFETY: the child's CSpace holds a copy of `ep` (slot 1) and nothing else.
+        unsafe { delete_any(cspace.cap())? };
+        for c in [ep.cap(), fault_ep.cap()] {
             delete(c)?;
         }
         space.destroy()
@@ -684,19 +698,22 @@ fn delete_mapped_page(_: &Boot) -> TestResult {
     // SAFETY: mapped RW at `a`, used by nothing else.
     unsafe { poke(a, 77) };
     let copy = page_copy(p, rights::ALL)?;
-    delete(p.cap())?;
+    // SAFETY: not the last capability: the copy keeps the Page mapped.
+    unsafe { delete_any(p.cap())? };
     ensure_eq!(ok!(copy.info(), "page_info through the copy").vaddr, a, "mapping with a copy left");
     ensure_err(q.map(VSpace::root(), a, access::RW, m), SlotOccupied, "page_map where the copy's Page is mapped")?;
     // SAFETY: still mapped: the copy keeps it.
     ensure_eq!(unsafe { peek(a) }, 77, "the word with a copy left");
     // The last capability goes: nothing may use the memory after this.
-    delete(copy.cap())?;
+    // SAFETY: the word at `a` was read above through a raw pointer, used no more.
+    unsafe { delete_any(copy.cap())? };
     ensure_used(m, 2, "only the second Page is left")?;
     ok!(q.map(VSpace::root(), a, access::RW, m), "page_map where the deleted Page was");
     // SAFETY: `q` is mapped RW at `a` now.
     ensure_eq!(unsafe { peek(a) }, 0, "the new Page at the address (zeroed, not the old one)");
     // Deleting the last capability of a mapped Page unmaps it, once more.
-    delete(q.cap())?;
+    // SAFETY: as for `copy`: the word was read, and nothing uses the memory any more.
+    unsafe { delete_any(q.cap())? };
     ensure_used(m, 0, "after deleting both")?;
     let r = ok!(Page::create(m, 1, Slot::Auto), "page_create");
     ok!(r.map(VSpace::root(), a, access::R, m), "page_map where the second deleted Page was");
@@ -741,7 +758,7 @@ fn page_fault_root_space(boot: &Boot) -> TestResult {
     let waiter = Waiter::new(boot, m)?;
     let (stack, rsp) = root_stack(m, 4)?;
     let a = test_addr(0x6_0ff8);
-    let task = start_task(&Launch {
+    let launch = Launch {
         memory: m,
         cspace: CSpace::at(ROOT_CSPACE),
         vspace: VSpace::root(),
@@ -750,7 +767,10 @@ fn page_fault_root_space(boot: &Boot) -> TestResult {
         rsp,
         priority: CHILD_PRIORITY,
         fault_endpoint: Some(Endpoint::new(badged)),
-    })?;
+    };
+    // SAFETY: a thread of Vulcan: `fault_writer` on a root stack of its own; it writes only at
+    // `a`, where nothing was mapped, and makes no capability call but its exit (shared slots).
+    let task = unsafe { start_task(&launch)? };
     let msg = waiter.recv(fault_ep, PATIENCE_MS, "the thread's fault")?;
     let w = msg.words;
     ensure_eq!((msg.badge, w[fault::VECTOR], w[fault::ADDRESS]), (FAULT_BADGE, 14, a), "(badge, vector, address)");
@@ -763,9 +783,16 @@ fn page_fault_root_space(boot: &Boot) -> TestResult {
     ensure_eq!((info.state, info.detail), (Ok(State::Exited), WRITER_DONE), "(state, detail) of the thread");
     // SAFETY: the Page is mapped RW at the address; the thread is gone.
     ensure_eq!(unsafe { peek(a) }, pattern(a), "the word the thread wrote");
-    delete(task.cap())?;
+    // SAFETY: the exited thread's spaces are the root task's: its death ends nothing else.
+    unsafe { delete_any(task.cap())? };
     waiter.destroy()?;
-    for c in [page.cap(), stack.cap(), badged, fault_ep.cap()] {
+    // SAFETY: the Page was read above, through a raw pointer used no more; the stack's thread
+    // has exited and its Task is gone. Both are mapped in the window and used by nothing.
+    unsafe {
+        delete_any(page.cap())?;
+        delete_any(stack.cap())?;
+    }
+    for c in [badged, fault_ep.cap()] {
         delete(c)?;
     }
     ensure_used(m, 0, "after deleting everything")?;
