@@ -56,6 +56,7 @@
 //! | `task::prepare`, `task::spawn` | **unsafe**: stack size and [shared slots](#shared-slots) | a thread in the caller's VSpace and CSpace, on a stack without a guard page |
 //! | `task::stack_pointer`, `thread_registers`, `root_task`, `root_vspace`, `VSpace::root`, `IrqControl::root`, `root::*`, `Slot`, `Cap::new`, the handles' `new`, `at`, `cap` | safe | no system call |
 //! | `task_set_fault_endpoint` (`Task::set_fault_endpoint`) | safe | drops at most a reference to an Endpoint |
+//! | `task_set_exit_note` (`Task::set_exit_note`) | safe | drops at most a reference to a Note |
 //! | `task_set_ipc_buffer` | **unsafe**: the kernel reads and writes the buffer at every transfer | `Task::set_ipc_buffer` is safe for a `&'static IpcBufferPage` (atomics) |
 //! | `send`, `nb_send`, `recv`, `nb_recv`, `call`, `reply`, `reply_recv`, `reply_save`, `reply_to` (`Endpoint::send`, ..., `Reply::save`, `reply`) | safe | words in registers; a capability received only fills a free slot; `reply_to` deletes a Reply, which holds no reference |
 //! | `note_signal`, `note_wait`, `note_poll`, `note_bind` (`Note::signal`, `wait`, `poll`, `bind`, `unbind`) | safe | bits in registers; a binding holds no reference |
