@@ -1,12 +1,15 @@
 //! The root task: built from the initramfs member `init` as `docs/abi.md` describes: its
-//! address space, its boot information page, and the capabilities `abi::bootcaps` lists.
+//! address space, its start page (`abi::start`, with the root task's `RootInfo`), and the
+//! capabilities `abi::bootcaps` lists.
 
 use abi::bootcaps::{
     FIRST_FREE, ROOT_CSPACE, ROOT_CSPACE_RADIX, ROOT_DEBUG_CONSOLE, ROOT_IOPORT_CONTROL, ROOT_IRQ_CONTROL, ROOT_MEMORY,
     ROOT_TASK, ROOT_VSPACE,
 };
-use abi::layout::{PAGE_SIZE, ROOT_INFO_ADDR, ROOT_INITRAMFS_ADDR, ROOT_STACK_SIZE, ROOT_STACK_TOP};
+use abi::layout::{PAGE_SIZE, ROOT_INITRAMFS_ADDR, ROOT_STACK_SIZE, ROOT_STACK_TOP, START_INFO_ADDR};
+use abi::object::Kind as K;
 use abi::rootinfo::{ROOT_INFO_MAGIC, ROOT_INFO_VERSION, RootInfo};
+use abi::start::{self, names};
 use abi::task::{MAX_PRIORITY, ROOT_PRIORITY, State};
 
 use crate::boot::{BootInfo, Protocol};
@@ -28,6 +31,8 @@ pub enum LoadError {
     OutOfMemory,
     /// The root task's capabilities could not be made.
     Objects(abi::Error),
+    /// The start page could not be built.
+    StartPage(start::StartError),
 }
 
 impl core::fmt::Display for LoadError {
@@ -38,6 +43,7 @@ impl core::fmt::Display for LoadError {
             LoadError::Elf(e) => write!(f, "init: {}", e.describe()),
             LoadError::OutOfMemory => f.write_str("out of memory building the root task"),
             LoadError::Objects(e) => write!(f, "cannot make the root capabilities: {e}"),
+            LoadError::StartPage(e) => write!(f, "cannot build the start page: {e:?}"),
         }
     }
 }
@@ -87,8 +93,8 @@ pub fn load_root(boot: &BootInfo) -> Result<ObjRef, LoadError> {
         p += page;
     }
 
-    // The boot information page.
-    vs.map_new(ROOT_INFO_ADDR as u64, Access { write: false, execute: false })?;
+    // The start page.
+    vs.map_new(START_INFO_ADDR as u64, Access { write: false, execute: false })?;
     let (task, quota) = root_capabilities(vs, plan.entry).map_err(LoadError::Objects)?;
     let frames = crate::mem::FRAMES.lock();
     let mut info = RootInfo {
@@ -110,18 +116,38 @@ pub fn load_root(boot: &BootInfo) -> Result<ObjRef, LoadError> {
     };
     drop(frames);
     info.cmdline[..boot.cmdline().len()].copy_from_slice(boot.cmdline());
-    // SAFETY: `RootInfo` is `repr(C)` plain data; viewing it as bytes reads no padding that is
-    // uninitialised (every field is written above and the struct has no padding between them).
-    let info_bytes =
-        unsafe { core::slice::from_raw_parts((&raw const info).cast::<u8>(), core::mem::size_of::<RootInfo>()) };
-    vs.write_bytes(ROOT_INFO_ADDR as u64, info_bytes)?;
+    let page = start_page(&info).map_err(LoadError::StartPage)?;
+    vs.write_bytes(START_INFO_ADDR as u64, &page)?;
     task::get(task).state.set(State::Runnable);
     crate::sched::enqueue(task);
     Ok(task)
 }
 
+/// The root task's capabilities as its start page names them (`abi::start::names` for the
+/// runtime's own).
+const START_CAPS: [(&str, usize, K); 7] = [
+    (names::CSPACE, ROOT_CSPACE, K::CSpace),
+    (names::MEMORY, ROOT_MEMORY, K::Memory),
+    (names::CONSOLE, ROOT_DEBUG_CONSOLE, K::DebugConsole),
+    ("irq-control", ROOT_IRQ_CONTROL, K::IrqControl),
+    ("ioport-control", ROOT_IOPORT_CONTROL, K::IoPortControl),
+    (names::TASK, ROOT_TASK, K::Task),
+    (names::VSPACE, ROOT_VSPACE, K::VSpace),
+];
+
+/// The root task's start page: its capabilities, its name as `argv[0]`, no environment, and its
+/// `RootInfo`.
+fn start_page(info: &RootInfo) -> Result<[u8; PAGE_SIZE as usize], start::StartError> {
+    let mut w =
+        start::Writer::new(ROOT_CSPACE_RADIX as u32, FIRST_FREE as u32, ROOT_STACK_TOP as u64, ROOT_STACK_SIZE as u64);
+    for (name, slot, kind) in START_CAPS {
+        w.cap(name, slot as u32, kind as u32)?;
+    }
+    w.args(&["init"])?.root(info)?.finish()
+}
+
 /// Makes the root task's objects (its Task, CSpace and VSpace) and fills its CSpace as
-/// `abi::bootcaps` lays out; the task will start at `entry` with `rdi = ROOT_INFO_ADDR`. Returns
+/// `abi::bootcaps` lays out; the task will start at `entry` with `rdi = START_INFO_ADDR`. Returns
 /// the task and the root Memory's quota.
 fn root_capabilities(space: VSpace, entry: u64) -> Result<(ObjRef, u64), abi::Error> {
     use abi::object::rights::{ALL, WRITE};
@@ -145,7 +171,7 @@ fn root_capabilities(space: VSpace, entry: u64) -> Result<(ObjRef, u64), abi::Er
             cspace::insert(None, cspace::slot(cs, index as u64)?, &cap)?;
         }
         let task = task::get(t);
-        task.ctx.reset(entry, ROOT_STACK_TOP as u64, ROOT_INFO_ADDR as u64);
+        task.ctx.reset(entry, ROOT_STACK_TOP as u64, START_INFO_ADDR as u64);
         task.priority.set(ROOT_PRIORITY as u8);
         task.max_priority.set(MAX_PRIORITY as u8);
         task.is_root.set(true);

@@ -1,15 +1,17 @@
 //! The runtime: how a user program starts, what it is handed, and how it ends or panics.
 //!
-//! The kernel starts a task at its ELF entry, `_start`, with `rsp` 16-byte aligned and `rdi` as
-//! the one start argument. For the root task `rdi` is [`ROOT_INFO_ADDR`], the read-only page
-//! holding an [`abi::RootInfo`]. `_start` clears `rbp` (ending the frame-pointer chain), aligns
+//! A program starts at its ELF entry, `_start`, with `rsp` 16-byte aligned and `rdi` as the one
+//! start argument: [`START_INFO_ADDR`], the read-only start page ([`abi::start`]) its starter
+//! mapped there, whoever that is (the kernel for the root task, whose page also carries an
+//! [`abi::RootInfo`]). `_start` clears `rbp` (ending the frame-pointer chain), aligns
 //! the stack (again) and calls into Rust, which checks the start argument, calls the program's
 //! `main` with a [`Boot`], and passes what `main` returns to [`exit`](crate::exit).
 //!
-//! The check: only the address the ABI documents is ever read, and the page is used only if its
-//! magic and layout version match this library's [`abi`]; any other start argument is kept as a
-//! plain number (for tasks other than the root task, whose start argument is their starter's
-//! business).
+//! The check: only the address the ABI documents is ever read, and the page is used only if it
+//! parses ([`abi::start::Reader`] checks magic, version and every offset and length); any other
+//! start argument is kept as a plain number. [`Boot`] then hands out what the page says: the
+//! capabilities by name ([`Boot::cap`], and [`Boot::memory`] and the like for the runtime's own),
+//! the arguments, the environment, and the root task's boot information.
 //!
 //! A program names its `main` with [`entry!`](crate::entry):
 //!
@@ -28,11 +30,11 @@
 //! A panic prints `panic: MESSAGE at FILE:LINE` as one debug-console line and exits with
 //! [`PANIC_STATUS`]. There is no unwinding (`panic = "abort"`).
 //!
-//! [`Boot`] hands out `'static` references into the root task's boot mappings (the RootInfo page,
-//! the initramfs). They stay valid because those mappings belong to the kernel, which never
-//! unmaps or changes them, and because the root task can leave the VSpace holding them only
-//! through `task_set_space`, which is `unsafe` and forbids it while its memory may be used (see
-//! [`safety`](crate::safety)).
+//! [`Boot`] hands out `'static` references into the program's start mappings (the start page, the
+//! root task's initramfs). They stay valid because those mappings belong to the starter, which
+//! never unmaps or changes them while the program lives, and because a program can leave the
+//! VSpace holding them only through `task_set_space`, which is `unsafe` and forbids it while its
+//! memory may be used (see [`safety`](crate::safety)).
 
 #[cfg(panic = "abort")]
 use core::panic::PanicInfo;
@@ -40,8 +42,14 @@ use core::panic::PanicInfo;
 use core::sync::atomic::{AtomicBool, Ordering};
 
 use abi::RootInfo;
-use abi::layout::{ROOT_INFO_ADDR, is_user_range};
+use abi::layout::{PAGE_SIZE, START_INFO_ADDR, is_user_range};
+use abi::object::Kind;
 use abi::rootinfo::{ROOT_INFO_MAGIC, ROOT_INFO_VERSION};
+use abi::start::{Reader, StartCap, StartError, names};
+
+use crate::cap::{CSpace, Cap, DebugConsole, Memory};
+use crate::task::Task;
+use crate::vspace::VSpace;
 
 #[cfg(panic = "abort")]
 use crate::syscall::exit;
@@ -96,65 +104,145 @@ macro_rules! entry {
     };
 }
 
-/// What a program is handed at start: the raw start argument and, for the root task, the
-/// checked [`RootInfo`] page.
+/// What a program is handed at start: the raw start argument and the checked start page.
 #[derive(Copy, Clone, Debug)]
 pub struct Boot {
     arg: usize,
-    root_info: Result<&'static RootInfo, RootInfoError>,
+    start: Result<Reader<'static>, BootError>,
 }
 
-/// Why [`Boot::root_info`] is `None`.
+/// Why [`Boot`] has no start page, or no root information.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum RootInfoError {
-    /// The start argument is not [`ROOT_INFO_ADDR`]: this task was not started as the root task
-    /// (or the kernel broke the ABI). Carries the argument. Nothing was read.
-    NotRootInfoAddr(usize),
-    /// The page does not start with [`ROOT_INFO_MAGIC`]; carries the magic found.
-    BadMagic(u64),
-    /// The layout version is not [`ROOT_INFO_VERSION`]; carries the version found.
-    BadVersion(u32),
+pub enum BootError {
+    /// The start argument is not [`START_INFO_ADDR`] (a thread, or a starter that broke the ABI).
+    /// Carries the argument. Nothing was read.
+    NotStartInfoAddr(usize),
+    /// The page at [`START_INFO_ADDR`] is not a valid start page.
+    Page(StartError),
+    /// The page is not the root task's: it carries no [`RootInfo`].
+    NotRoot,
+    /// The [`RootInfo`] does not start with [`ROOT_INFO_MAGIC`]; carries the magic found.
+    BadRootMagic(u64),
+    /// The [`RootInfo`] layout version is not [`ROOT_INFO_VERSION`]; carries the version found.
+    BadRootVersion(u32),
 }
 
-impl core::fmt::Display for RootInfoError {
+impl core::fmt::Display for BootError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match *self {
-            RootInfoError::NotRootInfoAddr(arg) => {
-                write!(f, "start argument {arg:#x} is not ROOT_INFO_ADDR {ROOT_INFO_ADDR:#x}")
+            BootError::NotStartInfoAddr(arg) => {
+                write!(f, "start argument {arg:#x} is not START_INFO_ADDR {START_INFO_ADDR:#x}")
             }
-            RootInfoError::BadMagic(m) => {
-                write!(f, "root info magic {m:#018x}, expected {ROOT_INFO_MAGIC:#018x}")
-            }
-            RootInfoError::BadVersion(v) => {
-                write!(f, "root info version {v}, expected {ROOT_INFO_VERSION}")
-            }
+            BootError::Page(e) => write!(f, "the start page is not valid: {e:?}"),
+            BootError::NotRoot => f.write_str("the start page carries no root information"),
+            BootError::BadRootMagic(m) => write!(f, "root info magic {m:#018x}, expected {ROOT_INFO_MAGIC:#018x}"),
+            BootError::BadRootVersion(v) => write!(f, "root info version {v}, expected {ROOT_INFO_VERSION}"),
         }
     }
 }
 
 impl Boot {
-    /// Checks the start argument the kernel passed in `rdi`.
+    /// Checks the start argument in `rdi`.
     ///
-    /// Only the address the ABI documents, [`ROOT_INFO_ADDR`], is ever read: any other value is
+    /// Only the address the ABI documents, [`START_INFO_ADDR`], is ever read: any other value is
     /// kept as a plain number and never dereferenced.
     fn from_arg(arg: usize) -> Boot {
-        Boot { arg, root_info: check_root_info(arg) }
+        Boot { arg, start: start_page(arg).and_then(|page| Reader::new(page).map_err(BootError::Page)) }
     }
 
-    /// The start argument exactly as the kernel passed it in `rdi`.
+    /// The start argument exactly as it came in `rdi`.
     pub fn arg(&self) -> usize {
         self.arg
     }
 
-    /// The root task's boot information, if this task was started as the root task with a page
-    /// whose magic and layout version match this library's [`abi`].
-    pub fn root_info(&self) -> Option<&'static RootInfo> {
-        self.root_info.ok()
+    /// The start page, if there is a valid one.
+    pub fn start(&self) -> Option<Reader<'static>> {
+        self.start.ok()
     }
 
-    /// As [`root_info`](Self::root_info), saying why the page was refused.
-    pub fn check_root_info(&self) -> Result<&'static RootInfo, RootInfoError> {
-        self.root_info
+    /// As [`start`](Self::start), saying why there is none.
+    pub fn check_start(&self) -> Result<Reader<'static>, BootError> {
+        self.start
+    }
+
+    /// The capability the start page names `name`, if any.
+    pub fn cap_entry(&self, name: &str) -> Option<StartCap> {
+        self.start()?.cap(name)
+    }
+
+    /// The slot of the capability the start page names `name`, if any.
+    pub fn cap(&self, name: &str) -> Option<Cap> {
+        self.cap_entry(name).map(|c| Cap::new(c.slot as usize))
+    }
+
+    /// The capability named `name` if the start page says it is of `kind`.
+    fn typed(&self, name: &str, kind: Kind) -> Option<Cap> {
+        self.cap_entry(name).filter(|c| c.kind == kind as u32).map(|c| Cap::new(c.slot as usize))
+    }
+
+    /// The Memory the runtime makes things from ([`names::MEMORY`]), if the program has one.
+    pub fn memory(&self) -> Option<Memory> {
+        self.typed(names::MEMORY, Kind::Memory).map(Memory::new)
+    }
+
+    /// The program's own CSpace ([`names::CSPACE`]).
+    pub fn cspace(&self) -> Option<CSpace> {
+        self.typed(names::CSPACE, Kind::CSpace).map(CSpace::new)
+    }
+
+    /// The program's own VSpace ([`names::VSPACE`]).
+    pub fn vspace(&self) -> Option<VSpace> {
+        self.typed(names::VSPACE, Kind::VSpace).map(VSpace::new)
+    }
+
+    /// The program's own Task, its main thread ([`names::TASK`]).
+    pub fn task(&self) -> Option<Task> {
+        self.typed(names::TASK, Kind::Task).map(Task::new)
+    }
+
+    /// The debug console ([`names::CONSOLE`]).
+    pub fn console(&self) -> Option<DebugConsole> {
+        self.typed(names::CONSOLE, Kind::DebugConsole).map(DebugConsole::new)
+    }
+
+    /// The arguments, `argv[0]` (the program's name) first; none without a start page.
+    pub fn args(&self) -> impl Iterator<Item = &'static str> {
+        self.start().into_iter().flat_map(|r| r.args())
+    }
+
+    /// The value of `key` in the environment.
+    pub fn env_var(&self, key: &str) -> Option<&'static str> {
+        self.start()?.env_var(key)
+    }
+
+    /// The root task's boot information, if this is the root task and the [`RootInfo`]'s magic
+    /// and layout version match this library's [`abi`].
+    pub fn root_info(&self) -> Option<&'static RootInfo> {
+        self.check_root_info().ok()
+    }
+
+    /// As [`root_info`](Self::root_info), saying why there is none.
+    pub fn check_root_info(&self) -> Result<&'static RootInfo, BootError> {
+        let (offset, len) = self.start?.root_info_range().ok_or(BootError::NotRoot)?;
+        debug_assert!(len == core::mem::size_of::<RootInfo>() && offset % 8 == 0);
+        let addr = START_INFO_ADDR + offset;
+        if offset % core::mem::align_of::<RootInfo>() != 0 {
+            return Err(BootError::Page(StartError::BadArea));
+        }
+        let ptr = core::ptr::with_exposed_provenance::<RootInfo>(addr);
+        // SAFETY: the start page is mapped read-only at `START_INFO_ADDR` for the program's whole
+        // life (see the module docs); the reader checked that the `RootInfo` lies inside it, and
+        // its offset is aligned for `RootInfo` (checked above); every field is an integer or a
+        // byte array, so any bit pattern is a valid value, and nothing writes the page, so a
+        // shared `'static` reference is sound.
+        let info: &'static RootInfo = unsafe { &*ptr };
+        if info.magic != ROOT_INFO_MAGIC {
+            return Err(BootError::BadRootMagic(info.magic));
+        }
+        if info.version != ROOT_INFO_VERSION {
+            return Err(BootError::BadRootVersion(info.version));
+        }
+        Ok(info)
     }
 
     /// The kernel command line the root task was given (empty without a valid [`RootInfo`], and
@@ -204,26 +292,18 @@ pub fn cmdline_value<'a>(line: &'a str, key: &str) -> Option<&'a str> {
     })
 }
 
-fn check_root_info(arg: usize) -> Result<&'static RootInfo, RootInfoError> {
-    if arg != ROOT_INFO_ADDR {
-        return Err(RootInfoError::NotRootInfoAddr(arg));
+/// The start page, if `arg` is [`START_INFO_ADDR`].
+fn start_page(arg: usize) -> Result<&'static [u8], BootError> {
+    if arg != START_INFO_ADDR {
+        return Err(BootError::NotStartInfoAddr(arg));
     }
-    let ptr = core::ptr::with_exposed_provenance::<RootInfo>(arg);
-    // SAFETY: a task started with `rdi == ROOT_INFO_ADDR` is the root task, for which the ABI has
-    // the kernel map one read-only page there, holding a `RootInfo`, for the task's whole life
-    // (and the task never leaves that VSpace while it may use its memory: `task_set_space`'s
-    // contract).
-    // The address is page-aligned (so aligned for `RootInfo`), `RootInfo` is smaller than a page,
-    // and every field is an integer or a byte array, so any bit pattern is a valid value; nothing
-    // writes the page, so a shared `'static` reference is sound.
-    let info: &'static RootInfo = unsafe { &*ptr };
-    if info.magic != ROOT_INFO_MAGIC {
-        return Err(RootInfoError::BadMagic(info.magic));
-    }
-    if info.version != ROOT_INFO_VERSION {
-        return Err(RootInfoError::BadVersion(info.version));
-    }
-    Ok(info)
+    let ptr = core::ptr::with_exposed_provenance::<u8>(arg);
+    // SAFETY: a program started with `rdi == START_INFO_ADDR` has, by the ABI, its start page
+    // mapped read-only there for its whole life (and never leaves that VSpace while it may use its
+    // memory: `task_set_space`'s contract); bytes have no alignment or validity requirement, and
+    // nothing writes the page, so a shared `'static` slice is sound. It is only read through
+    // `Reader`, which checks every offset and length before it looks.
+    Ok(unsafe { core::slice::from_raw_parts(ptr, PAGE_SIZE) })
 }
 
 #[cfg(panic = "abort")]
@@ -252,12 +332,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_root_info_addr_is_read() {
-        for arg in [0, 1, 0x1000, ROOT_INFO_ADDR - 4096, ROOT_INFO_ADDR + 8, usize::MAX] {
+    fn only_start_info_addr_is_read() {
+        for arg in [0, 1, 0x1000, START_INFO_ADDR - 4096, START_INFO_ADDR + 8, usize::MAX] {
             let boot = Boot::from_arg(arg);
             assert_eq!(boot.arg(), arg);
-            assert_eq!(boot.check_root_info().err(), Some(RootInfoError::NotRootInfoAddr(arg)));
+            assert_eq!(boot.check_start().err(), Some(BootError::NotStartInfoAddr(arg)));
+            assert_eq!(boot.check_root_info().err(), Some(BootError::NotStartInfoAddr(arg)));
             assert!(boot.root_info().is_none());
+            assert!(boot.memory().is_none() && boot.cap("cspace").is_none());
+            assert_eq!(boot.args().count(), 0);
             assert!(boot.initramfs().is_none());
             assert_eq!(boot.cmdline(), "");
         }

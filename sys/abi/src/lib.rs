@@ -16,6 +16,7 @@ pub mod ipc;
 pub mod layout;
 pub mod object;
 pub mod rootinfo;
+pub mod start;
 pub mod syscall;
 pub mod task;
 pub mod testexit;

@@ -1,6 +1,6 @@
 //! The boot information page handed to the root task.
 //!
-//! The root task starts with `rdi` holding [`ROOT_INFO_ADDR`](crate::layout::ROOT_INFO_ADDR), the
+//! The root task starts with `rdi` holding [`START_INFO_ADDR`](crate::layout::START_INFO_ADDR), the
 //! address of one read-only page that begins with a [`RootInfo`], and `rsp` at
 //! [`ROOT_STACK_TOP`](crate::layout::ROOT_STACK_TOP). It is entered by `sysret`, so `rcx` holds the
 //! entry point and `r11` the initial RFLAGS (`0x202`); all other general registers are zero.
@@ -16,7 +16,7 @@ pub const CMDLINE_MAX: usize = 256;
 
 /// What the kernel tells the root task about the machine and its boot.
 #[repr(C)]
-#[derive(Copy, Clone, Debug)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct RootInfo {
     /// [`ROOT_INFO_MAGIC`].
     pub magic: u64,
@@ -45,11 +45,91 @@ pub struct RootInfo {
     pub memory_quota: u64,
 }
 
+/// Offsets of the fields after `cmdline`.
+const AFTER_CMDLINE: usize = core::mem::offset_of!(RootInfo, cspace_radix);
+
+const _: () = {
+    assert!(core::mem::offset_of!(RootInfo, cmdline) == 64);
+    assert!(AFTER_CMDLINE == 64 + CMDLINE_MAX);
+    assert!(core::mem::size_of::<RootInfo>() == AFTER_CMDLINE + 16);
+};
+
 impl RootInfo {
     /// The command line as bytes.
     pub fn cmdline(&self) -> &[u8] {
         let len = (self.cmdline_len as usize).min(CMDLINE_MAX);
         &self.cmdline[..len]
+    }
+
+    /// Every field zero.
+    pub const fn zeroed() -> RootInfo {
+        RootInfo {
+            magic: 0,
+            version: 0,
+            boot_protocol: 0,
+            initramfs_addr: 0,
+            initramfs_len: 0,
+            mem_total: 0,
+            mem_free: 0,
+            tsc_hz: 0,
+            cmdline_len: 0,
+            cmdline: [0; CMDLINE_MAX],
+            cspace_radix: 0,
+            memory_quota: 0,
+        }
+    }
+
+    /// Writes the `repr(C)` layout (little-endian) into `out`, which must be
+    /// `size_of::<RootInfo>()` bytes.
+    pub fn write_to(&self, out: &mut [u8]) {
+        let words = [
+            (0, self.magic),
+            (16, self.initramfs_addr),
+            (24, self.initramfs_len),
+            (32, self.mem_total),
+            (40, self.mem_free),
+            (48, self.tsc_hz),
+            (56, self.cmdline_len),
+            (AFTER_CMDLINE, self.cspace_radix),
+            (AFTER_CMDLINE + 8, self.memory_quota),
+        ];
+        for (at, w) in words {
+            out[at..at + 8].copy_from_slice(&w.to_le_bytes());
+        }
+        out[8..12].copy_from_slice(&self.version.to_le_bytes());
+        out[12..16].copy_from_slice(&self.boot_protocol.to_le_bytes());
+        out[64..64 + CMDLINE_MAX].copy_from_slice(&self.cmdline);
+    }
+
+    /// Reads what [`write_to`](Self::write_to) wrote; `bytes` must be
+    /// `size_of::<RootInfo>()` bytes.
+    pub fn read_from(bytes: &[u8]) -> RootInfo {
+        let w = |at: usize| {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(&bytes[at..at + 8]);
+            u64::from_le_bytes(b)
+        };
+        let h = |at: usize| {
+            let mut b = [0u8; 4];
+            b.copy_from_slice(&bytes[at..at + 4]);
+            u32::from_le_bytes(b)
+        };
+        let mut cmdline = [0u8; CMDLINE_MAX];
+        cmdline.copy_from_slice(&bytes[64..64 + CMDLINE_MAX]);
+        RootInfo {
+            magic: w(0),
+            version: h(8),
+            boot_protocol: h(12),
+            initramfs_addr: w(16),
+            initramfs_len: w(24),
+            mem_total: w(32),
+            mem_free: w(40),
+            tsc_hz: w(48),
+            cmdline_len: w(56),
+            cmdline,
+            cspace_radix: w(AFTER_CMDLINE),
+            memory_quota: w(AFTER_CMDLINE + 8),
+        }
     }
 }
 

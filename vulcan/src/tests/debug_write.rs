@@ -14,7 +14,7 @@
 
 use sys::abi::Error::{BadAddress, InsufficientRights, InvalidArgument, InvalidCapability, WrongKind};
 use sys::abi::bootcaps::{FIRST_FREE, ROOT_CSPACE, ROOT_DEBUG_CONSOLE, ROOT_MEMORY};
-use sys::abi::layout::{PAGE_SIZE, ROOT_INFO_ADDR, ROOT_STACK_SIZE, ROOT_STACK_TOP, USER_BASE, USER_END};
+use sys::abi::layout::{PAGE_SIZE, ROOT_STACK_SIZE, ROOT_STACK_TOP, START_INFO_ADDR, USER_BASE, USER_END};
 use sys::abi::syscall::{DEBUG_WRITE_MAX, SLOT_AUTO};
 use sys::{Boot, DebugConsole, Slot, debug_write, debug_write_console_raw, debug_write_raw, rights, root};
 
@@ -177,7 +177,7 @@ fn touches_stack_guard(_: &Boot) -> TestResult {
 
 /// Starts at the end of the one read-only root info page and runs into the page after it.
 fn runs_off_root_info(_: &Boot) -> TestResult {
-    expect_bad_address(&[(ROOT_INFO_ADDR + PAGE_SIZE - 8, 16)])
+    expect_bad_address(&[(START_INFO_ADDR + PAGE_SIZE - 8, 16)])
 }
 
 /// Nothing at or past `USER_END` is user memory; nothing the ABI lays out lies just below it.

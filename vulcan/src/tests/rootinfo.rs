@@ -1,21 +1,28 @@
-//! Tests of the root task's boot information ([`abi::RootInfo`]) and of the initramfs it
-//! describes.
+//! Tests of the root task's start page ([`abi::start`]), its boot information ([`abi::RootInfo`])
+//! and the initramfs it describes.
 //!
-//! The ABI (`abi::rootinfo`, `abi::layout`): the root task starts with `rdi` =
-//! `ROOT_INFO_ADDR`, a read-only page holding a `RootInfo` with the right magic and version; the
-//! initramfs, a ustar archive whose first member is `init` (the root task's own ELF file), is
-//! mapped read-only at `ROOT_INITRAMFS_ADDR`.
+//! The ABI (`abi::start`, `abi::rootinfo`, `abi::layout`): the root task starts with `rdi` =
+//! `START_INFO_ADDR`, a read-only start page naming its capabilities (each slot and kind as
+//! `abi::bootcaps` lays them out), its arguments (`init`), no environment, its stack, and carrying
+//! a `RootInfo` with the right magic and version; the initramfs, a ustar archive whose first
+//! member is `init` (the root task's own ELF file), is mapped read-only at `ROOT_INITRAMFS_ADDR`.
 //!
 //! `cargo xtask` boots Vulcan with `vulcan.boot=pvh` or `vulcan.boot=limine` on the kernel
 //! command line, saying which entry it booted, so the protocol and the command line are checked
 //! against what really happened. A boot by hand (the bare PVH command, no command line) cannot
 //! know that: those two tests check what they can and end `skipped:`, saying so.
 
-use sys::Boot;
 use sys::abi::RootInfo;
-use sys::abi::bootcaps::ROOT_CSPACE_RADIX;
-use sys::abi::layout::{PAGE_SIZE, ROOT_INFO_ADDR, ROOT_INITRAMFS_ADDR, is_user_range};
+use sys::abi::bootcaps::{
+    FIRST_FREE, ROOT_CSPACE, ROOT_CSPACE_RADIX, ROOT_DEBUG_CONSOLE, ROOT_IOPORT_CONTROL, ROOT_IRQ_CONTROL, ROOT_MEMORY,
+    ROOT_TASK, ROOT_VSPACE,
+};
+use sys::abi::layout::{
+    PAGE_SIZE, ROOT_INITRAMFS_ADDR, ROOT_STACK_SIZE, ROOT_STACK_TOP, START_INFO_ADDR, is_user_range,
+};
 use sys::abi::rootinfo::{CMDLINE_MAX, protocol};
+use sys::abi::start::Reader;
+use sys::{Boot, Cap, Kind};
 
 use crate::harness::{Test, TestResult, ensure, ensure_eq, fail, ok, skip};
 
@@ -23,7 +30,10 @@ use crate::harness::{Test, TestResult, ensure, ensure_eq, fail, ok, skip};
 const BOOT_KEY: &str = "vulcan.boot";
 
 pub const TESTS: &[Test] = &[
-    Test::new("root_info_address", address),
+    Test::new("start_page_address", address),
+    Test::new("start_page_valid", start_valid),
+    Test::new("start_page_capabilities", start_capabilities),
+    Test::new("start_page_args_env_stack", start_args_env_stack),
     Test::new("root_info_valid", valid),
     Test::new("root_info_boot_protocol", boot_protocol),
     Test::new("root_info_memory", memory),
@@ -61,12 +71,78 @@ fn initramfs(boot: &Boot) -> Result<&'static [u8], crate::harness::Reason> {
 
 fn address(boot: &Boot) -> TestResult {
     let arg = boot.arg();
-    ensure!(arg == ROOT_INFO_ADDR, "start argument (rdi) is {arg:#x}, not ROOT_INFO_ADDR {ROOT_INFO_ADDR:#x}");
+    ensure!(arg == START_INFO_ADDR, "start argument (rdi) is {arg:#x}, not START_INFO_ADDR {START_INFO_ADDR:#x}");
     Ok(())
 }
 
 fn valid(boot: &Boot) -> TestResult {
     info(boot)?;
+    Ok(())
+}
+
+/// The start page, or the failure saying why there is none.
+fn start(boot: &Boot) -> Result<Reader<'static>, crate::harness::Reason> {
+    match boot.check_start() {
+        Ok(r) => Ok(r),
+        Err(why) => Err(crate::harness::reason(format_args!("no start page: {why}"))),
+    }
+}
+
+/// The page parses, is marked the root task's, and its `RootInfo` lies inside it.
+fn start_valid(boot: &Boot) -> TestResult {
+    let r = start(boot)?;
+    ensure!(r.is_root(), "the root task's start page is not marked as the root task's");
+    let (offset, len) = r.root_info_range().unwrap_or((0, 0));
+    ensure!(offset >= 72 && offset + len <= PAGE_SIZE, "RootInfo at {offset}+{len} is not inside the page");
+    ensure_eq!(r.header().cspace_radix, ROOT_CSPACE_RADIX as u32, "start page's CSpace radix");
+    ensure_eq!(r.header().first_free, FIRST_FREE as u32, "start page's first free slot");
+    Ok(())
+}
+
+/// The capabilities the start page names are exactly the boot capabilities, by name, slot and
+/// kind, and each slot holds what the page says; `Boot`'s typed accessors find them.
+fn start_capabilities(boot: &Boot) -> TestResult {
+    let r = start(boot)?;
+    let expected: [(&str, usize, Kind); 7] = [
+        ("cspace", ROOT_CSPACE, Kind::CSpace),
+        ("memory", ROOT_MEMORY, Kind::Memory),
+        ("console", ROOT_DEBUG_CONSOLE, Kind::DebugConsole),
+        ("irq-control", ROOT_IRQ_CONTROL, Kind::IrqControl),
+        ("ioport-control", ROOT_IOPORT_CONTROL, Kind::IoPortControl),
+        ("task", ROOT_TASK, Kind::Task),
+        ("vspace", ROOT_VSPACE, Kind::VSpace),
+    ];
+    ensure_eq!(r.caps().count(), expected.len(), "capabilities named in the start page");
+    for ((name, slot, kind), got) in expected.into_iter().zip(r.caps()) {
+        ensure_eq!(got.name(), name, "name of the capability in slot {slot}");
+        ensure_eq!((got.slot as usize, got.kind), (slot, kind as u32), "{name}: (slot, kind)");
+        let id = ok!(Cap::new(slot).identify(), "cap_identify({slot}) ({name})");
+        ensure_eq!(id.kind, Ok(kind), "what slot {slot} ({name}) holds");
+    }
+    ensure_eq!(boot.memory().map(|m| m.slot()), Some(ROOT_MEMORY), "Boot::memory");
+    ensure_eq!(boot.cspace().map(|c| c.slot()), Some(ROOT_CSPACE), "Boot::cspace");
+    ensure_eq!(boot.vspace().map(|v| v.slot()), Some(ROOT_VSPACE), "Boot::vspace");
+    ensure_eq!(boot.task().map(|t| t.slot()), Some(ROOT_TASK), "Boot::task");
+    ensure_eq!(boot.console().map(|c| c.slot()), Some(ROOT_DEBUG_CONSOLE), "Boot::console");
+    ensure_eq!(boot.cap("no-such-name"), None, "Boot::cap of a name not on the page");
+    Ok(())
+}
+
+/// `argv` is `["init"]`, the environment empty, and the stack the page names is the one this
+/// test runs on.
+fn start_args_env_stack(boot: &Boot) -> TestResult {
+    let r = start(boot)?;
+    let mut args = boot.args();
+    ensure_eq!((args.next(), args.next()), (Some("init"), None), "arguments");
+    ensure_eq!(r.env().count(), 0, "environment strings");
+    ensure_eq!(boot.env_var("PATH"), None, "env_var(PATH)");
+    let h = r.header();
+    ensure_eq!((h.stack_top, h.stack_size), (ROOT_STACK_TOP as u64, ROOT_STACK_SIZE as u64), "stack (top, size)");
+    let here = core::ptr::from_ref(&r).addr() as u64;
+    ensure!(
+        here < h.stack_top && here >= h.stack_top - h.stack_size,
+        "a local at {here:#x} is not inside the stack the page names"
+    );
     Ok(())
 }
 

@@ -17,7 +17,7 @@ use sys::abi::Error::{
     WrongKind,
 };
 use sys::abi::bootcaps::{FIRST_FREE, ROOT_CSPACE, ROOT_DEBUG_CONSOLE, ROOT_MEMORY, ROOT_TASK, ROOT_VSPACE};
-use sys::abi::layout::{ROOT_INFO_ADDR, ROOT_STACK_TOP};
+use sys::abi::layout::{ROOT_STACK_TOP, START_INFO_ADDR};
 use sys::abi::syscall::SLOT_AUTO;
 use sys::task::{
     self as task, MAX_PRIORITY, REGISTERS_BYTES, ROOT_PRIORITY, Registers, State, TASK_PAGES, Task, TaskInfo,
@@ -446,7 +446,7 @@ fn regs_bad_buffer(boot: &Boot) -> TestResult {
         ensure_eq!(r, Err(BadAddress.into()), "task_write_regs(buf {buf:#x})");
     }
     ensure_eq!(read_regs(t, "after refused writes")?, regs, "registers after refused writes");
-    let mut read_only = [READ_ONLY.as_ptr().expose_provenance(), ROOT_INFO_ADDR, 0x10, 0xffff_8000_0000_0000, 0, 0];
+    let mut read_only = [READ_ONLY.as_ptr().expose_provenance(), START_INFO_ADDR, 0x10, 0xffff_8000_0000_0000, 0, 0];
     let mut n = 4;
     if let Some(fs) = boot.initramfs() {
         read_only[n] = fs.as_ptr().expose_provenance();
