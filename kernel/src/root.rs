@@ -137,7 +137,7 @@ const START_CAPS: [(&str, usize, K); 7] = [
 
 /// The root task's start page: its capabilities, its name as `argv[0]`, no environment, and its
 /// `RootInfo`.
-fn start_page(info: &RootInfo) -> Result<[u8; PAGE_SIZE as usize], start::StartError> {
+fn start_page(info: &RootInfo) -> Result<[u8; PAGE_SIZE], start::StartError> {
     let mut w =
         start::Writer::new(ROOT_CSPACE_RADIX as u32, FIRST_FREE as u32, ROOT_STACK_TOP as u64, ROOT_STACK_SIZE as u64);
     for (name, slot, kind) in START_CAPS {
