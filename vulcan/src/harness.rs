@@ -17,6 +17,11 @@
 //! an RTC) ends with [`skip!`], saying what is missing: it is neither passed nor failed, and
 //! `cargo xtask test` still counts it as present. A test that panics ends the whole run through
 //! the panic handler (status 101), which the boot reports as a failure.
+//!
+//! `cargo xtask test` judges every boot against `vulcan/inventory.txt`, the committed list of
+//! every test: a listed test with no result line (a group dropped from `tests::ALL`, a test
+//! dropped from its group) fails the boot, as does a result line for a test not listed or a second
+//! one for the same test. A new test goes into that list too (a host test compares the two).
 
 use core::fmt::{self, Write};
 

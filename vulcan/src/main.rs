@@ -12,6 +12,7 @@
 )]
 
 mod harness;
+mod marker;
 mod space;
 mod tests;
 

@@ -15,6 +15,10 @@
 //! [`support`] holds what the capability tests share, among it the isolation check they run
 //! under; [`devices`] probes for the devices some tests need, and skips them where the machine
 //! lacks one.
+//!
+//! `vulcan/inventory.txt` lists every test of every group here, in this order, and the
+//! debug-write markers ([`crate::marker`]) each writes; `cargo xtask test` fails a boot that does
+//! not run exactly those, and a host test fails while the list and this source disagree.
 
 use crate::harness::Test;
 

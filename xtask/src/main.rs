@@ -4,15 +4,19 @@
 //! and the initramfs archives, through [`archive`]), [`iso`] (Limine ISOs, with [`limine`]
 //! finding Limine), [`qemu`] (QEMU command lines, time limits, exit statuses) and [`test`] (the
 //! whole test run and its counting, with [`flake`], [`msrv`] and [`repro`] for the flake parse
-//! check, the MSRV toolchain and the reproducibility check), and [`bench`] (the benchmark boot
-//! and `bench.json`). [`workspace`] knows the paths and how to call cargo.
+//! check, the MSRV toolchain and the reproducibility check, and [`inventory`] and [`markers`] for
+//! what every Vulcan boot must show: each test in `vulcan/inventory.txt` once, each debug-write
+//! marker whole), and [`bench`] (the benchmark boot and `bench.json`). [`workspace`] knows the
+//! paths and how to call cargo.
 
 mod archive;
 mod bench;
 mod build;
 mod flake;
+mod inventory;
 mod iso;
 mod limine;
+mod markers;
 mod miri;
 mod msrv;
 mod qemu;

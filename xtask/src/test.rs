@@ -24,7 +24,7 @@ use crate::miri;
 use crate::msrv::{self, Setup};
 use crate::qemu::{self, Boot, End, Machine, vulcan_cmdline};
 use crate::workspace::Workspace;
-use crate::{iso, repro};
+use crate::{inventory, iso, repro};
 
 /// What `cargo xtask test` runs.
 pub struct Options {
@@ -619,12 +619,16 @@ fn boot(ws: &Workspace, options: &Options, tally: &mut Tally, spec: BootSpec) {
             let report = parse_vulcan(&serial);
             tally.passed += report.ok as u64;
             tally.failed += report.failed.len() as u64;
-            judge_vulcan(&report, run.end).and_then(|()| judge_skips(&report, may_skip)).map(|()| {
-                match report.skipped.len() {
-                    0 => format!("{} tests", report.ok),
-                    n => format!("{} tests, {n} skipped: {}", report.ok, report.skipped.join(", ")),
-                }
-            })
+            judge_vulcan(&report, run.end)
+                .and_then(|()| judge_skips(&report, may_skip))
+                .and_then(|()| inventory::judge_boot(&ws.root, &report, &serial))
+                .map(|listed| {
+                    let ran = report.results.len();
+                    match report.skipped.len() {
+                        0 => format!("{ran} of {listed} tests"),
+                        n => format!("{ran} of {listed} tests, {n} skipped: {}", report.skipped.join(", ")),
+                    }
+                })
         }
         Expect::Fixture { status, line } => judge_fixture(&serial, run.end, status, line),
     };
@@ -697,13 +701,16 @@ pub struct VulcanReport {
     pub skipped: Vec<String>,
     /// The `vulcan: N passed, M failed, K skipped` line, if any (the last one).
     pub summary: Option<(u64, u64, u64)>,
+    /// Every result line, in order: its index among the serial's lines and the test's name
+    /// (judged against Vulcan's inventory, [`inventory`]).
+    pub results: Vec<(usize, String)>,
 }
 
 /// Reads Vulcan's serial output. Lines may end in `\r\n`; anything else on the port (kernel and
 /// bootloader messages) is ignored.
 pub fn parse_vulcan(serial: &str) -> VulcanReport {
     let mut report = VulcanReport::default();
-    for line in serial.lines() {
+    for (index, line) in serial.lines().enumerate() {
         let line = line.trim_end_matches('\r').trim();
         if let Some(rest) = line.strip_prefix("test ") {
             let Some((name, result)) = rest.split_once(" ... ") else {
@@ -714,10 +721,13 @@ pub fn parse_vulcan(serial: &str) -> VulcanReport {
                 report.ok += 1;
             } else if let Some(reason) = result.strip_prefix("FAILED") {
                 let reason = reason.trim_start_matches(':').trim().to_string();
-                report.failed.push((name, reason));
+                report.failed.push((name.clone(), reason));
             } else if result.starts_with("skipped:") {
-                report.skipped.push(name);
+                report.skipped.push(name.clone());
+            } else {
+                continue;
             }
+            report.results.push((index, name));
         } else if let Some(rest) = line.strip_prefix("vulcan: ")
             && let Some(summary) = parse_summary(rest)
         {
@@ -821,6 +831,8 @@ vulcan: 2 passed, 1 failed, 1 skipped
         assert_eq!(report.failed, [("ipc_call".to_string(), "reply was 3, expected 4".to_string())]);
         assert_eq!(report.skipped, ["pci"]);
         assert_eq!(report.summary, Some((2, 1, 1)));
+        let results: Vec<(usize, &str)> = report.results.iter().map(|(i, n)| (*i, n.as_str())).collect();
+        assert_eq!(results, [(1, "cap_copy"), (2, "ipc_call"), (3, "yield"), (4, "pci")]);
         assert!(judge_vulcan(&report, End::Exited(35)).is_err());
     }
 

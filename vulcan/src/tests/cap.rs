@@ -29,6 +29,7 @@ use super::support::{
     isolated, memory_copy, new_cspace, root_usage,
 };
 use crate::harness::{Reason, Test, TestResult, ensure, ensure_eq, fail, ok};
+use crate::marker::marker;
 
 /// Deletes a CSpace these tests made, or a copy of the root CSpace capability, failing the test
 /// if that fails.
@@ -338,7 +339,8 @@ fn mint_badge_zero(_: &Boot) -> TestResult {
     ensure_identity(wider, Identity::new(Kind::Memory, rights::READ, 0), "a mint never gains rights")?;
     let c = ok!(root::console().mint(root::cspace(), Slot::Auto, rights::ALL, 0), "cap_mint(root console, ALL, 0)");
     ensure_identity(c, CONSOLE, "minted console")?;
-    let line = b"vulcan: debug-write probe (minted console)\n";
+    let line = marker("minted-console", "through a minted copy of the root console");
+    let line = line.as_bytes();
     ensure_eq!(DebugConsole::new(c).write(line), Ok(line.len()), "debug_write through a minted console");
     for cap in [m, wider, c] {
         delete(cap)?;
@@ -391,7 +393,8 @@ fn move_moves(_: &Boot) -> TestResult {
     let back = ok!(b.move_to(root::cspace(), Slot::Auto), "cap_move to an automatic slot");
     ensure_eq!(back, a, "automatic slot of the move back");
     ensure_empty(b, "the first destination after the move back")?;
-    let line = b"vulcan: debug-write probe (moved console)\n";
+    let line = marker("moved-console", "through a copy of the root console moved there and back");
+    let line = line.as_bytes();
     ensure_eq!(DebugConsole::new(back).write(line), Ok(line.len()), "debug_write through a moved console");
     delete(back)
 }

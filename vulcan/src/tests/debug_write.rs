@@ -9,17 +9,26 @@
 //! never a bad address. The range tests write through the root task's console
 //! (`abi::bootcaps::ROOT_DEBUG_CONSOLE`, what `sys::debug_write` uses).
 //!
-//! Every buffer that can reach the console ends in a newline, so the log stays line-clean even
-//! when the kernel wrongly accepts a write that should fail.
+//! What a write puts on the console is checked on the serial log, by `cargo xtask test`: every
+//! write that must succeed writes a [marker](crate::marker) (its tag listed in
+//! `vulcan/inventory.txt` after the test), which must appear once, whole, among its test's lines;
+//! every write that must be refused and reads mapped memory of this program reads a refused text,
+//! which must not appear at all. Both end in a newline, so the log stays line-clean even when the
+//! kernel wrongly accepts a write that should fail.
+
+use core::hint::black_box;
 
 use sys::abi::Error::{BadAddress, InsufficientRights, InvalidArgument, InvalidCapability, WrongKind};
 use sys::abi::bootcaps::{FIRST_FREE, ROOT_CSPACE, ROOT_DEBUG_CONSOLE, ROOT_MEMORY};
 use sys::abi::layout::{PAGE_SIZE, ROOT_STACK_SIZE, ROOT_STACK_TOP, START_INFO_ADDR, USER_BASE, USER_END};
 use sys::abi::syscall::{DEBUG_WRITE_MAX, SLOT_AUTO};
+use sys::vspace::{Page, VSpace, access};
 use sys::{Boot, DebugConsole, Slot, debug_write, debug_write_console_raw, debug_write_raw, rights, root};
 
 use super::support::{SLOTS, console_copy, delete, isolated};
-use crate::harness::{Test, TestResult, ensure_eq, ok};
+use crate::harness::{Test, TestResult, ensure, ensure_eq, ok};
+use crate::marker::{Line, fill_marker, fill_refused, marker, refused};
+use crate::space::{TEST_AREA, image_segments, prime_window};
 
 pub const TESTS: &[Test] = &[
     Test::new("debug_write_returns_length", returns_length),
@@ -40,6 +49,10 @@ pub const TESTS: &[Test] = &[
     Test::new("debug_write_touches_stack_guard", touches_stack_guard),
     Test::new("debug_write_runs_off_root_info", runs_off_root_info),
     Test::new("debug_write_past_user_end", past_user_end),
+    Test::new("debug_write_runs_off_own_page", |b| {
+        prime_window()?;
+        isolated(b, runs_off_own_page)
+    }),
     Test::new("debug_write_console_empty_slot", |b| isolated(b, console_empty_slot)),
     Test::new("debug_write_console_out_of_range", |b| isolated(b, console_out_of_range)),
     Test::new("debug_write_console_wrong_kind", |b| isolated(b, console_wrong_kind)),
@@ -49,6 +62,17 @@ pub const TESTS: &[Test] = &[
     Test::new("debug_write_console_checks_in_order", |b| isolated(b, console_checks_in_order)),
 ];
 
+/// Writes `line` through `console` (the root console if `None`) and expects its whole length.
+fn write_marker(console: Option<DebugConsole>, line: &Line) -> TestResult {
+    let bytes = line.as_bytes();
+    let r = match console {
+        Some(console) => console.write(bytes),
+        None => debug_write(bytes),
+    };
+    ensure_eq!(r, Ok(bytes.len()), "debug_write of a {}-byte marker", bytes.len());
+    Ok(())
+}
+
 /// Expects `BadAddress` for each `(ptr, len)`.
 fn expect_bad_address(cases: &[(usize, usize)]) -> TestResult {
     for &(ptr, len) in cases {
@@ -57,26 +81,32 @@ fn expect_bad_address(cases: &[(usize, usize)]) -> TestResult {
     Ok(())
 }
 
-/// A string literal lives in the image's read-only segment: read-only memory is readable.
+/// A marker built at compile time, in the image's read-only segment.
+static READ_ONLY: Line = marker("read-only", "a static in the image's read-only segment");
+
+/// Read-only memory is readable.
 fn returns_length(_: &Boot) -> TestResult {
-    let line = b"vulcan: debug-write probe (read-only data)\n";
-    ensure_eq!(debug_write(line), Ok(line.len()), "debug_write of {} bytes", line.len());
-    Ok(())
+    let at = READ_ONLY.as_bytes().as_ptr().addr();
+    let rodata = image_segments()[1];
+    ensure!(rodata.start <= at && at < rodata.end, "the marker at {at:#x} lies outside the read-only segment");
+    write_marker(None, &READ_ONLY)
 }
 
 /// A buffer on the stack (read-write memory).
 fn from_stack(_: &Boot) -> TestResult {
-    let mut line = [0u8; 64];
-    let text = b"vulcan: debug-write probe (stack)\n";
-    line[..text.len()].copy_from_slice(text);
-    let line = &line[..text.len()];
-    ensure_eq!(debug_write(line), Ok(line.len()), "debug_write of {} bytes", line.len());
-    Ok(())
+    let mut line = marker("stack", "a buffer on the root task's stack");
+    // Keeps the line in memory on the stack, not folded into a constant in the image.
+    black_box(&mut line);
+    let at = line.as_bytes().as_ptr().addr();
+    let stack = ROOT_STACK_TOP - ROOT_STACK_SIZE..ROOT_STACK_TOP;
+    ensure!(stack.contains(&at), "the marker at {at:#x} lies outside the root stack {stack:#x?}");
+    write_marker(None, &line)
 }
 
+/// Nothing is written, though the buffer is mapped and holds a line.
 fn empty(_: &Boot) -> TestResult {
-    let buf = [b'\n'; 8];
-    let ptr = buf.as_ptr().expose_provenance();
+    let line = refused("empty", "a zero-length write from a mapped buffer");
+    let ptr = line.as_bytes().as_ptr().expose_provenance();
     ensure_eq!(debug_write_raw(ptr, 0), Ok(0), "debug_write({ptr:#x}, 0)");
     Ok(())
 }
@@ -89,27 +119,31 @@ fn empty_any_address(_: &Boot) -> TestResult {
     Ok(())
 }
 
-/// Exactly `DEBUG_WRITE_MAX` bytes are accepted (printed as one long line).
+/// Exactly `DEBUG_WRITE_MAX` bytes are accepted: one marker line with a ruler for its body, from
+/// the stack, where it spans two pages (the kernel reads them through two mappings; the ruler
+/// shows on the log if it puts them together in the wrong order).
 fn max_length(_: &Boot) -> TestResult {
-    let mut buf = [b'.'; DEBUG_WRITE_MAX];
-    let head = b"vulcan: debug-write probe of DEBUG_WRITE_MAX bytes ";
-    buf[..head.len()].copy_from_slice(head);
-    buf[DEBUG_WRITE_MAX - 1] = b'\n';
-    ensure_eq!(debug_write(&buf), Ok(DEBUG_WRITE_MAX), "debug_write of DEBUG_WRITE_MAX bytes");
+    let mut buf = [0u8; DEBUG_WRITE_MAX + 1];
+    // A page-aligned start would keep the write in one page: start one byte later then.
+    let skip = usize::from(buf.as_ptr().addr().is_multiple_of(PAGE_SIZE));
+    let buf = &mut buf[skip..skip + DEBUG_WRITE_MAX];
+    fill_marker("max-length", buf);
+    ensure_eq!(debug_write(buf), Ok(DEBUG_WRITE_MAX), "debug_write of a DEBUG_WRITE_MAX-byte marker");
     Ok(())
 }
 
 /// One byte more than the maximum, from a buffer that is all mapped.
 fn too_long(_: &Boot) -> TestResult {
-    let buf = [b'\n'; DEBUG_WRITE_MAX + 1];
+    let mut buf = [0u8; DEBUG_WRITE_MAX + 1];
+    fill_refused("too-long", "DEBUG_WRITE_MAX + 1 mapped bytes", &mut buf);
     ensure_eq!(debug_write(&buf), Err(InvalidArgument.into()), "debug_write of DEBUG_WRITE_MAX + 1 mapped bytes");
     Ok(())
 }
 
 /// Calls that break both rules get `InvalidArgument`.
 fn length_checked_first(_: &Boot) -> TestResult {
-    let buf = [b'\n'; 8];
-    let mapped = buf.as_ptr().expose_provenance();
+    let line = refused("length-first", "a length past DEBUG_WRITE_MAX from a mapped buffer");
+    let mapped = line.as_bytes().as_ptr().expose_provenance();
     for (ptr, len) in [
         (0, DEBUG_WRITE_MAX + 1),
         (0xffff_ffff_8000_0000, DEBUG_WRITE_MAX + 1),
@@ -185,15 +219,42 @@ fn past_user_end(_: &Boot) -> TestResult {
     expect_bad_address(&[(USER_END - 8, 16), (USER_END - 8, 8), (USER_END, 1)])
 }
 
-/// A line to write through a console under test; it ends in a newline so that the log stays
-/// line-clean if the kernel wrongly accepts the write.
-const PROBE: &[u8] = b"vulcan: debug-write probe (console capability)\n";
+/// A Page of this test's own, mapped read-write at the start of the test area with nothing mapped
+/// after it, holds a marker at its start and refused text after that: the marker is written,
+/// and every range that runs off the Page's end is refused without leaving any of the refused
+/// text (the ranges from the stack and the root info page above hold bytes this program cannot
+/// choose). A failure leaves the Page mapped; [`isolated`] deletes it, which unmaps it.
+fn runs_off_own_page(_: &Boot) -> TestResult {
+    let at = TEST_AREA;
+    let end = at + PAGE_SIZE;
+    ensure_eq!(debug_write_raw(end, 1), Err(BadAddress.into()), "debug_write({end:#x}, 1) before the test maps");
+    let page = ok!(Page::create(root::memory(), 1, Slot::Auto), "page_create(1)");
+    ok!(page.map(VSpace::root(), at, access::RW, root::memory()), "page_map(RW) at {at:#x}");
+    let line = marker("own-page", "the start of a page mapped in the test area");
+    let head = line.as_bytes().len();
+    // SAFETY: the Page was just mapped read-write at `at`, one page long, and nothing else
+    // refers to it; the slice is gone before the Page is unmapped.
+    let bytes = unsafe { core::slice::from_raw_parts_mut(core::ptr::with_exposed_provenance_mut::<u8>(at), PAGE_SIZE) };
+    bytes[..head].copy_from_slice(line.as_bytes());
+    fill_refused("own-page", "runs off the end of its page", &mut bytes[head..]);
+    ensure_eq!(debug_write_raw(at, head), Ok(head), "debug_write of the {head}-byte marker at {at:#x}");
+    for (ptr, len) in [(end - 128, 256), (end - 8, 16), (end - 1, 2), (at + head, PAGE_SIZE), (at + 1, PAGE_SIZE)] {
+        ensure_eq!(debug_write_raw(ptr, len), Err(BadAddress.into()), "debug_write({ptr:#x}, {len})");
+    }
+    // SAFETY: the slice into the Page is not used any more.
+    ok!(unsafe { page.unmap() }, "page_unmap");
+    delete(page.cap())
+}
 
-/// Expects `err` for `debug_write(console, PROBE)`, for each console.
+/// What a write through a console under test that must be refused would have printed.
+static CONSOLE_REFUSED: Line = refused("console", "through a console that must not write");
+
+/// Expects `err` for a write of [`CONSOLE_REFUSED`] through each console.
 fn expect_console_error(consoles: &[usize], err: sys::abi::Error) -> TestResult {
+    let line = CONSOLE_REFUSED.as_bytes();
     for &console in consoles {
-        let r = debug_write_console_raw(console, PROBE.as_ptr().expose_provenance(), PROBE.len());
-        ensure_eq!(r, Err(err.into()), "debug_write(console {console:#x}, {} mapped bytes)", PROBE.len());
+        let r = debug_write_console_raw(console, line.as_ptr().expose_provenance(), line.len());
+        ensure_eq!(r, Err(err.into()), "debug_write(console {console:#x}, {} mapped bytes)", line.len());
     }
     Ok(())
 }
@@ -220,7 +281,7 @@ fn console_wrong_kind(_: &Boot) -> TestResult {
 fn console_without_write(_: &Boot) -> TestResult {
     for mask in [rights::ALL & !rights::WRITE, rights::READ, 0] {
         let copy = console_copy(mask)?;
-        let r = DebugConsole::new(copy).write(PROBE);
+        let r = DebugConsole::new(copy).write(CONSOLE_REFUSED.as_bytes());
         ensure_eq!(r, Err(InsufficientRights.into()), "debug_write through a console copy with rights mask {mask:#x}");
         delete(copy)?;
     }
@@ -230,10 +291,10 @@ fn console_without_write(_: &Boot) -> TestResult {
 /// A copy with WRITE, a copy of that copy, and a zero-length write through a copy all work.
 fn console_copies_write(_: &Boot) -> TestResult {
     let copy = DebugConsole::new(console_copy(rights::WRITE)?);
-    ensure_eq!(copy.write(PROBE), Ok(PROBE.len()), "debug_write through a copy with WRITE");
+    write_marker(Some(copy), &marker("console-copy", "through a copy of the root console with WRITE"))?;
     let grandchild = ok!(copy.copy(root::cspace(), Slot::Auto, rights::ALL), "cap_copy(console copy)");
     let grandchild = DebugConsole::new(grandchild);
-    ensure_eq!(grandchild.write(PROBE), Ok(PROBE.len()), "debug_write through a copy of a copy");
+    write_marker(Some(grandchild), &marker("console-copy-of-copy", "through a copy of that copy"))?;
     ensure_eq!(grandchild.write_raw(0, 0), Ok(0), "debug_write(copy, 0, 0)");
     delete(grandchild.cap())?;
     delete(copy.cap())
@@ -267,6 +328,5 @@ fn console_checks_in_order(_: &Boot) -> TestResult {
     expect_console_error(&[memory.slot()], InvalidCapability)?;
     // And the root console still works, through `sys::debug_write`'s default.
     ensure_eq!(debug_write_console_raw(ROOT_DEBUG_CONSOLE, 0, 0), Ok(0), "debug_write(root console, 0, 0)");
-    ensure_eq!(debug_write(PROBE), Ok(PROBE.len()), "debug_write through the root console");
-    Ok(())
+    write_marker(None, &marker("root-console", "through the root console after the refused writes"))
 }
