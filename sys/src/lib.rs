@@ -46,6 +46,8 @@
 #![no_std]
 #![deny(missing_docs)]
 
+extern crate alloc;
+
 pub use abi;
 
 // Every user program must link `memcpy`, `memset` and friends; naming the crate here is enough.
@@ -56,14 +58,18 @@ use memfns as _;
 pub mod cap;
 pub mod debug;
 pub mod error;
+pub mod heap;
 pub mod ioport;
 pub mod ipc;
 pub mod notify;
+pub mod process;
 pub mod root;
 pub mod rt;
 pub mod safety;
+pub mod sync;
 pub mod syscall;
 pub mod task;
+pub mod thread;
 pub mod vspace;
 
 pub use cap::{CSpace, Cap, DebugConsole, Identity, Kind, Memory, MemoryInfo, Slot, rights};
@@ -71,7 +77,8 @@ pub use error::{Error, Result};
 pub use ioport::{IoPort, IoPortControl};
 pub use ipc::{Endpoint, IpcBufferPage, Message, Reply};
 pub use notify::{IrqControl, IrqHandler, Note, Timer};
+pub use process::exit;
 pub use rt::Boot;
-pub use syscall::{debug_write, debug_write_console_raw, debug_write_raw, exit};
+pub use syscall::{debug_write, debug_write_console_raw, debug_write_raw};
 pub use task::{Task, TaskInfo};
 pub use vspace::{Page, PageInfo, VSpace};

@@ -27,8 +27,11 @@
 //! }
 //! ```
 //!
-//! A panic prints `panic: MESSAGE at FILE:LINE` as one debug-console line and exits with
-//! [`PANIC_STATUS`]. There is no unwinding (`panic = "abort"`).
+//! A panic, in any thread, prints `panic: MESSAGE at FILE:LINE` as one debug-console line and
+//! ends the whole program with [`PANIC_STATUS`] ([`process::exit`](crate::process::exit)), as
+//! `panic = "abort"` means: there is no unwinding, and a thread that stopped half-way through
+//! changing shared state (holding a lock, say) would leave the program's other threads to block
+//! or see broken data. When `main` returns, the program ends the same way with its result.
 //!
 //! [`Boot`] hands out `'static` references into the program's start mappings (the start page, the
 //! root task's initramfs). They stay valid because those mappings belong to the starter, which
@@ -52,7 +55,7 @@ use crate::task::Task;
 use crate::vspace::VSpace;
 
 #[cfg(panic = "abort")]
-use crate::syscall::exit;
+use crate::process::exit;
 
 /// Exit status of a task that panicked.
 pub const PANIC_STATUS: usize = 101;
@@ -86,7 +89,10 @@ unsafe extern "Rust" {
 /// Called by `_start` with the kernel's `rdi`, on an aligned stack with `rbp` cleared.
 #[cfg(panic = "abort")]
 extern "C" fn sys_start(arg: usize) -> ! {
-    exit(__sys_main(Boot::from_arg(arg)))
+    let boot = Boot::from_arg(arg);
+    crate::process::init(&boot);
+    crate::thread::block::init_main(crate::process::task(), crate::process::main_park_note().map_or(0, |n| n.slot()));
+    exit(__sys_main(boot))
 }
 
 /// Declares a program's `main`: a `fn(sys::Boot) -> usize` whose result is the exit status.
@@ -310,9 +316,13 @@ fn start_page(arg: usize) -> Result<&'static [u8], BootError> {
 #[panic_handler]
 fn panic(info: &PanicInfo<'_>) -> ! {
     static PANICKING: AtomicBool = AtomicBool::new(false);
-    // A panic while printing a panic (a `Display` impl that panics) must not recurse.
-    if PANICKING.swap(true, Ordering::Relaxed) {
+    // A panic while printing this thread's panic (a `Display` impl that panics) must not recurse.
+    if crate::thread::block::current().panicking.replace(true) {
         exit(PANIC_STATUS);
+    }
+    // Another thread panicked first: it prints and ends the program; this one only stops.
+    if PANICKING.swap(true, Ordering::SeqCst) {
+        crate::syscall::exit(PANIC_STATUS);
     }
     match info.location() {
         Some(at) => crate::println!("panic: {} at {}:{}", info.message(), at.file(), at.line()),

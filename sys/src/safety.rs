@@ -51,8 +51,9 @@
 //! | `task_set_priority`, `task_start`, `task_suspend`, `task_resume`, `task_yield`, `task_info` (`Task::set_priority`, `start`, `suspend`, `resume`, `info`; `task::yield_now`) | safe | scheduling state only; what a started or resumed task runs was settled under the [code contract](#the-code-contract) |
 //! | `task_read_regs` | **unsafe**: the kernel writes `buf` | `Task::read_regs` is safe: it reads into a local |
 //! | `task_write_regs` (`Task::write_regs`) | **unsafe**: [code](#the-code-contract) | decides what code the task runs |
+//! | `task_set_fs_base` | **unsafe** | the runtime finds the running thread's block through the FS base |
 //! | `task_set_space` (`Task::set_space`) | **unsafe**: [teardown](#the-teardown-contract) and [code](#the-code-contract) | drops the task's old CSpace and VSpace; moves a running task to another address space; lets a task into the caller's |
-//! | `task_destroy` (`Task::destroy`) | **unsafe**: [teardown](#the-teardown-contract) | the task drops its CSpace and VSpace at once (stopping it is harmless in itself) |
+//! | `task_destroy` (`Task::destroy`), `task_kill` (`Task::kill`) | **unsafe**: [teardown](#the-teardown-contract) | the task drops its CSpace and VSpace at once (stopping it is harmless in itself) |
 //! | `task::prepare`, `task::spawn` | **unsafe**: stack size and [shared slots](#shared-slots) | a thread in the caller's VSpace and CSpace, on a stack without a guard page |
 //! | `task::stack_pointer`, `thread_registers`, `root_task`, `root_vspace`, `VSpace::root`, `IrqControl::root`, `root::*`, `Slot`, `Cap::new`, the handles' `new`, `at`, `cap` | safe | no system call |
 //! | `task_set_fault_endpoint` (`Task::set_fault_endpoint`) | safe | drops at most a reference to an Endpoint |

@@ -111,6 +111,22 @@ pub fn task_set_priority(task: usize, authority: usize, priority: usize, max_pri
     call(Sysno::TaskSetPriority, [task, authority, priority, max_priority, 0, 0]).map(drop)
 }
 
+/// `task_set_fs_base(task, base)`: sets the task's FS base, the caller itself included. See
+/// [`Sysno::TaskSetFsBase`].
+///
+/// # Safety
+///
+/// The runtime finds the running thread's block (its id, its thread-local values, where it
+/// parks) through the FS base. A task that runs this program's code must keep an FS base that
+/// points at a thread block the runtime made for it, live for as long as the task runs; only the
+/// runtime sets it. (A task running other code, in another address space, is its own business.)
+pub unsafe fn task_set_fs_base(task: usize, base: usize) -> Result<()> {
+    // SAFETY: the call reads and writes no memory of the caller's; the caller vouches for what the
+    // FS base means to the task's code.
+    let (rax, _) = unsafe { syscall(Sysno::TaskSetFsBase as usize, [task, base, 0, 0, 0, 0]) };
+    Error::check(rax)
+}
+
 /// `task_read_regs(task, buf)`: has the kernel write the task's [`Registers`]
 /// ([`REGISTERS_BYTES`] bytes) at address `buf`. See [`Sysno::TaskReadRegs`];
 /// [`Task::read_regs`] is the safe form.
@@ -170,6 +186,18 @@ pub fn task_suspend(task: usize) -> Result<()> {
 pub unsafe fn task_destroy(task: usize) -> Result<()> {
     // SAFETY: the caller keeps the teardown contract.
     unsafe { call_unsafe(Sysno::TaskDestroy, [task, 0, 0, 0, 0, 0]) }
+}
+
+/// `task_kill(task, status)`: ends the task as though it had called `exit(status)`. See
+/// [`Sysno::TaskKill`]; [`Task::kill`] is the typed form.
+///
+/// # Safety
+///
+/// As [`task_destroy`]: the [teardown contract](crate::safety#the-teardown-contract) for the
+/// task's references to its CSpace, VSpace and fault Endpoint, which this drops at once.
+pub unsafe fn task_kill(task: usize, status: usize) -> Result<()> {
+    // SAFETY: the caller keeps the teardown contract.
+    unsafe { call_unsafe(Sysno::TaskKill, [task, status, 0, 0, 0, 0]) }
 }
 
 /// `task_resume(task)`: makes a suspended or faulted task runnable. See [`Sysno::TaskResume`].
@@ -368,6 +396,18 @@ impl Task {
         unsafe { task_destroy(self.slot()) }
     }
 
+    /// Ends the task as though it had called `exit(status)`: as [`destroy`](Self::destroy), but
+    /// `info` reports Exited with `status` (a task that had already exited keeps its own), and
+    /// ending the root task this way ends the run as its `exit(status)` would. Needs WRITE.
+    ///
+    /// # Safety
+    ///
+    /// As [`destroy`](Self::destroy).
+    pub unsafe fn kill(self, status: usize) -> Result<()> {
+        // SAFETY: the caller keeps the teardown contract.
+        unsafe { task_kill(self.slot(), status) }
+    }
+
     /// Makes a suspended or faulted task runnable again, with the registers it has (a faulted
     /// task retries the faulting instruction unless they were changed). Needs WRITE.
     pub fn resume(self) -> Result<()> {
@@ -404,6 +444,22 @@ pub fn stack_pointer(stack: &mut [u8]) -> Option<usize> {
     Some(rsp)
 }
 
+/// Lays out a thread's stack: its block ([`crate::thread::block`]) in the last bytes (64-byte
+/// aligned), and below it the first stack pointer, as at a function's entry (8 below a multiple
+/// of 16), with its return-address slot zeroed. `None` if `stack` has too little room (less than
+/// the block and 64 bytes).
+pub fn thread_stack(stack: &mut [u8]) -> Option<(usize, usize)> {
+    let base = stack.as_mut_ptr().expose_provenance();
+    let top = base.checked_add(stack.len())? & !63;
+    let block = top.checked_sub(crate::thread::block::BLOCK_BYTES)?;
+    let rsp = (block & !15).checked_sub(8)?;
+    if rsp < base || rsp - base < 56 {
+        return None;
+    }
+    stack[rsp - base..rsp - base + 8].fill(0);
+    Some((rsp, block))
+}
+
 /// The registers of a thread about to call `entry(arg)` with stack pointer `rsp` (see
 /// [`stack_pointer`]): `rip`, `rsp` and `rdi` set, `rflags` with only IF, everything else zero.
 pub fn thread_registers(entry: ThreadEntry, arg: usize, rsp: usize) -> Registers {
@@ -436,15 +492,19 @@ pub unsafe fn prepare(
     arg: usize,
     stack: &'static mut [u8],
 ) -> Result<Task> {
-    let rsp = stack_pointer(stack).ok_or(Error::Abi(abi::Error::InvalidArgument))?;
+    let (rsp, block) = thread_stack(stack).ok_or(Error::Abi(abi::Error::InvalidArgument))?;
     let task = Task::create(memory, dst)?;
+    // SAFETY: the block's bytes are the top of `stack`, which is the thread's alone for good.
+    let fs_base = unsafe { crate::thread::block::make(block, 0) };
+    let mut regs = thread_registers(entry, arg, rsp);
+    regs.fs_base = fs_base as u64;
     // SAFETY: the task was just made: it has no CSpace or VSpace to drop, it has not started,
     // and its registers are all zero until they are written below.
     let set_up = unsafe { task.set_space(CSpace::at(bootcaps::ROOT_CSPACE), root_vspace()) };
     // SAFETY: the code contract: `entry` is safe code of this program, written to run as a
     // thread (a `ThreadEntry`), on `stack`, which is the thread's alone for good and, the caller
     // promises, large enough; the shared-slot rule is the caller's promise too.
-    let set_up = set_up.and_then(|()| unsafe { task.write_regs(&thread_registers(entry, arg, rsp)) });
+    let set_up = set_up.and_then(|()| unsafe { task.write_regs(&regs) });
     match set_up {
         Ok(()) => Ok(task),
         Err(e) => {

@@ -11,6 +11,8 @@
     reason = "with no heap, a failure reason is a fixed buffer carried by value; tests are not a hot path"
 )]
 
+extern crate alloc;
+
 mod harness;
 mod marker;
 mod space;

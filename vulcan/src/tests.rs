@@ -36,6 +36,7 @@ mod irq;
 mod memory;
 mod notify;
 mod rootinfo;
+mod runtime;
 mod sched;
 mod support;
 mod syscall;
@@ -63,5 +64,6 @@ pub const ALL: &[&[Test]] = &[
     notify::TESTS,
     irq::TESTS,
     vspace::TESTS,
+    runtime::TESTS,
     fuzz::TESTS,
 ];

@@ -461,6 +461,11 @@ fn boots(ws: &Workspace, options: &Options, tally: &mut Tally) {
     }
 
     let pvh = |initrd: PathBuf| Boot::Pvh { kernel: ws.kernel_elf(), initrd, cmdline: vulcan_cmdline("pvh") };
+    let threads = |mode: &str| Boot::Pvh {
+        kernel: ws.kernel_elf(),
+        initrd: ws.fixture_tar("threads"),
+        cmdline: format!("{} fixture.mode={mode}", vulcan_cmdline("pvh")),
+    };
     let fuzz =
         |seed: Option<u64>| Boot::Pvh { kernel: ws.kernel_elf(), initrd: ws.vulcan_tar(), cmdline: fuzz_cmdline(seed) };
     let vulcan = [
@@ -503,6 +508,20 @@ fn boots(ws: &Workspace, options: &Options, tally: &mut Tally) {
             boot: pvh(ws.fixture_tar("drop-boot-vspace")),
             machine: Machine::default(),
             expect: Expect::Fixture { status: qemu::STATUS_PANIC, line: "root task stopped (it faulted)" },
+        },
+        // A thread that panics, or calls `sys::exit(7)`, ends the whole program with its status,
+        // the main thread (waiting to join it) included.
+        BootSpec {
+            name: "fixture-thread-panic",
+            boot: threads("panic"),
+            machine: Machine::default(),
+            expect: Expect::Fixture { status: qemu::STATUS_FAILURE, line: "root task exited with status 101" },
+        },
+        BootSpec {
+            name: "fixture-thread-exit",
+            boot: threads("exit"),
+            machine: Machine::default(),
+            expect: Expect::Fixture { status: qemu::STATUS_FAILURE, line: "root task exited with status 7" },
         },
     ];
     // Malformed boot images: one clear message, the panic exit code, never a triple fault.

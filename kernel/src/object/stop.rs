@@ -84,15 +84,31 @@ pub fn on_death(t: ObjRef) {
 /// Stops `t` for good (`task_destroy`): as on death, and its CSpace, VSpace and fault endpoint are
 /// let go at once. The object stays until its last capability goes. O(1).
 pub fn destroy(ctx: &mut Ctx<'_>, t: ObjRef) {
+    end(ctx, t, DESTROYED, RunEnd::Stopped("it was destroyed"));
+}
+
+/// Ends `t` as though it had called `exit(status)` (`task_kill`): as [`destroy`], but it reports
+/// `status`, and a root task ends the run with it. A task that had already exited keeps its
+/// status. O(1).
+pub fn kill(ctx: &mut Ctx<'_>, t: ObjRef, status: u64) {
+    let detail = match task(t).state.get() {
+        State::Exited => task(t).detail.get(),
+        _ => status,
+    };
+    end(ctx, t, detail, RunEnd::Exited(detail));
+}
+
+/// Stops `t` for good with `detail`, `run_end` saying how a root task ends the run; the spaces go.
+fn end(ctx: &mut Ctx<'_>, t: ObjRef, detail: u64, run_end: RunEnd) {
     let tk = task(t);
     if tk.state.get() == State::Exited && tk.cspace.get().is_none() && tk.vspace.get().is_none() {
         return;
     }
     leave_everything(t);
-    tk.detail.set(DESTROYED);
+    tk.detail.set(detail);
     set_state(t, State::Exited);
     if tk.is_root.get() {
-        root_stopped(RunEnd::Stopped("it was destroyed"));
+        root_stopped(run_end);
     }
     super::task::teardown(ctx, t);
 }

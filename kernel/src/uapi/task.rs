@@ -176,10 +176,28 @@ pub fn set_exit_note(task: &TaskObj, t: u64, note: u64, bits: u64) -> Result<Res
     Ok(one(0))
 }
 
+/// `task_set_fs_base`: also for the caller itself (its context is written now; the exit path
+/// loads the FS base from it).
+pub fn set_fs_base(task: &TaskObj, t: u64, base: u64) -> Result<Results, Error> {
+    let t = target(task, t, rights::WRITE)?;
+    if !is_user_canonical(base) {
+        return Err(Error::InvalidArgument);
+    }
+    get(t).ctx.set_fs_base(base);
+    Ok(one(0))
+}
+
 /// `task_destroy`.
 pub fn destroy(task: &TaskObj, t: u64) -> Result<Results, Error> {
     let t = target(task, t, rights::WRITE)?;
     global::with(|ctx| stop::destroy(ctx, t));
+    Ok(one(0))
+}
+
+/// `task_kill`.
+pub fn kill(task: &TaskObj, t: u64, status: u64) -> Result<Results, Error> {
+    let t = target(task, t, rights::WRITE)?;
+    global::with(|ctx| stop::kill(ctx, t, status));
     Ok(one(0))
 }
 

@@ -39,8 +39,9 @@ pub const MMAP_END: usize = 0x0000_3000_0000_0000;
 /// Where threads' stacks go: slot `i` is `[STACKS_BASE + i * STACK_SLOT, + STACK_SLOT)`, the
 /// stack at its top and the rest, a guard of at least a page, unmapped.
 pub const STACKS_BASE: usize = 0x0000_3000_0000_0000;
-/// Bytes of address space per thread stack.
-pub const STACK_SLOT: usize = 16 << 20;
+/// Bytes of address space per thread stack (two to a page table, so that many threads need few
+/// page tables).
+pub const STACK_SLOT: usize = 1 << 20;
 /// Thread stack slots.
 pub const STACK_SLOTS: usize = 4096;
 

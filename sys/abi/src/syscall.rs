@@ -250,6 +250,21 @@ sysnos! {
     ///
     /// Errors: capability errors for `task`, then `note`; `InvalidArgument` (`bits` is 0).
     TaskSetExitNote = 0x5d,
+    /// `task_set_fs_base(task, base)`: set the task's FS base (where its thread-local storage
+    /// is), the caller itself included, unlike `task_write_regs`. The base must be a canonical
+    /// lower-half address (0 is allowed). Takes effect at the task's next return to user mode
+    /// (for the caller: when this call returns). Needs WRITE.
+    ///
+    /// Errors: capability errors; `InvalidArgument` (not a canonical lower-half address).
+    TaskSetFsBase = 0x5e,
+    /// `task_kill(task, status)`: end the task as though it had called `exit(status)`: as
+    /// `task_destroy` (it leaves every queue and lets go of its CSpace, VSpace and fault endpoint
+    /// at once), but `task_info` reports Exited with `status`, and for the root task the run ends
+    /// as its `exit(status)` would. A program's runtime ends its other threads this way when one
+    /// thread ends the program. A task that had already exited keeps its status. Needs WRITE.
+    ///
+    /// Errors: capability errors.
+    TaskKill = 0x5f,
 
     /// `endpoint_create(memory, dst_slot) -> slot`: make an Endpoint (1 page).
     ///

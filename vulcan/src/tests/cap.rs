@@ -25,8 +25,8 @@ use sys::syscall as raw;
 use sys::{Boot, CSpace, Cap, DebugConsole, Identity, Kind, Memory, Slot, rights, root};
 
 use super::support::{
-    BOOT_CAPS, SLOTS, SPARE, console_copy, cspace_copy, delete, delete_any, ensure_empty, ensure_identity, identify,
-    isolated, memory_copy, new_cspace, root_usage,
+    BOOT_CAPS, LAST_FREE, SLOTS, SPARE, console_copy, cspace_copy, delete, delete_any, ensure_empty, ensure_identity,
+    identify, isolated, memory_copy, new_cspace, root_usage,
 };
 use crate::harness::{Reason, Test, TestResult, ensure, ensure_eq, fail, ok};
 use crate::marker::marker;
@@ -100,21 +100,25 @@ fn identify_boot_caps(_: &Boot) -> TestResult {
     ensure_identity(Cap::new(ROOT_IOPORT_CONTROL), ioport_control, "boot capability")
 }
 
-/// Slot 0, the null slot, reads as empty, and so does every slot from `FIRST_FREE` to the end.
+/// Slot 0, the null slot, reads as empty, and so does every slot from `FIRST_FREE` to the
+/// runtime's own at the top (`LAST_FREE`).
 fn identify_empty_slots(_: &Boot) -> TestResult {
     ensure_empty(Cap::new(0), "slot 0")?;
-    for slot in FIRST_FREE..SLOTS {
+    for slot in FIRST_FREE..=LAST_FREE {
         ensure_empty(Cap::new(slot), "at or past FIRST_FREE")?;
     }
     Ok(())
 }
 
-/// Only a slot outside the CSpace is an error; the last slot is in it.
+/// Only a slot outside the CSpace is an error; the last slot is in it (and holds the runtime's
+/// park Note).
 fn identify_out_of_range(_: &Boot) -> TestResult {
     for slot in OUT_OF_RANGE.into_iter().chain([SLOT_AUTO]) {
         ensure_eq!(Cap::new(slot).identify(), Err(InvalidCapability.into()), "cap_identify({slot:#x})");
     }
-    ensure_empty(Cap::new(SLOTS - 1), "the last slot")
+    let last = identify(Cap::new(SLOTS - 1), "the last slot")?;
+    ensure_eq!(last.kind, Ok(Kind::Note), "what the last slot holds (the runtime's park Note)");
+    ensure_empty(Cap::new(LAST_FREE), "the highest slot below the runtime's")
 }
 
 /// `SLOT_AUTO` picks the lowest free slot, and reuses one freed below the others.
@@ -136,13 +140,13 @@ fn copy_auto_slot(_: &Boot) -> TestResult {
     Ok(())
 }
 
-/// An explicit slot is used and returned, the last slot of the CSpace included.
+/// An explicit slot is used and returned, the highest one the runtime leaves included.
 fn copy_explicit_slot(_: &Boot) -> TestResult {
     let a = ok!(root::console().copy(root::cspace(), Slot::At(SPARE), rights::ALL), "copy to slot {SPARE}");
     ensure_eq!(a.slot(), SPARE, "slot returned");
     ensure_identity(a, CONSOLE, "explicit copy")?;
-    let last = SLOTS - 1;
-    let b = ok!(root::memory().copy(root::cspace(), Slot::At(last), rights::ALL), "copy to the last slot");
+    let last = LAST_FREE;
+    let b = ok!(root::memory().copy(root::cspace(), Slot::At(last), rights::ALL), "copy to the last free slot");
     ensure_eq!(b.slot(), last, "slot returned");
     ensure_identity(b, Identity::new(Kind::Memory, rights::ALL, 0), "copy in the last slot")?;
     ensure_empty(Cap::new(FIRST_FREE), "FIRST_FREE, untouched by explicit copies")?;
@@ -226,7 +230,7 @@ fn copy_dst_slot_out_of_range(_: &Boot) -> TestResult {
 
 /// An empty or out-of-range source.
 fn copy_empty_source(_: &Boot) -> TestResult {
-    for src in [0, FIRST_FREE, SPARE, SLOTS - 1].into_iter().chain(OUT_OF_RANGE).chain([SLOT_AUTO]) {
+    for src in [0, FIRST_FREE, SPARE, LAST_FREE].into_iter().chain(OUT_OF_RANGE).chain([SLOT_AUTO]) {
         for dst in [SLOT_AUTO, SPARE] {
             let r = raw::cap_copy(src, ROOT_CSPACE, dst, rights::ALL);
             ensure_eq!(r, Err(InvalidCapability.into()), "cap_copy(src {src:#x}, root CSpace, slot {dst:#x})");
@@ -484,7 +488,7 @@ fn delete_empties_slot(_: &Boot) -> TestResult {
 
 /// Empty and out-of-range slots.
 fn delete_invalid(_: &Boot) -> TestResult {
-    for slot in [0, FIRST_FREE, SLOTS - 1].into_iter().chain(OUT_OF_RANGE).chain([SLOT_AUTO]) {
+    for slot in [0, FIRST_FREE, LAST_FREE].into_iter().chain(OUT_OF_RANGE).chain([SLOT_AUTO]) {
         // SAFETY: the null slot, slots isolated tests leave empty, and slots outside the CSpace:
         // the kernel refuses each, and nothing dies.
         let r = unsafe { Cap::new(slot).delete() };
@@ -612,7 +616,7 @@ fn revoke_only_descendants(_: &Boot) -> TestResult {
 }
 
 fn revoke_invalid(_: &Boot) -> TestResult {
-    for slot in [0, FIRST_FREE, SLOTS - 1].into_iter().chain(OUT_OF_RANGE).chain([SLOT_AUTO]) {
+    for slot in [0, FIRST_FREE, LAST_FREE].into_iter().chain(OUT_OF_RANGE).chain([SLOT_AUTO]) {
         // SAFETY: as in `delete_invalid`: empty or outside the CSpace, so the kernel refuses.
         let r = unsafe { Cap::new(slot).revoke_step() };
         ensure_eq!(r, Err(InvalidCapability.into()), "cap_revoke({slot:#x})");
@@ -692,7 +696,7 @@ fn no_free_slot_root_cspace(_: &Boot) -> TestResult {
         let id = identify(Cap::new(slot), "after NoFreeSlot")?;
         ensure!(!id.is_null(), "slot {slot} is empty, yet an automatic copy was refused with NoFreeSlot");
     }
-    ensure_eq!(filled, SLOTS - FIRST_FREE, "automatic copies that fitted");
+    ensure_eq!(filled, LAST_FREE + 1 - FIRST_FREE, "automatic copies that fitted (up to the runtime's slots)");
     for (slot, was) in low.into_iter().enumerate() {
         ensure_identity(Cap::new(slot), was, "below FIRST_FREE, with the CSpace full")?;
     }

@@ -25,7 +25,7 @@ use sys::abi::syscall::{DEBUG_WRITE_MAX, SLOT_AUTO};
 use sys::vspace::{Page, VSpace, access};
 use sys::{Boot, DebugConsole, Slot, debug_write, debug_write_console_raw, debug_write_raw, rights, root};
 
-use super::support::{SLOTS, console_copy, delete, isolated};
+use super::support::{LAST_FREE, SLOTS, console_copy, delete, isolated};
 use crate::harness::{Test, TestResult, ensure, ensure_eq, ok};
 use crate::marker::{Line, fill_marker, fill_refused, marker, refused};
 use crate::space::{TEST_AREA, image_segments, prime_window};
@@ -261,7 +261,7 @@ fn expect_console_error(consoles: &[usize], err: sys::abi::Error) -> TestResult 
 
 /// Slot 0 and the first free slots hold nothing.
 fn console_empty_slot(_: &Boot) -> TestResult {
-    expect_console_error(&[0, FIRST_FREE, FIRST_FREE + 1, SLOTS - 1], InvalidCapability)
+    expect_console_error(&[0, FIRST_FREE, FIRST_FREE + 1, LAST_FREE], InvalidCapability)
 }
 
 /// Past the end of the root CSpace, up to `SLOT_AUTO` (which means nothing as a source).

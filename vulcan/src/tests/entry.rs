@@ -21,11 +21,12 @@
 
 use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering::SeqCst};
 
+use sys::abi::Error::InvalidArgument;
 use sys::abi::syscall::Sysno;
 use sys::abi::task::fault;
 use sys::ipc::{Endpoint, IpcBufferPage, Message};
 use sys::notify::{NOTE_BADGE, Note, Timer};
-use sys::task::{ThreadEntry, exit_thread, root_task};
+use sys::task::{ThreadEntry, exit_thread, root_task, task_set_fs_base};
 use sys::{Boot, Slot, rights, root};
 
 use super::ipc::{HIGH, LOW, mint, new_endpoint};
@@ -37,6 +38,7 @@ pub const TESTS: &[Test] = &[
     Test::new("entry_fault_with_df_or_ac_set_is_delivered", |b| isolated(b, fault_with_flags_set)),
     Test::new("entry_timer_preempts_task_with_df_set", |b| isolated(b, preempted_with_df_set)),
     Test::new("entry_fs_base_survives_a_selector_load_by_another_task", |b| isolated(b, fs_base_and_selectors)),
+    Test::new("entry_task_set_fs_base_on_the_caller", |b| isolated(b, set_fs_base_on_the_caller)),
 ];
 
 /// RFLAGS.DF.
@@ -395,5 +397,39 @@ fn fs_base_and_selectors(_: &Boot) -> TestResult {
     for c in [sender.cap(), fault_ep.cap(), ep.cap()] {
         delete(c)?;
     }
+    Ok(())
+}
+
+/// Reads the word at `fs:0`.
+fn read_fs0() -> u64 {
+    let v: u64;
+    // SAFETY: only called while the FS base points at `TLS`, a static word: the read touches
+    // nothing else.
+    unsafe { core::arch::asm!("mov {}, qword ptr fs:[0]", out(reg) v, options(nostack, readonly, preserves_flags)) };
+    v
+}
+
+/// `task_set_fs_base` works on the caller itself (which `task_write_regs` refuses): the root task
+/// points its FS base at a word and reads it through `fs:`, across a syscall and a yield; a
+/// non-canonical or kernel-half base is refused; the base goes back to 0 after.
+fn set_fs_base_on_the_caller(_: &Boot) -> TestResult {
+    TLS.0.store(TLS_VALUE, SeqCst);
+    let tls = core::ptr::from_ref(&TLS).addr();
+    for bad in [0x0000_8000_0000_0000usize, 0xffff_8000_0000_0000, usize::MAX] {
+        // SAFETY: refused (the test checks it), so nothing changes.
+        let r = unsafe { task_set_fs_base(root_task().slot(), bad) };
+        ensure_eq!(r, Err(InvalidArgument.into()), "task_set_fs_base({bad:#x})");
+    }
+    let old = sys::thread::block::current_addr();
+    // SAFETY: the runtime reaches the thread block only through `fs:` in calls this test does not
+    // make until the base is back (the two reads of `TLS` and a yield in between).
+    ok!(unsafe { task_set_fs_base(root_task().slot(), tls) }, "task_set_fs_base(root task, TLS)");
+    let first = read_fs0();
+    sys::task::yield_now();
+    let after_yield = read_fs0();
+    // SAFETY: back to the runtime's own thread block.
+    ok!(unsafe { task_set_fs_base(root_task().slot(), old) }, "task_set_fs_base(root task, back)");
+    ensure_eq!(first, TLS_VALUE, "fs:0 right after task_set_fs_base");
+    ensure_eq!(after_yield, TLS_VALUE, "fs:0 after a yield");
     Ok(())
 }

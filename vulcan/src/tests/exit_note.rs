@@ -13,7 +13,7 @@ use sys::abi::Error::{InsufficientRights, InvalidArgument, InvalidCapability, Wr
 use sys::abi::bootcaps::ROOT_MEMORY;
 use sys::abi::task::DESTROYED;
 use sys::notify::{Note, task_set_exit_note};
-use sys::task::{State, Task, exit_thread};
+use sys::task::{State, Task, exit_thread, task_kill};
 use sys::{Boot, Slot, rights, root};
 
 use super::ipc::{HIGH, LOW, mint, new_endpoint};
@@ -27,6 +27,7 @@ pub const TESTS: &[Test] = &[
     Test::new("exit_note_not_on_delivered_fault_or_suspend", |b| isolated(b, not_on_delivered_fault_or_suspend)),
     Test::new("exit_note_on_death_of_an_unstarted_task", |b| isolated(b, on_death_of_an_unstarted_task)),
     Test::new("exit_note_errors_and_reference", |b| isolated(b, errors_and_reference)),
+    Test::new("task_kill_ends_with_the_status", |b| isolated(b, kill_ends_with_the_status)),
 ];
 
 /// Exits with its argument as the status.
@@ -195,4 +196,80 @@ fn errors_and_reference(_: &Boot) -> TestResult {
     delete_task(t)?;
     ensure_eq!(root_usage()?.used, before - 2, "root Memory used once the task is gone (task and Note refunded)");
     Ok(())
+}
+
+/// `task_kill` of a test thread.
+fn kill(t: &Thread, status: usize) -> sys::Result<()> {
+    // SAFETY: these threads run only their entry function on their own stacks in the root task's
+    // spaces, which the root task keeps too: their end unmaps nothing of ours.
+    unsafe { t.task().kill(status) }
+}
+
+/// `task_kill(task, status)` ends a task in any state as its `exit(status)` would: Exited with
+/// the status, the exit Note signalled once, the spaces let go (it can be neither resumed nor
+/// started). A task that had exited keeps its own status; errors come before any change.
+fn kill_ends_with_the_status(_: &Boot) -> TestResult {
+    let note = new_note()?;
+    let reader = ok!(root::memory().copy(root::cspace(), Slot::Auto, rights::READ), "cap_copy(memory, READ)");
+    let spinner = Thread::prepare(spin, 0)?;
+    ok!(spinner.task().set_exit_note(Some(note), 1), "task_set_exit_note(spinner)");
+    ok!(spinner.task().start(), "task_start(spinner, priority 0)");
+    let faulter = Thread::prepare(invalid_opcode, 0)?;
+    ok!(faulter.task().set_exit_note(Some(note), 2), "task_set_exit_note(faulter)");
+    faulter.set_priority(HIGH)?;
+    ok!(faulter.task().start(), "task_start(faulter)");
+    faulter.ensure_state(State::Faulted, "faulter")?;
+    ensure_eq!(poll(note, "after the fault")?, 2, "bits after the fault");
+    let exiter = Thread::prepare(exit_with, 7)?;
+    ok!(exiter.task().set_exit_note(Some(note), 4), "task_set_exit_note(exiter)");
+    exiter.set_priority(HIGH)?;
+    ok!(exiter.task().start(), "task_start(exiter)");
+    exiter.ensure_exited(7, "exiter")?;
+    ensure_eq!(poll(note, "after the exit")?, 4, "bits after the exit");
+
+    // Refused: nothing changes.
+    let cases: [(usize, sys::abi::Error, &str); 3] = [
+        (SPARE, InvalidCapability, "an empty slot"),
+        (ROOT_MEMORY, WrongKind, "the root Memory"),
+        (reader.slot(), WrongKind, "a READ-only Memory"),
+    ];
+    for (task, err, what) in cases {
+        // SAFETY: refused before anything happens (no task is named).
+        ensure_eq!(unsafe { task_kill(task, 5) }, Err(err.into()), "task_kill({what})");
+    }
+    let read_only =
+        Task::new(ok!(spinner.task().copy(root::cspace(), Slot::Auto, rights::READ), "cap_copy(task, READ)"));
+    ensure_eq!(
+        // SAFETY: refused for want of WRITE: the spinner is not touched.
+        unsafe { read_only.kill(5) },
+        Err(InsufficientRights.into()),
+        "task_kill through a READ-only capability"
+    );
+    spinner.ensure_state(State::Runnable, "spinner after the refused kills")?;
+    ensure_eq!(poll(note, "after the refused kills")?, 0, "bits after the refused kills");
+
+    ok!(kill(&spinner, 0x5eed), "task_kill(spinner, 0x5eed)");
+    ensure_eq!(spinner.info()?.state, Ok(State::Exited), "spinner's state after task_kill");
+    ensure_eq!(spinner.info()?.detail, 0x5eed, "spinner's status after task_kill");
+    ensure_eq!(poll(note, "after the spinner was killed")?, 1, "bits after the running spinner was killed");
+    ok!(kill(&faulter, 0), "task_kill(faulter, 0)");
+    ensure_eq!(faulter.info()?.detail, 0, "faulter's status after task_kill");
+    ensure_eq!(faulter.info()?.state, Ok(State::Exited), "faulter's state after task_kill");
+    ensure_eq!(poll(note, "after the faulter was killed")?, 2, "bits after the faulted thread was killed");
+    ok!(kill(&exiter, 9), "task_kill(exiter, 9)");
+    exiter.ensure_exited(7, "exiter after task_kill (its own status stands)")?;
+    ensure_eq!(poll(note, "after the exited thread was killed")?, 0, "bits after killing an exited thread");
+    // Killed for good: neither resumed nor started, and killing again changes nothing.
+    ensure_eq!(spinner.task().resume(), Err(sys::abi::Error::InvalidState.into()), "task_resume of a killed task");
+    ensure_eq!(spinner.task().start(), Err(sys::abi::Error::InvalidState.into()), "task_start of a killed task");
+    ok!(kill(&spinner, 1), "task_kill(spinner) again");
+    ensure_eq!(spinner.info()?.detail, 0x5eed, "spinner's status after a second task_kill");
+    ensure_eq!(poll(note, "after the second kill")?, 0, "bits after a second task_kill");
+    // SAFETY: a copy of the spinner's capability, which `spinner` still holds: nothing dies.
+    unsafe { delete_any(read_only.cap()) }?;
+    delete(reader)?;
+    spinner.kill()?;
+    faulter.kill()?;
+    exiter.kill()?;
+    delete(note.cap())
 }

@@ -76,8 +76,9 @@
 //!   sharing its priority are those two, so a stall is the kernel's doing, with one exception,
 //!   below.
 //!
-//! Every end must be explained by the call the child was making ([`explain`]): `exit` (and
-//! `task_info` must report its status), `task_destroy` or `task_suspend` of itself, a blocking
+//! Every end must be explained by the call the child was making ([`explain`]): `exit` or
+//! `task_kill` of itself (and `task_info` must report its status), `task_destroy` or
+//! `task_suspend` of itself, a blocking
 //! call for each blocked state, `task_set_priority` for a lowered priority, and
 //! `task_set_space` for a fault (its own VSpace replaced by one without its code: the fault
 //! goes to the supervisor, or to the child's own Endpoint if it moved its fault endpoint there,
@@ -595,6 +596,8 @@ fn schema(s: Sysno) -> [Arg; 6] {
         Sysno::TaskSetFaultEndpoint => [Cap(TASK), Cap(ENDPOINT), w, w, w, w],
         Sysno::TaskSetIpcBuffer => [Cap(TASK), Vaddr, w, w, w, w],
         Sysno::TaskSetExitNote => [Cap(TASK), Cap(NOTE), Bits, w, w, w],
+        Sysno::TaskSetFsBase => [Cap(TASK), Ptr, w, w, w, w],
+        Sysno::TaskKill => [Cap(TASK), w, w, w, w, w],
         Sysno::TaskStart | Sysno::TaskSuspend | Sysno::TaskResume | Sysno::TaskInfo => [Cap(TASK), w, w, w, w, w],
         Sysno::Send | Sysno::Call | Sysno::NbSend => [Cap(ENDPOINT), w, w, w, w, w],
         Sysno::Recv | Sysno::ReplyRecv | Sysno::NbRecv => [Cap(RECV_ENDPOINT), w, w, w, w, w],
@@ -1225,6 +1228,15 @@ fn explain(end: End, call: Option<Call>, finished: bool) -> Result<Ended, Reason
                     Ok(Ended::Exited)
                 }
                 Some(_) if in_call(Sysno::TaskDestroy) && detail as u64 == DESTROYED => Ok(Ended::Destroyed),
+                Some(c) if in_call(Sysno::TaskKill) => {
+                    ensure_eq!(
+                        detail,
+                        c.args[1],
+                        "exit status task_info reports after task_kill(self, {:#x})",
+                        c.args[1]
+                    );
+                    Ok(Ended::Exited)
+                }
                 _ => fail!("exited with status {detail:#x}, though the call it was making ends no task"),
             }
         }

@@ -29,7 +29,8 @@ use sys::{Boot, Cap, Identity, IoPort, IoPortControl, Kind, MemoryInfo, Slot, ri
 
 use super::devices::{CMOS_DATA, CMOS_INDEX, NVRAM, PCI_ADDRESS, PCI_DATA, need_pci, need_rtc};
 use super::support::{
-    SLOTS, SPARE, delete, ensure_empty, ensure_identity, identify, isolated, memory_copy, root_usage, split_root,
+    LAST_FREE, SLOTS, SPARE, delete, ensure_empty, ensure_identity, identify, isolated, memory_copy, root_usage,
+    split_root,
 };
 use crate::harness::{Reason, Test, TestResult, ensure, ensure_eq, fail, ok};
 
@@ -263,7 +264,7 @@ fn create_control_errors(_: &Boot) -> TestResult {
         (port.slot(), WrongKind),
         (0, InvalidCapability),
         (SPARE, InvalidCapability),
-        (SLOTS - 1, InvalidCapability),
+        (LAST_FREE, InvalidCapability),
     ] {
         ensure_create_fails(control, range, ROOT_MEMORY, SLOT_AUTO, err)?;
     }

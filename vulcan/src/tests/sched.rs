@@ -456,7 +456,7 @@ static FS_MISMATCHES: AtomicUsize = AtomicUsize::new(0);
 fn read_fs(offset: usize) -> u64 {
     let v: u64;
     // SAFETY: a load through FS: for the threads of this test the base is `FS_TARGET` and the
-    // offset 8 (inside it); for the root task the base is 0 and the offset the address of
+    // offset 8 (inside it); for the root task the base is its thread block and the offset that of
     // `FS_ROOT_PROBE`. A wrong base is what the test looks for: the load then faults or reads
     // some other mapped word, and only the value is used.
     unsafe { asm!("mov {0}, qword ptr fs:[{1}]", out(reg) v, in(reg) offset, options(nostack, readonly)) };
@@ -485,8 +485,9 @@ fn fs_base_is_per_task(boot: &Boot) -> TestResult {
     reset_counters();
     FS_MISMATCHES.store(0, SeqCst);
     let base = FS_TARGET.as_ptr().addr() as u64;
-    let probe = core::ptr::from_ref(&FS_ROOT_PROBE).addr();
-    ensure_eq!(read_fs(probe), FS_ROOT_PROBE, "the root task's read through FS (base 0)");
+    // The root task's FS base is its thread block (the runtime's): read the probe relative to it.
+    let probe = core::ptr::from_ref(&FS_ROOT_PROBE).addr().wrapping_sub(sys::thread::block::current_addr());
+    ensure_eq!(read_fs(probe), FS_ROOT_PROBE, "the root task's read through FS (base: its thread block)");
     let once = Thread::prepare(fs_read_once, 0)?;
     let regs = ok!(once.task().read_regs(), "task_read_regs");
     // SAFETY: the thread's own registers, with an FS base at `FS_TARGET`, which it only reads.

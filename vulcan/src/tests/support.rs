@@ -109,6 +109,20 @@ pub fn isolated(boot: &Boot, body: fn(&Boot) -> TestResult) -> TestResult {
     for (slot, id) in low.iter_mut().enumerate() {
         *id = identify(Cap::new(slot), "before the test")?;
     }
+    let mut kept = [Identity::new(Kind::Null, 0, 0); sys::process::RESERVED_SLOTS];
+    for (n, id) in kept.iter_mut().enumerate() {
+        if let Some(slot) = sys::process::reserved_slot(n) {
+            *id = identify(Cap::new(slot), "before the test (a runtime slot)")?;
+        }
+    }
+    // What a slot held before the test: the boot capabilities and the runtime's own slots are
+    // compared with that; every other slot must be empty.
+    let was = |slot: usize| {
+        low.get(slot)
+            .copied()
+            .or_else(|| (0..kept.len()).find(|&n| sys::process::reserved_slot(n) == Some(slot)).map(|n| kept[n]))
+            .unwrap_or(Identity::new(Kind::Null, 0, 0))
+    };
 
     let result = body(boot);
 
@@ -117,7 +131,7 @@ pub fn isolated(boot: &Boot, body: fn(&Boot) -> TestResult) -> TestResult {
     let mut changed: Option<(usize, Identity, Identity)> = None;
     let mut sweep_error = None;
     for slot in 0..SLOTS {
-        let was = low.get(slot).copied().unwrap_or(Identity::new(Kind::Null, 0, 0));
+        let was = was(slot);
         match Cap::new(slot).identify() {
             Ok(id) if id == was => {}
             Ok(id) if was.is_null() => {
@@ -159,6 +173,7 @@ fn sweep(low: &[Identity], error: &mut Option<(usize, sys::Error)>) {
     let left = |slot: usize, kind: Option<Kind>| {
         let was = low.get(slot).copied().unwrap_or(Identity::new(Kind::Null, 0, 0));
         was.is_null()
+            && !sys::process::is_reserved(slot)
             && Cap::new(slot).identify().is_ok_and(|id| match kind {
                 Some(kind) => id.kind == Ok(kind),
                 None => !id.is_null(),
@@ -186,3 +201,7 @@ fn sweep(low: &[Identity], error: &mut Option<(usize, sys::Error)>) {
 /// An empty slot of the root CSpace for tests that name slots explicitly, far from where
 /// automatic slots go.
 pub const SPARE: usize = SLOTS / 2;
+
+/// The highest slot the program has to itself: above it are the runtime's own
+/// (`sys::process::RESERVED_SLOTS`, its park Note and page-table Memory).
+pub const LAST_FREE: usize = SLOTS - 1 - sys::process::RESERVED_SLOTS;

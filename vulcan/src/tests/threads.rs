@@ -147,7 +147,9 @@ impl Thread {
     /// stopped (it is not using its stack then).
     pub fn fresh_stack_pointer(&self) -> u64 {
         let base = STACK_MEM[self.stack].0.get().addr();
-        ((base + STACK_BYTES) & !15) as u64 - 8
+        // Below the thread block `task::prepare` put at the top (`task::thread_stack`).
+        let block = ((base + STACK_BYTES) & !63) - sys::thread::block::BLOCK_BYTES;
+        ((block & !15) - 8) as u64
     }
 
     /// Deletes the task's capability (which stops it) and frees the stack, failing the test if

@@ -210,6 +210,11 @@ impl SavedContext {
         self.with(|c| c.fault_addr = address);
     }
 
+    /// Sets the FS base (the caller has checked it is a canonical user address).
+    pub fn set_fs_base(&self, base: u64) {
+        self.with(|c| c.fs_base = base);
+    }
+
     /// The instruction pointer.
     pub fn rip(&self) -> u64 {
         self.with(|c| c.rip)
