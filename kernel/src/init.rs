@@ -150,7 +150,7 @@ pub fn kernel_main(boot: &'static BootInfo) -> ! {
     let early = unsafe { &*EARLY_IST.get() };
     for (i, s) in early.iter().enumerate() {
         let bottom = s.0.as_ptr() as u64;
-        gdt::set_ist(i as u8 + 1, bottom + s.0.len() as u64);
+        gdt::set_ist(i as u16, bottom + s.0.len() as u64);
     }
     idt::init();
     cpu::early_init();

@@ -585,6 +585,6 @@ perihelion_return_to_user:
     rip = const offset_of!(UserContext, rip),
     rsp = const offset_of!(UserContext, rsp),
     rflags = const offset_of!(UserContext, rflags),
-    user_ds = const USER_DS as u64,
-    user_cs = const USER_CS as u64,
+    user_ds = const USER_DS.0 as u64,
+    user_cs = const USER_CS.0 as u64,
 );

@@ -86,7 +86,7 @@ perihelion_syscall_entry:
 pub fn init() {
     // `sysret` loads CS from STAR[63:48] + 16 and SS from STAR[63:48] + 8, both with RPL 3:
     // KERNEL_DS (0x10) gives user code 0x20 and user data 0x18 (see `gdt`).
-    let star = (u64::from(KERNEL_DS) << 48) | (u64::from(KERNEL_CS) << 32);
+    let star = (u64::from(KERNEL_DS.0) << 48) | (u64::from(KERNEL_CS.0) << 32);
     // SAFETY: the entry stub and the GDT layout match what these MSRs describe.
     unsafe {
         wrmsr(IA32_STAR, star);
