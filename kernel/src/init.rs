@@ -7,6 +7,9 @@
 
 use core::fmt;
 
+use x86_64::registers::control::Cr3;
+use x86_64::registers::xcontrol::XCr0Flags;
+
 use crate::acpi::{AcpiError, RootTable};
 use crate::arch::clock::{self, References};
 use crate::arch::hpet::Hpet;
@@ -94,7 +97,7 @@ fn add_early_pool(boot: &BootInfo, reserved: &[(u64, u64)]) -> (u64, u64) {
         .max()
         .unwrap_or(0);
     let bitmap = FrameAllocator::bitmap_bytes(ram_end).next_multiple_of(PAGE_SIZE);
-    let loader_root = arch::cr3() & 0x000f_ffff_ffff_f000;
+    let loader_root = Cr3::read().0.start_address().as_u64();
     let mut pool = (0, 0);
     usable_pieces(boot, false, reserved, |s, e| {
         if pool.1 > pool.0 {
@@ -189,7 +192,7 @@ pub fn kernel_main(boot: &'static BootInfo) -> ! {
         fatal(format_args!("cannot set up the kernel heap"));
     }
     let xcr0 = cpu::late_init();
-    let use_xsave = xcr0 != 0 && cpu::xsave_size() <= context::FPU_AREA_SIZE;
+    let use_xsave = !xcr0.is_empty() && cpu::xsave_size() <= context::FPU_AREA_SIZE;
 
     // Guarded stacks: the kernel stack every entry from user mode runs on, and the IST stacks.
     let kstack = kstack::new(kstack::KERNEL_STACK_PAGES).unwrap_or_else(|e| fatal(format_args!("kernel stack: {e:?}")));
@@ -336,7 +339,7 @@ fn clock_references(tables: Option<&RootTable>) -> References {
     refs
 }
 
-fn log_summary(boot: &BootInfo, xsave: bool, xcr0: u64) {
+fn log_summary(boot: &BootInfo, xsave: bool, xcr0: XCr0Flags) {
     let f = cpu::features();
     let mut brand = [0u8; 48];
     crate::info!("cpu: {}", cpu::brand(&mut brand));
@@ -348,7 +351,7 @@ fn log_summary(boot: &BootInfo, xsave: bool, xcr0: u64) {
         f.umip,
         f.huge_1g,
         if xsave {
-            if xcr0 & cpu::XCR0_AVX != 0 { "xsave (x87, sse, avx)" } else { "xsave (x87, sse)" }
+            if xcr0.contains(XCr0Flags::AVX) { "xsave (x87, sse, avx)" } else { "xsave (x87, sse)" }
         } else {
             "fxsave"
         }

@@ -26,10 +26,12 @@ use core::cell::UnsafeCell;
 use core::mem::offset_of;
 
 use abi::task::Registers;
+use x86_64::registers::control::{Cr3, Cr3Flags};
+use x86_64::registers::model_specific::{FsBase, GsBase, KernelGsBase};
+use x86_64::structures::paging::PhysFrame;
+use x86_64::{PhysAddr, VirtAddr};
 
-use super::cpu::{IA32_FS_BASE, IA32_GS_BASE, IA32_KERNEL_GS_BASE};
 use super::gdt::{USER_CS, USER_DS};
-use super::wrmsr;
 use crate::sync::RacyCell;
 
 /// Bytes reserved for the FPU/SSE/AVX save area (legacy 512 + header 64 + AVX 256 = 832 used).
@@ -327,17 +329,19 @@ static FPU_INIT: FpuInit = {
 
 /// Sets up the per-CPU block (GS base in the kernel, zero for user mode) and the FPU save mode.
 pub fn init(kernel_stack_top: u64, cr3: u64, xsave: bool) {
-    // SAFETY: boot, one CPU, before any user entry; the GS MSRs are set to the per-CPU block
-    // (kernel) and zero (user), which is what `swapgs` in the entries expects.
+    let p = PERCPU.get();
+    // SAFETY: boot, one CPU, before any user entry: nothing else reaches the per-CPU block or
+    // the flag.
     unsafe {
-        let p = PERCPU.get();
         (*p).kernel_rsp = kernel_stack_top;
         (*p).cr3 = cr3;
         *PERIHELION_USE_XSAVE.get() = u8::from(xsave);
-        wrmsr(IA32_GS_BASE, p as u64);
-        wrmsr(IA32_KERNEL_GS_BASE, 0);
-        wrmsr(IA32_FS_BASE, 0);
     }
+    // The GS base is the per-CPU block (kernel) and the one swapped in by `swapgs` zero (user),
+    // which is what the entries expect.
+    GsBase::write(VirtAddr::from_ptr(p));
+    KernelGsBase::write(VirtAddr::zero());
+    FsBase::write(VirtAddr::zero());
 }
 
 /// Why a context cannot be entered.
@@ -370,20 +374,30 @@ fn validate(ctx: &mut UserContext) -> Result<(), EnterError> {
 /// half is the kernel's.
 pub unsafe fn enter_user(ctx: &SavedContext, cr3: u64) -> ! {
     let ctx = ctx.as_ptr();
-    // SAFETY: one CPU, interrupts off; the caller vouches for `ctx` and `cr3`. The context is
-    // read through its raw pointer (no reference is live: `SavedContext`'s methods are done).
-    unsafe {
-        let p = PERCPU.get();
+    let p = PERCPU.get();
+    // SAFETY: one CPU, interrupts off: nothing else reaches the per-CPU block. The context is
+    // read through its raw pointer (no reference is live: `SavedContext`'s methods are done),
+    // and the caller vouches that it stays put while it is current.
+    let fs_base = unsafe {
         (*p).current = ctx;
-        if (*p).cr3 != cr3 {
-            core::arch::asm!("mov cr3, {}", in(reg) cr3, options(nostack, preserves_flags));
+        (*ctx).fs_base
+    };
+    // SAFETY: as above.
+    if unsafe { (*p).cr3 } != cr3 {
+        // SAFETY: the caller vouches that `cr3` is a complete address space (so page aligned,
+        // a valid frame) whose upper half, where the kernel runs, is the kernel's.
+        unsafe {
+            Cr3::write(PhysFrame::from_start_address_unchecked(PhysAddr::new_unsafe(cr3)), Cr3Flags::empty());
             (*p).cr3 = cr3;
         }
-        null_user_selectors();
-        // Always: the task may have moved its FS base by loading a selector since it was saved.
-        wrmsr(IA32_FS_BASE, (*ctx).fs_base);
-        perihelion_return_to_user(ctx)
     }
+    null_user_selectors();
+    // Always: the task may have moved its FS base by loading a selector since it was saved.
+    // SAFETY: the context passed `validate`, so its FS base is a canonical user address.
+    FsBase::write(unsafe { VirtAddr::new_unsafe(fs_base) });
+    // SAFETY: the context is complete and valid (the caller's promise), the per-CPU block names
+    // it as current, and the exit path restores it whole.
+    unsafe { perihelion_return_to_user(ctx) }
 }
 
 /// Loads null selectors into DS, ES, FS and GS if any holds another: a task may have loaded one,
@@ -435,11 +449,12 @@ fn make_full(ctx: &mut UserContext) {
 /// If the page tables at `root` are the loaded ones, switches to the kernel's own before they
 /// are freed.
 pub fn leave_address_space(root: u64, kernel_root: u64) {
-    // SAFETY: one CPU, interrupts off; the kernel's tables map everything the kernel uses.
+    let p = PERCPU.get();
+    // SAFETY: one CPU, interrupts off: nothing else reaches the per-CPU block. The kernel's
+    // tables map everything the kernel uses, and their root is a page-aligned frame.
     unsafe {
-        let p = PERCPU.get();
         if (*p).cr3 == root {
-            core::arch::asm!("mov cr3, {}", in(reg) kernel_root, options(nostack, preserves_flags));
+            Cr3::write(PhysFrame::containing_address(PhysAddr::new(kernel_root)), Cr3Flags::empty());
             (*p).cr3 = kernel_root;
         }
     }

@@ -23,30 +23,7 @@ pub mod trap;
 
 use core::arch::asm;
 
-/// Reads a model-specific register.
-///
-/// # Safety
-/// `msr` must exist on this CPU, or the read faults.
-#[inline]
-pub unsafe fn rdmsr(msr: u32) -> u64 {
-    let (lo, hi): (u32, u32);
-    // SAFETY: the caller guarantees the MSR exists.
-    unsafe { asm!("rdmsr", in("ecx") msr, out("eax") lo, out("edx") hi, options(nomem, nostack, preserves_flags)) }
-    (u64::from(hi) << 32) | u64::from(lo)
-}
-
-/// Writes a model-specific register.
-///
-/// # Safety
-/// `msr` must exist and `value` be valid for it; MSRs change how the CPU behaves.
-#[inline]
-pub unsafe fn wrmsr(msr: u32, value: u64) {
-    // SAFETY: the caller guarantees the MSR and value are valid.
-    unsafe {
-        asm!("wrmsr", in("ecx") msr, in("eax") value as u32, in("edx") (value >> 32) as u32,
-             options(nostack, preserves_flags))
-    }
-}
+use x86_64::instructions::interrupts;
 
 /// The result of one `cpuid` query.
 #[derive(Copy, Clone, Debug, Default)]
@@ -92,36 +69,20 @@ pub fn rdtsc() -> u64 {
     (u64::from(hi) << 32) | u64::from(lo)
 }
 
-/// Reads CR2, the faulting address of the last page fault.
-#[inline]
-pub fn cr2() -> u64 {
-    let v: u64;
-    // SAFETY: reading CR2 has no side effects.
-    unsafe { asm!("mov {}, cr2", out(reg) v, options(nomem, nostack, preserves_flags)) }
-    v
-}
-
-/// Reads CR3, the physical address of the active top-level page table.
-#[inline]
-pub fn cr3() -> u64 {
-    let v: u64;
-    // SAFETY: reading CR3 has no side effects.
-    unsafe { asm!("mov {}, cr3", out(reg) v, options(nomem, nostack, preserves_flags)) }
-    v
-}
-
 /// Halts the CPU for good: interrupts off, `hlt` forever.
 pub fn halt_forever() -> ! {
     loop {
-        // SAFETY: `cli; hlt` only stops this CPU; nothing is left half done.
-        unsafe { asm!("cli", "hlt", options(nomem, nostack)) }
+        interrupts::disable();
+        x86_64::instructions::hlt();
     }
 }
 
-/// Enables interrupts, waits for one, and disables them again. The idle loop's only step.
+/// Enables interrupts, waits for one, and disables them again. The idle loop's only step:
+/// `sti; hlt` (the `sti` shadow keeps an interrupt from slipping in before the `hlt`), then
+/// `cli`. The trap path handles interrupts from the idle loop and returns here, and `cli`
+/// restores the kernel's interrupts-off rule.
 #[inline]
 pub fn wait_for_interrupt() {
-    // SAFETY: `sti; hlt` takes one interrupt in kernel mode; the trap path handles interrupts
-    // from the idle loop and returns here, and `cli` restores the kernel's interrupts-off rule.
-    unsafe { asm!("sti", "hlt", "cli", options(nomem, nostack)) }
+    interrupts::enable_and_hlt();
+    interrupts::disable();
 }
