@@ -7,6 +7,7 @@
 
 use core::fmt;
 
+use x86_64::VirtAddr;
 use x86_64::registers::control::Cr3;
 use x86_64::registers::xcontrol::XCr0Flags;
 
@@ -97,7 +98,7 @@ fn add_early_pool(boot: &BootInfo, reserved: &[(u64, u64)]) -> (u64, u64) {
         .max()
         .unwrap_or(0);
     let bitmap = FrameAllocator::bitmap_bytes(ram_end).next_multiple_of(PAGE_SIZE);
-    let loader_root = Cr3::read().0.start_address().as_u64();
+    let loader_root = Cr3::read().0.start_address();
     let mut pool = (0, 0);
     usable_pieces(boot, false, reserved, |s, e| {
         if pool.1 > pool.0 {
@@ -106,8 +107,8 @@ fn add_early_pool(boot: &BootInfo, reserved: &[(u64, u64)]) -> (u64, u64) {
         let s = s.next_multiple_of(PAGE_SIZE);
         let mut end = s;
         while end + PAGE_SIZE <= e && end - s < bitmap + EARLY_POOL {
-            match arch::paging::translate(loader_root, boot.direct_map + end) {
-                Some(t) if t.phys == end && t.writable => end += PAGE_SIZE,
+            match arch::paging::translate(loader_root, VirtAddr::new(boot.direct_map + end)) {
+                Some(t) if t.phys.as_u64() == end && t.writable => end += PAGE_SIZE,
                 _ => break,
             }
         }

@@ -28,6 +28,7 @@ use core::mem::offset_of;
 use abi::task::Registers;
 use x86_64::registers::control::{Cr3, Cr3Flags};
 use x86_64::registers::model_specific::{FsBase, GsBase, KernelGsBase};
+use x86_64::registers::rflags::RFlags;
 use x86_64::structures::paging::PhysFrame;
 use x86_64::{PhysAddr, VirtAddr};
 
@@ -266,16 +267,27 @@ impl SavedContext {
 }
 
 /// RFLAGS.IF.
-pub const RFLAGS_IF: u64 = 1 << 9;
+pub const RFLAGS_IF: u64 = RFlags::INTERRUPT_FLAG.bits();
 /// RFLAGS bits a user thread may set: CF, PF, AF, ZF, SF, TF, DF, OF, AC, ID. Never IOPL, NT,
 /// RF, VM, VIF or VIP.
-pub const RFLAGS_USER_MASK: u64 =
-    (1 << 0) | (1 << 2) | (1 << 4) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 10) | (1 << 11) | (1 << 18) | (1 << 21);
+pub const RFLAGS_USER_MASK: u64 = RFlags::CARRY_FLAG
+    .union(RFlags::PARITY_FLAG)
+    .union(RFlags::AUXILIARY_CARRY_FLAG)
+    .union(RFlags::ZERO_FLAG)
+    .union(RFlags::SIGN_FLAG)
+    .union(RFlags::TRAP_FLAG)
+    .union(RFlags::DIRECTION_FLAG)
+    .union(RFlags::OVERFLOW_FLAG)
+    .union(RFlags::ALIGNMENT_CHECK)
+    .union(RFlags::ID)
+    .bits();
+/// RFLAGS bit 1, reserved and always set (`x86_64`'s `RFlags` has no name for it).
+const RFLAGS_RESERVED_1: u64 = 1 << 1;
 
 /// The RFLAGS a user thread gets back: its own arithmetic flags, interrupts on, nothing
 /// privileged.
 pub const fn sanitize_rflags(rflags: u64) -> u64 {
-    (rflags & RFLAGS_USER_MASK) | RFLAGS_IF | (1 << 1)
+    (rflags & RFLAGS_USER_MASK) | RFLAGS_IF | RFLAGS_RESERVED_1
 }
 
 /// Whether `addr` is a canonical lower-half address, the only kind a user RIP or FS base may be.
@@ -295,7 +307,7 @@ pub struct PerCpu {
     /// The context whose FPU state is live in the registers (null: the initial state or none).
     pub fpu_owner: *const UserContext,
     /// The CR3 now loaded (only the kernel writes CR3).
-    pub cr3: u64,
+    pub cr3: PhysAddr,
 }
 
 static PERCPU: RacyCell<PerCpu> = RacyCell::new(PerCpu {
@@ -303,7 +315,7 @@ static PERCPU: RacyCell<PerCpu> = RacyCell::new(PerCpu {
     user_rsp: 0,
     current: core::ptr::null_mut(),
     fpu_owner: core::ptr::null(),
-    cr3: 0,
+    cr3: PhysAddr::zero(),
 });
 
 /// Whether the entries use `xsave`/`xrstor` (1) or `fxsave`/`fxrstor` (0). Set once at boot.
@@ -328,7 +340,7 @@ static FPU_INIT: FpuInit = {
 };
 
 /// Sets up the per-CPU block (GS base in the kernel, zero for user mode) and the FPU save mode.
-pub fn init(kernel_stack_top: u64, cr3: u64, xsave: bool) {
+pub fn init(kernel_stack_top: u64, cr3: PhysAddr, xsave: bool) {
     let p = PERCPU.get();
     // SAFETY: boot, one CPU, before any user entry: nothing else reaches the per-CPU block or
     // the flag.
@@ -372,7 +384,7 @@ fn validate(ctx: &mut UserContext) -> Result<(), EnterError> {
 /// `ctx` must have passed [`SavedContext::validate`] and stay where it is (not move or be freed)
 /// for as long as it is the current context; `cr3` must be a complete address space whose upper
 /// half is the kernel's.
-pub unsafe fn enter_user(ctx: &SavedContext, cr3: u64) -> ! {
+pub unsafe fn enter_user(ctx: &SavedContext, cr3: PhysAddr) -> ! {
     let ctx = ctx.as_ptr();
     let p = PERCPU.get();
     // SAFETY: one CPU, interrupts off: nothing else reaches the per-CPU block. The context is
@@ -387,7 +399,7 @@ pub unsafe fn enter_user(ctx: &SavedContext, cr3: u64) -> ! {
         // SAFETY: the caller vouches that `cr3` is a complete address space (so page aligned,
         // a valid frame) whose upper half, where the kernel runs, is the kernel's.
         unsafe {
-            Cr3::write(PhysFrame::from_start_address_unchecked(PhysAddr::new_unsafe(cr3)), Cr3Flags::empty());
+            Cr3::write(PhysFrame::from_start_address_unchecked(cr3), Cr3Flags::empty());
             (*p).cr3 = cr3;
         }
     }
@@ -448,13 +460,13 @@ fn make_full(ctx: &mut UserContext) {
 
 /// If the page tables at `root` are the loaded ones, switches to the kernel's own before they
 /// are freed.
-pub fn leave_address_space(root: u64, kernel_root: u64) {
+pub fn leave_address_space(root: PhysAddr, kernel_root: PhysAddr) {
     let p = PERCPU.get();
     // SAFETY: one CPU, interrupts off: nothing else reaches the per-CPU block. The kernel's
     // tables map everything the kernel uses, and their root is a page-aligned frame.
     unsafe {
         if (*p).cr3 == root {
-            Cr3::write(PhysFrame::containing_address(PhysAddr::new(kernel_root)), Cr3Flags::empty());
+            Cr3::write(PhysFrame::containing_address(kernel_root), Cr3Flags::empty());
             (*p).cr3 = kernel_root;
         }
     }
