@@ -186,6 +186,7 @@ impl Translation {
 }
 
 /// Walks the tables at `root` for `virt`.
+#[inline]
 pub fn translate(root: PhysAddr, virt: VirtAddr) -> Option<Translation> {
     let mut tbl = root;
     let mut writable = true;
