@@ -415,6 +415,10 @@ pub unsafe fn enter_user(ctx: &SavedContext, cr3: PhysAddr) -> ! {
 /// Loads null selectors into DS, ES, FS and GS if any holds another: a task may have loaded one,
 /// and it must not carry over to the next task. Costs four register reads when none changed
 /// (the common case). FS is nulled before the caller writes the FS base (loading FS resets it).
+///
+/// Hand-written rather than with `x86_64`'s `Segment` and `GS::swap`: the GS load must sit
+/// between two `swapgs` in one `asm!` block, so that no compiled code runs with the user's GS
+/// base, and the crate loads each register in a block of its own.
 fn null_user_selectors() {
     let (ds, es, fs, gs): (u32, u32, u32, u32);
     // SAFETY: reading segment selectors has no side effects.
@@ -491,6 +495,9 @@ unsafe extern "C" {
     fn perihelion_return_to_user(ctx: *mut UserContext) -> !;
 }
 
+// Hand-written, not the `x86_64` crate: the exit restores every register from the context and
+// leaves by `sysretq` or `iretq` after `swapgs`; no Rust may run between the restores and the
+// return, and the crate has no exit path of this kind.
 global_asm!(
     r#"
     .section .text.perihelion_return_to_user, "ax", @progbits

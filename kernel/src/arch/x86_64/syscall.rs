@@ -26,6 +26,10 @@ const FMASK: RFlags = RFlags::INTERRUPT_FLAG
     .union(RFlags::NESTED_TASK)
     .union(RFlags::ALIGNMENT_CHECK);
 
+// Hand-written, not the `x86_64` crate: the entry runs before any Rust can (user RSP, user GS
+// base, nothing saved yet) and saves straight into the task's context; the crate has no entry
+// code of this kind (its handlers use the nightly `x86-interrupt` ABI). `docs/kernel.md` lists
+// every such place.
 global_asm!(
     r#"
     /* syscall entry: RCX = user RIP, R11 = user RFLAGS, IF, TF, DF, NT and AC clear (FMASK). RSP

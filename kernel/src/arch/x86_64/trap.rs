@@ -48,6 +48,10 @@ const ERROR_CODE_VECTORS: u32 = (1 << 8)
     | (1 << 29)
     | (1 << 30);
 
+// Hand-written, not the `x86_64` crate: the stubs and the common path run before any Rust can
+// (possibly on the user's GS base, with the user's flags) and save straight into the task's
+// context; the crate's IDT handlers are `extern "x86-interrupt"` functions, a nightly ABI that
+// saves on the stack. `idt` points the crate's gate type at these stubs.
 global_asm!(
     r#"
     .section .text.perihelion_traps, "ax", @progbits
