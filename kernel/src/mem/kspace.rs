@@ -39,27 +39,29 @@ fn frame() -> Option<PhysAddr> {
     alloc_page().map(PhysAddr::new)
 }
 
-/// Maps physical `[phys, phys + len)` at `virt` with the largest pages alignment allows, skipping
-/// pages already mapped to the same place.
-fn map_range(
-    root: PhysAddr,
-    virt: u64,
-    phys: u64,
-    len: u64,
-    flags: PageTableFlags,
-    huge_1g: bool,
-) -> Result<(), MapError> {
+/// Physical `phys` and where the direct map shows it, as addresses; `AlreadyMapped` (as for any
+/// range that cannot be mapped) if `phys` is past 52 bits or its direct-map address would not
+/// be canonical: firmware can name such addresses, and they are refused, not mapped.
+fn direct(phys: u64) -> Result<(VirtAddr, PhysAddr), MapError> {
+    let p = PhysAddr::try_new(phys).map_err(|_| MapError::AlreadyMapped)?;
+    let v = direct_map_offset().checked_add(phys).ok_or(MapError::AlreadyMapped)?;
+    Ok((VirtAddr::try_new(v).map_err(|_| MapError::AlreadyMapped)?, p))
+}
+
+/// Maps physical `[phys, phys + len)` into the direct map with the largest pages alignment
+/// allows, skipping pages already mapped to the same place.
+fn map_range(root: PhysAddr, phys: u64, len: u64, flags: PageTableFlags, huge_1g: bool) -> Result<(), MapError> {
     let mut off = 0;
     while off < len {
-        let (v, p, left) = (virt + off, phys + off, len - off);
-        let size = if huge_1g && v % (1 << 30) == 0 && p % (1 << 30) == 0 && left >= 1 << 30 {
+        let (p, left) = (phys + off, len - off);
+        let (v, p) = direct(p)?;
+        let size = if huge_1g && v.is_aligned(1u64 << 30) && p.is_aligned(1u64 << 30) && left >= 1 << 30 {
             PageSize::Size1G
-        } else if v % (1 << 21) == 0 && p % (1 << 21) == 0 && left >= 1 << 21 {
+        } else if v.is_aligned(1u64 << 21) && p.is_aligned(1u64 << 21) && left >= 1 << 21 {
             PageSize::Size2M
         } else {
             PageSize::Size4K
         };
-        let (v, p) = (VirtAddr::new(v), PhysAddr::new(p));
         match paging::translate(root, v) {
             // Already covered (two regions sharing a large page): keep it, move past the page.
             Some(t) if t.phys == p => {
@@ -84,8 +86,8 @@ pub fn build(boot: &BootInfo) -> Result<(), MapError> {
     // direct map up to the highest RAM address (at least 4 GiB, for device pages) and the top
     // entry (kernel image and stacks).
     let top = boot.regions().iter().map(|r| r.start + r.len).max().unwrap_or(0).max(1 << 32);
-    let first = usize::from(VirtAddr::new(dm).p4_index());
-    let last = usize::from(VirtAddr::new(dm + top - 1).p4_index());
+    let first = usize::from(VirtAddr::new_truncate(dm).p4_index());
+    let last = usize::from(VirtAddr::new_truncate(dm + top - 1).p4_index());
     for i in (first..=last).chain(core::iter::once(511)) {
         let pdpt = frame().ok_or(MapError::OutOfMemory)?;
         // SAFETY: `root` is a fresh zeroed table reached through the direct map, which nothing
@@ -109,7 +111,7 @@ pub fn build(boot: &BootInfo) -> Result<(), MapError> {
         }
         let start = r.start & !(PAGE_SIZE - 1);
         let end = (r.start + r.len).next_multiple_of(PAGE_SIZE);
-        map_range(root, dm + start, start, end - start, RW | nx, features.huge_1g)?;
+        map_range(root, start, end - start, RW | nx, features.huge_1g)?;
     }
 
     // The kernel image, W^X: text read-execute, rodata read-only, data and bss read-write.
@@ -139,17 +141,16 @@ pub fn build(boot: &BootInfo) -> Result<(), MapError> {
 pub fn map_mmio(phys: u64, len: u64) -> Result<u64, MapError> {
     let start = phys & !(PAGE_SIZE - 1);
     let end = (phys + len).next_multiple_of(PAGE_SIZE);
-    let dm = direct_map_offset();
     let mut p = start;
     let uncached = RW | PageTableFlags::NO_CACHE | PageTableFlags::WRITE_THROUGH | paging::nx();
     while p < end {
-        let v = VirtAddr::new(dm + p);
+        let (v, pa) = direct(p)?;
         if paging::translate(root(), v).is_none() {
-            paging::map(root(), v, PhysAddr::new(p), PageSize::Size4K, uncached, &mut frame)?;
+            paging::map(root(), v, pa, PageSize::Size4K, uncached, &mut frame)?;
         }
         p += PAGE_SIZE;
     }
-    Ok(dm + phys)
+    Ok(direct_map_offset() + phys)
 }
 
 /// Makes sure `[phys, phys + len)` (firmware tables outside RAM) is readable through the direct
@@ -157,13 +158,12 @@ pub fn map_mmio(phys: u64, len: u64) -> Result<u64, MapError> {
 pub fn map_firmware(phys: u64, len: u64) -> Result<(), MapError> {
     let start = phys & !(PAGE_SIZE - 1);
     let end = phys.checked_add(len).ok_or(MapError::AlreadyMapped)?.next_multiple_of(PAGE_SIZE);
-    let dm = direct_map_offset();
     let mut p = start;
     while p < end {
-        let v = VirtAddr::new(dm + p);
+        let (v, pa) = direct(p)?;
         if paging::translate(root(), v).is_none() {
             let read_only = PageTableFlags::GLOBAL | paging::nx();
-            paging::map(root(), v, PhysAddr::new(p), PageSize::Size4K, read_only, &mut frame)?;
+            paging::map(root(), v, pa, PageSize::Size4K, read_only, &mut frame)?;
         }
         p += PAGE_SIZE;
     }
