@@ -7,6 +7,10 @@
 
 use core::fmt;
 
+use x86_64::VirtAddr;
+use x86_64::registers::control::Cr3;
+use x86_64::registers::xcontrol::XCr0Flags;
+
 use crate::acpi::{AcpiError, RootTable};
 use crate::arch::clock::{self, References};
 use crate::arch::hpet::Hpet;
@@ -94,7 +98,7 @@ fn add_early_pool(boot: &BootInfo, reserved: &[(u64, u64)]) -> (u64, u64) {
         .max()
         .unwrap_or(0);
     let bitmap = FrameAllocator::bitmap_bytes(ram_end).next_multiple_of(PAGE_SIZE);
-    let loader_root = arch::cr3() & 0x000f_ffff_ffff_f000;
+    let loader_root = Cr3::read().0.start_address();
     let mut pool = (0, 0);
     usable_pieces(boot, false, reserved, |s, e| {
         if pool.1 > pool.0 {
@@ -103,8 +107,8 @@ fn add_early_pool(boot: &BootInfo, reserved: &[(u64, u64)]) -> (u64, u64) {
         let s = s.next_multiple_of(PAGE_SIZE);
         let mut end = s;
         while end + PAGE_SIZE <= e && end - s < bitmap + EARLY_POOL {
-            match arch::paging::translate(loader_root, boot.direct_map + end) {
-                Some(t) if t.phys == end && t.writable => end += PAGE_SIZE,
+            match arch::paging::translate(loader_root, VirtAddr::new(boot.direct_map + end)) {
+                Some(t) if t.phys.as_u64() == end && t.writable => end += PAGE_SIZE,
                 _ => break,
             }
         }
@@ -150,7 +154,7 @@ pub fn kernel_main(boot: &'static BootInfo) -> ! {
     let early = unsafe { &*EARLY_IST.get() };
     for (i, s) in early.iter().enumerate() {
         let bottom = s.0.as_ptr() as u64;
-        gdt::set_ist(i as u8 + 1, bottom + s.0.len() as u64);
+        gdt::set_ist(i as u16, bottom + s.0.len() as u64);
     }
     idt::init();
     cpu::early_init();
@@ -189,7 +193,7 @@ pub fn kernel_main(boot: &'static BootInfo) -> ! {
         fatal(format_args!("cannot set up the kernel heap"));
     }
     let xcr0 = cpu::late_init();
-    let use_xsave = xcr0 != 0 && cpu::xsave_size() <= context::FPU_AREA_SIZE;
+    let use_xsave = !xcr0.is_empty() && cpu::xsave_size() <= context::FPU_AREA_SIZE;
 
     // Guarded stacks: the kernel stack every entry from user mode runs on, and the IST stacks.
     let kstack = kstack::new(kstack::KERNEL_STACK_PAGES).unwrap_or_else(|e| fatal(format_args!("kernel stack: {e:?}")));
@@ -336,7 +340,7 @@ fn clock_references(tables: Option<&RootTable>) -> References {
     refs
 }
 
-fn log_summary(boot: &BootInfo, xsave: bool, xcr0: u64) {
+fn log_summary(boot: &BootInfo, xsave: bool, xcr0: XCr0Flags) {
     let f = cpu::features();
     let mut brand = [0u8; 48];
     crate::info!("cpu: {}", cpu::brand(&mut brand));
@@ -348,7 +352,7 @@ fn log_summary(boot: &BootInfo, xsave: bool, xcr0: u64) {
         f.umip,
         f.huge_1g,
         if xsave {
-            if xcr0 & cpu::XCR0_AVX != 0 { "xsave (x87, sse, avx)" } else { "xsave (x87, sse)" }
+            if xcr0.contains(XCr0Flags::AVX) { "xsave (x87, sse, avx)" } else { "xsave (x87, sse)" }
         } else {
             "fxsave"
         }

@@ -7,16 +7,23 @@
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
-use crate::arch::paging::{self, GLOBAL, MapError, PAGE_SIZE, PCD, PWT, PageSize, WRITABLE};
+use x86_64::structures::paging::{PageTable, PageTableFlags};
+use x86_64::{PhysAddr, VirtAddr};
+
+use crate::arch::paging::{self, MapError, PAGE_SIZE, PageSize};
 use crate::boot::{BootInfo, MemKind};
 
 use super::{alloc_page, direct_map_offset};
 
+/// The kernel's PML4 (0 until [`build`]).
 static ROOT: AtomicU64 = AtomicU64::new(0);
 
+/// Read-write, global: the direct map's RAM and the kernel's data.
+const RW: PageTableFlags = PageTableFlags::WRITABLE.union(PageTableFlags::GLOBAL);
+
 /// Physical address of the kernel's PML4.
-pub fn root() -> u64 {
-    ROOT.load(Ordering::Relaxed)
+pub fn root() -> PhysAddr {
+    PhysAddr::new_truncate(ROOT.load(Ordering::Relaxed))
 }
 
 unsafe extern "C" {
@@ -28,19 +35,29 @@ unsafe extern "C" {
     static __data_end: u8;
 }
 
-fn frame() -> Option<u64> {
-    alloc_page()
+fn frame() -> Option<PhysAddr> {
+    alloc_page().map(PhysAddr::new)
 }
 
-/// Maps physical `[phys, phys + len)` at `virt` with the largest pages alignment allows, skipping
-/// pages already mapped to the same place.
-fn map_range(root: u64, virt: u64, phys: u64, len: u64, flags: u64, huge_1g: bool) -> Result<(), MapError> {
+/// Physical `phys` and where the direct map shows it, as addresses; `AlreadyMapped` (as for any
+/// range that cannot be mapped) if `phys` is past 52 bits or its direct-map address would not
+/// be canonical: firmware can name such addresses, and they are refused, not mapped.
+fn direct(phys: u64) -> Result<(VirtAddr, PhysAddr), MapError> {
+    let p = PhysAddr::try_new(phys).map_err(|_| MapError::AlreadyMapped)?;
+    let v = direct_map_offset().checked_add(phys).ok_or(MapError::AlreadyMapped)?;
+    Ok((VirtAddr::try_new(v).map_err(|_| MapError::AlreadyMapped)?, p))
+}
+
+/// Maps physical `[phys, phys + len)` into the direct map with the largest pages alignment
+/// allows, skipping pages already mapped to the same place.
+fn map_range(root: PhysAddr, phys: u64, len: u64, flags: PageTableFlags, huge_1g: bool) -> Result<(), MapError> {
     let mut off = 0;
     while off < len {
-        let (v, p, left) = (virt + off, phys + off, len - off);
-        let size = if huge_1g && v % (1 << 30) == 0 && p % (1 << 30) == 0 && left >= 1 << 30 {
+        let (p, left) = (phys + off, len - off);
+        let (v, p) = direct(p)?;
+        let size = if huge_1g && v.is_aligned(1u64 << 30) && p.is_aligned(1u64 << 30) && left >= 1 << 30 {
             PageSize::Size1G
-        } else if v % (1 << 21) == 0 && p % (1 << 21) == 0 && left >= 1 << 21 {
+        } else if v.is_aligned(1u64 << 21) && p.is_aligned(1u64 << 21) && left >= 1 << 21 {
             PageSize::Size2M
         } else {
             PageSize::Size4K
@@ -48,7 +65,7 @@ fn map_range(root: u64, virt: u64, phys: u64, len: u64, flags: u64, huge_1g: boo
         match paging::translate(root, v) {
             // Already covered (two regions sharing a large page): keep it, move past the page.
             Some(t) if t.phys == p => {
-                off += (t.leaf_end - p).min(left);
+                off += t.rest_of_leaf().min(left);
                 continue;
             }
             _ => paging::map(root, v, p, size, flags, &mut frame)?,
@@ -69,12 +86,14 @@ pub fn build(boot: &BootInfo) -> Result<(), MapError> {
     // direct map up to the highest RAM address (at least 4 GiB, for device pages) and the top
     // entry (kernel image and stacks).
     let top = boot.regions().iter().map(|r| r.start + r.len).max().unwrap_or(0).max(1 << 32);
-    let first = (dm >> 39) & 0x1ff;
-    let last = ((dm + top - 1) >> 39) & 0x1ff;
+    let first = usize::from(VirtAddr::new_truncate(dm).p4_index());
+    let last = usize::from(VirtAddr::new_truncate(dm + top - 1).p4_index());
     for i in (first..=last).chain(core::iter::once(511)) {
         let pdpt = frame().ok_or(MapError::OutOfMemory)?;
-        // SAFETY: `root` is a fresh zeroed table reached through the direct map; `i < 512`.
-        unsafe { (super::phys_to_virt(root) as *mut u64).add(i as usize).write(pdpt | 0b11) };
+        // SAFETY: `root` is a fresh zeroed table reached through the direct map, which nothing
+        // else refers to yet (the CPU does not use it before `activate` below).
+        let pml4 = unsafe { &mut *super::phys_to_virt(root.as_u64()).cast::<PageTable>() };
+        pml4[i].set_addr(pdpt, PageTableFlags::PRESENT | PageTableFlags::WRITABLE);
     }
 
     // The direct map: all RAM, read-write, never executable.
@@ -92,20 +111,20 @@ pub fn build(boot: &BootInfo) -> Result<(), MapError> {
         }
         let start = r.start & !(PAGE_SIZE - 1);
         let end = (r.start + r.len).next_multiple_of(PAGE_SIZE);
-        map_range(root, dm + start, start, end - start, WRITABLE | GLOBAL | nx, features.huge_1g)?;
+        map_range(root, start, end - start, RW | nx, features.huge_1g)?;
     }
 
     // The kernel image, W^X: text read-execute, rodata read-only, data and bss read-write.
     let to_phys = |v: u64| v - boot.kernel_virt + boot.kernel_phys;
     let sections = [
-        (&raw const __text_start as u64, &raw const __text_end as u64, GLOBAL),
-        (&raw const __rodata_start as u64, &raw const __rodata_end as u64, GLOBAL | nx),
-        (&raw const __data_start as u64, &raw const __data_end as u64, WRITABLE | GLOBAL | nx),
+        (&raw const __text_start as u64, &raw const __text_end as u64, PageTableFlags::GLOBAL),
+        (&raw const __rodata_start as u64, &raw const __rodata_end as u64, PageTableFlags::GLOBAL | nx),
+        (&raw const __data_start as u64, &raw const __data_end as u64, RW | nx),
     ];
     for (start, end, flags) in sections {
         let mut v = start;
         while v < end {
-            paging::map(root, v, to_phys(v), PageSize::Size4K, flags, &mut frame)?;
+            paging::map(root, VirtAddr::new(v), PhysAddr::new(to_phys(v)), PageSize::Size4K, flags, &mut frame)?;
             v += PAGE_SIZE;
         }
     }
@@ -113,7 +132,7 @@ pub fn build(boot: &BootInfo) -> Result<(), MapError> {
     // SAFETY: the new tables map the kernel image (code, the boot stack in bss, statics) and
     // the direct map the allocator and boot information live in.
     unsafe { paging::activate(root) };
-    ROOT.store(root, Ordering::Relaxed);
+    ROOT.store(root.as_u64(), Ordering::Relaxed);
     Ok(())
 }
 
@@ -122,15 +141,16 @@ pub fn build(boot: &BootInfo) -> Result<(), MapError> {
 pub fn map_mmio(phys: u64, len: u64) -> Result<u64, MapError> {
     let start = phys & !(PAGE_SIZE - 1);
     let end = (phys + len).next_multiple_of(PAGE_SIZE);
-    let dm = direct_map_offset();
     let mut p = start;
+    let uncached = RW | PageTableFlags::NO_CACHE | PageTableFlags::WRITE_THROUGH | paging::nx();
     while p < end {
-        if paging::translate(root(), dm + p).is_none() {
-            paging::map(root(), dm + p, p, PageSize::Size4K, WRITABLE | PCD | PWT | GLOBAL | paging::nx(), &mut frame)?;
+        let (v, pa) = direct(p)?;
+        if paging::translate(root(), v).is_none() {
+            paging::map(root(), v, pa, PageSize::Size4K, uncached, &mut frame)?;
         }
         p += PAGE_SIZE;
     }
-    Ok(dm + phys)
+    Ok(direct_map_offset() + phys)
 }
 
 /// Makes sure `[phys, phys + len)` (firmware tables outside RAM) is readable through the direct
@@ -138,23 +158,25 @@ pub fn map_mmio(phys: u64, len: u64) -> Result<u64, MapError> {
 pub fn map_firmware(phys: u64, len: u64) -> Result<(), MapError> {
     let start = phys & !(PAGE_SIZE - 1);
     let end = phys.checked_add(len).ok_or(MapError::AlreadyMapped)?.next_multiple_of(PAGE_SIZE);
-    let dm = direct_map_offset();
     let mut p = start;
     while p < end {
-        if paging::translate(root(), dm + p).is_none() {
-            paging::map(root(), dm + p, p, PageSize::Size4K, GLOBAL | paging::nx(), &mut frame)?;
+        let (v, pa) = direct(p)?;
+        if paging::translate(root(), v).is_none() {
+            let read_only = PageTableFlags::GLOBAL | paging::nx();
+            paging::map(root(), v, pa, PageSize::Size4K, read_only, &mut frame)?;
         }
         p += PAGE_SIZE;
     }
     Ok(())
 }
 
-/// Copies the kernel's upper-half PML4 entries into the user PML4 at `user_root`.
-pub fn share_upper_half(user_root: u64) {
-    let src = super::phys_to_virt(root()) as *const u64;
-    let dst = super::phys_to_virt(user_root) as *mut u64;
+/// Copies the kernel's upper-half PML4 entries into the user PML4 at `user_root`, a fresh
+/// zeroed table that nothing else refers to yet.
+pub fn share_upper_half(user_root: PhysAddr) {
+    // SAFETY: `user_root` is a fresh table reached through the direct map, which nothing else
+    // refers to (the CPU does not use it until a task of the space is entered).
+    let dst = unsafe { &mut *super::phys_to_virt(user_root.as_u64()).cast::<PageTable>() };
     for i in 256..512 {
-        // SAFETY: both are page tables reached through the direct map; `i < 512`.
-        unsafe { dst.add(i).write(src.add(i).read()) };
+        dst[i] = paging::table_entry(root(), i);
     }
 }

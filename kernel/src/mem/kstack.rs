@@ -7,7 +7,10 @@
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
-use crate::arch::paging::{self, GLOBAL, MapError, PAGE_SIZE, PageSize, WRITABLE};
+use x86_64::structures::paging::PageTableFlags;
+use x86_64::{PhysAddr, VirtAddr};
+
+use crate::arch::paging::{self, MapError, PAGE_SIZE, PageSize};
 
 use super::alloc_page;
 
@@ -42,11 +45,10 @@ pub fn new(pages: u64) -> Result<KernelStack, MapError> {
     }
     let bottom = guard + PAGE_SIZE;
     for i in 0..pages {
-        let frame = alloc_page().ok_or(MapError::OutOfMemory)?;
-        let v = bottom + i * PAGE_SIZE;
-        paging::map(super::kspace::root(), v, frame, PageSize::Size4K, WRITABLE | GLOBAL | paging::nx(), &mut || {
-            alloc_page()
-        })?;
+        let frame = PhysAddr::new(alloc_page().ok_or(MapError::OutOfMemory)?);
+        let v = VirtAddr::new(bottom + i * PAGE_SIZE);
+        let flags = PageTableFlags::WRITABLE | PageTableFlags::GLOBAL | paging::nx();
+        paging::map(super::kspace::root(), v, frame, PageSize::Size4K, flags, &mut || alloc_page().map(PhysAddr::new))?;
     }
     let stack = KernelStack { bottom, top: bottom + pages * PAGE_SIZE };
     crate::arch::backtrace::register_stack(stack.bottom, stack.top);

@@ -14,14 +14,26 @@
 //! page, and there is no `Drop` that could.
 
 use abi::layout::is_user_range;
+use x86_64::structures::paging::PageTableFlags;
+use x86_64::{PhysAddr, VirtAddr};
 
-use crate::arch::paging::{self, MapError, PAGE_SIZE, PageSize, USER, WRITABLE};
+use crate::arch::paging::{self, MapError, PAGE_SIZE, PageSize};
 
 use super::{alloc_page, phys_to_virt};
 
 /// Software-available PTE bit 9: this frame belongs to the address space.
-const OWNED: u64 = 1 << 9;
-const ADDR_MASK: u64 = 0x000f_ffff_ffff_f000;
+const OWNED: PageTableFlags = PageTableFlags::BIT_9;
+
+/// A user address, checked to lie in the user range (`is_user_range`), as a [`VirtAddr`]: the
+/// user range is canonical, so the conversion changes nothing.
+fn user_virt(addr: u64) -> VirtAddr {
+    VirtAddr::new_truncate(addr)
+}
+
+/// A frame from the page allocator, as a [`PhysAddr`].
+fn frame(phys: u64) -> PhysAddr {
+    PhysAddr::new(phys)
+}
 
 /// Access wanted for a page.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -36,32 +48,32 @@ pub struct Access {
 /// [`destroy`](VSpace::destroy) does.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct VSpace {
-    root: u64,
+    root: PhysAddr,
 }
 
 impl VSpace {
     /// A new, empty address space sharing the kernel's upper half.
     pub fn new() -> Option<Self> {
-        let root = alloc_page()?;
+        let root = frame(alloc_page()?);
         super::kspace::share_upper_half(root);
         Some(Self { root })
     }
 
     /// The address space whose top-level table is at `root` (zeroed when made, with the kernel's
     /// upper half shared).
-    pub fn from_root(root: u64) -> Self {
+    pub fn from_root(root: PhysAddr) -> Self {
         Self { root }
     }
 
     /// Physical address of the PML4 (the CR3 value).
-    pub fn root(&self) -> u64 {
+    pub fn root(&self) -> PhysAddr {
         self.root
     }
 
-    fn flags(access: Access) -> u64 {
-        let mut flags = USER;
+    fn flags(access: Access) -> PageTableFlags {
+        let mut flags = PageTableFlags::USER_ACCESSIBLE;
         if access.write {
-            flags |= WRITABLE;
+            flags |= PageTableFlags::WRITABLE;
         }
         if !access.execute {
             flags |= paging::nx();
@@ -74,8 +86,8 @@ impl VSpace {
         if !virt.is_multiple_of(PAGE_SIZE) || !is_user_range(virt as usize, PAGE_SIZE as usize) {
             return Err(MapError::AlreadyMapped);
         }
-        let flags = Self::flags(access) | if owned { OWNED } else { 0 };
-        paging::map(self.root, virt, phys, PageSize::Size4K, flags, &mut || alloc_page())
+        let flags = Self::flags(access) | if owned { OWNED } else { PageTableFlags::empty() };
+        paging::map(self.root, user_virt(virt), frame(phys), PageSize::Size4K, flags, &mut || alloc_page().map(frame))
     }
 
     /// Allocates a zeroed page, maps it at `virt` (owned) and returns its physical address.
@@ -111,7 +123,7 @@ impl VSpace {
         // between the passes: the kernel runs with interrupts off.
         let mut page = addr & !(PAGE_SIZE - 1);
         while page < end {
-            match paging::translate(self.root, page) {
+            match paging::translate(self.root, user_virt(page)) {
                 Some(t) if t.user && (t.writable || !write) => {}
                 _ => return false,
             }
@@ -123,11 +135,11 @@ impl VSpace {
             if at >= end {
                 return None;
             }
-            let t = paging::translate(root, at)?;
+            let t = paging::translate(root, user_virt(at))?;
             let n = (PAGE_SIZE - (at % PAGE_SIZE)).min(end - at);
             // SAFETY: the frame is mapped user-accessible in this address space, so it is RAM the
             // task owns or was lent; it is reached through the direct map and read as bytes.
-            let bytes = unsafe { core::slice::from_raw_parts(phys_to_virt(t.phys), n as usize) };
+            let bytes = unsafe { core::slice::from_raw_parts(phys_to_virt(t.phys.as_u64()), n as usize) };
             at += n;
             Some(bytes)
         });
@@ -147,7 +159,7 @@ impl VSpace {
         }
         let mut page = addr & !(PAGE_SIZE - 1);
         while page < addr + len {
-            match paging::translate(self.root, page) {
+            match paging::translate(self.root, user_virt(page)) {
                 Some(t) if t.user && t.writable => {}
                 _ => return false,
             }
@@ -156,11 +168,11 @@ impl VSpace {
         let mut done = 0usize;
         while done < data.len() {
             let at = addr + done as u64;
-            let Some(t) = paging::translate(self.root, at) else { return false };
+            let Some(t) = paging::translate(self.root, user_virt(at)) else { return false };
             let n = ((PAGE_SIZE - at % PAGE_SIZE) as usize).min(data.len() - done);
             // SAFETY: the frame is mapped user-writable in this address space (checked above;
             // nothing changes the tables in between) and reached through the direct map.
-            unsafe { core::ptr::copy_nonoverlapping(data[done..].as_ptr(), phys_to_virt(t.phys), n) };
+            unsafe { core::ptr::copy_nonoverlapping(data[done..].as_ptr(), phys_to_virt(t.phys.as_u64()), n) };
             done += n;
         }
         true
@@ -172,11 +184,12 @@ impl VSpace {
         let mut done = 0usize;
         while done < data.len() {
             let at = addr + done as u64;
-            let t = paging::translate(self.root, at).ok_or(MapError::OutOfMemory)?;
+            let t = paging::translate(self.root, VirtAddr::try_new(at).map_err(|_| MapError::OutOfMemory)?)
+                .ok_or(MapError::OutOfMemory)?;
             let n = ((PAGE_SIZE - at % PAGE_SIZE) as usize).min(data.len() - done);
             // SAFETY: `t.phys..+n` lies in one mapped frame of this address space, reached
             // through the direct map; `data` is kernel memory and cannot overlap it.
-            unsafe { core::ptr::copy_nonoverlapping(data[done..].as_ptr(), phys_to_virt(t.phys), n) };
+            unsafe { core::ptr::copy_nonoverlapping(data[done..].as_ptr(), phys_to_virt(t.phys.as_u64()), n) };
             done += n;
         }
         Ok(())
@@ -185,24 +198,23 @@ impl VSpace {
 
 /// Hands every table below `phys` (a table of level `level`), every owned leaf frame, and the
 /// table itself to `free`.
-fn free_table(phys: u64, level: usize, free: &mut dyn FnMut(u64)) {
-    let table = phys_to_virt(phys) as *const u64;
+fn free_table(phys: PhysAddr, level: usize, free: &mut dyn FnMut(u64)) {
     for i in 0..512 {
-        // SAFETY: `phys` is a page table of this address space, reached through the direct map.
-        let entry = unsafe { table.add(i).read() };
-        if entry & 1 == 0 {
+        // `phys` is a page table of this address space.
+        let entry = paging::table_entry(phys, i);
+        let flags = entry.flags();
+        if !flags.contains(PageTableFlags::PRESENT) {
             continue;
         }
-        let next = entry & ADDR_MASK;
         if level > 1 {
-            free_table(next, level - 1, free);
-        } else if entry & OWNED != 0 {
+            free_table(entry.addr(), level - 1, free);
+        } else if flags.contains(OWNED) {
             // An owned leaf frame was allocated by `map_new` for this space alone.
-            free(next);
+            free(entry.addr().as_u64());
         }
     }
     // The table was allocated for this address space and nothing refers to it any more.
-    free(phys);
+    free(phys.as_u64());
 }
 
 impl VSpace {
@@ -214,14 +226,13 @@ impl VSpace {
     /// Nothing may use the space (or any copy of this handle) afterwards, nor destroy it again;
     /// the CPU must no longer run on it (see `arch::context::leave_address_space`).
     pub unsafe fn destroy(self, free: &mut dyn FnMut(u64)) {
-        let root = phys_to_virt(self.root) as *const u64;
+        // The lower half of the PML4 belongs to this address space.
         for i in 0..256 {
-            // SAFETY: the lower half of the PML4 belongs to this address space.
-            let entry = unsafe { root.add(i).read() };
-            if entry & 1 != 0 {
-                free_table(entry & ADDR_MASK, 3, free);
+            let entry = paging::table_entry(self.root, i);
+            if entry.flags().contains(PageTableFlags::PRESENT) {
+                free_table(entry.addr(), 3, free);
             }
         }
-        free(self.root);
+        free(self.root.as_u64());
     }
 }

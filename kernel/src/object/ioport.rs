@@ -122,9 +122,13 @@ pub fn access(p: ObjRef, port: u64, width: u64) -> Result<(u16, Width), Error> {
 }
 
 /// Reads `width` bytes at `port` through the IoPort `p` ([`access`] checks it first).
+///
+/// The accesses go through `x86_64`'s [`Port`](x86_64::instructions::port::Port): its `u8`,
+/// `u16` and `u32` ports are exactly the three widths an IoPort allows, and each compiles to the
+/// one `in`/`out` instruction of that width.
 #[cfg(not(test))]
 pub fn read(p: ObjRef, port: u64, width: u64) -> Result<u64, Error> {
-    use crate::arch::{inb, inl, inw};
+    use x86_64::instructions::port::Port;
     let (port, width) = access(p, port, width)?;
     // SAFETY: every port the access touches is in the IoPort's range (`access` checked
     // `[port, port + width)` against it), and no IoPort range includes a port the kernel drives
@@ -132,19 +136,19 @@ pub fn read(p: ObjRef, port: u64, width: u64) -> Result<u64, Error> {
     // touches no memory.
     let value = unsafe {
         match width {
-            Width::Byte => u64::from(inb(port)),
-            Width::Word => u64::from(inw(port)),
-            Width::Dword => u64::from(inl(port)),
+            Width::Byte => u64::from(Port::<u8>::new(port).read()),
+            Width::Word => u64::from(Port::<u16>::new(port).read()),
+            Width::Dword => u64::from(Port::<u32>::new(port).read()),
         }
     };
     Ok(value)
 }
 
 /// Writes `value` (`width` bytes, which it must fit in) at `port` through the IoPort `p`
-/// ([`access`] checks it first).
+/// ([`access`] checks it first), through `x86_64`'s `Port` as [`read`] does.
 #[cfg(not(test))]
 pub fn write(p: ObjRef, port: u64, width: u64, value: u64) -> Result<(), Error> {
-    use crate::arch::{outb, outl, outw};
+    use x86_64::instructions::port::Port;
     let (port, width) = access(p, port, width)?;
     if !width.fits(value) {
         return Err(Error::InvalidArgument);
@@ -153,9 +157,9 @@ pub fn write(p: ObjRef, port: u64, width: u64, value: u64) -> Result<(), Error> 
     // kernel drives. The casts cannot cut: `value` fits in `width`.
     unsafe {
         match width {
-            Width::Byte => outb(port, value as u8),
-            Width::Word => outw(port, value as u16),
-            Width::Dword => outl(port, value as u32),
+            Width::Byte => Port::<u8>::new(port).write(value as u8),
+            Width::Word => Port::<u16>::new(port).write(value as u16),
+            Width::Dword => Port::<u32>::new(port).write(value as u32),
         }
     }
     Ok(())

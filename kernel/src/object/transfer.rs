@@ -75,6 +75,10 @@ pub fn transfer(sender: ObjRef, receiver: ObjRef, grant: bool) {
 }
 
 /// A receiver woken by its bound Note: no capability and no extra words came.
+///
+/// Kept out of line: only a Note waking a receiver in `recv` comes here, and inlined into
+/// `note::signal` it would give every signal a stack frame for its buffer writes.
+#[inline(never)]
 pub fn nothing(receiver: ObjRef) {
     write_received(receiver, 0);
     let tk = task(receiver);

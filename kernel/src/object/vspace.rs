@@ -13,9 +13,12 @@ use core::cell::Cell;
 use abi::Error;
 use abi::layout::is_user_range;
 
+use x86_64::structures::paging::PageTableFlags;
+use x86_64::{PhysAddr, VirtAddr};
+
 use super::page::{self, obj as page_obj};
 use super::{Ctx, Header, Kind, ObjRef, Object, create, memory};
-use crate::arch::paging::{self, MapError, PAGE_SIZE, PageSize, USER, WRITABLE};
+use crate::arch::paging::{self, MapError, PAGE_SIZE, PageSize};
 use crate::mem::vspace::VSpace;
 
 /// Most page tables a VSpace records (each maps up to 2 MiB, 1 GiB or 512 GiB).
@@ -25,7 +28,7 @@ pub const MAX_TABLES: usize = 240;
 struct VSpaceObj {
     hdr: Header,
     /// The top-level table (set when made; 0 once torn down).
-    root: Cell<u64>,
+    root: Cell<PhysAddr>,
     /// Whether the kernel built it (the root task's): its boot mappings are the kernel's.
     boot: Cell<bool>,
     /// Head of the list of mapped Page objects.
@@ -73,11 +76,11 @@ pub fn create_in(ctx: &mut Ctx<'_>, mem: ObjRef) -> Result<ObjRef, Error> {
             return Err(e);
         }
     };
-    crate::mem::kspace::share_upper_half(root);
+    crate::mem::kspace::share_upper_half(PhysAddr::new(root));
     // The top-level table: charged above, recorded like any table.
     mem.acquire();
     let o = obj(v);
-    o.root.set(root);
+    o.root.set(PhysAddr::new(root));
     o.tables[0].set((root, Some(mem)));
     o.table_count.set(1);
     Ok(v)
@@ -97,15 +100,21 @@ pub struct Access {
     pub execute: bool,
 }
 
-fn leaf_flags(a: Access) -> u64 {
-    let mut f = USER;
+fn leaf_flags(a: Access) -> PageTableFlags {
+    let mut f = PageTableFlags::USER_ACCESSIBLE;
     if a.write {
-        f |= WRITABLE;
+        f |= PageTableFlags::WRITABLE;
     }
     if !a.execute {
         f |= paging::nx();
     }
     f
+}
+
+/// Page `i` of a Page object mapped at `vaddr`, an address checked to be in the user range
+/// (canonical, so the conversion changes nothing) when the mapping was made.
+fn page_addr(vaddr: u64, i: u64) -> VirtAddr {
+    VirtAddr::new_truncate(vaddr + i * PAGE_SIZE)
 }
 
 /// Maps Page `p` at `vaddr` in `v` with `access`; tables it needs are charged to `table_mem`.
@@ -128,12 +137,12 @@ pub fn map(
     }
     let o = obj(v);
     let root = o.root.get();
-    if (0..count).any(|i| paging::translate(root, vaddr + i * PAGE_SIZE).is_some()) {
+    if (0..count).any(|i| paging::translate(root, page_addr(vaddr, i)).is_some()) {
         return Err(Error::SlotOccupied);
     }
     let mut failure = None;
     for i in 0..count {
-        let mut alloc = || -> Option<u64> {
+        let mut alloc = || -> Option<PhysAddr> {
             let n = o.table_count.get() as usize;
             if n == MAX_TABLES {
                 failure = Some(Error::OutOfMemory);
@@ -148,7 +157,7 @@ pub fn map(
                     table_mem.acquire();
                     o.tables[n].set((t, Some(table_mem)));
                     o.table_count.set(n as u64 + 1);
-                    Some(t)
+                    Some(PhysAddr::new(t))
                 }
                 Err(e) => {
                     memory::refund(table_mem, 1);
@@ -159,8 +168,8 @@ pub fn map(
         };
         let r = paging::map(
             root,
-            vaddr + i * PAGE_SIZE,
-            phys + i * PAGE_SIZE,
+            page_addr(vaddr, i),
+            PhysAddr::new(phys + i * PAGE_SIZE),
             PageSize::Size4K,
             leaf_flags(access),
             &mut alloc,
@@ -168,7 +177,7 @@ pub fn map(
         if let Err(e) = r {
             // Undo this call's leaves; tables made stay (recorded and charged).
             for j in 0..i {
-                paging::unmap(root, vaddr + j * PAGE_SIZE);
+                paging::unmap(root, page_addr(vaddr, j));
             }
             return Err(failure.unwrap_or(match e {
                 MapError::OutOfMemory => Error::OutOfMemory,
@@ -195,10 +204,11 @@ pub fn protect(p: ObjRef, access: Access) -> Result<(), Error> {
     let (phys, count) = page::frames(p);
     let root = obj(v).root.get();
     for i in 0..count {
-        let va = vaddr + i * PAGE_SIZE;
+        let va = page_addr(vaddr, i);
         paging::unmap(root, va);
         // Cannot need a table: the leaf's table exists.
-        let _ = paging::map(root, va, phys + i * PAGE_SIZE, PageSize::Size4K, leaf_flags(access), &mut || None);
+        let frame = PhysAddr::new(phys + i * PAGE_SIZE);
+        let _ = paging::map(root, va, frame, PageSize::Size4K, leaf_flags(access), &mut || None);
     }
     Ok(())
 }
@@ -222,7 +232,7 @@ pub fn unmap(p: ObjRef) {
     let (_, count) = page::frames(p);
     let root = obj(v).root.get();
     for i in 0..count {
-        paging::unmap(root, vaddr + i * PAGE_SIZE);
+        paging::unmap(root, page_addr(vaddr, i));
     }
     unlink(v, p);
 }
@@ -255,8 +265,8 @@ pub(super) fn teardown(ctx: &mut Ctx<'_>, v: ObjRef, budget: &mut u32) -> bool {
             *budget -= 1;
             continue;
         }
-        let root = o.root.take();
-        if o.boot.get() && root != 0 {
+        let root = o.root.replace(PhysAddr::zero());
+        if o.boot.get() && !root.is_null() {
             // The root task's boot space: its own tables and frames (the kernel's accounting),
             // freed through this operation's page source, whose lock the caller holds.
             let free = &mut |phys| {

@@ -7,9 +7,9 @@
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
-use super::rdmsr;
+use x86_64::registers::model_specific::Msr;
+
 use super::trap::{VECTOR_SPURIOUS, VECTOR_TIMER};
-use super::wrmsr;
 
 const REG_ID: u32 = 0x20;
 const REG_TPR: u32 = 0x80;
@@ -43,7 +43,7 @@ static PERIOD: AtomicU64 = AtomicU64::new(0);
 fn read(reg: u32) -> u32 {
     if X2APIC.load(Ordering::Relaxed) != 0 {
         // SAFETY: in x2APIC mode every xAPIC register `reg` is MSR 0x800 + reg / 16.
-        unsafe { rdmsr(0x800 + reg / 16) as u32 }
+        unsafe { Msr::new(0x800 + reg / 16).read() as u32 }
     } else {
         // SAFETY: `MMIO` is the mapped APIC page (set by `init`) and `reg` an offset in it.
         unsafe { ((MMIO.load(Ordering::Relaxed) + u64::from(reg)) as *const u32).read_volatile() }
@@ -53,7 +53,7 @@ fn read(reg: u32) -> u32 {
 fn write(reg: u32, value: u32) {
     if X2APIC.load(Ordering::Relaxed) != 0 {
         // SAFETY: as in `read`.
-        unsafe { wrmsr(0x800 + reg / 16, u64::from(value)) }
+        unsafe { Msr::new(0x800 + reg / 16).write(u64::from(value)) }
     } else {
         // SAFETY: as in `read`.
         unsafe { ((MMIO.load(Ordering::Relaxed) + u64::from(reg)) as *mut u32).write_volatile(value) }

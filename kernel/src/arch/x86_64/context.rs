@@ -26,10 +26,13 @@ use core::cell::UnsafeCell;
 use core::mem::offset_of;
 
 use abi::task::Registers;
+use x86_64::registers::control::{Cr3, Cr3Flags};
+use x86_64::registers::model_specific::{FsBase, GsBase, KernelGsBase};
+use x86_64::registers::rflags::RFlags;
+use x86_64::structures::paging::PhysFrame;
+use x86_64::{PhysAddr, VirtAddr};
 
-use super::cpu::{IA32_FS_BASE, IA32_GS_BASE, IA32_KERNEL_GS_BASE};
 use super::gdt::{USER_CS, USER_DS};
-use super::wrmsr;
 use crate::sync::RacyCell;
 
 /// Bytes reserved for the FPU/SSE/AVX save area (legacy 512 + header 64 + AVX 256 = 832 used).
@@ -269,16 +272,27 @@ impl SavedContext {
 }
 
 /// RFLAGS.IF.
-pub const RFLAGS_IF: u64 = 1 << 9;
+pub const RFLAGS_IF: u64 = RFlags::INTERRUPT_FLAG.bits();
 /// RFLAGS bits a user thread may set: CF, PF, AF, ZF, SF, TF, DF, OF, AC, ID. Never IOPL, NT,
 /// RF, VM, VIF or VIP.
-pub const RFLAGS_USER_MASK: u64 =
-    (1 << 0) | (1 << 2) | (1 << 4) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 10) | (1 << 11) | (1 << 18) | (1 << 21);
+pub const RFLAGS_USER_MASK: u64 = RFlags::CARRY_FLAG
+    .union(RFlags::PARITY_FLAG)
+    .union(RFlags::AUXILIARY_CARRY_FLAG)
+    .union(RFlags::ZERO_FLAG)
+    .union(RFlags::SIGN_FLAG)
+    .union(RFlags::TRAP_FLAG)
+    .union(RFlags::DIRECTION_FLAG)
+    .union(RFlags::OVERFLOW_FLAG)
+    .union(RFlags::ALIGNMENT_CHECK)
+    .union(RFlags::ID)
+    .bits();
+/// RFLAGS bit 1, reserved and always set (`x86_64`'s `RFlags` has no name for it).
+const RFLAGS_RESERVED_1: u64 = 1 << 1;
 
 /// The RFLAGS a user thread gets back: its own arithmetic flags, interrupts on, nothing
 /// privileged.
 pub const fn sanitize_rflags(rflags: u64) -> u64 {
-    (rflags & RFLAGS_USER_MASK) | RFLAGS_IF | (1 << 1)
+    (rflags & RFLAGS_USER_MASK) | RFLAGS_IF | RFLAGS_RESERVED_1
 }
 
 /// Whether `addr` is a canonical lower-half address, the only kind a user RIP or FS base may be.
@@ -298,7 +312,7 @@ pub struct PerCpu {
     /// The context whose FPU state is live in the registers (null: the initial state or none).
     pub fpu_owner: *const UserContext,
     /// The CR3 now loaded (only the kernel writes CR3).
-    pub cr3: u64,
+    pub cr3: PhysAddr,
 }
 
 static PERCPU: RacyCell<PerCpu> = RacyCell::new(PerCpu {
@@ -306,7 +320,7 @@ static PERCPU: RacyCell<PerCpu> = RacyCell::new(PerCpu {
     user_rsp: 0,
     current: core::ptr::null_mut(),
     fpu_owner: core::ptr::null(),
-    cr3: 0,
+    cr3: PhysAddr::zero(),
 });
 
 /// Whether the entries use `xsave`/`xrstor` (1) or `fxsave`/`fxrstor` (0). Set once at boot.
@@ -331,18 +345,20 @@ static FPU_INIT: FpuInit = {
 };
 
 /// Sets up the per-CPU block (GS base in the kernel, zero for user mode) and the FPU save mode.
-pub fn init(kernel_stack_top: u64, cr3: u64, xsave: bool) {
-    // SAFETY: boot, one CPU, before any user entry; the GS MSRs are set to the per-CPU block
-    // (kernel) and zero (user), which is what `swapgs` in the entries expects.
+pub fn init(kernel_stack_top: u64, cr3: PhysAddr, xsave: bool) {
+    let p = PERCPU.get();
+    // SAFETY: boot, one CPU, before any user entry: nothing else reaches the per-CPU block or
+    // the flag.
     unsafe {
-        let p = PERCPU.get();
         (*p).kernel_rsp = kernel_stack_top;
         (*p).cr3 = cr3;
         *PERIHELION_USE_XSAVE.get() = u8::from(xsave);
-        wrmsr(IA32_GS_BASE, p as u64);
-        wrmsr(IA32_KERNEL_GS_BASE, 0);
-        wrmsr(IA32_FS_BASE, 0);
     }
+    // The GS base is the per-CPU block (kernel) and the one swapped in by `swapgs` zero (user),
+    // which is what the entries expect.
+    GsBase::write(VirtAddr::from_ptr(p));
+    KernelGsBase::write(VirtAddr::zero());
+    FsBase::write(VirtAddr::zero());
 }
 
 /// Why a context cannot be entered.
@@ -373,27 +389,41 @@ fn validate(ctx: &mut UserContext) -> Result<(), EnterError> {
 /// `ctx` must have passed [`SavedContext::validate`] and stay where it is (not move or be freed)
 /// for as long as it is the current context; `cr3` must be a complete address space whose upper
 /// half is the kernel's.
-pub unsafe fn enter_user(ctx: &SavedContext, cr3: u64) -> ! {
+pub unsafe fn enter_user(ctx: &SavedContext, cr3: PhysAddr) -> ! {
     let ctx = ctx.as_ptr();
-    // SAFETY: one CPU, interrupts off; the caller vouches for `ctx` and `cr3`. The context is
-    // read through its raw pointer (no reference is live: `SavedContext`'s methods are done).
-    unsafe {
-        let p = PERCPU.get();
+    let p = PERCPU.get();
+    // SAFETY: one CPU, interrupts off: nothing else reaches the per-CPU block. The context is
+    // read through its raw pointer (no reference is live: `SavedContext`'s methods are done),
+    // and the caller vouches that it stays put while it is current.
+    let fs_base = unsafe {
         (*p).current = ctx;
-        if (*p).cr3 != cr3 {
-            core::arch::asm!("mov cr3, {}", in(reg) cr3, options(nostack, preserves_flags));
+        (*ctx).fs_base
+    };
+    // SAFETY: as above.
+    if unsafe { (*p).cr3 } != cr3 {
+        // SAFETY: the caller vouches that `cr3` is a complete address space (so page aligned,
+        // a valid frame) whose upper half, where the kernel runs, is the kernel's.
+        unsafe {
+            Cr3::write(PhysFrame::from_start_address_unchecked(cr3), Cr3Flags::empty());
             (*p).cr3 = cr3;
         }
-        null_user_selectors();
-        // Always: the task may have moved its FS base by loading a selector since it was saved.
-        wrmsr(IA32_FS_BASE, (*ctx).fs_base);
-        perihelion_return_to_user(ctx)
     }
+    null_user_selectors();
+    // Always: the task may have moved its FS base by loading a selector since it was saved.
+    // SAFETY: the context passed `validate`, so its FS base is a canonical user address.
+    FsBase::write(unsafe { VirtAddr::new_unsafe(fs_base) });
+    // SAFETY: the context is complete and valid (the caller's promise), the per-CPU block names
+    // it as current, and the exit path restores it whole.
+    unsafe { perihelion_return_to_user(ctx) }
 }
 
 /// Loads null selectors into DS, ES, FS and GS if any holds another: a task may have loaded one,
 /// and it must not carry over to the next task. Costs four register reads when none changed
 /// (the common case). FS is nulled before the caller writes the FS base (loading FS resets it).
+///
+/// Hand-written rather than with `x86_64`'s `Segment` and `GS::swap`: the GS load must sit
+/// between two `swapgs` in one `asm!` block, so that no compiled code runs with the user's GS
+/// base, and the crate loads each register in a block of its own.
 fn null_user_selectors() {
     let (ds, es, fs, gs): (u32, u32, u32, u32);
     // SAFETY: reading segment selectors has no side effects.
@@ -439,12 +469,13 @@ fn make_full(ctx: &mut UserContext) {
 
 /// If the page tables at `root` are the loaded ones, switches to the kernel's own before they
 /// are freed.
-pub fn leave_address_space(root: u64, kernel_root: u64) {
-    // SAFETY: one CPU, interrupts off; the kernel's tables map everything the kernel uses.
+pub fn leave_address_space(root: PhysAddr, kernel_root: PhysAddr) {
+    let p = PERCPU.get();
+    // SAFETY: one CPU, interrupts off: nothing else reaches the per-CPU block. The kernel's
+    // tables map everything the kernel uses, and their root is a page-aligned frame.
     unsafe {
-        let p = PERCPU.get();
         if (*p).cr3 == root {
-            core::arch::asm!("mov cr3, {}", in(reg) kernel_root, options(nostack, preserves_flags));
+            Cr3::write(PhysFrame::containing_address(kernel_root), Cr3Flags::empty());
             (*p).cr3 = kernel_root;
         }
     }
@@ -469,6 +500,9 @@ unsafe extern "C" {
     fn perihelion_return_to_user(ctx: *mut UserContext) -> !;
 }
 
+// Hand-written, not the `x86_64` crate: the exit restores every register from the context and
+// leaves by `sysretq` or `iretq` after `swapgs`; no Rust may run between the restores and the
+// return, and the crate has no exit path of this kind.
 global_asm!(
     r#"
     .section .text.perihelion_return_to_user, "ax", @progbits
@@ -590,6 +624,6 @@ perihelion_return_to_user:
     rip = const offset_of!(UserContext, rip),
     rsp = const offset_of!(UserContext, rsp),
     rflags = const offset_of!(UserContext, rflags),
-    user_ds = const USER_DS as u64,
-    user_cs = const USER_CS as u64,
+    user_ds = const USER_DS.0 as u64,
+    user_cs = const USER_CS.0 as u64,
 );

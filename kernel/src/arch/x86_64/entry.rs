@@ -6,6 +6,10 @@
 //! The PVH stub runs at its physical address before paging: it addresses its data as
 //! `symbol - KERNEL_VMA` and builds minimal page tables (identity and direct map of the first
 //! 4 GiB, and the kernel image at `KERNEL_VMA`) with 2 MiB pages, enough to reach Rust.
+//!
+//! All of it is hand-written assembly, page-table bits, descriptors and CR0/CR4/EFER bits as
+//! numbers: it runs before Rust can (in 32-bit mode for PVH), where the `x86_64` crate that the
+//! rest of `arch` uses cannot.
 
 /// Where the kernel image is linked: virtual address = `KERNEL_VMA` + physical load address
 /// (PVH). Limine may load it elsewhere physically; `boot` reads where from Limine.

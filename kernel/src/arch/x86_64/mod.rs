@@ -23,96 +23,7 @@ pub mod trap;
 
 use core::arch::asm;
 
-/// Writes a byte to an I/O port.
-///
-/// # Safety
-/// Port writes can reprogram hardware; the caller must own the device behind `port`.
-#[inline]
-pub unsafe fn outb(port: u16, value: u8) {
-    // SAFETY: the caller owns the device; `out` touches no memory.
-    unsafe { asm!("out dx, al", in("dx") port, in("al") value, options(nomem, nostack, preserves_flags)) }
-}
-
-/// Reads a byte from an I/O port.
-///
-/// # Safety
-/// Port reads can have side effects on hardware; the caller must own the device behind `port`.
-#[inline]
-pub unsafe fn inb(port: u16) -> u8 {
-    let value: u8;
-    // SAFETY: the caller owns the device; `in` touches no memory.
-    unsafe { asm!("in al, dx", in("dx") port, out("al") value, options(nomem, nostack, preserves_flags)) }
-    value
-}
-
-/// Writes a 16-bit word to an I/O port (and the port after it).
-///
-/// # Safety
-/// As [`outb`]: the caller must own the device behind `port` and `port + 1`.
-#[inline]
-pub unsafe fn outw(port: u16, value: u16) {
-    // SAFETY: the caller owns the device; `out` touches no memory.
-    unsafe { asm!("out dx, ax", in("dx") port, in("ax") value, options(nomem, nostack, preserves_flags)) }
-}
-
-/// Reads a 16-bit word from an I/O port (and the port after it).
-///
-/// # Safety
-/// As [`inb`]: the caller must own the device behind `port` and `port + 1`.
-#[inline]
-pub unsafe fn inw(port: u16) -> u16 {
-    let value: u16;
-    // SAFETY: the caller owns the device; `in` touches no memory.
-    unsafe { asm!("in ax, dx", in("dx") port, out("ax") value, options(nomem, nostack, preserves_flags)) }
-    value
-}
-
-/// Writes a 32-bit doubleword to an I/O port (and the three ports after it).
-///
-/// # Safety
-/// As [`outb`]: the caller must own the device behind `port` to `port + 3`.
-#[inline]
-pub unsafe fn outl(port: u16, value: u32) {
-    // SAFETY: the caller owns the device; `out` touches no memory.
-    unsafe { asm!("out dx, eax", in("dx") port, in("eax") value, options(nomem, nostack, preserves_flags)) }
-}
-
-/// Reads a 32-bit doubleword from an I/O port (and the three ports after it).
-///
-/// # Safety
-/// As [`inb`]: the caller must own the device behind `port` to `port + 3`.
-#[inline]
-pub unsafe fn inl(port: u16) -> u32 {
-    let value: u32;
-    // SAFETY: the caller owns the device; `in` touches no memory.
-    unsafe { asm!("in eax, dx", in("dx") port, out("eax") value, options(nomem, nostack, preserves_flags)) }
-    value
-}
-
-/// Reads a model-specific register.
-///
-/// # Safety
-/// `msr` must exist on this CPU, or the read faults.
-#[inline]
-pub unsafe fn rdmsr(msr: u32) -> u64 {
-    let (lo, hi): (u32, u32);
-    // SAFETY: the caller guarantees the MSR exists.
-    unsafe { asm!("rdmsr", in("ecx") msr, out("eax") lo, out("edx") hi, options(nomem, nostack, preserves_flags)) }
-    (u64::from(hi) << 32) | u64::from(lo)
-}
-
-/// Writes a model-specific register.
-///
-/// # Safety
-/// `msr` must exist and `value` be valid for it; MSRs change how the CPU behaves.
-#[inline]
-pub unsafe fn wrmsr(msr: u32, value: u64) {
-    // SAFETY: the caller guarantees the MSR and value are valid.
-    unsafe {
-        asm!("wrmsr", in("ecx") msr, in("eax") value as u32, in("edx") (value >> 32) as u32,
-             options(nostack, preserves_flags))
-    }
-}
+use x86_64::instructions::interrupts;
 
 /// The result of one `cpuid` query.
 #[derive(Copy, Clone, Debug, Default)]
@@ -158,36 +69,20 @@ pub fn rdtsc() -> u64 {
     (u64::from(hi) << 32) | u64::from(lo)
 }
 
-/// Reads CR2, the faulting address of the last page fault.
-#[inline]
-pub fn cr2() -> u64 {
-    let v: u64;
-    // SAFETY: reading CR2 has no side effects.
-    unsafe { asm!("mov {}, cr2", out(reg) v, options(nomem, nostack, preserves_flags)) }
-    v
-}
-
-/// Reads CR3, the physical address of the active top-level page table.
-#[inline]
-pub fn cr3() -> u64 {
-    let v: u64;
-    // SAFETY: reading CR3 has no side effects.
-    unsafe { asm!("mov {}, cr3", out(reg) v, options(nomem, nostack, preserves_flags)) }
-    v
-}
-
 /// Halts the CPU for good: interrupts off, `hlt` forever.
 pub fn halt_forever() -> ! {
     loop {
-        // SAFETY: `cli; hlt` only stops this CPU; nothing is left half done.
-        unsafe { asm!("cli", "hlt", options(nomem, nostack)) }
+        interrupts::disable();
+        x86_64::instructions::hlt();
     }
 }
 
-/// Enables interrupts, waits for one, and disables them again. The idle loop's only step.
+/// Enables interrupts, waits for one, and disables them again. The idle loop's only step:
+/// `sti; hlt` (the `sti` shadow keeps an interrupt from slipping in before the `hlt`), then
+/// `cli`. The trap path handles interrupts from the idle loop and returns here, and `cli`
+/// restores the kernel's interrupts-off rule.
 #[inline]
 pub fn wait_for_interrupt() {
-    // SAFETY: `sti; hlt` takes one interrupt in kernel mode; the trap path handles interrupts
-    // from the idle loop and returns here, and `cli` restores the kernel's interrupts-off rule.
-    unsafe { asm!("sti", "hlt", "cli", options(nomem, nostack)) }
+    interrupts::enable_and_hlt();
+    interrupts::disable();
 }

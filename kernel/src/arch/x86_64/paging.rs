@@ -3,30 +3,25 @@
 //! This module walks and edits page tables; it does not decide what is mapped where (that is
 //! `mem::kspace` for the kernel and `mem::vspace` for user address spaces) and it does not own
 //! physical pages: callers pass a frame source for new tables.
+//!
+//! Entries, their flags, the table levels and indices, and the addresses are `x86_64`'s types
+//! ([`PageTableEntry`], [`PageTableFlags`], [`PageTableLevel`], [`PhysAddr`], [`VirtAddr`]).
+//! The walk itself is the kernel's own: the crate's mappers (`OffsetPageTable` and the others)
+//! work on `&mut PageTable`, where the kernel reads and writes entries one at a time through
+//! volatile raw-pointer accesses (the CPU writes accessed and dirty bits into the same tables),
+//! and they allocate tables through a frame-allocator trait, where the kernel's callers charge
+//! each table to whoever asked for it (`object::vspace`).
+
+use x86_64::instructions::tlb;
+use x86_64::registers::control::{Cr3, Cr3Flags};
+use x86_64::structures::paging::page_table::{PageTableEntry, PageTableLevel};
+use x86_64::structures::paging::{PageTableFlags, PhysFrame};
+use x86_64::{PhysAddr, VirtAddr};
 
 use crate::mem::phys_to_virt;
 
 /// Size of a base page.
 pub const PAGE_SIZE: u64 = 4096;
-
-/// Present.
-pub const PRESENT: u64 = 1 << 0;
-/// Writable.
-pub const WRITABLE: u64 = 1 << 1;
-/// Reachable from user mode.
-pub const USER: u64 = 1 << 2;
-/// Write-through.
-pub const PWT: u64 = 1 << 3;
-/// Cache disable.
-pub const PCD: u64 = 1 << 4;
-/// A 2 MiB or 1 GiB leaf (in a PD or PDPT entry).
-pub const HUGE: u64 = 1 << 7;
-/// Global: kept in the TLB across CR3 loads (kernel mappings only).
-pub const GLOBAL: u64 = 1 << 8;
-/// No-execute (only honoured, and only legal, when `EFER.NXE` is set).
-pub const NX: u64 = 1 << 63;
-
-const ADDR_MASK: u64 = 0x000f_ffff_ffff_f000;
 
 /// The sizes a leaf can have.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -42,22 +37,22 @@ pub enum PageSize {
 impl PageSize {
     /// Size in bytes.
     pub const fn bytes(self) -> u64 {
-        match self {
-            PageSize::Size4K => 1 << 12,
-            PageSize::Size2M => 1 << 21,
-            PageSize::Size1G => 1 << 30,
-        }
+        self.level().entry_address_space_alignment()
     }
 
-    /// The table level whose entries are leaves of this size (1 = PT, 2 = PD, 3 = PDPT).
-    const fn level(self) -> usize {
+    /// The table level whose entries are leaves of this size.
+    const fn level(self) -> PageTableLevel {
         match self {
-            PageSize::Size4K => 1,
-            PageSize::Size2M => 2,
-            PageSize::Size1G => 3,
+            PageSize::Size4K => PageTableLevel::One,
+            PageSize::Size2M => PageTableLevel::Two,
+            PageSize::Size1G => PageTableLevel::Three,
         }
     }
 }
+
+/// The four levels, from the top-level table (PML4) down.
+const LEVELS: [PageTableLevel; 4] =
+    [PageTableLevel::Four, PageTableLevel::Three, PageTableLevel::Two, PageTableLevel::One];
 
 /// Why a mapping could not be made.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -68,134 +63,171 @@ pub enum MapError {
     AlreadyMapped,
 }
 
-/// The NX bit if the CPU has it, else 0.
-pub fn nx() -> u64 {
-    if super::cpu::features().nx { NX } else { 0 }
+/// `NO_EXECUTE` if the CPU has it (`EFER.NXE` is then set), else no flag.
+pub fn nx() -> PageTableFlags {
+    if super::cpu::features().nx { PageTableFlags::NO_EXECUTE } else { PageTableFlags::empty() }
 }
 
-fn table(phys: u64) -> *mut u64 {
-    phys_to_virt(phys) as *mut u64
+fn table(phys: PhysAddr) -> *mut PageTableEntry {
+    phys_to_virt(phys.as_u64()).cast()
 }
 
-fn index(virt: u64, level: usize) -> usize {
-    ((virt >> (12 + 9 * (level - 1))) & 0x1ff) as usize
+fn index(virt: VirtAddr, level: PageTableLevel) -> usize {
+    usize::from(virt.page_table_index(level))
 }
 
 /// Reads entry `i` of the table at `phys`.
-fn read(phys: u64, i: usize) -> u64 {
+fn read(phys: PhysAddr, i: usize) -> PageTableEntry {
     // SAFETY: `phys` is a page table reached through the direct map, `i < 512`.
     unsafe { table(phys).add(i).read_volatile() }
 }
 
-fn write(phys: u64, i: usize, value: u64) {
+fn write(phys: PhysAddr, i: usize, entry: PageTableEntry) {
     // SAFETY: as in `read`; page tables are edited only by the kernel with interrupts off.
-    unsafe { table(phys).add(i).write_volatile(value) }
+    unsafe { table(phys).add(i).write_volatile(entry) }
+}
+
+/// An entry pointing at `addr` (4 KiB aligned) with `flags`.
+fn entry(addr: PhysAddr, flags: PageTableFlags) -> PageTableEntry {
+    let mut e = PageTableEntry::new();
+    e.set_addr(addr, flags);
+    e
+}
+
+/// Entry `i` of the table at `phys`, for a caller that walks tables itself (tearing an address
+/// space down). `phys` must be a page table and `i < 512`.
+pub fn table_entry(phys: PhysAddr, i: usize) -> PageTableEntry {
+    assert!(i < 512, "page table index {i}");
+    read(phys, i)
 }
 
 /// Maps `virt` to `phys` as one leaf of `size` with `flags` (PRESENT is added) in the tables at
 /// `root`. New tables come from `alloc` (zeroed frames). Mapping the same frame with the same
 /// flags again succeeds; anything else already there is [`MapError::AlreadyMapped`].
 pub fn map(
-    root: u64,
-    virt: u64,
-    phys: u64,
+    root: PhysAddr,
+    virt: VirtAddr,
+    phys: PhysAddr,
     size: PageSize,
-    flags: u64,
-    alloc: &mut dyn FnMut() -> Option<u64>,
+    flags: PageTableFlags,
+    alloc: &mut dyn FnMut() -> Option<PhysAddr>,
 ) -> Result<(), MapError> {
-    debug_assert!(virt.is_multiple_of(size.bytes()) && phys.is_multiple_of(size.bytes()));
-    let user = flags & USER;
+    debug_assert!(virt.is_aligned(size.bytes()) && phys.is_aligned(size.bytes()));
+    let user = flags & PageTableFlags::USER_ACCESSIBLE;
     let mut tbl = root;
-    for level in (size.level() + 1..=4).rev() {
+    let leaf_level = size.level();
+    for &level in &LEVELS[..(4 - leaf_level as usize)] {
         let i = index(virt, level);
-        let entry = read(tbl, i);
-        if entry & PRESENT == 0 {
+        let entry_now = read(tbl, i);
+        let f = entry_now.flags();
+        if !f.contains(PageTableFlags::PRESENT) {
             let new = alloc().ok_or(MapError::OutOfMemory)?;
-            write(tbl, i, new | PRESENT | WRITABLE | user);
+            write(tbl, i, entry(new, PageTableFlags::PRESENT | PageTableFlags::WRITABLE | user));
             tbl = new;
-        } else if entry & HUGE != 0 {
+        } else if f.contains(PageTableFlags::HUGE_PAGE) {
             return Err(MapError::AlreadyMapped);
         } else {
-            tbl = entry & ADDR_MASK;
+            tbl = entry_now.addr();
         }
     }
-    let i = index(virt, size.level());
-    let leaf = phys | flags | PRESENT | if size == PageSize::Size4K { 0 } else { HUGE };
+    let i = index(virt, leaf_level);
+    let huge = if size == PageSize::Size4K { PageTableFlags::empty() } else { PageTableFlags::HUGE_PAGE };
+    let leaf = entry(phys, flags | PageTableFlags::PRESENT | huge);
     let old = read(tbl, i);
-    if old & PRESENT != 0 {
-        return if old == leaf || (old & !(1 << 5 | 1 << 6)) == leaf { Ok(()) } else { Err(MapError::AlreadyMapped) };
+    if old.flags().contains(PageTableFlags::PRESENT) {
+        // The CPU may have set the accessed and dirty bits since.
+        let same = old.addr() == leaf.addr()
+            && old.flags() - (PageTableFlags::ACCESSED | PageTableFlags::DIRTY) == leaf.flags();
+        return if same { Ok(()) } else { Err(MapError::AlreadyMapped) };
     }
     write(tbl, i, leaf);
     Ok(())
 }
 
 /// Removes the 4 KiB leaf at `virt`, returning the frame it mapped. Tables are left in place.
-pub fn unmap(root: u64, virt: u64) -> Option<u64> {
+pub fn unmap(root: PhysAddr, virt: VirtAddr) -> Option<PhysAddr> {
     let mut tbl = root;
-    for level in (2..=4).rev() {
+    for &level in &LEVELS[..3] {
         let entry = read(tbl, index(virt, level));
-        if entry & PRESENT == 0 || entry & HUGE != 0 {
+        let f = entry.flags();
+        if !f.contains(PageTableFlags::PRESENT) || f.contains(PageTableFlags::HUGE_PAGE) {
             return None;
         }
-        tbl = entry & ADDR_MASK;
+        tbl = entry.addr();
     }
-    let i = index(virt, 1);
+    let i = index(virt, PageTableLevel::One);
     let old = read(tbl, i);
-    if old & PRESENT == 0 {
+    if !old.flags().contains(PageTableFlags::PRESENT) {
         return None;
     }
-    write(tbl, i, 0);
+    write(tbl, i, PageTableEntry::new());
     flush(virt);
-    Some(old & ADDR_MASK)
+    Some(old.addr())
 }
 
 /// What a virtual address maps to.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct Translation {
     /// The physical address.
-    pub phys: u64,
+    pub phys: PhysAddr,
     /// Writable at every level.
     pub writable: bool,
     /// User-accessible at every level.
     pub user: bool,
-    /// Physical end of the leaf containing the address.
-    pub leaf_end: u64,
+    /// Size of the leaf containing the address (4 KiB, 2 MiB or 1 GiB).
+    pub leaf_size: u64,
+}
+
+impl Translation {
+    /// Bytes from the address to the end of its leaf.
+    pub fn rest_of_leaf(&self) -> u64 {
+        self.leaf_size - (self.phys.as_u64() & (self.leaf_size - 1))
+    }
 }
 
 /// Walks the tables at `root` for `virt`.
-pub fn translate(root: u64, virt: u64) -> Option<Translation> {
+#[inline]
+pub fn translate(root: PhysAddr, virt: VirtAddr) -> Option<Translation> {
     let mut tbl = root;
     let mut writable = true;
     let mut user = true;
-    for level in (1..=4).rev() {
+    for level in LEVELS {
         let entry = read(tbl, index(virt, level));
-        if entry & PRESENT == 0 {
+        let f = entry.flags();
+        if !f.contains(PageTableFlags::PRESENT) {
             return None;
         }
-        writable &= entry & WRITABLE != 0;
-        user &= entry & USER != 0;
-        let leaf_size = 1u64 << (12 + 9 * (level - 1));
-        if level == 1 || (entry & HUGE != 0 && level <= 3) {
-            let base = entry & ADDR_MASK & !(leaf_size - 1);
-            let phys = base + (virt & (leaf_size - 1));
-            return Some(Translation { phys, writable, user, leaf_end: base + leaf_size });
+        writable &= f.contains(PageTableFlags::WRITABLE);
+        user &= f.contains(PageTableFlags::USER_ACCESSIBLE);
+        let leaf = match level {
+            PageTableLevel::One => true,
+            PageTableLevel::Two | PageTableLevel::Three => f.contains(PageTableFlags::HUGE_PAGE),
+            PageTableLevel::Four => false,
+        };
+        if leaf {
+            let leaf_size = level.entry_address_space_alignment();
+            // The leaf's base is aligned to its size, so OR adds the offset (and the compiler
+            // sees that the result is a valid physical address).
+            let base = entry.addr().as_u64() & !(leaf_size - 1);
+            let phys = PhysAddr::new(base | (virt.as_u64() & (leaf_size - 1)));
+            return Some(Translation { phys, writable, user, leaf_size });
         }
-        tbl = entry & ADDR_MASK;
+        tbl = entry.addr();
     }
     None
 }
 
 /// Drops the TLB entry for `virt` on this CPU.
-pub fn flush(virt: u64) {
-    // SAFETY: `invlpg` only drops a cached translation.
-    unsafe { core::arch::asm!("invlpg [{}]", in(reg) virt, options(nostack, preserves_flags)) }
+pub fn flush(virt: VirtAddr) {
+    tlb::flush(virt);
 }
 
 /// Loads `root` into CR3.
 ///
 /// # Safety
-/// `root` must map the running code, its stack and every address the kernel will touch.
-pub unsafe fn activate(root: u64) {
+/// `root` must be a page-aligned top-level table that maps the running code, its stack and
+/// every address the kernel will touch.
+pub unsafe fn activate(root: PhysAddr) {
     // SAFETY: the caller guarantees the new tables map everything in use.
-    unsafe { core::arch::asm!("mov cr3, {}", in(reg) root, options(nostack, preserves_flags)) }
+    unsafe { Cr3::write(PhysFrame::containing_address(root), Cr3Flags::empty()) }
 }

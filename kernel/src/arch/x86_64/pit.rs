@@ -9,7 +9,7 @@
 //! caller sees as a counter that does not move. Afterwards channel 0 is left in mode 0, which
 //! counts to zero once and then raises no further edges.
 
-use super::{inb, outb};
+use x86_64::instructions::port::{Port, PortWriteOnly};
 
 /// The PIT's input clock, in Hz.
 pub const PIT_HZ: u64 = 1_193_182;
@@ -17,8 +17,15 @@ pub const PIT_HZ: u64 = 1_193_182;
 /// The counter's width in bits.
 pub const BITS: u32 = 16;
 
-const CHANNEL0: u16 = 0x40;
-const COMMAND: u16 = 0x43;
+/// Channel 0's data port: the reload value is written and the latched count read here.
+fn channel0() -> Port<u8> {
+    Port::new(0x40)
+}
+
+/// The mode/command register.
+fn command() -> PortWriteOnly<u8> {
+    PortWriteOnly::new(0x43)
+}
 
 /// Command: channel 0, low byte then high byte, mode 2 (rate generator), binary.
 const CH0_RATE: u8 = 0x34;
@@ -32,9 +39,9 @@ pub fn start() {
     // SAFETY: the PIT belongs to the kernel (`abi::ioport::KERNEL_PORTS` keeps it from tasks)
     // and nothing else uses channel 0; a reload value of 0 means 65536.
     unsafe {
-        outb(COMMAND, CH0_RATE);
-        outb(CHANNEL0, 0);
-        outb(CHANNEL0, 0);
+        command().write(CH0_RATE);
+        channel0().write(0);
+        channel0().write(0);
     }
 }
 
@@ -42,8 +49,8 @@ pub fn start() {
 pub fn read() -> u16 {
     // SAFETY: as in `start`; a latch command only freezes the count until both bytes are read.
     let (lo, hi) = unsafe {
-        outb(COMMAND, CH0_LATCH);
-        (inb(CHANNEL0), inb(CHANNEL0))
+        command().write(CH0_LATCH);
+        (channel0().read(), channel0().read())
     };
     u16::from_le_bytes([lo, hi])
 }
@@ -52,8 +59,8 @@ pub fn read() -> u16 {
 pub fn stop() {
     // SAFETY: as in `start`.
     unsafe {
-        outb(COMMAND, CH0_ONCE);
-        outb(CHANNEL0, 0xff);
-        outb(CHANNEL0, 0xff);
+        command().write(CH0_ONCE);
+        channel0().write(0xff);
+        channel0().write(0xff);
     }
 }

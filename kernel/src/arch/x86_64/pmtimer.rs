@@ -2,9 +2,9 @@
 //! TSC and the local APIC timer (`clock`): a 24- or 32-bit counter at 3.579545 MHz in an I/O
 //! port that the FADT names, read and never written.
 
-use crate::acpi;
+use x86_64::instructions::port::PortReadOnly;
 
-use super::inl;
+use crate::acpi;
 
 /// A PM timer to read.
 pub struct PmTimer {
@@ -36,6 +36,6 @@ impl PmTimer {
     pub fn read(&self) -> u32 {
         // SAFETY: `new`'s caller vouched that the port is the PM timer, which a read does not
         // change; no task can hold this port before boot ends.
-        unsafe { inl(self.port) }
+        unsafe { PortReadOnly::<u32>::new(self.port).read() }
     }
 }

@@ -7,7 +7,8 @@
 
 use core::fmt::{self, Write};
 
-use super::{inb, outb};
+use x86_64::instructions::port::{PortReadOnly, PortWriteOnly};
+
 use crate::sync::KernelLock;
 
 const COM1: u16 = 0x3f8;
@@ -15,24 +16,48 @@ const COM1: u16 = 0x3f8;
 /// Line status register bit: the transmit holding register is empty.
 const LSR_THR_EMPTY: u8 = 1 << 5;
 
-struct Port {
+/// The UART's registers, at their offsets from [`COM1`], and whether it was set up.
+struct Uart {
     ready: bool,
+    /// +0: transmit holding register (divisor latch low while LCR.DLAB is set).
+    data: PortWriteOnly<u8>,
+    /// +1: interrupt enable register (divisor latch high while LCR.DLAB is set).
+    int_enable: PortWriteOnly<u8>,
+    /// +2: FIFO control register.
+    fifo_control: PortWriteOnly<u8>,
+    /// +3: line control register.
+    line_control: PortWriteOnly<u8>,
+    /// +4: modem control register.
+    modem_control: PortWriteOnly<u8>,
+    /// +5: line status register.
+    line_status: PortReadOnly<u8>,
 }
 
-static CONSOLE: KernelLock<Port> = KernelLock::new("console", Port { ready: false });
+static CONSOLE: KernelLock<Uart> = KernelLock::new(
+    "console",
+    Uart {
+        ready: false,
+        data: PortWriteOnly::new(COM1),
+        int_enable: PortWriteOnly::new(COM1 + 1),
+        fifo_control: PortWriteOnly::new(COM1 + 2),
+        line_control: PortWriteOnly::new(COM1 + 3),
+        modem_control: PortWriteOnly::new(COM1 + 4),
+        line_status: PortReadOnly::new(COM1 + 5),
+    },
+);
 
-impl Port {
+impl Uart {
     fn init(&mut self) {
         // SAFETY: COM1 belongs to the kernel's console; this is the standard 16550 setup:
         // interrupts off, 115200 baud (divisor 1), 8N1, FIFOs on, DTR/RTS set.
         unsafe {
-            outb(COM1 + 1, 0x00);
-            outb(COM1 + 3, 0x80);
-            outb(COM1, 0x01);
-            outb(COM1 + 1, 0x00);
-            outb(COM1 + 3, 0x03);
-            outb(COM1 + 2, 0xc7);
-            outb(COM1 + 4, 0x03);
+            self.int_enable.write(0x00);
+            self.line_control.write(0x80);
+            self.data.write(0x01);
+            self.int_enable.write(0x00);
+            self.line_control.write(0x03);
+            self.fifo_control.write(0xc7);
+            self.modem_control.write(0x03);
         }
         self.ready = true;
     }
@@ -41,17 +66,17 @@ impl Port {
         // Bounded wait: a UART that never drains must not hang the kernel.
         for _ in 0..100_000 {
             // SAFETY: reading COM1's line status register has no side effects.
-            if unsafe { inb(COM1 + 5) } & LSR_THR_EMPTY != 0 {
+            if unsafe { self.line_status.read() } & LSR_THR_EMPTY != 0 {
                 break;
             }
             core::hint::spin_loop();
         }
         // SAFETY: writing the transmit register of the kernel's own console.
-        unsafe { outb(COM1, byte) }
+        unsafe { self.data.write(byte) }
     }
 }
 
-impl Write for Port {
+impl Write for Uart {
     fn write_str(&mut self, s: &str) -> fmt::Result {
         s.bytes().for_each(|b| self.put(b));
         Ok(())

@@ -8,18 +8,28 @@
 use core::arch::global_asm;
 use core::mem::offset_of;
 
+use x86_64::VirtAddr;
+use x86_64::registers::model_specific::{LStar, SFMask, Star};
+use x86_64::registers::rflags::RFlags;
+
 use super::context::{PerCpu, UserContext};
-use super::cpu::{IA32_FMASK, IA32_LSTAR, IA32_STAR};
-use super::gdt::{KERNEL_CS, KERNEL_DS};
-use super::wrmsr;
+use super::gdt::{KERNEL_CS, KERNEL_DS, USER_CS, USER_DS};
 
 unsafe extern "C" {
     fn perihelion_syscall_entry();
 }
 
 /// RFLAGS bits cleared on entry: IF (the kernel runs with interrupts off), TF, DF, NT, AC.
-const FMASK: u64 = (1 << 9) | (1 << 8) | (1 << 10) | (1 << 14) | (1 << 18);
+const FMASK: RFlags = RFlags::INTERRUPT_FLAG
+    .union(RFlags::TRAP_FLAG)
+    .union(RFlags::DIRECTION_FLAG)
+    .union(RFlags::NESTED_TASK)
+    .union(RFlags::ALIGNMENT_CHECK);
 
+// Hand-written, not the `x86_64` crate: the entry runs before any Rust can (user RSP, user GS
+// base, nothing saved yet) and saves straight into the task's context; the crate has no entry
+// code of this kind (its handlers use the nightly `x86-interrupt` ABI). `docs/kernel.md` lists
+// every such place.
 global_asm!(
     r#"
     /* syscall entry: RCX = user RIP, R11 = user RFLAGS, IF, TF, DF, NT and AC clear (FMASK). RSP
@@ -84,15 +94,12 @@ perihelion_syscall_entry:
 
 /// Programs STAR, LSTAR and FMASK (EFER.SCE is set by `cpu::early_init`).
 pub fn init() {
-    // `sysret` loads CS from STAR[63:48] + 16 and SS from STAR[63:48] + 8, both with RPL 3:
-    // KERNEL_DS (0x10) gives user code 0x20 and user data 0x18 (see `gdt`).
-    let star = (u64::from(KERNEL_DS) << 48) | (u64::from(KERNEL_CS) << 32);
-    // SAFETY: the entry stub and the GDT layout match what these MSRs describe.
-    unsafe {
-        wrmsr(IA32_STAR, star);
-        wrmsr(IA32_LSTAR, perihelion_syscall_entry as *const () as u64);
-        wrmsr(IA32_FMASK, FMASK);
-    }
+    // `syscall` loads CS and SS from the kernel's pair, `sysret` CS and SS from the user's pair
+    // (user code must follow user data: see `gdt`). `Star::write` checks that each pair is laid
+    // out as the instructions need, with the right privilege levels.
+    Star::write(USER_CS, USER_DS, KERNEL_CS, KERNEL_DS).expect("the GDT's selectors fit STAR");
+    LStar::write(VirtAddr::new(perihelion_syscall_entry as *const () as u64));
+    SFMask::write(FMASK);
 }
 
 /// Called by the entry stub with the current context, where it saved the caller's registers

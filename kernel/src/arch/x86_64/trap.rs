@@ -13,6 +13,8 @@
 use core::arch::global_asm;
 use core::mem::offset_of;
 
+use x86_64::registers::control::Cr2;
+
 use super::context::{PERIHELION_USE_XSAVE, PerCpu, UserContext};
 use crate::sync::RacyCell;
 
@@ -46,6 +48,10 @@ const ERROR_CODE_VECTORS: u32 = (1 << 8)
     | (1 << 29)
     | (1 << 30);
 
+// Hand-written, not the `x86_64` crate: the stubs and the common path run before any Rust can
+// (possibly on the user's GS base, with the user's flags) and save straight into the task's
+// context; the crate's IDT handlers are `extern "x86-interrupt"` functions, a nightly ABI that
+// saves on the stack. `idt` points the crate's gate type at these stubs.
 global_asm!(
     r#"
     .section .text.perihelion_traps, "ax", @progbits
@@ -295,7 +301,7 @@ extern "C" fn trap_from_kernel(frame: &mut KernelFrame) {
         nmi("kernel", frame.rip);
         return;
     }
-    crate::panic::kernel_exception(frame, super::cr2());
+    crate::panic::kernel_exception(frame, Cr2::read_raw());
 }
 
 /// NMIs taken since boot.
@@ -313,6 +319,6 @@ extern "C" fn trap_from_user(ctx: *mut UserContext) -> ! {
     // SAFETY: the entry stub passes the current context, which it just filled; no reference to
     // it is live while the kernel handles an entry until this write is done (the task's
     // `SavedContext` methods are only called from below).
-    unsafe { (*ctx).fault_addr = if (*ctx).vector == 14 { super::cr2() } else { 0 } };
+    unsafe { (*ctx).fault_addr = if (*ctx).vector == 14 { Cr2::read_raw() } else { 0 } };
     crate::uapi::trap()
 }
