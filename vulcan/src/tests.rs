@@ -34,10 +34,12 @@ mod ioport;
 mod ipc;
 mod irq;
 mod memory;
+mod mmap;
 mod notify;
 mod rootinfo;
 mod runtime;
 mod sched;
+mod supervise;
 mod support;
 mod syscall;
 mod task;
@@ -65,5 +67,7 @@ pub const ALL: &[&[Test]] = &[
     irq::TESTS,
     vspace::TESTS,
     runtime::TESTS,
+    mmap::TESTS,
+    supervise::TESTS,
     fuzz::TESTS,
 ];

@@ -94,10 +94,14 @@ impl From<Error> for SpawnError {
 /// How a thread ended without giving a value.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum JoinError {
-    /// It faulted (with no fault endpoint): the vector.
+    /// It faulted and nobody took the fault (no supervisor): the vector. Its stack and objects
+    /// are given back all the same.
     Faulted(usize),
-    /// It ended some other way (destroyed, or exited without returning).
-    Stopped,
+    /// It was ended with this status before its closure returned (`task_kill`, say by a
+    /// supervisor: [`Fault::kill`](crate::fault::Fault::kill)).
+    Killed(usize),
+    /// It was destroyed (`task_destroy`).
+    Destroyed,
 }
 
 /// What the spawned closure's value travels in.
@@ -154,7 +158,7 @@ impl<T> JoinHandle<T> {
     /// Waits for the thread to end and returns the closure's value; its stack, block and kernel
     /// objects are given back.
     pub fn join(mut self) -> Result<T, JoinError> {
-        let Some(r) = self.resources.take() else { return Err(JoinError::Stopped) };
+        let Some(r) = self.resources.take() else { return Err(JoinError::Destroyed) };
         while !r.stopped() {
             // The exit Note is signalled when the task stops; a stale bit only makes us look again.
             if r.exit_note.wait().is_err() {
@@ -168,7 +172,10 @@ impl<T> JoinHandle<T> {
         }
         match info {
             Ok(i) if i.state == Ok(State::Faulted) => Err(JoinError::Faulted(i.detail)),
-            _ => Err(JoinError::Stopped),
+            Ok(i) if i.state == Ok(State::Exited) && i.detail as u64 != abi::task::DESTROYED => {
+                Err(JoinError::Killed(i.detail))
+            }
+            _ => Err(JoinError::Destroyed),
         }
     }
 
@@ -232,6 +239,8 @@ pub fn detached() -> usize {
 pub struct Builder {
     stack_bytes: usize,
     priority: Option<usize>,
+    /// The supervisor's Endpoint and the badge its faults carry.
+    supervisor: Option<(crate::ipc::Endpoint, usize)>,
 }
 
 impl Default for Builder {
@@ -243,7 +252,7 @@ impl Default for Builder {
 impl Builder {
     /// The defaults: [`DEFAULT_STACK_BYTES`], the spawner's priority.
     pub const fn new() -> Builder {
-        Builder { stack_bytes: DEFAULT_STACK_BYTES, priority: None }
+        Builder { stack_bytes: DEFAULT_STACK_BYTES, priority: None, supervisor: None }
     }
 
     /// A stack of `bytes` (rounded up to a power of two of pages; at most [`MAX_STACK_BYTES`]).
@@ -255,6 +264,13 @@ impl Builder {
     /// Run at `priority` (at most the program's maximum controlled priority).
     pub const fn priority(mut self, priority: usize) -> Builder {
         self.priority = Some(priority);
+        self
+    }
+
+    /// Send the thread's faults to `supervisor` with `badge`, from its first instruction (see
+    /// [`crate::fault`]). Without one, a fault stops the thread and `join` reports it.
+    pub fn supervised(mut self, supervisor: &crate::fault::Supervisor, badge: usize) -> Builder {
+        self.supervisor = Some((supervisor.endpoint(), badge));
         self
     }
 
@@ -327,6 +343,10 @@ impl Builder {
             .and_then(|()| unsafe { task.write_regs(&regs) })
             .and_then(|()| task.set_exit_note(Some(exit_note), 1))
             .and_then(|()| task.set_priority(me, priority, 0))
+            .and_then(|()| match self.supervisor {
+                Some((endpoint, badge)) => supervise(task, endpoint, badge),
+                None => Ok(()),
+            })
             .and_then(|()| {
                 // Recorded before the look at `exiting` (see `process::exiting`): a program that
                 // is ending either ends this thread too or is seen here, and it never starts.
@@ -344,6 +364,16 @@ impl Builder {
         }
         Ok(JoinHandle { resources: Some(resources), packet, id })
     }
+}
+
+/// Sends `task`'s faults to `endpoint` with `badge`: a badged copy, which the task holds a
+/// reference to itself, so the copy is deleted again.
+pub(crate) fn supervise(task: Task, endpoint: crate::ipc::Endpoint, badge: usize) -> crate::error::Result<()> {
+    let cspace = crate::process::cspace().ok_or(Error::Abi(abi::Error::InvalidCapability))?;
+    let badged = crate::ipc::Endpoint::new(endpoint.mint(cspace, Slot::Auto, crate::rights::WRITE, badge)?);
+    let set = task.set_fault_endpoint(Some(badged));
+    let _ = badged.delete();
+    set
 }
 
 /// Spawns `f` on a new thread with the default settings.
