@@ -37,7 +37,7 @@ pub(crate) use stack::for_each_task;
 
 use crate::cap::Slot;
 use crate::error::Error;
-use crate::notify::{Note, Timer};
+use crate::notify::{MAX_TIMER_US, Note, TICK_US, Timer};
 use crate::sync::Mutex;
 use crate::task::Task;
 
@@ -415,8 +415,9 @@ where
 }
 
 /// Sleeps the calling thread for at least `us` microseconds, and at most about two timer ticks
-/// ([`TICK_US`](crate::notify::TICK_US)) more. (A Timer fires on a tick, and the first tick may
-/// come at once: the Timer is armed one tick longer than asked, so it never fires early.)
+/// ([`TICK_US`]) more, as the kernel's clock counts them: it never returns before a Timer armed
+/// for `us` just before the call has fired. (A Timer fires on a tick, and the first tick may come
+/// at once: the sleep's Timer is armed one tick longer than asked.) `sleep_us(0)` yields.
 ///
 /// A Timer is made for the sleep, from the program's Memory, and deleted after: the Memory's
 /// `used` is the same before and after.
@@ -424,6 +425,10 @@ where
 /// # Errors
 /// No Memory, or its quota spent (the Timer cannot be made); the thread has no park Note.
 pub fn sleep_us(us: usize) -> crate::error::Result<()> {
+    if us == 0 {
+        yield_now();
+        return Ok(());
+    }
     let me = block::current();
     let park = match me.park_note.load(core::sync::atomic::Ordering::Relaxed) {
         0 => return Err(Error::Abi(abi::Error::InvalidState)),
@@ -436,13 +441,24 @@ pub fn sleep_us(us: usize) -> crate::error::Result<()> {
     // Other bits taken on the way are stale wake-ups of earlier parks (a waker sets the flag
     // `park` looks at before it signals, so a park can return before the bit arrives): a sleeping
     // thread is parked nowhere, so nobody waits for them.
-    let waited = timer.arm(park, SLEEP_BIT, us, 0).and_then(|()| {
-        loop {
-            if park.wait()? & SLEEP_BIT != 0 {
-                return Ok(());
+    let mut left = us;
+    let waited = loop {
+        // A Timer fires `ceil(delay / TICK_US)` ticks after it is armed, and the first of them
+        // may come at once: one tick more than `us` needs makes the sleep never short. Longer
+        // sleeps than a Timer takes go in steps.
+        let step = left.min(MAX_TIMER_US - TICK_US);
+        left -= step;
+        let slept = timer.arm(park, SLEEP_BIT, step + TICK_US, 0).and_then(|()| {
+            loop {
+                if park.wait()? & SLEEP_BIT != 0 {
+                    return Ok(());
+                }
             }
+        });
+        if slept.is_err() || left == 0 {
+            break slept;
         }
-    });
+    };
     let _ = timer.delete();
     waited
 }
