@@ -116,10 +116,9 @@ use sys::vspace::{MAX_PAGE_COUNT, Page, VSpace, access};
 use sys::{Boot, CSpace, IrqControl, Memory, Slot, rights, root};
 
 use super::support::{delete, delete_any, isolated, split_root};
+use crate::clock::{rdtsc, tsc_per_ms};
 use crate::harness::{Reason, Test, TestResult, ensure, ensure_eq, fail, ok, reason};
-use crate::space::{
-    Launch, STACK_PAGES, STACK_TOP, Space, Waiter, image_segments, prime_window, rdtsc, start_task, tsc_per_ms,
-};
+use crate::space::{Launch, STACK_PAGES, STACK_TOP, Space, Waiter, image_segments, prime_window, start_task};
 
 pub const TESTS: &[Test] = &[
     Test::new("fuzz_syscalls_from_a_task_of_its_own", |b| {
