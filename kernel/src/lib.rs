@@ -34,8 +34,11 @@ pub mod arch;
 pub mod boot;
 pub mod calibrate;
 #[cfg(not(test))]
+pub mod console;
+#[cfg(not(test))]
 pub mod end;
 pub mod initramfs;
+pub mod logring;
 pub mod mem;
 pub mod object;
 pub mod sync;

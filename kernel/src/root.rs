@@ -150,7 +150,7 @@ fn start_page(info: &RootInfo) -> Result<[u8; PAGE_SIZE], start::StartError> {
 /// `abi::bootcaps` lays out; the task will start at `entry` with `rdi = START_INFO_ADDR`. Returns
 /// the task and the root Memory's quota.
 fn root_capabilities(space: VSpace, entry: u64) -> Result<(ObjRef, u64), abi::Error> {
-    use abi::object::rights::{ALL, WRITE};
+    use abi::object::rights::{ALL, READ, WRITE};
     crate::object::global::with(|ctx| {
         let cs = cspace::create_root(ctx, ROOT_CSPACE_RADIX, FIRST_FREE as u32)?;
         let vs = vspace::create_root(ctx, space)?;
@@ -161,7 +161,7 @@ fn root_capabilities(space: VSpace, entry: u64) -> Result<(ObjRef, u64), abi::Er
         let caps = [
             (ROOT_CSPACE, Cap { kind: Kind::CSpace, rights: ALL as u8, badge: 0, obj: Some(cs) }),
             (ROOT_MEMORY, Cap { kind: Kind::Memory, rights: ALL as u8, badge: 0, obj: Some(mem) }),
-            (ROOT_DEBUG_CONSOLE, Cap { kind: Kind::DebugConsole, rights: WRITE as u8, badge: 0, obj: None }),
+            (ROOT_DEBUG_CONSOLE, Cap { kind: Kind::DebugConsole, rights: (READ | WRITE) as u8, badge: 0, obj: None }),
             (ROOT_IOPORT_CONTROL, Cap { kind: Kind::IoPortControl, rights: ALL as u8, badge: 0, obj: None }),
             (ROOT_IRQ_CONTROL, Cap { kind: Kind::IrqControl, rights: ALL as u8, badge: 0, obj: None }),
             (ROOT_TASK, Cap { kind: Kind::Task, rights: ALL as u8, badge: 0, obj: Some(t) }),

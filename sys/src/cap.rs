@@ -463,6 +463,48 @@ impl DebugConsole {
     pub fn write_raw(self, ptr: usize, len: usize) -> Result<usize> {
         syscall::debug_write_console_raw(self.slot(), ptr, len)
     }
+
+    /// Reads the kernel log from byte `seq` on into `buf` (at most
+    /// [`LOG_READ_MAX`](abi::syscall::LOG_READ_MAX) bytes, else `InvalidArgument`). The log
+    /// numbers every byte since boot, kernel lines and debug writes alike, and keeps the last
+    /// [`LOG_RING_BYTES`](abi::syscall::LOG_RING_BYTES); [`LogRead::lost`] says how many bytes
+    /// from `seq` on were gone. Needs READ. `seq` beyond the log's end is `InvalidArgument`.
+    ///
+    /// ```no_run
+    /// # fn demo() -> sys::Result<()> {
+    /// // Print the whole kernel log kept so far (a `dmesg`).
+    /// let console = sys::root::console();
+    /// let (mut seq, mut buf) = (0, [0u8; 512]);
+    /// loop {
+    ///     let got = console.read_log(seq, &mut buf)?;
+    ///     if got.len == 0 {
+    ///         break;
+    ///     }
+    ///     sys::print!("{}", core::str::from_utf8(&buf[..got.len]).unwrap_or("?"));
+    ///     seq = got.next;
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn read_log(self, seq: u64, buf: &mut [u8]) -> Result<LogRead> {
+        let len = buf.len();
+        // SAFETY: `buf` is a `&mut [u8]`: memory the caller may overwrite, borrowed for the call.
+        let (len, next, lost) =
+            unsafe { syscall::log_read(self.slot(), seq, buf.as_mut_ptr().expose_provenance(), len) }?;
+        Ok(LogRead { len, next, lost })
+    }
+}
+
+/// What [`DebugConsole::read_log`] read.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct LogRead {
+    /// Bytes copied into the buffer.
+    pub len: usize,
+    /// The sequence number after them: where to read next.
+    pub next: u64,
+    /// Bytes from the sequence number asked for on that the log no longer held (reading resumed
+    /// at the oldest it keeps).
+    pub lost: u64,
 }
 
 #[cfg(test)]

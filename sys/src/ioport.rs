@@ -81,6 +81,37 @@ impl IoPortControl {
     pub fn create(self, min: usize, max: usize, memory: Memory, dst: Slot) -> Result<IoPort> {
         ioport_create(self.slot(), min, max, memory.slot(), dst.raw()).map(IoPort::at)
     }
+
+    /// Hands COM1 over (`console_release`): the kernel stops writing its log and the debug writes
+    /// to COM1, which from now on go only into the log ring
+    /// ([`DebugConsole::read_log`](crate::cap::DebugConsole::read_log)), and IoPorts may be made
+    /// on COM1's ports ([`CONSOLE_PORTS`](abi::ioport::CONSOLE_PORTS)). Whoever calls it drains
+    /// the log to COM1 from then on. Once only (`InvalidState` after). Needs WRITE.
+    ///
+    /// ```no_run
+    /// use sys::abi::ioport::CONSOLE_PORTS;
+    /// # fn demo() -> sys::Result<()> {
+    /// let control = sys::root::ioport_control();
+    /// let note = sys::Note::create(sys::root::memory(), sys::Slot::Auto)?;
+    /// control.set_log_note(Some(note), 1)?; // woken when the log grows
+    /// control.release_console()?;
+    /// let com1 = control.create(CONSOLE_PORTS.0, CONSOLE_PORTS.1, sys::root::memory(), sys::Slot::Auto)?;
+    /// // ... wait on `note`, `read_log` what is new and write it out through `com1` ...
+    /// # let _ = com1;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn release_console(self) -> Result<()> {
+        call(Sysno::ConsoleRelease, [self.slot(), 0, 0, 0, 0, 0]).map(drop)
+    }
+
+    /// From now on, signals `bits` (and the Note capability's badge) on `note` whenever bytes are
+    /// added to the kernel log (`log_set_note`); `None` stops it. The kernel holds its own
+    /// reference to the Note. Needs WRITE here and on the Note; `bits` must not be 0
+    /// (`InvalidArgument`).
+    pub fn set_log_note(self, note: Option<crate::notify::Note>, bits: usize) -> Result<()> {
+        call(Sysno::LogSetNote, [self.slot(), note.map_or(0, |n| n.slot()), bits, 0, 0, 0]).map(drop)
+    }
 }
 
 impl IoPort {

@@ -74,7 +74,7 @@ pub mod task;
 pub mod thread;
 pub mod vspace;
 
-pub use cap::{CSpace, Cap, DebugConsole, Identity, Kind, Memory, MemoryInfo, Slot, rights};
+pub use cap::{CSpace, Cap, DebugConsole, Identity, Kind, LogRead, Memory, MemoryInfo, Slot, rights};
 pub use error::{Error, Result};
 pub use ioport::{IoPort, IoPortControl};
 pub use ipc::{Endpoint, IpcBufferPage, Message, Reply};

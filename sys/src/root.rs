@@ -19,7 +19,7 @@ pub const fn memory() -> Memory {
     Memory::at(bootcaps::ROOT_MEMORY)
 }
 
-/// The debug console, with WRITE ([`bootcaps::ROOT_DEBUG_CONSOLE`]).
+/// The debug console, with READ (the kernel log) and WRITE ([`bootcaps::ROOT_DEBUG_CONSOLE`]).
 pub const fn console() -> DebugConsole {
     DebugConsole::at(bootcaps::ROOT_DEBUG_CONSOLE)
 }

@@ -111,6 +111,21 @@ pub fn debug_write_console_raw(console: usize, ptr: usize, len: usize) -> Result
     Ok(out[0])
 }
 
+/// `log_read(console, seq, buf, len) -> (read, next, lost)`: copies the kernel log from byte
+/// `seq` on into the `len` bytes at `buf`. See [`Sysno::LogRead`];
+/// [`DebugConsole::read_log`](crate::cap::DebugConsole::read_log) is the safe, typed form.
+///
+/// # Safety
+///
+/// The kernel writes up to `len` bytes at `buf`: they must be memory the caller may have
+/// overwritten, with no reference to it live (as for any `&mut [u8]` handed out).
+pub unsafe fn log_read(console: usize, seq: u64, buf: usize, len: usize) -> Result<(usize, u64, u64)> {
+    // SAFETY: the caller vouches for `[buf, buf + len)`; nothing else of its memory is touched.
+    let (rax, out) = unsafe { syscall(Sysno::LogRead as usize, [console, seq as usize, buf, len, 0, 0]) };
+    Error::check(rax)?;
+    Ok((out[0], out[1] as u64, out[2] as u64))
+}
+
 /// Makes a syscall that touches no memory of the caller and returns its result registers.
 fn call(number: Sysno, args: [usize; ARG_REGS]) -> Result<[usize; ARG_REGS]> {
     // SAFETY: callers pass only syscalls that neither read nor write the caller's memory nor

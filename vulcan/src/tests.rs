@@ -33,6 +33,7 @@ mod image;
 mod ioport;
 mod ipc;
 mod irq;
+mod log;
 mod memory;
 mod mmap;
 mod notify;
@@ -50,6 +51,7 @@ mod vspace;
 /// All groups, in run order.
 pub const ALL: &[&[Test]] = &[
     debug_write::TESTS,
+    log::TESTS,
     syscall::TESTS,
     entry::TESTS,
     image::TESTS,

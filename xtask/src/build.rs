@@ -5,7 +5,7 @@
 //! directory, so neither rebuilds the other and host builds (xtask, build scripts, proc macros,
 //! tests, clippy) stay untouched. Then fixed outputs in `target/perihelion/`: `kernel.elf`,
 //! `initramfs.tar`, `vulcan.tar`, `bench.tar`, `fixtures/exit3.tar`, `fixtures/fault.tar`,
-//! `fixtures/drop-boot-vspace.tar`, `fixtures/threads.tar`.
+//! `fixtures/drop-boot-vspace.tar`, `fixtures/threads.tar`, `fixtures/console-release.tar`.
 
 use std::ffi::OsString;
 use std::fs;
@@ -53,7 +53,7 @@ pub fn build(ws: &Workspace, output: Output) -> Result<()> {
     archive::write_atomically(&ws.kernel_elf(), &kernel_bytes)?;
 
     let mtime = ws.source_date_epoch()?;
-    let initramfs: [(PathBuf, &str); 7] = [
+    let initramfs: [(PathBuf, &str); 8] = [
         (ws.initramfs_tar(), "mercury"),
         (ws.vulcan_tar(), "vulcan"),
         (ws.bench_tar(), "bench"),
@@ -61,6 +61,7 @@ pub fn build(ws: &Workspace, output: Output) -> Result<()> {
         (ws.fixture_tar("fault"), "fixture-fault"),
         (ws.fixture_tar("drop-boot-vspace"), "fixture-drop-boot-vspace"),
         (ws.fixture_tar("threads"), "fixture-threads"),
+        (ws.fixture_tar("console-release"), "fixture-console-release"),
     ];
     for (tar_path, program) in initramfs {
         let init = Member { name: "init".to_string(), data: workspace::read(&user_dir.join(program))? };

@@ -121,7 +121,7 @@ fn parse(boot: &mut BootInfo) -> Result<(), &'static str> {
 #[unsafe(no_mangle)]
 extern "C" fn limine_main() -> ! {
     let entry_tsc = crate::arch::rdtsc();
-    crate::arch::serial::init();
+    crate::console::init();
     // SAFETY: the only reference to BOOT ever made; boot runs on one CPU.
     let boot = unsafe { &mut *BOOT.get() };
     boot.entry_tsc = entry_tsc;

@@ -67,6 +67,31 @@ sysnos! {
     DebugWrite = 0,
     /// `exit(status) -> !`: end the calling task with `status`. Never returns.
     Exit = 1,
+    /// `log_read(console, seq, buf, len) -> (read, next, lost)`: copy the kernel log from byte
+    /// `seq` on (the log counts every byte since boot, kernel lines and `debug_write`s alike, and
+    /// keeps the last [`LOG_RING_BYTES`]) into the `len` bytes at `buf`: `read` bytes were copied,
+    /// `next` is the sequence number after them (pass it next time) and `lost` says how many
+    /// bytes from `seq` on were overwritten before they could be read (reading resumed at the
+    /// oldest kept). Needs READ on the DebugConsole. At most [`LOG_READ_MAX`] bytes per call.
+    ///
+    /// Errors: capability errors for `console`; `InvalidArgument` (`len > LOG_READ_MAX`, or `seq`
+    /// beyond the log's end); `BadAddress` (a byte of `[buf, buf + read)` not mapped writable).
+    LogRead = 2,
+    /// `log_set_note(control, note, bits)`: from now on, whenever bytes are added to the kernel
+    /// log, signal `bits` (and the Note capability's badge) on `note` before returning to user
+    /// mode, so whoever drains the log to COM1 after `console_release` waits instead of polling.
+    /// `note` 0 removes it. The kernel holds its own reference to the Note. Needs WRITE on the
+    /// IoPortControl (the authority over COM1) and on `note`.
+    ///
+    /// Errors: capability errors for `control`, then `note`; `InvalidArgument` (`bits` is 0).
+    LogSetNote = 3,
+    /// `console_release(control)`: hand COM1 over: the kernel stops writing its log and the
+    /// `debug_write`s to COM1 (the log goes on, into the ring `log_read` reads), and
+    /// `ioport_create` may now make IoPorts on COM1's ports ([`CONSOLE_PORTS`](crate::ioport::CONSOLE_PORTS)). Once only. A
+    /// kernel panic still writes straight to COM1. Needs WRITE on the IoPortControl.
+    ///
+    /// Errors: capability errors for `control`; `InvalidState` (COM1 was released already).
+    ConsoleRelease = 4,
 
     /// `cap_copy(src, dst_cspace, dst_slot, rights) -> slot`: copy the capability in `src` into
     /// `dst_slot` (or [`SLOT_AUTO`]) of the CSpace `dst_cspace` names, keeping only the rights in
@@ -417,6 +442,12 @@ pub const TICK_US: usize = 10_000;
 
 /// Largest buffer one `debug_write` call accepts, in bytes.
 pub const DEBUG_WRITE_MAX: usize = 4096;
+
+/// Largest buffer one `log_read` call fills, in bytes.
+pub const LOG_READ_MAX: usize = 4096;
+
+/// Bytes of the kernel log the kernel keeps (the last ones written).
+pub const LOG_RING_BYTES: usize = 64 * 1024;
 
 impl TryFrom<usize> for Sysno {
     type Error = crate::Error;

@@ -597,6 +597,9 @@ fn schema(s: Sysno) -> [Arg; 6] {
         Sysno::TaskSetExitNote => [Cap(TASK), Cap(NOTE), Bits, w, w, w],
         Sysno::TaskSetFsBase => [Cap(TASK), Ptr, w, w, w, w],
         Sysno::TaskKill => [Cap(TASK), w, w, w, w, w],
+        Sysno::LogRead => [Cap(ANY), Num, Ptr, Num, w, w],
+        Sysno::LogSetNote => [Cap(ANY), Cap(NOTE), Bits, w, w, w],
+        Sysno::ConsoleRelease => [Cap(ANY), w, w, w, w, w],
         Sysno::TaskStart | Sysno::TaskSuspend | Sysno::TaskResume | Sysno::TaskInfo => [Cap(TASK), w, w, w, w, w],
         Sysno::Send | Sysno::Call | Sysno::NbSend => [Cap(ENDPOINT), w, w, w, w, w],
         Sysno::Recv | Sysno::ReplyRecv | Sysno::NbRecv => [Cap(RECV_ENDPOINT), w, w, w, w, w],
@@ -980,7 +983,7 @@ mod slot {
     pub const NOTE_BADGED: usize = 12;
     /// The partner thread's Task.
     pub const PARTNER: usize = 13;
-    /// A copy of the DebugConsole (WRITE).
+    /// A copy of the DebugConsole (READ, for `log_read`, and WRITE).
     pub const CONSOLE: usize = 14;
     /// An IoPort for `[POST_PORT, POST_PORT + 1)`.
     pub const IOPORT: usize = 15;
@@ -1062,7 +1065,10 @@ fn build_child(
     put(vs.cap(), slot::VSPACE, "vspace")?;
     let port = ok!(root::ioport_control().create(POST_PORT, POST_PORT + 1, mem, Slot::Auto), "ioport_create(0x80)");
     put(port.cap(), slot::IOPORT, "ioport")?;
-    ok!(root::console().copy(cs, Slot::At(slot::CONSOLE), rights::WRITE), "cap_copy(console) for a child");
+    ok!(
+        root::console().copy(cs, Slot::At(slot::CONSOLE), rights::READ | rights::WRITE),
+        "cap_copy(console) for a child"
+    );
     let launch = Launch {
         memory: mem,
         cspace: cs,
@@ -1604,6 +1610,9 @@ fn exemption(s: Sysno, params: &Params) -> Option<&'static str> {
         }
         Sysno::IoPortCreate => {
             Some("needs an IoPortControl; the kernel has no scoped one, and the root task's reaches every port")
+        }
+        Sysno::LogSetNote | Sysno::ConsoleRelease => {
+            Some("needs an IoPortControl, the authority over COM1; releasing it would take the run's output away")
         }
         _ => None,
     }
