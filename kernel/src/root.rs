@@ -8,7 +8,7 @@ use abi::bootcaps::{
 };
 use abi::layout::{PAGE_SIZE, ROOT_INITRAMFS_ADDR, ROOT_STACK_SIZE, ROOT_STACK_TOP, START_INFO_ADDR};
 use abi::object::Kind as K;
-use abi::rootinfo::{ROOT_INFO_MAGIC, ROOT_INFO_VERSION, RootInfo};
+use abi::rootinfo::{Framebuffer, ROOT_INFO_MAGIC, ROOT_INFO_VERSION, RootInfo};
 use abi::start::{self, names};
 use abi::task::{MAX_PRIORITY, ROOT_PRIORITY, State};
 
@@ -113,6 +113,7 @@ pub fn load_root(boot: &BootInfo) -> Result<ObjRef, LoadError> {
         cmdline: [0; abi::rootinfo::CMDLINE_MAX],
         cspace_radix: ROOT_CSPACE_RADIX as u64,
         memory_quota: quota,
+        framebuffer: boot.framebuffer.and_then(framebuffer).unwrap_or(Framebuffer::NONE),
     };
     drop(frames);
     info.cmdline[..boot.cmdline().len()].copy_from_slice(boot.cmdline());
@@ -121,6 +122,20 @@ pub fn load_root(boot: &BootInfo) -> Result<ObjRef, LoadError> {
     task::get(task).state.set(State::Runnable);
     crate::sched::enqueue(task);
     Ok(task)
+}
+
+/// The loader's framebuffer as the root task is told of it; `None` (no framebuffer) if a
+/// dimension does not fit the ABI's fields.
+fn framebuffer(fb: crate::boot::Framebuffer) -> Option<Framebuffer> {
+    let m = fb.masks;
+    Some(Framebuffer {
+        addr: fb.phys,
+        width: u32::try_from(fb.width).ok()?,
+        height: u32::try_from(fb.height).ok()?,
+        pitch: u32::try_from(fb.pitch).ok()?,
+        bpp: u32::from(fb.bpp),
+        format: [m[0], m[1], m[2], m[3], m[4], m[5], 0, 0],
+    })
 }
 
 /// The root task's capabilities as its start page names them (`abi::start::names` for the

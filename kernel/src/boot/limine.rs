@@ -107,6 +107,14 @@ fn parse(boot: &mut BootInfo) -> Result<(), &'static str> {
             height: fb.height(),
             pitch: fb.pitch(),
             bpp: fb.bpp(),
+            masks: [
+                fb.red_mask_size(),
+                fb.red_mask_shift(),
+                fb.green_mask_size(),
+                fb.green_mask_shift(),
+                fb.blue_mask_size(),
+                fb.blue_mask_shift(),
+            ],
         });
     }
     if let Some(c) = CMDLINE.get_response() {

@@ -9,7 +9,7 @@
 pub const ROOT_INFO_MAGIC: u64 = u64::from_le_bytes(*b"PERIHELI");
 
 /// The version of the [`RootInfo`] layout described here.
-pub const ROOT_INFO_VERSION: u32 = 2;
+pub const ROOT_INFO_VERSION: u32 = 3;
 
 /// Longest kernel command line passed on, in bytes.
 pub const CMDLINE_MAX: usize = 256;
@@ -43,6 +43,44 @@ pub struct RootInfo {
     pub cspace_radix: u64,
     /// Quota of the root Memory capability, in pages.
     pub memory_quota: u64,
+    /// The boot framebuffer the loader left, if any (see [`Framebuffer`]).
+    pub framebuffer: Framebuffer,
+}
+
+/// A linear framebuffer the loader set up and left to the system (Limine does; a PVH boot has
+/// none: every field 0). Its memory is device memory, not RAM: a driver maps it through a device
+/// memory capability.
+#[repr(C)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Framebuffer {
+    /// Physical address of its first byte (0: there is no framebuffer).
+    pub addr: u64,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Bytes from the start of one line to the next.
+    pub pitch: u32,
+    /// Bits per pixel.
+    pub bpp: u32,
+    /// The pixel format, as masks within a pixel: red size and shift, green size and shift, blue
+    /// size and shift (in bits), then two unused bytes.
+    pub format: [u8; 8],
+}
+
+impl Framebuffer {
+    /// No framebuffer.
+    pub const NONE: Framebuffer = Framebuffer { addr: 0, width: 0, height: 0, pitch: 0, bpp: 0, format: [0; 8] };
+
+    /// Whether there is one.
+    pub const fn is_present(&self) -> bool {
+        self.addr != 0
+    }
+
+    /// Bytes it spans: `pitch * height`.
+    pub const fn bytes(&self) -> u64 {
+        self.pitch as u64 * self.height as u64
+    }
 }
 
 /// Offsets of the fields after `cmdline`.
@@ -51,7 +89,9 @@ const AFTER_CMDLINE: usize = core::mem::offset_of!(RootInfo, cspace_radix);
 const _: () = {
     assert!(core::mem::offset_of!(RootInfo, cmdline) == 64);
     assert!(AFTER_CMDLINE == 64 + CMDLINE_MAX);
-    assert!(core::mem::size_of::<RootInfo>() == AFTER_CMDLINE + 16);
+    assert!(core::mem::offset_of!(RootInfo, framebuffer) == AFTER_CMDLINE + 16);
+    assert!(core::mem::size_of::<Framebuffer>() == 32);
+    assert!(core::mem::size_of::<RootInfo>() == AFTER_CMDLINE + 48);
 };
 
 impl RootInfo {
@@ -76,6 +116,7 @@ impl RootInfo {
             cmdline: [0; CMDLINE_MAX],
             cspace_radix: 0,
             memory_quota: 0,
+            framebuffer: Framebuffer::NONE,
         }
     }
 
@@ -92,6 +133,7 @@ impl RootInfo {
             (56, self.cmdline_len),
             (AFTER_CMDLINE, self.cspace_radix),
             (AFTER_CMDLINE + 8, self.memory_quota),
+            (AFTER_CMDLINE + 16, self.framebuffer.addr),
         ];
         for (at, w) in words {
             out[at..at + 8].copy_from_slice(&w.to_le_bytes());
@@ -99,6 +141,12 @@ impl RootInfo {
         out[8..12].copy_from_slice(&self.version.to_le_bytes());
         out[12..16].copy_from_slice(&self.boot_protocol.to_le_bytes());
         out[64..64 + CMDLINE_MAX].copy_from_slice(&self.cmdline);
+        let fb = &self.framebuffer;
+        for (i, v) in [fb.width, fb.height, fb.pitch, fb.bpp].into_iter().enumerate() {
+            let at = AFTER_CMDLINE + 24 + 4 * i;
+            out[at..at + 4].copy_from_slice(&v.to_le_bytes());
+        }
+        out[AFTER_CMDLINE + 40..AFTER_CMDLINE + 48].copy_from_slice(&fb.format);
     }
 
     /// Reads what [`write_to`](Self::write_to) wrote; `bytes` must be
@@ -129,6 +177,18 @@ impl RootInfo {
             cmdline,
             cspace_radix: w(AFTER_CMDLINE),
             memory_quota: w(AFTER_CMDLINE + 8),
+            framebuffer: Framebuffer {
+                addr: w(AFTER_CMDLINE + 16),
+                width: h(AFTER_CMDLINE + 24),
+                height: h(AFTER_CMDLINE + 28),
+                pitch: h(AFTER_CMDLINE + 32),
+                bpp: h(AFTER_CMDLINE + 36),
+                format: {
+                    let mut f = [0u8; 8];
+                    f.copy_from_slice(&bytes[AFTER_CMDLINE + 40..AFTER_CMDLINE + 48]);
+                    f
+                },
+            },
         }
     }
 }
@@ -139,4 +199,44 @@ pub mod protocol {
     pub const PVH: u32 = 0;
     /// Limine boot protocol.
     pub const LIMINE: u32 = 1;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn write_and_read_round_trip_every_field() {
+        let mut info = RootInfo {
+            magic: ROOT_INFO_MAGIC,
+            version: ROOT_INFO_VERSION,
+            boot_protocol: protocol::LIMINE,
+            initramfs_addr: 0x7000_0000_0000,
+            initramfs_len: 12345,
+            mem_total: 1 << 30,
+            mem_free: 1 << 29,
+            tsc_hz: 2_000_000_000,
+            cmdline_len: 3,
+            cmdline: [0; CMDLINE_MAX],
+            cspace_radix: 12,
+            memory_quota: 30_000,
+            framebuffer: Framebuffer {
+                addr: 0xfd00_0000,
+                width: 1280,
+                height: 800,
+                pitch: 5120,
+                bpp: 32,
+                format: [8, 16, 8, 8, 8, 0, 0, 0],
+            },
+        };
+        info.cmdline[..3].copy_from_slice(b"a=b");
+        let mut bytes = [0xaau8; core::mem::size_of::<RootInfo>()];
+        info.write_to(&mut bytes);
+        assert_eq!(RootInfo::read_from(&bytes), info);
+        // The bytes are the `repr(C)` layout: the framebuffer's address right after the quota.
+        assert_eq!(&bytes[AFTER_CMDLINE + 16..AFTER_CMDLINE + 24], &0xfd00_0000u64.to_le_bytes());
+        assert_eq!(&bytes[AFTER_CMDLINE + 40..], &[8, 16, 8, 8, 8, 0, 0, 0]);
+        assert_eq!(info.framebuffer.bytes(), 5120 * 800);
+        assert!(info.framebuffer.is_present() && !Framebuffer::NONE.is_present());
+    }
 }
