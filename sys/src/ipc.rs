@@ -195,9 +195,26 @@ pub fn reply_to(reply: usize, words: Words) -> Result<()> {
 /// must be memory the kernel may read and write at those times with no live Rust reference to it
 /// (other than through interior mutability that allows it, as [`IpcBufferPage`] does), for as
 /// long as it is the task's buffer.
+///
+/// If `task` is a thread of the runtime's, the runtime notices: the next time the thread asks
+/// for its own buffer ([`with_ipc_buffer`](crate::thread::with_ipc_buffer)) it makes that the
+/// task's buffer again.
 pub unsafe fn task_set_ipc_buffer(task: usize, vaddr: usize) -> Result<()> {
+    // SAFETY: the caller's promise, passed on.
+    let r = unsafe { set_ipc_buffer_raw(task, vaddr) };
+    if r.is_ok() {
+        crate::thread::ipc_buffer_replaced(task);
+    }
+    r
+}
+
+/// `task_set_ipc_buffer`, without telling the runtime (for the runtime itself).
+///
+/// # Safety
+/// As [`task_set_ipc_buffer`].
+pub(crate) unsafe fn set_ipc_buffer_raw(task: usize, vaddr: usize) -> Result<()> {
     // SAFETY: the call itself touches no memory of the caller; later transfers do, as the caller
-    // vouches for above.
+    // vouches for.
     let (rax, _) = unsafe { syscall(Sysno::TaskSetIpcBuffer as usize, [task, vaddr, 0, 0, 0, 0]) };
     Error::check(rax)
 }

@@ -60,6 +60,7 @@ pub mod debug;
 pub mod error;
 pub mod fault;
 pub mod heap;
+pub mod io;
 pub mod ioport;
 pub mod ipc;
 pub mod mmap;

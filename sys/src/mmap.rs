@@ -107,6 +107,15 @@ static AREA: Mutex<Vec<(usize, usize)>> = Mutex::new(Vec::new());
 /// # Errors
 /// As [`MapError`] says; nothing is left mapped or made after an error.
 pub fn map_anonymous(pages: usize, access: usize, place: Place) -> Result<Mapping, MapError> {
+    map_anonymous_in(pages, access, place, Slot::Auto)
+}
+
+/// As [`map_anonymous`], with the Page objects' capabilities in `slot` (for one Page object: a
+/// mapping of at most [`MAX_PAGE_COUNT`] pages, a power of two, if `slot` is not `Auto`).
+pub(crate) fn map_anonymous_in(pages: usize, access: usize, place: Place, slot: Slot) -> Result<Mapping, MapError> {
+    if slot != Slot::Auto && (pages > MAX_PAGE_COUNT || !pages.is_power_of_two()) {
+        return Err(MapError::BadLength);
+    }
     check_access(access)?;
     let memory = crate::process::memory().ok_or(MapError::NoResources)?;
     crate::process::vspace().ok_or(MapError::NoResources)?;
@@ -114,7 +123,7 @@ pub fn map_anonymous(pages: usize, access: usize, place: Place) -> Result<Mappin
     let mut mapping = Mapping { addr, pages, access, parts: Vec::new() };
     let mut at = addr;
     for count in runs(pages) {
-        let made = Page::create(memory, count, Slot::Auto).map_err(MapError::from).and_then(|page| {
+        let made = Page::create(memory, count, slot).map_err(MapError::from).and_then(|page| {
             match crate::process::map_page(page, at, access) {
                 Ok(()) => Ok(page),
                 Err(e) => {

@@ -26,6 +26,9 @@
 //! ended it. Tasks the program made by hand (`task::spawn`) are not threads of the runtime's and
 //! are left alone.
 //!
+//! - the main thread's IPC buffer, a page mapped where the runtime places mappings
+//!   ([`crate::thread::with_ipc_buffer`]; a spawned thread gets its own on first use).
+//!
 //! These live in the [`RESERVED_SLOTS`] highest slots of the program's CSpace ([`reserved_slot`],
 //! [`is_reserved`]), which `SLOT_AUTO` reaches last, so a program's own slot numbers are not
 //! disturbed. Everything else the runtime makes (heap pages, threads, stacks) it puts wherever
@@ -51,9 +54,10 @@ pub const TABLE_PAGES: usize = 256;
 /// Runtime slots: counted down from the top of the CSpace.
 const SLOT_PARK: usize = 0;
 const SLOT_TABLES: usize = 1;
+const SLOT_IPC_BUFFER: usize = 2;
 
 /// Slots the runtime keeps at the top of the program's CSpace.
-pub const RESERVED_SLOTS: usize = 2;
+pub const RESERVED_SLOTS: usize = 3;
 
 /// 0: none. Set once, in `init`, before any other thread exists; read-only after.
 static MEMORY: AtomicUsize = AtomicUsize::new(0);
@@ -162,6 +166,9 @@ pub(crate) fn init(boot: &Boot) {
         && let Ok(tables) = memory.split(pages, Slot::At(slot))
     {
         TABLES.store(tables.slot(), Ordering::Relaxed);
+    }
+    if let (Some(slot), Some(task)) = (reserved_slot(SLOT_IPC_BUFFER), task()) {
+        crate::thread::init_main_ipc_buffer(task, Slot::At(slot));
     }
 }
 

@@ -495,7 +495,7 @@ pub unsafe fn prepare(
     let (rsp, block) = thread_stack(stack).ok_or(Error::Abi(abi::Error::InvalidArgument))?;
     let task = Task::create(memory, dst)?;
     // SAFETY: the block's bytes are the top of `stack`, which is the thread's alone for good.
-    let fs_base = unsafe { crate::thread::block::make(block, 0) };
+    let fs_base = unsafe { crate::thread::block::make(block, 0, 0) };
     let mut regs = thread_registers(entry, arg, rsp);
     regs.fs_base = fs_base as u64;
     // SAFETY: the task was just made: it has no CSpace or VSpace to drop, it has not started,

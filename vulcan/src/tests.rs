@@ -30,6 +30,7 @@ mod exit_note;
 mod fault;
 mod fuzz;
 mod image;
+mod io;
 mod ioport;
 mod ipc;
 mod irq;
@@ -71,5 +72,6 @@ pub const ALL: &[&[Test]] = &[
     runtime::TESTS,
     mmap::TESTS,
     supervise::TESTS,
+    io::TESTS,
     fuzz::TESTS,
 ];

@@ -22,6 +22,7 @@
 //! fails with [`SpawnError::NoResources`].
 
 pub mod block;
+mod ipcbuf;
 mod local;
 mod stack;
 
@@ -31,6 +32,8 @@ use alloc::sync::Arc;
 use abi::layout::{PAGE_SIZE, STACK_SLOT, STACKS_BASE};
 use abi::task::{MAX_PRIORITY, Registers, State};
 
+pub use ipcbuf::with_ipc_buffer;
+pub(crate) use ipcbuf::{init_main as init_main_ipc_buffer, replaced as ipc_buffer_replaced};
 pub use local::LocalKey;
 
 pub(crate) use stack::for_each_task;
@@ -324,7 +327,7 @@ impl Builder {
         let resources = Resources { task, exit_note, park_note, stack };
         // SAFETY: the block goes at the top of the new stack, mapped read-write for this thread
         // alone, 64-byte aligned (`Stack::block_addr`).
-        let fs_base = unsafe { block::make(resources.stack.block_addr(), park_note.slot()) };
+        let fs_base = unsafe { block::make(resources.stack.block_addr(), park_note.slot(), task.slot()) };
         // SAFETY: `fs_base` was just made and the thread has not started.
         let id = unsafe { block::at(fs_base) }.id();
         let start = Box::into_raw(Box::new(Start { f, packet: packet.clone() }));
@@ -411,6 +414,7 @@ where
     *packet.value.lock() = Some(value);
     drop(packet);
     local::destroy_all();
+    ipcbuf::release();
     crate::task::exit_thread(0)
 }
 

@@ -1,0 +1,264 @@
+//! The server side of the I/O protocol: receive a [`Request`], look at what it asks, answer it
+//! now or later.
+//!
+//! [`Request::receive`] takes the next call on the server's Endpoint, with its data and any
+//! capability copied out of the IPC buffer (the buffer is the thread's; see
+//! [`thread::with_ipc_buffer`](crate::thread::with_ipc_buffer)). The caller waits until it is
+//! answered: [`Request::reply`] and friends answer at once, through the reply right the receive
+//! left with this thread, which lasts only until this thread receives again;
+//! [`Request::defer`] keeps it in a Reply capability to answer later ([`Deferred`]), as a server
+//! does with a read that must wait for data.
+//!
+//! ```no_run
+//! use sys::io::server::{Op, Request};
+//! use sys::io::IoError;
+//! # fn demo(endpoint: sys::Endpoint) -> Result<(), IoError> {
+//! loop {
+//!     let req = Request::receive(endpoint)?;
+//!     match req.op() {
+//!         Op::Write => {
+//!             let n = req.data().len();
+//!             // ... put the bytes somewhere ...
+//!             req.reply([n, 0, 0, 0])?;
+//!         }
+//!         Op::Read { max, .. } => req.reply_data(&b"hello"[..5.min(max)])?,
+//!         _ => req.reply_error(IoError::Unsupported)?,
+//!     }
+//! }
+//! # }
+//! ```
+
+use abi::ipc::MAX_EXTRA_WORDS;
+
+use super::proto::{self, IO_MAX, IoError, flags, op};
+use crate::cap::{Cap, Slot};
+use crate::ipc::{Endpoint, Reply, reply};
+use crate::thread::with_ipc_buffer;
+
+/// What a request asks for.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// Read up to `max` bytes (at most [`IO_MAX`]); `nonblock`: answer at once.
+    Read {
+        /// Most bytes to return.
+        max: usize,
+        /// Whether the client asked not to wait.
+        nonblock: bool,
+    },
+    /// Write [`Request::data`].
+    Write,
+    /// Open [`Request::name`] with `flags`.
+    Open {
+        /// The request's flags.
+        flags: usize,
+    },
+    /// Close the handle.
+    Close,
+    /// Report the status.
+    Status,
+    /// Signal `bits` on [`Request::cap`] (a Note) when data arrives; no capability: stop.
+    Notify {
+        /// The bits to signal.
+        bits: usize,
+    },
+    /// An operation this version does not know, or one with bad arguments (a length above
+    /// [`IO_MAX`], unknown flags): answer [`IoError::BadRequest`] or [`IoError::Unsupported`].
+    Invalid(usize),
+}
+
+/// A request received, with its data copied out of the IPC buffer (see the module docs).
+#[derive(Debug)]
+#[must_use = "the client waits until the request is answered"]
+pub struct Request {
+    badge: usize,
+    words: [usize; 5],
+    data: [u8; IO_MAX],
+    len: usize,
+    cap: Option<Cap>,
+}
+
+impl Request {
+    /// Receives the next request on `endpoint`, waiting for one. A capability that comes with it
+    /// (a `notify`'s Note) lands in a free slot: [`cap`](Request::cap).
+    ///
+    /// # Errors
+    /// The receive failed (the Endpoint capability), or the thread has no IPC buffer and cannot
+    /// get one.
+    pub fn receive(endpoint: Endpoint) -> Result<Request, IoError> {
+        with_ipc_buffer(|b| {
+            b.set_recv_slot(Some(Slot::Auto));
+            b.set_send_len(0);
+            let m = endpoint.recv()?;
+            let (words, n) = b.received_words();
+            let mut req = Request { badge: m.badge, words: m.words, data: [0; IO_MAX], len: 0, cap: b.received() };
+            let want = match m.words[0] {
+                op::WRITE | op::OPEN => m.words[1].min(IO_MAX),
+                _ => 0,
+            };
+            req.len = proto::unpack(&words[..n], want, &mut req.data);
+            b.set_recv_slot(None);
+            Ok(req)
+        })?
+    }
+
+    /// The badge of the capability the client called through.
+    pub fn badge(&self) -> usize {
+        self.badge
+    }
+
+    /// What it asks for.
+    pub fn op(&self) -> Op {
+        let [o, a, b, _, _] = self.words;
+        match o {
+            op::READ if b & !flags::NONBLOCK == 0 => {
+                Op::Read { max: a.min(IO_MAX), nonblock: b & flags::NONBLOCK != 0 }
+            }
+            op::WRITE if a <= IO_MAX && self.len == a => Op::Write,
+            op::OPEN if a <= IO_MAX && self.len == a => Op::Open { flags: b },
+            op::CLOSE => Op::Close,
+            op::STATUS => Op::Status,
+            op::NOTIFY => Op::Notify { bits: a },
+            other => Op::Invalid(other),
+        }
+    }
+
+    /// The request's data: a write's bytes, an open's name (as bytes).
+    pub fn data(&self) -> &[u8] {
+        &self.data[..self.len]
+    }
+
+    /// An open's name, if it is UTF-8.
+    pub fn name(&self) -> Option<&str> {
+        core::str::from_utf8(self.data()).ok()
+    }
+
+    /// The capability that came with the request, if any: it is deleted when the request is
+    /// answered, unless taken ([`take_cap`](Request::take_cap)).
+    pub fn cap(&self) -> Option<Cap> {
+        self.cap
+    }
+
+    /// Takes the capability that came with the request: the server keeps it (a `notify`'s Note).
+    pub fn take_cap(&mut self) -> Option<Cap> {
+        self.cap.take()
+    }
+
+    /// Deletes a capability that came with the request and was not taken, so that clients cannot
+    /// fill the server's CSpace.
+    fn discard(&mut self) {
+        if let Some(c) = self.cap.take() {
+            // SAFETY: a capability a client sent: a copy of one of the client's, which can name
+            // no Page mapped in this program's VSpace unless this program handed out its VSpace
+            // or such a Page, which a server never does; so its end unmaps nothing this program
+            // uses (the teardown contract holds).
+            let _ = unsafe { c.delete() };
+        }
+    }
+
+    /// Answers: status 0 and `results` in reply words 1-4.
+    ///
+    /// # Errors
+    /// The reply failed (the client is gone, or this thread received something since).
+    pub fn reply(mut self, results: [usize; 4]) -> Result<(), IoError> {
+        self.discard();
+        answer(None, 0, results, &[], None)
+    }
+
+    /// Answers a read with `data` (at most [`IO_MAX`] bytes; more is cut).
+    ///
+    /// # Errors
+    /// As [`reply`](Request::reply).
+    pub fn reply_data(mut self, data: &[u8]) -> Result<(), IoError> {
+        self.discard();
+        let n = data.len().min(IO_MAX);
+        answer(None, 0, [n, 0, 0, 0], &data[..n], None)
+    }
+
+    /// Answers an open with the handle `cap` (which the client receives a copy of) and `kind`.
+    ///
+    /// # Errors
+    /// As [`reply`](Request::reply).
+    pub fn reply_handle(mut self, cap: Cap, kind: usize) -> Result<(), IoError> {
+        self.discard();
+        answer(None, 0, [kind, 0, 0, 0], &[], Some(cap))
+    }
+
+    /// Answers with an error.
+    ///
+    /// # Errors
+    /// As [`reply`](Request::reply).
+    pub fn reply_error(mut self, e: IoError) -> Result<(), IoError> {
+        self.discard();
+        answer(None, e.code(), [0; 4], &[], None)
+    }
+
+    /// Keeps the reply right in a Reply capability (in a free slot), to answer later.
+    ///
+    /// # Errors
+    /// As [`Reply::save`].
+    pub fn defer(mut self) -> Result<Deferred, IoError> {
+        self.discard();
+        let reply = Reply::save(Slot::Auto)?;
+        Ok(Deferred { reply, words: self.words })
+    }
+}
+
+/// A request whose answer waits ([`Request::defer`]).
+#[derive(Debug)]
+#[must_use = "the client waits until the request is answered"]
+pub struct Deferred {
+    reply: Reply,
+    words: [usize; 5],
+}
+
+impl Deferred {
+    /// What the request asked for (its data was not kept).
+    pub fn op(&self) -> Op {
+        let [o, a, b, _, _] = self.words;
+        match o {
+            op::READ => Op::Read { max: a.min(IO_MAX), nonblock: b & flags::NONBLOCK != 0 },
+            other => Op::Invalid(other),
+        }
+    }
+
+    /// Answers a read with `data`; the Reply capability is used up.
+    ///
+    /// # Errors
+    /// The client is gone.
+    pub fn reply_data(self, data: &[u8]) -> Result<(), IoError> {
+        let n = data.len().min(IO_MAX);
+        answer(Some(self.reply), 0, [n, 0, 0, 0], &data[..n], None)
+    }
+
+    /// Answers with an error.
+    ///
+    /// # Errors
+    /// The client is gone.
+    pub fn reply_error(self, e: IoError) -> Result<(), IoError> {
+        answer(Some(self.reply), e.code(), [0; 4], &[], None)
+    }
+}
+
+/// Sends an answer: through `saved`, or the reply right of this thread's last receive.
+fn answer(
+    saved: Option<Reply>,
+    status: usize,
+    results: [usize; 4],
+    data: &[u8],
+    cap: Option<Cap>,
+) -> Result<(), IoError> {
+    with_ipc_buffer(|b| {
+        let mut packed = [0u64; MAX_EXTRA_WORDS];
+        let used = proto::pack(data, &mut packed);
+        b.set_words(&packed[..used]);
+        b.set_send_cap(cap);
+        let words = [status, results[0], results[1], results[2], results[3]];
+        let sent = match saved {
+            Some(r) => r.reply(words),
+            None => reply(words),
+        };
+        b.set_send_len(0);
+        b.set_send_cap(None);
+        sent.map_err(IoError::from)
+    })?
+}
