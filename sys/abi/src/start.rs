@@ -10,7 +10,7 @@
 //! | `caps_offset` | `caps_count` [`StartCap`] entries: the capabilities the program was given, each with a name |
 //! | `args_offset` | `args_len` bytes: the arguments, each a UTF-8 string ending in NUL (`argv[0]` is the program's name) |
 //! | `env_offset` | `env_len` bytes: the environment, `KEY=value` strings, each ending in NUL |
-//! | `root_offset` | for the root task only (flag [`FLAG_ROOT`]): a [`RootInfo`](crate::RootInfo) |
+//! | `root_offset` | for the root task only (flag [`FLAG_ROOT`]): a [`RootInfo`] |
 //!
 //! Every area lies inside the page (checked by [`Reader::new`]), in this order, each aligned to 8
 //! bytes. The well-known capability names ([`names`]) are those the runtime looks for: the
