@@ -52,6 +52,25 @@ use crate::ipc::{Endpoint, Message, Reply, reply};
 use crate::task::Task;
 
 /// A fault a supervised task took, as its supervisor received it.
+///
+/// ```no_run
+/// use sys::fault::{FaultKind, Supervisor};
+///
+/// /// Serves the faults of the threads `supervisor` watches: divide errors end the thread, any
+/// /// other fault is reported and ends it too.
+/// fn serve(supervisor: &Supervisor, workers: &[sys::Task]) -> sys::Result<()> {
+///     loop {
+///         let fault = supervisor.recv()?;
+///         // The badge says which worker (it was given `badge` = its index).
+///         let task = workers[fault.badge];
+///         sys::println!("worker {} faulted at {:#x}: {:?}", fault.badge, fault.rip, fault.kind());
+///         let status = if fault.kind() == FaultKind::Divide { 2 } else { 1 };
+///         // SAFETY: the workers are threads of this program: their spaces are the program's
+///         // own, which its main Task holds too, so nothing dies with them.
+///         unsafe { fault.kill(task, status)? };
+///     }
+/// }
+/// ```
 #[derive(Debug, PartialEq, Eq)]
 #[must_use = "the faulting task waits until the fault is answered"]
 pub struct Fault {
@@ -68,6 +87,22 @@ pub struct Fault {
 }
 
 /// What kind of fault it was.
+///
+/// ```no_run
+/// use sys::fault::{Access, Fault, FaultKind};
+///
+/// fn describe(fault: &Fault) {
+///     match fault.kind() {
+///         FaultKind::Page(pf) if pf.access == Access::Write && pf.present => {
+///             sys::println!("write to read-only memory at {:#x}", pf.address)
+///         }
+///         FaultKind::Page(pf) => sys::println!("nothing mapped at {:#x}", pf.address),
+///         FaultKind::GeneralProtection(selector) => sys::println!("#GP, error code {selector:#x}"),
+///         FaultKind::InvalidOpcode => sys::println!("ud2 or a bad instruction at {:#x}", fault.rip),
+///         other => sys::println!("{other:?}"),
+///     }
+/// }
+/// ```
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum FaultKind {
     /// A page fault (vector 14).
@@ -89,6 +124,27 @@ pub enum FaultKind {
 }
 
 /// A page fault, decoded.
+///
+/// ```no_run
+/// use sys::fault::{FaultKind, Supervisor};
+/// use sys::mmap::{self, Place};
+/// use sys::vspace::access;
+///
+/// /// Maps zeroed memory wherever a watched thread touches an unmapped page of `lazy`, and lets
+/// /// it go on; any other fault is left unanswered.
+/// fn serve(supervisor: &Supervisor, lazy: core::ops::Range<usize>) -> sys::Result<()> {
+///     loop {
+///         let fault = supervisor.recv()?;
+///         let FaultKind::Page(pf) = fault.kind() else { return Ok(()) };
+///         if pf.present || !lazy.contains(&pf.address) {
+///             return Ok(());
+///         }
+///         let page = mmap::map_anonymous(1, access::RW, Place::At(pf.address & !0xfff)).expect("mapped");
+///         core::mem::forget(page); // stays mapped for the thread
+///         fault.resume()?;
+///     }
+/// }
+/// ```
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct PageFault {
     /// The address touched.
@@ -100,6 +156,16 @@ pub struct PageFault {
 }
 
 /// How a faulting access touched memory.
+///
+/// ```
+/// use sys::fault::{Access, Fault, FaultKind};
+///
+/// // A page fault's error code says how the memory was touched: here a write (bit 1).
+/// let fault = Fault { badge: 1, vector: 14, address: 0x5000, rip: 0x40_1000, error_code: 0b010 };
+/// let FaultKind::Page(pf) = fault.kind() else { panic!("a page fault") };
+/// assert_eq!(pf.access, Access::Write);
+/// # core::mem::forget(fault);
+/// ```
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Access {
     /// A read.
@@ -117,6 +183,18 @@ const PF_FETCH: usize = 1 << 4;
 
 impl Fault {
     /// The fault in a message received on a fault endpoint.
+    ///
+    /// ```
+    /// use sys::Message;
+    /// use sys::fault::{Fault, FaultKind};
+    ///
+    /// // A fault message as an Endpoint receives it: the words laid out as `abi::task::fault` says.
+    /// let m = Message { badge: 2, words: [13, 0, 0x40_1234, 0x18, 0] };
+    /// let fault = Fault::from_message(&m);
+    /// assert_eq!((fault.badge, fault.rip), (2, 0x40_1234));
+    /// assert_eq!(fault.kind(), FaultKind::GeneralProtection(0x18));
+    /// # core::mem::forget(fault);
+    /// ```
     pub const fn from_message(m: &Message) -> Fault {
         Fault {
             badge: m.badge,
@@ -165,6 +243,23 @@ impl Fault {
     /// # Errors
     /// `InvalidState`: the calling thread holds no reply right (it received something else since,
     /// or the task is gone).
+    ///
+    /// ```no_run
+    /// use sys::fault::{FaultKind, Supervisor};
+    /// use sys::mmap::{self, Place};
+    /// use sys::vspace::access;
+    ///
+    /// # fn demo(supervisor: &Supervisor) -> sys::Result<()> {
+    /// let fault = supervisor.recv()?;
+    /// if let FaultKind::Page(pf) = fault.kind() {
+    ///     // Map the page it touched, then run the faulting instruction again.
+    ///     let page = mmap::map_anonymous(1, access::RW, Place::At(pf.address & !0xfff)).expect("mapped");
+    ///     core::mem::forget(page);
+    ///     fault.resume()?;
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn resume(self) -> Result<()> {
         reply([0; 5])
     }
@@ -178,6 +273,17 @@ impl Fault {
     /// # Safety
     /// The [code contract](crate::safety#the-code-contract): if `task` runs in the caller's address
     /// space, `rip` must be code that is sound to run there with the task's registers and stack.
+    ///
+    /// ```no_run
+    /// # fn demo(supervisor: &sys::fault::Supervisor, child: sys::Task, handler: usize) -> sys::Result<()> {
+    /// // `child` runs another program, in spaces of its own; it registered `handler` for its faults.
+    /// let fault = supervisor.recv()?;
+    /// // SAFETY: `child` runs in a VSpace and a CSpace of its own: whatever it runs cannot reach
+    /// // this program's memory or slots.
+    /// unsafe { fault.resume_at(child, handler)? };
+    /// # Ok(())
+    /// # }
+    /// ```
     pub unsafe fn resume_at(self, task: Task, rip: usize) -> Result<()> {
         let mut regs = task.read_regs()?;
         regs.rip = rip as u64;
@@ -196,6 +302,27 @@ impl Fault {
     /// As [`Task::kill`]: the [teardown contract](crate::safety#the-teardown-contract) for the
     /// task's references to its spaces (for a thread of the caller's own program it holds: the
     /// caller's own Task holds those spaces too).
+    ///
+    /// ```no_run
+    /// use sys::fault::Supervisor;
+    /// use sys::thread::{Builder, JoinError};
+    ///
+    /// # fn demo() -> sys::Result<()> {
+    /// let supervisor = Supervisor::new()?;
+    /// let worker = Builder::new()
+    ///     .supervised(&supervisor, 1)
+    ///     // SAFETY: `ud2` raises an invalid-opcode fault and touches nothing else.
+    ///     .spawn(|| unsafe { core::arch::asm!("ud2") })
+    ///     .expect("spawned");
+    /// let task = worker.task().expect("a live thread");
+    /// let fault = supervisor.recv()?;
+    /// // SAFETY: `task` is a thread of this program: its spaces are the program's own, which the
+    /// // program's main Task holds too, so nothing dies with it.
+    /// unsafe { fault.kill(task, 8)? };
+    /// assert_eq!(worker.join(), Err(JoinError::Killed(8)));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub unsafe fn kill(self, task: Task, status: usize) -> Result<()> {
         // SAFETY: the caller keeps the teardown contract.
         unsafe { task.kill(status) }
@@ -206,12 +333,44 @@ impl Fault {
     ///
     /// # Errors
     /// As [`Reply::save`].
+    ///
+    /// ```no_run
+    /// use sys::Slot;
+    /// use sys::fault::Supervisor;
+    ///
+    /// # fn demo(supervisor: &Supervisor) -> sys::Result<()> {
+    /// let fault = supervisor.recv()?;
+    /// // Hand the answer to another thread; this one goes on receiving faults.
+    /// let saved = fault.save(Slot::Auto)?;
+    /// sys::thread::spawn(move || {
+    ///     // ... fetch the page's contents from wherever they live ...
+    ///     saved.resume()
+    /// });
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn save(self, dst: Slot) -> Result<SavedFault> {
         Ok(SavedFault { reply: Reply::save(dst)?, fault: self })
     }
 }
 
 /// A fault whose reply right is kept in a capability ([`Fault::save`]).
+///
+/// ```no_run
+/// use sys::Slot;
+/// use sys::fault::SavedFault;
+///
+/// # fn demo(supervisor: &sys::fault::Supervisor) -> sys::Result<()> {
+/// // Faults waiting for something slow, answered in the order they came.
+/// let first: SavedFault = supervisor.recv()?.save(Slot::Auto)?;
+/// let second: SavedFault = supervisor.recv()?.save(Slot::Auto)?;
+/// for saved in [first, second] {
+///     sys::println!("resuming the task of badge {}", saved.fault().badge);
+///     saved.resume()?;
+/// }
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug)]
 #[must_use = "the faulting task waits until the fault is answered"]
 pub struct SavedFault {
@@ -221,6 +380,16 @@ pub struct SavedFault {
 
 impl SavedFault {
     /// The fault.
+    ///
+    /// ```no_run
+    /// # fn demo(supervisor: &sys::fault::Supervisor) -> sys::Result<()> {
+    /// let saved = supervisor.recv()?.save(sys::Slot::Auto)?;
+    /// let address = saved.fault().address;
+    /// sys::println!("page {:#x} requested", address & !0xfff);
+    /// saved.resume()?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn fault(&self) -> &Fault {
         &self.fault
     }
@@ -229,6 +398,20 @@ impl SavedFault {
     ///
     /// # Errors
     /// As [`Reply::reply`].
+    ///
+    /// ```no_run
+    /// use sys::abi::Error::InvalidState;
+    ///
+    /// # fn demo(supervisor: &sys::fault::Supervisor) -> sys::Result<()> {
+    /// let saved = supervisor.recv()?.save(sys::Slot::Auto)?;
+    /// match saved.resume() {
+    ///     // The task is gone (ended meanwhile): nobody to resume.
+    ///     Err(e) if e == InvalidState => {}
+    ///     other => other?,
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn resume(self) -> Result<()> {
         self.reply.reply([0; 5])
     }
@@ -240,11 +423,47 @@ impl SavedFault {
 ///
 /// # Errors
 /// The capability errors of `recv`.
+///
+/// ```no_run
+/// use sys::fault::recv_fault;
+///
+/// # fn demo(child: sys::Task) -> sys::Result<()> {
+/// let memory = sys::process::memory().expect("the program has a Memory");
+/// let faults = sys::Endpoint::create(memory, sys::Slot::Auto)?;
+/// child.set_fault_endpoint(Some(faults))?;
+/// child.start()?;
+/// let fault = recv_fault(faults)?;
+/// sys::println!("child: vector {} at {:#x}", fault.vector, fault.rip);
+/// // SAFETY: `child` runs another program, in spaces of its own that hold no Page mapped in
+/// // this program's VSpace.
+/// unsafe { fault.kill(child, 1)? };
+/// # Ok(())
+/// # }
+/// ```
 pub fn recv_fault(endpoint: Endpoint) -> Result<Fault> {
     endpoint.recv().map(|m| Fault::from_message(&m))
 }
 
 /// An Endpoint that receives the faults of the tasks it watches, told apart by badge.
+///
+/// ```no_run
+/// use sys::fault::Supervisor;
+/// use sys::thread::Builder;
+///
+/// # fn demo() -> sys::Result<()> {
+/// let supervisor = Supervisor::new()?;
+/// let worker = Builder::new()
+///     .supervised(&supervisor, 7)
+///     // SAFETY: `ud2` raises an invalid-opcode fault and touches nothing else.
+///     .spawn(|| unsafe { core::arch::asm!("ud2") })
+///     .expect("spawned");
+/// let fault = supervisor.recv()?;
+/// assert_eq!((fault.badge, fault.kind()), (7, sys::fault::FaultKind::InvalidOpcode));
+/// // SAFETY: `worker` is a thread of this program: its spaces are the program's own.
+/// unsafe { fault.kill(worker.task().expect("a live thread"), 1)? };
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct Supervisor {
     endpoint: Endpoint,
@@ -256,12 +475,40 @@ impl Supervisor {
     ///
     /// # Errors
     /// No Memory (`InvalidCapability`); as [`Endpoint::create`].
+    ///
+    /// ```no_run
+    /// use sys::abi::Error::InvalidCapability;
+    /// use sys::fault::Supervisor;
+    ///
+    /// # fn demo() -> sys::Result<()> {
+    /// let supervisor = match Supervisor::new() {
+    ///     Ok(s) => s,
+    ///     Err(e) if e == InvalidCapability => {
+    ///         sys::println!("no Memory: this program cannot supervise");
+    ///         return Err(e);
+    ///     }
+    ///     Err(e) => return Err(e),
+    /// };
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn new() -> Result<Supervisor> {
         let memory = crate::process::memory().ok_or(Error::Abi(abi::Error::InvalidCapability))?;
         Ok(Supervisor { endpoint: Endpoint::create(memory, Slot::Auto)? })
     }
 
     /// The Endpoint faults arrive at.
+    ///
+    /// ```no_run
+    /// use sys::fault::Supervisor;
+    ///
+    /// # fn demo(child: sys::Task) -> sys::Result<()> {
+    /// let supervisor = Supervisor::new()?;
+    /// // Another program's task, unbadged: its faults arrive with badge 0.
+    /// child.set_fault_endpoint(Some(supervisor.endpoint()))?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn endpoint(&self) -> Endpoint {
         self.endpoint
     }
@@ -270,6 +517,21 @@ impl Supervisor {
     ///
     /// # Errors
     /// As `cap_mint` and [`Task::set_fault_endpoint`].
+    ///
+    /// ```no_run
+    /// use sys::fault::Supervisor;
+    ///
+    /// # fn demo(children: [sys::Task; 3]) -> sys::Result<()> {
+    /// let supervisor = Supervisor::new()?;
+    /// for (i, child) in children.into_iter().enumerate() {
+    ///     supervisor.watch(child, i + 1)?;
+    /// }
+    /// let fault = supervisor.recv()?;
+    /// sys::println!("child {} faulted", fault.badge);
+    /// # let _ = fault.resume();
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn watch(&self, task: Task, badge: usize) -> Result<()> {
         crate::thread::supervise(task, self.endpoint, badge)
     }
@@ -278,6 +540,16 @@ impl Supervisor {
     ///
     /// # Errors
     /// As [`recv_fault`].
+    ///
+    /// ```no_run
+    /// # fn demo(supervisor: &sys::fault::Supervisor) -> sys::Result<()> {
+    /// loop {
+    ///     let fault = supervisor.recv()?;
+    ///     sys::println!("badge {}: vector {} at {:#x}", fault.badge, fault.vector, fault.rip);
+    ///     fault.resume()?;
+    /// }
+    /// # }
+    /// ```
     pub fn recv(&self) -> Result<Fault> {
         recv_fault(self.endpoint)
     }

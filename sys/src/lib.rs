@@ -43,6 +43,12 @@
 //! `panic = "abort"`, as every Perihelion program is built (the workspace profiles); `cargo test`
 //! builds this crate with unwinding, for unit tests and doctests alike, and std provides all of
 //! that. No test makes a syscall.
+//!
+//! Examples: every public item's documentation has one, and every example is compiled by
+//! `cargo test -p sys`. Those that make a system call are `no_run` (compiled for the host, never
+//! run there); the pure ones (decoding, handles, [`FixedBuf`](debug::FixedBuf), the locks
+//! uncontended, ...) run and check what they show. `cargo xtask test` keeps it so: its rustdoc
+//! step fails on any public item without an example.
 #![no_std]
 #![deny(missing_docs)]
 

@@ -47,6 +47,20 @@ use crate::sync::Mutex;
 use crate::vspace::{MAX_PAGE_COUNT, Page, access};
 
 /// Where a mapping goes.
+///
+/// ```no_run
+/// use sys::mmap::{self, Place};
+/// use sys::vspace::access;
+///
+/// # fn demo() -> Result<(), mmap::MapError> {
+/// // Wherever the runtime finds room in the mapping area...
+/// let scratch = mmap::map_anonymous(8, access::RW, Place::Anywhere)?;
+/// // ... or at an address the program has reasons to want.
+/// let fixed = mmap::map_anonymous(1, access::RW, Place::At(0x0000_4000_0000_0000))?;
+/// assert_eq!(fixed.addr(), 0x0000_4000_0000_0000);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Place {
     /// Where the runtime picks, in the mapping area.
@@ -56,6 +70,20 @@ pub enum Place {
 }
 
 /// Why a mapping could not be made or changed.
+///
+/// ```no_run
+/// use sys::mmap::{self, MapError, Place};
+/// use sys::vspace::access;
+///
+/// # fn demo() {
+/// match mmap::map_anonymous(256, access::RW, Place::Anywhere) {
+///     Ok(buf) => sys::println!("256 pages at {:#x}", buf.addr()),
+///     Err(MapError::Sys(e)) if e == sys::abi::Error::QuotaExceeded => sys::println!("not enough memory"),
+///     Err(MapError::NoResources) => sys::println!("this program cannot map memory"),
+///     Err(e) => sys::println!("map: {e:?}"),
+/// }
+/// # }
+/// ```
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum MapError {
     /// The program has no Memory or no VSpace of its own.
@@ -92,6 +120,22 @@ struct Part {
 }
 
 /// A range of the program's address space it mapped (see the module docs).
+///
+/// ```no_run
+/// use sys::mmap::{self, Place};
+/// use sys::vspace::access;
+///
+/// # fn demo() -> Result<(), mmap::MapError> {
+/// let mut table = mmap::map_anonymous(2, access::RW, Place::Anywhere)?;
+/// let bytes = table.bytes_mut().expect("mapped writable");
+/// bytes[..4].copy_from_slice(b"PHT1");
+/// assert_eq!(table.len(), 8192);
+/// table.protect(access::R)?; // no reference into it outlives the change
+/// assert_eq!(&table.bytes()[..4], b"PHT1");
+/// drop(table); // unmapped, and its pages back in the program's Memory
+/// # Ok(())
+/// # }
+/// ```
 pub struct Mapping {
     addr: usize,
     pages: usize,
@@ -106,6 +150,19 @@ static AREA: Mutex<Vec<(usize, usize)>> = Mutex::new(Vec::new());
 ///
 /// # Errors
 /// As [`MapError`] says; nothing is left mapped or made after an error.
+///
+/// ```no_run
+/// use sys::mmap::{self, MapError, Place};
+/// use sys::vspace::access;
+///
+/// # fn demo() -> Result<(), MapError> {
+/// // 1 MiB, zeroed, read-write.
+/// let mut buf = mmap::map_anonymous(256, access::RW, Place::Anywhere)?;
+/// assert!(buf.bytes().iter().all(|&b| b == 0));
+/// buf.bytes_mut().expect("mapped writable").fill(0xff);
+/// # Ok(())
+/// # }
+/// ```
 pub fn map_anonymous(pages: usize, access: usize, place: Place) -> Result<Mapping, MapError> {
     map_anonymous_in(pages, access, place, Slot::Auto)
 }
@@ -148,6 +205,20 @@ pub(crate) fn map_anonymous_in(pages: usize, access: usize, place: Place, slot: 
 /// # Errors
 /// As [`MapError`] says; `Sys(InvalidState)` if the Page is mapped already, `Sys` with the
 /// capability error if `page` is not a Page the program holds with the rights `access` needs.
+///
+/// ```no_run
+/// use sys::mmap::{self, Place};
+/// use sys::vspace::access;
+///
+/// # fn demo(boot: &sys::Boot) -> Result<(), mmap::MapError> {
+/// // A frame buffer the driver's manifest grants as a Page.
+/// let fb = sys::Page::new(boot.cap("framebuffer").expect("the manifest grants it"));
+/// let mut screen = mmap::map_page(fb, access::RW, Place::Anywhere)?;
+/// screen.bytes_mut().expect("mapped writable").fill(0); // black
+/// screen.unmap()?; // the Page stays the program's
+/// # Ok(())
+/// # }
+/// ```
 pub fn map_page(page: Page, access: usize, place: Place) -> Result<Mapping, MapError> {
     check_access(access)?;
     crate::process::vspace().ok_or(MapError::NoResources)?;
@@ -162,31 +233,104 @@ pub fn map_page(page: Page, access: usize, place: Place) -> Result<Mapping, MapE
 
 impl Mapping {
     /// The first address.
+    ///
+    /// ```no_run
+    /// use sys::mmap::{self, Place};
+    /// use sys::vspace::access;
+    ///
+    /// # fn demo() -> Result<(), mmap::MapError> {
+    /// let ring = mmap::map_anonymous(1, access::RW, Place::Anywhere)?;
+    /// assert_eq!(ring.addr() % 4096, 0);
+    /// // Tell a device (or another program) where it is; no reference comes with it.
+    /// sys::println!("ring at {:#x}", ring.addr());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn addr(&self) -> usize {
         self.addr
     }
 
     /// Its length in bytes.
+    ///
+    /// ```no_run
+    /// use sys::mmap::{self, Place};
+    /// use sys::vspace::access;
+    ///
+    /// # fn demo() -> Result<(), mmap::MapError> {
+    /// let buf = mmap::map_anonymous(3, access::RW, Place::Anywhere)?;
+    /// assert_eq!(buf.len(), 3 * 4096);
+    /// assert_eq!(buf.len(), buf.bytes().len());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn len(&self) -> usize {
         self.pages * PAGE_SIZE
     }
 
     /// Whether it is empty (never: a mapping has at least one page).
+    ///
+    /// ```no_run
+    /// use sys::mmap::{self, Place};
+    /// use sys::vspace::access;
+    ///
+    /// # fn demo() -> Result<(), mmap::MapError> {
+    /// let buf = mmap::map_anonymous(1, access::R, Place::Anywhere)?;
+    /// assert!(!buf.is_empty());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.pages == 0
     }
 
     /// Its length in pages.
+    ///
+    /// ```no_run
+    /// use sys::mmap::{self, Place};
+    /// use sys::vspace::access;
+    ///
+    /// # fn demo(page: sys::Page) -> Result<(), mmap::MapError> {
+    /// // As many pages as the Page object has.
+    /// let view = mmap::map_page(page, access::R, Place::Anywhere)?;
+    /// sys::println!("{} pages", view.pages());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn pages(&self) -> usize {
         self.pages
     }
 
     /// Its access bits now (READ is always among them).
+    ///
+    /// ```no_run
+    /// use sys::mmap::{self, Place};
+    /// use sys::vspace::access;
+    ///
+    /// # fn demo() -> Result<(), mmap::MapError> {
+    /// let mut buf = mmap::map_anonymous(1, access::WRITE, Place::Anywhere)?;
+    /// assert_eq!(buf.access(), access::RW); // READ is implied
+    /// buf.protect(access::R)?;
+    /// assert_eq!(buf.access() & access::WRITE, 0);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn access(&self) -> usize {
         self.access | access::READ
     }
 
     /// Its bytes (every mapping is readable).
+    ///
+    /// ```no_run
+    /// use sys::mmap::{self, Place};
+    /// use sys::vspace::access;
+    ///
+    /// # fn demo(shared: sys::Page) -> Result<(), mmap::MapError> {
+    /// let view = mmap::map_page(shared, access::R, Place::Anywhere)?;
+    /// let header = &view.bytes()[..8];
+    /// sys::println!("header {header:02x?}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn bytes(&self) -> &[u8] {
         // SAFETY: the range is mapped readable for as long as `self` lives (only `protect`, which
         // takes `&mut self`, and `unmap`, which takes `self`, change it), it belongs to this
@@ -196,6 +340,21 @@ impl Mapping {
     }
 
     /// Its bytes, writable, if it is mapped writable.
+    ///
+    /// ```no_run
+    /// use sys::mmap::{self, Place};
+    /// use sys::vspace::access;
+    ///
+    /// # fn demo() -> Result<(), mmap::MapError> {
+    /// let mut buf = mmap::map_anonymous(1, access::RW, Place::Anywhere)?;
+    /// if let Some(bytes) = buf.bytes_mut() {
+    ///     bytes[0] = 1;
+    /// }
+    /// buf.protect(access::R)?;
+    /// assert!(buf.bytes_mut().is_none(), "read-only now");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn bytes_mut(&mut self) -> Option<&mut [u8]> {
         if self.access & access::WRITE == 0 {
             return None;
@@ -210,6 +369,19 @@ impl Mapping {
     /// # Errors
     /// [`MapError::BadAccess`]; `Sys(InsufficientRights)` for a Page capability of the program's
     /// that lacks a right asked for. After an error the access is what it was.
+    ///
+    /// ```no_run
+    /// use sys::mmap::{self, Place};
+    /// use sys::vspace::access;
+    ///
+    /// # fn demo() -> Result<(), mmap::MapError> {
+    /// // Fill a table, then seal it: a stray write faults from here on.
+    /// let mut table = mmap::map_anonymous(1, access::RW, Place::Anywhere)?;
+    /// table.bytes_mut().expect("mapped writable")[..3].copy_from_slice(&[1, 2, 3]);
+    /// table.protect(access::R)?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn protect(&mut self, access: usize) -> Result<(), MapError> {
         check_access(access)?;
         for (i, part) in self.parts.iter().enumerate() {
@@ -233,6 +405,20 @@ impl Mapping {
     /// # Errors
     /// A system call failed (the Page capability was deleted or moved behind the mapping's back);
     /// the rest of the mapping is removed all the same.
+    ///
+    /// ```no_run
+    /// use sys::mmap::{self, Place};
+    /// use sys::vspace::access;
+    ///
+    /// # fn demo() -> Result<(), mmap::MapError> {
+    /// let memory = sys::process::memory().expect("the program has a Memory");
+    /// let before = memory.info()?.used;
+    /// let buf = mmap::map_anonymous(16, access::RW, Place::Anywhere)?;
+    /// buf.unmap()?; // dropping it does the same, without the report
+    /// assert_eq!(memory.info()?.used, before);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn unmap(mut self) -> Result<(), MapError> {
         self.release()
     }

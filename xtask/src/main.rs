@@ -3,8 +3,9 @@
 //! The command line lives here; each command's work lives in its own module: [`build`] (cargo
 //! and the initramfs archives, through [`archive`]), [`iso`] (Limine ISOs, with [`limine`]
 //! finding Limine), [`qemu`] (QEMU command lines, time limits, exit statuses) and [`test`] (the
-//! whole test run and its counting, with [`flake`], [`msrv`] and [`repro`] for the flake parse
-//! check, the MSRV toolchain and the reproducibility check, and [`inventory`] and [`markers`] for
+//! whole test run and its counting, with [`flake`], [`msrv`], [`miri`], [`docs`] and [`repro`]
+//! for the flake parse check, the MSRV toolchain, Miri, the documentation checks and the
+//! reproducibility check, and [`inventory`] and [`markers`] for
 //! what every Vulcan boot must show: each test in `vulcan/inventory.txt` once, each debug-write
 //! marker whole), and [`bench`] (the benchmark boot and `bench.json`). [`workspace`] knows the
 //! paths and how to call cargo.
@@ -12,6 +13,7 @@
 mod archive;
 mod bench;
 mod build;
+mod docs;
 mod flake;
 mod inventory;
 mod iso;
@@ -52,7 +54,7 @@ enum Cmd {
     Iso,
     /// Build, then boot the system in QEMU with its serial port on this terminal.
     Run(RunArgs),
-    /// Run every check: host tests, rustfmt, clippy, the build, and the QEMU boots.
+    /// Run every check: host tests, rustfmt, clippy, the doc checks, the build, and the QEMU boots.
     Test(TestArgs),
     /// Build, boot the microbenchmarks (bench.tar), print their figures and write
     /// target/perihelion/bench.json: under KVM if a probe boot shows it works, else under TCG
@@ -97,8 +99,8 @@ struct TestArgs {
     /// Time limit for each QEMU boot, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 120)]
     timeout: u64,
-    /// Build and boot only: skip host tests, rustfmt, clippy, the flake parse check and the
-    /// reproducibility check.
+    /// Build and boot only: skip host tests, rustfmt, clippy, the doc checks, the flake parse check
+    /// and the reproducibility check.
     #[arg(long)]
     quick: bool,
     /// Skip the ISOs: their boots and their reproducibility check.

@@ -1,7 +1,9 @@
 //! `cargo xtask test`: everything that can be checked, counted into one closing line.
 //!
 //! In order: host unit tests, the same again with the MSRV toolchain (see [`crate::msrv`]), the
-//! object library's host tests under Miri (see [`crate::miri`]), rustfmt, clippy, the flake parse check, the build, then boots under TCG with a time limit:
+//! object library's host tests under Miri (see [`crate::miri`]), rustfmt, clippy, the
+//! documentation checks of `sys` and the ABI crate (see [`crate::docs`]), the flake parse check,
+//! the build, then boots under TCG with a time limit:
 //! Vulcan by PVH with QEMU's default CPU and with `-cpu max` (each with [`FUZZ_CALLS`] fuzzer
 //! calls on the fixed seed), and on the `microvm` machine (no PCI, no HPET, no ACPI PM timer, no
 //! port 0x61), in CI (or with `--fuzz-seed`) Vulcan by PVH once more with the fuzzer on a seed
@@ -18,6 +20,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::build::{self, Output};
+use crate::docs;
 use crate::flake::{self, Parse};
 use crate::limine::{self, Lookup};
 use crate::miri;
@@ -53,6 +56,9 @@ pub enum Part {
     Rustfmt,
     /// Clippy, warnings denied.
     Clippy,
+    /// `sys` and the ABI crate: `cargo doc` without warnings, and an example for every public
+    /// item (nightly rustdoc).
+    Docs,
     /// `nix-instantiate --parse flake.nix`.
     Flake,
     /// The build and every boot (and the ISOs, where Limine is found).
@@ -62,8 +68,17 @@ pub enum Part {
 }
 
 impl Part {
-    const ALL: [Part; 8] =
-        [Part::HostTests, Part::Msrv, Part::Miri, Part::Rustfmt, Part::Clippy, Part::Flake, Part::Boots, Part::Repro];
+    const ALL: [Part; 9] = [
+        Part::HostTests,
+        Part::Msrv,
+        Part::Miri,
+        Part::Rustfmt,
+        Part::Clippy,
+        Part::Docs,
+        Part::Flake,
+        Part::Boots,
+        Part::Repro,
+    ];
 
     /// How a `skipped:` line names the part.
     fn label(self) -> &'static str {
@@ -73,6 +88,7 @@ impl Part {
             Part::Miri => "Miri",
             Part::Rustfmt => "rustfmt",
             Part::Clippy => "clippy",
+            Part::Docs => "doc checks",
             Part::Flake => "flake parse check",
             Part::Boots => "build and boots",
             Part::Repro => "reproducibility check",
@@ -166,6 +182,9 @@ pub fn run(ws: &Workspace, options: &Options) -> i32 {
         for (what, args) in CLIPPY {
             cargo_check(ws, &mut tally, what, args);
         }
+    }
+    if options.runs(Part::Docs) {
+        doc_checks(ws, &mut tally);
     }
     if options.runs(Part::Flake) {
         flake_check(ws, &mut tally);
@@ -281,9 +300,15 @@ fn msrv_host_tests(ws: &Workspace, tally: &mut Tally) {
 
 /// A cargo command that is one check: it passes if cargo exits 0.
 fn cargo_check(ws: &Workspace, tally: &mut Tally, what: &str, args: &[&str]) {
-    begin(what);
     let mut cmd = ws.cargo();
-    cmd.args(args).stdin(Stdio::null());
+    cmd.args(args);
+    command_check(tally, what, cmd);
+}
+
+/// A command that is one check: it passes if it exits 0.
+fn command_check(tally: &mut Tally, what: &str, mut cmd: Command) {
+    begin(what);
+    cmd.stdin(Stdio::null());
     match cmd.output() {
         Ok(output) if output.status.success() => {
             println!("ok");
@@ -300,6 +325,49 @@ fn cargo_check(ws: &Workspace, tally: &mut Tally, what: &str, args: &[&str]) {
         Err(err) => {
             println!("FAILED (cannot run cargo: {err})");
             tally.check(false);
+        }
+    }
+}
+
+/// The documentation checks (see [`docs`]): `cargo doc` of `sys` and the ABI crate with warnings
+/// denied, then, on nightly, the example lint for each crate, or the `skipped:` line saying why
+/// not.
+fn doc_checks(ws: &Workspace, tally: &mut Tally) {
+    let mut cmd = ws.cargo();
+    cmd.args(docs::BUILD).env("RUSTDOCFLAGS", "-D warnings");
+    command_check(tally, &format!("docs: cargo {} (warnings denied)", docs::BUILD.join(" ")), cmd);
+    let nightly = match docs::prepare() {
+        Ok(nightly) => nightly,
+        Err(why) => {
+            println!("skipped: doc examples ({why})");
+            return;
+        }
+    };
+    for krate in docs::CRATES {
+        let what = format!("docs: an example for every public item of {krate} (nightly rustdoc)");
+        begin(&what);
+        let output = match nightly.examples(ws, krate).stdin(Stdio::null()).output() {
+            Ok(output) => output,
+            Err(err) => {
+                println!("FAILED (cannot run rustup: {err})");
+                tally.check(false);
+                continue;
+            }
+        };
+        tally.check(output.status.success());
+        if output.status.success() {
+            println!("ok");
+            continue;
+        }
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let missing = docs::missing_examples(&stderr);
+        if missing.is_empty() {
+            println!("FAILED");
+            show_output(&what, &format!("{}{stderr}", String::from_utf8_lossy(&output.stdout)));
+        } else {
+            let plural = if missing.len() == 1 { "" } else { "s" };
+            println!("FAILED ({} public item{plural} without an example)", missing.len());
+            show_output("the items, where their documentation starts", &missing.join("\n"));
         }
     }
 }
@@ -926,18 +994,18 @@ vulcan: 2 passed, 1 failed, 1 skipped
         assert_eq!(Part::ALL.into_iter().filter(|&p| quick.runs(p)).collect::<Vec<_>>(), [Part::Boots]);
         assert_eq!(
             quick.skipped_line().unwrap(),
-            "skipped: host tests, MSRV host tests, Miri, rustfmt, clippy, flake parse check, reproducibility \
-             check (--quick)"
+            "skipped: host tests, MSRV host tests, Miri, rustfmt, clippy, doc checks, flake parse check, \
+             reproducibility check (--quick)"
         );
 
         let only = options(false, &[Part::HostTests, Part::Repro]);
         assert!(only.runs(Part::HostTests) && only.runs(Part::Repro) && !only.runs(Part::Boots));
         assert_eq!(
             only.skipped_line().unwrap(),
-            "skipped: MSRV host tests, Miri, rustfmt, clippy, flake parse check, build and boots \
-             (--only host-tests,repro)"
+            "skipped: MSRV host tests, Miri, rustfmt, clippy, doc checks, flake parse check, build and \
+             boots (--only host-tests,repro)"
         );
-        assert_eq!(options(true, &[Part::Clippy]).skipped_line().unwrap().matches(", ").count(), 7);
+        assert_eq!(options(true, &[Part::Clippy]).skipped_line().unwrap().matches(", ").count(), 8);
     }
 
     #[test]

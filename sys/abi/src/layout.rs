@@ -51,6 +51,15 @@ const _: () = assert!(STACKS_BASE + STACK_SLOTS * STACK_SLOT <= 0x0000_4000_0000
 pub const ROOT_INITRAMFS_ADDR: usize = 0x0000_7000_0000_0000;
 
 /// Whether `[addr, addr + len)` lies inside the user range without wrapping.
+///
+/// ```
+/// use abi::layout::{PAGE_SIZE, USER_END, is_user_range};
+///
+/// assert!(is_user_range(0x40_0000, 4 * PAGE_SIZE));
+/// assert!(!is_user_range(0, 8), "the null page");
+/// assert!(!is_user_range(USER_END - 8, 16), "past the user half");
+/// assert!(!is_user_range(0x1000, usize::MAX), "wraps around");
+/// ```
 pub const fn is_user_range(addr: usize, len: usize) -> bool {
     match addr.checked_add(len) {
         Some(end) => addr >= USER_BASE && end <= USER_END,

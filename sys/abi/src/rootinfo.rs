@@ -15,6 +15,19 @@ pub const ROOT_INFO_VERSION: u32 = 3;
 pub const CMDLINE_MAX: usize = 256;
 
 /// What the kernel tells the root task about the machine and its boot.
+///
+/// ```
+/// use abi::rootinfo::{ROOT_INFO_MAGIC, ROOT_INFO_VERSION, RootInfo, protocol};
+///
+/// // What the kernel fills in (here by hand), and what the root task checks first.
+/// let mut info = RootInfo::zeroed();
+/// info.magic = ROOT_INFO_MAGIC;
+/// info.version = ROOT_INFO_VERSION;
+/// info.boot_protocol = protocol::PVH;
+/// info.mem_total = 512 << 20;
+/// assert!(info.magic == ROOT_INFO_MAGIC && info.version == ROOT_INFO_VERSION);
+/// assert_eq!(info.mem_total >> 20, 512);
+/// ```
 #[repr(C)]
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct RootInfo {
@@ -50,6 +63,14 @@ pub struct RootInfo {
 /// A linear framebuffer the loader set up and left to the system (Limine does; a PVH boot has
 /// none: every field 0). Its memory is device memory, not RAM: a driver maps it through a device
 /// memory capability.
+///
+/// ```
+/// use abi::rootinfo::Framebuffer;
+/// let fb = Framebuffer { addr: 0xfd00_0000, width: 1280, height: 800, pitch: 5120, bpp: 32, format: [8, 16, 8, 8, 8, 0, 0, 0] };
+/// assert!(fb.is_present());
+/// assert_eq!(fb.bytes(), 5120 * 800);
+/// assert!(!Framebuffer::NONE.is_present());
+/// ```
 #[repr(C)]
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct Framebuffer {
@@ -73,11 +94,20 @@ impl Framebuffer {
     pub const NONE: Framebuffer = Framebuffer { addr: 0, width: 0, height: 0, pitch: 0, bpp: 0, format: [0; 8] };
 
     /// Whether there is one.
+    ///
+    /// ```
+    /// assert!(!abi::rootinfo::Framebuffer::NONE.is_present(), "a PVH boot has no framebuffer");
+    /// ```
     pub const fn is_present(&self) -> bool {
         self.addr != 0
     }
 
     /// Bytes it spans: `pitch * height`.
+    ///
+    /// ```
+    /// let fb = abi::rootinfo::Framebuffer { pitch: 4096, height: 768, ..abi::rootinfo::Framebuffer::NONE };
+    /// assert_eq!(fb.bytes(), 4096 * 768);
+    /// ```
     pub const fn bytes(&self) -> u64 {
         self.pitch as u64 * self.height as u64
     }
@@ -96,12 +126,34 @@ const _: () = {
 
 impl RootInfo {
     /// The command line as bytes.
+    ///
+    /// ```
+    /// use abi::RootInfo;
+    ///
+    /// let mut info = RootInfo::zeroed();
+    /// let line = b"vulcan.boot=pvh quiet";
+    /// info.cmdline[..line.len()].copy_from_slice(line);
+    /// info.cmdline_len = line.len() as u64;
+    /// assert_eq!(info.cmdline(), line);
+    /// // A length past the array is cut to it.
+    /// info.cmdline_len = u64::MAX;
+    /// assert_eq!(info.cmdline().len(), abi::rootinfo::CMDLINE_MAX);
+    /// ```
     pub fn cmdline(&self) -> &[u8] {
         let len = (self.cmdline_len as usize).min(CMDLINE_MAX);
         &self.cmdline[..len]
     }
 
     /// Every field zero.
+    ///
+    /// ```
+    /// use abi::RootInfo;
+    ///
+    /// // A starting point to fill in, also in a `const`.
+    /// const BLANK: RootInfo = RootInfo::zeroed();
+    /// let info = RootInfo { tsc_hz: 2_000_000_000, ..BLANK };
+    /// assert_eq!((info.magic, info.tsc_hz), (0, 2_000_000_000));
+    /// ```
     pub const fn zeroed() -> RootInfo {
         RootInfo {
             magic: 0,
@@ -122,6 +174,15 @@ impl RootInfo {
 
     /// Writes the `repr(C)` layout (little-endian) into `out`, which must be
     /// `size_of::<RootInfo>()` bytes.
+    ///
+    /// ```
+    /// use abi::RootInfo;
+    ///
+    /// let info = RootInfo { mem_free: 1 << 30, ..RootInfo::zeroed() };
+    /// let mut page = [0u8; 4096];
+    /// info.write_to(&mut page[..size_of::<RootInfo>()]);
+    /// assert_eq!(RootInfo::read_from(&page[..size_of::<RootInfo>()]), info);
+    /// ```
     pub fn write_to(&self, out: &mut [u8]) {
         let words = [
             (0, self.magic),
@@ -151,6 +212,15 @@ impl RootInfo {
 
     /// Reads what [`write_to`](Self::write_to) wrote; `bytes` must be
     /// `size_of::<RootInfo>()` bytes.
+    ///
+    /// ```
+    /// use abi::rootinfo::{ROOT_INFO_MAGIC, RootInfo};
+    ///
+    /// let mut bytes = [0u8; size_of::<RootInfo>()];
+    /// bytes[..8].copy_from_slice(&ROOT_INFO_MAGIC.to_le_bytes());
+    /// let info = RootInfo::read_from(&bytes);
+    /// assert_eq!(info.magic, ROOT_INFO_MAGIC);
+    /// ```
     pub fn read_from(bytes: &[u8]) -> RootInfo {
         let w = |at: usize| {
             let mut b = [0u8; 8];

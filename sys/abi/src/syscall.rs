@@ -32,6 +32,22 @@ pub const SLOT_AUTO: usize = usize::MAX;
 macro_rules! sysnos {
     ($( $(#[$doc:meta])* $name:ident = $value:expr, )*) => {
         /// Syscall numbers, passed in `rax`.
+        ///
+        /// ```
+        /// use abi::syscall::Sysno;
+        ///
+        /// // How a kernel dispatches: `rax` to a syscall, or `UnknownSyscall`.
+        /// fn dispatch(rax: usize) -> Result<&'static str, abi::Error> {
+        ///     match Sysno::from_number(rax) {
+        ///         Some(Sysno::DebugWrite) => Ok("debug_write"),
+        ///         Some(Sysno::Exit) => Ok("exit"),
+        ///         Some(_) => Ok("another"),
+        ///         None => Err(abi::Error::UnknownSyscall),
+        ///     }
+        /// }
+        /// assert_eq!(dispatch(Sysno::DebugWrite as usize), Ok("debug_write"));
+        /// assert_eq!(dispatch(0xfff), Err(abi::Error::UnknownSyscall));
+        /// ```
         #[repr(usize)]
         #[derive(Copy, Clone, Debug, PartialEq, Eq)]
         pub enum Sysno {
@@ -43,6 +59,14 @@ macro_rules! sysnos {
             pub const ALL: &'static [Sysno] = &[$(Sysno::$name),*];
 
             /// The syscall numbered `n` (a `match`, which compiles to a jump table).
+            ///
+            /// ```
+            /// use abi::syscall::Sysno;
+            ///
+            /// assert_eq!(Sysno::from_number(0x61), Some(Sysno::Send));
+            /// assert_eq!(Sysno::from_number(0x0f), None);
+            /// assert!(Sysno::ALL.iter().all(|&s| Sysno::from_number(s as usize) == Some(s)));
+            /// ```
             #[expect(non_upper_case_globals, reason = "one constant per variant, named after it")]
             pub const fn from_number(n: usize) -> Option<Sysno> {
                 $( const $name: usize = Sysno::$name as usize; )*

@@ -34,17 +34,51 @@ use crate::thread::with_ipc_buffer;
 use proto::{flags, op};
 
 /// Reads bytes from a stream.
+///
+/// ```no_run
+/// use sys::io::{Channel, Read, Write};
+/// # fn demo(server: sys::Endpoint) -> Result<(), sys::io::IoError> {
+/// let mut port = Channel::new(server).open("com1")?;
+/// port.write_all(b"login: ")?;
+/// let mut buf = [0u8; 32];
+/// let n = port.read(&mut buf)?;
+/// # let _ = n;
+/// # Ok(())
+/// # }
+/// ```
 pub trait Read {
     /// Reads at most `buf.len()` bytes, waiting for at least one; 0 is the end of the stream.
     ///
     /// # Errors
     /// As the server says ([`IoError`]).
+    ///
+    /// ```no_run
+    /// use sys::io::{Channel, Read, Write};
+    /// # fn demo(server: sys::Endpoint) -> Result<(), sys::io::IoError> {
+    /// let mut port = Channel::new(server).open("com1")?;
+    /// port.write_all(b"login: ")?;
+    /// let mut buf = [0u8; 32];
+    /// let n = port.read(&mut buf)?;
+    /// # let _ = n;
+    /// # Ok(())
+    /// # }
+    /// ```
     fn read(&mut self, buf: &mut [u8]) -> Result<usize, IoError>;
 
     /// Fills `buf` whole, or fails with [`IoError::Closed`] at the end of the stream.
     ///
     /// # Errors
     /// As [`read`](Read::read).
+    ///
+    /// ```no_run
+    /// use sys::io::{Channel, Read};
+    /// # fn demo(disk: Channel) -> Result<(), sys::io::IoError> {
+    /// let mut header = [0u8; 16];
+    /// let mut disk = disk;
+    /// disk.read_exact(&mut header)?; // all 16 bytes, or Closed at the end
+    /// # Ok(())
+    /// # }
+    /// ```
     fn read_exact(&mut self, mut buf: &mut [u8]) -> Result<(), IoError> {
         while !buf.is_empty() {
             match self.read(buf)? {
@@ -57,17 +91,50 @@ pub trait Read {
 }
 
 /// Writes bytes to a stream.
+///
+/// ```no_run
+/// use sys::io::{Channel, Read, Write};
+/// # fn demo(server: sys::Endpoint) -> Result<(), sys::io::IoError> {
+/// let mut port = Channel::new(server).open("com1")?;
+/// port.write_all(b"login: ")?;
+/// let mut buf = [0u8; 32];
+/// let n = port.read(&mut buf)?;
+/// # let _ = n;
+/// # Ok(())
+/// # }
+/// ```
 pub trait Write {
     /// Writes some of `buf` (at least one byte of a non-empty one); returns how many.
     ///
     /// # Errors
     /// As the server says ([`IoError`]).
+    ///
+    /// ```no_run
+    /// use sys::io::{Channel, Write};
+    /// # fn demo(mut port: Channel) -> Result<(), sys::io::IoError> {
+    /// let taken = port.write(b"some bytes")?; // perhaps fewer than all
+    /// # let _ = taken;
+    /// # Ok(())
+    /// # }
+    /// ```
     fn write(&mut self, buf: &[u8]) -> Result<usize, IoError>;
 
     /// Writes all of `buf`, in as many calls as it takes.
     ///
     /// # Errors
     /// As [`write`](Write::write); a server that takes nothing is [`IoError::NoSpace`].
+    ///
+    /// ```no_run
+    /// use sys::io::{Channel, Read, Write};
+    /// # fn demo(server: sys::Endpoint) -> Result<(), sys::io::IoError> {
+    /// let mut port = Channel::new(server).open("com1")?;
+    /// port.write_all(b"login: ")?;
+    /// let mut buf = [0u8; 32];
+    /// let n = port.read(&mut buf)?;
+    /// # let _ = n;
+    /// # Ok(())
+    /// # }
+    /// ```
     fn write_all(&mut self, mut buf: &[u8]) -> Result<(), IoError> {
         while !buf.is_empty() {
             match self.write(buf)? {
@@ -80,6 +147,16 @@ pub trait Write {
 }
 
 /// What `status` reports.
+///
+/// ```no_run
+/// # fn demo(port: sys::io::Channel) -> Result<(), sys::io::IoError> {
+/// let st = port.status()?;
+/// if st.state & sys::io::proto::state::READABLE != 0 {
+///     sys::println!("{} bytes waiting", st.readable);
+/// }
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct Status {
     /// Bytes that can be read now.
@@ -89,6 +166,18 @@ pub struct Status {
 }
 
 /// A client's end of an I/O channel: an Endpoint capability to a server (see the module docs).
+///
+/// ```no_run
+/// use sys::io::{Channel, Read, Write};
+/// # fn demo(server: sys::Endpoint) -> Result<(), sys::io::IoError> {
+/// let mut port = Channel::new(server).open("com1")?;
+/// port.write_all(b"login: ")?;
+/// let mut buf = [0u8; 32];
+/// let n = port.read(&mut buf)?;
+/// # let _ = n;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct Channel {
     endpoint: Endpoint,
@@ -104,11 +193,31 @@ fn status(reply: &Words) -> Result<(), IoError> {
 
 impl Channel {
     /// A channel over `endpoint`.
+    ///
+    /// ```no_run
+    /// use sys::io::{Channel, Read, Write};
+    /// # fn demo(server: sys::Endpoint) -> Result<(), sys::io::IoError> {
+    /// let mut port = Channel::new(server).open("com1")?;
+    /// port.write_all(b"login: ")?;
+    /// let mut buf = [0u8; 32];
+    /// let n = port.read(&mut buf)?;
+    /// # let _ = n;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub const fn new(endpoint: Endpoint) -> Channel {
         Channel { endpoint }
     }
 
     /// The Endpoint capability.
+    ///
+    /// ```no_run
+    /// # fn demo(port: sys::io::Channel) -> sys::Result<()> {
+    /// let raw = port.endpoint().call([sys::io::proto::op::STATUS, 0, 0, 0, 0])?;
+    /// # let _ = raw;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub const fn endpoint(&self) -> Endpoint {
         self.endpoint
     }
@@ -145,6 +254,18 @@ impl Channel {
     /// # Errors
     /// [`IoError::BadRequest`] for a name longer than [`IO_MAX`]; as the server says
     /// ([`IoError::NotFound`], ...); [`IoError::Unsupported`] if the reply brought no handle.
+    ///
+    /// ```no_run
+    /// use sys::io::{Channel, Read, Write};
+    /// # fn demo(server: sys::Endpoint) -> Result<(), sys::io::IoError> {
+    /// let mut port = Channel::new(server).open("com1")?;
+    /// port.write_all(b"login: ")?;
+    /// let mut buf = [0u8; 32];
+    /// let n = port.read(&mut buf)?;
+    /// # let _ = n;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn open(&self, name: &str) -> Result<Channel, IoError> {
         if name.len() > IO_MAX {
             return Err(IoError::BadRequest);
@@ -162,6 +283,19 @@ impl Channel {
     ///
     /// # Errors
     /// As [`Read::read`], and [`IoError::WouldBlock`].
+    ///
+    /// ```no_run
+    /// use sys::io::IoError;
+    /// # fn demo(port: sys::io::Channel) -> Result<(), IoError> {
+    /// let mut buf = [0u8; 64];
+    /// match port.try_read(&mut buf) {
+    ///     Ok(n) => sys::println!("{n} bytes"),
+    ///     Err(IoError::WouldBlock) => sys::println!("nothing yet"),
+    ///     Err(e) => return Err(e),
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn try_read(&self, buf: &mut [u8]) -> Result<usize, IoError> {
         self.read_with(buf, flags::NONBLOCK)
     }
@@ -186,6 +320,14 @@ impl Channel {
     ///
     /// # Errors
     /// As the server says.
+    ///
+    /// ```no_run
+    /// # fn demo(port: sys::io::Channel) -> Result<(), sys::io::IoError> {
+    /// let readable = port.status()?.readable;
+    /// # let _ = readable;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn status(&self) -> Result<Status, IoError> {
         self.request([op::STATUS, 0, 0, 0, 0], &[], |_| {}, |_, r| Status { readable: r[1], state: r[2] })
     }
@@ -196,6 +338,17 @@ impl Channel {
     ///
     /// # Errors
     /// As the server says ([`IoError::BadRequest`] if the Note did not arrive).
+    ///
+    /// ```no_run
+    /// # fn demo(port: sys::io::Channel) -> Result<(), sys::io::IoError> {
+    /// let memory = sys::process::memory().expect("the program has a Memory");
+    /// let note = sys::Note::create(memory, sys::Slot::Auto)?;
+    /// port.notify(Some(note), 1)?;
+    /// let bits = note.wait()?; // data has arrived
+    /// # let _ = bits;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn notify(&self, note: Option<Note>, bits: usize) -> Result<(), IoError> {
         self.request([op::NOTIFY, bits, 0, 0, 0], &[], |b| b.set_send_cap(note.map(|n| n.cap())), |_, _| ())
     }
@@ -204,6 +357,19 @@ impl Channel {
     ///
     /// # Errors
     /// As the server says; the capability is deleted either way.
+    ///
+    /// ```no_run
+    /// use sys::io::{Channel, Read, Write};
+    /// # fn demo(server: sys::Endpoint) -> Result<(), sys::io::IoError> {
+    /// let mut port = Channel::new(server).open("com1")?;
+    /// port.write_all(b"login: ")?;
+    /// let mut buf = [0u8; 32];
+    /// let n = port.read(&mut buf)?;
+    /// # let _ = n;
+    /// port.close()?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn close(self) -> Result<(), IoError> {
         let r = self.request([op::CLOSE, 0, 0, 0, 0], &[], |_| {}, |_, _| ());
         let _ = self.endpoint.delete();
@@ -211,6 +377,12 @@ impl Channel {
     }
 
     /// The capability, for handing on.
+    ///
+    /// ```no_run
+    /// # fn demo(port: sys::io::Channel, buffer: &sys::IpcBufferPage) {
+    /// buffer.set_send_cap(Some(port.cap())); // hand the channel on with the next message
+    /// # }
+    /// ```
     pub const fn cap(&self) -> Cap {
         self.endpoint.cap()
     }

@@ -52,6 +52,12 @@ pub mod state {
 }
 
 /// Why an I/O request failed (reply word 0), or why the call carrying it did.
+///
+/// ```
+/// use sys::io::IoError;
+/// assert_eq!(IoError::from_code(4), Some(IoError::WouldBlock));
+/// assert_eq!(IoError::NotFound.code(), 3);
+/// ```
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum IoError {
     /// The handle does not do this operation.
@@ -79,6 +85,10 @@ pub enum IoError {
 
 impl IoError {
     /// The status code in reply word 0.
+    ///
+    /// ```
+    /// assert_eq!(sys::io::IoError::Closed.code(), 5);
+    /// ```
     pub const fn code(self) -> usize {
         match self {
             IoError::Unsupported => 1,
@@ -95,6 +105,12 @@ impl IoError {
     }
 
     /// The error reply word 0 says, `None` for success (0).
+    ///
+    /// ```
+    /// use sys::io::IoError;
+    /// assert_eq!(IoError::from_code(0), None, "0 is success");
+    /// assert_eq!(IoError::from_code(7), Some(IoError::Busy));
+    /// ```
     pub fn from_code(code: usize) -> Option<IoError> {
         Some(match code {
             0 => return None,
@@ -138,6 +154,16 @@ impl core::fmt::Display for IoError {
 }
 
 /// Packs `bytes` (at most [`IO_MAX`]) into little-endian words; returns how many words hold them.
+///
+/// ```
+/// use sys::io::proto::{pack, unpack};
+/// let mut words = [0u64; 64];
+/// let used = pack(b"hello, world", &mut words);
+/// assert_eq!(used, 2);
+/// let mut out = [0u8; 12];
+/// assert_eq!(unpack(&words[..used], 12, &mut out), 12);
+/// assert_eq!(&out, b"hello, world");
+/// ```
 pub fn pack(bytes: &[u8], words: &mut [u64; MAX_EXTRA_WORDS]) -> usize {
     let n = bytes.len().min(IO_MAX);
     for (w, chunk) in words.iter_mut().zip(bytes[..n].chunks(8)) {
@@ -150,6 +176,14 @@ pub fn pack(bytes: &[u8], words: &mut [u64; MAX_EXTRA_WORDS]) -> usize {
 
 /// Unpacks `len` bytes (at most [`IO_MAX`]) from little-endian words into `out`; returns how many
 /// it wrote (`len`, cut to `out`'s length and to the words given).
+///
+/// ```
+/// use sys::io::proto::unpack;
+/// let words = [u64::from_le_bytes(*b"abcdefgh")];
+/// let mut out = [0u8; 4];
+/// assert_eq!(unpack(&words, 8, &mut out), 4, "cut to the output");
+/// assert_eq!(&out, b"abcd");
+/// ```
 pub fn unpack(words: &[u64], len: usize, out: &mut [u8]) -> usize {
     let n = len.min(out.len()).min(words.len() * 8);
     for (chunk, w) in out[..n].chunks_mut(8).zip(words) {

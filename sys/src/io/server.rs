@@ -36,6 +36,18 @@ use crate::ipc::{Endpoint, Reply, reply};
 use crate::thread::with_ipc_buffer;
 
 /// What a request asks for.
+///
+/// ```no_run
+/// use sys::io::server::{Op, Request};
+/// # fn demo(endpoint: sys::Endpoint) -> Result<(), sys::io::IoError> {
+/// let req = Request::receive(endpoint)?;
+/// match req.op() {
+///     Op::Status => req.reply([0, sys::io::proto::state::WRITABLE, 0, 0])?,
+///     _ => req.reply_error(sys::io::IoError::Unsupported)?,
+/// }
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Op {
     /// Read up to `max` bytes (at most [`IO_MAX`]); `nonblock`: answer at once.
@@ -67,6 +79,18 @@ pub enum Op {
 }
 
 /// A request received, with its data copied out of the IPC buffer (see the module docs).
+///
+/// ```no_run
+/// use sys::io::server::{Op, Request};
+/// # fn demo(endpoint: sys::Endpoint) -> Result<(), sys::io::IoError> {
+/// let req = Request::receive(endpoint)?;
+/// match req.op() {
+///     Op::Status => req.reply([0, sys::io::proto::state::WRITABLE, 0, 0])?,
+///     _ => req.reply_error(sys::io::IoError::Unsupported)?,
+/// }
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug)]
 #[must_use = "the client waits until the request is answered"]
 pub struct Request {
@@ -84,6 +108,18 @@ impl Request {
     /// # Errors
     /// The receive failed (the Endpoint capability), or the thread has no IPC buffer and cannot
     /// get one.
+    ///
+    /// ```no_run
+    /// use sys::io::server::{Op, Request};
+    /// # fn demo(endpoint: sys::Endpoint) -> Result<(), sys::io::IoError> {
+    /// let req = Request::receive(endpoint)?;
+    /// match req.op() {
+    ///     Op::Status => req.reply([0, sys::io::proto::state::WRITABLE, 0, 0])?,
+    ///     _ => req.reply_error(sys::io::IoError::Unsupported)?,
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn receive(endpoint: Endpoint) -> Result<Request, IoError> {
         with_ipc_buffer(|b| {
             b.set_recv_slot(Some(Slot::Auto));
@@ -102,11 +138,34 @@ impl Request {
     }
 
     /// The badge of the capability the client called through.
+    ///
+    /// ```no_run
+    /// # fn demo(endpoint: sys::Endpoint) -> Result<(), sys::io::IoError> {
+    /// let req = sys::io::server::Request::receive(endpoint)?;
+    /// if req.badge() == 0 {
+    ///     // The channel Mercury handed out, not an open handle.
+    ///     return req.reply_error(sys::io::IoError::Closed);
+    /// }
+    /// # req.reply([0; 4])
+    /// # }
+    /// ```
     pub fn badge(&self) -> usize {
         self.badge
     }
 
     /// What it asks for.
+    ///
+    /// ```no_run
+    /// use sys::io::server::{Op, Request};
+    /// # fn demo(endpoint: sys::Endpoint) -> Result<(), sys::io::IoError> {
+    /// let req = Request::receive(endpoint)?;
+    /// match req.op() {
+    ///     Op::Status => req.reply([0, sys::io::proto::state::WRITABLE, 0, 0])?,
+    ///     _ => req.reply_error(sys::io::IoError::Unsupported)?,
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn op(&self) -> Op {
         let [o, a, b, _, _] = self.words;
         match o {
@@ -123,22 +182,62 @@ impl Request {
     }
 
     /// The request's data: a write's bytes, an open's name (as bytes).
+    ///
+    /// ```no_run
+    /// # fn demo(endpoint: sys::Endpoint) -> Result<(), sys::io::IoError> {
+    /// let req = sys::io::server::Request::receive(endpoint)?;
+    /// let n = req.data().len(); // a write's bytes
+    /// req.reply([n, 0, 0, 0])
+    /// # }
+    /// ```
     pub fn data(&self) -> &[u8] {
         &self.data[..self.len]
     }
 
     /// An open's name, if it is UTF-8.
+    ///
+    /// ```no_run
+    /// # fn demo(endpoint: sys::Endpoint) -> Result<(), sys::io::IoError> {
+    /// let req = sys::io::server::Request::receive(endpoint)?;
+    /// match req.name() {
+    ///     Some("com1") => req.reply([0; 4]),
+    ///     _ => req.reply_error(sys::io::IoError::NotFound),
+    /// }
+    /// # }
+    /// ```
     pub fn name(&self) -> Option<&str> {
         core::str::from_utf8(self.data()).ok()
     }
 
     /// The capability that came with the request, if any: it is deleted when the request is
     /// answered, unless taken ([`take_cap`](Request::take_cap)).
+    ///
+    /// ```no_run
+    /// # fn demo(endpoint: sys::Endpoint) -> Result<(), sys::io::IoError> {
+    /// let req = sys::io::server::Request::receive(endpoint)?;
+    /// if req.cap().is_none() {
+    ///     return req.reply_error(sys::io::IoError::BadRequest);
+    /// }
+    /// # req.reply([0; 4])
+    /// # }
+    /// ```
     pub fn cap(&self) -> Option<Cap> {
         self.cap
     }
 
     /// Takes the capability that came with the request: the server keeps it (a `notify`'s Note).
+    ///
+    /// ```no_run
+    /// use sys::io::server::{Op, Request};
+    /// # fn demo(endpoint: sys::Endpoint) -> Result<(), sys::io::IoError> {
+    /// let mut req = Request::receive(endpoint)?;
+    /// if let Op::Notify { bits } = req.op() {
+    ///     let note = req.take_cap().map(sys::Note::new); // kept: signalled when data arrives
+    ///     # let _ = (note, bits);
+    /// }
+    /// req.reply([0; 4])
+    /// # }
+    /// ```
     pub fn take_cap(&mut self) -> Option<Cap> {
         self.cap.take()
     }
@@ -159,6 +258,14 @@ impl Request {
     ///
     /// # Errors
     /// The reply failed (the client is gone, or this thread received something since).
+    ///
+    /// ```no_run
+    /// # fn demo(endpoint: sys::Endpoint) -> Result<(), sys::io::IoError> {
+    /// let req = sys::io::server::Request::receive(endpoint)?;
+    /// let n = req.data().len();
+    /// req.reply([n, 0, 0, 0]) // a write: how many bytes were taken
+    /// # }
+    /// ```
     pub fn reply(mut self, results: [usize; 4]) -> Result<(), IoError> {
         self.discard();
         answer(None, 0, results, &[], None)
@@ -168,6 +275,13 @@ impl Request {
     ///
     /// # Errors
     /// As [`reply`](Request::reply).
+    ///
+    /// ```no_run
+    /// # fn demo(endpoint: sys::Endpoint) -> Result<(), sys::io::IoError> {
+    /// let req = sys::io::server::Request::receive(endpoint)?;
+    /// req.reply_data(b"some input")
+    /// # }
+    /// ```
     pub fn reply_data(mut self, data: &[u8]) -> Result<(), IoError> {
         self.discard();
         let n = data.len().min(IO_MAX);
@@ -178,6 +292,18 @@ impl Request {
     ///
     /// # Errors
     /// As [`reply`](Request::reply).
+    ///
+    /// ```no_run
+    /// # fn demo(endpoint: sys::Endpoint) -> Result<(), sys::io::IoError> {
+    /// let cspace = sys::process::cspace().expect("the program has its CSpace");
+    /// let req = sys::io::server::Request::receive(endpoint)?;
+    /// // A handle: the server's Endpoint, badged for it, with WRITE and GRANT.
+    /// let handle = endpoint.mint(cspace, sys::Slot::Auto, sys::rights::WRITE | sys::rights::GRANT, 1)?;
+    /// req.reply_handle(handle, 0)?;
+    /// let _ = sys::Endpoint::new(handle).delete(); // the client holds its own copy
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn reply_handle(mut self, cap: Cap, kind: usize) -> Result<(), IoError> {
         self.discard();
         answer(None, 0, [kind, 0, 0, 0], &[], Some(cap))
@@ -187,6 +313,13 @@ impl Request {
     ///
     /// # Errors
     /// As [`reply`](Request::reply).
+    ///
+    /// ```no_run
+    /// # fn demo(endpoint: sys::Endpoint) -> Result<(), sys::io::IoError> {
+    /// let req = sys::io::server::Request::receive(endpoint)?;
+    /// req.reply_error(sys::io::IoError::Unsupported)
+    /// # }
+    /// ```
     pub fn reply_error(mut self, e: IoError) -> Result<(), IoError> {
         self.discard();
         answer(None, e.code(), [0; 4], &[], None)
@@ -196,6 +329,19 @@ impl Request {
     ///
     /// # Errors
     /// As [`Reply::save`].
+    ///
+    /// ```no_run
+    /// use sys::io::server::{Op, Request};
+    /// # fn demo(endpoint: sys::Endpoint) -> Result<(), sys::io::IoError> {
+    /// let req = Request::receive(endpoint)?;
+    /// let waiting = req.defer()?; // a read with nothing to read yet
+    /// // ... later, when data has arrived:
+    /// if let Op::Read { max, .. } = waiting.op() {
+    ///     waiting.reply_data(&b"late data"[..max.min(9)])?;
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn defer(mut self) -> Result<Deferred, IoError> {
         self.discard();
         let reply = Reply::save(Slot::Auto)?;
@@ -204,6 +350,19 @@ impl Request {
 }
 
 /// A request whose answer waits ([`Request::defer`]).
+///
+/// ```no_run
+/// use sys::io::server::{Op, Request};
+/// # fn demo(endpoint: sys::Endpoint) -> Result<(), sys::io::IoError> {
+/// let req = Request::receive(endpoint)?;
+/// let waiting = req.defer()?; // a read with nothing to read yet
+/// // ... later, when data has arrived:
+/// if let Op::Read { max, .. } = waiting.op() {
+///     waiting.reply_data(&b"late data"[..max.min(9)])?;
+/// }
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug)]
 #[must_use = "the client waits until the request is answered"]
 pub struct Deferred {
@@ -213,6 +372,19 @@ pub struct Deferred {
 
 impl Deferred {
     /// What the request asked for (its data was not kept).
+    ///
+    /// ```no_run
+    /// use sys::io::server::{Op, Request};
+    /// # fn demo(endpoint: sys::Endpoint) -> Result<(), sys::io::IoError> {
+    /// let req = Request::receive(endpoint)?;
+    /// let waiting = req.defer()?; // a read with nothing to read yet
+    /// // ... later, when data has arrived:
+    /// if let Op::Read { max, .. } = waiting.op() {
+    ///     waiting.reply_data(&b"late data"[..max.min(9)])?;
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn op(&self) -> Op {
         let [o, a, b, _, _] = self.words;
         match o {
@@ -225,6 +397,19 @@ impl Deferred {
     ///
     /// # Errors
     /// The client is gone.
+    ///
+    /// ```no_run
+    /// use sys::io::server::{Op, Request};
+    /// # fn demo(endpoint: sys::Endpoint) -> Result<(), sys::io::IoError> {
+    /// let req = Request::receive(endpoint)?;
+    /// let waiting = req.defer()?; // a read with nothing to read yet
+    /// // ... later, when data has arrived:
+    /// if let Op::Read { max, .. } = waiting.op() {
+    ///     waiting.reply_data(&b"late data"[..max.min(9)])?;
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn reply_data(self, data: &[u8]) -> Result<(), IoError> {
         let n = data.len().min(IO_MAX);
         answer(Some(self.reply), 0, [n, 0, 0, 0], &data[..n], None)
@@ -234,6 +419,14 @@ impl Deferred {
     ///
     /// # Errors
     /// The client is gone.
+    ///
+    /// ```no_run
+    /// # fn demo(endpoint: sys::Endpoint) -> Result<(), sys::io::IoError> {
+    /// let waiting = sys::io::server::Request::receive(endpoint)?.defer()?;
+    /// // ... the device went away while the read waited:
+    /// waiting.reply_error(sys::io::IoError::Device)
+    /// # }
+    /// ```
     pub fn reply_error(self, e: IoError) -> Result<(), IoError> {
         answer(Some(self.reply), e.code(), [0; 4], &[], None)
     }

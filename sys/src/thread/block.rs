@@ -22,6 +22,13 @@ pub const TLS_KEYS: usize = 32;
 pub(crate) type DropFn = unsafe fn(*mut u8);
 
 /// A thread's block (see the module docs).
+///
+/// ```no_run
+/// use sys::thread::block::{self, Block};
+///
+/// let me: &Block = block::current();
+/// sys::println!("thread {} (block at {:#x})", me.id(), block::current_addr());
+/// ```
 #[repr(C, align(64))]
 pub struct Block {
     /// `fs:0`: the block's own address (an atomic only so that the static main block can be
@@ -82,6 +89,11 @@ impl Block {
     }
 
     /// The thread's id.
+    ///
+    /// ```no_run
+    /// let me = sys::thread::block::current();
+    /// assert_eq!(me.id(), sys::thread::id());
+    /// ```
     pub fn id(&self) -> u64 {
         self.id
     }
@@ -124,6 +136,15 @@ pub(crate) fn init_main(task: Option<crate::task::Task>, park_note: usize) {
 }
 
 /// The address of the calling thread's block (its FS base).
+///
+/// ```no_run
+/// use sys::thread::block::{BLOCK_BYTES, current_addr};
+///
+/// // A thread's block sits at the top of its stack, 64-byte aligned.
+/// let addr = current_addr();
+/// assert_eq!(addr % 64, 0);
+/// sys::println!("block: {addr:#x}..{:#x}", addr + BLOCK_BYTES);
+/// ```
 pub fn current_addr() -> usize {
     if !FS_READY.load(Ordering::Acquire) {
         return core::ptr::from_ref(&MAIN).expose_provenance();
@@ -137,6 +158,12 @@ pub fn current_addr() -> usize {
 }
 
 /// The calling thread's block.
+///
+/// ```no_run
+/// let worker = sys::thread::spawn(|| sys::thread::block::current().id());
+/// let id = worker.id();
+/// assert_eq!(worker.join(), Ok(id));
+/// ```
 pub fn current() -> &'static Block {
     let ptr = core::ptr::with_exposed_provenance::<Block>(current_addr());
     // SAFETY: a thread's block lives as long as the thread (the main block is static; a thread's
