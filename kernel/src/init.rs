@@ -170,6 +170,7 @@ pub fn kernel_main(boot: &'static BootInfo) -> ! {
             crate::boot::MAX_REGIONS
         );
     }
+    mem::device::init(boot.regions(), boot.regions_dropped, cpu::features().phys_bits);
     unsafe extern "C" {
         static __kernel_end: u8;
     }

@@ -3,8 +3,8 @@
 //! capabilities `abi::bootcaps` lists.
 
 use abi::bootcaps::{
-    FIRST_FREE, ROOT_CSPACE, ROOT_CSPACE_RADIX, ROOT_DEBUG_CONSOLE, ROOT_IOPORT_CONTROL, ROOT_IRQ_CONTROL, ROOT_MEMORY,
-    ROOT_TASK, ROOT_VSPACE,
+    FIRST_FREE, ROOT_CSPACE, ROOT_CSPACE_RADIX, ROOT_DEBUG_CONSOLE, ROOT_DEVICE_CONTROL, ROOT_IOPORT_CONTROL,
+    ROOT_IRQ_CONTROL, ROOT_MEMORY, ROOT_TASK, ROOT_VSPACE,
 };
 use abi::layout::{PAGE_SIZE, ROOT_INITRAMFS_ADDR, ROOT_STACK_SIZE, ROOT_STACK_TOP, START_INFO_ADDR};
 use abi::object::Kind as K;
@@ -140,12 +140,13 @@ fn framebuffer(fb: crate::boot::Framebuffer) -> Option<Framebuffer> {
 
 /// The root task's capabilities as its start page names them (`abi::start::names` for the
 /// runtime's own).
-const START_CAPS: [(&str, usize, K); 7] = [
+const START_CAPS: [(&str, usize, K); 8] = [
     (names::CSPACE, ROOT_CSPACE, K::CSpace),
     (names::MEMORY, ROOT_MEMORY, K::Memory),
     (names::CONSOLE, ROOT_DEBUG_CONSOLE, K::DebugConsole),
     ("irq-control", ROOT_IRQ_CONTROL, K::IrqControl),
     ("ioport-control", ROOT_IOPORT_CONTROL, K::IoPortControl),
+    ("device-control", ROOT_DEVICE_CONTROL, K::DeviceControl),
     (names::TASK, ROOT_TASK, K::Task),
     (names::VSPACE, ROOT_VSPACE, K::VSpace),
 ];
@@ -178,6 +179,7 @@ fn root_capabilities(space: VSpace, entry: u64) -> Result<(ObjRef, u64), abi::Er
             (ROOT_MEMORY, Cap { kind: Kind::Memory, rights: ALL as u8, badge: 0, obj: Some(mem) }),
             (ROOT_DEBUG_CONSOLE, Cap { kind: Kind::DebugConsole, rights: (READ | WRITE) as u8, badge: 0, obj: None }),
             (ROOT_IOPORT_CONTROL, Cap { kind: Kind::IoPortControl, rights: ALL as u8, badge: 0, obj: None }),
+            (ROOT_DEVICE_CONTROL, Cap { kind: Kind::DeviceControl, rights: ALL as u8, badge: 0, obj: None }),
             (ROOT_IRQ_CONTROL, Cap { kind: Kind::IrqControl, rights: ALL as u8, badge: 0, obj: None }),
             (ROOT_TASK, Cap { kind: Kind::Task, rights: ALL as u8, badge: 0, obj: Some(t) }),
             (ROOT_VSPACE, Cap { kind: Kind::VSpace, rights: ALL as u8, badge: 0, obj: Some(vs) }),

@@ -469,7 +469,7 @@ pub(crate) fn expect_kind(cap: Cap, kind: Kind) -> Result<()> {
 /// The kinds whose death reaches no memory of anyone's (see
 /// [`safety`](crate::safety#what-dies-and-what-that-reaches)): their capabilities can be
 /// deleted once a check has shown that the slot holds one.
-const HARMLESS: [Kind; 11] = [
+const HARMLESS: [Kind; 12] = [
     Kind::Memory,
     Kind::DebugConsole,
     Kind::VSpace,
@@ -481,6 +481,7 @@ const HARMLESS: [Kind; 11] = [
     Kind::IoPortControl,
     Kind::IoPort,
     Kind::Reply,
+    Kind::DeviceControl,
 ];
 
 /// Deletes the capability in `cap` if it is of `kind`, one of [`HARMLESS`]; the safe `delete`

@@ -1,9 +1,11 @@
 //! Text output over the kernel's debug console, without a heap.
 //!
-//! The output goes through the root task's console capability,
-//! [`ROOT_DEBUG_CONSOLE`](abi::bootcaps::ROOT_DEBUG_CONSOLE) (see [`debug_write`](crate::debug_write)):
-//! that is where the kernel puts it in the root task's CSpace. A program whose console lives in
-//! another slot formats with [`FixedBuf`] and writes with
+//! [`print!`](crate::print), [`println!`](crate::println) and the panic message go through the
+//! console capability the program's start page names ([`process::console`](crate::process::console)),
+//! wherever its starter put it; before the runtime has read the start page, or in a task made by
+//! hand, through the root task's slot,
+//! [`ROOT_DEBUG_CONSOLE`](abi::bootcaps::ROOT_DEBUG_CONSOLE). A program without a console prints
+//! nothing. To write through another console, format with [`FixedBuf`] and write with
 //! [`DebugConsole::write`](crate::cap::DebugConsole::write).
 //!
 //! [`print!`](crate::print) and [`println!`](crate::println) format into a buffer of
@@ -274,7 +276,10 @@ pub fn _print(args: fmt::Arguments<'_>, newline: bool) {
     }
     if !line.is_empty() {
         // Nothing to do on failure: the debug console is where errors would be reported.
-        let _ = crate::syscall::debug_write(line.as_bytes());
+        let _ = match crate::process::console() {
+            Some(console) => console.write(line.as_bytes()),
+            None => crate::syscall::debug_write(line.as_bytes()),
+        };
     }
 }
 

@@ -90,4 +90,4 @@ pub use process::exit;
 pub use rt::Boot;
 pub use syscall::{debug_write, debug_write_console_raw, debug_write_raw};
 pub use task::{Task, TaskInfo};
-pub use vspace::{Page, PageInfo, VSpace};
+pub use vspace::{DeviceControl, Page, PageInfo, VSpace};

@@ -69,6 +69,20 @@ pub const fn ioport_control() -> IoPortControl {
     IoPortControl::at(bootcaps::ROOT_IOPORT_CONTROL)
 }
 
+/// The right to make Pages over device memory, with all rights
+/// ([`bootcaps::ROOT_DEVICE_CONTROL`]).
+///
+/// ```no_run
+/// # fn demo() -> sys::Result<()> {
+/// let vga = sys::root::device_control().create_page(0xa0000, 32, sys::root::memory(), sys::Slot::Auto)?;
+/// # let _ = vga;
+/// # Ok(())
+/// # }
+/// ```
+pub const fn device_control() -> crate::vspace::DeviceControl {
+    crate::vspace::DeviceControl::at(bootcaps::ROOT_DEVICE_CONTROL)
+}
+
 /// The first slot the kernel leaves empty ([`bootcaps::FIRST_FREE`]); every slot from it to the
 /// end of the CSpace is empty when the root task starts, and [`Slot::Auto`](crate::Slot::Auto)
 /// never picks a slot below it.

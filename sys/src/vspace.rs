@@ -255,6 +255,22 @@ checked_revoke!(
     "let page = sys::Page::create(memory, 1, sys::Slot::Auto)?;"
 );
 
+/// `page_create_device(control, phys, count, memory, dst_slot) -> slot`: makes a Page over the
+/// device memory `[phys, phys + count * 4096)`. See [`Sysno::PageCreateDevice`];
+/// [`DeviceControl::create_page`] is the typed form.
+///
+/// ```no_run
+/// # fn demo() -> sys::Result<()> {
+/// let control = sys::root::device_control();
+/// let slot = sys::vspace::page_create_device(control.slot(), 0xfd00_0000, 16, sys::root::memory().slot(), 0)?;
+/// # let _ = slot;
+/// # Ok(())
+/// # }
+/// ```
+pub fn page_create_device(control: usize, phys: usize, count: usize, memory: usize, dst_slot: usize) -> Result<usize> {
+    Ok(call(Sysno::PageCreateDevice, [control, phys, count, memory, dst_slot, 0])?[0])
+}
+
 /// What [`Page::info`] reports.
 ///
 /// ```no_run
@@ -309,6 +325,56 @@ impl PageInfo {
     /// ```
     pub const fn bytes(&self) -> usize {
         self.count * abi::layout::PAGE_SIZE
+    }
+}
+
+handle!(
+    /// A DeviceControl capability: the right to make Pages over device memory
+    /// ([`DeviceControl::create_page`]): memory-mapped I/O, not RAM, not the kernel's own devices.
+    /// The root task has it ([`root::device_control`](crate::root::device_control)) and gives
+    /// drivers the Pages their manifests name, never the control itself.
+    ///
+    /// ```no_run
+    /// use sys::vspace::DeviceControl;
+    /// # fn demo() -> sys::Result<()> {
+    /// let control: DeviceControl = sys::root::device_control();
+    /// let vram = control.create_page(0xfd00_0000, 512, sys::root::memory(), sys::Slot::Auto)?;
+    /// # let _ = vram;
+    /// # Ok(())
+    /// # }
+    /// ```
+    DeviceControl,
+    "a DeviceControl"
+);
+
+checked_delete!(
+    DeviceControl,
+    Kind::DeviceControl,
+    "a DeviceControl",
+    "control",
+    "let control = sys::root::device_control();"
+);
+
+impl DeviceControl {
+    /// Makes a Page over the device memory `[phys, phys + count * 4096)` in `dst` of the caller's
+    /// CSpace, charged one page (its header) to `memory`. `phys` must be page-aligned and `count`
+    /// a power of two up to [`MAX_PAGE_COUNT`]; the range must be device memory: not RAM as the
+    /// loader's memory map says, none of the kernel's own devices or firmware tables, within the
+    /// CPU's physical address width (else `InvalidArgument`). The Page is mapped uncached, its
+    /// contents are whatever the device shows, and its frames never become RAM. Needs WRITE.
+    ///
+    /// ```no_run
+    /// use sys::vspace::access;
+    /// # fn demo(boot: &sys::Boot) -> sys::Result<()> {
+    /// // The boot framebuffer, in pieces of 2 MiB (one Page holds at most 512 pages).
+    /// let fb = boot.root_info().expect("the root task").framebuffer;
+    /// let page = sys::root::device_control().create_page(fb.addr as usize, 512, sys::root::memory(), sys::Slot::Auto)?;
+    /// page.map(sys::VSpace::root(), 0x0000_2000_4000_0000, access::RW, sys::root::memory())?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn create_page(self, phys: usize, count: usize, memory: Memory, dst: Slot) -> Result<Page> {
+        page_create_device(self.slot(), phys, count, memory.slot(), dst.raw()).map(Page::at)
     }
 }
 

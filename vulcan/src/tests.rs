@@ -25,6 +25,7 @@ use crate::harness::Test;
 mod cap;
 mod debug_write;
 mod devices;
+mod devmem;
 mod entry;
 mod exit_note;
 mod fault;
@@ -69,6 +70,7 @@ pub const ALL: &[&[Test]] = &[
     notify::TESTS,
     irq::TESTS,
     vspace::TESTS,
+    devmem::TESTS,
     runtime::TESTS,
     mmap::TESTS,
     supervise::TESTS,

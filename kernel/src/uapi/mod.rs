@@ -130,6 +130,7 @@ fn other(me: ObjRef, task: &TaskObj, n: Sysno, a: [u64; 6]) -> Result<Results, E
         Sysno::PageUnmap => vspace::page_unmap(task, a[0]),
         Sysno::PageProtect => vspace::page_protect(task, a[0], a[1]),
         Sysno::PageInfo => vspace::page_info(task, a[0]),
+        Sysno::PageCreateDevice => vspace::page_create_device(task, a[0], a[1], a[2], a[3], a[4]),
         Sysno::TaskCreate => task::create(task, a[0], a[1]),
         Sysno::TaskSetSpace => task::set_space(task, a[0], a[1], a[2]),
         Sysno::TaskSetPriority => task::set_priority(task, a[0], a[1], a[2], a[3]),

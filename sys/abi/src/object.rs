@@ -50,11 +50,13 @@ pub enum Kind {
     IoPort = 13,
     /// A saved one-shot reply right (`reply_save`), answered by `reply_to`.
     Reply = 14,
+    /// The right to make Pages over device memory (`page_create_device`).
+    DeviceControl = 15,
 }
 
 impl Kind {
     /// Every kind, in number order.
-    pub const ALL: [Kind; 15] = [
+    pub const ALL: [Kind; 16] = [
         Kind::Null,
         Kind::Memory,
         Kind::CSpace,
@@ -70,6 +72,7 @@ impl Kind {
         Kind::IoPortControl,
         Kind::IoPort,
         Kind::Reply,
+        Kind::DeviceControl,
     ];
 
     /// The kind with number `n`.

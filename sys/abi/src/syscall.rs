@@ -213,6 +213,15 @@ sysnos! {
     ///
     /// Errors: capability errors.
     PageInfo = 0x45,
+    /// `page_create_device(control, phys, count, memory, dst_slot) -> slot`: make a Page over the
+    /// device memory `[phys, phys + count * 4096)` (memory-mapped I/O: not RAM, not the kernel's
+    /// own devices; `phys` page-aligned, `count` a power of two up to 512), charged one page (its
+    /// header) to `memory`. It is mapped uncached, is not zeroed, and its frames are never given
+    /// to the page allocator. Needs WRITE on the DeviceControl.
+    ///
+    /// Errors: capability errors for `control`; creation errors, with `InvalidArgument` for
+    /// `count` or a range that is not device memory.
+    PageCreateDevice = 0x46,
 
     /// `task_create(memory, dst_slot) -> slot`: make an inactive Task, charged
     /// [`TASK_PAGES`](crate::task::TASK_PAGES) to `memory`, with priority 0 and maximum

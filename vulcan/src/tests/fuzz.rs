@@ -598,6 +598,7 @@ fn schema(s: Sysno) -> [Arg; 6] {
         Sysno::TaskSetFsBase => [Cap(TASK), Ptr, w, w, w, w],
         Sysno::TaskKill => [Cap(TASK), w, w, w, w, w],
         Sysno::LogRead => [Cap(ANY), Num, Ptr, Num, w, w],
+        Sysno::PageCreateDevice => [Cap(ANY), Word, Num, Cap(MEMORY), Dst, w],
         Sysno::LogSetNote => [Cap(ANY), Cap(NOTE), Bits, w, w, w],
         Sysno::ConsoleRelease => [Cap(ANY), w, w, w, w, w],
         Sysno::TaskStart | Sysno::TaskSuspend | Sysno::TaskResume | Sysno::TaskInfo => [Cap(TASK), w, w, w, w, w],
@@ -1610,6 +1611,9 @@ fn exemption(s: Sysno, params: &Params) -> Option<&'static str> {
         }
         Sysno::IoPortCreate => {
             Some("needs an IoPortControl; the kernel has no scoped one, and the root task's reaches every port")
+        }
+        Sysno::PageCreateDevice => {
+            Some("needs a DeviceControl; the kernel has no scoped one, and the root task's reaches every device")
         }
         Sysno::LogSetNote | Sysno::ConsoleRelease => {
             Some("needs an IoPortControl, the authority over COM1; releasing it would take the run's output away")

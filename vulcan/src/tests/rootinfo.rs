@@ -14,8 +14,8 @@
 
 use sys::abi::RootInfo;
 use sys::abi::bootcaps::{
-    FIRST_FREE, ROOT_CSPACE, ROOT_CSPACE_RADIX, ROOT_DEBUG_CONSOLE, ROOT_IOPORT_CONTROL, ROOT_IRQ_CONTROL, ROOT_MEMORY,
-    ROOT_TASK, ROOT_VSPACE,
+    FIRST_FREE, ROOT_CSPACE, ROOT_CSPACE_RADIX, ROOT_DEBUG_CONSOLE, ROOT_DEVICE_CONTROL, ROOT_IOPORT_CONTROL,
+    ROOT_IRQ_CONTROL, ROOT_MEMORY, ROOT_TASK, ROOT_VSPACE,
 };
 use sys::abi::layout::{
     PAGE_SIZE, ROOT_INITRAMFS_ADDR, ROOT_STACK_SIZE, ROOT_STACK_TOP, START_INFO_ADDR, is_user_range,
@@ -104,12 +104,13 @@ fn start_valid(boot: &Boot) -> TestResult {
 /// kind, and each slot holds what the page says; `Boot`'s typed accessors find them.
 fn start_capabilities(boot: &Boot) -> TestResult {
     let r = start(boot)?;
-    let expected: [(&str, usize, Kind); 7] = [
+    let expected: [(&str, usize, Kind); 8] = [
         ("cspace", ROOT_CSPACE, Kind::CSpace),
         ("memory", ROOT_MEMORY, Kind::Memory),
         ("console", ROOT_DEBUG_CONSOLE, Kind::DebugConsole),
         ("irq-control", ROOT_IRQ_CONTROL, Kind::IrqControl),
         ("ioport-control", ROOT_IOPORT_CONTROL, Kind::IoPortControl),
+        ("device-control", ROOT_DEVICE_CONTROL, Kind::DeviceControl),
         ("task", ROOT_TASK, Kind::Task),
         ("vspace", ROOT_VSPACE, Kind::VSpace),
     ];
