@@ -306,7 +306,7 @@ impl fmt::Display for Reason<'_> {
             Reason::IrqTwice { irq, first } => write!(f, "IRQ {irq} is bound by line {first} already"),
             Reason::NoSuchNote(note) => write!(f, "`note={note}` names no capability line"),
             Reason::NotANote { slot, line, kind } => {
-                write!(f, "`note=` names slot {slot}, which is not a note (line {line} makes it a {kind})")
+                write!(f, "`note=` names slot {slot}, which is not a note (line {line} is a `{kind}` line)")
             }
             Reason::NoFreeBit { note } => write!(f, "no free bit left on the note in slot {note}"),
             Reason::BadPhysicalRange => {
