@@ -29,7 +29,7 @@ pub const BOOT_CONFIG_PATH: &str = "boot.ini";
 pub const MAX_BOOT_CONFIG_BYTES: usize = 16 * 1024;
 
 /// Longest `args` value, in bytes (they must fit the start page with everything else).
-pub const MAX_ARGS_BYTES: usize = 1024;
+pub const MAX_ARGS_BYTES: usize = 512;
 
 /// Longest program path (a ustar `prefix/name`).
 pub const MAX_PATH_BYTES: usize = 255;
@@ -125,7 +125,7 @@ impl<'a> BootConfig<'a> {
                         0 => out.refuse(n, Reason::BadProgramPath(value)),
                         1 if value.len() > MAX_ARGS_BYTES => out.refuse(
                             n,
-                            Reason::OutOfRange { key, value: value.len() as u64, accepts: "at most 1024 bytes" },
+                            Reason::OutOfRange { key, value: value.len() as u64, accepts: "at most 512 bytes" },
                         ),
                         1 => program.args = value,
                         _ => {

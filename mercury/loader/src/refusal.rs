@@ -166,6 +166,11 @@ pub enum Reason<'a> {
         /// The highest manifest slot it holds.
         last: u32,
     },
+    /// More capability and service lines than a start page holds.
+    TooManyLines {
+        /// The limit.
+        limit: usize,
+    },
     /// A `_` line for which no manifest slot is left.
     NoFreeSlot {
         /// The CSpace's radix.
@@ -290,6 +295,9 @@ impl fmt::Display for Reason<'_> {
             Reason::DuplicateSlot { slot, first } => write!(f, "slot {slot} is taken by line {first}"),
             Reason::SlotOutsideRadix { slot, radix, last } => {
                 write!(f, "slot {slot} does not fit a CSpace of radix {radix} (manifest slots 0 to {last})")
+            }
+            Reason::TooManyLines { limit } => {
+                write!(f, "more than {limit} capability and service lines (the start page holds no more)")
             }
             Reason::NoFreeSlot { radix } => write!(f, "no manifest slot left for `_` in a CSpace of radix {radix}"),
             Reason::BadParameter(p) => write!(f, "parameter `{p}` is not `name=value`"),

@@ -26,6 +26,11 @@ use crate::refusal::Refusals;
 /// Largest manifest, in bytes.
 pub const MAX_MANIFEST_BYTES: usize = 4096;
 
+/// Most capability and service lines together: with the loader's own two entries, their IRQ bits
+/// in the environment and the longest arguments the boot configuration allows, they fit the
+/// start page (one 4 KiB page; a test checks the worst case with `abi::start::Writer`).
+pub const MAX_LINES: usize = 32;
+
 /// The CSpace radix of a manifest without a `[cspace]` section (as Helios' published ones are):
 /// 256 slots.
 pub const DEFAULT_RADIX: u8 = 8;

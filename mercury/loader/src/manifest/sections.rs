@@ -6,7 +6,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use super::placement::{self, Pending};
-use super::{DEFAULT_RADIX, MAX_MANIFEST_BYTES, MAX_RADIX, MIN_RADIX, Manifest, kind};
+use super::{DEFAULT_RADIX, MAX_LINES, MAX_MANIFEST_BYTES, MAX_RADIX, MIN_RADIX, Manifest, kind};
 use crate::ini::{self, Item};
 use crate::number;
 use crate::refusal::{Collector, Reason, Refusals, is_name};
@@ -80,6 +80,9 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Manifest<'_>, Refusals<'_>> {
                     "radix" => once(&mut radix, key, value, n, &mut out),
                     _ => out.refuse(n, Reason::UnknownKey { section: "cspace", key }),
                 },
+                Some(Section::Capabilities | Section::Services) if pending.len() + services.len() == MAX_LINES => {
+                    out.refuse(n, Reason::TooManyLines { limit: MAX_LINES });
+                }
                 Some(Section::Capabilities) => match capability(key, value) {
                     Ok((slot, parsed)) => pending.push(Pending { line: n, slot, parsed }),
                     Err(reason) => out.refuse(n, reason),

@@ -346,6 +346,39 @@ fn refuses_bad_names_and_singletons() {
 }
 
 #[test]
+fn refuses_too_many_lines() {
+    let text = alloc::format!("[driver]\nname=t\n[capabilities]\n{}[services]\nlog=\n", "_:note =\n".repeat(MAX_LINES));
+    assert_eq!(refused(&text), [(4 + MAX_LINES as u32 + 1, Reason::TooManyLines { limit: MAX_LINES })]);
+}
+
+#[test]
+fn the_largest_manifest_fits_the_start_page() {
+    // One note and 31 IRQs on it, each with a 24-byte name and all 64 bits: the most start-page
+    // entries and environment bytes a manifest can ask for.
+    let mut text = alloc::string::String::from("[driver]\nname=t\n[capabilities]\n_:note = name=n\n");
+    for i in 0..MAX_LINES - 1 {
+        text.push_str(&alloc::format!(
+            "_:irq = irq={i}, note=n, bits=FFFFFFFFFFFFFFFF, name=irq-with-a-long-name-{i:02}\n"
+        ));
+    }
+    let m = ok(&text);
+    let mut page = abi::start::Writer::new(u32::from(m.radix), 3, 0x7fff_0000_0000, 0x10000);
+    page.cap("task", placement::TASK_SLOT, abi::object::Kind::Task as u32).unwrap();
+    page.cap("console", placement::CONSOLE_SLOT, abi::object::Kind::DebugConsole as u32).unwrap();
+    for e in m.start_entries() {
+        page.cap(&e.name, e.slot, e.kind as u32).unwrap();
+    }
+    // The longest arguments: a 24-byte argv[0], then 512 bytes of one-letter arguments.
+    let mut args = alloc::vec!["a-program-name-24-bytes!"];
+    args.extend(core::iter::repeat_n("x", crate::bootconf::MAX_ARGS_BYTES / 2));
+    page.args(&args).unwrap();
+    let env: Vec<_> = m.environment().collect();
+    let env: Vec<&str> = env.iter().map(alloc::string::String::as_str).collect();
+    page.env(&env).unwrap();
+    page.finish().unwrap();
+}
+
+#[test]
 fn collects_every_refusal_in_line_order() {
     let text = "[driver]\nname=t\n[cspace]\nradix=4\n[capabilities]\n0:note=\n0:note=\n9:note=\n1:bogus=\n[x]\n";
     let lines: Vec<u32> = refused(text).into_iter().map(|(l, _)| l).collect();
