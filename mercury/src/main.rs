@@ -10,15 +10,13 @@
 #![no_main]
 #![forbid(unsafe_code)]
 
-mod initramfs;
-
 use core::fmt;
 
 use sys::abi::RootInfo;
 use sys::abi::rootinfo::protocol;
 use sys::{Boot, println};
 
-use initramfs::{Member, MemberError, Members};
+use loader::tar::{Member, MemberKind, Walk};
 
 sys::entry!(main);
 
@@ -62,9 +60,16 @@ fn print_initramfs(boot: &Boot, info: &RootInfo) {
         println!("init: initramfs: not mapped at a usable address");
         return;
     };
-    let mut members = Members::new(archive);
     let mut count = 0usize;
-    for member in members.by_ref() {
+    let mut error = None;
+    for member in Walk::new(archive) {
+        let member = match member {
+            Ok(member) => member,
+            Err(err) => {
+                error = Some(err);
+                break;
+            }
+        };
         count += 1;
         if count <= MAX_LISTED {
             print_member(&member);
@@ -73,22 +78,20 @@ fn print_initramfs(boot: &Boot, info: &RootInfo) {
     if count > MAX_LISTED {
         println!("init:   ... and {} more", count - MAX_LISTED);
     }
-    match members.error() {
+    match error {
         None => println!("init: initramfs: {count} members"),
         Some(err) => println!("init: initramfs: {count} members, then stopped: {err}"),
     }
 }
 
 fn print_member(member: &Member<'_>) {
-    let kind = match member.typeflag {
-        b'0' | 0 => "file",
-        b'5' => "dir",
-        b'1' | b'2' => "link",
-        _ => "other",
+    let kind = match member.kind() {
+        MemberKind::File => "file",
+        MemberKind::Directory => "dir",
+        MemberKind::Link => "link",
+        MemberKind::Other(_) => "other",
     };
-    let prefix = member.prefix;
-    let sep = if prefix.is_empty() { "" } else { "/" };
-    println!("init:   {}{}{} ({kind}, {} bytes)", Escaped(prefix), sep, Escaped(member.name), member.data.len());
+    println!("init:   {} ({kind}, {} bytes)", member.path(), member.data.len());
 }
 
 /// Displays bytes as text, escaping everything but printable ASCII (and `"` and `\`).
@@ -100,11 +103,5 @@ impl fmt::Display for Escaped<'_> {
             fmt::Display::fmt(&core::ascii::escape_default(b), f)?;
         }
         Ok(())
-    }
-}
-
-impl fmt::Display for MemberError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.describe())
     }
 }

@@ -14,6 +14,7 @@
 //! - [`error`]: how a failed syscall is reported ([`Error`]);
 //! - [`rt`]: the runtime: `_start`, the [`entry!`] macro that names a program's `main`, the
 //!   [`Boot`] value handed to it, and the panic handler;
+//! - [`manifest`](mod@manifest): [`manifest!`], which puts a driver's manifest in its ELF section `.manifest`;
 //! - [`debug`]: [`print!`] and [`println!`] over the root task's debug console capability, and
 //!   [`FixedBuf`](debug::FixedBuf), a fixed-capacity text buffer for formatting without a heap.
 //!
@@ -69,6 +70,7 @@ pub mod heap;
 pub mod io;
 pub mod ioport;
 pub mod ipc;
+pub mod manifest;
 pub mod mmap;
 pub mod notify;
 pub mod process;

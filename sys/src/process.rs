@@ -56,8 +56,9 @@ const SLOT_PARK: usize = 0;
 const SLOT_TABLES: usize = 1;
 const SLOT_IPC_BUFFER: usize = 2;
 
-/// Slots the runtime keeps at the top of the program's CSpace.
-pub const RESERVED_SLOTS: usize = 3;
+/// Slots the runtime keeps at the top of the program's CSpace
+/// ([`abi::start::RUNTIME_SLOTS`], which starters leave empty).
+pub const RESERVED_SLOTS: usize = abi::start::RUNTIME_SLOTS;
 
 /// 0: none. Set once, in `init`, before any other thread exists; read-only after.
 static MEMORY: AtomicUsize = AtomicUsize::new(0);

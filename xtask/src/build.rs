@@ -6,6 +6,11 @@
 //! tests, clippy) stay untouched. Then fixed outputs in `target/perihelion/`: `kernel.elf`,
 //! `initramfs.tar`, `vulcan.tar`, `bench.tar`, `fixtures/exit3.tar`, `fixtures/fault.tar`,
 //! `fixtures/drop-boot-vspace.tar`, `fixtures/threads.tar`, `fixtures/console-release.tar`.
+//!
+//! Manifests are checked on the way ([`crate::manifest`]): every `drivers/*/manifest.ini` and
+//! Mercury's boot configuration (`mercury/boot.ini`) before anything is compiled, and after the
+//! user programs are, the `.manifest` section of every driver (and of `fixture-manifest`, which
+//! carries one to prove the mechanism before the first driver exists).
 
 use std::ffi::OsString;
 use std::fs;
@@ -15,6 +20,7 @@ use std::process::{Command, Stdio};
 use anyhow::{Context, Result, bail};
 
 use crate::archive::{self, Member};
+use crate::manifest;
 use crate::workspace::{self, TARGET, Workspace};
 
 /// Code generation flags for the kernel (design §2).
@@ -35,6 +41,10 @@ pub enum Output {
 
 /// Builds everything and writes the outputs in `target/perihelion/`.
 pub fn build(ws: &Workspace, output: Output) -> Result<()> {
+    for source in manifest::driver_manifests(&ws.root)? {
+        manifest::validate_source(&source)?;
+    }
+    manifest::validate_boot_config(&ws.root.join(BOOT_CONFIG))?;
     let remaps = remap_flags(ws);
 
     let mut kernel = cargo_target_build(ws, "kernel", KERNEL_FLAGS, &remaps);
@@ -43,10 +53,15 @@ pub fn build(ws: &Workspace, output: Output) -> Result<()> {
 
     let mut user = cargo_target_build(ws, "user", USER_FLAGS, &remaps);
     user.args(["-p", "vulcan", "-p", "mercury"]);
+    // Every driver crate (`drivers/<name>/`, package `<name>`) is a user program too.
+    for (driver, _) in manifest::driver_crates(&ws.root)? {
+        user.args(["-p", &driver]);
+    }
     run(user, output).context("building the user programs")?;
 
     let kernel_dir = release_dir(ws, "kernel");
     let user_dir = release_dir(ws, "user");
+    check_programs(ws, &user_dir)?;
     let out = ws.out_dir();
     fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
     let kernel_bytes = workspace::read(&kernel_dir.join("kernel"))?;
@@ -85,6 +100,41 @@ pub fn build(ws: &Workspace, output: Output) -> Result<()> {
     ];
     for (name, bytes) in bad {
         archive::write_atomically(&ws.fixture_tar(name), &bytes)?;
+    }
+    Ok(())
+}
+
+/// Mercury's boot configuration, checked by every build.
+const BOOT_CONFIG: &str = "mercury/boot.ini";
+
+/// The user programs every build makes, besides the drivers.
+const USER_PROGRAMS: [&str; 8] = [
+    "mercury",
+    "vulcan",
+    "bench",
+    "fixture-exit3",
+    "fixture-fault",
+    "fixture-drop-boot-vspace",
+    "fixture-threads",
+    "fixture-manifest",
+];
+
+/// The program that carries a manifest before any driver does, and its manifest's source.
+const MANIFEST_FIXTURE: (&str, &str) = ("fixture-manifest", "vulcan/src/bin/fixture-manifest.ini");
+
+/// Checks the built user programs with Mercury's ELF front end: each one it will load
+/// (`xmas-elf` reading, `elfload` checking) and, for every driver and the manifest fixture, its
+/// `.manifest` section holding its manifest source byte for byte.
+fn check_programs(ws: &Workspace, user_dir: &Path) -> Result<()> {
+    for program in USER_PROGRAMS {
+        let elf = user_dir.join(program);
+        manifest::check_loadable(&elf, &workspace::read(&elf)?)?;
+    }
+    let mut programs = manifest::driver_crates(&ws.root)?;
+    programs.push((MANIFEST_FIXTURE.0.to_string(), ws.root.join(MANIFEST_FIXTURE.1)));
+    for (program, source) in programs {
+        let elf = user_dir.join(&program);
+        manifest::check_embedded(&elf, &workspace::read(&elf)?, &source)?;
     }
     Ok(())
 }

@@ -7,7 +7,8 @@
 //! for the flake parse check, the MSRV toolchain, Miri, the documentation checks and the
 //! reproducibility check, and [`inventory`] and [`markers`] for
 //! what every Vulcan boot must show: each test in `vulcan/inventory.txt` once, each debug-write
-//! marker whole), and [`bench`] (the benchmark boot and `bench.json`). [`workspace`] knows the
+//! marker whole), [`bench`] (the benchmark boot and `bench.json`) and [`manifest`] (driver
+//! manifests: `manifest check`, and the build's checks of manifests and boot configuration). [`workspace`] knows the
 //! paths and how to call cargo.
 
 mod archive;
@@ -18,6 +19,7 @@ mod flake;
 mod inventory;
 mod iso;
 mod limine;
+mod manifest;
 mod markers;
 mod miri;
 mod msrv;
@@ -60,6 +62,22 @@ enum Cmd {
     /// target/perihelion/bench.json: under KVM if a probe boot shows it works, else under TCG
     /// with `-icount shift=0,sleep=off`.
     Bench(BenchArgs),
+    /// Driver manifests.
+    Manifest {
+        #[command(subcommand)]
+        command: ManifestCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum ManifestCmd {
+    /// Check manifest files with Mercury's own parser: print `FILE:LINE: reason` for each
+    /// refusal, or `FILE: ok`; exit 1 if any file is refused.
+    Check {
+        /// The manifest files.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
 }
 
 #[derive(Args)]
@@ -153,6 +171,7 @@ fn main() -> ExitCode {
             &ws,
             &bench::Options { tcg: args.tcg, timeout: Duration::from_secs(args.timeout), cpu: args.cpu },
         ),
+        Cmd::Manifest { command: ManifestCmd::Check { files } } => Ok(manifest::check_command(&files)),
     };
     match result {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),

@@ -37,6 +37,15 @@ pub const FLAG_ROOT: u32 = 1;
 /// Longest capability name, in bytes (shorter names are padded with NULs).
 pub const CAP_NAME_MAX: usize = 24;
 
+/// Slots at the top of every program's CSpace that its runtime keeps for itself (`sys::process`:
+/// its park Note, page-table Memory and IPC buffer): a starter puts nothing there.
+///
+/// ```
+/// // A CSpace of radix 12 leaves its starter slots 1 to 4092.
+/// assert_eq!((1 << 12) - 1 - abi::start::RUNTIME_SLOTS, 4092);
+/// ```
+pub const RUNTIME_SLOTS: usize = 3;
+
 /// The names the runtime looks for.
 pub mod names {
     /// The program's own CSpace (WRITE: the runtime puts what it makes there).
