@@ -63,6 +63,7 @@ pub use abi;
 use memfns as _;
 
 pub mod cap;
+pub mod clock;
 pub mod debug;
 pub mod error;
 pub mod fault;

@@ -231,6 +231,16 @@ pub fn map_page(page: Page, access: usize, place: Place) -> Result<Mapping, MapE
     Ok(mapping)
 }
 
+/// The mapping a one-page Page capability has already (made by someone else: a starter): a
+/// [`Mapping`] that never unmaps it (it is forgotten, not dropped, by its one user).
+pub(crate) fn adopt(page: Page) -> Option<Mapping> {
+    let info = page.info().ok()?;
+    if !info.is_mapped() || info.count != 1 {
+        return None;
+    }
+    Some(Mapping { addr: info.vaddr, pages: 1, access: access::RW, parts: alloc::vec![Part { page, owned: false }] })
+}
+
 impl Mapping {
     /// The first address.
     ///

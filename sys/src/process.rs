@@ -256,6 +256,13 @@ pub(crate) fn init(boot: &Boot) {
             SLOTS.store(1 << radix, Ordering::Relaxed);
         }
     }
+    // A starter may give the main thread its IPC buffer (a program without a Memory can make
+    // none); else the runtime makes one below.
+    let given_ipc_buffer =
+        boot.cap_entry(abi::start::names::IPC_BUFFER).filter(|c| c.kind == abi::object::Kind::Page as u32);
+    if let Some(page) = given_ipc_buffer {
+        crate::thread::adopt_main_ipc_buffer(crate::vspace::Page::at(page.slot as usize));
+    }
     let (Some(memory), Some(_)) = (memory(), cspace()) else { return };
     if let Some(slot) = reserved_slot(SLOT_PARK)
         && let Ok(note) = Note::create(memory, Slot::At(slot))
@@ -269,7 +276,9 @@ pub(crate) fn init(boot: &Boot) {
     {
         TABLES.store(tables.slot(), Ordering::Relaxed);
     }
-    if let (Some(slot), Some(task)) = (reserved_slot(SLOT_IPC_BUFFER), task()) {
+    if given_ipc_buffer.is_none()
+        && let (Some(slot), Some(task)) = (reserved_slot(SLOT_IPC_BUFFER), task())
+    {
         crate::thread::init_main_ipc_buffer(task, Slot::At(slot));
     }
 }

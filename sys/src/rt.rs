@@ -575,6 +575,15 @@ fn panic(info: &PanicInfo<'_>) -> ! {
 #[unsafe(no_mangle)]
 extern "C" fn rust_eh_personality() {}
 
+/// The precompiled `alloc` refers to this symbol too (its landing pads, in `format!` and
+/// friends); with `panic = "abort"` no landing pad is ever reached, so it is never called. Were
+/// it ever, the thread stops rather than run on.
+#[cfg(panic = "abort")]
+#[unsafe(no_mangle)]
+extern "C" fn _Unwind_Resume() -> ! {
+    crate::syscall::exit(PANIC_STATUS)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

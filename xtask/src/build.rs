@@ -45,6 +45,7 @@ pub fn build(ws: &Workspace, output: Output) -> Result<()> {
         manifest::validate_source(&source)?;
     }
     manifest::validate_boot_config(&ws.root.join(BOOT_CONFIG))?;
+    manifest::validate_boot_config(&ws.root.join(SYSTEM_BOOT_CONFIG))?;
     let remaps = remap_flags(ws);
 
     let mut kernel = cargo_target_build(ws, "kernel", KERNEL_FLAGS, &remaps);
@@ -68,8 +69,25 @@ pub fn build(ws: &Workspace, output: Output) -> Result<()> {
     archive::write_atomically(&ws.kernel_elf(), &kernel_bytes)?;
 
     let mtime = ws.source_date_epoch()?;
-    let initramfs: [(PathBuf, &str); 8] = [
-        (ws.initramfs_tar(), "mercury"),
+    // The system: Mercury as `init`, its boot configuration, and every driver as `drivers/<name>`.
+    let mut system = vec![
+        Member { name: "init".to_string(), data: workspace::read(&user_dir.join("mercury"))? },
+        Member { name: "boot.ini".to_string(), data: workspace::read(&ws.root.join(BOOT_CONFIG))? },
+    ];
+    for (driver, _) in manifest::driver_crates(&ws.root)? {
+        system.push(Member { name: format!("drivers/{driver}"), data: workspace::read(&user_dir.join(&driver))? });
+    }
+    // The system test: the same, with its own boot configuration and the programs it names.
+    let mut test = system.clone();
+    test[1].data = workspace::read(&ws.root.join(SYSTEM_BOOT_CONFIG))?;
+    for program in ["system-client", "system-crasher", "system-greedy"] {
+        test.push(Member { name: format!("bin/{program}"), data: workspace::read(&user_dir.join(program))? });
+    }
+    test.push(Member { name: "bin/system-broken".to_string(), data: b"not an ELF file\n".to_vec() });
+    archive::write_atomically(&ws.fixture_tar("system"), &archive::ustar(test, mtime)?)?;
+    archive::write_atomically(&ws.initramfs_tar(), &archive::ustar(system, mtime)?)?;
+
+    let initramfs: [(PathBuf, &str); 7] = [
         (ws.vulcan_tar(), "vulcan"),
         (ws.bench_tar(), "bench"),
         (ws.fixture_tar("exit3"), "fixture-exit3"),
@@ -108,7 +126,7 @@ pub fn build(ws: &Workspace, output: Output) -> Result<()> {
 const BOOT_CONFIG: &str = "mercury/boot.ini";
 
 /// The user programs every build makes, besides the drivers.
-const USER_PROGRAMS: [&str; 8] = [
+const USER_PROGRAMS: [&str; 12] = [
     "mercury",
     "vulcan",
     "bench",
@@ -116,11 +134,23 @@ const USER_PROGRAMS: [&str; 8] = [
     "fixture-fault",
     "fixture-drop-boot-vspace",
     "fixture-threads",
+    "fixture-console-release",
     "fixture-manifest",
+    "system-client",
+    "system-crasher",
+    "system-greedy",
 ];
 
-/// The program that carries a manifest before any driver does, and its manifest's source.
-const MANIFEST_FIXTURE: (&str, &str) = ("fixture-manifest", "vulcan/src/bin/fixture-manifest.ini");
+/// The programs besides the drivers that carry a manifest, and their manifests' sources.
+const MANIFEST_PROGRAMS: [(&str, &str); 4] = [
+    ("fixture-manifest", "vulcan/src/bin/fixture-manifest.ini"),
+    ("system-client", "vulcan/src/bin/system-client.ini"),
+    ("system-crasher", "vulcan/src/bin/system-crasher.ini"),
+    ("system-greedy", "vulcan/src/bin/system-greedy.ini"),
+];
+
+/// The system test's boot configuration.
+const SYSTEM_BOOT_CONFIG: &str = "vulcan/system/boot.ini";
 
 /// Checks the built user programs with Mercury's ELF front end: each one it will load
 /// (`xmas-elf` reading, `elfload` checking) and, for every driver and the manifest fixture, its
@@ -131,7 +161,7 @@ fn check_programs(ws: &Workspace, user_dir: &Path) -> Result<()> {
         manifest::check_loadable(&elf, &workspace::read(&elf)?)?;
     }
     let mut programs = manifest::driver_crates(&ws.root)?;
-    programs.push((MANIFEST_FIXTURE.0.to_string(), ws.root.join(MANIFEST_FIXTURE.1)));
+    programs.extend(MANIFEST_PROGRAMS.iter().map(|(p, ini)| (p.to_string(), ws.root.join(ini))));
     for (program, source) in programs {
         let elf = user_dir.join(&program);
         manifest::check_embedded(&elf, &workspace::read(&elf)?, &source)?;

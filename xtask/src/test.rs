@@ -438,7 +438,22 @@ enum Expect {
     Vulcan { may_skip: &'static [&'static str] },
     /// A fixture: this QEMU status and exactly one serial line containing this text.
     Fixture { status: i32, line: &'static str },
+    /// The system (Mercury and its programs): this QEMU status, and exactly one serial line
+    /// containing each of these texts.
+    System { status: i32, lines: &'static [&'static str] },
 }
+
+/// What the system test's boot must show, each exactly once.
+const SYSTEM_LINES: &[&str] = &[
+    "mercury: started pcserial: it has COM1 and drains the kernel log",
+    "pcserial: COM1 found",
+    "mercury: system-greedy: not started:",
+    "mercury: system-broken: not started: bad ELF file",
+    "mercury: restarting system-crasher in 1600 ms",
+    "mercury: system-crasher crashed 6 times; giving up on it",
+    "system-client: hello through pcserial",
+    "system-client: done",
+];
 
 /// The Vulcan tests that skip on QEMU's `microvm`: it has no PCI. (It has an RTC.)
 const MICROVM_SKIPS: &[&str] = &["ioport_pci_dword_round_trip", "ioport_pci_config_widths"];
@@ -576,6 +591,16 @@ fn boots(ws: &Workspace, options: &Options, tally: &mut Tally) {
             boot: pvh(ws.fixture_tar("drop-boot-vspace")),
             machine: Machine::default(),
             expect: Expect::Fixture { status: qemu::STATUS_PANIC, line: "root task stopped (it faulted)" },
+        },
+        // The system: Mercury starts pcserial (which takes COM1 and drains the kernel log to
+        // it), restarts a driver that touches a port it was not given until it gives up on it,
+        // refuses a driver that asks for too much memory and one that is not an ELF file, and
+        // starts a client that writes to COM1 through pcserial and ends the run.
+        BootSpec {
+            name: "system",
+            boot: pvh(ws.fixture_tar("system")),
+            machine: Machine::default(),
+            expect: Expect::System { status: qemu::STATUS_SUCCESS, lines: SYSTEM_LINES },
         },
         // A thread that panics, or calls `sys::exit(7)`, ends the whole program with its status,
         // the main thread (waiting to join it) included.
@@ -730,6 +755,10 @@ fn boot(ws: &Workspace, options: &Options, tally: &mut Tally, spec: BootSpec) {
                 })
         }
         Expect::Fixture { status, line } => judge_fixture(&serial, run.end, status, line),
+        Expect::System { status, lines } => lines
+            .iter()
+            .try_for_each(|line| judge_fixture(&serial, run.end, status, line).map(drop))
+            .map(|()| format!("status {status}, {} lines", lines.len())),
     };
     match verdict {
         Ok(what) => {

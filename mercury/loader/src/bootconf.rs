@@ -57,6 +57,8 @@ pub struct Program<'a> {
     pub args: &'a str,
     /// The services it provides.
     pub provides: Vec<&'a str>,
+    /// `finish = yes`: when it exits, the system ends with its status (test images).
+    pub finish: bool,
 }
 
 impl<'a> Program<'a> {
@@ -73,7 +75,7 @@ impl<'a> BootConfig<'a> {
         let mut out = Collector::default();
         let mut programs: Vec<Program<'a>> = Vec::new();
         // Per program, the line each key was first given on: program, args, provides.
-        let mut seen: Vec<[Option<u32>; 3]> = Vec::new();
+        let mut seen: Vec<[Option<u32>; 4]> = Vec::new();
         // Whether the open section is a program being read (not refused).
         let mut open = false;
         // Each service provided, with the line providing it.
@@ -97,8 +99,15 @@ impl<'a> BootConfig<'a> {
                     } else if let Some(p) = programs.iter().find(|p| p.name == name) {
                         out.refuse(n, Reason::DuplicateSection { section: name, first: p.line });
                     } else {
-                        programs.push(Program { line: n, name, path: name, args: "", provides: Vec::new() });
-                        seen.push([None; 3]);
+                        programs.push(Program {
+                            line: n,
+                            name,
+                            path: name,
+                            args: "",
+                            provides: Vec::new(),
+                            finish: false,
+                        });
+                        seen.push([None; 4]);
                         open = true;
                     }
                 }
@@ -110,6 +119,7 @@ impl<'a> BootConfig<'a> {
                         "program" => 0,
                         "args" => 1,
                         "provides" => 2,
+                        "finish" => 3,
                         _ => {
                             out.refuse(n, Reason::UnknownKey { section: program.name, key });
                             continue;
@@ -128,6 +138,11 @@ impl<'a> BootConfig<'a> {
                             Reason::OutOfRange { key, value: value.len() as u64, accepts: "at most 512 bytes" },
                         ),
                         1 => program.args = value,
+                        3 => match value {
+                            "yes" => program.finish = true,
+                            "no" => program.finish = false,
+                            _ => out.refuse(n, Reason::BadFinish(value)),
+                        },
                         _ => {
                             for service in value.split(',').map(str::trim) {
                                 if !is_name(service) {
@@ -199,6 +214,9 @@ mod tests {
         assert_eq!(config.provider("tty").map(|(i, p)| (i, p.name)), Some((0, "pcserial")));
         assert!(config.provider("log").is_none());
         assert!(BootConfig::parse(b"").unwrap().programs.is_empty());
+        assert!(!p[0].finish);
+        let config = BootConfig::parse(b"[test]\nfinish = yes\n[other]\nfinish=no\n").unwrap();
+        assert_eq!((config.programs[0].finish, config.programs[1].finish), (true, false));
     }
 
     #[test]
@@ -221,6 +239,8 @@ mod tests {
             [(4, Reason::ProvidedTwice { service: "x", first: 2 })]
         );
         assert_eq!(refused("args=1\n[a]\n"), [(1, Reason::OutsideSection)]);
+        assert_eq!(refused("[a]\nfinish=maybe\n"), [(2, Reason::BadFinish("maybe"))]);
+        assert_eq!(refused("[a]\nfinish=yes\nfinish=no\n"), [(3, Reason::DuplicateKey { key: "finish", first: 2 })]);
         let big = "; x\n".repeat(MAX_BOOT_CONFIG_BYTES / 4 + 1);
         assert_eq!(refused(&big)[0].1.to_string(), "file larger than 16384 bytes (the limit is crossed on this line)");
     }

@@ -248,6 +248,8 @@ pub enum Reason<'a> {
     BadProgramPath(&'a str),
     /// A program the boot configuration may not name.
     ReservedProgram(&'a str),
+    /// `finish` is neither `yes` nor `no`.
+    BadFinish(&'a str),
     /// A service that an earlier entry provides already.
     ProvidedTwice {
         /// The service.
@@ -322,6 +324,7 @@ impl fmt::Display for Reason<'_> {
             }
             Reason::ServiceValue(v) => write!(f, "a service line is `name=`, without a value (found `{v}`)"),
             Reason::BadProgramPath(p) => write!(f, "bad program path `{p}`: a relative path inside the initramfs"),
+            Reason::BadFinish(v) => write!(f, "`finish` is `yes` or `no`, not `{v}`"),
             Reason::ReservedProgram(p) => write!(f, "`{p}` is the root task itself"),
             Reason::ProvidedTwice { service, first } => {
                 write!(f, "service `{service}` is provided by line {first} already")

@@ -58,6 +58,10 @@ pub mod names {
     pub const MEMORY: &str = "memory";
     /// A debug console for `print!` and panics.
     pub const CONSOLE: &str = "console";
+    /// The main thread's IPC buffer, a Page its starter mapped at
+    /// [`IPC_BUFFER_ADDR`](crate::layout::IPC_BUFFER_ADDR) and made the thread's buffer (a
+    /// program without a Memory of its own can make none).
+    pub const IPC_BUFFER: &str = "ipc-buffer";
 }
 
 /// The fixed header at the start of the page.

@@ -249,11 +249,13 @@ impl Channel {
         })?
     }
 
-    /// Opens `name` on the server: a channel for the handle it hands back.
+    /// Opens `name` on the server: a channel for the handle it hands back, or, if the reply
+    /// brought no capability (a server that cannot mint one binds the name to the calling
+    /// channel instead), this same channel.
     ///
     /// # Errors
     /// [`IoError::BadRequest`] for a name longer than [`IO_MAX`]; as the server says
-    /// ([`IoError::NotFound`], ...); [`IoError::Unsupported`] if the reply brought no handle.
+    /// ([`IoError::NotFound`], ...).
     ///
     /// ```no_run
     /// use sys::io::{Channel, Read, Write};
@@ -276,7 +278,8 @@ impl Channel {
             |b| b.set_recv_slot(Some(Slot::Auto)),
             |b, reply| (reply[0] == 0).then(|| b.received()).flatten(),
         )?;
-        handle.map(|c| Channel::new(Endpoint::new(c))).ok_or(IoError::Unsupported)
+        // A server without a CSpace of its own binds the name to this channel instead.
+        Ok(handle.map_or(*self, |c| Channel::new(Endpoint::new(c))))
     }
 
     /// Reads what there is now, without waiting: [`IoError::WouldBlock`] if nothing.

@@ -78,6 +78,28 @@ pub enum Op {
     Invalid(usize),
 }
 
+/// What [`Request::receive_event`] got.
+///
+/// ```no_run
+/// # fn demo(endpoint: sys::Endpoint) -> Result<(), sys::io::IoError> {
+/// if let sys::io::server::Event::Notification(bits) = sys::io::server::Request::receive_event(endpoint)? {
+///     sys::println!("bits {bits:#x}");
+/// }
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "an event is made once per receive and taken apart at once; boxing the request would allocate per message in drivers whose heap is only the one in their image"
+)]
+pub enum Event {
+    /// A request.
+    Request(Request),
+    /// The bits of the Note bound to the receiving thread.
+    Notification(usize),
+}
+
 /// A request received, with its data copied out of the IPC buffer (see the module docs).
 ///
 /// ```no_run
@@ -121,10 +143,38 @@ impl Request {
     /// # }
     /// ```
     pub fn receive(endpoint: Endpoint) -> Result<Request, IoError> {
+        loop {
+            if let Event::Request(r) = Request::receive_event(endpoint)? {
+                return Ok(r);
+            }
+        }
+    }
+
+    /// Receives the next request, or the bits of the Note bound to this thread (a driver's
+    /// interrupts, the kernel log), whichever comes first: a server's whole event loop.
+    ///
+    /// ```no_run
+    /// use sys::io::server::{Event, Request};
+    /// # fn demo(endpoint: sys::Endpoint) -> Result<(), sys::io::IoError> {
+    /// match Request::receive_event(endpoint)? {
+    ///     Event::Notification(bits) => sys::println!("interrupt bits {bits:#x}"),
+    ///     Event::Request(req) => req.reply_error(sys::io::IoError::Unsupported)?,
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    /// As [`receive`](Request::receive).
+    pub fn receive_event(endpoint: Endpoint) -> Result<Event, IoError> {
         with_ipc_buffer(|b| {
             b.set_recv_slot(Some(Slot::Auto));
             b.set_send_len(0);
             let m = endpoint.recv()?;
+            if m.badge == abi::syscall::NOTE_BADGE {
+                b.set_recv_slot(None);
+                return Ok(Event::Notification(m.words[0]));
+            }
             let (words, n) = b.received_words();
             let mut req = Request { badge: m.badge, words: m.words, data: [0; IO_MAX], len: 0, cap: b.received() };
             let want = match m.words[0] {
@@ -133,7 +183,7 @@ impl Request {
             };
             req.len = proto::unpack(&words[..n], want, &mut req.data);
             b.set_recv_slot(None);
-            Ok(req)
+            Ok(Event::Request(req))
         })?
     }
 

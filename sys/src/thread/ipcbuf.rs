@@ -121,6 +121,14 @@ pub(crate) fn init_main(task: crate::task::Task, slot: crate::cap::Slot) {
     }
 }
 
+/// Takes the main thread's IPC buffer from its starter: `page`, mapped where the start page's
+/// entry says and already the thread's buffer. It stays the starter's (never unmapped here).
+pub(crate) fn adopt_main(page: crate::vspace::Page) {
+    if let Some(m) = mmap::adopt(page) {
+        block::current().ipc_buffer.set(Some(m));
+    }
+}
+
 /// Unsets and unmaps the calling thread's IPC buffer, if it has one. Called at the end of a
 /// spawned thread.
 pub(crate) fn release() {

@@ -33,7 +33,9 @@ use abi::layout::{PAGE_SIZE, STACK_SLOT, STACKS_BASE};
 use abi::task::{MAX_PRIORITY, Registers, State};
 
 pub use ipcbuf::with_ipc_buffer;
-pub(crate) use ipcbuf::{init_main as init_main_ipc_buffer, replaced as ipc_buffer_replaced};
+pub(crate) use ipcbuf::{
+    adopt_main as adopt_main_ipc_buffer, init_main as init_main_ipc_buffer, replaced as ipc_buffer_replaced,
+};
 pub use local::LocalKey;
 
 pub(crate) use stack::for_each_task;
