@@ -18,6 +18,7 @@
 extern crate alloc;
 
 mod console;
+mod proc;
 mod spawn;
 mod supervise;
 

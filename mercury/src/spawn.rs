@@ -37,6 +37,13 @@ use sys::{CSpace, Cap, Endpoint, Memory, Page, Slot, Task, VSpace, rights, root}
 /// manifest placement keeps for Mercury's use).
 pub const IPC_BUFFER_SLOT: u32 = 3;
 
+/// Where the standard streams go in a program's CSpace: `stdin`, `stdout`, `stderr` in slots 4,
+/// 5 and 6 (slots the manifest placement keeps for Mercury's use).
+pub const STREAM_SLOTS: u32 = 4;
+
+/// The Memory a program without a manifest gets for its heap, threads and mappings (1 MiB).
+pub const DEFAULT_MEMORY_PAGES: usize = 256;
+
 /// Pages of every program's main stack (64 KiB), below [`ROOT_STACK_TOP`] with an unmapped
 /// guard page under it.
 pub const STACK_PAGES: usize = 16;
@@ -102,6 +109,9 @@ pub struct Context<'a> {
     pub client_badge: usize,
     /// Whether COM1 is still the kernel's (the first driver that asks for its ports takes it).
     pub com1_free: bool,
+    /// Its standard streams (`stdin`, `stdout`, `stderr`), channels in Mercury's CSpace: copies
+    /// go to the program's CSpace, slots 4 to 6.
+    pub streams: [Option<Cap>; 3],
 }
 
 /// A program started.
@@ -122,6 +132,12 @@ pub fn end(fault: sys::fault::Fault, task: Task) {
     // SAFETY: the program runs in its own CSpace and VSpace, none of which Mercury uses: ending
     // it unmaps nothing of Mercury's (the teardown contract holds).
     let _ = unsafe { fault.kill(task, status) };
+}
+
+/// Ends a running program with `status` (`task_kill`).
+pub fn kill(task: Task, status: usize) {
+    // SAFETY: as in `end`: the program's spaces are none of Mercury's.
+    let _ = unsafe { task.kill(status) };
 }
 
 /// Takes a program's objects apart: revokes its Memory (every capability made from it, in its
@@ -164,8 +180,12 @@ pub fn spawn(name: &str, image: &[u8], args: &[&str], ctx: &Context<'_>) -> Resu
 /// run), its stack and start page, its VSpace, CSpace (without a manifest) and Task, and
 /// [`OVERHEAD_PAGES`].
 fn budget(plan: &LoadPlan, manifest: Option<&Manifest<'_>>) -> usize {
-    let objects =
-        manifest.map_or(sys::abi::object::cspace_pages(usize::from(DEFAULT_RADIX)) as u64, Manifest::object_pages);
+    // Without a manifest: the default CSpace, and the Memory its runtime gets (and that Memory's
+    // own page).
+    let objects = manifest.map_or(
+        sys::abi::object::cspace_pages(usize::from(DEFAULT_RADIX)) as u64 + DEFAULT_MEMORY_PAGES as u64 + 1,
+        Manifest::object_pages,
+    );
     let image: u64 = plan.segments().map(|s| (s.pages().end - s.pages().start) / PAGE_SIZE as u64 * 2).sum();
     (objects + image) as usize + STACK_PAGES + 1 + 2 + 2 + 2 + 1 + OVERHEAD_PAGES
 }
@@ -220,15 +240,23 @@ fn build(
         None => {
             // A program without a manifest gets what the runtime needs: its CSpace and VSpace,
             // and a Memory of its own for its heap and threads.
-            let mem = memory.split(256, Slot::Auto).step("memory_split (the program's heap)")?;
+            let mem = memory.split(DEFAULT_MEMORY_PAGES, Slot::Auto).step("memory_split (the program's heap)")?;
             for (cap, slot, kind, n) in [
-                (cspace.cap(), 4, ObjectKind::CSpace, "cspace"),
-                (vspace.cap(), 5, ObjectKind::VSpace, "vspace"),
-                (mem.cap(), 6, ObjectKind::Memory, "memory"),
+                (cspace.cap(), 8, ObjectKind::CSpace, "cspace"),
+                (vspace.cap(), 9, ObjectKind::VSpace, "vspace"),
+                (mem.cap(), 10, ObjectKind::Memory, "memory"),
             ] {
                 placed.caps.push((cap, slot, cap != mem.cap()));
                 placed.entries.push((String::from(n), slot, kind));
             }
+        }
+    }
+    // Its standard streams, copies of the channels it was given.
+    for (n, (cap, name)) in ctx.streams.iter().zip(["stdin", "stdout", "stderr"]).enumerate() {
+        if let Some(cap) = cap {
+            let slot = STREAM_SLOTS + n as u32;
+            placed.caps.push((*cap, slot, true));
+            placed.entries.push((String::from(name), slot, ObjectKind::Endpoint));
         }
     }
     // The console: READ too for the console driver, which drains the kernel log.
@@ -250,7 +278,7 @@ fn build(
     }
 
     // The start page.
-    let mut w = Writer::new(u32::from(radix), 4, ROOT_STACK_TOP as u64, stack_bytes as u64);
+    let mut w = Writer::new(u32::from(radix), 7, ROOT_STACK_TOP as u64, stack_bytes as u64);
     for (n, slot, kind) in &placed.entries {
         w.cap(n, *slot, *kind as u32).map_err(SpawnError::StartPage)?;
     }

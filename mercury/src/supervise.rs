@@ -1,62 +1,84 @@
 //! Supervision: Mercury starts the programs of the boot configuration in order, then waits for
-//! what happens to them: a fault (sent to its endpoint, badged by program) or an exit (a bit of
-//! its event Note, bound to it, so one `recv` waits for both), and restarts a program that
-//! crashed after a growing delay (a Timer on the same Note), giving up on one that keeps
-//! crashing. Every start, end, restart and refusal is one log line.
+//! what happens, on one endpoint with its event Note bound to it, so one receive brings any of:
 //!
-//! A program whose boot configuration says `finish = yes` ends the system when it exits: Mercury
-//! exits with its status (test images use this).
+//! - a fault of a program (a message badged with the program's place in the table, `1 + i`: the
+//!   endpoint is every program's fault endpoint);
+//! - an exit (the program's bit on the event Note, its exit Note);
+//! - a restart time (a Timer's bit on the same Note);
+//! - a request of the `proc` service ([`crate::proc`]): from a program that names the service
+//!   (badged `PROC_BADGE + i`), or on the handle of a child it spawned (badged with the child's
+//!   place and generation).
+//!
+//! A boot program that crashed is restarted after a growing delay, and given up on if it keeps
+//! crashing; a child started through `proc` is not restarted: its end is reported to whoever
+//! waits on its handle. A `finish = yes` program's exit ends the system: Mercury exits with its
+//! status (test images use this). Every start, end, restart and refusal is one log line.
 
 use alloc::string::String;
 use alloc::vec::Vec;
 
 use loader::bootconf::BootConfig;
 use loader::tar::Archive;
-use sys::abi::syscall::NOTE_BADGE;
+use sys::cap::Cap;
 use sys::fault::{Fault, FaultKind};
+use sys::io::IoError;
+use sys::io::server::{Deferred, Event, Request};
+use sys::ipc::Message;
 use sys::notify::{Note, Timer};
+use sys::proc::ExitStatus;
 use sys::{Endpoint, Slot, println};
 
 use crate::spawn::{self, Context, Spawned};
 
-/// Programs Mercury can supervise: one exit bit each on its event Note.
+/// Programs Mercury can hold at once, boot programs and children: one exit bit each on its event
+/// Note.
 pub const MAX_PROGRAMS: usize = 48;
 
 /// The event Note's bit for the restart Timer.
 const TIMER_BIT: usize = 1 << 62;
 
-/// Restarts of one program before Mercury gives up on it.
+/// Restarts of one boot program before Mercury gives up on it.
 pub const MAX_RESTARTS: u32 = 5;
 
 /// The first restart's delay; each next one doubles it.
 const FIRST_DELAY_US: u64 = 100_000;
 
-/// One program of the boot configuration.
-struct Program<'a> {
-    name: &'a str,
-    path: &'a str,
-    args: Vec<&'a str>,
-    provides: Vec<&'a str>,
-    finish: bool,
+/// Badges: `1 + i` for program `i`'s faults; `PROC_BADGE + i` for its `proc` requests; a child's
+/// handle `CHILD_BADGE | generation << 8 | i`.
+const PROC_BADGE: usize = 0x100;
+const CHILD_BADGE: usize = 0x1_0000;
+
+/// Where a program came from.
+enum Origin {
+    /// The boot configuration: restarted when it crashes.
+    Boot { restarts: u32, due: Option<u64>, finish: bool },
+    /// `proc`'s `spawn`: reported to its waiters, never restarted.
+    Child { generation: usize, streams: [Option<Cap>; 3], ended: Option<ExitStatus>, waiters: Vec<Deferred> },
+}
+
+/// One program of Mercury's table.
+struct Program {
+    name: String,
+    path: String,
+    args: Vec<String>,
+    provides: Vec<String>,
     running: Option<Spawned>,
-    restarts: u32,
-    /// When it is due to start again (TSC), if it is waiting to.
-    due: Option<u64>,
-    gave_up: bool,
+    origin: Origin,
 }
 
 /// What Mercury keeps to supervise.
-struct Supervisor<'a> {
+pub struct Supervisor<'a> {
     archive: Archive<'a>,
-    programs: Vec<Program<'a>>,
+    programs: Vec<Option<Program>>,
     endpoint: Endpoint,
     events: Note,
     timer: Timer,
     tsc_per_us: u64,
     com1_free: bool,
+    generation: usize,
 }
 
-fn rdtsc() -> u64 {
+fn tsc() -> u64 {
     sys::clock::tsc()
 }
 
@@ -86,22 +108,22 @@ pub fn run(archive: Archive<'_>, config: &BootConfig<'_>, tsc_hz: u64) -> usize 
             config.programs.len()
         );
     }
-    let programs = config
+    let mut programs: Vec<Option<Program>> = config
         .programs
         .iter()
         .take(MAX_PROGRAMS)
-        .map(|p| Program {
-            name: p.name,
-            path: p.path,
-            args: p.args().collect(),
-            provides: p.provides.clone(),
-            finish: p.finish,
-            running: None,
-            restarts: 0,
-            due: None,
-            gave_up: false,
+        .map(|p| {
+            Some(Program {
+                name: String::from(p.name),
+                path: String::from(p.path),
+                args: p.args().map(String::from).collect(),
+                provides: p.provides.iter().map(|s| String::from(*s)).collect(),
+                running: None,
+                origin: Origin::Boot { restarts: 0, due: None, finish: p.finish },
+            })
         })
         .collect();
+    programs.resize_with(MAX_PROGRAMS, || None);
     let mut s = Supervisor {
         archive,
         programs,
@@ -110,26 +132,35 @@ pub fn run(archive: Archive<'_>, config: &BootConfig<'_>, tsc_hz: u64) -> usize 
         timer,
         tsc_per_us: (tsc_hz / 1_000_000).max(1),
         com1_free: true,
+        generation: 0,
     };
-    for i in 0..s.programs.len() {
-        s.start(i);
+    for i in 0..config.programs.len().min(MAX_PROGRAMS) {
+        let _ = s.start(i);
     }
     s.supervise()
 }
 
-impl<'a> Supervisor<'a> {
-    /// Starts program `i`; on failure says why, and it stays stopped.
-    fn start(&mut self, i: usize) {
-        let p = &self.programs[i];
-        let Some(member) = self.archive.find(p.path) else {
+impl Supervisor<'_> {
+    /// The endpoints of the services programs before `i` provide, Mercury's own `proc` among them.
+    fn services(&self, i: usize) -> Vec<(String, Endpoint)> {
+        let mut services = alloc::vec![(String::from("proc"), self.endpoint)];
+        for q in self.programs[..i].iter().flatten() {
+            if let Some(e) = q.running.as_ref().and_then(|r| r.served) {
+                services.extend(q.provides.iter().map(|s| (s.clone(), e)));
+            }
+        }
+        services
+    }
+
+    /// Starts program `i`; on failure says why (and returns it), and it stays stopped.
+    fn start(&mut self, i: usize) -> Result<(), IoError> {
+        let Some(p) = self.programs[i].as_ref() else { return Err(IoError::Closed) };
+        let Some(member) = self.archive.find(&p.path) else {
             println!("mercury: {}: no `{}` in the initramfs; not started", p.name, p.path);
-            return;
+            return Err(IoError::NotFound);
         };
-        let services: Vec<(&str, Endpoint)> = self.programs[..i]
-            .iter()
-            .filter_map(|q| q.running.as_ref().and_then(|r| r.served).map(|e| (q, e)))
-            .flat_map(|(q, e)| q.provides.iter().map(move |&s| (s, e)))
-            .collect();
+        let owned = self.services(i);
+        let services: Vec<(&str, Endpoint)> = owned.iter().map(|(n, e)| (n.as_str(), *e)).collect();
         let Ok(fault_endpoint) = self.endpoint.mint(
             sys::process::cspace().unwrap_or(sys::root::cspace()),
             Slot::Auto,
@@ -137,130 +168,182 @@ impl<'a> Supervisor<'a> {
             i + 1,
         ) else {
             println!("mercury: {}: cannot make its fault endpoint; not started", p.name);
-            return;
+            return Err(IoError::NoSpace);
+        };
+        let streams = match &p.origin {
+            Origin::Child { streams, .. } => *streams,
+            Origin::Boot { .. } => [None; 3],
         };
         let ctx = Context {
             fault_endpoint: Endpoint::new(fault_endpoint),
             events: self.events,
             exit_bit: 1 << i,
             services: &services,
-            client_badge: i + 1,
+            client_badge: PROC_BADGE + i,
             com1_free: self.com1_free,
+            streams,
         };
-        let result = spawn::spawn(p.name, member.data, &p.args, &ctx);
+        let args: Vec<&str> = p.args.iter().map(String::as_str).collect();
+        let result = spawn::spawn(&p.name, member.data, &args, &ctx);
         // The program holds its own reference to its fault endpoint.
         let _ = ctx.fault_endpoint.delete();
-        let p = &mut self.programs[i];
+        let Some(p) = self.programs[i].as_mut() else { return Err(IoError::Closed) };
         match result {
             Ok(s) => {
                 if s.took_com1 {
                     self.com1_free = false;
                 }
-                let restart = if p.restarts > 0 { alloc::format!(" (restart {})", p.restarts) } else { String::new() };
+                let restart = match p.origin {
+                    Origin::Boot { restarts, .. } if restarts > 0 => alloc::format!(" (restart {restarts})"),
+                    _ => String::new(),
+                };
                 println!(
                     "mercury: started {}{restart}{}",
                     p.name,
                     if s.took_com1 { ": it has COM1 and drains the kernel log" } else { "" }
                 );
                 p.running = Some(s);
+                Ok(())
             }
-            Err(e) => println!("mercury: {}: not started: {e}", p.name),
+            Err(e) => {
+                println!("mercury: {}: not started: {e}", p.name);
+                Err(match e {
+                    spawn::SpawnError::Sys(
+                        _,
+                        sys::Error::Abi(sys::abi::Error::QuotaExceeded | sys::abi::Error::OutOfMemory),
+                    ) => IoError::NoSpace,
+                    _ => IoError::Device,
+                })
+            }
         }
     }
 
-    /// Waits for faults, exits and restart times, for good; returns only the status of a
-    /// `finish` program that ended.
+    /// Waits for faults, exits, restart times and requests, for good; returns only the status of
+    /// a `finish` program that ended.
     fn supervise(&mut self) -> usize {
         loop {
-            let m = match self.endpoint.recv() {
-                Ok(m) => m,
+            let event = match Request::receive_event(self.endpoint) {
+                Ok(e) => e,
                 Err(e) => {
-                    println!("mercury: recv failed: {e:?}");
+                    println!("mercury: receive failed: {e}");
                     continue;
                 }
             };
-            if m.badge == NOTE_BADGE {
-                let bits = m.words[0];
-                for i in 0..self.programs.len() {
-                    if bits & (1 << i) != 0
-                        && let Some(status) = self.ended(i, None)
-                    {
-                        return status;
+            let ended = match event {
+                Event::Notification(bits) => self.notified(bits),
+                Event::Request(req) => match req.badge() {
+                    b @ 1..=MAX_PROGRAMS => {
+                        let fault = Fault::from_message(&Message { badge: b, words: req.words() });
+                        // The fault's reply right is answered by ending the program, not by `req`
+                        // (a fault message brings no capability, so dropping it leaves nothing).
+                        drop(req);
+                        self.ended(b - 1, Some(fault))
                     }
-                }
-                if bits & TIMER_BIT != 0 {
-                    self.restart_due();
-                }
-            } else {
-                let fault = Fault::from_message(&m);
-                let i = m.badge.wrapping_sub(1);
-                if i >= self.programs.len() {
-                    let _ = fault.resume();
-                    continue;
-                }
-                if let Some(status) = self.ended(i, Some(fault)) {
-                    return status;
-                }
+                    b if (PROC_BADGE..PROC_BADGE + MAX_PROGRAMS).contains(&b) => {
+                        crate::proc::serve(self, req);
+                        None
+                    }
+                    b if b & CHILD_BADGE != 0 => {
+                        crate::proc::serve_child(self, req, b & 0xff, (b >> 8) & 0xff);
+                        None
+                    }
+                    _ => {
+                        let _ = req.reply_error(IoError::Closed);
+                        None
+                    }
+                },
+            };
+            if let Some(status) = ended {
+                return status;
             }
         }
     }
 
-    /// Program `i` stopped (a fault, or its exit Note): says so, takes it apart, and schedules
-    /// its restart, ends the system (a `finish` program), or gives up on it. `None`, unless the
-    /// system ends.
-    fn ended(&mut self, i: usize, fault: Option<Fault>) -> Option<usize> {
-        let p = &mut self.programs[i];
-        let Some(running) = p.running.take() else {
-            // A stale exit bit (a program already taken apart), or a fault of one: nothing to do.
-            if let Some(f) = fault {
-                drop(f);
+    /// Exit bits and the restart Timer.
+    fn notified(&mut self, bits: usize) -> Option<usize> {
+        for i in 0..MAX_PROGRAMS {
+            if bits & (1 << i) != 0
+                && let Some(status) = self.ended(i, None)
+            {
+                return Some(status);
             }
-            return None;
-        };
-        let crashed = match fault {
+        }
+        if bits & TIMER_BIT != 0 {
+            self.restart_due();
+        }
+        None
+    }
+
+    /// Program `i` stopped (a fault, or its exit Note): says so, takes it apart, and schedules a
+    /// boot program's restart, reports a child's end to its waiters, or ends the system (a
+    /// `finish` program). `None`, unless the system ends.
+    fn ended(&mut self, i: usize, fault: Option<Fault>) -> Option<usize> {
+        let p = self.programs.get_mut(i).and_then(Option::as_mut)?;
+        // None: a stale exit bit (a program already taken apart), nothing to do.
+        let running = p.running.take()?;
+        let status = match fault {
             Some(f) => {
                 let what = match f.kind() {
                     FaultKind::Page(pf) => alloc::format!("page fault ({:?} at {:#x})", pf.access, pf.address),
                     k => alloc::format!("{k:?}"),
                 };
                 println!("mercury: {} faulted: {what} at rip {:#x}", p.name, f.rip);
+                let status = ExitStatus::Faulted { vector: f.vector, address: f.address, rip: f.rip };
                 spawn::end(f, running.task);
-                true
+                status
             }
             None => {
-                let status = running.task.info().map_or(usize::MAX, |info| info.detail);
-                println!("mercury: {} exited with status {status}", p.name);
-                if p.finish {
-                    println!("mercury: {} was the program to finish with; ending the system", p.name);
-                    return Some(status);
+                let info = running.task.info();
+                let detail = info.map_or(usize::MAX, |i| i.detail);
+                if detail == crate::proc::KILLED {
+                    ExitStatus::Killed
+                } else {
+                    println!("mercury: {} exited with status {detail}", p.name);
+                    ExitStatus::Exited(detail)
                 }
-                status != 0
             }
         };
         spawn::discard(running.memory);
-        if !crashed {
-            return None;
+        match &mut p.origin {
+            Origin::Boot { finish: true, .. } => {
+                println!("mercury: {} was the program to finish with; ending the system", p.name);
+                Some(status.code())
+            }
+            Origin::Boot { restarts, due, .. } => {
+                if status == ExitStatus::Exited(0) {
+                    return None;
+                }
+                if *restarts >= MAX_RESTARTS {
+                    println!("mercury: {} crashed {} times; giving up on it", p.name, *restarts + 1);
+                    return None;
+                }
+                let delay = FIRST_DELAY_US << *restarts;
+                *restarts += 1;
+                *due = Some(tsc() + delay * self.tsc_per_us);
+                println!("mercury: restarting {} in {} ms", p.name, delay / 1000);
+                self.arm_timer();
+                None
+            }
+            Origin::Child { ended, waiters, .. } => {
+                *ended = Some(status);
+                for w in waiters.drain(..) {
+                    crate::proc::answer_wait(w, status);
+                }
+                None
+            }
         }
-        if p.restarts >= MAX_RESTARTS {
-            println!("mercury: {} crashed {} times; giving up on it", p.name, p.restarts + 1);
-            p.gave_up = true;
-            return None;
-        }
-        let delay = FIRST_DELAY_US << p.restarts;
-        p.restarts += 1;
-        p.due = Some(rdtsc() + delay * self.tsc_per_us);
-        println!("mercury: restarting {} in {} ms", p.name, delay / 1000);
-        self.arm_timer();
-        None
     }
 
-    /// Starts every program whose restart time has come, and arms the Timer for the next.
+    /// Starts every boot program whose restart time has come, and arms the Timer for the next.
     fn restart_due(&mut self) {
-        let now = rdtsc();
-        for i in 0..self.programs.len() {
-            if self.programs[i].due.is_some_and(|d| d <= now) {
-                self.programs[i].due = None;
-                self.start(i);
+        let now = tsc();
+        for i in 0..MAX_PROGRAMS {
+            let due = match self.programs[i].as_mut().map(|p| &mut p.origin) {
+                Some(Origin::Boot { due, .. }) if due.is_some_and(|d| d <= now) => due.take(),
+                _ => None,
+            };
+            if due.is_some() {
+                let _ = self.start(i);
             }
         }
         self.arm_timer();
@@ -268,10 +351,133 @@ impl<'a> Supervisor<'a> {
 
     /// Arms the Timer for the earliest restart due, if any.
     fn arm_timer(&self) {
-        let now = rdtsc();
-        if let Some(next) = self.programs.iter().filter_map(|p| p.due).min() {
+        let now = tsc();
+        let next = self
+            .programs
+            .iter()
+            .flatten()
+            .filter_map(|p| match p.origin {
+                Origin::Boot { due, .. } => due,
+                Origin::Child { .. } => None,
+            })
+            .min();
+        if let Some(next) = next {
             let us = next.saturating_sub(now) / self.tsc_per_us;
             let _ = self.timer.arm(self.events, TIMER_BIT, us.max(1) as usize, 0);
         }
+    }
+
+    // --- For the `proc` service ([`crate::proc`]). ---
+
+    /// Mercury's endpoint: faults, exits and `proc` requests all arrive there.
+    pub fn endpoint(&self) -> Endpoint {
+        self.endpoint
+    }
+
+    /// A free place in the table, reusing the oldest ended child's if it must.
+    pub fn free_place(&mut self) -> Option<usize> {
+        if let Some(i) = self.programs.iter().position(Option::is_none) {
+            return Some(i);
+        }
+        let i = self.programs.iter().position(|p| {
+            matches!(p, Some(Program { origin: Origin::Child { ended: Some(_), waiters, .. }, .. }) if waiters.is_empty())
+        })?;
+        self.programs[i] = None;
+        Some(i)
+    }
+
+    /// Puts a child, not started, at place `i`; returns its handle's badge.
+    pub fn prepare_child(&mut self, i: usize, path: String, args: Vec<String>) -> usize {
+        self.generation = (self.generation + 1) & 0xff;
+        let name = String::from(path.rsplit('/').next().unwrap_or(&path));
+        self.programs[i] = Some(Program {
+            name,
+            path,
+            args,
+            provides: Vec::new(),
+            running: None,
+            origin: Origin::Child { generation: self.generation, streams: [None; 3], ended: None, waiters: Vec::new() },
+        });
+        CHILD_BADGE | self.generation << 8 | i
+    }
+
+    /// The child at `i` if its generation is `generation`.
+    fn child(&mut self, i: usize, generation: usize) -> Option<&mut Program> {
+        self.programs
+            .get_mut(i)
+            .and_then(Option::as_mut)
+            .filter(|p| matches!(p.origin, Origin::Child { generation: g, .. } if g == generation))
+    }
+
+    /// Gives a prepared child a standard stream (replacing and deleting an earlier one).
+    pub fn set_stream(&mut self, i: usize, generation: usize, n: usize, cap: Cap) -> Result<(), IoError> {
+        let Some(p) = self.child(i, generation) else { return Err(IoError::Closed) };
+        match &mut p.origin {
+            Origin::Child { streams, ended: None, .. } if p.running.is_none() && n < 3 => {
+                if let Some(old) = streams[n].replace(cap) {
+                    let _ = Endpoint::new(old).delete();
+                }
+                Ok(())
+            }
+            _ => Err(IoError::BadRequest),
+        }
+    }
+
+    /// Starts a prepared child; its streams, now in its CSpace, are Mercury's no longer.
+    pub fn start_child(&mut self, i: usize, generation: usize) -> Result<(), IoError> {
+        match self.child(i, generation) {
+            Some(p) if p.running.is_none() && matches!(p.origin, Origin::Child { ended: None, .. }) => {}
+            Some(_) => return Err(IoError::BadRequest),
+            None => return Err(IoError::Closed),
+        }
+        let r = self.start(i);
+        if let Some(Program { origin: Origin::Child { streams, ended, .. }, .. }) = self.programs[i].as_mut() {
+            for s in streams.iter_mut().filter_map(Option::take) {
+                let _ = Endpoint::new(s).delete();
+            }
+            if r.is_err() {
+                *ended = Some(ExitStatus::Exited(usize::MAX));
+            }
+        }
+        r
+    }
+
+    /// Answers `wait` now if the child has ended, else keeps it until it does.
+    pub fn wait_child(&mut self, i: usize, generation: usize, req: Request) {
+        let Some(p) = self.child(i, generation) else {
+            let _ = req.reply_error(IoError::Closed);
+            return;
+        };
+        if let Origin::Child { ended, waiters, .. } = &mut p.origin {
+            match ended {
+                Some(status) => crate::proc::answer_wait_now(req, *status),
+                None => {
+                    if let Ok(d) = req.defer() {
+                        waiters.push(d);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Ends a running child.
+    pub fn kill_child(&mut self, i: usize, generation: usize) -> Result<(), IoError> {
+        let Some(p) = self.child(i, generation) else { return Err(IoError::Closed) };
+        if let Some(r) = &p.running {
+            spawn::kill(r.task, crate::proc::KILLED);
+        }
+        Ok(())
+    }
+
+    /// Entry `i` of the table, for `list`: name, state, pages used, quota.
+    pub fn entry(&self, index: usize) -> Option<(String, usize, usize, usize)> {
+        let p = self.programs.iter().flatten().nth(index)?;
+        let state = match (&p.running, &p.origin) {
+            (Some(_), _) => 1,
+            (None, Origin::Child { ended: None, .. }) => 3,
+            _ => 2,
+        };
+        let (used, quota) = p.running.as_ref().and_then(|r| r.memory.info().ok()).map_or((0, 0), |m| (m.used, m.quota));
+        Some((p.name.clone(), state, used, quota))
     }
 }

@@ -276,6 +276,11 @@ pub fn _print(args: fmt::Arguments<'_>, newline: bool) {
     }
     if !line.is_empty() {
         // Nothing to do on failure: the debug console is where errors would be reported.
+        if let Some(mut out) = crate::io::stdout() {
+            // A program with a standard output prints there (a shell's terminal, a pipe).
+            let _ = crate::io::Write::write_all(&mut out, line.as_bytes());
+            return;
+        }
         let _ = match crate::process::console() {
             Some(console) => console.write(line.as_bytes()),
             None => crate::syscall::debug_write(line.as_bytes()),

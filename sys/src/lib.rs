@@ -74,6 +74,7 @@ pub mod ipc;
 pub mod manifest;
 pub mod mmap;
 pub mod notify;
+pub mod proc;
 pub mod process;
 pub mod root;
 pub mod rt;

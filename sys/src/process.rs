@@ -68,6 +68,8 @@ static TASK: AtomicUsize = AtomicUsize::new(0);
 static CONSOLE: AtomicUsize = AtomicUsize::new(0);
 static TABLES: AtomicUsize = AtomicUsize::new(0);
 static MAIN_PARK: AtomicUsize = AtomicUsize::new(0);
+/// The standard streams' channels (`stdin`, `stdout`, `stderr` in the start page), 0: none.
+static STREAMS: [AtomicUsize; 3] = [const { AtomicUsize::new(0) }; 3];
 /// Slots in the program's CSpace (`2^radix`), 0 if unknown.
 static SLOTS: AtomicUsize = AtomicUsize::new(0);
 
@@ -153,6 +155,18 @@ pub fn task() -> Option<Task> {
 /// ```
 pub fn console() -> Option<DebugConsole> {
     get(&CONSOLE).map(DebugConsole::new)
+}
+
+/// The standard stream `n` (0 in, 1 out, 2 err): the channel the program's starter gave it, if
+/// any ([`crate::io::stdin`] and friends are the typed forms).
+///
+/// ```no_run
+/// if let Some(out) = sys::process::stream(1) {
+///     sys::println!("stdout is the channel in slot {}", out.slot());
+/// }
+/// ```
+pub fn stream(n: usize) -> Option<Cap> {
+    STREAMS.get(n).and_then(get)
 }
 
 /// The Memory page tables of the runtime's mappings are charged to (see the module docs).
@@ -250,6 +264,10 @@ pub(crate) fn init(boot: &Boot) {
     set(&VSPACE, boot.vspace().map(VSpace::cap));
     set(&TASK, boot.task().map(Task::cap));
     set(&CONSOLE, boot.console().map(DebugConsole::cap));
+    for (cell, name) in STREAMS.iter().zip(["stdin", "stdout", "stderr"]) {
+        let endpoint = boot.cap_entry(name).filter(|c| c.kind == abi::object::Kind::Endpoint as u32);
+        cell.store(endpoint.map_or(0, |c| c.slot as usize), Ordering::Relaxed);
+    }
     if let Some(start) = boot.start() {
         let radix = start.header().cspace_radix;
         if radix < usize::BITS {

@@ -28,7 +28,8 @@
 //! }
 //! ```
 //!
-//! A panic, in any thread, prints `panic: MESSAGE at FILE:LINE` as one debug-console line and
+//! A panic, in any thread, prints `panic: MESSAGE at FILE:LINE` as one line on the standard
+//! error stream (if the program has one, [`crate::io::stderr`]) or the debug console, and
 //! ends the whole program with [`PANIC_STATUS`] ([`process::exit`](crate::process::exit)), as
 //! `panic = "abort"` means: there is no unwinding, and a thread that stopped half-way through
 //! changing shared state (holding a lock, say) would leave the program's other threads to block
@@ -562,9 +563,22 @@ fn panic(info: &PanicInfo<'_>) -> ! {
     if PANICKING.swap(true, Ordering::SeqCst) {
         crate::syscall::exit(PANIC_STATUS);
     }
-    match info.location() {
-        Some(at) => crate::println!("panic: {} at {}:{}", info.message(), at.file(), at.line()),
-        None => crate::println!("panic: {}", info.message()),
+    let mut line = crate::debug::FixedBuf::<512>::new();
+    let _ = match info.location() {
+        Some(at) => {
+            core::fmt::write(&mut line, format_args!("panic: {} at {}:{}", info.message(), at.file(), at.line()))
+        }
+        None => core::fmt::write(&mut line, format_args!("panic: {}", info.message())),
+    };
+    line.end_line();
+    // To the standard error if there is one (and it takes the line), else the debug console.
+    let to_stderr =
+        crate::io::stderr().is_some_and(|mut e| crate::io::Write::write_all(&mut e, line.as_bytes()).is_ok());
+    if !to_stderr {
+        match crate::process::console() {
+            Some(c) => drop(c.write(line.as_bytes())),
+            None => drop(crate::syscall::debug_write(line.as_bytes())),
+        }
     }
     exit(PANIC_STATUS)
 }

@@ -80,7 +80,7 @@ pub fn build(ws: &Workspace, output: Output) -> Result<()> {
     // The system test: the same, with its own boot configuration and the programs it names.
     let mut test = system.clone();
     test[1].data = workspace::read(&ws.root.join(SYSTEM_BOOT_CONFIG))?;
-    for program in ["system-client", "system-crasher", "system-greedy"] {
+    for program in ["system-client", "system-child", "system-crasher", "system-greedy"] {
         test.push(Member { name: format!("bin/{program}"), data: workspace::read(&user_dir.join(program))? });
     }
     test.push(Member { name: "bin/system-broken".to_string(), data: b"not an ELF file\n".to_vec() });
@@ -126,7 +126,7 @@ pub fn build(ws: &Workspace, output: Output) -> Result<()> {
 const BOOT_CONFIG: &str = "mercury/boot.ini";
 
 /// The user programs every build makes, besides the drivers.
-const USER_PROGRAMS: [&str; 12] = [
+const USER_PROGRAMS: [&str; 13] = [
     "mercury",
     "vulcan",
     "bench",
@@ -137,6 +137,7 @@ const USER_PROGRAMS: [&str; 12] = [
     "fixture-console-release",
     "fixture-manifest",
     "system-client",
+    "system-child",
     "system-crasher",
     "system-greedy",
 ];

@@ -452,6 +452,9 @@ const SYSTEM_LINES: &[&str] = &[
     "mercury: restarting system-crasher in 1600 ms",
     "mercury: system-crasher crashed 6 times; giving up on it",
     "system-client: hello through pcserial",
+    "system-child: hello from a spawned program (arguments: one two)",
+    "mercury: system-child faulted: page fault (Write at 0x500000000000)",
+    "system-client: the children ended as they should",
     "system-client: done",
 ];
 

@@ -23,6 +23,45 @@
 pub mod proto;
 pub mod server;
 
+/// The program's standard input: the channel its starter gave it as `stdin`, if any.
+///
+/// ```no_run
+/// use sys::io::Read;
+/// if let Some(mut input) = sys::io::stdin() {
+///     let mut line = [0u8; 128];
+///     let n = input.read(&mut line).unwrap_or(0);
+/// #   let _ = n;
+/// }
+/// ```
+pub fn stdin() -> Option<Channel> {
+    crate::process::stream(0).map(|c| Channel::new(Endpoint::new(c)))
+}
+
+/// The program's standard output (`stdout`), if its starter gave it one; [`print!`](crate::print)
+/// writes there when it exists.
+///
+/// ```no_run
+/// use sys::io::Write;
+/// if let Some(mut out) = sys::io::stdout() {
+///     let _ = out.write_all(b"hello\n");
+/// }
+/// ```
+pub fn stdout() -> Option<Channel> {
+    crate::process::stream(1).map(|c| Channel::new(Endpoint::new(c)))
+}
+
+/// The program's standard error (`stderr`), if any; panic messages go there when it exists.
+///
+/// ```no_run
+/// use sys::io::Write;
+/// if let Some(mut err) = sys::io::stderr() {
+///     let _ = err.write_all(b"something went wrong\n");
+/// }
+/// ```
+pub fn stderr() -> Option<Channel> {
+    crate::process::stream(2).map(|c| Channel::new(Endpoint::new(c)))
+}
+
 use abi::ipc::MAX_EXTRA_WORDS;
 
 pub use proto::{IO_MAX, IoError};
@@ -225,7 +264,7 @@ impl Channel {
     /// One request: `words`, with `data` (at most [`IO_MAX`] bytes) in the IPC buffer, and
     /// `before` run on the buffer first (to send or receive a capability). Returns the reply's
     /// words, after `after` has seen the buffer.
-    fn request<R>(
+    pub(crate) fn request<R>(
         &self,
         words: Words,
         data: &[u8],

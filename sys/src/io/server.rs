@@ -179,7 +179,9 @@ impl Request {
             let mut req = Request { badge: m.badge, words: m.words, data: [0; IO_MAX], len: 0, cap: b.received() };
             let want = match m.words[0] {
                 op::WRITE | op::OPEN => m.words[1].min(IO_MAX),
-                _ => 0,
+                op::READ | op::CLOSE | op::STATUS | op::NOTIFY => 0,
+                // Operations of other protocols on the same endpoint: every byte that came.
+                _ => n * 8,
             };
             req.len = proto::unpack(&words[..n], want, &mut req.data);
             b.set_recv_slot(None);
@@ -201,6 +203,21 @@ impl Request {
     /// ```
     pub fn badge(&self) -> usize {
         self.badge
+    }
+
+    /// The request's five words as they came (word 0 the operation): for a server that reads a
+    /// message of its own kind on the same endpoint (Mercury takes fault messages there).
+    ///
+    /// ```no_run
+    /// # fn demo(endpoint: sys::Endpoint) -> Result<(), sys::io::IoError> {
+    /// let req = sys::io::server::Request::receive(endpoint)?;
+    /// let [op, a, b, _, _] = req.words();
+    /// sys::println!("op {op:#x} ({a}, {b})");
+    /// # req.reply([0; 4])
+    /// # }
+    /// ```
+    pub fn words(&self) -> [usize; 5] {
+        self.words
     }
 
     /// What it asks for.
@@ -338,6 +355,24 @@ impl Request {
         answer(None, 0, [n, 0, 0, 0], &data[..n], None)
     }
 
+    /// Answers with status 0, `results` in reply words 1-4, and `data` (at most [`IO_MAX`]
+    /// bytes; more is cut) in the IPC buffer: for replies that carry both.
+    ///
+    /// # Errors
+    /// As [`reply`](Request::reply).
+    ///
+    /// ```no_run
+    /// # fn demo(endpoint: sys::Endpoint) -> Result<(), sys::io::IoError> {
+    /// let req = sys::io::server::Request::receive(endpoint)?;
+    /// let name = b"pcserial";
+    /// req.reply_words_and_data([1, 0, 0, name.len()], name)
+    /// # }
+    /// ```
+    pub fn reply_words_and_data(mut self, results: [usize; 4], data: &[u8]) -> Result<(), IoError> {
+        self.discard();
+        answer(None, 0, results, &data[..data.len().min(IO_MAX)], None)
+    }
+
     /// Answers an open with the handle `cap` (which the client receives a copy of) and `kind`.
     ///
     /// # Errors
@@ -441,6 +476,22 @@ impl Deferred {
             op::READ => Op::Read { max: a.min(IO_MAX), nonblock: b & flags::NONBLOCK != 0 },
             other => Op::Invalid(other),
         }
+    }
+
+    /// Answers with status 0 and `results` in reply words 1-4; the Reply capability is used up.
+    ///
+    /// # Errors
+    /// The client is gone.
+    ///
+    /// ```no_run
+    /// # fn demo(endpoint: sys::Endpoint) -> Result<(), sys::io::IoError> {
+    /// let waiting = sys::io::server::Request::receive(endpoint)?.defer()?;
+    /// // ... later, when what it waits for has happened:
+    /// waiting.reply([1, 0, 0, 0])
+    /// # }
+    /// ```
+    pub fn reply(self, results: [usize; 4]) -> Result<(), IoError> {
+        answer(Some(self.reply), 0, results, &[], None)
     }
 
     /// Answers a read with `data`; the Reply capability is used up.

@@ -22,6 +22,47 @@ sys::manifest!("src/bin/system-client.ini");
 /// order of these events does not depend on the host's speed.
 const WAIT_US: usize = 6_000_000;
 
+/// Starts `system-child` twice through Mercury's `proc` service, its standard output this
+/// program's COM1 channel: once to print and exit 7, once to fault; checks what `wait` reports,
+/// and that `list` knows pcserial. Returns a line saying what went wrong, if anything did.
+fn children(boot: &sys::Boot, com1: sys::Cap) -> Result<(), alloc::string::String> {
+    use alloc::format;
+    use sys::proc::{ExitStatus, Proc};
+    let proc =
+        Proc::from_boot(boot).ok_or_else(|| alloc::string::String::from("system-client: no `proc` service\n"))?;
+    let child = proc
+        .spawn("bin/system-child", &["one", "two"], [None, Some(com1), None])
+        .map_err(|e| format!("system-client: spawn failed: {e}\n"))?;
+    let status = child.wait().map_err(|e| format!("system-client: wait failed: {e}\n"))?;
+    if status != ExitStatus::Exited(7) {
+        return Err(format!("system-client: the child ended {status:?}, not with status 7\n"));
+    }
+    child.release();
+    let faulty = proc
+        .spawn("bin/system-child", &["fault"], [None, Some(com1), None])
+        .map_err(|e| format!("system-client: spawn (fault) failed: {e}\n"))?;
+    match faulty.wait() {
+        Ok(ExitStatus::Faulted { vector: 14, address: 0x0000_5000_0000_0000, .. }) => {}
+        other => return Err(format!("system-client: the faulting child ended {other:?}\n")),
+    }
+    faulty.release();
+    match proc.spawn("bin/no-such-program", &[], [None; 3]) {
+        Err(sys::io::IoError::NotFound) => {}
+        other => return Err(format!("system-client: spawning a missing program: {:?}\n", other.map(drop))),
+    }
+    let mut names = alloc::vec::Vec::new();
+    while let Ok(e) = proc.list(names.len()) {
+        names.push(e.name);
+    }
+    if !names.iter().any(|n| n == "pcserial") {
+        return Err(format!("system-client: proc's list lacks pcserial: {names:?}\n"));
+    }
+    let mut com1 = Channel::new(Endpoint::new(com1));
+    com1.write_all(b"system-client: the children ended as they should\n").map_err(|e| format!("{e}\n"))
+}
+
+extern crate alloc;
+
 fn main(boot: sys::Boot) -> usize {
     let Some(serial) = boot.cap("serial") else {
         println!("system-client: no `serial` service in my start page");
@@ -37,6 +78,10 @@ fn main(boot: sys::Boot) -> usize {
     if let Err(e) = com1.write_all(b"system-client: hello through pcserial\n") {
         println!("system-client: write to com1 failed: {e}");
         return 4;
+    }
+    if let Err(why) = children(&boot, com1.cap()) {
+        let _ = com1.write_all(why.as_bytes());
+        return 7;
     }
     if let Err(e) = sys::thread::sleep_us(WAIT_US) {
         println!("system-client: sleep failed: {e:?}");
