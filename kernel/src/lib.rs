@@ -48,6 +48,8 @@ pub mod init;
 #[cfg(not(test))]
 pub mod panic;
 #[cfg(not(test))]
+pub mod power;
+#[cfg(not(test))]
 pub mod root;
 pub mod sched;
 #[cfg(not(test))]

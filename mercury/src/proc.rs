@@ -12,7 +12,7 @@ use alloc::vec::Vec;
 
 use sys::io::IoError;
 use sys::io::server::{Deferred, Op, Request};
-use sys::proc::{ExitStatus, KILL, LIST, SPAWN, START, STREAM, WAIT, how};
+use sys::proc::{ExitStatus, KILL, LIST, POWEROFF, RELEASE, SPAWN, START, STREAM, WAIT, how};
 use sys::{Endpoint, Slot, rights};
 
 use crate::supervise::Supervisor;
@@ -25,6 +25,11 @@ pub fn serve(sup: &mut Supervisor<'_>, req: Request) {
     let r = match req.op() {
         Op::Invalid(SPAWN) => spawn(sup, req),
         Op::Invalid(LIST) => list(sup, req),
+        Op::Invalid(POWEROFF) => {
+            sys::println!("mercury: powering off, as asked");
+            let _ = sys::root::ioport_control().power_off();
+            req.reply_error(IoError::Unsupported)
+        }
         _ => req.reply_error(IoError::Unsupported),
     };
     if let Err(e) = r {
@@ -96,6 +101,10 @@ pub fn serve_child(sup: &mut Supervisor<'_>, mut req: Request, place: usize, gen
             Ok(())
         }
         KILL => match sup.kill_child(place, generation) {
+            Ok(()) => req.reply([0; 4]),
+            Err(e) => req.reply_error(e),
+        },
+        RELEASE => match sup.release_child(place, generation) {
             Ok(()) => req.reply([0; 4]),
             Err(e) => req.reply_error(e),
         },

@@ -109,6 +109,8 @@ pub struct Context<'a> {
     pub client_badge: usize,
     /// Whether COM1 is still the kernel's (the first driver that asks for its ports takes it).
     pub com1_free: bool,
+    /// The TSC's rate, which every program is told (`tsc_hz` in its environment).
+    pub tsc_hz: u64,
     /// Its standard streams (`stdin`, `stdout`, `stderr`), channels in Mercury's CSpace: copies
     /// go to the program's CSpace, slots 4 to 6.
     pub streams: [Option<Cap>; 3],
@@ -259,8 +261,8 @@ fn build(
             placed.entries.push((String::from(name), slot, ObjectKind::Endpoint));
         }
     }
-    // The console: READ too for the console driver, which drains the kernel log.
-    let console_rights = if took_com1 { rights::READ | rights::WRITE } else { rights::WRITE };
+    // The console, with READ: the console driver drains the kernel log, `dmesg` shows it.
+    let console_rights = rights::READ | rights::WRITE;
     let console = root::console()
         .copy(sys::process::cspace().unwrap_or(root::cspace()), Slot::Auto, console_rights)
         .step("cap_copy (the console)")?;
@@ -286,6 +288,7 @@ fn build(
     argv.push(name);
     argv.extend_from_slice(args);
     w.args(&argv).map_err(SpawnError::StartPage)?;
+    placed.env.push(alloc::format!("tsc_hz={}", ctx.tsc_hz));
     let env: Vec<&str> = placed.env.iter().map(String::as_str).collect();
     w.env(&env).map_err(SpawnError::StartPage)?;
     let page = w.finish().map_err(SpawnError::StartPage)?;

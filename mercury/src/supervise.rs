@@ -53,7 +53,14 @@ enum Origin {
     /// The boot configuration: restarted when it crashes.
     Boot { restarts: u32, due: Option<u64>, finish: bool },
     /// `proc`'s `spawn`: reported to its waiters, never restarted.
-    Child { generation: usize, streams: [Option<Cap>; 3], ended: Option<ExitStatus>, waiters: Vec<Deferred> },
+    /// `released`: the client let its handle go; the place is freed as soon as the child ends.
+    Child {
+        generation: usize,
+        streams: [Option<Cap>; 3],
+        ended: Option<ExitStatus>,
+        waiters: Vec<Deferred>,
+        released: bool,
+    },
 }
 
 /// One program of Mercury's table.
@@ -156,7 +163,9 @@ impl Supervisor<'_> {
     fn start(&mut self, i: usize) -> Result<(), IoError> {
         let Some(p) = self.programs[i].as_ref() else { return Err(IoError::Closed) };
         let Some(member) = self.archive.find(&p.path) else {
-            println!("mercury: {}: no `{}` in the initramfs; not started", p.name, p.path);
+            if matches!(p.origin, Origin::Boot { .. }) {
+                println!("mercury: {}: no `{}` in the initramfs; not started", p.name, p.path);
+            }
             return Err(IoError::NotFound);
         };
         let owned = self.services(i);
@@ -181,6 +190,7 @@ impl Supervisor<'_> {
             services: &services,
             client_badge: PROC_BADGE + i,
             com1_free: self.com1_free,
+            tsc_hz: self.tsc_per_us * 1_000_000,
             streams,
         };
         let args: Vec<&str> = p.args.iter().map(String::as_str).collect();
@@ -197,16 +207,21 @@ impl Supervisor<'_> {
                     Origin::Boot { restarts, .. } if restarts > 0 => alloc::format!(" (restart {restarts})"),
                     _ => String::new(),
                 };
-                println!(
-                    "mercury: started {}{restart}{}",
-                    p.name,
-                    if s.took_com1 { ": it has COM1 and drains the kernel log" } else { "" }
-                );
+                // Children a shell starts are its business: only boot programs are announced.
+                if matches!(p.origin, Origin::Boot { .. }) {
+                    println!(
+                        "mercury: started {}{restart}{}",
+                        p.name,
+                        if s.took_com1 { ": it has COM1 and drains the kernel log" } else { "" }
+                    );
+                }
                 p.running = Some(s);
                 Ok(())
             }
             Err(e) => {
-                println!("mercury: {}: not started: {e}", p.name);
+                if matches!(p.origin, Origin::Boot { .. }) {
+                    println!("mercury: {}: not started: {e}", p.name);
+                }
                 Err(match e {
                     spawn::SpawnError::Sys(
                         _,
@@ -298,7 +313,9 @@ impl Supervisor<'_> {
                 if detail == crate::proc::KILLED {
                     ExitStatus::Killed
                 } else {
-                    println!("mercury: {} exited with status {detail}", p.name);
+                    if matches!(p.origin, Origin::Boot { .. }) {
+                        println!("mercury: {} exited with status {detail}", p.name);
+                    }
                     ExitStatus::Exited(detail)
                 }
             }
@@ -324,10 +341,13 @@ impl Supervisor<'_> {
                 self.arm_timer();
                 None
             }
-            Origin::Child { ended, waiters, .. } => {
+            Origin::Child { ended, waiters, released, .. } => {
                 *ended = Some(status);
                 for w in waiters.drain(..) {
                     crate::proc::answer_wait(w, status);
+                }
+                if *released {
+                    self.programs[i] = None;
                 }
                 None
             }
@@ -396,7 +416,13 @@ impl Supervisor<'_> {
             args,
             provides: Vec::new(),
             running: None,
-            origin: Origin::Child { generation: self.generation, streams: [None; 3], ended: None, waiters: Vec::new() },
+            origin: Origin::Child {
+                generation: self.generation,
+                streams: [None; 3],
+                ended: None,
+                waiters: Vec::new(),
+                released: false,
+            },
         });
         CHILD_BADGE | self.generation << 8 | i
     }
@@ -469,9 +495,37 @@ impl Supervisor<'_> {
         Ok(())
     }
 
-    /// Entry `i` of the table, for `list`: name, state, pages used, quota.
+    /// The client lets the child's handle go: a child that has ended (or never started) is
+    /// forgotten now, a running one when it ends. Its waiters, if any, are answered first.
+    pub fn release_child(&mut self, i: usize, generation: usize) -> Result<(), IoError> {
+        let Some(p) = self.child(i, generation) else { return Err(IoError::Closed) };
+        let running = p.running.is_some();
+        if let Origin::Child { released, streams, .. } = &mut p.origin {
+            *released = true;
+            for s in streams.iter_mut().filter_map(Option::take) {
+                let _ = Endpoint::new(s).delete();
+            }
+        }
+        if !running {
+            if let Some(Program { origin: Origin::Child { waiters, ended, .. }, .. }) = self.programs[i].as_mut() {
+                let status = ended.unwrap_or(ExitStatus::Killed);
+                for w in waiters.drain(..) {
+                    crate::proc::answer_wait(w, status);
+                }
+            }
+            self.programs[i] = None;
+        }
+        Ok(())
+    }
+
+    /// Entry `i` of the table, for `list`: name, state, pages used, quota. Entry 0 is Mercury
+    /// itself, with the root Memory's figures (everything not yet given to a program).
     pub fn entry(&self, index: usize) -> Option<(String, usize, usize, usize)> {
-        let p = self.programs.iter().flatten().nth(index)?;
+        if index == 0 {
+            let m = sys::root::memory().info().ok()?;
+            return Some((String::from("mercury"), 1, m.used, m.quota));
+        }
+        let p = self.programs.iter().flatten().nth(index - 1)?;
         let state = match (&p.running, &p.origin) {
             (Some(_), _) => 1,
             (None, Origin::Child { ended: None, .. }) => 3,

@@ -197,6 +197,20 @@ impl IoPortControl {
         call(Sysno::ConsoleRelease, [self.slot(), 0, 0, 0, 0, 0]).map(drop)
     }
 
+    /// Powers the machine off (ACPI sleep state S5: QEMU exits). Returns only if it could not:
+    /// `InvalidState` when the ACPI tables give no way, or the machine stayed on. Needs WRITE.
+    ///
+    /// ```no_run
+    /// # fn demo() -> sys::Result<()> {
+    /// sys::println!("bye");
+    /// sys::root::ioport_control().power_off()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn power_off(self) -> Result<()> {
+        call(Sysno::PowerOff, [self.slot(), 0, 0, 0, 0, 0]).map(drop)
+    }
+
     /// From now on, signals `bits` (and the Note capability's badge) on `note` whenever bytes are
     /// added to the kernel log (`log_set_note`); `None` stops it. The kernel holds its own
     /// reference to the Note. Needs WRITE here and on the Note; `bits` must not be 0

@@ -20,7 +20,9 @@
 //! | [`START`] 0x22 | a handle | - | - |
 //! | [`WAIT`] 0x23 | a handle | - (answered when the child ends) | [`how`], status or vector, fault address, fault `rip` |
 //! | [`KILL`] 0x24 | a handle | - | - |
-//! | [`LIST`] 0x25 | `proc` | word 1: an index | state, pages charged, pages quota, id; data: the name (`NotFound` past the last) |
+//! | [`LIST`] 0x25 | `proc` | word 1: an index | state, pages charged, pages quota, name length; data: the name (`NotFound` past the last; entry 0 is Mercury itself, with the root Memory's pages) |
+//! | [`POWEROFF`] 0x26 | `proc` | - | (no reply when it works: the machine is off) |
+//! | [`RELEASE`] 0x27 | a handle | - (the client deletes the handle next) | - |
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -42,6 +44,10 @@ pub const WAIT: usize = 0x23;
 pub const KILL: usize = 0x24;
 /// `list`: one entry of Mercury's program table, by index.
 pub const LIST: usize = 0x25;
+/// `poweroff`: have Mercury power the machine off.
+pub const POWEROFF: usize = 0x26;
+/// `release`: the client lets a child's handle go (Mercury forgets the child once it ends).
+pub const RELEASE: usize = 0x27;
 
 /// How a child ended (`wait`'s reply word 1).
 pub mod how {
@@ -232,7 +238,8 @@ impl Proc {
             child.request([START, 0, 0, 0, 0], None)
         })();
         if let Err(e) = prepared {
-            let _ = child.0.delete();
+            // Mercury forgets the child it prepared.
+            child.release();
             return Err(e);
         }
         Ok(child)
@@ -271,6 +278,24 @@ impl Proc {
             quota: words[3],
             id: index,
         })
+    }
+}
+
+impl Proc {
+    /// Has Mercury power the machine off (ACPI S5). Returns only if it could not.
+    ///
+    /// # Errors
+    /// As Mercury says (`Unsupported`: the machine has no way to power off).
+    ///
+    /// ```no_run
+    /// # fn demo(proc: sys::proc::Proc) -> Result<(), sys::io::IoError> {
+    /// sys::println!("powering off");
+    /// proc.power_off()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn power_off(&self) -> Result<(), IoError> {
+        Channel::new(self.0).request([POWEROFF, 0, 0, 0, 0], &[], |_| {}, |_, _| ())
     }
 }
 
@@ -318,7 +343,8 @@ impl Child {
         self.request([KILL, 0, 0, 0, 0], None).map(drop)
     }
 
-    /// Lets the handle go: the child runs on, and Mercury forgets it when it ends.
+    /// Lets the handle go: the child runs on, and Mercury forgets it when it ends (at once if it
+    /// has ended already, or was never started).
     ///
     /// ```no_run
     /// # fn demo(child: sys::proc::Child) {
@@ -326,6 +352,8 @@ impl Child {
     /// # }
     /// ```
     pub fn release(self) {
+        // Mercury may be gone, or the child forgotten already: there is nothing to do either way.
+        let _ = self.request([RELEASE, 0, 0, 0, 0], None);
         let _ = self.0.delete();
     }
 }

@@ -53,7 +53,7 @@ pub fn build(ws: &Workspace, output: Output) -> Result<()> {
     run(kernel, output).context("building the kernel")?;
 
     let mut user = cargo_target_build(ws, "user", USER_FLAGS, &remaps);
-    user.args(["-p", "vulcan", "-p", "mercury"]);
+    user.args(["-p", "vulcan", "-p", "mercury", "-p", "programs"]);
     // Every driver crate (`drivers/<name>/`, package `<name>`) is a user program too.
     for (driver, _) in manifest::driver_crates(&ws.root)? {
         user.args(["-p", &driver]);
@@ -76,6 +76,9 @@ pub fn build(ws: &Workspace, output: Output) -> Result<()> {
     ];
     for (driver, _) in manifest::driver_crates(&ws.root)? {
         system.push(Member { name: format!("drivers/{driver}"), data: workspace::read(&user_dir.join(&driver))? });
+    }
+    for program in PROGRAMS {
+        system.push(Member { name: format!("bin/{program}"), data: workspace::read(&user_dir.join(program))? });
     }
     // The system test: the same, with its own boot configuration and the programs it names.
     let mut test = system.clone();
@@ -142,8 +145,16 @@ const USER_PROGRAMS: [&str; 13] = [
     "system-greedy",
 ];
 
+/// The programs of `programs/`, in the system's initramfs as `bin/NAME`.
+const PROGRAMS: [&str; 9] = ["getty", "sh", "echo", "ps", "free", "dmesg", "uptime", "poweroff", "fault"];
+
 /// The programs besides the drivers that carry a manifest, and their manifests' sources.
-const MANIFEST_PROGRAMS: [(&str, &str); 4] = [
+const MANIFEST_PROGRAMS: [(&str, &str); 9] = [
+    ("getty", "programs/src/bin/getty.ini"),
+    ("sh", "programs/src/bin/sh.ini"),
+    ("ps", "programs/src/bin/ps.ini"),
+    ("free", "programs/src/bin/free.ini"),
+    ("poweroff", "programs/src/bin/poweroff.ini"),
     ("fixture-manifest", "vulcan/src/bin/fixture-manifest.ini"),
     ("system-client", "vulcan/src/bin/system-client.ini"),
     ("system-crasher", "vulcan/src/bin/system-crasher.ini"),
@@ -157,7 +168,7 @@ const SYSTEM_BOOT_CONFIG: &str = "vulcan/system/boot.ini";
 /// (`xmas-elf` reading, `elfload` checking) and, for every driver and the manifest fixture, its
 /// `.manifest` section holding its manifest source byte for byte.
 fn check_programs(ws: &Workspace, user_dir: &Path) -> Result<()> {
-    for program in USER_PROGRAMS {
+    for program in USER_PROGRAMS.iter().chain(PROGRAMS.iter()) {
         let elf = user_dir.join(program);
         manifest::check_loadable(&elf, &workspace::read(&elf)?)?;
     }

@@ -188,23 +188,49 @@ pub struct Run {
 
 /// Runs QEMU with no input, writing its serial output to `log` as it comes, and kills it once
 /// `limit` has passed.
-pub fn run_captured(mut cmd: Command, log: &Path, limit: Duration) -> Result<Run> {
+pub fn run_captured(cmd: Command, log: &Path, limit: Duration) -> Result<Run> {
+    run_scripted(cmd, log, limit, &[])
+}
+
+/// One step of typing into a running system: once `wait_for` has appeared on the serial port
+/// (after the previous step's input), `send` is typed into it.
+#[derive(Copy, Clone, Debug)]
+pub struct Step {
+    /// Text to wait for.
+    pub wait_for: &'static str,
+    /// Bytes to type then.
+    pub send: &'static str,
+}
+
+/// Finds where in `serial` each step may type: the first appearance of its `wait_for` at or
+/// after `from` (where the previous step typed). Returns the end of the match.
+pub fn step_ready(serial: &[u8], from: usize, step: &Step) -> Option<usize> {
+    let hay = serial.get(from..)?;
+    let needle = step.wait_for.as_bytes();
+    hay.windows(needle.len().max(1)).position(|w| w == needle).map(|i| from + i + needle.len())
+}
+
+/// As [`run_captured`], typing `script` into the serial port (QEMU's standard input) as the
+/// output it waits for appears.
+pub fn run_scripted(mut cmd: Command, log: &Path, limit: Duration, script: &'static [Step]) -> Result<Run> {
     if let Some(dir) = log.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     let mut log_file = File::create(log).with_context(|| format!("creating {}", log.display()))?;
     let start = Instant::now();
     let mut child = cmd
-        .stdin(Stdio::null())
+        .stdin(if script.is_empty() { Stdio::null() } else { Stdio::piped() })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .with_context(|| format!("starting {}", cmd.get_program().to_string_lossy()))?;
     let mut stdout = child.stdout.take().context("QEMU's stdout")?;
     let mut stderr = child.stderr.take().context("QEMU's stderr")?;
+    let mut stdin = child.stdin.take();
     let serial_reader = thread::spawn(move || -> std::io::Result<Vec<u8>> {
         let mut serial = Vec::new();
         let mut buf = [0u8; 4096];
+        let (mut next, mut from) = (0, 0);
         loop {
             let n = stdout.read(&mut buf)?;
             if n == 0 {
@@ -212,6 +238,16 @@ pub fn run_captured(mut cmd: Command, log: &Path, limit: Duration) -> Result<Run
             }
             log_file.write_all(&buf[..n])?;
             serial.extend_from_slice(&buf[..n]);
+            while let Some(step) = script.get(next)
+                && let Some(at) = step_ready(&serial, from, step)
+            {
+                if let Some(input) = stdin.as_mut() {
+                    // A closed input (QEMU gone) shows in the verdict, not here.
+                    let _ = input.write_all(step.send.as_bytes()).and_then(|()| input.flush());
+                }
+                next += 1;
+                from = at;
+            }
         }
     });
     let stderr_reader = thread::spawn(move || {

@@ -441,7 +441,33 @@ enum Expect {
     /// The system (Mercury and its programs): this QEMU status, and exactly one serial line
     /// containing each of these texts.
     System { status: i32, lines: &'static [&'static str] },
+    /// The system used the way a person would: `script` is typed into the serial port, and the
+    /// run must end with `status` and show exactly one line equal to each of `lines` (trailing
+    /// white space aside).
+    Dialogue { script: &'static [qemu::Step], status: i32, lines: &'static [&'static str] },
 }
+
+/// What is typed into the shell boot, each line once the prompt is back.
+const SHELL_SCRIPT: &[qemu::Step] = &[
+    qemu::Step { wait_for: "$ ", send: "echo hello from the shell\r" },
+    qemu::Step { wait_for: "$ ", send: "nosuch\r" },
+    qemu::Step { wait_for: "$ ", send: "fault\r" },
+    qemu::Step { wait_for: "$ ", send: "echo $?\r" },
+    qemu::Step { wait_for: "$ ", send: "ps\r" },
+    qemu::Step { wait_for: "$ ", send: "poweroff\r" },
+];
+
+/// What the shell boot must show, each exactly once (as whole lines).
+const SHELL_LINES: &[&str] = &[
+    "hello from the shell",
+    "sh: nosuch: not found",
+    "sh: fault: faulted: page fault at 0x500000000000 (rip ...",
+    "142",
+    // Mercury forgot echo, nosuch and fault once the shell released them: ps is the fifth entry.
+    "  3 sh               running   ...",
+    "  4 ps               running   ...",
+    "poweroff: powering off",
+];
 
 /// What the system test's boot must show, each exactly once.
 const SYSTEM_LINES: &[&str] = &[
@@ -595,6 +621,14 @@ fn boots(ws: &Workspace, options: &Options, tally: &mut Tally) {
             machine: Machine::default(),
             expect: Expect::Fixture { status: qemu::STATUS_PANIC, line: "root task stopped (it faulted)" },
         },
+        // The normal system, used as a person would over the serial console: getty's shell runs
+        // commands, reports a missing one and a faulting one, and `poweroff` ends QEMU (status 0).
+        BootSpec {
+            name: "shell",
+            boot: pvh(ws.initramfs_tar()),
+            machine: Machine::default(),
+            expect: Expect::Dialogue { script: SHELL_SCRIPT, status: 0, lines: SHELL_LINES },
+        },
         // The system: Mercury starts pcserial (which takes COM1 and drains the kernel log to
         // it), restarts a driver that touches a port it was not given until it gives up on it,
         // refuses a driver that asks for too much memory and one that is not an ELF file, and
@@ -731,7 +765,11 @@ fn boot(ws: &Workspace, options: &Options, tally: &mut Tally, spec: BootSpec) {
     let log = ws.logs_dir().join(format!("{}.log", spec.name));
     let cmd = qemu::command(&spec.boot, &spec.machine);
     let line = qemu::display(&cmd);
-    let run = match qemu::run_captured(cmd, &log, options.timeout) {
+    let script = match spec.expect {
+        Expect::Dialogue { script, .. } => script,
+        _ => &[],
+    };
+    let run = match qemu::run_scripted(cmd, &log, options.timeout, script) {
         Ok(run) => run,
         Err(err) => {
             println!("FAILED ({err:#})");
@@ -762,6 +800,8 @@ fn boot(ws: &Workspace, options: &Options, tally: &mut Tally, spec: BootSpec) {
             .iter()
             .try_for_each(|line| judge_fixture(&serial, run.end, status, line).map(drop))
             .map(|()| format!("status {status}, {} lines", lines.len())),
+        Expect::Dialogue { script, status, lines } => judge_dialogue(&serial, run.end, status, lines)
+            .map(|()| format!("status {status}, {} steps typed, {} lines", script.len(), lines.len())),
     };
     match verdict {
         Ok(what) => {
@@ -917,6 +957,27 @@ pub fn judge_skips(report: &VulcanReport, may_skip: &[&str]) -> Result<(), Strin
 }
 
 /// A fixture boot passes with the expected status and serial line.
+/// A dialogue boot: `status`, and exactly one line equal to each of `lines` (trailing white
+/// space, such as the `\r` a terminal line ends in, aside; an expected line ending in `...` is
+/// a prefix of the line).
+pub fn judge_dialogue(serial: &str, end: End, status: i32, lines: &[&str]) -> Result<(), String> {
+    if end != End::Exited(status) {
+        return Err(format!("{end}, expected status {status}"));
+    }
+    for line in lines {
+        let matches = |l: &str| match line.strip_suffix("...") {
+            Some(prefix) => l.starts_with(prefix),
+            None => l.trim_end() == *line,
+        };
+        match serial.lines().filter(|l| matches(l)).count() {
+            1 => {}
+            0 => return Err(format!("no serial line {line:?}")),
+            n => return Err(format!("{n} serial lines {line:?}, expected one")),
+        }
+    }
+    Ok(())
+}
+
 pub fn judge_fixture(serial: &str, end: End, status: i32, line: &str) -> Result<String, String> {
     if end != End::Exited(status) {
         return Err(format!("{end}, expected status {status}"));
@@ -1068,5 +1129,18 @@ vulcan: 2 passed, 1 failed, 1 skipped
         assert!(judge_fixture("", End::Exited(35), 35, line).is_err());
         let twice = format!("{serial}{serial}");
         assert!(judge_fixture(&twice, End::Exited(35), 35, line).is_err(), "a line written twice");
+    }
+
+    #[test]
+    fn dialogues_need_whole_lines_once() {
+        let serial = "$ echo hi\r\nhi\r\n$ fault\r\nsh: fault: faulted (rip 0x40)\r\n";
+        assert!(judge_dialogue(serial, End::Exited(0), 0, &["hi", "sh: fault: faulted (rip ..."]).is_ok());
+        assert!(judge_dialogue(serial, End::Exited(33), 0, &["hi"]).is_err(), "the status");
+        assert!(judge_dialogue(serial, End::Exited(0), 0, &["h"]).is_err(), "a part of a line is not the line");
+        assert!(judge_dialogue(&format!("{serial}hi\n"), End::Exited(0), 0, &["hi"]).is_err(), "twice");
+        let steps = [qemu::Step { wait_for: "$ ", send: "x" }];
+        assert_eq!(qemu::step_ready(serial.as_bytes(), 0, &steps[0]), Some(2));
+        assert_eq!(qemu::step_ready(serial.as_bytes(), 2, &steps[0]), Some(17));
+        assert_eq!(qemu::step_ready(serial.as_bytes(), 17, &steps[0]), None);
     }
 }

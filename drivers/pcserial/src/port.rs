@@ -92,9 +92,11 @@ impl Port {
         self.waiting.is_some()
     }
 
-    /// Sends `data` out of the UART.
+    /// Sends `data` out of the UART, each `\n` as `\r\n` (a terminal in raw mode moves down
+    /// without returning to the start of the line otherwise); returns how many bytes of `data`
+    /// went.
     pub fn write(&self, data: &[u8]) -> usize {
-        data.iter().take_while(|&&b| self.uart.send(b).is_ok()).count()
+        data.iter().take_while(|&&b| (b != b'\n' || self.uart.send(b'\r').is_ok()) && self.uart.send(b).is_ok()).count()
     }
 
     /// The Note to signal when data arrives (`None`: none); the old one is deleted.

@@ -87,6 +87,16 @@ pub fn console_release(task: &Task, control: u64) -> Result<Results, Error> {
     Ok(one(0))
 }
 
+/// `power_off(control)`: powers off, or answers `InvalidState`.
+pub fn power_off(task: &Task, control: u64) -> Result<Results, Error> {
+    need(task, control, Kind::IoPortControl, rights::WRITE)?;
+    if !crate::power::available() {
+        return Err(Error::InvalidState);
+    }
+    crate::power::off();
+    Err(Error::InvalidState)
+}
+
 /// Signals the log Note if bytes were added to the log since the last look. Called on every way
 /// back to user mode.
 pub fn signal_log() {

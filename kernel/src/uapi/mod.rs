@@ -114,6 +114,7 @@ fn other(me: ObjRef, task: &TaskObj, n: Sysno, a: [u64; 6]) -> Result<Results, E
         Sysno::LogRead => console::log_read(task, a[0], a[1], a[2], a[3]),
         Sysno::LogSetNote => console::log_set_note(task, a[0], a[1], a[2]),
         Sysno::ConsoleRelease => console::console_release(task, a[0]),
+        Sysno::PowerOff => console::power_off(task, a[0]),
         Sysno::Exit => exit(me, a[0]),
         Sysno::CapCopy => caps::copy(task, a[0], a[1], a[2], a[3], None),
         Sysno::CapMint => caps::copy(task, a[0], a[1], a[2], a[3], Some(a[4])),

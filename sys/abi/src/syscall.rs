@@ -116,6 +116,13 @@ sysnos! {
     ///
     /// Errors: capability errors for `control`; `InvalidState` (COM1 was released already).
     ConsoleRelease = 4,
+    /// `power_off(control)`: power the machine off (ACPI sleep state S5, from the FADT's PM1
+    /// control ports and the DSDT's `\_S5` values). Does not return when it works. Needs WRITE
+    /// on the IoPortControl (the PM1 ports are I/O ports).
+    ///
+    /// Errors: capability errors for `control`; `InvalidState` (the ACPI tables give no way to
+    /// power off, or the machine stayed on).
+    PowerOff = 5,
 
     /// `cap_copy(src, dst_cspace, dst_slot, rights) -> slot`: copy the capability in `src` into
     /// `dst_slot` (or [`SLOT_AUTO`]) of the CSpace `dst_cspace` names, keeping only the rights in
@@ -500,6 +507,6 @@ mod tests {
             assert_eq!(Sysno::try_from(s as usize), Ok(s));
         }
         assert_eq!(Sysno::try_from(usize::MAX), Err(crate::Error::UnknownSyscall));
-        assert_eq!(Sysno::try_from(5), Err(crate::Error::UnknownSyscall));
+        assert_eq!(Sysno::try_from(6), Err(crate::Error::UnknownSyscall));
     }
 }

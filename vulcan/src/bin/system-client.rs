@@ -24,7 +24,7 @@ const WAIT_US: usize = 6_000_000;
 
 /// Starts `system-child` twice through Mercury's `proc` service, its standard output this
 /// program's COM1 channel: once to print and exit 7, once to fault; checks what `wait` reports,
-/// and that `list` knows pcserial. Returns a line saying what went wrong, if anything did.
+/// and that `list` knows pcserial and has forgotten the released children. Returns a line saying what went wrong, if anything did.
 fn children(boot: &sys::Boot, com1: sys::Cap) -> Result<(), alloc::string::String> {
     use alloc::format;
     use sys::proc::{ExitStatus, Proc};
@@ -56,6 +56,10 @@ fn children(boot: &sys::Boot, com1: sys::Cap) -> Result<(), alloc::string::Strin
     }
     if !names.iter().any(|n| n == "pcserial") {
         return Err(format!("system-client: proc's list lacks pcserial: {names:?}\n"));
+    }
+    // Both children ended and were released: Mercury has forgotten them.
+    if names.iter().any(|n| n == "system-child") {
+        return Err(format!("system-client: proc's list still has a released child: {names:?}\n"));
     }
     let mut com1 = Channel::new(Endpoint::new(com1));
     com1.write_all(b"system-client: the children ended as they should\n").map_err(|e| format!("{e}\n"))

@@ -169,8 +169,8 @@ fn note_signalled(_: &Boot) -> TestResult {
     delete(other.cap())
 }
 
-/// `console_release` needs WRITE on the IoPortControl; without it nothing changes (COM1 stays the
-/// kernel's, and `ioport_create` still refuses its ports).
+/// `console_release` and `power_off` need WRITE on the IoPortControl; without it nothing changes
+/// (COM1 stays the kernel's, `ioport_create` still refuses its ports, the machine stays on).
 fn release_refused(_: &Boot) -> TestResult {
     let control = root::ioport_control();
     let read_control =
@@ -182,6 +182,8 @@ fn release_refused(_: &Boot) -> TestResult {
         (read_control, InsufficientRights, "a READ-only control"),
     ] {
         ensure_eq!(c.release_console(), Err(err.into()), "console_release({what})");
+        // The same authority powers the machine off: refused just the same (the run goes on).
+        ensure_eq!(c.power_off(), Err(err.into()), "power_off({what})");
     }
     let com1 = sys::abi::ioport::CONSOLE_PORTS;
     ensure_eq!(
