@@ -111,6 +111,9 @@ pub struct Context<'a> {
     pub com1_free: bool,
     /// The TSC's rate, which every program is told (`tsc_hz` in its environment).
     pub tsc_hz: u64,
+    /// How many times this boot program has been restarted (`restarts` in its environment; 0
+    /// for its first start and for children).
+    pub restarts: u32,
     /// Its standard streams (`stdin`, `stdout`, `stderr`), channels in Mercury's CSpace: copies
     /// go to the program's CSpace, slots 4 to 6.
     pub streams: [Option<Cap>; 3],
@@ -289,6 +292,7 @@ fn build(
     argv.extend_from_slice(args);
     w.args(&argv).map_err(SpawnError::StartPage)?;
     placed.env.push(alloc::format!("tsc_hz={}", ctx.tsc_hz));
+    placed.env.push(alloc::format!("restarts={}", ctx.restarts));
     let env: Vec<&str> = placed.env.iter().map(String::as_str).collect();
     w.env(&env).map_err(SpawnError::StartPage)?;
     let page = w.finish().map_err(SpawnError::StartPage)?;

@@ -191,6 +191,10 @@ impl Supervisor<'_> {
             client_badge: PROC_BADGE + i,
             com1_free: self.com1_free,
             tsc_hz: self.tsc_per_us * 1_000_000,
+            restarts: match p.origin {
+                Origin::Boot { restarts, .. } => restarts,
+                Origin::Child { .. } => 0,
+            },
             streams,
         };
         let args: Vec<&str> = p.args.iter().map(String::as_str).collect();

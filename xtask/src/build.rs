@@ -83,7 +83,7 @@ pub fn build(ws: &Workspace, output: Output) -> Result<()> {
     // The system test: the same, with its own boot configuration and the programs it names.
     let mut test = system.clone();
     test[1].data = workspace::read(&ws.root.join(SYSTEM_BOOT_CONFIG))?;
-    for program in ["system-client", "system-child", "system-crasher", "system-greedy"] {
+    for program in ["system-client", "system-child", "system-com2", "system-crasher", "system-greedy"] {
         test.push(Member { name: format!("bin/{program}"), data: workspace::read(&user_dir.join(program))? });
     }
     test.push(Member { name: "bin/system-broken".to_string(), data: b"not an ELF file\n".to_vec() });
@@ -129,7 +129,7 @@ pub fn build(ws: &Workspace, output: Output) -> Result<()> {
 const BOOT_CONFIG: &str = "mercury/boot.ini";
 
 /// The user programs every build makes, besides the drivers.
-const USER_PROGRAMS: [&str; 13] = [
+const USER_PROGRAMS: [&str; 14] = [
     "mercury",
     "vulcan",
     "bench",
@@ -141,6 +141,7 @@ const USER_PROGRAMS: [&str; 13] = [
     "fixture-manifest",
     "system-client",
     "system-child",
+    "system-com2",
     "system-crasher",
     "system-greedy",
 ];
@@ -149,7 +150,7 @@ const USER_PROGRAMS: [&str; 13] = [
 const PROGRAMS: [&str; 9] = ["getty", "sh", "echo", "ps", "free", "dmesg", "uptime", "poweroff", "fault"];
 
 /// The programs besides the drivers that carry a manifest, and their manifests' sources.
-const MANIFEST_PROGRAMS: [(&str, &str); 9] = [
+const MANIFEST_PROGRAMS: [(&str, &str); 10] = [
     ("getty", "programs/src/bin/getty.ini"),
     ("sh", "programs/src/bin/sh.ini"),
     ("ps", "programs/src/bin/ps.ini"),
@@ -157,6 +158,7 @@ const MANIFEST_PROGRAMS: [(&str, &str); 9] = [
     ("poweroff", "programs/src/bin/poweroff.ini"),
     ("fixture-manifest", "vulcan/src/bin/fixture-manifest.ini"),
     ("system-client", "vulcan/src/bin/system-client.ini"),
+    ("system-com2", "vulcan/src/bin/system-com2.ini"),
     ("system-crasher", "vulcan/src/bin/system-crasher.ini"),
     ("system-greedy", "vulcan/src/bin/system-greedy.ini"),
 ];

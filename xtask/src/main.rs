@@ -242,6 +242,7 @@ fn run_command(ws: &Workspace, args: &RunArgs) -> Result<i32> {
         memory: Some(args.memory.clone()),
         kvm: false,
         gdb: args.gdb,
+        com2: None,
     };
     if args.kvm {
         // The images of a Nix store path are read-only: the probe's log goes to a temporary file.

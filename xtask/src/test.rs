@@ -438,9 +438,10 @@ enum Expect {
     Vulcan { may_skip: &'static [&'static str] },
     /// A fixture: this QEMU status and exactly one serial line containing this text.
     Fixture { status: i32, line: &'static str },
-    /// The system (Mercury and its programs): this QEMU status, and exactly one serial line
-    /// containing each of these texts.
-    System { status: i32, lines: &'static [&'static str] },
+    /// The system (Mercury and its programs): `script` is typed in (COM2 is a socket), and the
+    /// run must end with this QEMU status, with exactly one COM1 line containing each of `lines`
+    /// and one COM2 line containing each of `com2`.
+    System { status: i32, lines: &'static [&'static str], script: &'static [qemu::Step], com2: &'static [&'static str] },
     /// The system used the way a person would: `script` is typed into the serial port, and the
     /// run must end with `status` and show exactly one line equal to each of `lines` (trailing
     /// white space aside).
@@ -449,12 +450,12 @@ enum Expect {
 
 /// What is typed into the shell boot, each line once the prompt is back.
 const SHELL_SCRIPT: &[qemu::Step] = &[
-    qemu::Step { wait_for: "$ ", send: "echo hello from the shell\r" },
-    qemu::Step { wait_for: "$ ", send: "nosuch\r" },
-    qemu::Step { wait_for: "$ ", send: "fault\r" },
-    qemu::Step { wait_for: "$ ", send: "echo $?\r" },
-    qemu::Step { wait_for: "$ ", send: "ps\r" },
-    qemu::Step { wait_for: "$ ", send: "poweroff\r" },
+    qemu::Step::com1("$ ", "echo hello from the shell\r"),
+    qemu::Step::com1("$ ", "nosuch\r"),
+    qemu::Step::com1("$ ", "fault\r"),
+    qemu::Step::com1("$ ", "echo $?\r"),
+    qemu::Step::com1("$ ", "ps\r"),
+    qemu::Step::com1("$ ", "poweroff\r"),
 ];
 
 /// What the shell boot must show, each exactly once (as whole lines).
@@ -469,15 +470,26 @@ const SHELL_LINES: &[&str] = &[
     "poweroff: powering off",
 ];
 
+/// What is typed into the system test's COM2, once its client waits for it.
+const SYSTEM_SCRIPT: &[qemu::Step] = &[qemu::Step::com2("system-com2: listening on COM2", "ping from the host\r")];
+
+/// What the system test's client must write to COM2, exactly once.
+const SYSTEM_COM2_LINES: &[&str] = &["system-com2: pong"];
+
 /// What the system test's boot must show, each exactly once.
 const SYSTEM_LINES: &[&str] = &[
     "mercury: started pcserial: it has COM1 and drains the kernel log",
     "pcserial: COM1 found",
     "mercury: system-greedy: not started:",
     "mercury: system-broken: not started: bad ELF file",
+    // Its odd restarts write to memory they were not given, a page further each time.
+    "mercury: system-crasher faulted: page fault (Write at 0x600000001000)",
+    "mercury: system-crasher faulted: page fault (Write at 0x600000003000)",
+    "mercury: system-crasher faulted: page fault (Write at 0x600000005000)",
     "mercury: restarting system-crasher in 1600 ms",
     "mercury: system-crasher crashed 6 times; giving up on it",
     "system-client: hello through pcserial",
+    "system-com2: COM2 said: ping from the host",
     "system-child: hello from a spawned program (arguments: one two)",
     "mercury: system-child faulted: page fault (Write at 0x500000000000)",
     "system-client: the children ended as they should",
@@ -636,8 +648,16 @@ fn boots(ws: &Workspace, options: &Options, tally: &mut Tally) {
         BootSpec {
             name: "system",
             boot: pvh(ws.fixture_tar("system")),
-            machine: Machine::default(),
-            expect: Expect::System { status: qemu::STATUS_SUCCESS, lines: SYSTEM_LINES },
+            machine: Machine {
+                com2: Some(std::env::temp_dir().join(format!("perihelion-com2-{}.sock", std::process::id()))),
+                ..Machine::default()
+            },
+            expect: Expect::System {
+                status: qemu::STATUS_SUCCESS,
+                lines: SYSTEM_LINES,
+                script: SYSTEM_SCRIPT,
+                com2: SYSTEM_COM2_LINES,
+            },
         },
         // A thread that panics, or calls `sys::exit(7)`, ends the whole program with its status,
         // the main thread (waiting to join it) included.
@@ -766,10 +786,10 @@ fn boot(ws: &Workspace, options: &Options, tally: &mut Tally, spec: BootSpec) {
     let cmd = qemu::command(&spec.boot, &spec.machine);
     let line = qemu::display(&cmd);
     let script = match spec.expect {
-        Expect::Dialogue { script, .. } => script,
+        Expect::Dialogue { script, .. } | Expect::System { script, .. } => script,
         _ => &[],
     };
-    let run = match qemu::run_scripted(cmd, &log, options.timeout, script) {
+    let run = match qemu::run_scripted(cmd, &log, options.timeout, script, spec.machine.com2.as_deref()) {
         Ok(run) => run,
         Err(err) => {
             println!("FAILED ({err:#})");
@@ -796,10 +816,19 @@ fn boot(ws: &Workspace, options: &Options, tally: &mut Tally, spec: BootSpec) {
                 })
         }
         Expect::Fixture { status, line } => judge_fixture(&serial, run.end, status, line),
-        Expect::System { status, lines } => lines
-            .iter()
-            .try_for_each(|line| judge_fixture(&serial, run.end, status, line).map(drop))
-            .map(|()| format!("status {status}, {} lines", lines.len())),
+        Expect::System { status, lines, com2, .. } => {
+            let com2_text = qemu::clean_serial(&run.com2);
+            lines
+                .iter()
+                .try_for_each(|line| judge_fixture(&serial, run.end, status, line).map(drop))
+                .and_then(|()| {
+                    com2.iter().try_for_each(|line| match com2_text.lines().filter(|l| l.contains(line)).count() {
+                        1 => Ok(()),
+                        n => Err(format!("COM2 has {n} lines with \"{line}\", not one (COM2: {com2_text:?})")),
+                    })
+                })
+                .map(|()| format!("status {status}, {} lines, {} on COM2", lines.len(), com2.len()))
+        }
         Expect::Dialogue { script, status, lines } => judge_dialogue(&serial, run.end, status, lines)
             .map(|()| format!("status {status}, {} steps typed, {} lines", script.len(), lines.len())),
     };
@@ -1138,7 +1167,7 @@ vulcan: 2 passed, 1 failed, 1 skipped
         assert!(judge_dialogue(serial, End::Exited(33), 0, &["hi"]).is_err(), "the status");
         assert!(judge_dialogue(serial, End::Exited(0), 0, &["h"]).is_err(), "a part of a line is not the line");
         assert!(judge_dialogue(&format!("{serial}hi\n"), End::Exited(0), 0, &["hi"]).is_err(), "twice");
-        let steps = [qemu::Step { wait_for: "$ ", send: "x" }];
+        let steps = [qemu::Step::com1("$ ", "x")];
         assert_eq!(qemu::step_ready(serial.as_bytes(), 0, &steps[0]), Some(2));
         assert_eq!(qemu::step_ready(serial.as_bytes(), 2, &steps[0]), Some(17));
         assert_eq!(qemu::step_ready(serial.as_bytes(), 17, &steps[0]), None);

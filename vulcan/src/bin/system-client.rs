@@ -24,7 +24,8 @@ const WAIT_US: usize = 6_000_000;
 
 /// Starts `system-child` twice through Mercury's `proc` service, its standard output this
 /// program's COM1 channel: once to print and exit 7, once to fault; checks what `wait` reports,
-/// and that `list` knows pcserial and has forgotten the released children. Returns a line saying what went wrong, if anything did.
+/// then `system-com2`, which reads a line typed into COM2; and that `list` knows pcserial and has
+/// forgotten the released children. Returns a line saying what went wrong, if anything did.
 fn children(boot: &sys::Boot, com1: sys::Cap) -> Result<(), alloc::string::String> {
     use alloc::format;
     use sys::proc::{ExitStatus, Proc};
@@ -50,6 +51,15 @@ fn children(boot: &sys::Boot, com1: sys::Cap) -> Result<(), alloc::string::Strin
         Err(sys::io::IoError::NotFound) => {}
         other => return Err(format!("system-client: spawning a missing program: {:?}\n", other.map(drop))),
     }
+    // A third child reads a line xtask types into COM2 (the socket behind QEMU's second port).
+    let reader = proc
+        .spawn("bin/system-com2", &[], [None, Some(com1), None])
+        .map_err(|e| format!("system-client: spawn (system-com2) failed: {e}\n"))?;
+    let status = reader.wait().map_err(|e| format!("system-client: wait (system-com2) failed: {e}\n"))?;
+    reader.release();
+    if status != ExitStatus::Exited(0) {
+        return Err(format!("system-client: system-com2 ended {status:?}, not with status 0\n"));
+    }
     let mut names = alloc::vec::Vec::new();
     while let Ok(e) = proc.list(names.len()) {
         names.push(e.name);
@@ -57,8 +67,8 @@ fn children(boot: &sys::Boot, com1: sys::Cap) -> Result<(), alloc::string::Strin
     if !names.iter().any(|n| n == "pcserial") {
         return Err(format!("system-client: proc's list lacks pcserial: {names:?}\n"));
     }
-    // Both children ended and were released: Mercury has forgotten them.
-    if names.iter().any(|n| n == "system-child") {
+    // The children ended and were released: Mercury has forgotten them.
+    if names.iter().any(|n| n == "system-child" || n == "system-com2") {
         return Err(format!("system-client: proc's list still has a released child: {names:?}\n"));
     }
     let mut com1 = Channel::new(Endpoint::new(com1));
