@@ -447,6 +447,9 @@ enum Expect {
 const SYSTEM_LINES: &[&str] = &[
     "mercury: started pcserial: it has COM1 and drains the kernel log",
     "pcserial: COM1 found",
+    "mercury: started ramfs",
+    "ramfs: serving,",
+    "system-client: ramfs round trip ok",
     "mercury: system-greedy: not started:",
     "mercury: system-broken: not started: bad ELF file",
     "mercury: restarting system-crasher in 1600 ms",
