@@ -72,7 +72,7 @@ fn list(sup: &mut Supervisor<'_>, req: Request) -> Result<(), IoError> {
     match sup.entry(index) {
         Some((name, state, used, quota)) => {
             let n = name.len().min(sys::io::IO_MAX);
-            req.reply_words_and_data([state, used, quota, n], &name.as_bytes()[..n])
+            req.reply_with([state, used, quota, n], &name.as_bytes()[..n])
         }
         None => req.reply_error(IoError::NotFound),
     }

@@ -39,6 +39,7 @@ mod log;
 mod memory;
 mod mmap;
 mod notify;
+mod ramfs;
 mod rootinfo;
 mod runtime;
 mod sched;
@@ -75,5 +76,6 @@ pub const ALL: &[&[Test]] = &[
     mmap::TESTS,
     supervise::TESTS,
     io::TESTS,
+    ramfs::TESTS,
     fuzz::TESTS,
 ];

@@ -8,9 +8,10 @@
 //! `fixtures/drop-boot-vspace.tar`, `fixtures/threads.tar`, `fixtures/console-release.tar`.
 //!
 //! Manifests are checked on the way ([`crate::manifest`]): every `drivers/*/manifest.ini` and
-//! Mercury's boot configuration (`mercury/boot.ini`) before anything is compiled, and after the
-//! user programs are, the `.manifest` section of every driver (and of `fixture-manifest`, which
-//! carries one to prove the mechanism before the first driver exists).
+//! `servers/*/manifest.ini` and Mercury's boot configuration (`mercury/boot.ini`) before
+//! anything is compiled, and after the user programs are, the `.manifest` section of every
+//! driver and server (and of `fixture-manifest`, which carries one to prove the mechanism before
+//! the first driver exists).
 
 use std::ffi::OsString;
 use std::fs;
@@ -41,7 +42,7 @@ pub enum Output {
 
 /// Builds everything and writes the outputs in `target/perihelion/`.
 pub fn build(ws: &Workspace, output: Output) -> Result<()> {
-    for source in manifest::driver_manifests(&ws.root)? {
+    for source in manifest::program_manifests(&ws.root)? {
         manifest::validate_source(&source)?;
     }
     manifest::validate_boot_config(&ws.root.join(BOOT_CONFIG))?;
@@ -54,9 +55,10 @@ pub fn build(ws: &Workspace, output: Output) -> Result<()> {
 
     let mut user = cargo_target_build(ws, "user", USER_FLAGS, &remaps);
     user.args(["-p", "vulcan", "-p", "mercury", "-p", "programs"]);
-    // Every driver crate (`drivers/<name>/`, package `<name>`) is a user program too.
-    for (driver, _) in manifest::driver_crates(&ws.root)? {
-        user.args(["-p", &driver]);
+    // Every driver and server crate (`drivers/<name>/`, `servers/<name>/`, package `<name>`) is
+    // a user program too.
+    for program in manifest::program_crates(&ws.root)? {
+        user.args(["-p", &program.name]);
     }
     run(user, output).context("building the user programs")?;
 
@@ -69,13 +71,14 @@ pub fn build(ws: &Workspace, output: Output) -> Result<()> {
     archive::write_atomically(&ws.kernel_elf(), &kernel_bytes)?;
 
     let mtime = ws.source_date_epoch()?;
-    // The system: Mercury as `init`, its boot configuration, and every driver as `drivers/<name>`.
+    // The system: Mercury as `init`, its boot configuration, and every driver and server as
+    // `drivers/<name>` and `servers/<name>`.
     let mut system = vec![
         Member { name: "init".to_string(), data: workspace::read(&user_dir.join("mercury"))? },
         Member { name: "boot.ini".to_string(), data: workspace::read(&ws.root.join(BOOT_CONFIG))? },
     ];
-    for (driver, _) in manifest::driver_crates(&ws.root)? {
-        system.push(Member { name: format!("drivers/{driver}"), data: workspace::read(&user_dir.join(&driver))? });
+    for program in manifest::program_crates(&ws.root)? {
+        system.push(Member { name: program.member, data: workspace::read(&user_dir.join(&program.name))? });
     }
     for program in PROGRAMS {
         system.push(Member { name: format!("bin/{program}"), data: workspace::read(&user_dir.join(program))? });
@@ -167,18 +170,21 @@ const MANIFEST_PROGRAMS: [(&str, &str); 10] = [
 const SYSTEM_BOOT_CONFIG: &str = "vulcan/system/boot.ini";
 
 /// Checks the built user programs with Mercury's ELF front end: each one it will load
-/// (`xmas-elf` reading, `elfload` checking) and, for every driver and the manifest fixture, its
-/// `.manifest` section holding its manifest source byte for byte.
+/// (`xmas-elf` reading, `elfload` checking) and, for every driver, server and the manifest
+/// fixture, its `.manifest` section holding its manifest source byte for byte.
 fn check_programs(ws: &Workspace, user_dir: &Path) -> Result<()> {
     for program in USER_PROGRAMS.iter().chain(PROGRAMS.iter()) {
         let elf = user_dir.join(program);
         manifest::check_loadable(&elf, &workspace::read(&elf)?)?;
     }
-    let mut programs = manifest::driver_crates(&ws.root)?;
+    let mut programs: Vec<(String, PathBuf)> =
+        manifest::program_crates(&ws.root)?.into_iter().map(|p| (p.name, p.manifest)).collect();
     programs.extend(MANIFEST_PROGRAMS.iter().map(|(p, ini)| (p.to_string(), ws.root.join(ini))));
     for (program, source) in programs {
         let elf = user_dir.join(&program);
-        manifest::check_embedded(&elf, &workspace::read(&elf)?, &source)?;
+        let bytes = workspace::read(&elf)?;
+        manifest::check_loadable(&elf, &bytes)?;
+        manifest::check_embedded(&elf, &bytes, &source)?;
     }
     Ok(())
 }

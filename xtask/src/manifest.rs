@@ -1,7 +1,7 @@
 //! Driver manifests on the host: `cargo xtask manifest check FILE...`, the checks
-//! `cargo xtask build` runs on every `drivers/*/manifest.ini`, on Mercury's boot configuration
-//! and on the `.manifest` section of every built driver, and configparser's reading of the same
-//! text.
+//! `cargo xtask build` runs on every `drivers/*/manifest.ini` and `servers/*/manifest.ini`, on
+//! Mercury's boot configuration and on the `.manifest` section of every built driver and server,
+//! and configparser's reading of the same text.
 //!
 //! Mercury's own parser (`mercury/loader`, compiled here for the host) decides what is accepted;
 //! configparser (the parser the `ini` crate's macros wrap, called directly with `=` as the only
@@ -111,29 +111,52 @@ pub fn validate_source(path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The manifest sources of the drivers: `drivers/*/manifest.ini`, sorted.
-pub fn driver_manifests(root: &Path) -> Result<Vec<PathBuf>> {
-    let drivers = root.join("drivers");
+/// The directories whose crates are programs with a manifest: one crate per directory below
+/// each, and each built program goes in the initramfs as `DIR/<name>`.
+pub const PROGRAM_DIRS: [&str; 2] = ["drivers", "servers"];
+
+/// The manifest sources of the drivers and servers: `drivers/*/manifest.ini` and
+/// `servers/*/manifest.ini`, sorted.
+pub fn program_manifests(root: &Path) -> Result<Vec<PathBuf>> {
     let mut found = Vec::new();
-    for entry in fs::read_dir(&drivers).with_context(|| format!("reading {}", drivers.display()))? {
-        let manifest = entry?.path().join("manifest.ini");
-        if manifest.is_file() {
-            found.push(manifest);
+    for dir in PROGRAM_DIRS {
+        let dir = root.join(dir);
+        if !dir.is_dir() {
+            continue;
+        }
+        for entry in fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))? {
+            let manifest = entry?.path().join("manifest.ini");
+            if manifest.is_file() {
+                found.push(manifest);
+            }
         }
     }
     found.sort();
     Ok(found)
 }
 
-/// The drivers with a crate (`drivers/<name>/Cargo.toml`) and their manifests: the programs
-/// whose built ELF must carry it.
-pub fn driver_crates(root: &Path) -> Result<Vec<(String, PathBuf)>> {
+/// A driver or server with a crate (`drivers/<name>/Cargo.toml`, `servers/<name>/Cargo.toml`,
+/// package `<name>`) and a manifest: a program whose built ELF must carry it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProgramCrate {
+    /// Its package, and the name of its binary.
+    pub name: String,
+    /// Its initramfs member: `drivers/<name>` or `servers/<name>`.
+    pub member: String,
+    /// Its manifest's source.
+    pub manifest: PathBuf,
+}
+
+/// The drivers and servers with a crate, sorted by member name.
+pub fn program_crates(root: &Path) -> Result<Vec<ProgramCrate>> {
     let mut crates = Vec::new();
-    for manifest in driver_manifests(root)? {
+    for manifest in program_manifests(root)? {
         let dir = manifest.parent().context("a manifest has a directory")?;
         if dir.join("Cargo.toml").is_file() {
-            let name = dir.file_name().context("a driver directory has a name")?.to_string_lossy().into_owned();
-            crates.push((name, manifest));
+            let name = dir.file_name().context("a program directory has a name")?.to_string_lossy().into_owned();
+            let family = dir.parent().and_then(Path::file_name).context("a program directory has a parent")?;
+            let member = format!("{}/{name}", family.to_string_lossy());
+            crates.push(ProgramCrate { name, member, manifest });
         }
     }
     Ok(crates)

@@ -464,9 +464,9 @@ const SHELL_LINES: &[&str] = &[
     "sh: nosuch: not found",
     "sh: fault: faulted: page fault at 0x500000000000 (rip ...",
     "142",
-    // Mercury forgot echo, nosuch and fault once the shell released them: ps is the fifth entry.
-    "  3 sh               running   ...",
-    "  4 ps               running   ...",
+    // Mercury forgot echo, nosuch and fault once the shell released them: ps is the sixth entry.
+    "  4 sh               running   ...",
+    "  5 ps               running   ...",
     "poweroff: powering off",
 ];
 
@@ -480,6 +480,9 @@ const SYSTEM_COM2_LINES: &[&str] = &["system-com2: pong"];
 const SYSTEM_LINES: &[&str] = &[
     "mercury: started pcserial: it has COM1 and drains the kernel log",
     "pcserial: COM1 found",
+    "mercury: started ramfs",
+    "ramfs: serving,",
+    "system-client: ramfs round trip ok",
     "mercury: system-greedy: not started:",
     "mercury: system-broken: not started: bad ELF file",
     // Its odd restarts write to memory they were not given, a page further each time.

@@ -201,6 +201,6 @@ fn serve(mut req: Request, ports: &mut [Port; 2], sessions: &mut Sessions) -> Re
             sessions.close(badge);
             req.reply([0; 4])
         }
-        Op::Open { .. } | Op::Invalid(_) => req.reply_error(IoError::Unsupported),
+        _ => req.reply_error(IoError::Unsupported),
     }
 }

@@ -30,12 +30,13 @@
 
 use abi::ipc::MAX_EXTRA_WORDS;
 
-use super::proto::{self, IO_MAX, IoError, flags, op};
+use super::proto::{self, IO_MAX, IoError, SeekFrom, flags, op};
 use crate::cap::{Cap, Slot};
 use crate::ipc::{Endpoint, Reply, reply};
 use crate::thread::with_ipc_buffer;
 
-/// What a request asks for.
+/// What a request asks for. More operations may come: match with a `_` arm answering
+/// [`IoError::Unsupported`].
 ///
 /// ```no_run
 /// use sys::io::server::{Op, Request};
@@ -49,6 +50,7 @@ use crate::thread::with_ipc_buffer;
 /// # }
 /// ```
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Op {
     /// Read up to `max` bytes (at most [`IO_MAX`]); `nonblock`: answer at once.
     Read {
@@ -73,6 +75,27 @@ pub enum Op {
         /// The bits to signal.
         bits: usize,
     },
+    /// Move the handle's offset; answer with the new one.
+    Seek(SeekFrom),
+    /// Describe [`Request::name`] (empty: the handle itself).
+    Stat,
+    /// List the directory [`Request::name`] (empty: the handle itself) from entry `offset` on.
+    ReadDir {
+        /// The index of the first entry wanted.
+        offset: usize,
+    },
+    /// Make the directory [`Request::name`].
+    Mkdir {
+        /// [`proto::mkdir`] flags.
+        flags: usize,
+    },
+    /// Remove [`Request::name`].
+    Unlink {
+        /// [`proto::unlink`] flags.
+        flags: usize,
+    },
+    /// Move one name to another: [`Request::paths`].
+    Rename,
     /// An operation this version does not know, or one with bad arguments (a length above
     /// [`IO_MAX`], unknown flags): answer [`IoError::BadRequest`] or [`IoError::Unsupported`].
     Invalid(usize),
@@ -178,9 +201,11 @@ impl Request {
             let (words, n) = b.received_words();
             let mut req = Request { badge: m.badge, words: m.words, data: [0; IO_MAX], len: 0, cap: b.received() };
             let want = match m.words[0] {
-                op::WRITE | op::OPEN => m.words[1].min(IO_MAX),
-                op::READ | op::CLOSE | op::STATUS | op::NOTIFY => 0,
-                // Operations of other protocols on the same endpoint: every byte that came.
+                op::WRITE | op::OPEN | op::STAT | op::READDIR | op::MKDIR | op::UNLINK => m.words[1].min(IO_MAX),
+                op::RENAME => m.words[1].saturating_add(m.words[2]).min(IO_MAX),
+                op::READ | op::CLOSE | op::STATUS | op::NOTIFY | op::SEEK => 0,
+                // Operations of other protocols on the same endpoint (`proc`'s): every byte that
+                // came.
                 _ => n * 8,
             };
             req.len = proto::unpack(&words[..n], want, &mut req.data);
@@ -235,20 +260,29 @@ impl Request {
     /// ```
     pub fn op(&self) -> Op {
         let [o, a, b, _, _] = self.words;
+        // The data the words say the request carries arrived whole.
+        let carried = a <= IO_MAX && self.len == a;
         match o {
             op::READ if b & !flags::NONBLOCK == 0 => {
                 Op::Read { max: a.min(IO_MAX), nonblock: b & flags::NONBLOCK != 0 }
             }
-            op::WRITE if a <= IO_MAX && self.len == a => Op::Write,
-            op::OPEN if a <= IO_MAX && self.len == a => Op::Open { flags: b },
+            op::WRITE if carried => Op::Write,
+            op::OPEN if carried => Op::Open { flags: b },
             op::CLOSE => Op::Close,
             op::STATUS => Op::Status,
             op::NOTIFY => Op::Notify { bits: a },
+            op::SEEK => SeekFrom::from_words(a, b).map_or(Op::Invalid(o), Op::Seek),
+            op::STAT if carried => Op::Stat,
+            op::READDIR if carried => Op::ReadDir { offset: b },
+            op::MKDIR if carried => Op::Mkdir { flags: b },
+            op::UNLINK if carried => Op::Unlink { flags: b },
+            op::RENAME if a.checked_add(b).is_some_and(|n| n <= IO_MAX && self.len == n) => Op::Rename,
             other => Op::Invalid(other),
         }
     }
 
-    /// The request's data: a write's bytes, an open's name (as bytes).
+    /// The request's data: a write's bytes, an open's name or another operation's path (as
+    /// bytes), a rename's two paths one after the other.
     ///
     /// ```no_run
     /// # fn demo(endpoint: sys::Endpoint) -> Result<(), sys::io::IoError> {
@@ -261,7 +295,7 @@ impl Request {
         &self.data[..self.len]
     }
 
-    /// An open's name, if it is UTF-8.
+    /// An open's name, or the path of a `stat`, `readdir`, `mkdir` or `unlink`, if it is UTF-8.
     ///
     /// ```no_run
     /// # fn demo(endpoint: sys::Endpoint) -> Result<(), sys::io::IoError> {
@@ -274,6 +308,26 @@ impl Request {
     /// ```
     pub fn name(&self) -> Option<&str> {
         core::str::from_utf8(self.data()).ok()
+    }
+
+    /// A rename's two paths, `(from, to)`, if both are UTF-8 (and the request is a rename).
+    ///
+    /// ```no_run
+    /// # fn demo(endpoint: sys::Endpoint) -> Result<(), sys::io::IoError> {
+    /// let req = sys::io::server::Request::receive(endpoint)?;
+    /// match req.paths() {
+    ///     Some((from, to)) => sys::println!("rename {from} to {to}"),
+    ///     None => return req.reply_error(sys::io::IoError::BadRequest),
+    /// }
+    /// # req.reply([0; 4])
+    /// # }
+    /// ```
+    pub fn paths(&self) -> Option<(&str, &str)> {
+        if self.op() != Op::Rename {
+            return None;
+        }
+        let (from, to) = self.data().split_at_checked(self.words[1])?;
+        Some((core::str::from_utf8(from).ok()?, core::str::from_utf8(to).ok()?))
     }
 
     /// The capability that came with the request, if any: it is deleted when the request is
@@ -355,22 +409,27 @@ impl Request {
         answer(None, 0, [n, 0, 0, 0], &data[..n], None)
     }
 
-    /// Answers with status 0, `results` in reply words 1-4, and `data` (at most [`IO_MAX`]
-    /// bytes; more is cut) in the IPC buffer: for replies that carry both.
+    /// Answers with status 0, `results` in reply words 1-4 and `data` (at most [`IO_MAX`] bytes;
+    /// more is cut) in the IPC buffer: for replies that carry both (a `readdir`, whose first result
+    /// is the data's length; `proc`'s `list`).
     ///
     /// # Errors
     /// As [`reply`](Request::reply).
     ///
     /// ```no_run
+    /// use sys::io::proto::{dirent, kind};
     /// # fn demo(endpoint: sys::Endpoint) -> Result<(), sys::io::IoError> {
     /// let req = sys::io::server::Request::receive(endpoint)?;
-    /// let name = b"pcserial";
-    /// req.reply_words_and_data([1, 0, 0, name.len()], name)
+    /// let mut page = [0u8; sys::io::IO_MAX];
+    /// let n = dirent::encode(&dirent::Entry { kind: kind::FILE, size: 5, name: "motd" }, &mut page).unwrap_or(0);
+    /// // bytes, entries, the next offset, all entries
+    /// req.reply_with([n, 1, 1, 1], &page[..n])
     /// # }
     /// ```
-    pub fn reply_words_and_data(mut self, results: [usize; 4], data: &[u8]) -> Result<(), IoError> {
+    pub fn reply_with(mut self, results: [usize; 4], data: &[u8]) -> Result<(), IoError> {
         self.discard();
-        answer(None, 0, results, &data[..data.len().min(IO_MAX)], None)
+        let n = data.len().min(IO_MAX);
+        answer(None, 0, results, &data[..n], None)
     }
 
     /// Answers an open with the handle `cap` (which the client receives a copy of) and `kind`.

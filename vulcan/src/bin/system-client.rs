@@ -3,7 +3,9 @@
 //! (`system-client.ini`) names.
 //!
 //! It opens COM1 through pcserial and writes one line, which must appear on the serial log once
-//! (through the driver's UART, not the kernel's: COM1 belongs to pcserial by then). It then sleeps
+//! (through the driver's UART, not the kernel's: COM1 belongs to pcserial by then). Then it makes,
+//! writes, reads back, lists and removes a file through ramfs (the `files` service: the real
+//! program, with its manifest's CSpace and Memory), and says so on COM1. It then sleeps
 //! long enough, in the kernel's time, for Mercury to have given up on the crashing driver of the
 //! same test, and exits with status 0; its boot configuration says `finish = yes`, so Mercury ends
 //! the run with that status. Any failure is one line and a nonzero status.
@@ -11,7 +13,8 @@
 #![no_main]
 #![forbid(unsafe_code)]
 
-use sys::io::{Channel, Write};
+use sys::io::proto::open;
+use sys::io::{Channel, IoError, Read, SeekFrom, Write};
 use sys::{Endpoint, println};
 
 sys::entry!(main);
@@ -93,9 +96,25 @@ fn main(boot: sys::Boot) -> usize {
         println!("system-client: write to com1 failed: {e}");
         return 4;
     }
+    let Some(files) = boot.cap("files") else {
+        println!("system-client: no `files` service in my start page");
+        return 7;
+    };
+    match ramfs_round_trip(Channel::new(Endpoint::new(files))) {
+        Ok(()) => {
+            if let Err(e) = com1.write_all(b"system-client: ramfs round trip ok\n") {
+                println!("system-client: write to com1 failed: {e}");
+                return 4;
+            }
+        }
+        Err(e) => {
+            println!("system-client: the ramfs round trip failed: {e}");
+            return 8;
+        }
+    }
     if let Err(why) = children(&boot, com1.cap()) {
         let _ = com1.write_all(why.as_bytes());
-        return 7;
+        return 9;
     }
     if let Err(e) = sys::thread::sleep_us(WAIT_US) {
         println!("system-client: sleep failed: {e:?}");
@@ -106,4 +125,22 @@ fn main(boot: sys::Boot) -> usize {
         return 6;
     }
     0
+}
+
+/// A file made (its directory with it), written, read back from an offset, listed, and removed
+/// again, through ramfs.
+fn ramfs_round_trip(files: Channel) -> Result<(), IoError> {
+    let mut f = files.open_with("/etc/motd", open::CREATE | open::TRUNCATE | open::PARENTS)?;
+    f.write_all(b"hello from ramfs")?;
+    f.seek(SeekFrom::Start(6))?;
+    let mut buf = [0u8; 32];
+    let n = f.read(&mut buf)?;
+    f.close()?;
+    let mut listed = false;
+    files.for_each_entry("/etc", |e| listed |= e.name == "motd" && e.size == 16)?;
+    if &buf[..n] != b"from ramfs" || files.stat("/etc/motd")?.size != 16 || !listed {
+        return Err(IoError::Device);
+    }
+    files.unlink("/etc/motd")?;
+    files.rmdir("/etc")
 }

@@ -121,7 +121,7 @@ fn serve(ep: Endpoint) -> Result<usize, IoError> {
                 }
                 return Ok(answered);
             }
-            Op::Invalid(_) => req.reply_error(IoError::Unsupported)?,
+            _ => req.reply_error(IoError::Unsupported)?,
         }
     }
 }

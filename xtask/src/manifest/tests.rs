@@ -14,12 +14,24 @@ const HELIOS: &str = "[driver]\nname=pcserial\ndesc=Serial driver for x86_64 PCs
 
 #[test]
 fn shipped_manifests_are_accepted_and_read_alike() {
-    let manifests = driver_manifests(&root()).unwrap();
+    let manifests = program_manifests(&root()).unwrap();
     assert!(manifests.iter().any(|m| m.ends_with("drivers/pcserial/manifest.ini")), "{manifests:?}");
+    assert!(manifests.iter().any(|m| m.ends_with("servers/ramfs/manifest.ini")), "{manifests:?}");
     for path in manifests {
         validate_source(&path).unwrap();
     }
     validate_boot_config(&root().join("mercury/boot.ini")).unwrap();
+}
+
+#[test]
+fn drivers_and_servers_are_programs_in_their_own_directories() {
+    let crates = program_crates(&root()).unwrap();
+    let pcserial = crates.iter().find(|c| c.name == "pcserial").unwrap();
+    assert_eq!(pcserial.member, "drivers/pcserial");
+    let ramfs = crates.iter().find(|c| c.name == "ramfs").unwrap();
+    assert_eq!(ramfs.member, "servers/ramfs");
+    assert!(ramfs.manifest.ends_with("servers/ramfs/manifest.ini"));
+    assert!(!crates.iter().any(|c| c.name == "tree"), "the tree library has no manifest");
 }
 
 #[test]
