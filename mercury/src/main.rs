@@ -19,6 +19,7 @@ extern crate alloc;
 
 mod console;
 mod proc;
+mod screen;
 mod spawn;
 mod supervise;
 
@@ -69,5 +70,15 @@ fn main(boot: Boot) -> usize {
             return 1;
         }
     };
-    supervise::run(archive, &config, info.tsc_hz)
+    let screen = match screen::find(&info.framebuffer) {
+        Ok(s) => {
+            println!("mercury: screen: {}", s.describe());
+            Some(s)
+        }
+        Err(why) => {
+            println!("mercury: no screen: {why}; the console is serial only");
+            None
+        }
+    };
+    supervise::run(archive, &config, info.tsc_hz, screen)
 }

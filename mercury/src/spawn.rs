@@ -117,6 +117,8 @@ pub struct Context<'a> {
     /// Its standard streams (`stdin`, `stdout`, `stderr`), channels in Mercury's CSpace: copies
     /// go to the program's CSpace, slots 4 to 6.
     pub streams: [Option<Cap>; 3],
+    /// The screen a `framebuffer` line gets, if the machine has one (`crate::screen`).
+    pub screen: Option<crate::screen::Screen>,
 }
 
 /// A program started.
@@ -438,7 +440,16 @@ fn capabilities(
                     .step("page_create_device (mmio)")?;
                 (p.cap(), false)
             }
-            Kind::Framebuffer => return Err(SpawnError::Unsupported("the framebuffer")),
+            Kind::Framebuffer => {
+                // Without a screen the line gives nothing: the driver finds no `framebuffer` in
+                // its start page and goes on without one.
+                let Some(screen) = ctx.screen else { continue };
+                let p = root::device_control()
+                    .create_page(screen.phys as usize, screen.pages, memory, Slot::Auto)
+                    .step("page_create_device (the framebuffer)")?;
+                placed.env.extend(screen.environment());
+                (p.cap(), false)
+            }
         };
         placed.caps.push((cap, slot, copy));
         placed.entries.push((c.start_name(), slot, c.kind.object_kind()));

@@ -83,6 +83,8 @@ pub struct Supervisor<'a> {
     tsc_per_us: u64,
     com1_free: bool,
     generation: usize,
+    /// The screen `framebuffer` lines get.
+    screen: Option<crate::screen::Screen>,
 }
 
 fn tsc() -> u64 {
@@ -90,7 +92,7 @@ fn tsc() -> u64 {
 }
 
 /// Starts everything, then supervises for good (or until a `finish` program ends).
-pub fn run(archive: Archive<'_>, config: &BootConfig<'_>, tsc_hz: u64) -> usize {
+pub fn run(archive: Archive<'_>, config: &BootConfig<'_>, tsc_hz: u64, screen: Option<crate::screen::Screen>) -> usize {
     let (Some(memory), Some(me)) = (sys::process::memory(), sys::process::task()) else {
         println!("mercury: no Memory or Task of my own: cannot start anything");
         return 1;
@@ -140,6 +142,7 @@ pub fn run(archive: Archive<'_>, config: &BootConfig<'_>, tsc_hz: u64) -> usize 
         tsc_per_us: (tsc_hz / 1_000_000).max(1),
         com1_free: true,
         generation: 0,
+        screen,
     };
     for i in 0..config.programs.len().min(MAX_PROGRAMS) {
         let _ = s.start(i);
@@ -196,6 +199,7 @@ impl Supervisor<'_> {
                 Origin::Child { .. } => 0,
             },
             streams,
+            screen: self.screen,
         };
         let args: Vec<&str> = p.args.iter().map(String::as_str).collect();
         let result = spawn::spawn(&p.name, member.data, &args, &ctx);

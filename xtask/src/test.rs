@@ -464,9 +464,10 @@ const SHELL_LINES: &[&str] = &[
     "sh: nosuch: not found",
     "sh: fault: faulted: page fault at 0x500000000000 (rip ...",
     "142",
-    // Mercury forgot echo, nosuch and fault once the shell released them: ps is the sixth entry.
-    "  4 sh               running   ...",
-    "  5 ps               running   ...",
+    // Mercury forgot echo, nosuch and fault once the shell released them: after the boot
+    // programs (pcserial, ramfs, ps2kbd, fbterm, two gettys) and the two shells, ps is tenth.
+    "  4 fbterm           running   ...",
+    "  9 ps               running   ...",
     "poweroff: powering off",
 ];
 
