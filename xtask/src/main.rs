@@ -23,8 +23,10 @@ mod manifest;
 mod markers;
 mod miri;
 mod msrv;
+mod picture;
 mod qemu;
 mod repro;
+mod screen;
 mod test;
 mod workspace;
 
@@ -94,6 +96,10 @@ struct RunArgs {
     /// Wait for gdb on localhost:1234 (QEMU's `-s -S`).
     #[arg(long)]
     gdb: bool,
+    /// Open QEMU's window: the screen, with the framebuffer terminal and the keyboard (the
+    /// serial console stays on this terminal).
+    #[arg(long)]
+    display: bool,
     /// Boot the test suite (vulcan.tar / vulcan.iso) instead of the normal system.
     #[arg(long)]
     vulcan: bool,
@@ -243,6 +249,8 @@ fn run_command(ws: &Workspace, args: &RunArgs) -> Result<i32> {
         kvm: false,
         gdb: args.gdb,
         com2: None,
+        qmp: None,
+        display: args.display,
     };
     if args.kvm {
         // The images of a Nix store path are read-only: the probe's log goes to a temporary file.

@@ -79,9 +79,15 @@ pub struct Machine {
     /// COM2 on a Unix socket at this path, which QEMU connects to at start (the runner listens
     /// there: [`run_scripted`]); without it the machine has no COM2.
     pub com2: Option<PathBuf>,
+    /// A QMP server on a Unix socket at this path, which QEMU makes at start (the screen test
+    /// types and takes screendumps through it: `crate::screen`).
+    pub qmp: Option<PathBuf>,
+    /// Open QEMU's window (the screen) instead of `-display none`.
+    pub display: bool,
 }
 
-/// The QEMU command for a boot, with serial on stdio, no display, no reboot and the exit device.
+/// The QEMU command for a boot, with serial on stdio, no display (unless [`Machine::display`]), no
+/// reboot and the exit device.
 pub fn command(boot: &Boot, machine: &Machine) -> Command {
     let mut cmd = Command::new(qemu_program());
     match boot {
@@ -101,11 +107,21 @@ pub fn command(boot: &Boot, machine: &Machine) -> Command {
     if let Some(kind) = &machine.kind {
         cmd.args(["-M", kind]);
     }
-    cmd.args(["-no-reboot", "-display", "none", "-serial", "stdio"]);
+    cmd.arg("-no-reboot");
+    if !machine.display {
+        cmd.args(["-display", "none"]);
+    }
+    cmd.args(["-serial", "stdio"]);
     if let Some(path) = &machine.com2 {
         let mut chardev = OsString::from("socket,id=com2,path=");
         chardev.push(path);
         cmd.arg("-chardev").arg(chardev).args(["-serial", "chardev:com2"]);
+    }
+    if let Some(path) = &machine.qmp {
+        let mut qmp = OsString::from("unix:");
+        qmp.push(path);
+        qmp.push(",server=on,wait=off");
+        cmd.arg("-qmp").arg(qmp);
     }
     cmd.args(["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]);
     if let Some(memory) = &machine.memory {
@@ -552,6 +568,22 @@ vulcan: 1 passed, 0 failed\r\n\x07\x1bc";
     }
 
     #[test]
+    fn screen_commands() {
+        let boot = Boot::Pvh { kernel: "k.elf".into(), initrd: "i.tar".into(), cmdline: String::new() };
+        let test = Machine { qmp: Some(PathBuf::from("/tmp/q.sock")), ..Machine::default() };
+        assert_eq!(
+            args(&command(&boot, &test)).join(" "),
+            "-kernel k.elf -initrd i.tar -no-reboot -display none -serial stdio \
+             -qmp unix:/tmp/q.sock,server=on,wait=off -device isa-debug-exit,iobase=0xf4,iosize=0x04"
+        );
+        let window = Machine { display: true, ..Machine::default() };
+        assert_eq!(
+            args(&command(&boot, &window)).join(" "),
+            "-kernel k.elf -initrd i.tar -no-reboot -serial stdio -device isa-debug-exit,iobase=0xf4,iosize=0x04"
+        );
+    }
+
+    #[test]
     fn uefi_kvm_gdb_command() {
         let boot = Boot::Cdrom { iso: PathBuf::from("p.iso"), firmware: Some(PathBuf::from("OVMF.fd")) };
         let machine = Machine {
@@ -562,6 +594,8 @@ vulcan: 1 passed, 0 failed\r\n\x07\x1bc";
             kvm: true,
             gdb: true,
             com2: Some(PathBuf::from("/tmp/c2.sock")),
+            qmp: None,
+            display: false,
         };
         assert_eq!(
             args(&command(&boot, &machine)).join(" "),

@@ -729,6 +729,7 @@ fn boots(ws: &Workspace, options: &Options, tally: &mut Tally) {
     for spec in fixtures {
         boot(ws, options, tally, spec);
     }
+    screen_boot(ws, options, tally);
 
     if options.no_iso {
         println!("skipped: ISO boots (--no-iso)");
@@ -780,6 +781,58 @@ fn boots(ws: &Workspace, options: &Options, tally: &mut Tally) {
             },
         ),
         None => println!("skipped: ISO boot under UEFI (no OVMF: set OVMF_FD)"),
+    }
+}
+
+/// The screen test (`crate::screen`): the normal system with QEMU's standard VGA and a QMP
+/// socket; a command typed with `send-key`, the screen compared pixel for pixel.
+fn screen_boot(ws: &Workspace, options: &Options, tally: &mut Tally) {
+    begin("boot screen");
+    let log = ws.logs_dir().join("screen.log");
+    let dir = crate::screen::artifacts(&ws.out_dir());
+    let socket = std::env::temp_dir().join(format!("perihelion-qmp-{}.sock", std::process::id()));
+    let _ = std::fs::remove_file(&socket);
+    if let Err(e) = std::fs::create_dir_all(&dir) {
+        println!("FAILED (creating {}: {e})", dir.display());
+        tally.check(false);
+        return;
+    }
+    let boot = Boot::Pvh { kernel: ws.kernel_elf(), initrd: ws.initramfs_tar(), cmdline: String::new() };
+    let machine = Machine { qmp: Some(socket.clone()), ..Machine::default() };
+    let cmd = qemu::command(&boot, &machine);
+    let line = qemu::display(&cmd);
+    let driver = {
+        let (socket, dir) = (socket.clone(), dir.clone());
+        std::thread::spawn(move || crate::screen::drive(&socket, &dir))
+    };
+    let run = qemu::run_captured(cmd, &log, options.timeout);
+    let (driven, last) = driver.join().unwrap_or_else(|_| (Err(anyhow::anyhow!("the QMP driver panicked")), None));
+    let _ = std::fs::remove_file(&socket);
+    let kept = crate::screen::keep(&dir, last.as_ref(), driven.is_ok());
+    let verdict = match (run, driven, kept) {
+        (Err(e), ..) => Err(format!("{e:#}")),
+        (Ok(run), _, _) if run.end == End::TimedOut => Err("QEMU did not end".to_string()),
+        (_, Err(e), _) => Err(format!("{e:#}")),
+        (_, _, Err(e)) => Err(format!("{e:#}")),
+        (Ok(_), Ok((ready, done)), Ok(png)) => Ok(format!(
+            "the prompt after {:.1} s, the command's output {:.1} s after typing; {}",
+            ready.as_secs_f64(),
+            done.as_secs_f64(),
+            png.map_or_else(String::new, |p| p.display().to_string())
+        )),
+    };
+    match verdict {
+        Ok(what) => {
+            println!("ok ({what})");
+            tally.check(true);
+        }
+        Err(why) => {
+            println!("FAILED ({why}; pictures in {})", dir.display());
+            tally.check(false);
+            println!("    command: {line}");
+            let serial = std::fs::read(&log).map(|b| qemu::clean_serial(&b)).unwrap_or_default();
+            show_output(&format!("serial output ({})", log.display()), &serial);
+        }
     }
 }
 
