@@ -7,8 +7,9 @@
 //! (`framebuffer.mode=bochs`).
 //!
 //! Mercury only finds the memory and says what it is; the driver that gets it draws. A Page holds
-//! at most 512 pages (2 MiB), so a larger boot framebuffer is given as its first 2 MiB, and its
-//! height as the lines that fit (`docs/manifest.md`).
+//! at most 512 pages (2 MiB), so a framebuffer is given as Pages of a power of two of pages each,
+//! largest first ([`Screen::runs`]): `framebuffer`, `framebuffer.1`, ... in the start page; one
+//! larger than [`MAX_PAGE_OBJECTS`] of them (64 MiB) is given as the lines that fit.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -21,6 +22,9 @@ use sys::{Slot, root};
 /// The mode Mercury gives the Bochs display: 800 x 600 at 32 bits per pixel (1.8 MiB, one Page).
 pub const BOCHS_MODE: (u32, u32) = (800, 600);
 
+/// Most Page objects a framebuffer is given as.
+pub const MAX_PAGE_OBJECTS: usize = 32;
+
 /// PCI vendor and device of QEMU's standard VGA (and Bochs').
 const BOCHS_VGA: u32 = 0x1111_1234;
 
@@ -29,7 +33,7 @@ const BOCHS_VGA: u32 = 0x1111_1234;
 pub struct Screen {
     /// Physical address of the first byte.
     pub phys: u64,
-    /// Pages of the Page over it: a power of two, at most [`MAX_PAGE_COUNT`].
+    /// Its pages (as many as its lines need).
     pub pages: usize,
     pub width: u32,
     pub height: u32,
@@ -41,6 +45,16 @@ pub struct Screen {
 }
 
 impl Screen {
+    /// The Page objects it is given as: their sizes in pages, powers of two, largest first.
+    pub fn runs(&self) -> impl Iterator<Item = usize> {
+        let mut left = self.pages;
+        core::iter::from_fn(move || {
+            let n = (1usize << left.checked_ilog2()?).min(MAX_PAGE_COUNT);
+            left -= n;
+            Some(n)
+        })
+    }
+
     /// What the driver is told, as environment strings.
     pub fn environment(&self) -> Vec<String> {
         let [r, g, b] = self.shifts;
@@ -50,6 +64,7 @@ impl Screen {
             alloc::format!("framebuffer.pitch={}", self.pitch),
             alloc::format!("framebuffer.format={r},{g},{b}"),
             alloc::format!("framebuffer.mode={}", if self.bochs { "bochs" } else { "boot" }),
+            alloc::format!("framebuffer.pages={}", self.runs().count()),
         ]
     }
 
@@ -65,10 +80,9 @@ pub fn find(boot: &Framebuffer) -> Result<Screen, &'static str> {
     if boot.is_present() { from_boot(boot) } else { bochs() }
 }
 
-/// Pages, a power of two up to [`MAX_PAGE_COUNT`], that hold `bytes`.
+/// Pages that hold `bytes`.
 fn pages_for(bytes: u64) -> usize {
-    let pages = bytes.div_ceil(PAGE_SIZE as u64).max(1);
-    (pages as usize).next_power_of_two().min(MAX_PAGE_COUNT)
+    bytes.div_ceil(PAGE_SIZE as u64).max(1) as usize
 }
 
 fn from_boot(fb: &Framebuffer) -> Result<Screen, &'static str> {
@@ -79,7 +93,7 @@ fn from_boot(fb: &Framebuffer) -> Result<Screen, &'static str> {
     if [r_size, g_size, b_size] != [8, 8, 8] {
         return Err("the boot framebuffer's pixels are not 8 bits per channel");
     }
-    let most = (MAX_PAGE_COUNT * PAGE_SIZE) as u64;
+    let most = (MAX_PAGE_OBJECTS * MAX_PAGE_COUNT * PAGE_SIZE) as u64;
     let height = fb.height.min((most / u64::from(fb.pitch.max(1))) as u32);
     Ok(Screen {
         phys: fb.addr,

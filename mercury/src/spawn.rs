@@ -172,7 +172,12 @@ pub fn spawn(name: &str, image: &[u8], args: &[&str], ctx: &Context<'_>) -> Resu
         })?),
         None => None,
     };
-    let pages = budget(image.plan(), manifest.as_ref());
+    // A framebuffer beyond its line's one Page costs a page for each further Page object.
+    let screen_pages = match (&manifest, ctx.screen) {
+        (Some(m), Some(screen)) if m.capabilities.iter().any(|c| c.kind == Kind::Framebuffer) => screen.runs().count(),
+        _ => 0,
+    };
+    let pages = budget(image.plan(), manifest.as_ref()) + screen_pages;
     let memory = root::memory().split(pages, Slot::Auto).step("memory_split (the program's Memory)")?;
     match build(name, &image, manifest.as_ref(), args, ctx, memory) {
         Ok(s) => Ok(s),
@@ -204,6 +209,9 @@ struct Placed {
     /// The start page's entries: name, slot, kind.
     entries: Vec<(String, u32, ObjectKind)>,
     env: Vec<String>,
+    /// Capabilities that take the lowest free slots once every line and service has its own
+    /// (the framebuffer's further Pages), with their start-page names.
+    extra: Vec<(Cap, String)>,
 }
 
 fn build(
@@ -231,7 +239,7 @@ fn build(
     // nothing of Mercury's is at that address in the task's space.
     unsafe { sys::ipc::task_set_ipc_buffer(task.slot(), IPC_BUFFER_ADDR) }.step("task_set_ipc_buffer")?;
 
-    let mut placed = Placed { caps: Vec::new(), entries: Vec::new(), env: Vec::new() };
+    let mut placed = Placed { caps: Vec::new(), entries: Vec::new(), env: Vec::new(), extra: Vec::new() };
     placed.caps.push((task.cap(), TASK_SLOT, true));
     placed.entries.push((String::from("task"), TASK_SLOT, ObjectKind::Task));
     placed.caps.push((ipc.cap(), IPC_BUFFER_SLOT, false));
@@ -242,6 +250,7 @@ fn build(
         Some(m) => {
             took_com1 = capabilities(m, ctx, memory, cspace, vspace, &mut placed, &mut served)?;
             services(m, ctx, &mut placed)?;
+            place_extra(radix, &mut placed)?;
             placed.env.extend(m.environment());
         }
         None => {
@@ -444,11 +453,21 @@ fn capabilities(
                 // Without a screen the line gives nothing: the driver finds no `framebuffer` in
                 // its start page and goes on without one.
                 let Some(screen) = ctx.screen else { continue };
-                let p = root::device_control()
-                    .create_page(screen.phys as usize, screen.pages, memory, Slot::Auto)
-                    .step("page_create_device (the framebuffer)")?;
+                let mut first = None;
+                let mut at = screen.phys as usize;
+                for (i, count) in screen.runs().enumerate() {
+                    let p = root::device_control()
+                        .create_page(at, count, memory, Slot::Auto)
+                        .step("page_create_device (the framebuffer)")?;
+                    match i {
+                        0 => first = Some(p.cap()),
+                        _ => placed.extra.push((p.cap(), alloc::format!("framebuffer.{i}"))),
+                    }
+                    at += count * PAGE_SIZE;
+                }
                 placed.env.extend(screen.environment());
-                (p.cap(), false)
+                let Some(first) = first else { continue };
+                (first, false)
             }
         };
         placed.caps.push((cap, slot, copy));
@@ -464,6 +483,24 @@ fn capabilities(
         placed.env.push(alloc::format!("log.from={log_from}"));
     }
     Ok(took_com1)
+}
+
+/// Gives each of `placed.extra` the lowest CSpace slot from the manifest's base up that nothing
+/// holds, below the runtime's own slots at the top.
+fn place_extra(radix: u8, placed: &mut Placed) -> Result<(), SpawnError> {
+    let top = (1u32 << radix).saturating_sub(sys::abi::start::RUNTIME_SLOTS as u32);
+    let mut next = cspace_slot(0);
+    for (cap, name) in core::mem::take(&mut placed.extra) {
+        while placed.caps.iter().any(|&(_, s, _)| s == next) {
+            next += 1;
+        }
+        if next >= top {
+            return Err(SpawnError::Unsupported("more framebuffer Pages than its CSpace has free slots"));
+        }
+        placed.caps.push((cap, next, false));
+        placed.entries.push((name, next, ObjectKind::Page));
+    }
+    Ok(())
 }
 
 /// Connects every service the manifest names to the program that provides it: a copy of that

@@ -3,7 +3,7 @@
 //!
 //! [`map_anonymous`] maps fresh, zeroed pages made from the program's Memory; [`map_page`] maps a
 //! Page capability the program was given (a driver's device memory, memory shared with another
-//! program). Either goes where the program says ([`Place::At`]) or where the runtime picks
+//! program), [`map_pages`] several of them one after the other. Either goes where the program says ([`Place::At`]) or where the runtime picks
 //! ([`Place::Anywhere`]): the mapping area `[MMAP_BASE, MMAP_END)`, first fit, with at least one
 //! unmapped page between any two mappings there, so running off the end of one faults instead of
 //! landing in the next. A [`Mapping`] owns its range: [`Mapping::protect`] changes its access
@@ -228,6 +228,48 @@ pub fn map_page(page: Page, access: usize, place: Place) -> Result<Mapping, MapE
     crate::process::map_page(page, addr, access)?;
     let mut mapping = mapping;
     mapping.parts.push(Part { page, owned: false });
+    Ok(mapping)
+}
+
+/// Maps the program's Pages `pages` (none of them mapped anywhere) one after the other, as one
+/// mapping with `access` at `place`: memory given in several Page objects, such as a
+/// framebuffer larger than one Page holds ([`MAX_PAGE_COUNT`] pages). Unmapping leaves the
+/// Pages to the program.
+///
+/// # Errors
+/// As [`map_page`]; [`MapError::BadLength`] for no Pages. Nothing is left mapped after an error.
+///
+/// ```no_run
+/// use sys::mmap::{self, Place};
+/// use sys::vspace::access;
+///
+/// # fn demo(boot: &sys::Boot) -> Result<(), mmap::MapError> {
+/// // A screen of 4 MiB, given as two Pages of 2 MiB: one run of bytes.
+/// let parts: Vec<sys::Page> =
+///     ["framebuffer", "framebuffer.1"].iter().filter_map(|n| boot.cap(n)).map(sys::Page::new).collect();
+/// let mut screen = mmap::map_pages(&parts, access::RW, Place::Anywhere)?;
+/// assert_eq!(screen.len(), 1024 * 4096);
+/// screen.bytes_mut().expect("mapped writable").fill(0);
+/// # Ok(())
+/// # }
+/// ```
+pub fn map_pages(pages: &[Page], access: usize, place: Place) -> Result<Mapping, MapError> {
+    check_access(access)?;
+    crate::process::vspace().ok_or(MapError::NoResources)?;
+    let mut counts = Vec::with_capacity(pages.len());
+    for page in pages {
+        counts.push(page.info()?.count);
+    }
+    let total = counts.iter().try_fold(0usize, |sum, &n| sum.checked_add(n)).ok_or(MapError::BadLength)?;
+    let addr = reserve(total, place)?;
+    let mut mapping = Mapping { addr, pages: total, access, parts: Vec::new() };
+    let mut at = addr;
+    for (&page, count) in pages.iter().zip(counts) {
+        // On an error, dropping the mapping unmaps the Pages mapped so far and frees the range.
+        crate::process::map_page(page, at, access)?;
+        mapping.parts.push(Part { page, owned: false });
+        at += count * PAGE_SIZE;
+    }
     Ok(mapping)
 }
 

@@ -1,5 +1,5 @@
-//! The screen as the driver draws on it: the framebuffer Page mapped into the driver, and its
-//! geometry as Mercury told it (`framebuffer.*` in the environment, `docs/manifest.md`).
+//! The screen as the driver draws on it: the framebuffer's Pages mapped into the driver as one
+//! run of bytes, and its geometry as Mercury told it (`framebuffer.*` in the environment, `docs/manifest.md`).
 
 use sys::mmap::{self, Mapping, Place};
 use sys::vspace::access;
@@ -43,8 +43,14 @@ impl Display {
             let (Ok(w), Ok(h)) = (w, h) else { return Err("a mode larger than the card can have") };
             dispi::set_mode(io, w, h)?;
         }
-        let mut map =
-            mmap::map_page(Page::new(page), access::RW, Place::Anywhere).map_err(|_| "cannot map the framebuffer")?;
+        // The screen comes as `framebuffer.pages` Pages: `framebuffer`, `framebuffer.1`, ...
+        let count = number(boot, "framebuffer.pages").unwrap_or(1);
+        let mut parts = alloc::vec![Page::new(page)];
+        for i in 1..count {
+            let name = alloc::format!("framebuffer.{i}");
+            parts.push(Page::new(boot.cap(&name).ok_or("a part of the framebuffer is missing")?));
+        }
+        let mut map = mmap::map_pages(&parts, access::RW, Place::Anywhere).map_err(|_| "cannot map the framebuffer")?;
         let ok = map.bytes_mut().is_some_and(|b| Surface::new(b, width, height, pitch, format).is_some());
         if !ok {
             return Err("the framebuffer is smaller than its geometry says");
