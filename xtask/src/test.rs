@@ -818,7 +818,7 @@ fn screen_boot(ws: &Workspace, options: &Options, tally: &mut Tally) {
             "the prompt after {:.1} s, the command's output {:.1} s after typing; {}",
             ready.as_secs_f64(),
             done.as_secs_f64(),
-            png.map_or_else(String::new, |p| p.display().to_string())
+            png.map_or_else(String::new, |p| p.strip_prefix(&ws.root).unwrap_or(&p).display().to_string())
         )),
     };
     match verdict {
