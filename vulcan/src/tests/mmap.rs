@@ -21,6 +21,7 @@ pub const TESTS: &[Test] = &[
     Test::new("mmap_protect_and_use_after_unmap_fault", |b| isolated(b, protect_and_use_after_unmap)),
     Test::new("mmap_places_and_refusals", |b| isolated(b, places_and_refusals)),
     Test::new("mmap_of_a_page_capability", |b| isolated(b, page_capability)),
+    Test::new("mmap_of_several_pages_as_one", |b| isolated(b, several_pages)),
 ];
 
 /// The page fault vector, as `join` reports it.
@@ -163,5 +164,35 @@ fn page_capability(_: &Boot) -> TestResult {
     ensure_eq!(m.bytes()[PAGE_SIZE + 3], 0x77, "the byte written through the first mapping");
     drop(m);
     ok!(page.delete(), "page delete");
+    Ok(())
+}
+
+/// Pages the program holds, mapped one after the other with `map_pages` (as fbterm maps a
+/// framebuffer given in several Pages): one run of bytes, each Page where `page_info` says;
+/// unmapping leaves them to the program; a failure leaves nothing mapped.
+fn several_pages(_: &Boot) -> TestResult {
+    let before = root_usage()?.used;
+    let a = ok!(Page::create(root::memory(), 2, Slot::Auto), "page_create(2)");
+    let b = ok!(Page::create(root::memory(), 1, Slot::Auto), "page_create(1)");
+    let mut m = ok!(mmap::map_pages(&[a, b], access::RW, Place::Anywhere), "map_pages([2, 1])");
+    ensure_eq!(m.pages(), 3, "pages of the mapping");
+    ensure_eq!(ok!(a.info(), "page_info(a)").vaddr, m.addr(), "where the first Page is");
+    ensure_eq!(ok!(b.info(), "page_info(b)").vaddr, m.addr() + 2 * PAGE_SIZE, "where the second Page is");
+    match m.bytes_mut() {
+        Some(bytes) => bytes[2 * PAGE_SIZE + 5] = 0x5a,
+        None => fail!("a read-write mapping without writable bytes"),
+    }
+    ok!(m.unmap(), "unmap");
+    ensure!(!ok!(a.info(), "page_info(a) after unmap").is_mapped(), "the first Page is still mapped");
+    ensure!(!ok!(b.info(), "page_info(b) after unmap").is_mapped(), "the second Page is still mapped");
+    let alone = ok!(mmap::map_page(b, access::R, Place::Anywhere), "map_page(b) alone");
+    ensure_eq!(alone.bytes()[5], 0x5a, "the byte written through the joint mapping");
+    drop(alone);
+    ensure!(matches!(mmap::map_pages(&[], access::RW, Place::Anywhere), Err(MapError::BadLength)), "no Pages");
+    ensure!(matches!(mmap::map_pages(&[a, a], access::RW, Place::Anywhere), Err(MapError::Sys(_))), "one Page twice");
+    ensure!(!ok!(a.info(), "page_info(a) after the refusal").is_mapped(), "a refused map_pages left a Page mapped");
+    ok!(a.delete(), "page delete (a)");
+    ok!(b.delete(), "page delete (b)");
+    ensure_eq!(root_usage()?.used, before, "root Memory used after the Pages went");
     Ok(())
 }
