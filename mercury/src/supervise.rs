@@ -34,6 +34,9 @@ use crate::spawn::{self, Context, Spawned};
 /// Note.
 pub const MAX_PROGRAMS: usize = 48;
 
+/// The service whose first provider Mercury fills from the initramfs at boot.
+const FILES_SERVICE: &str = "files";
+
 /// The event Note's bit for the restart Timer.
 const TIMER_BIT: usize = 1 << 62;
 
@@ -141,8 +144,14 @@ pub fn run(archive: Archive<'_>, config: &BootConfig<'_>, tsc_hz: u64) -> usize 
         com1_free: true,
         generation: 0,
     };
+    let mut filled = false;
     for i in 0..config.programs.len().min(MAX_PROGRAMS) {
         let _ = s.start(i);
+        // The first file server is filled before anything after it starts (`crate::files`).
+        if !filled && let Some(files) = s.served(i, FILES_SERVICE) {
+            crate::files::fill(&s.archive, files);
+            filled = true;
+        }
     }
     s.supervise()
 }
@@ -157,6 +166,12 @@ impl Supervisor<'_> {
             }
         }
         services
+    }
+
+    /// The endpoint program `i` serves, if it runs and provides `service`.
+    fn served(&self, i: usize, service: &str) -> Option<Endpoint> {
+        let p = self.programs.get(i)?.as_ref()?;
+        p.running.as_ref()?.served.filter(|_| p.provides.iter().any(|s| s == service))
     }
 
     /// Starts program `i`; on failure says why (and returns it), and it stays stopped.

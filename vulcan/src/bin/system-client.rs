@@ -5,7 +5,8 @@
 //! It opens COM1 through pcserial and writes one line, which must appear on the serial log once
 //! (through the driver's UART, not the kernel's: COM1 belongs to pcserial by then). Then it makes,
 //! writes, reads back, lists and removes a file through ramfs (the `files` service: the real
-//! program, with its manifest's CSpace and Memory), and says so on COM1. It then sleeps
+//! program, with its manifest's CSpace and Memory, which Mercury filled at boot: `/etc/boot.ini`
+//! and `/bin` must be there), and says so on COM1. It then sleeps
 //! long enough, in the kernel's time, for Mercury to have given up on the crashing driver of the
 //! same test, and exits with status 0; its boot configuration says `finish = yes`, so Mercury ends
 //! the run with that status. Any failure is one line and a nonzero status.
@@ -127,20 +128,23 @@ fn main(boot: sys::Boot) -> usize {
     0
 }
 
-/// A file made (its directory with it), written, read back from an offset, listed, and removed
-/// again, through ramfs.
+/// The boot configuration Mercury copied into ramfs at boot is there; a file made (its directory
+/// with it), written, read back from an offset, listed, and removed again, through ramfs.
 fn ramfs_round_trip(files: Channel) -> Result<(), IoError> {
-    let mut f = files.open_with("/etc/motd", open::CREATE | open::TRUNCATE | open::PARENTS)?;
+    if !files.stat("/etc/boot.ini")?.is_file() || !files.stat("/bin/system-child")?.is_file() {
+        return Err(IoError::Device);
+    }
+    let mut f = files.open_with("/home/motd", open::CREATE | open::TRUNCATE | open::PARENTS)?;
     f.write_all(b"hello from ramfs")?;
     f.seek(SeekFrom::Start(6))?;
     let mut buf = [0u8; 32];
     let n = f.read(&mut buf)?;
     f.close()?;
     let mut listed = false;
-    files.for_each_entry("/etc", |e| listed |= e.name == "motd" && e.size == 16)?;
-    if &buf[..n] != b"from ramfs" || files.stat("/etc/motd")?.size != 16 || !listed {
+    files.for_each_entry("/home", |e| listed |= e.name == "motd" && e.size == 16)?;
+    if &buf[..n] != b"from ramfs" || files.stat("/home/motd")?.size != 16 || !listed {
         return Err(IoError::Device);
     }
-    files.unlink("/etc/motd")?;
-    files.rmdir("/etc")
+    files.unlink("/home/motd")?;
+    files.rmdir("/home")
 }
