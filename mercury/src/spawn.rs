@@ -117,6 +117,8 @@ pub struct Context<'a> {
     /// Its standard streams (`stdin`, `stdout`, `stderr`), channels in Mercury's CSpace: copies
     /// go to the program's CSpace, slots 4 to 6.
     pub streams: [Option<Cap>; 3],
+    /// `KEY=VALUE` entries its environment gets after its manifest's (a child's, from `proc`).
+    pub env: &'a [&'a str],
 }
 
 /// A program started.
@@ -291,6 +293,7 @@ fn build(
     argv.push(name);
     argv.extend_from_slice(args);
     w.args(&argv).map_err(SpawnError::StartPage)?;
+    placed.env.extend(ctx.env.iter().map(|e| String::from(*e)));
     placed.env.push(alloc::format!("tsc_hz={}", ctx.tsc_hz));
     placed.env.push(alloc::format!("restarts={}", ctx.restarts));
     let env: Vec<&str> = placed.env.iter().map(String::as_str).collect();

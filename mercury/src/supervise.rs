@@ -34,6 +34,9 @@ use crate::spawn::{self, Context, Spawned};
 /// Note.
 pub const MAX_PROGRAMS: usize = 48;
 
+/// Most bytes of environment entries a child may be given (`KEY=VALUE` and a NUL each).
+pub const MAX_ENV: usize = 1024;
+
 /// The service whose first provider Mercury fills from the initramfs at boot.
 const FILES_SERVICE: &str = "files";
 
@@ -60,6 +63,8 @@ enum Origin {
     Child {
         generation: usize,
         streams: [Option<Cap>; 3],
+        /// `KEY=VALUE` entries for its environment (`env`), after its manifest's.
+        env: Vec<String>,
         ended: Option<ExitStatus>,
         waiters: Vec<Deferred>,
         released: bool,
@@ -194,9 +199,9 @@ impl Supervisor<'_> {
             println!("mercury: {}: cannot make its fault endpoint; not started", p.name);
             return Err(IoError::NoSpace);
         };
-        let streams = match &p.origin {
-            Origin::Child { streams, .. } => *streams,
-            Origin::Boot { .. } => [None; 3],
+        let (streams, env): ([Option<Cap>; 3], Vec<&str>) = match &p.origin {
+            Origin::Child { streams, env, .. } => (*streams, env.iter().map(String::as_str).collect()),
+            Origin::Boot { .. } => ([None; 3], Vec::new()),
         };
         let ctx = Context {
             fault_endpoint: Endpoint::new(fault_endpoint),
@@ -211,6 +216,7 @@ impl Supervisor<'_> {
                 Origin::Child { .. } => 0,
             },
             streams,
+            env: &env,
         };
         let args: Vec<&str> = p.args.iter().map(String::as_str).collect();
         let result = spawn::spawn(&p.name, member.data, &args, &ctx);
@@ -438,6 +444,7 @@ impl Supervisor<'_> {
             origin: Origin::Child {
                 generation: self.generation,
                 streams: [None; 3],
+                env: Vec::new(),
                 ended: None,
                 waiters: Vec::new(),
                 released: false,
@@ -465,6 +472,37 @@ impl Supervisor<'_> {
                 Ok(())
             }
             _ => Err(IoError::BadRequest),
+        }
+    }
+
+    /// Adds `KEY=VALUE` entries to a prepared child's environment; at most [`MAX_ENV`] bytes
+    /// in all, else `NoSpace` and nothing added.
+    pub fn add_env(&mut self, i: usize, generation: usize, entries: Vec<String>) -> Result<(), IoError> {
+        let Some(p) = self.child(i, generation) else { return Err(IoError::Closed) };
+        match &mut p.origin {
+            Origin::Child { env, ended: None, .. } if p.running.is_none() => {
+                let used: usize = env.iter().chain(&entries).map(|e| e.len() + 1).sum();
+                if used > MAX_ENV {
+                    return Err(IoError::NoSpace);
+                }
+                env.extend(entries);
+                Ok(())
+            }
+            _ => Err(IoError::BadRequest),
+        }
+    }
+
+    /// Kills the running child that is entry `index` of the table (as `list` numbers them).
+    /// Boot programs are not the caller's to end: `BadRequest`.
+    pub fn kill_entry(&mut self, index: usize) -> Result<(), IoError> {
+        let p = index.checked_sub(1).and_then(|n| self.programs.iter().flatten().nth(n)).ok_or(IoError::NotFound)?;
+        match (&p.origin, &p.running) {
+            (Origin::Child { .. }, Some(r)) => {
+                spawn::kill(r.task, crate::proc::KILLED);
+                Ok(())
+            }
+            (Origin::Child { .. }, None) => Err(IoError::NotFound),
+            (Origin::Boot { .. }, _) => Err(IoError::BadRequest),
         }
     }
 
