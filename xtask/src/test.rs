@@ -464,9 +464,11 @@ const SHELL_LINES: &[&str] = &[
     "sh: nosuch: not found",
     "sh: fault: faulted: page fault at 0x500000000000 (rip ...",
     "142",
-    // Mercury forgot echo, nosuch and fault once the shell released them: ps is the sixth entry.
-    "  4 sh               running   ...",
-    "  5 ps               running   ...",
+    // Mercury forgot echo, nosuch and fault once the shell released them: ps is the seventh entry
+    // (after mercury, pcserial, ramfs, pipe, getty and sh).
+    "  3 pipe             running   ...",
+    "  5 sh               running   ...",
+    "  6 ps               running   ...",
     "poweroff: powering off",
 ];
 
