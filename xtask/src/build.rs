@@ -150,12 +150,21 @@ const USER_PROGRAMS: [&str; 14] = [
 ];
 
 /// The programs of `programs/`, in the system's initramfs as `bin/NAME`.
-const PROGRAMS: [&str; 9] = ["getty", "sh", "echo", "ps", "free", "dmesg", "uptime", "poweroff", "fault"];
+const PROGRAMS: [&str; 15] = [
+    "getty", "sh", "echo", "cat", "ls", "mkdir", "rm", "mv", "ps", "kill", "free", "dmesg", "uptime", "poweroff",
+    "fault",
+];
 
 /// The programs besides the drivers that carry a manifest, and their manifests' sources.
-const MANIFEST_PROGRAMS: [(&str, &str); 10] = [
+const MANIFEST_PROGRAMS: [(&str, &str); 16] = [
     ("getty", "programs/src/bin/getty.ini"),
     ("sh", "programs/src/bin/sh.ini"),
+    ("cat", "programs/src/bin/cat.ini"),
+    ("ls", "programs/src/bin/ls.ini"),
+    ("mkdir", "programs/src/bin/mkdir.ini"),
+    ("rm", "programs/src/bin/rm.ini"),
+    ("mv", "programs/src/bin/mv.ini"),
+    ("kill", "programs/src/bin/kill.ini"),
     ("ps", "programs/src/bin/ps.ini"),
     ("free", "programs/src/bin/free.ini"),
     ("poweroff", "programs/src/bin/poweroff.ini"),
