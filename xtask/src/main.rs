@@ -243,6 +243,8 @@ fn run_command(ws: &Workspace, args: &RunArgs) -> Result<i32> {
         kvm: false,
         gdb: args.gdb,
         com2: None,
+        // The serial port is the user's terminal: Ctrl-C goes to the guest, Ctrl-A X quits.
+        console: true,
     };
     if args.kvm {
         // The images of a Nix store path are read-only: the probe's log goes to a temporary file.

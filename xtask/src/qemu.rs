@@ -79,6 +79,11 @@ pub struct Machine {
     /// COM2 on a Unix socket at this path, which QEMU connects to at start (the runner listens
     /// there: [`run_scripted`]); without it the machine has no COM2.
     pub com2: Option<PathBuf>,
+    /// COM1 as the user's console (`cargo xtask run`): stdio with `signal=off`, so that Ctrl-C
+    /// reaches the guest instead of stopping QEMU, multiplexed with QEMU's monitor so that
+    /// Ctrl-A X still quits (and Ctrl-A C switches to the monitor). Without it, plain
+    /// `-serial stdio`, as the tests drive it.
+    pub console: bool,
 }
 
 /// The QEMU command for a boot, with serial on stdio, no display, no reboot and the exit device.
@@ -101,7 +106,13 @@ pub fn command(boot: &Boot, machine: &Machine) -> Command {
     if let Some(kind) = &machine.kind {
         cmd.args(["-M", kind]);
     }
-    cmd.args(["-no-reboot", "-display", "none", "-serial", "stdio"]);
+    cmd.args(["-no-reboot", "-display", "none"]);
+    if machine.console {
+        cmd.args(["-chardev", "stdio,id=com1,mux=on,signal=off", "-serial", "chardev:com1"]);
+        cmd.args(["-mon", "chardev=com1,mode=readline"]);
+    } else {
+        cmd.args(["-serial", "stdio"]);
+    }
     if let Some(path) = &machine.com2 {
         let mut chardev = OsString::from("socket,id=com2,path=");
         chardev.push(path);
@@ -562,6 +573,7 @@ vulcan: 1 passed, 0 failed\r\n\x07\x1bc";
             kvm: true,
             gdb: true,
             com2: Some(PathBuf::from("/tmp/c2.sock")),
+            console: false,
         };
         assert_eq!(
             args(&command(&boot, &machine)).join(" "),
@@ -569,6 +581,18 @@ vulcan: 1 passed, 0 failed\r\n\x07\x1bc";
              -chardev socket,id=com2,path=/tmp/c2.sock -serial chardev:com2 \
              -device isa-debug-exit,iobase=0xf4,iosize=0x04 -m 256M -enable-kvm -cpu host \
              -smp 2 -s -S"
+        );
+    }
+
+    #[test]
+    fn console_command() {
+        let boot = Boot::Pvh { kernel: PathBuf::from("k.elf"), initrd: PathBuf::from("i.tar"), cmdline: String::new() };
+        let machine = Machine { console: true, ..Machine::default() };
+        assert_eq!(
+            args(&command(&boot, &machine)).join(" "),
+            "-kernel k.elf -initrd i.tar -no-reboot -display none \
+             -chardev stdio,id=com1,mux=on,signal=off -serial chardev:com1 -mon chardev=com1,mode=readline \
+             -device isa-debug-exit,iobase=0xf4,iosize=0x04"
         );
     }
 

@@ -448,27 +448,55 @@ enum Expect {
     Dialogue { script: &'static [qemu::Step], status: i32, lines: &'static [&'static str] },
 }
 
-/// What is typed into the shell boot, each line once the prompt is back.
+/// What is typed into the shell boot, each line once the prompt is back: the session a person
+/// would try first (docs/shell.md), every feature of the shell once.
 const SHELL_SCRIPT: &[qemu::Step] = &[
     qemu::Step::com1("$ ", "echo hello from the shell\r"),
-    qemu::Step::com1("$ ", "nosuch\r"),
+    qemu::Step::com1("$ ", "echo first line > /tmp/notes\r"),
+    qemu::Step::com1("$ ", "echo 'second  line' \"$?\" >> /tmp/notes\r"),
+    qemu::Step::com1("$ ", "cat /tmp/notes\r"),
+    qemu::Step::com1("$ ", "echo through a pipe | cat\r"),
+    qemu::Step::com1("$ ", "ls /bin\r"),
+    qemu::Step::com1("$ ", "cd /tmp\r"),
+    qemu::Step::com1("$ ", "pwd\r"),
+    qemu::Step::com1("$ ", "cat < notes | cat > copy\r"),
+    qemu::Step::com1("$ ", "ls\r"),
+    qemu::Step::com1("$ ", "cd /nowhere\r"),
+    qemu::Step::com1("$ ", "ps\r"),
     qemu::Step::com1("$ ", "fault\r"),
     qemu::Step::com1("$ ", "echo $?\r"),
-    qemu::Step::com1("$ ", "ps\r"),
+    qemu::Step::com1("$ ", "nosuch\r"),
+    qemu::Step::com1("$ ", "echo still here\r"),
     qemu::Step::com1("$ ", "poweroff\r"),
 ];
 
 /// What the shell boot must show, each exactly once (as whole lines).
 const SHELL_LINES: &[&str] = &[
+    "mercury: files: copied 16 files ...",
     "hello from the shell",
-    "sh: nosuch: not found",
-    "sh: fault: faulted: page fault at 0x500000000000 (rip ...",
-    "142",
-    // Mercury forgot echo, nosuch and fault once the shell released them: ps is the seventh entry
+    // `>` made the file, `>>` added to it (quotes kept the two blanks, `$?` was 0), `cat` read it.
+    "first line",
+    "second  line 0",
+    "through a pipe",
+    // `ls /bin`: every program, with its size.
+    "... echo",
+    "... mkdir",
+    "... kill",
+    "/tmp",
+    // `<`, a pipe and `>` relative to the working directory: a copy of the same size.
+    "      26 copy",
+    "      26 notes",
+    "sh: cd: /nowhere: not found",
+    // Mercury forgot every program the shell started and released: ps is the seventh entry
     // (after mercury, pcserial, ramfs, pipe, getty and sh).
     "  3 pipe             running   ...",
     "  5 sh               running   ...",
     "  6 ps               running   ...",
+    "sh: fault: faulted: page fault at 0x500000000000 (rip ...",
+    "142",
+    "sh: nosuch: not found",
+    // The next command runs as before.
+    "still here",
     "poweroff: powering off",
 ];
 
@@ -993,15 +1021,16 @@ pub fn judge_skips(report: &VulcanReport, may_skip: &[&str]) -> Result<(), Strin
 /// A fixture boot passes with the expected status and serial line.
 /// A dialogue boot: `status`, and exactly one line equal to each of `lines` (trailing white
 /// space, such as the `\r` a terminal line ends in, aside; an expected line ending in `...` is
-/// a prefix of the line).
+/// a prefix of the line, and one starting with `... ` the end of a line, after a blank).
 pub fn judge_dialogue(serial: &str, end: End, status: i32, lines: &[&str]) -> Result<(), String> {
     if end != End::Exited(status) {
         return Err(format!("{end}, expected status {status}"));
     }
     for line in lines {
-        let matches = |l: &str| match line.strip_suffix("...") {
-            Some(prefix) => l.starts_with(prefix),
-            None => l.trim_end() == *line,
+        let matches = |l: &str| match (line.strip_suffix("..."), line.strip_prefix("... ")) {
+            (Some(prefix), _) => l.starts_with(prefix),
+            (None, Some(suffix)) => l.trim_end().strip_suffix(suffix).is_some_and(|rest| rest.ends_with(' ')),
+            (None, None) => l.trim_end() == *line,
         };
         match serial.lines().filter(|l| matches(l)).count() {
             1 => {}
@@ -1172,6 +1201,10 @@ vulcan: 2 passed, 1 failed, 1 skipped
         assert!(judge_dialogue(serial, End::Exited(33), 0, &["hi"]).is_err(), "the status");
         assert!(judge_dialogue(serial, End::Exited(0), 0, &["h"]).is_err(), "a part of a line is not the line");
         assert!(judge_dialogue(&format!("{serial}hi\n"), End::Exited(0), 0, &["hi"]).is_err(), "twice");
+        let listing = "$ ls /bin\r\n    4096 cat\r\n     512 ls\r\n$ echo dog\r\ncat\r\n";
+        assert!(judge_dialogue(listing, End::Exited(0), 0, &["... ls", "... cat"]).is_ok());
+        assert!(judge_dialogue(listing, End::Exited(0), 0, &["... s"]).is_err(), "a part of a word is not the end");
+        assert!(judge_dialogue(listing, End::Exited(0), 0, &["... mkdir"]).is_err(), "missing");
         let steps = [qemu::Step::com1("$ ", "x")];
         assert_eq!(qemu::step_ready(serial.as_bytes(), 0, &steps[0]), Some(2));
         assert_eq!(qemu::step_ready(serial.as_bytes(), 2, &steps[0]), Some(17));

@@ -192,14 +192,24 @@ impl Server {
     fn close(&mut self, badge: usize, id: usize, end: End) {
         self.ends.remove(&badge);
         let Some(open) = self.pipes.get_mut(&id) else { return };
+        // A request of the closed end itself that still waits (its program was killed in it) is
+        // answered now, so that its Reply capability does not stay behind.
         match end {
             End::Reader => {
                 open.pipe.close_reader();
                 if !open.writer_minted {
                     open.pipe.close_writer();
                 }
+                if let Some((waiting, _)) = open.read.take() {
+                    let _ = waiting.reply_error(IoError::Closed);
+                }
             }
-            End::Writer => open.pipe.close_writer(),
+            End::Writer => {
+                open.pipe.close_writer();
+                if let Some((waiting, _)) = open.write.take() {
+                    let _ = waiting.reply_error(IoError::Closed);
+                }
+            }
         }
         Self::pump(open);
         if open.pipe.is_closed() {
