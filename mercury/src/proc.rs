@@ -129,22 +129,10 @@ pub fn serve_child(sup: &mut Supervisor<'_>, mut req: Request, place: usize, gen
     }
 }
 
-/// `env`'s entries: `KEY=VALUE` parts of the data (word 1 bytes of it), each ending in a NUL,
-/// UTF-8, the key not empty; `None` if any is not.
+/// `env`'s entries: word 1 bytes of the data, checked by `loader::files::environment`.
 fn env_entries(req: &Request) -> Option<Vec<String>> {
     let [_, len, _, _, _] = req.words();
-    let data = req.data().get(..len)?;
-    let body = data.strip_suffix(&[0])?;
-    let mut entries = Vec::new();
-    for part in body.split(|&b| b == 0) {
-        let entry = core::str::from_utf8(part).ok()?;
-        let (key, _) = entry.split_once('=')?;
-        if key.is_empty() {
-            return None;
-        }
-        entries.push(String::from(entry));
-    }
-    Some(entries)
+    loader::files::environment(req.data().get(..len)?)
 }
 
 /// `wait`'s reply words for `status`.

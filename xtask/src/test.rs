@@ -467,6 +467,10 @@ const SHELL_SCRIPT: &[qemu::Step] = &[
     qemu::Step::com1("$ ", "echo $?\r"),
     qemu::Step::com1("$ ", "nosuch\r"),
     qemu::Step::com1("$ ", "echo still here\r"),
+    qemu::Step::com1("$ ", "cat\r"),
+    qemu::Step::com1("cat", "\x03"),
+    qemu::Step::com1("$ ", "echo interrupted: $?\r"),
+    qemu::Step::com1("$ ", "kill 1\r"),
     qemu::Step::com1("$ ", "poweroff\r"),
 ];
 
@@ -497,6 +501,10 @@ const SHELL_LINES: &[&str] = &[
     "sh: nosuch: not found",
     // The next command runs as before.
     "still here",
+    // Ctrl-C reached the shell and killed `cat`, which was waiting for input.
+    "^C",
+    "interrupted: 130",
+    "kill: 1: not a program a shell started",
     "poweroff: powering off",
 ];
 

@@ -1,9 +1,11 @@
 //! Which initramfs members Mercury copies into the file server at boot, and where: every program
 //! under `bin/` to `/bin/NAME`, the boot configuration to `/etc/boot.ini`; and the directories
-//! made even when nothing lands in them (`/tmp`, for the shell's files).
+//! made even when nothing lands in them (`/tmp`, for the shell's files). Also the check of the
+//! environment entries a `proc` client gives a child ([`environment`]).
 
 use alloc::format;
 use alloc::string::String;
+use alloc::vec::Vec;
 
 use crate::bootconf::BOOT_CONFIG_PATH;
 
@@ -29,9 +31,40 @@ pub fn destination(path: &str) -> Option<String> {
     ok.then(|| format!("/bin/{name}"))
 }
 
+/// The `KEY=VALUE` entries of a `proc` `env` request's data: each ends in a NUL, is UTF-8 and
+/// has a key before its `=`; `None` if any is not (nothing is taken then).
+///
+/// ```
+/// use loader::files::environment;
+/// assert_eq!(environment(b"PWD=/tmp\0A=\0"), Some(vec!["PWD=/tmp".into(), "A=".into()]));
+/// assert_eq!(environment(b"PWD=/tmp"), None);
+/// ```
+pub fn environment(data: &[u8]) -> Option<Vec<String>> {
+    let body = data.strip_suffix(&[0u8])?;
+    let mut entries = Vec::new();
+    for part in body.split(|&b| b == 0) {
+        let entry = core::str::from_utf8(part).ok()?;
+        let (key, _) = entry.split_once('=')?;
+        if key.is_empty() {
+            return None;
+        }
+        entries.push(String::from(entry));
+    }
+    Some(entries)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn environment_entries_are_checked_whole() {
+        assert_eq!(environment(b"PWD=/\0"), Some(alloc::vec![String::from("PWD=/")]));
+        assert_eq!(environment(b"A=b=c\0"), Some(alloc::vec![String::from("A=b=c")]));
+        for bad in [&b""[..], b"\0", b"=x\0", b"novalue\0", b"A=1\0\0", b"A=\xff\0", b"A=1\0B=2"] {
+            assert_eq!(environment(bad), None, "{bad:?}");
+        }
+    }
 
     #[test]
     fn programs_and_the_configuration() {

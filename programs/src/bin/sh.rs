@@ -430,8 +430,16 @@ impl Shell {
             if stages.iter().all(|s| s.child.is_none()) {
                 break;
             }
+            // What was typed ahead of this line first, then what the terminal has now.
             let mut buf = [0u8; 64];
             let typed = match feed {
+                Some(_) if !self.pending.is_empty() => {
+                    let n = self.pending.len().min(buf.len());
+                    for (slot, b) in buf.iter_mut().zip(self.pending.drain(..n)) {
+                        *slot = b;
+                    }
+                    n
+                }
                 Some(_) => self.input.try_read(&mut buf).unwrap_or(0),
                 None => 0,
             };
