@@ -20,32 +20,42 @@ fn main(boot: sys::Boot) -> usize {
         };
         return match copy(&mut input, &mut out) {
             Ok(()) => 0,
-            Err(e) => programs::failed("cat", "standard input", e),
+            Err(Failed::Read(e)) => programs::failed("cat", "standard input", e),
+            Err(Failed::Write(e)) => programs::failed("cat", "standard output", e),
         };
     }
     let Some(files) = programs::files(&boot, "cat") else { return 1 };
     let mut status = 0;
     for arg in args {
         let path = programs::resolve(&boot, arg);
-        let copied = files.open(&path).and_then(|mut f| {
+        let copied = files.open(&path).map_err(Failed::Read).and_then(|mut f| {
             let r = copy(&mut f, &mut out);
             let _ = f.close();
             r
         });
-        if let Err(e) = copied {
-            status = programs::failed("cat", arg, e);
+        match copied {
+            Ok(()) => {}
+            Err(Failed::Read(e)) => status = programs::failed("cat", arg, e),
+            // The files after it would fail the same way.
+            Err(Failed::Write(e)) => return programs::failed("cat", "standard output", e),
         }
     }
     status
 }
 
+/// Which side of a copy failed.
+enum Failed {
+    Read(IoError),
+    Write(IoError),
+}
+
 /// Everything `from` has, to `to`.
-fn copy(from: &mut Channel, to: &mut Channel) -> Result<(), IoError> {
+fn copy(from: &mut Channel, to: &mut Channel) -> Result<(), Failed> {
     let mut buf = [0u8; sys::io::IO_MAX];
     loop {
-        match from.read(&mut buf)? {
+        match from.read(&mut buf).map_err(Failed::Read)? {
             0 => return Ok(()),
-            n => to.write_all(&buf[..n])?,
+            n => to.write_all(&buf[..n]).map_err(Failed::Write)?,
         }
     }
 }
