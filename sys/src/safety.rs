@@ -38,6 +38,7 @@
 //! | --- | --- | --- |
 //! | `debug_write`, `debug_write_raw`, `debug_write_console_raw` (`DebugConsole::write`, `write_raw`; `print!`, `println!`) | safe | the kernel only reads, through its own mapping, after checking every byte is mapped readable |
 //! | `exit` (`task::exit_thread`) | safe | ends the caller; releases nothing |
+//! | `nop` | safe | does nothing |
 //! | `cap_identify`, `cap_copy`, `cap_mint`, `cap_move` (`Cap::identify`, `copy`, `mint`, `move_to`) | safe | add or relocate capabilities: no object loses a reference |
 //! | `memory_split`, `memory_info`, `cspace_create`, `vspace_create`, `page_create`, `task_create`, `endpoint_create`, `note_create`, `timer_create`, `irq_bind`, `ioport_create` (`Memory::split`, `info`, `info_step`, each kind's `create`, `IrqControl::bind`, `IoPortControl::create`) | safe | make objects or read kernel state |
 //! | `page_map`, `page_info` (`Page::map`, `info`) | safe | a map adds a mapping only where there is none |

@@ -24,7 +24,7 @@ use crate::miri;
 use crate::msrv::{self, Setup};
 use crate::qemu::{self, Boot, End, Machine, vulcan_cmdline};
 use crate::workspace::Workspace;
-use crate::{inventory, iso, repro};
+use crate::{bench, inventory, iso, repro};
 
 /// What `cargo xtask test` runs.
 pub struct Options {
@@ -57,13 +57,24 @@ pub enum Part {
     Flake,
     /// The build and every boot (and the ISOs, where Limine is found).
     Boots,
+    /// `cargo xtask bench --check`: the path lengths against `bench/baseline.json`.
+    Bench,
     /// The second build from a copy of the sources, compared with the first.
     Repro,
 }
 
 impl Part {
-    const ALL: [Part; 8] =
-        [Part::HostTests, Part::Msrv, Part::Miri, Part::Rustfmt, Part::Clippy, Part::Flake, Part::Boots, Part::Repro];
+    const ALL: [Part; 9] = [
+        Part::HostTests,
+        Part::Msrv,
+        Part::Miri,
+        Part::Rustfmt,
+        Part::Clippy,
+        Part::Flake,
+        Part::Boots,
+        Part::Bench,
+        Part::Repro,
+    ];
 
     /// How a `skipped:` line names the part.
     fn label(self) -> &'static str {
@@ -75,6 +86,7 @@ impl Part {
             Part::Clippy => "clippy",
             Part::Flake => "flake parse check",
             Part::Boots => "build and boots",
+            Part::Bench => "bench check",
             Part::Repro => "reproducibility check",
         }
     }
@@ -177,6 +189,16 @@ pub fn run(ws: &Workspace, options: &Options) -> i32 {
             boots(ws, options, &mut tally);
         } else {
             println!("skipped: boots (the build failed)");
+        }
+    }
+    if options.runs(Part::Bench) {
+        if !options.runs(Part::Boots) {
+            built = build_step(ws, &mut tally);
+        }
+        if built {
+            bench_check(ws, options, &mut tally);
+        } else {
+            println!("skipped: bench check (the build failed)");
         }
     }
     if options.runs(Part::Repro) {
@@ -412,6 +434,42 @@ fn build_step(ws: &Workspace, tally: &mut Tally) -> bool {
     println!("ok");
     tally.check(true);
     true
+}
+
+/// `cargo xtask bench --check`, one check: the benchmarks under TCG with icount, every figure
+/// held against `bench/baseline.json`, or the `skipped:` line saying why they cannot be here.
+fn bench_check(ws: &Workspace, options: &Options, tally: &mut Tally) {
+    let what = "bench check";
+    let start = Instant::now();
+    if let Err(err) = qemu::require_qemu() {
+        println!("== {what} ... FAILED ({err})");
+        tally.check(false);
+        return;
+    }
+    let secs = || start.elapsed().as_secs_f64();
+    match bench::check(ws, options.timeout) {
+        Ok((bench::Verdict::Skipped(why), _)) => println!("skipped: {what} ({why})"),
+        Ok((bench::Verdict::Passed(summary, notes), _)) => {
+            println!("== {what} ... ok ({summary}, {:.1} s)", secs());
+            for note in notes {
+                println!("    note: {note}");
+            }
+            tally.check(true);
+        }
+        Ok((bench::Verdict::Failed(lines), report)) => {
+            println!("== {what} ... FAILED ({:.1} s)", secs());
+            for line in lines {
+                println!("    {line}");
+            }
+            show_output("the figures (target/perihelion/bench.json)", &report.table());
+            tally.check(false);
+        }
+        Err(err) => {
+            println!("== {what} ... FAILED ({:.1} s)", secs());
+            show_output(what, &format!("{err:#}"));
+            tally.check(false);
+        }
+    }
 }
 
 /// The reproducibility check, one check: everything built again from a copy of the sources and
@@ -913,18 +971,18 @@ vulcan: 2 passed, 1 failed, 1 skipped
         assert_eq!(Part::ALL.into_iter().filter(|&p| quick.runs(p)).collect::<Vec<_>>(), [Part::Boots]);
         assert_eq!(
             quick.skipped_line().unwrap(),
-            "skipped: host tests, MSRV host tests, Miri, rustfmt, clippy, flake parse check, reproducibility \
-             check (--quick)"
+            "skipped: host tests, MSRV host tests, Miri, rustfmt, clippy, flake parse check, bench check, \
+             reproducibility check (--quick)"
         );
 
         let only = options(false, &[Part::HostTests, Part::Repro]);
         assert!(only.runs(Part::HostTests) && only.runs(Part::Repro) && !only.runs(Part::Boots));
         assert_eq!(
             only.skipped_line().unwrap(),
-            "skipped: MSRV host tests, Miri, rustfmt, clippy, flake parse check, build and boots \
-             (--only host-tests,repro)"
+            "skipped: MSRV host tests, Miri, rustfmt, clippy, flake parse check, build and boots, bench \
+             check (--only host-tests,repro)"
         );
-        assert_eq!(options(true, &[Part::Clippy]).skipped_line().unwrap().matches(", ").count(), 7);
+        assert_eq!(options(true, &[Part::Clippy]).skipped_line().unwrap().matches(", ").count(), 8);
     }
 
     #[test]

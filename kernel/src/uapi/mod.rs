@@ -111,6 +111,7 @@ fn other(me: ObjRef, task: &TaskObj, n: Sysno, a: [u64; 6]) -> Result<Results, E
     match n {
         Sysno::DebugWrite => debug_write(task, a[0], a[1], a[2]),
         Sysno::Exit => exit(me, a[0]),
+        Sysno::Nop => Ok([0; 6]),
         Sysno::CapCopy => caps::copy(task, a[0], a[1], a[2], a[3], None),
         Sysno::CapMint => caps::copy(task, a[0], a[1], a[2], a[3], Some(a[4])),
         Sysno::CapMove => caps::move_cap(task, a[0], a[1], a[2]),

@@ -613,7 +613,7 @@ fn schema(s: Sysno) -> [Arg; 6] {
         Sysno::IoPortCreate => [Cap(ANY), Port, Port, Cap(MEMORY), Dst, w],
         Sysno::IoPortIn => [Cap(IOPORT), Port, Width, w, w, w],
         Sysno::IoPortOut => [Cap(IOPORT), Port, Width, Word, w, w],
-        Sysno::Exit | Sysno::TaskYield | Sysno::Reply => [w; 6],
+        Sysno::Exit | Sysno::Nop | Sysno::TaskYield | Sysno::Reply => [w; 6],
         // Anything newer names a capability first, it seems.
         _ => [Cap(ANY), w, w, w, w, w],
     }
