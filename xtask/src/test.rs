@@ -388,10 +388,109 @@ fn fresh_seed() -> u64 {
 /// What a boot must show to pass.
 enum Expect {
     /// A Vulcan run: exit 33 and a consistent, clean summary, in which only the tests named may
-    /// have been skipped (they need a device this machine lacks).
-    Vulcan { may_skip: &'static [&'static str] },
+    /// have been skipped (they need a device this machine lacks); the kernel's fast paths on or
+    /// off as said (see [`judge_fastpath`]), and with them off, the same results as the boot
+    /// with them on (`pvh-default`).
+    Vulcan { may_skip: &'static [&'static str], fastpath: Fastpath },
     /// A fixture: this QEMU status and a serial line containing this text.
     Fixture { status: i32, line: &'static str },
+}
+
+/// Whether a boot runs the kernel's fast paths (IPC, notification, yield, fault delivery and
+/// reply): they are on unless the kernel command line says [`FASTPATH_OFF`].
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Fastpath {
+    /// On: every fast path must have been taken at least once (the kernel's closing
+    /// `fastpath: ...` line counts them), so that the tests, the fuzzer's among them, go
+    /// through them.
+    On,
+    /// Off: none may have been taken.
+    Off,
+}
+
+/// The kernel command-line word that turns the fast paths off (`uapi::fastpath`).
+pub const FASTPATH_OFF: &str = "perihelion.fastpath=off";
+
+/// The kernel's closing count of the fast paths, `fastpath: NAME N, NAME N, ...`: each name
+/// and count, in order; `None` without such a line (the last one counts).
+pub fn parse_fastpath_counts(serial: &str) -> Option<Vec<(String, u64)>> {
+    let line = serial.lines().rev().find_map(|l| {
+        let rest = l.split_once("fastpath: ")?.1.trim();
+        (rest != "on" && !rest.starts_with("off")).then_some(rest)
+    })?;
+    line.split(", ")
+        .map(|part| {
+            let (name, n) = part.rsplit_once(' ')?;
+            Some((name.to_string(), n.parse().ok()?))
+        })
+        .collect()
+}
+
+/// A Vulcan boot ran the fast paths as it should: on, every one was taken; off, the kernel
+/// said so and none was.
+pub fn judge_fastpath(serial: &str, fastpath: Fastpath) -> Result<(), String> {
+    let said_off = serial.lines().any(|l| l.contains("fastpath: off"));
+    let Some(counts) = parse_fastpath_counts(serial) else {
+        return Err("no `fastpath: ...` counts from the kernel at the end of the run".to_string());
+    };
+    match fastpath {
+        Fastpath::On => {
+            if said_off {
+                return Err("the kernel says its fast paths are off".to_string());
+            }
+            let never: Vec<&str> = counts.iter().filter(|(_, n)| *n == 0).map(|(p, _)| p.as_str()).collect();
+            if !never.is_empty() {
+                return Err(format!("fast paths never taken: {}", never.join(", ")));
+            }
+        }
+        Fastpath::Off => {
+            if !said_off {
+                return Err(format!("the kernel does not say `fastpath: off` ({FASTPATH_OFF} given)"));
+            }
+            let taken: Vec<String> = counts.iter().filter(|(_, n)| *n != 0).map(|(p, n)| format!("{p} {n}")).collect();
+            if !taken.is_empty() {
+                return Err(format!("fast paths taken while off: {}", taken.join(", ")));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Each test of a Vulcan boot and how it ended (`ok`, `skipped` or `FAILED`), in order.
+pub fn verdicts(report: &VulcanReport) -> Vec<(String, &'static str)> {
+    report
+        .results
+        .iter()
+        .map(|(_, name)| {
+            let verdict = if report.failed.iter().any(|(n, _)| n == name) {
+                "FAILED"
+            } else if report.skipped.contains(name) {
+                "skipped"
+            } else {
+                "ok"
+            };
+            (name.clone(), verdict)
+        })
+        .collect()
+}
+
+/// The boot with the fast paths off ended every test as the boot with them on did.
+pub fn judge_same_results(off: &VulcanReport, on: Option<&VulcanReport>) -> Result<(), String> {
+    let Some(on) = on else {
+        return Err("no results of pvh-default to compare with".to_string());
+    };
+    let (a, b) = (verdicts(on), verdicts(off));
+    if a == b {
+        return Ok(());
+    }
+    let differ: Vec<String> = a
+        .iter()
+        .zip(&b)
+        .filter(|(x, y)| x != y)
+        .map(|((n, v), (m, w))| if n == m { format!("{n}: {v} on, {w} off") } else { format!("{n} / {m}") })
+        .take(8)
+        .collect();
+    Err(format!("results differ from pvh-default's ({} against {} tests): {}", b.len(), a.len(), differ.join("; ")))
 }
 
 /// The Vulcan tests that skip on QEMU's `microvm`: it has no PCI. (It has an RTC.)
@@ -531,19 +630,31 @@ fn boots(ws: &Workspace, options: &Options, tally: &mut Tally) {
             name: "pvh-default",
             boot: fuzz(None),
             machine: Machine::default(),
-            expect: Expect::Vulcan { may_skip: &[] },
+            expect: Expect::Vulcan { may_skip: &[], fastpath: Fastpath::On },
         },
         BootSpec {
             name: "pvh-max",
             boot: fuzz(None),
             machine: Machine { cpu: Some("max".to_string()), ..Machine::default() },
-            expect: Expect::Vulcan { may_skip: &[] },
+            expect: Expect::Vulcan { may_skip: &[], fastpath: Fastpath::On },
         },
         BootSpec {
             name: "pvh-microvm",
             boot: pvh(ws.vulcan_tar()),
             machine: Machine { kind: Some("microvm".into()), ..Machine::default() },
-            expect: Expect::Vulcan { may_skip: MICROVM_SKIPS },
+            expect: Expect::Vulcan { may_skip: MICROVM_SKIPS, fastpath: Fastpath::On },
+        },
+        // Every test again with the kernel's fast paths off: the general paths are their
+        // specification, so the results must be pvh-default's.
+        BootSpec {
+            name: "pvh-slowpath",
+            boot: Boot::Pvh {
+                kernel: ws.kernel_elf(),
+                initrd: ws.vulcan_tar(),
+                cmdline: format!("{} {FASTPATH_OFF}", vulcan_cmdline("pvh")),
+            },
+            machine: Machine::default(),
+            expect: Expect::Vulcan { may_skip: &[], fastpath: Fastpath::Off },
         },
     ];
     let mut fixtures = vec![
@@ -600,8 +711,13 @@ fn boots(ws: &Workspace, options: &Options, tally: &mut Tally) {
             expect: Expect::Fixture { status: qemu::STATUS_PANIC, line },
         });
     }
+    let mut with_fastpath: Option<VulcanReport> = None;
     for spec in vulcan {
-        boot(ws, options, tally, spec);
+        let name = spec.name;
+        let report = boot(ws, options, tally, spec, with_fastpath.as_ref());
+        if name == "pvh-default" {
+            with_fastpath = report;
+        }
     }
     // The fuzzer on a seed that changes per run, after the fixed-seed boots: a failure is a real
     // bug, and fails the run like any other; the seed is printed first, to replay it.
@@ -612,14 +728,14 @@ fn boots(ws: &Workspace, options: &Options, tally: &mut Tally) {
                 name: "pvh-fuzz-seed",
                 boot: fuzz(Some(seed)),
                 machine: Machine::default(),
-                expect: Expect::Vulcan { may_skip: &[] },
+                expect: Expect::Vulcan { may_skip: &[], fastpath: Fastpath::On },
             };
-            boot(ws, options, tally, spec);
+            boot(ws, options, tally, spec, None);
         }
         Err(why) => println!("skipped: boot pvh-fuzz-seed (the fuzzer on a seed that changes per run; {why})"),
     }
     for spec in fixtures {
-        boot(ws, options, tally, spec);
+        boot(ws, options, tally, spec, None);
     }
 
     if options.no_iso {
@@ -656,27 +772,38 @@ fn boots(ws: &Workspace, options: &Options, tally: &mut Tally) {
             name: "iso-bios",
             boot: Boot::Cdrom { iso: ws.iso("vulcan"), firmware: None },
             machine: Machine::default(),
-            expect: Expect::Vulcan { may_skip: &[] },
+            expect: Expect::Vulcan { may_skip: &[], fastpath: Fastpath::On },
         },
+        None,
     );
     match qemu::ovmf() {
-        Some(firmware) => boot(
-            ws,
-            options,
-            tally,
-            BootSpec {
-                name: "iso-uefi",
-                boot: Boot::Cdrom { iso: ws.iso("vulcan"), firmware: Some(firmware) },
-                machine: Machine::default(),
-                expect: Expect::Vulcan { may_skip: &[] },
-            },
-        ),
+        Some(firmware) => {
+            boot(
+                ws,
+                options,
+                tally,
+                BootSpec {
+                    name: "iso-uefi",
+                    boot: Boot::Cdrom { iso: ws.iso("vulcan"), firmware: Some(firmware) },
+                    machine: Machine::default(),
+                    expect: Expect::Vulcan { may_skip: &[], fastpath: Fastpath::On },
+                },
+                None,
+            );
+        }
         None => println!("skipped: ISO boot under UEFI (no OVMF: set OVMF_FD)"),
     }
 }
 
-/// Runs one boot and counts it.
-fn boot(ws: &Workspace, options: &Options, tally: &mut Tally, spec: BootSpec) {
+/// Runs one boot and counts it; a Vulcan boot's results are returned (`with_fastpath`: those of
+/// the boot with the fast paths on, for a boot with them off to be held against).
+fn boot(
+    ws: &Workspace,
+    options: &Options,
+    tally: &mut Tally,
+    spec: BootSpec,
+    with_fastpath: Option<&VulcanReport>,
+) -> Option<VulcanReport> {
     begin(&format!("boot {}", spec.name));
     let log = ws.logs_dir().join(format!("{}.log", spec.name));
     let cmd = qemu::command(&spec.boot, &spec.machine);
@@ -686,26 +813,35 @@ fn boot(ws: &Workspace, options: &Options, tally: &mut Tally, spec: BootSpec) {
         Err(err) => {
             println!("FAILED ({err:#})");
             tally.check(false);
-            return;
+            return None;
         }
     };
     let secs = run.elapsed.as_secs_f64();
     let serial = qemu::clean_serial(&run.serial);
+    let mut vulcan_report = None;
     let verdict = match spec.expect {
-        Expect::Vulcan { may_skip } => {
+        Expect::Vulcan { may_skip, fastpath } => {
             let report = parse_vulcan(&serial);
             tally.passed += report.ok as u64;
             tally.failed += report.failed.len() as u64;
-            judge_vulcan(&report, run.end)
+            let verdict = judge_vulcan(&report, run.end)
                 .and_then(|()| judge_skips(&report, may_skip))
+                .and_then(|()| judge_fastpath(&serial, fastpath))
+                .and_then(|()| match fastpath {
+                    Fastpath::On => Ok(()),
+                    Fastpath::Off => judge_same_results(&report, with_fastpath),
+                })
                 .and_then(|()| inventory::judge_boot(&ws.root, &report, &serial))
                 .map(|listed| {
                     let ran = report.results.len();
+                    let off = if fastpath == Fastpath::Off { ", fast paths off, results as with them on" } else { "" };
                     match report.skipped.len() {
-                        0 => format!("{ran} of {listed} tests"),
-                        n => format!("{ran} of {listed} tests, {n} skipped: {}", report.skipped.join(", ")),
+                        0 => format!("{ran} of {listed} tests{off}"),
+                        n => format!("{ran} of {listed} tests{off}, {n} skipped: {}", report.skipped.join(", ")),
                     }
-                })
+                });
+            vulcan_report = Some(report);
+            verdict
         }
         Expect::Fixture { status, line } => judge_fixture(&serial, run.end, status, line),
     };
@@ -730,6 +866,7 @@ fn boot(ws: &Workspace, options: &Options, tally: &mut Tally, spec: BootSpec) {
             }
         }
     }
+    vulcan_report
 }
 
 /// The sum of `N passed; M failed` over every `test result:` line of `cargo test`'s stdout, or
@@ -1002,6 +1139,33 @@ vulcan: 2 passed, 1 failed, 1 skipped
     fn an_explicit_fuzz_seed_always_runs() {
         let options = Options { fuzz_seed: Some(7), ..options(false, &[]) };
         assert_eq!(fuzz_seed(&options), Ok((7, "from --fuzz-seed")));
+    }
+
+    #[test]
+    fn fast_paths_are_judged_on_and_off() {
+        let on = "[ info] fastpath: on\ntest a ... ok\n[ info] fastpath: call 3, reply_recv 1\n";
+        assert_eq!(parse_fastpath_counts(on), Some(vec![("call".to_string(), 3), ("reply_recv".to_string(), 1)]));
+        assert_eq!(judge_fastpath(on, Fastpath::On), Ok(()));
+        assert!(judge_fastpath(on, Fastpath::Off).is_err());
+        let never = "[ info] fastpath: on\n[ info] fastpath: call 3, reply_recv 0\n";
+        assert_eq!(judge_fastpath(never, Fastpath::On), Err("fast paths never taken: reply_recv".to_string()));
+        let off = "[ info] fastpath: off (perihelion.fastpath=off)\n[ info] fastpath: call 0, reply_recv 0\n";
+        assert_eq!(judge_fastpath(off, Fastpath::Off), Ok(()));
+        assert!(judge_fastpath(off, Fastpath::On).is_err());
+        let leaked = "[ info] fastpath: off (perihelion.fastpath=off)\n[ info] fastpath: call 1, reply_recv 0\n";
+        assert_eq!(judge_fastpath(leaked, Fastpath::Off), Err("fast paths taken while off: call 1".to_string()));
+        assert!(judge_fastpath("[ info] fastpath: on\n", Fastpath::On).is_err());
+    }
+
+    #[test]
+    fn results_with_the_fast_paths_off_must_match() {
+        let on = parse_vulcan("test a ... ok\ntest b ... skipped: no x\nvulcan: 1 passed, 0 failed, 1 skipped\n");
+        let same = parse_vulcan("test a ... ok\ntest b ... skipped: no x\nvulcan: 1 passed, 0 failed, 1 skipped\n");
+        assert_eq!(judge_same_results(&same, Some(&on)), Ok(()));
+        let other = parse_vulcan("test a ... FAILED: no\ntest b ... skipped: no x\n");
+        let err = judge_same_results(&other, Some(&on)).unwrap_err();
+        assert!(err.contains("a: ok on, FAILED off"), "{err}");
+        assert!(judge_same_results(&same, None).is_err());
     }
 
     #[test]

@@ -165,6 +165,18 @@ pub fn slot(cs: ObjRef, index: u64) -> Result<SlotRef, Error> {
     Ok(slot_at(cs, index as usize))
 }
 
+/// The object and badge of the capability at `index`, if it is of `kind` with every right in
+/// `need` (see [`SlotRef::object_with`]); `None` in every other case (slot 0, past the end,
+/// empty, another kind, fewer rights), which the fast paths leave to the general path.
+#[inline]
+pub fn fast_object(cs: ObjRef, index: u64, kind: Kind, need: u8) -> Option<(ObjRef, u64)> {
+    // Slot 0 (wrapping to the top) and slots past the end in one comparison.
+    if index.wrapping_sub(1) >= len(cs) - 1 {
+        return None;
+    }
+    slot_at(cs, index as usize).object_with(kind, need)
+}
+
 /// The capability at `index`; `InvalidCapability` if out of range or empty.
 pub fn lookup(cs: ObjRef, index: u64) -> Result<(SlotRef, Cap), Error> {
     let s = slot(cs, index)?;

@@ -65,9 +65,10 @@ pub fn send(me: ObjRef, e: ObjRef, block_: bool) -> Result<Sent, Error> {
         let w = m.msg.get();
         let regs = [m.msg_badge.get(), w[0], w[1], w[2], w[3], w[4]];
         if m.msg_call.get() {
-            // The caller blocks: the CPU goes straight to the server.
-            hand_over(r, regs);
+            // The caller blocks (first, so that it is out of the way of the server, which gets
+            // the CPU next).
             await_reply(me, r);
+            hand_over(r, regs);
         } else {
             wake_with(r, regs);
         }
@@ -106,6 +107,69 @@ pub fn recv(me: ObjRef, e: ObjRef, block_: bool) -> Result<Option<[u64; 6]>, Err
     }
     block(me, State::BlockedRecv, e, &obj(e).receivers);
     Ok(None)
+}
+
+/// The fast path of `call` (`uapi` decodes it): the message goes straight to the receiver
+/// waiting first on `e`, which gets the caller's reply right and the CPU, while `me` (the
+/// running task) waits for the reply, if nothing but registers has to move: a receiver waits,
+/// neither task has an IPC buffer (so no capability or extra word travels, and no buffer needs
+/// its `received_slot` or `recv_len` written), and the receiver's priority is at least `me`'s
+/// (so it is the task the scheduler would choose; it must have a VSpace to be entered at all).
+/// Checked in that order, before anything changes; any that fails returns `false` with nothing
+/// changed, for the general path ([`send`]), the specification, which does the same for these
+/// cases. Otherwise the receiver is the running task, to be entered (`sched::switch_to`).
+pub fn call_fast(me: ObjRef, e: ObjRef, badge: u64, w: [u64; 5]) -> Option<ObjRef> {
+    let (mt, o) = (task(me), obj(e));
+    let r = o.receivers.head()?;
+    let rt = task(r);
+    if mt.ipc_buffer.get() != 0
+        || rt.ipc_buffer.get() != 0
+        || rt.priority.get() < mt.priority.get()
+        || rt.vspace.get().is_none()
+    {
+        return None;
+    }
+    o.receivers.unlink(r);
+    rt.ctx.set_results([badge, w[0], w[1], w[2], w[3], w[4]]);
+    rt.state.set(State::Runnable);
+    if let Some(old) = rt.reply_to.replace(Some(me)) {
+        // A new call replaces an unanswered one, as in `await_reply`.
+        task(old).replier.set(None);
+    }
+    mt.msg_fault.set(false);
+    mt.state.set(State::BlockedReply);
+    mt.replier.set(Some(r));
+    Some(r)
+}
+
+/// The fast path of `reply_recv`: `me` (the running task) answers its caller with `w`, which
+/// gets the CPU, and waits on `e`, if nothing but registers has to move and `me` will wait: it
+/// holds a reply right to a caller that made a plain call (not a fault), neither has an IPC
+/// buffer, the caller's priority is at least `me`'s and it has a VSpace, no sender waits on `e`
+/// and no bit is set in a Note bound to `me` (either would end the receive at once). Checked in
+/// that order, before anything changes; `None` with nothing changed otherwise, for the general
+/// path ([`reply`] then [`recv`]). Returns the caller, now the running task.
+pub fn reply_recv_fast(me: ObjRef, e: ObjRef, w: [u64; 5]) -> Option<ObjRef> {
+    let (mt, o) = (task(me), obj(e));
+    let c = mt.reply_to.get()?;
+    let ct = task(c);
+    if ct.msg_fault.get()
+        || mt.ipc_buffer.get() != 0
+        || ct.ipc_buffer.get() != 0
+        || ct.priority.get() < mt.priority.get()
+        || ct.vspace.get().is_none()
+        || o.senders.head().is_some()
+        || mt.bound_note.get().is_some_and(super::note::has_bits)
+    {
+        return None;
+    }
+    mt.reply_to.set(None);
+    ct.replier.set(None);
+    ct.ctx.set_results([0, w[0], w[1], w[2], w[3], w[4]]);
+    ct.state.set(State::Runnable);
+    mt.state.set(State::BlockedRecv);
+    o.receivers.push(e, me);
+    Some(c)
 }
 
 /// Answers the call `me` holds the reply right for; `InvalidState` if none. With `direct` (the

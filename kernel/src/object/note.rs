@@ -54,6 +54,12 @@ pub fn signal(n: ObjRef, bits: u64) {
     }
 }
 
+/// Whether any bit is set.
+#[inline]
+pub fn has_bits(n: ObjRef) -> bool {
+    obj(n).bits.get() != 0
+}
+
 /// Takes the set bits, if any.
 pub fn take_bits(n: ObjRef) -> Option<u64> {
     let b = obj(n).bits.take();

@@ -37,6 +37,8 @@ fn root_stopped(end: RunEnd) {
     if RUN_END.get().is_none() {
         RUN_END.set(Some(end));
     }
+    // The return to user mode must look at it.
+    crate::sched::reschedule();
 }
 
 /// Takes `t` out of every queue and relation: the run queue, the wait queue it is in, its bound

@@ -151,6 +151,12 @@ impl WaitQueue {
         tk.wait_queue.set(None);
     }
 
+    /// The first task, left in.
+    #[inline]
+    pub(super) fn head(&self) -> Option<ObjRef> {
+        self.head.get()
+    }
+
     /// Takes the first task out.
     pub(super) fn pop(&self) -> Option<ObjRef> {
         let t = self.head.get()?;

@@ -103,11 +103,23 @@ impl<N: Node> RunQueues<N> {
         }
     }
 
+    /// The highest priority with a non-empty queue.
+    #[inline]
+    pub fn highest(&self) -> Option<u8> {
+        let w = (0..4).rev().find(|&w| self.bitmap[w].get() != 0)?;
+        Some((w * 64 + 63 - self.bitmap[w].get().leading_zeros() as usize) as u8)
+    }
+
     /// The head of the highest non-empty queue.
     pub fn best(&self) -> Option<N> {
-        let w = (0..4).rev().find(|&w| self.bitmap[w].get() != 0)?;
-        let p = w * 64 + 63 - self.bitmap[w].get().leading_zeros() as usize;
-        self.heads[p].get()
+        self.heads[usize::from(self.highest()?)].get()
+    }
+
+    /// Takes the head of the highest non-empty queue out, and returns it.
+    pub fn pop_best(&self) -> Option<N> {
+        let n = self.best()?;
+        self.remove(n);
+        Some(n)
     }
 }
 
@@ -210,6 +222,15 @@ mod tests {
         assert_eq!(q.best(), None);
         q.remove(t[4]);
         assert_eq!(q.best(), None);
+        assert_eq!(q.highest(), None);
+        assert_eq!(q.pop_best(), None);
+        q.push_back(t[0]);
+        q.push_back(t[1]);
+        assert_eq!(q.highest(), Some(200));
+        assert_eq!(q.pop_best(), Some(t[1]));
+        assert!(!t[1].queued());
+        assert_eq!(q.pop_best(), Some(t[0]));
+        assert_eq!(q.highest(), None);
     }
 
     proptest! {
@@ -232,6 +253,8 @@ mod tests {
                 }
                 let expect = model.iter().rev().find_map(|d| d.front().copied());
                 prop_assert_eq!(q.best().map(|b| b.0.id), expect);
+                let highest = model.iter().rposition(|d| !d.is_empty()).map(|p| p as u8);
+                prop_assert_eq!(q.highest(), highest);
                 prop_assert_eq!(x.queued(), model[p].contains(&id));
             }
         }

@@ -5,11 +5,13 @@
 use abi::Error;
 use abi::object::{Kind, rights};
 
+use super::fastpath::{self, Path};
 use super::{Results, caps, one};
 use crate::object::ObjRef;
 use crate::object::endpoint::{self, Sent};
 use crate::object::task::{TaskObj, get};
 use crate::object::{cdt, cspace, global};
+use crate::sched;
 
 /// The Endpoint the caller's capability `cap` names, with the rights in `need`, and its badge.
 /// `endpoint_create`.
@@ -46,6 +48,41 @@ pub fn recv(me: ObjRef, task: &TaskObj, cap: u64, block: bool) -> Result<Option<
 pub fn reply(me: ObjRef, words: [u64; 5]) -> Result<Option<Results>, Error> {
     endpoint::reply(me, words, false)?;
     Ok(Some(one(0)))
+}
+
+/// The fast path of `call`: when the caller's capability is an Endpoint with WRITE and nothing
+/// waits to be destroyed (the reaper runs at the end of every syscall, as the general path would
+/// do now), `endpoint::call_fast` decides the rest and, if it takes it, the CPU goes straight to
+/// the receiver. Returns only if the fast path does not apply, with nothing changed.
+#[inline]
+pub fn call_fast(me: ObjRef, task: &TaskObj) {
+    let a = task.ctx.args();
+    let Some(cs) = task.cspace.get() else { return };
+    let Some((e, badge)) = cspace::fast_object(cs, a[0], Kind::Endpoint, rights::WRITE as u8) else { return };
+    if !global::nothing_to_reap() {
+        return;
+    }
+    if let Some(next) = endpoint::call_fast(me, e, badge, [a[1], a[2], a[3], a[4], a[5]]) {
+        fastpath::taken(Path::Call);
+        super::leave(sched::switch_to(next));
+    }
+}
+
+/// The fast path of `reply_recv`, on the same terms as [`call_fast`] (an Endpoint with READ):
+/// `endpoint::reply_recv_fast` decides, and the CPU goes straight to the caller answered.
+/// Returns only if the fast path does not apply, with nothing changed.
+#[inline]
+pub fn reply_recv_fast(me: ObjRef, task: &TaskObj) {
+    let a = task.ctx.args();
+    let Some(cs) = task.cspace.get() else { return };
+    let Some((e, _)) = cspace::fast_object(cs, a[0], Kind::Endpoint, rights::READ as u8) else { return };
+    if !global::nothing_to_reap() {
+        return;
+    }
+    if let Some(next) = endpoint::reply_recv_fast(me, e, [a[1], a[2], a[3], a[4], a[5]]) {
+        fastpath::taken(Path::ReplyRecv);
+        super::leave(sched::switch_to(next));
+    }
 }
 
 /// `reply_recv`: the endpoint is checked first, so a bad capability answers nobody.

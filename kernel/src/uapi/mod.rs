@@ -24,6 +24,7 @@ use crate::object::{self, Kind, ObjRef};
 use crate::sched;
 
 mod caps;
+pub mod fastpath;
 mod ioport;
 mod ipc;
 mod notify;
@@ -46,22 +47,29 @@ fn caller() -> (ObjRef, &'static TaskObj) {
 }
 
 /// Handles the syscall the current task just made (its registers are saved in its context).
-pub fn syscall() -> ! {
+/// Returns when the same task goes on and nothing else needs doing first (the scheduler's
+/// state is [`sched::unchanged`]): the entry stub then returns to it the short way. Otherwise
+/// it leaves through [`run`].
+pub extern "C" fn syscall() {
     let (me, task) = caller();
-    let (number, a) = task.ctx.syscall_args();
-    let w = [a[1], a[2], a[3], a[4], a[5]];
-    let result: Result<Option<Results>, Error> = match Sysno::try_from(number as usize) {
-        Ok(Sysno::Send) => ipc::send(me, task, a[0], w, false, true),
-        Ok(Sysno::NbSend) => ipc::send(me, task, a[0], w, false, false),
-        Ok(Sysno::Call) => ipc::send(me, task, a[0], w, true, true),
-        Ok(Sysno::Recv) => ipc::recv(me, task, a[0], true),
-        Ok(Sysno::NbRecv) => ipc::recv(me, task, a[0], false),
-        Ok(Sysno::Reply) => ipc::reply(me, [a[0], a[1], a[2], a[3], a[4]]),
-        Ok(Sysno::ReplyRecv) => ipc::reply_recv(me, task, a[0], w),
-        Ok(Sysno::NoteWait) => notify::note_wait(me, task, a[0]),
-        Ok(Sysno::ReplyTo) => ipc::reply_to(me, task, a[0], w),
-        Ok(n) => other(me, task, n, a).map(Some),
-        Err(e) => Err(e),
+    let result = match Sysno::from_number(task.ctx.number() as usize) {
+        // Nothing to do: the skeleton alone (`nop_syscall` measures it).
+        Some(Sysno::Nop) => Ok(Some([0; 6])),
+        // The fast paths return only if they do not apply; then nothing has changed.
+        Some(Sysno::Call) => {
+            if fastpath::on() {
+                ipc::call_fast(me, task);
+            }
+            dispatch(me, task, Sysno::Call)
+        }
+        Some(Sysno::ReplyRecv) => {
+            if fastpath::on() {
+                ipc::reply_recv_fast(me, task);
+            }
+            dispatch(me, task, Sysno::ReplyRecv)
+        }
+        Some(n) => dispatch(me, task, n),
+        None => Err(Error::UnknownSyscall),
     };
     // The caller may have been stopped (suspended itself, or lost its last capability): its
     // registers are still its own to set. Its pages stay allocated until the reaper runs, below.
@@ -73,7 +81,33 @@ pub fn syscall() -> ! {
     }
     // Objects the call let go of are destroyed a bounded step at a time, on every entry.
     object::global::reap_some();
+    if sched::unchanged() {
+        return;
+    }
     run()
+}
+
+/// Decodes and runs syscall `n` of the caller `me`: its results (`None`: it waits, and whoever
+/// wakes it writes them), or its error.
+///
+/// Kept out of line, so that the calls with nothing to decode (`nop`) and the fast paths in
+/// [`syscall`] do not pay for this one's registers and stack frame.
+#[inline(never)]
+fn dispatch(me: ObjRef, task: &TaskObj, n: Sysno) -> Result<Option<Results>, Error> {
+    let a = task.ctx.args();
+    let w = [a[1], a[2], a[3], a[4], a[5]];
+    match n {
+        Sysno::Send => ipc::send(me, task, a[0], w, false, true),
+        Sysno::NbSend => ipc::send(me, task, a[0], w, false, false),
+        Sysno::Call => ipc::send(me, task, a[0], w, true, true),
+        Sysno::Recv => ipc::recv(me, task, a[0], true),
+        Sysno::NbRecv => ipc::recv(me, task, a[0], false),
+        Sysno::Reply => ipc::reply(me, [a[0], a[1], a[2], a[3], a[4]]),
+        Sysno::ReplyRecv => ipc::reply_recv(me, task, a[0], w),
+        Sysno::NoteWait => notify::note_wait(me, task, a[0]),
+        Sysno::ReplyTo => ipc::reply_to(me, task, a[0], w),
+        n => other(me, task, n, a).map(Some),
+    }
 }
 
 /// Returns to user mode in the best runnable task; with none, idles until an interrupt makes one
@@ -91,15 +125,24 @@ pub fn run() -> ! {
     }
 }
 
+/// Returns to user mode after a fast path's direct switch found its partner cannot be entered
+/// (see [`sched::switch_to`]): as [`run`] would have.
+fn leave(u: sched::Unenterable) -> ! {
+    unenterable(u.task, u.why);
+    run()
+}
+
 /// Ends the run because the root task stopped: status 0 is success, any other exit a failure,
 /// any other stop a panic.
 fn end_run(end: RunEnd) -> ! {
     match end {
         RunEnd::Exited(status) => {
+            fastpath::log_counts();
             crate::info!("root task exited with status {status}");
             crate::end::end_run(if status == 0 { testexit::SUCCESS } else { testexit::FAILURE })
         }
         RunEnd::Stopped(why) => {
+            fastpath::log_counts();
             crate::error!("root task stopped ({why}); ending the run");
             crate::end::end_run(testexit::PANIC)
         }

@@ -56,9 +56,10 @@ impl Kind {
         Kind::Reply,
     ];
 
-    /// The kind with number `n`.
-    pub fn from_number(n: usize) -> Option<Kind> {
-        Self::ALL.into_iter().find(|k| *k as usize == n)
+    /// The kind with number `n` (an index into [`ALL`](Self::ALL), which is in number order).
+    #[inline]
+    pub const fn from_number(n: usize) -> Option<Kind> {
+        if n < Self::ALL.len() { Some(Self::ALL[n]) } else { None }
     }
 
     /// Whether capabilities of this kind can carry a badge.
@@ -66,6 +67,15 @@ impl Kind {
         matches!(self, Kind::Endpoint | Kind::Note)
     }
 }
+
+// `Kind::from_number` indexes `Kind::ALL`.
+const _: () = {
+    let mut i = 0;
+    while i < Kind::ALL.len() {
+        assert!(Kind::ALL[i] as usize == i, "Kind::ALL is in number order");
+        i += 1;
+    }
+};
 
 /// Capability rights, a bit set.
 pub mod rights {

@@ -42,8 +42,23 @@ macro_rules! sysnos {
             /// Every syscall, in number order.
             pub const ALL: &'static [Sysno] = &[$(Sysno::$name),*];
 
+            /// One past the highest syscall number: every number from here on is undefined.
+            pub const LIMIT: usize = {
+                let all = [$($value),*];
+                let mut limit = 0;
+                let mut i = 0;
+                while i < all.len() {
+                    if all[i] + 1 > limit {
+                        limit = all[i] + 1;
+                    }
+                    i += 1;
+                }
+                limit
+            };
+
             /// The syscall numbered `n` (a `match`, which compiles to a jump table).
             #[expect(non_upper_case_globals, reason = "one constant per variant, named after it")]
+            #[inline]
             pub const fn from_number(n: usize) -> Option<Sysno> {
                 $( const $name: usize = Sysno::$name as usize; )*
                 match n {
@@ -424,6 +439,7 @@ pub const DEBUG_WRITE_MAX: usize = 4096;
 impl TryFrom<usize> for Sysno {
     type Error = crate::Error;
 
+    #[inline]
     fn try_from(n: usize) -> Result<Self, Self::Error> {
         Self::from_number(n).ok_or(crate::Error::UnknownSyscall)
     }
@@ -440,5 +456,8 @@ mod tests {
         }
         assert_eq!(Sysno::try_from(usize::MAX), Err(crate::Error::UnknownSyscall));
         assert_eq!(Sysno::try_from(3), Err(crate::Error::UnknownSyscall));
+        assert!(Sysno::ALL.iter().all(|&s| (s as usize) < Sysno::LIMIT));
+        assert!(Sysno::ALL.iter().any(|&s| s as usize == Sysno::LIMIT - 1));
+        assert_eq!(Sysno::try_from(Sysno::LIMIT), Err(crate::Error::UnknownSyscall));
     }
 }
