@@ -129,7 +129,7 @@ pub fn call_fast(me: ObjRef, e: ObjRef, badge: u64, w: [u64; 5]) -> Option<ObjRe
     {
         return None;
     }
-    o.receivers.unlink(r);
+    o.receivers.pop();
     rt.ctx.set_results([badge, w[0], w[1], w[2], w[3], w[4]]);
     rt.state.set(State::Runnable);
     if let Some(old) = rt.reply_to.replace(Some(me)) {
@@ -139,6 +139,29 @@ pub fn call_fast(me: ObjRef, e: ObjRef, badge: u64, w: [u64; 5]) -> Option<ObjRe
     mt.msg_fault.set(false);
     mt.state.set(State::BlockedReply);
     mt.replier.set(Some(r));
+    Some(r)
+}
+
+/// The fast path of `send` (`uapi` decodes it): the message goes straight to the receiver
+/// waiting first on `e`, if it outranks `me` (the running task, which it preempts), neither has
+/// an IPC buffer and the receiver has a VSpace; checked in that order, before anything changes.
+/// `me`'s send has then succeeded (the caller writes its results). Returns the receiver,
+/// runnable and in no queue, for a direct switch; `None` with nothing changed otherwise (the
+/// general path, [`send`], does the same for these cases).
+pub fn send_fast(me: ObjRef, e: ObjRef, badge: u64, w: [u64; 5]) -> Option<ObjRef> {
+    let (mt, o) = (task(me), obj(e));
+    let r = o.receivers.head()?;
+    let rt = task(r);
+    if rt.priority.get() <= mt.priority.get()
+        || mt.ipc_buffer.get() != 0
+        || rt.ipc_buffer.get() != 0
+        || rt.vspace.get().is_none()
+    {
+        return None;
+    }
+    o.receivers.pop();
+    rt.ctx.set_results([badge, w[0], w[1], w[2], w[3], w[4]]);
+    rt.state.set(State::Runnable);
     Some(r)
 }
 

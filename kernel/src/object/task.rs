@@ -113,7 +113,8 @@ pub fn create_task(ctx: &mut Ctx<'_>, memory: Option<ObjRef>) -> Result<ObjRef, 
     Ok(t)
 }
 
-/// A FIFO of waiting tasks (see `waitq`), linked through the tasks' `wq_next`/`wq_prev`.
+/// A FIFO of waiting tasks (see `waitq`), linked through the tasks' `wq_next`/`wq_prev`. `tail`
+/// means something only while `head` is `Some` (taking the last task out leaves it as it was).
 #[derive(Default)]
 pub struct WaitQueue {
     head: Cell<Option<ObjRef>>,
@@ -125,10 +126,18 @@ impl WaitQueue {
     pub(super) fn push(&self, owner: ObjRef, t: ObjRef) {
         let tk = get(t);
         tk.wq_next.set(None);
-        tk.wq_prev.set(self.tail.get());
-        match self.tail.get() {
-            Some(tail) => get(tail).wq_next.set(Some(t)),
-            None => self.head.set(Some(t)),
+        match self.head.get() {
+            Some(_) => {
+                let tail = self.tail.get();
+                tk.wq_prev.set(tail);
+                if let Some(tail) = tail {
+                    get(tail).wq_next.set(Some(t));
+                }
+            }
+            None => {
+                tk.wq_prev.set(None);
+                self.head.set(Some(t));
+            }
         }
         self.tail.set(Some(t));
         tk.blocked_on.set(Some(owner));
@@ -160,7 +169,14 @@ impl WaitQueue {
     /// Takes the first task out.
     pub(super) fn pop(&self) -> Option<ObjRef> {
         let t = self.head.get()?;
-        self.unlink(t);
+        let tk = get(t);
+        let next = tk.wq_next.take();
+        self.head.set(next);
+        if let Some(n) = next {
+            get(n).wq_prev.set(None);
+        }
+        tk.blocked_on.set(None);
+        tk.wait_queue.set(None);
         Some(t)
     }
 }

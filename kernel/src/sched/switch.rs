@@ -45,10 +45,16 @@ pub struct Cpu {
     /// Something since `current` was chosen may have changed who should run (or there is no
     /// running task): the next return to user mode chooses in full.
     stale: Cell<bool>,
+    /// A task made runnable above the running one and not queued yet: the only one since the
+    /// running task was chosen, so it is the next choice, and [`enter_best`] switches to it
+    /// without queueing it and taking it out again. Any other change to the queues puts it in
+    /// its queue first, where it belongs (the tail of its priority's).
+    woken: Cell<Option<ObjRef>>,
 }
 
 /// The CPUs the scheduler runs; only the boot CPU for now.
-static CPUS: Global<[Cpu; 1]> = Global::new([Cpu { current: Cell::new(None), stale: Cell::new(true) }]);
+static CPUS: Global<[Cpu; 1]> =
+    Global::new([Cpu { current: Cell::new(None), stale: Cell::new(true), woken: Cell::new(None) }]);
 
 /// The scheduler's state of the CPU this runs on. (With one CPU, the boot CPU's; when the others
 /// come up, the index is the CPU's number from its per-CPU block.)
@@ -84,20 +90,39 @@ impl Node for ObjRef {
     }
 }
 
-/// Puts a runnable task at the tail of its priority's queue (no-op if queued or running).
+/// Puts the task woken above the running one, if any, in its queue (see `Cpu::woken`): before
+/// any other change to the queues, so that the order stays the order of events.
+fn settle(c: &Cpu) {
+    if let Some(w) = c.woken.take() {
+        SCHED.queues.push_back(w);
+    }
+}
+
+/// Puts a runnable task at the tail of its priority's queue (no-op if queued or running). The
+/// first one since the running task was chosen to outrank it waits outside the queues
+/// (`Cpu::woken`): it runs next.
 pub fn enqueue(t: ObjRef) {
     let c = cpu();
+    if t.queued() || c.woken.get() == Some(t) {
+        return;
+    }
     let Some(cur) = c.current.get() else {
+        settle(c);
         SCHED.queues.push_back(t);
         return;
     };
     if cur == t {
         return;
     }
-    SCHED.queues.push_back(t);
     if t.priority() > cur.priority() {
         c.stale.set(true);
+        if c.woken.get().is_none() && !cur.queued() {
+            c.woken.set(Some(t));
+            return;
+        }
     }
+    settle(c);
+    SCHED.queues.push_back(t);
 }
 
 /// Puts a runnable task at the head of its priority's queue: the partner of a blocking IPC,
@@ -106,6 +131,7 @@ pub fn enqueue(t: ObjRef) {
 /// priority it goes ahead of the running task too, which is materialised at the head first.
 pub fn enqueue_front(t: ObjRef) {
     let c = cpu();
+    settle(c);
     match c.current.get() {
         Some(cur) if cur == t => return,
         Some(cur) if t.priority() < cur.priority() => {}
@@ -127,6 +153,9 @@ pub fn remove(t: ObjRef) {
         c.current.set(None);
         c.stale.set(true);
     }
+    if c.woken.get() == Some(t) {
+        c.woken.set(None);
+    }
     SCHED.queues.remove(t);
 }
 
@@ -134,6 +163,7 @@ pub fn remove(t: ObjRef) {
 /// running.
 pub fn set_priority(t: ObjRef, priority: u8) {
     let c = cpu();
+    settle(c);
     let requeue = t.queued() || c.current.get() == Some(t);
     SCHED.queues.remove(t);
     task(t).priority.set(priority);
@@ -159,6 +189,7 @@ pub fn reschedule() {
 /// Moves the running task to the tail of its queue, with a fresh timeslice.
 pub fn yield_current() {
     let c = cpu();
+    settle(c);
     if let Some(t) = c.current.get() {
         SCHED.queues.remove(t);
         task(t).ticks_left.set(TIMESLICE_TICKS as u32);
@@ -195,15 +226,49 @@ pub fn unchanged() -> bool {
 /// is what [`enter_best`] would choose: its priority is at least the waiting task's, which was at
 /// least that of every queued task. Returns only if `next` cannot be entered (it is the running
 /// task then, as after [`enter_best`]).
-pub fn switch_to(next: ObjRef) -> Unenterable {
+pub fn switch_to(next: ObjRef) -> NoVSpace {
     let c = cpu();
     debug_assert!(c.current.get().is_some_and(|cur| !cur.queued()));
+    run_now(c, next)
+}
+
+/// The running task `me`, preempted, goes back to the head of its queue, and `next`, which the
+/// caller made runnable, put in no queue and checked to outrank it, runs now: the direct switch
+/// of a fast path that wakes a task of a higher priority (which would be the head of the
+/// highest queue: every queued task is at most the running task's priority). Returns only if
+/// `next` cannot be entered.
+pub fn preempt_to(me: ObjRef, next: ObjRef) -> NoVSpace {
+    let c = cpu();
+    debug_assert!(c.current.get() == Some(me) && !me.queued() && me.priority() < next.priority());
+    SCHED.queues.push_front(me);
+    run_now(c, next)
+}
+
+/// The fast path of `task_yield`: the running task goes to the tail of its priority's queue
+/// with a fresh timeslice, and the head of that queue runs (the running task outranked every
+/// queue, so the head of its own is the next choice). Returns `None`, having only refreshed its
+/// timeslice, when it is alone at its priority: it goes on. Otherwise it returns only if the
+/// next task cannot be entered.
+pub fn yield_direct() -> Option<NoVSpace> {
+    let c = cpu();
+    let cur = c.current.get()?;
+    debug_assert!(!cur.queued() && c.woken.get().is_none());
+    task(cur).ticks_left.set(TIMESLICE_TICKS as u32);
+    let next = SCHED.queues.rotate(cur.priority(), cur)?;
+    Some(run_now(c, next))
+}
+
+/// Makes `next` the running task and enters it, with no check but its VSpace (see
+/// [`switch_to`]).
+fn run_now(c: &Cpu, next: ObjRef) -> NoVSpace {
+    // A fast path starts where the running task was entered with nothing stale (or the short
+    // return would not have been taken) and changes nothing that sets it.
+    debug_assert!(c.woken.get().is_none() && !c.stale.get());
     debug_assert!(!next.queued());
     c.current.set(Some(next));
-    c.stale.set(false);
     let tk = task(next);
     let Some(vspace) = tk.vspace.get() else {
-        return Unenterable { task: next, why: "it has no VSpace" };
+        return NoVSpace(next);
     };
     // No `validate` here: every writer of a context keeps its RIP and FS base canonical user
     // addresses and its RFLAGS masked (see `SavedContext`); `enter_best` checks it all again, as a
@@ -214,6 +279,12 @@ pub fn switch_to(next: ObjRef) -> Unenterable {
     // while it is current; it is valid (above); its VSpace shares the kernel's upper half.
     unsafe { crate::arch::context::enter_user(&tk.ctx, root) }
 }
+
+/// The task a fast path's direct switch chose has no VSpace, so it cannot be entered (it is the
+/// running task now; the caller makes it take the fault the CPU would have raised). Small, so
+/// that it comes back in a register.
+#[derive(Copy, Clone, Debug)]
+pub struct NoVSpace(pub ObjRef);
 
 /// A task that cannot be entered, and why.
 #[derive(Copy, Clone, Debug)]
@@ -232,6 +303,22 @@ pub struct Unenterable {
 pub fn enter_best() -> Result<(), Unenterable> {
     let c = cpu();
     c.stale.set(false);
+    if let Some(w) = c.woken.take() {
+        // The one task woken above the running one since it was chosen: nothing queued
+        // outranks it (it would be the head of its queue), so it runs now, and the running task,
+        // preempted, goes back to the head of its own.
+        let cur = c.current.get().filter(|cur| !cur.queued());
+        if SCHED.queues.highest().is_none_or(|h| h < w.priority())
+            && cur.is_none_or(|cur| cur.priority() < w.priority())
+        {
+            if let Some(cur) = cur {
+                SCHED.queues.push_front(cur);
+            }
+            c.current.set(Some(w));
+            return Err(enter(w));
+        }
+        SCHED.queues.push_back(w);
+    }
     let t = match c.current.get() {
         Some(cur) if !cur.queued() && SCHED.queues.highest().is_none_or(|h| h <= cur.priority()) => cur,
         cur => {

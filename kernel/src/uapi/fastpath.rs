@@ -30,16 +30,25 @@ pub enum Path {
     Call,
     /// `reply_recv` to a waiting caller.
     ReplyRecv,
+    /// `send` to a waiting receiver above the sender.
+    Send,
+    /// `note_signal` to a waiter above the signaller.
+    Signal,
+    /// `task_yield`.
+    Yield,
 }
 
 impl Path {
     /// Every path, in the order the log lists them.
-    const ALL: [Path; 2] = [Path::Call, Path::ReplyRecv];
+    const ALL: [Path; 5] = [Path::Call, Path::ReplyRecv, Path::Send, Path::Signal, Path::Yield];
 
     fn name(self) -> &'static str {
         match self {
             Path::Call => "call",
             Path::ReplyRecv => "reply_recv",
+            Path::Send => "send",
+            Path::Signal => "signal",
+            Path::Yield => "yield",
         }
     }
 }
@@ -67,9 +76,20 @@ pub fn taken(path: Path) {
     c.set(c.get().wrapping_add(1));
 }
 
-/// Logs how often each path was taken.
+/// The counts as `call N, reply_recv N, ...`.
+struct Counts;
+
+impl core::fmt::Display for Counts {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        for (i, p) in Path::ALL.into_iter().enumerate() {
+            let sep = if i == 0 { "" } else { ", " };
+            write!(f, "{sep}{} {}", p.name(), COUNTS[p as usize].get())?;
+        }
+        Ok(())
+    }
+}
+
+/// Logs how often each path was taken: `fastpath: call N, reply_recv N, ...`.
 pub fn log_counts() {
-    let n = |p: Path| COUNTS[p as usize].get();
-    let [a, b] = Path::ALL;
-    crate::info!("fastpath: {} {}, {} {}", a.name(), n(a), b.name(), n(b));
+    crate::info!("fastpath: {Counts}");
 }

@@ -68,6 +68,24 @@ pub fn call_fast(me: ObjRef, task: &TaskObj) {
     }
 }
 
+/// The fast path of `send`, on the same terms as [`call_fast`]: `endpoint::send_fast` decides;
+/// the send succeeds, and the CPU goes straight to the receiver, which outranks the caller.
+/// Returns only if the fast path does not apply, with nothing changed.
+#[inline]
+pub fn send_fast(me: ObjRef, task: &TaskObj) {
+    let a = task.ctx.args();
+    let Some(cs) = task.cspace.get() else { return };
+    let Some((e, badge)) = cspace::fast_object(cs, a[0], Kind::Endpoint, rights::WRITE as u8) else { return };
+    if !global::nothing_to_reap() {
+        return;
+    }
+    if let Some(next) = endpoint::send_fast(me, e, badge, [a[1], a[2], a[3], a[4], a[5]]) {
+        task.ctx.set_results([0; 6]);
+        fastpath::taken(Path::Send);
+        super::leave(sched::preempt_to(me, next));
+    }
+}
+
 /// The fast path of `reply_recv`, on the same terms as [`call_fast`] (an Endpoint with READ):
 /// `endpoint::reply_recv_fast` decides, and the CPU goes straight to the caller answered.
 /// Returns only if the fast path does not apply, with nothing changed.

@@ -52,32 +52,45 @@ fn caller() -> (ObjRef, &'static TaskObj) {
 /// it leaves through [`run`].
 pub extern "C" fn syscall() {
     let (me, task) = caller();
-    let result = match Sysno::from_number(task.ctx.number() as usize) {
+    match Sysno::from_number(task.ctx.number() as usize) {
         // Nothing to do: the skeleton alone (`nop_syscall` measures it).
-        Some(Sysno::Nop) => Ok(Some([0; 6])),
+        Some(Sysno::Nop) => task.ctx.set_results([0; 6]),
         // The fast paths return only if they do not apply; then nothing has changed.
         Some(Sysno::Call) => {
             if fastpath::on() {
                 ipc::call_fast(me, task);
             }
-            dispatch(me, task, Sysno::Call)
+            general(me, task, Sysno::Call);
         }
         Some(Sysno::ReplyRecv) => {
             if fastpath::on() {
                 ipc::reply_recv_fast(me, task);
             }
-            dispatch(me, task, Sysno::ReplyRecv)
+            general(me, task, Sysno::ReplyRecv);
         }
-        Some(n) => dispatch(me, task, n),
-        None => Err(Error::UnknownSyscall),
-    };
-    // The caller may have been stopped (suspended itself, or lost its last capability): its
-    // registers are still its own to set. Its pages stay allocated until the reaper runs, below.
-    match result {
-        Ok(Some(r)) => task.ctx.set_results(r),
-        // The caller waits; whoever wakes it writes its results.
-        Ok(None) => {}
-        Err(e) => task.ctx.set_error(e.code() as u64),
+        Some(Sysno::Send) => {
+            if fastpath::on() {
+                ipc::send_fast(me, task);
+            }
+            general(me, task, Sysno::Send);
+        }
+        Some(Sysno::NoteSignal) => {
+            if fastpath::on() {
+                notify::note_signal_fast(me, task);
+            }
+            general(me, task, Sysno::NoteSignal);
+        }
+        Some(Sysno::TaskYield) if fastpath::on() && object::global::nothing_to_reap() => {
+            // The call cannot fail: its results first, whoever runs next.
+            task.ctx.set_results([0; 6]);
+            fastpath::taken(fastpath::Path::Yield);
+            if let Some(u) = sched::yield_direct() {
+                leave(u);
+            }
+            // Alone at its priority: it goes on, with a fresh timeslice.
+        }
+        Some(n) => general(me, task, n),
+        None => task.ctx.set_error(Error::UnknownSyscall.code() as u64),
     }
     // Objects the call let go of are destroyed a bounded step at a time, on every entry.
     object::global::reap_some();
@@ -87,12 +100,26 @@ pub extern "C" fn syscall() {
     run()
 }
 
+/// Runs syscall `n` of `me` by the general path ([`dispatch`]) and writes its results or its
+/// error into the caller's registers (nothing if it waits: whoever wakes it writes them).
+///
+/// Kept out of line, so that the calls with nothing to decode (`nop`) and the fast paths in
+/// [`syscall`] do not pay for its registers and stack frame.
+#[inline(never)]
+fn general(me: ObjRef, task: &TaskObj, n: Sysno) {
+    // The caller may have been stopped (suspended itself, or lost its last capability): its
+    // registers are still its own to set. Its pages stay allocated until the reaper runs.
+    match dispatch(me, task, n) {
+        Ok(Some(r)) => task.ctx.set_results(r),
+        Ok(None) => {}
+        Err(e) => task.ctx.set_error(e.code() as u64),
+    }
+}
+
 /// Decodes and runs syscall `n` of the caller `me`: its results (`None`: it waits, and whoever
 /// wakes it writes them), or its error.
 ///
-/// Kept out of line, so that the calls with nothing to decode (`nop`) and the fast paths in
-/// [`syscall`] do not pay for this one's registers and stack frame.
-#[inline(never)]
+#[inline]
 fn dispatch(me: ObjRef, task: &TaskObj, n: Sysno) -> Result<Option<Results>, Error> {
     let a = task.ctx.args();
     let w = [a[1], a[2], a[3], a[4], a[5]];
@@ -127,8 +154,8 @@ pub fn run() -> ! {
 
 /// Returns to user mode after a fast path's direct switch found its partner cannot be entered
 /// (see [`sched::switch_to`]): as [`run`] would have.
-fn leave(u: sched::Unenterable) -> ! {
-    unenterable(u.task, u.why);
+fn leave(u: sched::NoVSpace) -> ! {
+    unenterable(u.0, "it has no VSpace");
     run()
 }
 

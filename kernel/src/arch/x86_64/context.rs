@@ -43,30 +43,32 @@ pub const FPU_AREA_SIZE: usize = 1024;
 #[derive(Clone)]
 pub struct FpuArea(pub [u8; FPU_AREA_SIZE]);
 
-/// A user thread's registers while it is not running.
+/// A user thread's registers while it is not running. The syscall result registers come first,
+/// together (`rax`, then the six argument registers in ABI order), so that writing a result is a
+/// few wide stores.
 #[repr(C, align(64))]
 #[derive(Clone)]
 pub struct UserContext {
     /// `rax`: syscall number on entry, error code on return.
     pub rax: u64,
-    /// `rbx`.
-    pub rbx: u64,
-    /// `rcx` (holds the return RIP after `syscall`; not preserved by syscalls).
-    pub rcx: u64,
-    /// `rdx`.
-    pub rdx: u64,
-    /// `rsi`.
-    pub rsi: u64,
     /// `rdi`.
     pub rdi: u64,
-    /// `rbp`.
-    pub rbp: u64,
+    /// `rsi`.
+    pub rsi: u64,
+    /// `rdx`.
+    pub rdx: u64,
+    /// `r10`.
+    pub r10: u64,
     /// `r8`.
     pub r8: u64,
     /// `r9`.
     pub r9: u64,
-    /// `r10`.
-    pub r10: u64,
+    /// `rbx`.
+    pub rbx: u64,
+    /// `rcx` (holds the return RIP after `syscall`; not preserved by syscalls).
+    pub rcx: u64,
+    /// `rbp`.
+    pub rbp: u64,
     /// `r11` (holds RFLAGS after `syscall`; not preserved by syscalls).
     pub r11: u64,
     /// `r12`.
@@ -422,8 +424,17 @@ fn validate(ctx: &mut UserContext) -> Result<(), EnterError> {
 pub unsafe fn enter_user(ctx: &SavedContext, cr3: PhysAddr) -> ! {
     // SAFETY: the caller's promises are the exit path's: a valid context that stays put while it
     // is current (the per-CPU block names it from now on), and an address space that maps the
-    // kernel where it runs.
-    unsafe { perihelion_return_to_user(ctx.as_ptr(), cr3.as_u64()) }
+    // kernel where it runs. A jump, not a call: nothing comes back, and the caller needs no
+    // frame of its own for it.
+    unsafe {
+        core::arch::asm!(
+            "jmp {exit}",
+            exit = sym perihelion_return_to_user,
+            in("rdi") ctx.as_ptr(),
+            in("rsi") cr3.as_u64(),
+            options(noreturn),
+        )
+    }
 }
 
 /// Makes a context *full* (every register restored on return, by `iretq`), giving it a valid
@@ -471,7 +482,8 @@ pub fn forget_fpu_owner(ctx: &SavedContext) {
 }
 
 unsafe extern "C" {
-    fn perihelion_return_to_user(ctx: *mut UserContext, cr3: u64) -> !;
+    /// The exit: `rdi` the context, `rsi` the address space (see [`enter_user`]).
+    fn perihelion_return_to_user();
 }
 
 /// The `FS_BASE` MSR.
@@ -571,10 +583,12 @@ global_asm!(
     .section .text.perihelion_return_to_user, "ax", @progbits
     .global perihelion_return_to_user
 perihelion_return_to_user:
-    /* rdi: the context to enter, rsi: its address space. */
+    /* rdi: the context to enter, rsi: its address space. The common cases fall through. */
     mov qword ptr gs:[{current}], rdi
     cmp qword ptr gs:[{cr3}], rsi
-    jne 10f
+    je 11f
+    mov cr3, rsi
+    mov qword ptr gs:[{cr3}], rsi
 11:
     mov eax, ds
     mov ecx, es
@@ -595,7 +609,7 @@ perihelion_return_to_user:
     /* Partial context: leave by sysret. Give the task a clean FPU first if another task's
        state is in the registers: the initial image zeroes every vector register, so the
        `pxor`s (for the kernel's own use of them) are needed only when the task's state stayed
-       live. */
+       live (at 3 below). */
     cmp rdi, qword ptr gs:[{fpu_owner}]
     je 3f
     cmp byte ptr [rip + {use_xsave}], 0
@@ -605,29 +619,6 @@ perihelion_return_to_user:
     ldmxcsr [rdi + {mxcsr}]
     fldcw [rdi + {fcw}]
     mov qword ptr gs:[{fpu_owner}], rdi
-    jmp 6f
-1:
-    mov eax, -1
-    mov edx, -1
-    xrstor64 [rip + {fpu_init}]
-    jmp 2b
-3:
-    pxor xmm0, xmm0
-    pxor xmm1, xmm1
-    pxor xmm2, xmm2
-    pxor xmm3, xmm3
-    pxor xmm4, xmm4
-    pxor xmm5, xmm5
-    pxor xmm6, xmm6
-    pxor xmm7, xmm7
-    pxor xmm8, xmm8
-    pxor xmm9, xmm9
-    pxor xmm10, xmm10
-    pxor xmm11, xmm11
-    pxor xmm12, xmm12
-    pxor xmm13, xmm13
-    pxor xmm14, xmm14
-    pxor xmm15, xmm15
 6:
     mov rax, [rdi + {rax}]
     mov rbx, [rdi + {rbx}]
@@ -647,6 +638,29 @@ perihelion_return_to_user:
     mov rdi, [rdi + {rdi}]
     swapgs
     sysretq
+3:
+    pxor xmm0, xmm0
+    pxor xmm1, xmm1
+    pxor xmm2, xmm2
+    pxor xmm3, xmm3
+    pxor xmm4, xmm4
+    pxor xmm5, xmm5
+    pxor xmm6, xmm6
+    pxor xmm7, xmm7
+    pxor xmm8, xmm8
+    pxor xmm9, xmm9
+    pxor xmm10, xmm10
+    pxor xmm11, xmm11
+    pxor xmm12, xmm12
+    pxor xmm13, xmm13
+    pxor xmm14, xmm14
+    pxor xmm15, xmm15
+    jmp 6b
+1:
+    mov eax, -1
+    mov edx, -1
+    xrstor64 [rip + {fpu_init}]
+    jmp 2b
 
     /* Full context: restore everything, leave by iretq. */
 8:
@@ -683,11 +697,6 @@ perihelion_return_to_user:
     swapgs
     iretq
 
-10:
-    /* Another address space. */
-    mov cr3, rsi
-    mov qword ptr gs:[{cr3}], rsi
-    jmp 11b
 12:
     /* A selector the task loaded: null them all before the FS base is written (loading FS
        resets it); GS between two swapgs, so the kernel's GS base waits in KERNEL_GS_BASE (an
