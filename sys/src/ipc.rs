@@ -33,7 +33,8 @@
 //! Faults: a task given a fault endpoint ([`Task::set_fault_endpoint`]) that faults sends a call on it,
 //! on its own behalf, with the fault endpoint capability's badge and the words laid out in
 //! [`abi::task::fault`]; it then waits for the reply, and runs on from the faulting instruction,
-//! with its registers as the supervisor left them (see `task_write_regs`).
+//! with its registers as the supervisor left them (see `task_write_regs`), or as a fault reply
+//! sets them ([`fault_reply`], [`Endpoint::fault_reply_recv`], with a [`Resume`]).
 //!
 //! These calls are safe: the kernel checks every argument, and none of them reads or writes the
 //! caller's memory or changes its mappings (the message travels in registers), except through an
@@ -202,6 +203,71 @@ pub unsafe fn task_set_ipc_buffer(task: usize, vaddr: usize) -> Result<()> {
     Error::check(rax)
 }
 
+/// What a fault reply sets in the faulted task ([`fault_reply`], [`Endpoint::fault_reply_recv`]):
+/// each register given takes that value, every other keeps its own. The default sets nothing:
+/// the task runs on from the faulting instruction, as after a plain [`reply`].
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Resume {
+    /// Where the task resumes (a canonical user address, else `InvalidArgument`).
+    pub rip: Option<usize>,
+    /// Its stack pointer.
+    pub rsp: Option<usize>,
+    /// Its `rax`.
+    pub rax: Option<usize>,
+    /// Its `rdi` (the first argument register).
+    pub rdi: Option<usize>,
+}
+
+impl Resume {
+    /// Resume at `rip`, every other register as it is (to step over an instruction, say).
+    pub const fn at(rip: usize) -> Resume {
+        Resume { rip: Some(rip), rsp: None, rax: None, rdi: None }
+    }
+
+    /// The `set` mask and the four values, as the syscalls take them
+    /// ([`abi::task::fault::reply`]).
+    pub const fn encode(self) -> (usize, [usize; 4]) {
+        use abi::task::fault::reply;
+        let mut set = 0;
+        let mut values = [0; 4];
+        if let Some(v) = self.rip {
+            set |= reply::RIP;
+            values[0] = v;
+        }
+        if let Some(v) = self.rsp {
+            set |= reply::RSP;
+            values[1] = v;
+        }
+        if let Some(v) = self.rax {
+            set |= reply::RAX;
+            values[2] = v;
+        }
+        if let Some(v) = self.rdi {
+            set |= reply::RDI;
+            values[3] = v;
+        }
+        (set, values)
+    }
+}
+
+/// `fault_reply(set, rip, rsp, rax, rdi)`: answers the fault message the caller received last,
+/// setting the registers `resume` gives; the faulted task runs on from its (new) `rip`. See
+/// [`Sysno::FaultReply`]. (A plain [`reply`] to a fault message still works: the task then runs
+/// on with its registers as they are.)
+///
+/// Errors: [`InvalidArgument`](abi::Error::InvalidArgument) (a `rip` that is not a canonical
+/// user address); [`InvalidState`](abi::Error::InvalidState) (no reply right, or one that
+/// answers a plain call).
+///
+/// # Safety
+///
+/// As [`Task::write_regs`]: it decides what code the faulted task runs and on what stack (the
+/// [code contract](crate::safety#the-code-contract)).
+pub unsafe fn fault_reply(resume: Resume) -> Result<()> {
+    let (set, v) = resume.encode();
+    ipc(Sysno::FaultReply, [set, v[0], v[1], v[2], v[3], 0]).map(drop)
+}
+
 /// An Endpoint capability: a rendezvous point for synchronous messages (see the
 /// [module docs](self)).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
@@ -277,6 +343,22 @@ impl Endpoint {
     /// loop. Needs READ; the capability is checked before anyone is answered.
     pub fn reply_recv(self, words: Words) -> Result<Message> {
         reply_recv(self.slot(), words)
+    }
+
+    /// A supervisor's loop in one call: answers the fault message received last (if the caller
+    /// holds a reply right) as [`fault_reply`] does, then receives on this Endpoint as
+    /// [`recv`](Endpoint::recv) does. Needs READ; the capability and `resume` are checked before
+    /// anyone is answered. See [`Sysno::FaultReplyRecv`].
+    ///
+    /// Errors: capability errors; as [`fault_reply`] (a reply right to a plain call is
+    /// [`InvalidState`](abi::Error::InvalidState), and nothing is done).
+    ///
+    /// # Safety
+    ///
+    /// As [`fault_reply`].
+    pub unsafe fn fault_reply_recv(self, resume: Resume) -> Result<Message> {
+        let (set, v) = resume.encode();
+        ipc(Sysno::FaultReplyRecv, [self.slot(), set, v[0], v[1], v[2], v[3]]).map(Message::from_results)
     }
 }
 
@@ -569,6 +651,17 @@ mod tests {
     #[should_panic(expected = "at most 64")]
     fn too_many_words() {
         IpcBufferPage::new().set_words(&[0; MAX_EXTRA_WORDS + 1]);
+    }
+
+    #[test]
+    fn resume_encoding() {
+        use abi::task::fault::reply;
+        assert_eq!(Resume::default().encode(), (0, [0; 4]));
+        assert_eq!(Resume::at(0x1234).encode(), (reply::RIP, [0x1234, 0, 0, 0]));
+        let all = Resume { rip: Some(1), rsp: Some(2), rax: Some(3), rdi: Some(4) };
+        assert_eq!(all.encode(), (reply::ALL, [1, 2, 3, 4]));
+        let some = Resume { rsp: Some(8), rdi: Some(9), ..Resume::default() };
+        assert_eq!(some.encode(), (reply::RSP | reply::RDI, [0, 8, 0, 9]));
     }
 
     #[test]

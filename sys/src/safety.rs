@@ -52,6 +52,7 @@
 //! | `task_set_priority`, `task_start`, `task_suspend`, `task_resume`, `task_yield`, `task_info` (`Task::set_priority`, `start`, `suspend`, `resume`, `info`; `task::yield_now`) | safe | scheduling state only; what a started or resumed task runs was settled under the [code contract](#the-code-contract) |
 //! | `task_read_regs` | **unsafe**: the kernel writes `buf` | `Task::read_regs` is safe: it reads into a local |
 //! | `task_write_regs` (`Task::write_regs`) | **unsafe**: [code](#the-code-contract) | decides what code the task runs |
+//! | `fault_reply`, `fault_reply_recv` (`Endpoint::fault_reply_recv`) | **unsafe**: [code](#the-code-contract) | set a faulted task's `rip`, `rsp`, `rax`, `rdi` |
 //! | `task_set_fs_base` | **unsafe** | the runtime finds the running thread's block through the FS base |
 //! | `task_set_space` (`Task::set_space`) | **unsafe**: [teardown](#the-teardown-contract) and [code](#the-code-contract) | drops the task's old CSpace and VSpace; moves a running task to another address space; lets a task into the caller's |
 //! | `task_destroy` (`Task::destroy`), `task_kill` (`Task::kill`) | **unsafe**: [teardown](#the-teardown-contract) | the task drops its CSpace and VSpace at once (stopping it is harmless in itself) |

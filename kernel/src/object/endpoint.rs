@@ -119,10 +119,25 @@ pub fn recv(me: ObjRef, e: ObjRef, block_: bool) -> Result<Option<[u64; 6]>, Err
 /// changed, for the general path ([`send`]), the specification, which does the same for these
 /// cases. Otherwise the receiver is the running task, to be entered (`sched::switch_to`).
 pub fn call_fast(me: ObjRef, e: ObjRef, badge: u64, w: [u64; 5]) -> Option<ObjRef> {
+    handoff(me, e, badge, w, false)
+}
+
+/// The fast path of fault delivery (`uapi::trap`): `me`, the running task, just faulted, and its
+/// fault message `w` goes to its fault endpoint `e` as [`call_fast`] sends a call, on the same
+/// terms but one: the faulting task's own IPC buffer does not matter (a fault message carries
+/// nothing through the buffers). `me` then waits for the reply to its fault; `None` with
+/// nothing changed otherwise (the general path is [`send`], by `uapi::ipc::deliver_fault`).
+pub fn fault_fast(me: ObjRef, e: ObjRef, badge: u64, w: [u64; 5]) -> Option<ObjRef> {
+    handoff(me, e, badge, w, true)
+}
+
+/// [`call_fast`] and [`fault_fast`]: a call or a fault message (`fault`).
+#[inline]
+fn handoff(me: ObjRef, e: ObjRef, badge: u64, w: [u64; 5], fault: bool) -> Option<ObjRef> {
     let (mt, o) = (task(me), obj(e));
     let r = o.receivers.head()?;
     let rt = task(r);
-    if mt.ipc_buffer.get() != 0
+    if (!fault && mt.ipc_buffer.get() != 0)
         || rt.ipc_buffer.get() != 0
         || rt.priority.get() < mt.priority.get()
         || rt.vspace.get().is_none()
@@ -136,7 +151,7 @@ pub fn call_fast(me: ObjRef, e: ObjRef, badge: u64, w: [u64; 5]) -> Option<ObjRe
         // A new call replaces an unanswered one, as in `await_reply`.
         task(old).replier.set(None);
     }
-    mt.msg_fault.set(false);
+    mt.msg_fault.set(fault);
     mt.state.set(State::BlockedReply);
     mt.replier.set(Some(r));
     Some(r)
@@ -165,34 +180,110 @@ pub fn send_fast(me: ObjRef, e: ObjRef, badge: u64, w: [u64; 5]) -> Option<ObjRe
     Some(r)
 }
 
-/// The fast path of `reply_recv`: `me` (the running task) answers its caller with `w`, which
-/// gets the CPU, and waits on `e`, if nothing but registers has to move and `me` will wait: it
-/// holds a reply right to a caller that made a plain call (not a fault), neither has an IPC
-/// buffer, the caller's priority is at least `me`'s and it has a VSpace, no sender waits on `e`
-/// and no bit is set in a Note bound to `me` (either would end the receive at once). Checked in
-/// that order, before anything changes; `None` with nothing changed otherwise, for the general
-/// path ([`reply`] then [`recv`]). Returns the caller, now the running task.
+/// The registers a fault reply sets (each `None` keeps its value). `uapi` has checked `rip`.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct Resume {
+    /// Where the task resumes.
+    pub rip: Option<u64>,
+    /// Its stack pointer.
+    pub rsp: Option<u64>,
+    /// `rax`.
+    pub rax: Option<u64>,
+    /// `rdi`.
+    pub rdi: Option<u64>,
+}
+
+/// The fast path of `reply_recv`: `me` (the running task) answers the task it holds the reply
+/// right for with the words `w` (a call) or with nothing (a fault: it runs on as it is), and
+/// that task gets the CPU while `me` waits on `e`, if `me` will wait and the answered task is the
+/// scheduler's next choice. Checked in this order, before anything changes: `me` holds a reply
+/// right; for a call, neither task has an IPC buffer (nothing travels, and no buffer needs
+/// writing; a fault's reply leaves the buffers alone) and the caller's priority is at least
+/// `me`'s (a reply puts it at the head of its queue); for a fault, no queued task has the faulted
+/// task's priority or more (a fault's reply puts it at the tail); the answered task has a VSpace;
+/// no sender waits on `e`; no bit is set in a Note bound to `me` (either would end the receive at
+/// once). `None` with nothing changed otherwise, for the general path ([`reply`], then
+/// [`recv`]). Returns the answered task, now runnable and in no queue, for a direct switch.
+#[inline]
 pub fn reply_recv_fast(me: ObjRef, e: ObjRef, w: [u64; 5]) -> Option<ObjRef> {
-    let (mt, o) = (task(me), obj(e));
+    let mt = task(me);
     let c = mt.reply_to.get()?;
     let ct = task(c);
-    if ct.msg_fault.get()
-        || mt.ipc_buffer.get() != 0
-        || ct.ipc_buffer.get() != 0
-        || ct.priority.get() < mt.priority.get()
-        || ct.vspace.get().is_none()
-        || o.senders.head().is_some()
-        || mt.bound_note.get().is_some_and(super::note::has_bits)
-    {
+    let fault = ct.msg_fault.get();
+    let fits = if fault {
+        sched::first_at_tail(ct.priority.get())
+    } else {
+        mt.ipc_buffer.get() == 0 && ct.ipc_buffer.get() == 0 && ct.priority.get() >= mt.priority.get()
+    };
+    if !fits || !will_wait(me, c, e) {
         return None;
     }
+    if fault {
+        ct.msg_fault.set(false);
+    } else {
+        ct.ctx.set_results([0, w[0], w[1], w[2], w[3], w[4]]);
+    }
+    answered_then_wait(me, c, e);
+    Some(c)
+}
+
+/// The fast path of `fault_reply_recv`: as [`reply_recv_fast`] for a faulted task, which gets
+/// the registers in `resume` (`None` with nothing changed if `me`'s reply right answers no fault,
+/// or on any condition of [`reply_recv_fast`]; the general path is [`reply_fault`], then
+/// [`recv`]).
+#[inline]
+pub fn fault_reply_recv_fast(me: ObjRef, e: ObjRef, resume: Resume) -> Option<ObjRef> {
+    let c = task(me).reply_to.get()?;
+    let ct = task(c);
+    if !ct.msg_fault.get() || !sched::first_at_tail(ct.priority.get()) || !will_wait(me, c, e) {
+        return None;
+    }
+    ct.msg_fault.set(false);
+    ct.ctx.set_resume(resume.rip, resume.rsp, resume.rax, resume.rdi);
+    answered_then_wait(me, c, e);
+    Some(c)
+}
+
+/// The last conditions of the `reply_recv` fast paths: the answered task `c` has a VSpace, and
+/// `me` will wait on `e` (no sender waits there, no bit is set in a Note bound to `me`).
+#[inline(always)]
+fn will_wait(me: ObjRef, c: ObjRef, e: ObjRef) -> bool {
+    task(c).vspace.get().is_some()
+        && obj(e).senders.head().is_none()
+        && !task(me).bound_note.get().is_some_and(super::note::has_bits)
+}
+
+/// The common end of the `reply_recv` fast paths: `c` (answered) is runnable, its reply right
+/// used up, and `me` waits on `e`.
+#[inline(always)]
+fn answered_then_wait(me: ObjRef, c: ObjRef, e: ObjRef) {
+    let (mt, ct) = (task(me), task(c));
     mt.reply_to.set(None);
     ct.replier.set(None);
-    ct.ctx.set_results([0, w[0], w[1], w[2], w[3], w[4]]);
     ct.state.set(State::Runnable);
     mt.state.set(State::BlockedRecv);
-    o.receivers.push(e, me);
-    Some(c)
+    obj(e).receivers.push(e, me);
+}
+
+/// Answers the fault `me` holds the reply right for, setting the registers in `resume`; the
+/// faulted task runs on (at the tail of its queue, as after every fault reply).
+/// `InvalidState`, with nothing changed, if `me` holds no reply right or one that answers a
+/// plain call.
+pub fn reply_fault(me: ObjRef, resume: Resume) -> Result<(), Error> {
+    let c = task(me).reply_to.get().ok_or(Error::InvalidState)?;
+    if !task(c).msg_fault.get() {
+        return Err(Error::InvalidState);
+    }
+    task(me).reply_to.set(None);
+    task(c).replier.set(None);
+    task(c).ctx.set_resume(resume.rip, resume.rsp, resume.rax, resume.rdi);
+    answer(me, c, [0; 5], false);
+    Ok(())
+}
+
+/// Whether `me` holds a reply right that answers a plain call (not a fault).
+pub fn answers_call(me: ObjRef) -> bool {
+    task(me).reply_to.get().is_some_and(|c| !task(c).msg_fault.get())
 }
 
 /// Answers the call `me` holds the reply right for; `InvalidState` if none. With `direct` (the

@@ -210,6 +210,15 @@ pub fn tick() {
     }
 }
 
+/// Whether a task of priority `p` put at the tail of its queue now would be the next choice
+/// once the running task stops running: no queued task has priority `p` or more. (The running
+/// task is in no queue.)
+#[inline]
+pub fn first_at_tail(p: u8) -> bool {
+    debug_assert!(cpu().woken.get().is_none());
+    SCHED.queues.highest().is_none_or(|h| h < p)
+}
+
 /// Whether the running task keeps the CPU and nothing about it changed since it was entered:
 /// it is still running, no task of a higher priority (or put ahead of it) became runnable, it
 /// gave up no place, and its address space is the one loaded. The return to user mode after a

@@ -28,7 +28,7 @@ static ON: Global<Cell<bool>> = Global::new(Cell::new(true));
 pub enum Path {
     /// `call` to a waiting receiver.
     Call,
-    /// `reply_recv` to a waiting caller.
+    /// `reply_recv` to a waiting caller (or a faulted task: a plain reply to a fault).
     ReplyRecv,
     /// `send` to a waiting receiver above the sender.
     Send,
@@ -36,11 +36,16 @@ pub enum Path {
     Signal,
     /// `task_yield`.
     Yield,
+    /// A fault message to a supervisor waiting on the fault endpoint.
+    Fault,
+    /// `fault_reply_recv` to a faulted task.
+    FaultReply,
 }
 
 impl Path {
     /// Every path, in the order the log lists them.
-    const ALL: [Path; 5] = [Path::Call, Path::ReplyRecv, Path::Send, Path::Signal, Path::Yield];
+    const ALL: [Path; 7] =
+        [Path::Call, Path::ReplyRecv, Path::Send, Path::Signal, Path::Yield, Path::Fault, Path::FaultReply];
 
     fn name(self) -> &'static str {
         match self {
@@ -49,6 +54,8 @@ impl Path {
             Path::Send => "send",
             Path::Signal => "signal",
             Path::Yield => "yield",
+            Path::Fault => "fault",
+            Path::FaultReply => "fault_reply_recv",
         }
     }
 }

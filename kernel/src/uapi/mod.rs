@@ -68,6 +68,12 @@ pub extern "C" fn syscall() {
             }
             general(me, task, Sysno::ReplyRecv);
         }
+        Some(Sysno::FaultReplyRecv) => {
+            if fastpath::on() {
+                ipc::fault_reply_recv_fast(me, task);
+            }
+            general(me, task, Sysno::FaultReplyRecv);
+        }
         Some(Sysno::Send) => {
             if fastpath::on() {
                 ipc::send_fast(me, task);
@@ -133,6 +139,8 @@ fn dispatch(me: ObjRef, task: &TaskObj, n: Sysno) -> Result<Option<Results>, Err
         Sysno::ReplyRecv => ipc::reply_recv(me, task, a[0], w),
         Sysno::NoteWait => notify::note_wait(me, task, a[0]),
         Sysno::ReplyTo => ipc::reply_to(me, task, a[0], w),
+        Sysno::FaultReply => ipc::fault_reply(me, a),
+        Sysno::FaultReplyRecv => ipc::fault_reply_recv(me, task, a),
         n => other(me, task, n, a).map(Some),
     }
 }
@@ -238,7 +246,9 @@ fn other(me: ObjRef, task: &TaskObj, n: Sysno, a: [u64; 6]) -> Result<Results, E
         | Sysno::Reply
         | Sysno::ReplyRecv
         | Sysno::NoteWait
-        | Sysno::ReplyTo => Err(Error::UnknownSyscall),
+        | Sysno::ReplyTo
+        | Sysno::FaultReply
+        | Sysno::FaultReplyRecv => Err(Error::UnknownSyscall),
     }
 }
 
@@ -288,6 +298,10 @@ pub fn trap() -> ! {
 /// without one it is stopped with one log line. The root task faulting ends the run.
 fn fault(me: ObjRef, task: &TaskObj) {
     let t = task.ctx.trap_info();
+    if fastpath::on() {
+        // Returns only if the fast path does not apply; then nothing has changed.
+        ipc::fault_fast(me, [t.vector, t.address, t.rip, t.error, 0]);
+    }
     if ipc::deliver_fault(me, t.vector, t.address, t.rip, t.error) {
         return;
     }

@@ -334,6 +334,25 @@ sysnos! {
     /// Errors: capability errors (a Reply capability); `InvalidState` (its caller no longer
     /// waits for this reply).
     ReplyTo = 0x69,
+    /// `fault_reply(set, rip, rsp, rax, rdi)`: answer the fault message received last (the
+    /// caller's reply right names a task waiting for the reply to its fault): the registers
+    /// named in `set` ([`task::fault::reply`](crate::task::fault::reply): `RIP`, `RSP`, `RAX`,
+    /// `RDI`) take the values given, every other register keeps its value, and the task runs on
+    /// from its (new) `rip`. The supervisor needs no `task_read_regs`/`task_write_regs` round
+    /// trip. A plain `reply` to a fault message still works, as before.
+    ///
+    /// Errors: `InvalidArgument` (`set` has other bits, or names `RIP` with a `rip` that is not
+    /// a canonical user address); `InvalidState` (no reply right, or one that answers a plain
+    /// call, which `reply` answers). Nothing changes on an error.
+    FaultReply = 0x6a,
+    /// `fault_reply_recv(endpoint, set, rip, rsp, rax, rdi) -> (badge, w0, ...)`: `fault_reply`
+    /// (if the caller holds a reply right), then `recv` on `endpoint`: a supervisor's loop in
+    /// one call. The endpoint capability is checked first (READ), then the arguments as
+    /// `fault_reply`. With no reply right it only receives; with one that answers a plain call
+    /// it does nothing (`InvalidState`).
+    ///
+    /// Errors: capability errors; as `fault_reply`.
+    FaultReplyRecv = 0x6b,
 
     /// `note_create(memory, dst_slot) -> slot`: make a Note (1 page) with no bits set.
     ///

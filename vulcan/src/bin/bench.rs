@@ -44,11 +44,14 @@
 //!   return from `note_wait`. The waiter computes the figure in its own address space and sends
 //!   it back in an IPC message.
 //! - `fault_round_trip`: a task in the other address space with a fault endpoint executes `ud2`;
-//!   its supervisor (the root task, waiting in `recv`) gets the fault message, reads its
-//!   registers, moves `rip` past the 2-byte instruction, writes them back, and answers with
-//!   `reply_recv`. One sample, timed by the faulting task around `ud2`: exception entry, fault
-//!   message delivery, switch to the supervisor, its `task_read_regs`, `task_write_regs` and
-//!   `reply_recv`, switch back, return by `iretq`.
+//!   its supervisor (the root task, waiting in `recv`) gets the fault message and answers with a
+//!   fault reply that moves `rip` past the 2-byte instruction (`fault_reply_recv`). One sample,
+//!   timed by the faulting task around `ud2`: exception entry, fault message delivery, switch to
+//!   the supervisor, its decision and `fault_reply_recv`, switch back, return by `iretq`.
+//! - `fault_round_trip_regs`: the same with the fault protocol before fault replies carried
+//!   registers: the supervisor reads the registers, moves `rip`, writes them back and answers
+//!   with a plain `reply_recv` (`task_read_regs`, `task_write_regs`, `reply_recv`). Until issue 8
+//!   this was `fault_round_trip`; its code is unchanged.
 //! - `yield`: the root task and a thread of its own address space, at the same priority, yield
 //!   to each other. A sample is one `task_yield` of the root task until it runs again, which is
 //!   two switches; the figure is half of it (per switch).
@@ -74,7 +77,7 @@ use sys::abi::layout::PAGE_SIZE;
 use sys::abi::syscall::ARG_REGS;
 use sys::abi::task::Registers;
 use sys::debug::FixedBuf;
-use sys::ipc::Endpoint;
+use sys::ipc::{Endpoint, Resume};
 use sys::notify::Note;
 use sys::task::{ROOT_PRIORITY, State, Task, exit_thread, root_task, yield_now};
 use sys::vspace::{Page, VSpace, access};
@@ -829,8 +832,41 @@ extern "C" fn faulter(report_ep: usize, _: usize, _: usize) -> ! {
     report(report_ep, figure)
 }
 
-/// `fault_round_trip` with the faulting task in `vspace`.
+/// `fault_round_trip`, with the faulting task in `vspace`: the supervisor answers each fault with
+/// a fault reply that moves `rip` past the `ud2` (`fault_reply_recv`): fault, supervisor
+/// decision, register change and resume, without `task_read_regs`/`task_write_regs`.
 fn fault_round_trip(vspace: VSpace) -> Result<Figure> {
+    let ep = Endpoint::create(root::memory(), Slot::Auto).ctx("endpoint_create")?;
+    let fault_cap = ep.mint(root::cspace(), Slot::Auto, rights::WRITE, FAULT_BADGE).ctx("cap_mint(endpoint)")?;
+    let fault_ep = Endpoint::new(fault_cap);
+    let task = start_task(vspace, faulter, [ep.slot(), 0, 0], ROOT_PRIORITY, Some(fault_ep))?;
+    let supervise = || -> Result<Figure> {
+        let mut m = ep.recv().ctx("recv (fault)")?;
+        loop {
+            if m.badge != FAULT_BADGE {
+                return reported(m.words, "faulting task");
+            }
+            if m.words[sys::abi::task::fault::VECTOR] != INVALID_OPCODE {
+                return Err(failure("fault message", format_args!("{:?}", m.words)));
+            }
+            let resume = Resume::at(m.words[sys::abi::task::fault::RIP] + UD2_LEN as usize);
+            // SAFETY: the faulter resumes its own function just after the `ud2` it stopped at,
+            // with its own registers and stack (the code contract).
+            m = unsafe { ep.fault_reply_recv(resume) }.ctx("fault_reply_recv")?;
+        }
+    };
+    let figure = supervise();
+    stop(task)?;
+    fault_ep.delete().ctx("cap_delete(fault endpoint)")?;
+    ep.delete().ctx("cap_delete(endpoint)")?;
+    figure
+}
+
+/// `fault_round_trip_regs` with the faulting task in `vspace`: the supervisor reads the
+/// registers, moves `rip` past the `ud2`, writes them back and answers with a plain
+/// `reply_recv` (the fault protocol before fault replies carried registers; this was
+/// `fault_round_trip` until they did).
+fn fault_round_trip_regs(vspace: VSpace) -> Result<Figure> {
     let ep = Endpoint::create(root::memory(), Slot::Auto).ctx("endpoint_create")?;
     let fault_cap = ep.mint(root::cspace(), Slot::Auto, rights::WRITE, FAULT_BADGE).ctx("cap_mint(endpoint)")?;
     let fault_ep = Endpoint::new(fault_cap);
@@ -986,7 +1022,7 @@ fn json_string(out: &mut impl Write, s: &str) -> fmt::Result {
 }
 
 /// The figures, in the order they are measured and reported.
-const FIGURES: usize = 16;
+const FIGURES: usize = 17;
 
 fn main(boot: Boot) -> usize {
     let mut brand = [0u8; 48];
@@ -1005,6 +1041,7 @@ fn main(boot: Boot) -> usize {
         ("note_signal_wait", None),
         ("note_signal_wait_cycle", None),
         ("fault_round_trip", None),
+        ("fault_round_trip_regs", None),
         ("yield", None),
         ("yield_other_space", None),
         ("thread_create_join", None),
@@ -1032,6 +1069,7 @@ fn main(boot: Boot) -> usize {
             "note_signal_wait" => note_signal_wait(other),
             "note_signal_wait_cycle" => note_signal_wait_cycle(other),
             "fault_round_trip" => fault_round_trip(other),
+            "fault_round_trip_regs" => fault_round_trip_regs(other),
             "yield" => yield_figure(VSpace::root()),
             "yield_other_space" => yield_figure(other),
             "thread_create_join" => thread_create_join(),

@@ -286,6 +286,26 @@ impl SavedContext {
         });
     }
 
+    /// Sets the registers given (`rip`, `rsp`, `rax`, `rdi`) and leaves the others as they are:
+    /// a fault reply's registers. The caller has checked that `rip` is a canonical user address.
+    /// A partial context stays partial (its return by `sysret` restores all four).
+    pub fn set_resume(&self, rip: Option<u64>, rsp: Option<u64>, rax: Option<u64>, rdi: Option<u64>) {
+        self.with(|c| {
+            if let Some(v) = rip {
+                c.rip = v;
+            }
+            if let Some(v) = rsp {
+                c.rsp = v;
+            }
+            if let Some(v) = rax {
+                c.rax = v;
+            }
+            if let Some(v) = rdi {
+                c.rdi = v;
+            }
+        });
+    }
+
     /// Checks and tidies the context for a return to user mode ([`validate`]).
     pub fn validate(&self) -> Result<(), EnterError> {
         self.with(validate)
