@@ -109,7 +109,8 @@ pub fn recv(me: ObjRef, e: ObjRef, block_: bool) -> Result<Option<[u64; 6]>, Err
     Ok(None)
 }
 
-/// The fast path of `call` (`uapi` decodes it): the message goes straight to the receiver
+/// The fast path of `call` (`uapi` decodes it): the message (the caller's syscall arguments 1-5,
+/// in its saved registers, and `badge`) goes straight to the receiver
 /// waiting first on `e`, which gets the caller's reply right and the CPU, while `me` (the
 /// running task) waits for the reply, if nothing but registers has to move: a receiver waits,
 /// neither task has an IPC buffer (so no capability or extra word travels, and no buffer needs
@@ -118,8 +119,8 @@ pub fn recv(me: ObjRef, e: ObjRef, block_: bool) -> Result<Option<[u64; 6]>, Err
 /// Checked in that order, before anything changes; any that fails returns `false` with nothing
 /// changed, for the general path ([`send`]), the specification, which does the same for these
 /// cases. Otherwise the receiver is the running task, to be entered (`sched::switch_to`).
-pub fn call_fast(me: ObjRef, e: ObjRef, badge: u64, w: [u64; 5]) -> Option<ObjRef> {
-    handoff(me, e, badge, w, false)
+pub fn call_fast(me: ObjRef, e: ObjRef, badge: u64) -> Option<ObjRef> {
+    handoff(me, e, badge, None)
 }
 
 /// The fast path of fault delivery (`uapi::trap`): `me`, the running task, just faulted, and its
@@ -128,12 +129,14 @@ pub fn call_fast(me: ObjRef, e: ObjRef, badge: u64, w: [u64; 5]) -> Option<ObjRe
 /// nothing through the buffers). `me` then waits for the reply to its fault; `None` with
 /// nothing changed otherwise (the general path is [`send`], by `uapi::ipc::deliver_fault`).
 pub fn fault_fast(me: ObjRef, e: ObjRef, badge: u64, w: [u64; 5]) -> Option<ObjRef> {
-    handoff(me, e, badge, w, true)
+    handoff(me, e, badge, Some(w))
 }
 
-/// [`call_fast`] and [`fault_fast`]: a call or a fault message (`fault`).
+/// [`call_fast`] (`w` is `None`: the words are the caller's syscall arguments 1-5) and
+/// [`fault_fast`] (`w` is the fault message).
 #[inline]
-fn handoff(me: ObjRef, e: ObjRef, badge: u64, w: [u64; 5], fault: bool) -> Option<ObjRef> {
+fn handoff(me: ObjRef, e: ObjRef, badge: u64, w: Option<[u64; 5]>) -> Option<ObjRef> {
+    let fault = w.is_some();
     let (mt, o) = (task(me), obj(e));
     let r = o.receivers.head()?;
     let rt = task(r);
@@ -145,7 +148,11 @@ fn handoff(me: ObjRef, e: ObjRef, badge: u64, w: [u64; 5], fault: bool) -> Optio
         return None;
     }
     o.receivers.pop();
-    rt.ctx.set_results([badge, w[0], w[1], w[2], w[3], w[4]]);
+    match w {
+        // A call's words are its arguments 1-5, in its saved registers.
+        None => rt.ctx.set_message_from(&mt.ctx, badge),
+        Some(w) => rt.ctx.set_results([badge, w[0], w[1], w[2], w[3], w[4]]),
+    }
     rt.state.set(State::Runnable);
     if let Some(old) = rt.reply_to.replace(Some(me)) {
         // A new call replaces an unanswered one, as in `await_reply`.
@@ -157,13 +164,13 @@ fn handoff(me: ObjRef, e: ObjRef, badge: u64, w: [u64; 5], fault: bool) -> Optio
     Some(r)
 }
 
-/// The fast path of `send` (`uapi` decodes it): the message goes straight to the receiver
-/// waiting first on `e`, if it outranks `me` (the running task, which it preempts), neither has
+/// The fast path of `send` (`uapi` decodes it): the message (the sender's syscall arguments
+/// 1-5, in its saved registers, and `badge`) goes straight to the receiver waiting first on `e`, if it outranks `me` (the running task, which it preempts), neither has
 /// an IPC buffer and the receiver has a VSpace; checked in that order, before anything changes.
 /// `me`'s send has then succeeded (the caller writes its results). Returns the receiver,
 /// runnable and in no queue, for a direct switch; `None` with nothing changed otherwise (the
 /// general path, [`send`], does the same for these cases).
-pub fn send_fast(me: ObjRef, e: ObjRef, badge: u64, w: [u64; 5]) -> Option<ObjRef> {
+pub fn send_fast(me: ObjRef, e: ObjRef, badge: u64) -> Option<ObjRef> {
     let (mt, o) = (task(me), obj(e));
     let r = o.receivers.head()?;
     let rt = task(r);
@@ -175,7 +182,7 @@ pub fn send_fast(me: ObjRef, e: ObjRef, badge: u64, w: [u64; 5]) -> Option<ObjRe
         return None;
     }
     o.receivers.pop();
-    rt.ctx.set_results([badge, w[0], w[1], w[2], w[3], w[4]]);
+    rt.ctx.set_message_from(&mt.ctx, badge);
     rt.state.set(State::Runnable);
     Some(r)
 }
@@ -194,7 +201,8 @@ pub struct Resume {
 }
 
 /// The fast path of `reply_recv`: `me` (the running task) answers the task it holds the reply
-/// right for with the words `w` (a call) or with nothing (a fault: it runs on as it is), and
+/// right for with the words of its syscall (arguments 1-5, in its saved registers: a call) or
+/// with nothing (a fault: it runs on as it is), and
 /// that task gets the CPU while `me` waits on `e`, if `me` will wait and the answered task is the
 /// scheduler's next choice. Checked in this order, before anything changes: `me` holds a reply
 /// right; for a call, neither task has an IPC buffer (nothing travels, and no buffer needs
@@ -205,7 +213,7 @@ pub struct Resume {
 /// once). `None` with nothing changed otherwise, for the general path ([`reply`], then
 /// [`recv`]). Returns the answered task, now runnable and in no queue, for a direct switch.
 #[inline]
-pub fn reply_recv_fast(me: ObjRef, e: ObjRef, w: [u64; 5]) -> Option<ObjRef> {
+pub fn reply_recv_fast(me: ObjRef, e: ObjRef) -> Option<ObjRef> {
     let mt = task(me);
     let c = mt.reply_to.get()?;
     let ct = task(c);
@@ -221,7 +229,8 @@ pub fn reply_recv_fast(me: ObjRef, e: ObjRef, w: [u64; 5]) -> Option<ObjRef> {
     if fault {
         ct.msg_fault.set(false);
     } else {
-        ct.ctx.set_results([0, w[0], w[1], w[2], w[3], w[4]]);
+        // The reply's words are `me`'s syscall arguments 1-5, in its saved registers.
+        ct.ctx.set_message_from(&mt.ctx, 0);
     }
     answered_then_wait(me, c, e);
     Some(c)

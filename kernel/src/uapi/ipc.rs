@@ -63,7 +63,7 @@ pub fn call_fast(me: ObjRef, task: &TaskObj) {
     if !global::nothing_to_reap() {
         return;
     }
-    if let Some(next) = endpoint::call_fast(me, e, badge, [a[1], a[2], a[3], a[4], a[5]]) {
+    if let Some(next) = endpoint::call_fast(me, e, badge) {
         fastpath::taken(Path::Call);
         super::leave(sched::switch_to(next));
     }
@@ -80,7 +80,7 @@ pub fn send_fast(me: ObjRef, task: &TaskObj) {
     if !global::nothing_to_reap() {
         return;
     }
-    if let Some(next) = endpoint::send_fast(me, e, badge, [a[1], a[2], a[3], a[4], a[5]]) {
+    if let Some(next) = endpoint::send_fast(me, e, badge) {
         task.ctx.set_results([0; 6]);
         fastpath::taken(Path::Send);
         super::leave(sched::preempt_to(me, next));
@@ -99,7 +99,7 @@ pub fn reply_recv_fast(me: ObjRef, task: &TaskObj) {
     if !global::nothing_to_reap() {
         return;
     }
-    if let Some(next) = endpoint::reply_recv_fast(me, e, [a[1], a[2], a[3], a[4], a[5]]) {
+    if let Some(next) = endpoint::reply_recv_fast(me, e) {
         fastpath::taken(Path::ReplyRecv);
         super::leave(sched::switch_to(next));
     }
