@@ -352,6 +352,124 @@ pub fn parse_fadt_pm_timer(t: &[u8]) -> Result<Option<PmTimer>, AcpiError> {
     }
 }
 
+/// How to turn the machine off (ACPI sleep state S5): the PM1 control ports from the FADT and
+/// the `SLP_TYP` values of the DSDT's `\_S5` package.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct PowerOff {
+    /// PM1a control port.
+    pub pm1a_cnt: u16,
+    /// PM1b control port (0: none).
+    pub pm1b_cnt: u16,
+    /// `SLP_TYP` for PM1a and PM1b.
+    pub slp_typ_a: u8,
+    pub slp_typ_b: u8,
+}
+
+impl PowerOff {
+    /// What to write to a PM1 control register: `SLP_TYP` in bits 10-12, `SLP_EN` (bit 13).
+    pub fn value(typ: u8) -> u16 {
+        (u16::from(typ & 7) << 10) | 1 << 13
+    }
+}
+
+/// FADT offsets of the DSDT's address and the PM1 control blocks (ACPI 6.5, table 5.9).
+const FADT_DSDT: usize = 40;
+const FADT_PM1A_CNT_BLK: usize = 64;
+const FADT_PM1B_CNT_BLK: usize = 68;
+const FADT_X_DSDT: usize = 140;
+/// Longest DSDT scanned for `\_S5`.
+pub const MAX_DSDT_LEN: usize = 256 * 1024;
+
+/// The PM1 control ports and the DSDT's address, from the FADT (`t`, header included).
+pub fn parse_fadt_power(t: &[u8]) -> Result<(u16, u16, u64), AcpiError> {
+    if t.get(..4) != Some(b"FACP".as_slice()) {
+        return Err(AcpiError::Malformed);
+    }
+    let port = |at| -> Result<u16, AcpiError> {
+        let p = u32_at(t, at).ok_or(AcpiError::Malformed)?;
+        u16::try_from(p).map_err(|_| AcpiError::Malformed)
+    };
+    let (a, b) = (port(FADT_PM1A_CNT_BLK)?, port(FADT_PM1B_CNT_BLK)?);
+    if a == 0 {
+        return Err(AcpiError::Unsupported);
+    }
+    let dsdt = match u64_at(t, FADT_X_DSDT) {
+        Some(x) if x != 0 => x,
+        _ => u64::from(u32_at(t, FADT_DSDT).ok_or(AcpiError::Malformed)?),
+    };
+    Ok((a, b, dsdt))
+}
+
+/// The two `SLP_TYP` values of the `\_S5` package in AML `aml` (a DSDT's body): the name
+/// `_S5_` after a `NameOp` (0x08, perhaps with a root prefix `\`), then a `PackageOp` (0x12),
+/// its length, its element count, and the first two elements, each a `BytePrefix` (0x0a)
+/// constant, `ZeroOp` (0), `OneOp` (1) or `OnesOp` (0xff).
+pub fn parse_s5(aml: &[u8]) -> Option<(u8, u8)> {
+    let mut from = 0;
+    while let Some(i) = aml.get(from..)?.windows(4).position(|w| w == b"_S5_").map(|i| i + from) {
+        from = i + 1;
+        let named = matches!(aml.get(i.wrapping_sub(1)), Some(0x08))
+            || (aml.get(i.wrapping_sub(1)) == Some(&b'\\') && aml.get(i.wrapping_sub(2)) == Some(&0x08));
+        if !named || aml.get(i + 4) != Some(&0x12) {
+            continue;
+        }
+        // PkgLength: the lead byte's top two bits say how many bytes follow it.
+        let lead = *aml.get(i + 5)?;
+        let mut at = i + 6 + usize::from(lead >> 6);
+        at += 1; // NumElements.
+        let mut element = || -> Option<u8> {
+            let op = *aml.get(at)?;
+            at += 1;
+            match op {
+                0x0a => {
+                    let v = *aml.get(at)?;
+                    at += 1;
+                    Some(v)
+                }
+                0x00 => Some(0),
+                0x01 => Some(1),
+                0xff => Some(0xff),
+                _ => None,
+            }
+        };
+        let a = element()?;
+        let b = element()?;
+        return Some((a, b));
+    }
+    None
+}
+
+impl RootTable {
+    /// How to power the machine off: the FADT's PM1 control ports and the DSDT's `\_S5`
+    /// package.
+    pub fn power_off(&self, mem: &impl PhysMem) -> Result<PowerOff, AcpiError> {
+        let mut buf = [0u8; MAX_FADT_LEN];
+        let (pm1a_cnt, pm1b_cnt, dsdt) = parse_fadt_power(self.find(mem, b"FACP", &mut buf)?)?;
+        let mut hdr = [0u8; 36];
+        if !mem.read(dsdt, &mut hdr) || &hdr[..4] != b"DSDT" {
+            return Err(AcpiError::Malformed);
+        }
+        let len = (u32_at(&hdr, 4).ok_or(AcpiError::Malformed)? as usize).clamp(36, MAX_DSDT_LEN);
+        // Scanned in windows that overlap by enough to hold the whole pattern.
+        let mut window = [0u8; 4096];
+        let mut at = 36;
+        while at < len {
+            let n = window.len().min(len - at);
+            if !mem.read(dsdt + at as u64, &mut window[..n]) {
+                return Err(AcpiError::Unreadable);
+            }
+            if let Some((a, b)) = parse_s5(&window[..n]) {
+                return Ok(PowerOff { pm1a_cnt, pm1b_cnt, slp_typ_a: a, slp_typ_b: b });
+            }
+            if n < window.len() {
+                break;
+            }
+            at += n - 32;
+        }
+        Err(AcpiError::Missing)
+    }
+}
+
 /// The HPET the HPET table describes.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct HpetInfo {
@@ -378,6 +496,28 @@ pub fn parse_hpet(t: &[u8]) -> Result<HpetInfo, AcpiError> {
 mod tests {
     use super::*;
     use std::collections::BTreeMap;
+
+    #[test]
+    fn s5_packages() {
+        // QEMU's: Name (\_S5, Package (0x04) { Zero, Zero, Zero, Zero }) on PIIX4.
+        let qemu = [0x08, b'\\', b'_', b'S', b'5', b'_', 0x12, 0x06, 0x04, 0x00, 0x00, 0x00, 0x00];
+        assert_eq!(parse_s5(&qemu), Some((0, 0)));
+        // BytePrefix values, no root prefix, a two-byte PkgLength.
+        let other = [0x10, 0x08, b'_', b'S', b'5', b'_', 0x12, 0x40, 0x0a, 0x02, 0x0a, 0x05, 0x0a, 0x07];
+        assert_eq!(parse_s5(&other), Some((5, 7)));
+        // `_S5_` that is not a Name of a Package, then the real one.
+        let decoy = [b'_', b'S', b'5', b'_', 0x08, b'_', b'S', b'5', b'_', 0x12, 0x05, 0x02, 0x01, 0x01];
+        assert_eq!(parse_s5(&decoy), Some((1, 1)));
+        for cut in 0..qemu.len() - 2 {
+            assert_eq!(parse_s5(&qemu[..cut]), None, "cut at {cut}");
+        }
+        assert_eq!(
+            parse_s5(&[0x08, b'_', b'S', b'5', b'_', 0x12, 0x05, 0x02, 0x44, 0x00]),
+            None,
+            "an element of another kind"
+        );
+        assert_eq!(PowerOff::value(5), 0x3400);
+    }
 
     /// Sparse fake physical memory.
     #[derive(Default)]

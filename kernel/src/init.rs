@@ -170,6 +170,7 @@ pub fn kernel_main(boot: &'static BootInfo) -> ! {
             crate::boot::MAX_REGIONS
         );
     }
+    mem::device::init(boot.regions(), boot.regions_dropped, cpu::features().phys_bits);
     unsafe extern "C" {
         static __kernel_end: u8;
     }
@@ -260,6 +261,19 @@ fn platform_init(boot: &BootInfo) {
             None
         }
     };
+    if let Ok(t) = tables.as_ref() {
+        match t.power_off(&DirectMapMem) {
+            Ok(how) => {
+                crate::info!(
+                    "acpi: power off through S5: PM1a control port {:#x}, SLP_TYP {}",
+                    how.pm1a_cnt,
+                    how.slp_typ_a
+                );
+                crate::power::set(how);
+            }
+            Err(e) => crate::info!("acpi: no way to power off ({e:?})"),
+        }
+    }
     pic::disable();
     if let Some(m) = &madt {
         for o in m.overrides() {

@@ -34,8 +34,11 @@ pub mod arch;
 pub mod boot;
 pub mod calibrate;
 #[cfg(not(test))]
+pub mod console;
+#[cfg(not(test))]
 pub mod end;
 pub mod initramfs;
+pub mod logring;
 pub mod mem;
 pub mod object;
 pub mod sync;
@@ -44,6 +47,8 @@ pub mod sync;
 pub mod init;
 #[cfg(not(test))]
 pub mod panic;
+#[cfg(not(test))]
+pub mod power;
 #[cfg(not(test))]
 pub mod root;
 pub mod sched;

@@ -2,8 +2,8 @@
 //!
 //! Each line is `[LEVEL] message\n`, plain text (no colour codes), written whole under the console
 //! lock so that user debug writes and kernel lines never interleave. In host tests the lines go to
-//! standard error instead. This module owns the line format; the byte sink is
-//! `arch::x86_64::serial`.
+//! standard error instead. This module owns the line format; where the bytes go (the log ring,
+//! and COM1 while it is the kernel's) is `crate::console`'s.
 #![forbid(unsafe_code)]
 
 use core::fmt;
@@ -41,7 +41,7 @@ pub fn log(level: Level, args: fmt::Arguments<'_>) {
         return;
     }
     #[cfg(not(test))]
-    crate::arch::serial::write_line(level.tag(), args);
+    crate::console::write_line(level.tag(), args);
     #[cfg(test)]
     std::eprintln!("{}{}", level.tag(), args);
 }
@@ -53,7 +53,7 @@ pub fn try_log(level: Level, args: fmt::Arguments<'_>) -> bool {
         return true;
     }
     #[cfg(not(test))]
-    return crate::arch::serial::try_write_line(level.tag(), args);
+    return crate::console::try_write_line(level.tag(), args);
     #[cfg(test)]
     {
         std::eprintln!("{}{}", level.tag(), args);

@@ -4,7 +4,8 @@
 use core::panic::PanicInfo;
 use core::sync::atomic::{AtomicBool, Ordering};
 
-use crate::arch::{backtrace, serial, trap};
+use crate::arch::{backtrace, trap};
+use crate::console;
 use crate::end::end_run_panicked;
 
 static PANICKING: AtomicBool = AtomicBool::new(false);
@@ -16,7 +17,7 @@ fn print_backtrace(rbp: u64) {
 
 #[panic_handler]
 fn panic(info: &PanicInfo<'_>) -> ! {
-    serial::force_unlock();
+    console::force_unlock();
     if PANICKING.swap(true, Ordering::Relaxed) {
         crate::error!("panic while panicking: {}", info.message());
         end_run_panicked();
@@ -31,7 +32,7 @@ fn panic(info: &PanicInfo<'_>) -> ! {
 
 /// An exception in kernel mode: a kernel bug. Reports it and ends the run.
 pub fn kernel_exception(frame: &trap::KernelFrame, cr2: u64) -> ! {
-    serial::force_unlock();
+    console::force_unlock();
     crate::error!(
         "kernel exception: {} (vector {}), error {:#x}, rip {:#x}, cr2 {:#x}, rsp {:#x}",
         trap::exception_name(frame.vector),

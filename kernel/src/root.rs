@@ -3,12 +3,12 @@
 //! capabilities `abi::bootcaps` lists.
 
 use abi::bootcaps::{
-    FIRST_FREE, ROOT_CSPACE, ROOT_CSPACE_RADIX, ROOT_DEBUG_CONSOLE, ROOT_IOPORT_CONTROL, ROOT_IRQ_CONTROL, ROOT_MEMORY,
-    ROOT_TASK, ROOT_VSPACE,
+    FIRST_FREE, ROOT_CSPACE, ROOT_CSPACE_RADIX, ROOT_DEBUG_CONSOLE, ROOT_DEVICE_CONTROL, ROOT_IOPORT_CONTROL,
+    ROOT_IRQ_CONTROL, ROOT_MEMORY, ROOT_TASK, ROOT_VSPACE,
 };
 use abi::layout::{PAGE_SIZE, ROOT_INITRAMFS_ADDR, ROOT_STACK_SIZE, ROOT_STACK_TOP, START_INFO_ADDR};
 use abi::object::Kind as K;
-use abi::rootinfo::{ROOT_INFO_MAGIC, ROOT_INFO_VERSION, RootInfo};
+use abi::rootinfo::{Framebuffer, ROOT_INFO_MAGIC, ROOT_INFO_VERSION, RootInfo};
 use abi::start::{self, names};
 use abi::task::{MAX_PRIORITY, ROOT_PRIORITY, State};
 
@@ -113,6 +113,7 @@ pub fn load_root(boot: &BootInfo) -> Result<ObjRef, LoadError> {
         cmdline: [0; abi::rootinfo::CMDLINE_MAX],
         cspace_radix: ROOT_CSPACE_RADIX as u64,
         memory_quota: quota,
+        framebuffer: boot.framebuffer.and_then(framebuffer).unwrap_or(Framebuffer::NONE),
     };
     drop(frames);
     info.cmdline[..boot.cmdline().len()].copy_from_slice(boot.cmdline());
@@ -123,14 +124,29 @@ pub fn load_root(boot: &BootInfo) -> Result<ObjRef, LoadError> {
     Ok(task)
 }
 
+/// The loader's framebuffer as the root task is told of it; `None` (no framebuffer) if a
+/// dimension does not fit the ABI's fields.
+fn framebuffer(fb: crate::boot::Framebuffer) -> Option<Framebuffer> {
+    let m = fb.masks;
+    Some(Framebuffer {
+        addr: fb.phys,
+        width: u32::try_from(fb.width).ok()?,
+        height: u32::try_from(fb.height).ok()?,
+        pitch: u32::try_from(fb.pitch).ok()?,
+        bpp: u32::from(fb.bpp),
+        format: [m[0], m[1], m[2], m[3], m[4], m[5], 0, 0],
+    })
+}
+
 /// The root task's capabilities as its start page names them (`abi::start::names` for the
 /// runtime's own).
-const START_CAPS: [(&str, usize, K); 7] = [
+const START_CAPS: [(&str, usize, K); 8] = [
     (names::CSPACE, ROOT_CSPACE, K::CSpace),
     (names::MEMORY, ROOT_MEMORY, K::Memory),
     (names::CONSOLE, ROOT_DEBUG_CONSOLE, K::DebugConsole),
     ("irq-control", ROOT_IRQ_CONTROL, K::IrqControl),
     ("ioport-control", ROOT_IOPORT_CONTROL, K::IoPortControl),
+    ("device-control", ROOT_DEVICE_CONTROL, K::DeviceControl),
     (names::TASK, ROOT_TASK, K::Task),
     (names::VSPACE, ROOT_VSPACE, K::VSpace),
 ];
@@ -150,7 +166,7 @@ fn start_page(info: &RootInfo) -> Result<[u8; PAGE_SIZE], start::StartError> {
 /// `abi::bootcaps` lays out; the task will start at `entry` with `rdi = START_INFO_ADDR`. Returns
 /// the task and the root Memory's quota.
 fn root_capabilities(space: VSpace, entry: u64) -> Result<(ObjRef, u64), abi::Error> {
-    use abi::object::rights::{ALL, WRITE};
+    use abi::object::rights::{ALL, READ, WRITE};
     crate::object::global::with(|ctx| {
         let cs = cspace::create_root(ctx, ROOT_CSPACE_RADIX, FIRST_FREE as u32)?;
         let vs = vspace::create_root(ctx, space)?;
@@ -161,8 +177,9 @@ fn root_capabilities(space: VSpace, entry: u64) -> Result<(ObjRef, u64), abi::Er
         let caps = [
             (ROOT_CSPACE, Cap { kind: Kind::CSpace, rights: ALL as u8, badge: 0, obj: Some(cs) }),
             (ROOT_MEMORY, Cap { kind: Kind::Memory, rights: ALL as u8, badge: 0, obj: Some(mem) }),
-            (ROOT_DEBUG_CONSOLE, Cap { kind: Kind::DebugConsole, rights: WRITE as u8, badge: 0, obj: None }),
+            (ROOT_DEBUG_CONSOLE, Cap { kind: Kind::DebugConsole, rights: (READ | WRITE) as u8, badge: 0, obj: None }),
             (ROOT_IOPORT_CONTROL, Cap { kind: Kind::IoPortControl, rights: ALL as u8, badge: 0, obj: None }),
+            (ROOT_DEVICE_CONTROL, Cap { kind: Kind::DeviceControl, rights: ALL as u8, badge: 0, obj: None }),
             (ROOT_IRQ_CONTROL, Cap { kind: Kind::IrqControl, rights: ALL as u8, badge: 0, obj: None }),
             (ROOT_TASK, Cap { kind: Kind::Task, rights: ALL as u8, badge: 0, obj: Some(t) }),
             (ROOT_VSPACE, Cap { kind: Kind::VSpace, rights: ALL as u8, badge: 0, obj: Some(vs) }),

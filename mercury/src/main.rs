@@ -1,110 +1,73 @@
-//! Mercury, Perihelion's driver environment and root task: for now, a placeholder init.
+//! Mercury, Perihelion's root task and driver environment.
 //!
-//! The real Mercury comes later: the root task that supervises the system, reads the initramfs,
-//! loads drivers from their manifests, restarts them when they crash, and serves the I/O protocol
-//! (see the design brief). Until then, the normal system's init is this program: it prints a
-//! banner and what the kernel handed it (boot protocol, memory, TSC frequency, the initramfs and
-//! its members, the command line), each as one debug-console line, and exits with status 0
-//! (1 if the kernel handed it no valid boot information).
+//! It reads the initramfs (a ustar archive the kernel mapped for it), reads the boot
+//! configuration `boot.ini` there (`docs/manifest.md`), and starts each program it lists, in
+//! order: drivers sandboxed to exactly the capabilities their manifests (their `.manifest`
+//! sections) list, programs connected to the services they name ([`spawn`]). Then it supervises
+//! them for good, restarting those that crash ([`supervise`]). The first driver that asks for
+//! COM1's ports takes COM1 from the kernel and drains the kernel log to it, Mercury's own lines
+//! included ([`console`]).
+//!
+//! Mercury itself is a program on the user runtime (`sys`): its heap, its mappings and its lines
+//! come from there. It denies `unsafe` everywhere but [`spawn`], which makes the `sys` calls that
+//! give a program its address space and registers, and take it apart.
 #![no_std]
 #![no_main]
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
-mod initramfs;
+extern crate alloc;
 
-use core::fmt;
+mod console;
+mod proc;
+mod spawn;
+mod supervise;
 
-use sys::abi::RootInfo;
+use loader::bootconf::{BOOT_CONFIG_PATH, BootConfig};
+use loader::tar::Archive;
 use sys::abi::rootinfo::protocol;
 use sys::{Boot, println};
 
-use initramfs::{Member, MemberError, Members};
-
 sys::entry!(main);
 
-/// Most initramfs members listed; the rest are counted.
-const MAX_LISTED: usize = 64;
-
 fn main(boot: Boot) -> usize {
-    println!("Perihelion {} \u{2014} init (mercury placeholder)", env!("CARGO_PKG_VERSION"));
+    println!("Perihelion {} \u{2014} Mercury", env!("CARGO_PKG_VERSION"));
     let info = match boot.check_root_info() {
         Ok(info) => info,
         Err(why) => {
-            println!("init: no boot information: {why}");
+            println!("mercury: no boot information: {why}");
             return 1;
         }
     };
-    print_machine(info);
-    print_initramfs(&boot, info);
-    println!("init: command line: \"{}\"", Escaped(info.cmdline()));
-    println!("init: nothing else to do yet; exiting");
-    0
-}
-
-fn print_machine(info: &RootInfo) {
-    let proto = match info.boot_protocol {
-        protocol::PVH => "PVH",
-        protocol::LIMINE => "Limine",
-        _ => "unknown",
+    let proto = if info.boot_protocol == protocol::LIMINE { "Limine" } else { "PVH" };
+    println!(
+        "mercury: booted by {proto}; {} MiB of memory, {} MiB free; TSC {} MHz",
+        info.mem_total >> 20,
+        info.mem_free >> 20,
+        info.tsc_hz / 1_000_000
+    );
+    let Some(bytes) = boot.initramfs() else {
+        println!("mercury: no initramfs");
+        return 1;
     };
-    println!("init: boot protocol: {proto} ({})", info.boot_protocol);
-    println!("init: memory: {} MiB total, {} MiB free", info.mem_total >> 20, info.mem_free >> 20);
-    if info.tsc_hz == 0 {
-        println!("init: TSC: not measured");
-    } else {
-        println!("init: TSC: {} MHz", info.tsc_hz / 1_000_000);
-    }
-}
-
-fn print_initramfs(boot: &Boot, info: &RootInfo) {
-    println!("init: initramfs: {} bytes at {:#x}", info.initramfs_len, info.initramfs_addr);
-    let Some(archive) = boot.initramfs() else {
-        println!("init: initramfs: not mapped at a usable address");
-        return;
-    };
-    let mut members = Members::new(archive);
-    let mut count = 0usize;
-    for member in members.by_ref() {
-        count += 1;
-        if count <= MAX_LISTED {
-            print_member(&member);
+    let archive = match Archive::new(bytes) {
+        Ok(a) => a,
+        Err(e) => {
+            println!("mercury: the initramfs is not a valid archive: {e}");
+            return 1;
         }
-    }
-    if count > MAX_LISTED {
-        println!("init:   ... and {} more", count - MAX_LISTED);
-    }
-    match members.error() {
-        None => println!("init: initramfs: {count} members"),
-        Some(err) => println!("init: initramfs: {count} members, then stopped: {err}"),
-    }
-}
-
-fn print_member(member: &Member<'_>) {
-    let kind = match member.typeflag {
-        b'0' | 0 => "file",
-        b'5' => "dir",
-        b'1' | b'2' => "link",
-        _ => "other",
     };
-    let prefix = member.prefix;
-    let sep = if prefix.is_empty() { "" } else { "/" };
-    println!("init:   {}{}{} ({kind}, {} bytes)", Escaped(prefix), sep, Escaped(member.name), member.data.len());
-}
-
-/// Displays bytes as text, escaping everything but printable ASCII (and `"` and `\`).
-struct Escaped<'a>(&'a [u8]);
-
-impl fmt::Display for Escaped<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for &b in self.0 {
-            fmt::Display::fmt(&core::ascii::escape_default(b), f)?;
+    let Some(config) = archive.find(BOOT_CONFIG_PATH) else {
+        println!("mercury: no {BOOT_CONFIG_PATH} in the initramfs: nothing to start");
+        return 0;
+    };
+    let config = match BootConfig::parse(config.data) {
+        Ok(c) => c,
+        Err(refusals) => {
+            for r in refusals.iter() {
+                println!("mercury: {BOOT_CONFIG_PATH}:{}: {}", r.line, r.reason);
+            }
+            return 1;
         }
-        Ok(())
-    }
-}
-
-impl fmt::Display for MemberError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.describe())
-    }
+    };
+    supervise::run(archive, &config, info.tsc_hz)
 }

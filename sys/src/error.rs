@@ -9,6 +9,21 @@
 use core::fmt;
 
 /// Why a syscall failed.
+///
+/// ```no_run
+/// use sys::Error;
+/// use sys::abi::Error::QuotaExceeded;
+///
+/// # fn demo() {
+/// let memory = sys::process::memory().expect("the program has a Memory");
+/// match sys::Note::create(memory, sys::Slot::Auto) {
+///     Ok(note) => sys::println!("note in slot {}", note.slot()),
+///     Err(e) if e == QuotaExceeded => sys::println!("out of quota"),
+///     Err(Error::Abi(e)) => sys::println!("refused: {e}"),
+///     Err(Error::Unknown(code)) => sys::println!("a code this library does not know: {code}"),
+/// }
+/// # }
+/// ```
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Error {
     /// A code the ABI defines.
@@ -22,6 +37,16 @@ pub type Result<T> = core::result::Result<T, Error>;
 
 impl Error {
     /// Decodes `rax` after a syscall: `Ok(())` for 0, else the error.
+    ///
+    /// ```
+    /// use sys::Error;
+    /// use sys::abi::Error::WrongKind;
+    ///
+    /// assert_eq!(Error::check(0), Ok(()));
+    /// assert_eq!(Error::check(WrongKind.code()), Err(Error::Abi(WrongKind)));
+    /// // A code this ABI version does not define is kept as it came.
+    /// assert_eq!(Error::check(999), Err(Error::Unknown(999)));
+    /// ```
     pub fn check(code: usize) -> Result<()> {
         abi::Error::from_code(code).map_err(|known| match known {
             Some(e) => Error::Abi(e),
@@ -30,6 +55,14 @@ impl Error {
     }
 
     /// The raw code, as the kernel returned it in `rax`.
+    ///
+    /// ```
+    /// use sys::Error;
+    /// use sys::abi::Error::InvalidArgument;
+    ///
+    /// assert_eq!(Error::Abi(InvalidArgument).code(), 3);
+    /// assert_eq!(Error::Unknown(999).code(), 999);
+    /// ```
     pub fn code(self) -> usize {
         match self {
             Error::Abi(e) => e.code(),
@@ -38,6 +71,15 @@ impl Error {
     }
 
     /// The ABI error, if the code is one the ABI defines.
+    ///
+    /// ```
+    /// use sys::Error;
+    /// use sys::abi::Error::WouldBlock;
+    ///
+    /// let e = Error::check(WouldBlock.code()).unwrap_err();
+    /// assert_eq!(e.kind(), Some(WouldBlock));
+    /// assert_eq!(Error::Unknown(999).kind(), None);
+    /// ```
     pub fn kind(self) -> Option<abi::Error> {
         match self {
             Error::Abi(e) => Some(e),

@@ -94,6 +94,20 @@ static STATE: Mutex<State> =
     Mutex::new(State { ready: false, initial: Heap::new(), regions: [const { None }; MAX_REGIONS] });
 
 /// The heap as a global allocator.
+///
+/// ```
+/// use core::alloc::{GlobalAlloc, Layout};
+/// use sys::heap::Allocator;
+///
+/// // Every Perihelion program has it as its global allocator already (`Box`, `Vec`, ...);
+/// // calling it directly is for code that manages raw blocks.
+/// let layout = Layout::from_size_align(256, 64).expect("a valid layout");
+/// // SAFETY: `layout` has a non-zero size.
+/// let block = unsafe { Allocator.alloc(layout) };
+/// assert!(!block.is_null() && block.addr() % 64 == 0);
+/// // SAFETY: `block` came from this allocator with this layout, and is not used again.
+/// unsafe { Allocator.dealloc(block, layout) };
+/// ```
 pub struct Allocator;
 
 impl State {
@@ -221,6 +235,20 @@ unsafe impl GlobalAlloc for Allocator {
 
 /// What the heap holds now: bytes handed out (as the buddy allocator rounds them), and regions
 /// mapped beyond the initial heap.
+///
+/// ```no_run
+/// # extern crate alloc;
+/// use alloc::vec::Vec;
+///
+/// let before = sys::heap::stats();
+/// let table: Vec<u64> = (0..100_000).collect(); // 800 KB: past the initial heap
+/// let during = sys::heap::stats();
+/// assert!(during.allocated >= before.allocated + 800_000);
+/// sys::println!("{} regions, {} bytes mapped", during.regions, during.region_bytes);
+/// drop(table);
+/// // Every region that became wholly free was given back.
+/// assert_eq!(sys::heap::stats(), before);
+/// ```
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct Stats {
     /// Bytes allocated, rounded up to their buddy blocks.
@@ -232,6 +260,17 @@ pub struct Stats {
 }
 
 /// What the heap holds now.
+///
+/// ```no_run
+/// # extern crate alloc;
+/// use alloc::boxed::Box;
+///
+/// let before = sys::heap::stats().allocated;
+/// let b = Box::new([0u8; 1000]);
+/// assert!(sys::heap::stats().allocated >= before + 1000);
+/// drop(b);
+/// assert_eq!(sys::heap::stats().allocated, before, "nothing leaked");
+/// ```
 pub fn stats() -> Stats {
     let mut s = STATE.lock();
     s.ready();

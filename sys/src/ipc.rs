@@ -66,6 +66,20 @@ pub const MESSAGE_WORDS: usize = 5;
 pub type Words = [usize; MESSAGE_WORDS];
 
 /// What a receive returns: the badge of the capability the sender used, and its words.
+///
+/// ```no_run
+/// use sys::{Endpoint, Message};
+///
+/// # fn demo(service: Endpoint) -> sys::Result<()> {
+/// // Clients hold capabilities minted with their own badges (`Cap::mint`).
+/// let Message { badge, words } = service.recv()?;
+/// match badge {
+///     0 => sys::println!("a message through the unbadged capability: {words:?}"),
+///     client => sys::println!("client {client} sent {words:?}"),
+/// }
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Message {
     /// The badge of the sender's Endpoint capability (0 if unbadged); for a fault message, the
@@ -100,36 +114,103 @@ const fn with_words(endpoint: usize, w: Words) -> [usize; ARG_REGS] {
 /// `endpoint_create(memory, dst_slot) -> slot`: makes an Endpoint in `dst_slot` (or
 /// [`SLOT_AUTO`](abi::syscall::SLOT_AUTO)) of the caller's CSpace, charged one page to `memory`.
 /// See [`Sysno::EndpointCreate`], and [`Endpoint::create`] for the typed form.
+///
+/// ```no_run
+/// use sys::abi::syscall::SLOT_AUTO;
+/// use sys::ipc::endpoint_create;
+///
+/// # fn demo() -> sys::Result<()> {
+/// let memory = sys::process::memory().expect("the program has a Memory");
+/// let slot = endpoint_create(memory.slot(), SLOT_AUTO)?;
+/// let endpoint = sys::Endpoint::at(slot);
+/// # Ok(())
+/// # }
+/// ```
 pub fn endpoint_create(memory: usize, dst_slot: usize) -> Result<usize> {
     Ok(ipc(Sysno::EndpointCreate, [memory, dst_slot, 0, 0, 0, 0])?[0])
 }
 
 /// `send(endpoint, w0..w4)`: gives `words` to a receiver of `endpoint`, waiting for one. See
 /// [`Sysno::Send`].
+///
+/// ```no_run
+/// # fn demo(log: sys::Endpoint) -> sys::Result<()> {
+/// // Hand a log server an event code and two values, waiting until it takes them.
+/// sys::ipc::send(log.slot(), [17, 0x2f8, 4, 0, 0])?;
+/// # Ok(())
+/// # }
+/// ```
 pub fn send(endpoint: usize, words: Words) -> Result<()> {
     ipc(Sysno::Send, with_words(endpoint, words)).map(drop)
 }
 
 /// `nb_send(endpoint, w0..w4)`: [`send`] only if a receiver waits, else
 /// [`WouldBlock`](abi::Error::WouldBlock). See [`Sysno::NbSend`].
+///
+/// ```no_run
+/// use sys::abi::Error::WouldBlock;
+///
+/// # fn demo(log: sys::Endpoint) -> sys::Result<()> {
+/// // Only if the log server is waiting right now; a busy server loses the event.
+/// match sys::ipc::nb_send(log.slot(), [17, 0, 0, 0, 0]) {
+///     Err(e) if e == WouldBlock => {}
+///     other => other?,
+/// }
+/// # Ok(())
+/// # }
+/// ```
 pub fn nb_send(endpoint: usize, words: Words) -> Result<()> {
     ipc(Sysno::NbSend, with_words(endpoint, words)).map(drop)
 }
 
 /// `recv(endpoint) -> (badge, w0..w4)`: takes a message from `endpoint`, waiting for one. See
 /// [`Sysno::Recv`].
+///
+/// ```no_run
+/// # fn demo(service: sys::Endpoint) -> sys::Result<()> {
+/// let msg = sys::ipc::recv(service.slot())?;
+/// sys::println!("badge {}: {:?}", msg.badge, msg.words);
+/// # Ok(())
+/// # }
+/// ```
 pub fn recv(endpoint: usize) -> Result<Message> {
     ipc(Sysno::Recv, [endpoint, 0, 0, 0, 0, 0]).map(Message::from_results)
 }
 
 /// `nb_recv(endpoint) -> (badge, w0..w4)`: [`recv`] only if a sender waits, else
 /// [`WouldBlock`](abi::Error::WouldBlock). See [`Sysno::NbRecv`].
+///
+/// ```no_run
+/// use sys::abi::Error::WouldBlock;
+///
+/// # fn demo(service: sys::Endpoint) -> sys::Result<()> {
+/// // Drain what is waiting, then go on.
+/// loop {
+///     match sys::ipc::nb_recv(service.slot()) {
+///         Ok(msg) => sys::println!("queued: {:?}", msg.words),
+///         Err(e) if e == WouldBlock => break,
+///         Err(e) => return Err(e),
+///     }
+/// }
+/// # Ok(())
+/// # }
+/// ```
 pub fn nb_recv(endpoint: usize) -> Result<Message> {
     ipc(Sysno::NbRecv, [endpoint, 0, 0, 0, 0, 0]).map(Message::from_results)
 }
 
 /// `call(endpoint, w0..w4) -> (0, r0..r4)`: sends `words` on `endpoint`, then waits for the reply
 /// and returns its words. See [`Sysno::Call`].
+///
+/// ```no_run
+/// # fn demo(clock: sys::Endpoint) -> sys::Result<()> {
+/// // Ask a clock server for the time; the answer is the reply's words.
+/// const NOW: usize = 1;
+/// let answer = sys::ipc::call(clock.slot(), [NOW, 0, 0, 0, 0])?;
+/// sys::println!("{} s", answer[0]);
+/// # Ok(())
+/// # }
+/// ```
 pub fn call(endpoint: usize, words: Words) -> Result<Words> {
     let out = ipc(Sysno::Call, with_words(endpoint, words))?;
     Ok([out[1], out[2], out[3], out[4], out[5]])
@@ -142,6 +223,15 @@ pub fn call(endpoint: usize, words: Words) -> Result<Words> {
 ///
 /// Errors: [`InvalidState`](abi::Error::InvalidState) if there is no call to answer (none
 /// received, already answered, or its caller is gone).
+///
+/// ```no_run
+/// # fn demo(service: sys::Endpoint) -> sys::Result<()> {
+/// let request = service.recv()?;
+/// // Answer the call just received: its caller's `call` returns these words.
+/// sys::ipc::reply([request.words[0] * 2, 0, 0, 0, 0])?;
+/// # Ok(())
+/// # }
+/// ```
 pub fn reply(words: Words) -> Result<()> {
     ipc(Sysno::Reply, [words[0], words[1], words[2], words[3], words[4], 0]).map(drop)
 }
@@ -149,6 +239,17 @@ pub fn reply(words: Words) -> Result<()> {
 /// `reply_recv(endpoint, w0..w4) -> (badge, w0..w4)`: answers the last call received with
 /// `words` (if there is one to answer), then receives on `endpoint`. The endpoint capability is
 /// checked first: with a bad one, nobody is answered. See [`Sysno::ReplyRecv`].
+///
+/// ```no_run
+/// # fn demo(service: sys::Endpoint) -> sys::Result<()> {
+/// // A server: one system call per request, answering the last and waiting for the next.
+/// let mut request = sys::ipc::recv(service.slot())?;
+/// loop {
+///     let answer = [request.words[0] + request.words[1], 0, 0, 0, 0];
+///     request = sys::ipc::reply_recv(service.slot(), answer)?;
+/// }
+/// # }
+/// ```
 pub fn reply_recv(endpoint: usize, words: Words) -> Result<Message> {
     ipc(Sysno::ReplyRecv, with_words(endpoint, words)).map(Message::from_results)
 }
@@ -156,6 +257,19 @@ pub fn reply_recv(endpoint: usize, words: Words) -> Result<Message> {
 /// `task_set_fault_endpoint(task, endpoint)`: the task's faults go to `endpoint` as calls, with
 /// that capability's badge; `endpoint` 0 removes it. Needs WRITE on both. See
 /// [`Sysno::TaskSetFaultEndpoint`] and [`Task::set_fault_endpoint`].
+///
+/// ```no_run
+/// use sys::{Endpoint, Slot, Task};
+///
+/// # fn demo(worker: Task) -> sys::Result<()> {
+/// let memory = sys::process::memory().expect("the program has a Memory");
+/// let faults = Endpoint::create(memory, Slot::Auto)?;
+/// sys::ipc::task_set_fault_endpoint(worker.slot(), faults.slot())?;
+/// // ... and 0 takes it away again.
+/// sys::ipc::task_set_fault_endpoint(worker.slot(), 0)?;
+/// # Ok(())
+/// # }
+/// ```
 pub fn task_set_fault_endpoint(task: usize, endpoint: usize) -> Result<()> {
     ipc(Sysno::TaskSetFaultEndpoint, [task, endpoint, 0, 0, 0, 0]).map(drop)
 }
@@ -167,6 +281,19 @@ pub fn task_set_fault_endpoint(task: usize, endpoint: usize) -> Result<()> {
 ///
 /// Errors: [`InvalidState`](abi::Error::InvalidState) (no call to answer); slot errors as for
 /// `cap_copy`.
+///
+/// ```no_run
+/// use sys::abi::syscall::SLOT_AUTO;
+///
+/// # fn demo(service: sys::Endpoint) -> sys::Result<()> {
+/// let request = service.recv()?;
+/// // Keep the right to answer this call in a slot, and serve others meanwhile.
+/// let reply = sys::ipc::reply_save(SLOT_AUTO)?;
+/// // ... later:
+/// sys::ipc::reply_to(reply, [0; 5])?;
+/// # Ok(())
+/// # }
+/// ```
 pub fn reply_save(dst_slot: usize) -> Result<usize> {
     Ok(ipc(Sysno::ReplySave, [dst_slot, 0, 0, 0, 0, 0])?[0])
 }
@@ -176,6 +303,22 @@ pub fn reply_save(dst_slot: usize) -> Result<usize> {
 ///
 /// Errors: capability errors (a Reply capability); [`InvalidState`](abi::Error::InvalidState) if
 /// its caller no longer waits for this reply.
+///
+/// ```no_run
+/// use sys::abi::Error::InvalidState;
+/// use sys::abi::syscall::SLOT_AUTO;
+///
+/// # fn demo(service: sys::Endpoint) -> sys::Result<()> {
+/// service.recv()?;
+/// let reply = sys::ipc::reply_save(SLOT_AUTO)?;
+/// match sys::ipc::reply_to(reply, [42, 0, 0, 0, 0]) {
+///     // The caller is gone (or no longer waits): nobody to answer.
+///     Err(e) if e == InvalidState => sys::println!("caller gone"),
+///     other => other?,
+/// }
+/// # Ok(())
+/// # }
+/// ```
 pub fn reply_to(reply: usize, words: Words) -> Result<()> {
     ipc(Sysno::ReplyTo, with_words(reply, words)).map(drop)
 }
@@ -196,9 +339,40 @@ pub fn reply_to(reply: usize, words: Words) -> Result<()> {
 /// must be memory the kernel may read and write at those times with no live Rust reference to it
 /// (other than through interior mutability that allows it, as [`IpcBufferPage`] does), for as
 /// long as it is the task's buffer.
+///
+/// If `task` is a thread of the runtime's, the runtime notices: the next time the thread asks
+/// for its own buffer ([`with_ipc_buffer`](crate::thread::with_ipc_buffer)) it makes that the
+/// task's buffer again.
+///
+/// ```no_run
+/// use sys::IpcBufferPage;
+///
+/// static BUFFER: IpcBufferPage = IpcBufferPage::new();
+///
+/// # fn demo() -> sys::Result<()> {
+/// let me = sys::process::task().expect("the program has its Task");
+/// // SAFETY: `BUFFER` is a static page of atomics: the kernel may read and write it at any
+/// // time, through no reference of the program's, for as long as the program lives.
+/// unsafe { sys::ipc::task_set_ipc_buffer(me.slot(), BUFFER.addr())? };
+/// # Ok(())
+/// # }
+/// ```
 pub unsafe fn task_set_ipc_buffer(task: usize, vaddr: usize) -> Result<()> {
+    // SAFETY: the caller's promise, passed on.
+    let r = unsafe { set_ipc_buffer_raw(task, vaddr) };
+    if r.is_ok() {
+        crate::thread::ipc_buffer_replaced(task);
+    }
+    r
+}
+
+/// `task_set_ipc_buffer`, without telling the runtime (for the runtime itself).
+///
+/// # Safety
+/// As [`task_set_ipc_buffer`].
+pub(crate) unsafe fn set_ipc_buffer_raw(task: usize, vaddr: usize) -> Result<()> {
     // SAFETY: the call itself touches no memory of the caller; later transfers do, as the caller
-    // vouches for above.
+    // vouches for.
     let (rax, _) = unsafe { syscall(Sysno::TaskSetIpcBuffer as usize, [task, vaddr, 0, 0, 0, 0]) };
     Error::check(rax)
 }
@@ -206,6 +380,15 @@ pub unsafe fn task_set_ipc_buffer(task: usize, vaddr: usize) -> Result<()> {
 /// What a fault reply sets in the faulted task ([`fault_reply`], [`Endpoint::fault_reply_recv`]):
 /// each register given takes that value, every other keeps its own. The default sets nothing:
 /// the task runs on from the faulting instruction, as after a plain [`reply`].
+///
+/// ```
+/// use sys::ipc::Resume;
+///
+/// // Step over a 2-byte `ud2` and hand the task a result in `rax`.
+/// let r = Resume { rax: Some(7), ..Resume::at(0x40_1002) };
+/// assert_eq!((r.rip, r.rsp, r.rax, r.rdi), (Some(0x40_1002), None, Some(7), None));
+/// assert_eq!(Resume::default().encode().0, 0, "the default sets nothing");
+/// ```
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Resume {
     /// Where the task resumes (a canonical user address, else `InvalidArgument`).
@@ -220,12 +403,27 @@ pub struct Resume {
 
 impl Resume {
     /// Resume at `rip`, every other register as it is (to step over an instruction, say).
+    ///
+    /// ```
+    /// use sys::ipc::Resume;
+    ///
+    /// assert_eq!(Resume::at(0x40_1000), Resume { rip: Some(0x40_1000), ..Resume::default() });
+    /// ```
     pub const fn at(rip: usize) -> Resume {
         Resume { rip: Some(rip), rsp: None, rax: None, rdi: None }
     }
 
     /// The `set` mask and the four values, as the syscalls take them
     /// ([`abi::task::fault::reply`]).
+    ///
+    /// ```
+    /// use sys::abi::task::fault::reply;
+    /// use sys::ipc::Resume;
+    ///
+    /// let (set, values) = Resume { rdi: Some(3), ..Resume::at(0x40_1000) }.encode();
+    /// assert_eq!(set, reply::RIP | reply::RDI);
+    /// assert_eq!(values, [0x40_1000, 0, 0, 3], "rip, rsp, rax, rdi; unset ones 0");
+    /// ```
     pub const fn encode(self) -> (usize, [usize; 4]) {
         use abi::task::fault::reply;
         let mut set = 0;
@@ -263,6 +461,19 @@ impl Resume {
 ///
 /// As [`Task::write_regs`]: it decides what code the faulted task runs and on what stack (the
 /// [code contract](crate::safety#the-code-contract)).
+///
+/// ```no_run
+/// use sys::ipc::Resume;
+///
+/// # fn demo(faults: sys::Endpoint) -> sys::Result<()> {
+/// let m = faults.recv()?;
+/// let rip = m.words[sys::abi::task::fault::RIP];
+/// // SAFETY: the faulted thread is ours; the instruction at `rip` is a 2-byte `ud2` it runs to
+/// // ask for this, and the code after it is its own.
+/// unsafe { sys::ipc::fault_reply(Resume::at(rip + 2))? };
+/// # Ok(())
+/// # }
+/// ```
 pub unsafe fn fault_reply(resume: Resume) -> Result<()> {
     let (set, v) = resume.encode();
     ipc(Sysno::FaultReply, [set, v[0], v[1], v[2], v[3], 0]).map(drop)
@@ -270,22 +481,62 @@ pub unsafe fn fault_reply(resume: Resume) -> Result<()> {
 
 /// An Endpoint capability: a rendezvous point for synchronous messages (see the
 /// [module docs](self)).
+///
+/// ```no_run
+/// use sys::{Endpoint, Slot};
+///
+/// # fn demo() -> sys::Result<()> {
+/// let memory = sys::process::memory().expect("the program has a Memory");
+/// let adder = Endpoint::create(memory, Slot::Auto)?;
+/// // A server thread that answers each call with the sum of its words.
+/// sys::thread::spawn(move || -> sys::Result<()> {
+///     let mut request = adder.recv()?;
+///     loop {
+///         request = adder.reply_recv([request.words.iter().sum(), 0, 0, 0, 0])?;
+///     }
+/// });
+/// assert_eq!(adder.call([1, 2, 3, 0, 0])?[0], 6);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Endpoint(Cap);
 
 impl Endpoint {
     /// Treats `cap` as an Endpoint capability. Nothing is checked: the kernel checks the kind on
     /// each call.
+    ///
+    /// ```
+    /// use sys::{Cap, Endpoint};
+    ///
+    /// // A slot learnt at run time: from the start page, a message, a configuration.
+    /// let cap = Cap::new(12);
+    /// let endpoint = Endpoint::new(cap);
+    /// assert_eq!(endpoint.cap(), cap);
+    /// ```
     pub const fn new(cap: Cap) -> Endpoint {
         Endpoint(cap)
     }
 
     /// Treats the capability in `slot` as an Endpoint capability (see [`new`](Self::new)).
+    ///
+    /// ```
+    /// // The slot its starter documented, say 12.
+    /// let endpoint = sys::Endpoint::at(12);
+    /// assert_eq!(endpoint.slot(), 12);
+    /// ```
     pub const fn at(slot: usize) -> Endpoint {
         Endpoint(Cap::new(slot))
     }
 
     /// The untyped capability address.
+    ///
+    /// ```
+    /// let endpoint = sys::Endpoint::at(12);
+    /// // The untyped address, for the raw wrappers and the generic calls.
+    /// let cap: sys::Cap = endpoint.cap();
+    /// assert_eq!(cap.slot(), 12);
+    /// ```
     pub const fn cap(self) -> Cap {
         self.0
     }
@@ -294,6 +545,24 @@ impl Endpoint {
     /// one page to `memory` (which needs WRITE); the page is refunded when the Endpoint dies.
     ///
     /// Errors: as [`Memory::split`] (without `InvalidArgument`).
+    ///
+    /// ```no_run
+    /// use sys::{Endpoint, Slot};
+    /// use sys::abi::Error::QuotaExceeded;
+    ///
+    /// # fn demo() -> sys::Result<()> {
+    /// let memory = sys::process::memory().expect("the program has a Memory");
+    /// let service = match Endpoint::create(memory, Slot::Auto) {
+    ///     Ok(e) => e,
+    ///     Err(e) if e == QuotaExceeded => {
+    ///         sys::println!("no page left for an Endpoint");
+    ///         return Err(e);
+    ///     }
+    ///     Err(e) => return Err(e),
+    /// };
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn create(memory: Memory, dst: Slot) -> Result<Endpoint> {
         endpoint_create(memory.slot(), dst.raw()).map(Endpoint::at)
     }
@@ -303,12 +572,34 @@ impl Endpoint {
     ///
     /// If the Endpoint dies while the caller waits, the wait ends with
     /// [`InvalidCapability`](abi::Error::InvalidCapability).
+    ///
+    /// ```no_run
+    /// # fn demo(log: sys::Endpoint) -> sys::Result<()> {
+    /// // Hand the log server an event, waiting until it takes it.
+    /// const LINK_UP: usize = 3;
+    /// log.send([LINK_UP, 1000, 0, 0, 0])?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn send(self, words: Words) -> Result<()> {
         send(self.slot(), words)
     }
 
     /// As [`send`](Endpoint::send), but only if a receiver is already waiting; else
     /// [`WouldBlock`](abi::Error::WouldBlock) and nothing is sent.
+    ///
+    /// ```no_run
+    /// use sys::abi::Error::WouldBlock;
+    ///
+    /// # fn demo(log: sys::Endpoint) -> sys::Result<()> {
+    /// // An interrupt path must not wait: the event goes only if the server is waiting.
+    /// match log.nb_send([3, 0, 0, 0, 0]) {
+    ///     Err(e) if e == WouldBlock => sys::println!("log server busy: event dropped"),
+    ///     other => other?,
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn nb_send(self, words: Words) -> Result<()> {
         nb_send(self.slot(), words)
     }
@@ -319,12 +610,36 @@ impl Endpoint {
     ///
     /// If the Endpoint dies while the caller waits, the wait ends with
     /// [`InvalidCapability`](abi::Error::InvalidCapability).
+    ///
+    /// ```no_run
+    /// # fn demo(service: sys::Endpoint) -> sys::Result<()> {
+    /// let request = service.recv()?;
+    /// sys::println!("badge {} asks {:?}", request.badge, request.words);
+    /// // A call: answer it before receiving the next.
+    /// sys::ipc::reply([0; 5])?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn recv(self) -> Result<Message> {
         recv(self.slot())
     }
 
     /// As [`recv`](Endpoint::recv), but only if a sender is already waiting; else
     /// [`WouldBlock`](abi::Error::WouldBlock).
+    ///
+    /// ```no_run
+    /// use sys::abi::Error::WouldBlock;
+    ///
+    /// # fn demo(events: sys::Endpoint) -> sys::Result<()> {
+    /// // Poll between other work.
+    /// match events.nb_recv() {
+    ///     Ok(event) => sys::println!("event {:?}", event.words),
+    ///     Err(e) if e == WouldBlock => {}
+    ///     Err(e) => return Err(e),
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn nb_recv(self) -> Result<Message> {
         nb_recv(self.slot())
     }
@@ -334,6 +649,17 @@ impl Endpoint {
     ///
     /// Should the receiver never answer (it receives another call first, or dies), the caller
     /// waits forever.
+    ///
+    /// ```no_run
+    /// # fn demo(boot: &sys::Boot) -> sys::Result<()> {
+    /// // A server the starter named in the start page.
+    /// let clock = sys::Endpoint::new(boot.cap("clock").expect("the manifest grants `clock`"));
+    /// const NOW: usize = 1;
+    /// let [seconds, micros, ..] = clock.call([NOW, 0, 0, 0, 0])?;
+    /// sys::println!("{seconds}.{micros:06}");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn call(self, words: Words) -> Result<Words> {
         call(self.slot(), words)
     }
@@ -341,6 +667,16 @@ impl Endpoint {
     /// Answers the last call received (if the caller holds a reply right) with `words`, then
     /// receives on this Endpoint as [`recv`](Endpoint::recv) does: one system call for a server's
     /// loop. Needs READ; the capability is checked before anyone is answered.
+    ///
+    /// ```no_run
+    /// # fn demo(service: sys::Endpoint) -> sys::Result<()> {
+    /// let mut request = service.recv()?;
+    /// loop {
+    ///     let answer = [request.words[0].wrapping_mul(2), 0, 0, 0, 0];
+    ///     request = service.reply_recv(answer)?;
+    /// }
+    /// # }
+    /// ```
     pub fn reply_recv(self, words: Words) -> Result<Message> {
         reply_recv(self.slot(), words)
     }
@@ -356,6 +692,20 @@ impl Endpoint {
     /// # Safety
     ///
     /// As [`fault_reply`].
+    ///
+    /// ```no_run
+    /// use sys::ipc::Resume;
+    ///
+    /// # fn demo(faults: sys::Endpoint) -> sys::Result<()> {
+    /// let mut m = faults.recv()?;
+    /// loop {
+    ///     let rip = m.words[sys::abi::task::fault::RIP];
+    ///     // SAFETY: every task faulting here is ours and faults only on a 2-byte `ud2` it runs
+    ///     // on purpose, to be stepped over.
+    ///     m = unsafe { faults.fault_reply_recv(Resume::at(rip + 2))? };
+    /// }
+    /// # }
+    /// ```
     pub unsafe fn fault_reply_recv(self, resume: Resume) -> Result<Message> {
         let (set, v) = resume.encode();
         ipc(Sysno::FaultReplyRecv, [self.slot(), set, v[0], v[1], v[2], v[3]]).map(Message::from_results)
@@ -376,28 +726,77 @@ impl From<Endpoint> for Cap {
     }
 }
 
-checked_delete!(Endpoint, Kind::Endpoint, "an Endpoint");
-checked_revoke!(Endpoint, Kind::Endpoint, "an Endpoint");
+checked_delete!(
+    Endpoint,
+    Kind::Endpoint,
+    "an Endpoint",
+    "endpoint",
+    "let memory = sys::process::memory().expect(\"the program has a Memory\");",
+    "let endpoint = sys::Endpoint::create(memory, sys::Slot::Auto)?;"
+);
+checked_revoke!(
+    Endpoint,
+    Kind::Endpoint,
+    "an Endpoint",
+    "endpoint",
+    "let memory = sys::process::memory().expect(\"the program has a Memory\");",
+    "let endpoint = sys::Endpoint::create(memory, sys::Slot::Auto)?;"
+);
 
 /// A Reply capability: a saved one-shot reply right ([`Reply::save`]), answered by
 /// [`Reply::reply`]. It can be moved ([`Cap::move_to`]) but never copied or minted
 /// ([`InvalidArgument`](abi::Error::InvalidArgument)), so only one ever answers a call.
+///
+/// ```no_run
+/// use sys::{Endpoint, Note, Reply, Slot};
+///
+/// # fn demo(service: Endpoint, data_ready: Note) -> sys::Result<()> {
+/// // A read that must wait for the device: keep the reply right, and answer once the data is
+/// // there.
+/// let read = service.recv()?;
+/// let pending: Reply = Reply::save(Slot::Auto)?;
+/// let bits = data_ready.wait()?;
+/// pending.reply([bits, 0, 0, 0, 0])?;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Reply(Cap);
 
 impl Reply {
     /// Treats `cap` as a Reply capability. Nothing is checked: the kernel checks the kind on each
     /// call.
+    ///
+    /// ```
+    /// use sys::{Cap, Reply};
+    ///
+    /// // A Reply capability moved to this task: its slot, learnt from the message that brought it.
+    /// let cap = Cap::new(12);
+    /// let reply = Reply::new(cap);
+    /// assert_eq!(reply.cap(), cap);
+    /// ```
     pub const fn new(cap: Cap) -> Reply {
         Reply(cap)
     }
 
     /// Treats the capability in `slot` as a Reply capability (see [`new`](Self::new)).
+    ///
+    /// ```
+    /// let reply = sys::Reply::at(12);
+    /// assert_eq!(reply.slot(), 12);
+    /// ```
     pub const fn at(slot: usize) -> Reply {
         Reply(Cap::new(slot))
     }
 
     /// The untyped capability address.
+    ///
+    /// ```
+    /// let reply = sys::Reply::at(12);
+    /// // The untyped address, for the raw wrappers and the generic calls.
+    /// let cap: sys::Cap = reply.cap();
+    /// assert_eq!(cap.slot(), 12);
+    /// ```
     pub const fn cap(self) -> Cap {
         self.0
     }
@@ -409,6 +808,25 @@ impl Reply {
     ///
     /// Errors: [`InvalidState`](abi::Error::InvalidState) (no call to answer); slot errors as for
     /// [`Cap::copy`].
+    ///
+    /// ```no_run
+    /// use sys::{Reply, Slot};
+    /// use sys::abi::Error::InvalidState;
+    ///
+    /// # fn demo(service: sys::Endpoint) -> sys::Result<()> {
+    /// let request = service.recv()?;
+    /// match Reply::save(Slot::Auto) {
+    ///     // Answered later, here by another thread: this one serves the next request.
+    ///     Ok(reply) => {
+    ///         sys::thread::spawn(move || reply.reply([request.words[0], 0, 0, 0, 0]));
+    ///     }
+    ///     // A plain send, not a call: nobody waits for an answer.
+    ///     Err(e) if e == InvalidState => {}
+    ///     Err(e) => return Err(e),
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn save(dst: Slot) -> Result<Reply> {
         reply_save(dst.raw()).map(Reply::at)
     }
@@ -418,6 +836,19 @@ impl Reply {
     ///
     /// Errors: capability errors; [`InvalidState`](abi::Error::InvalidState) if the caller no
     /// longer waits for this reply.
+    ///
+    /// ```no_run
+    /// use sys::{Reply, Slot};
+    ///
+    /// # fn demo(service: sys::Endpoint) -> sys::Result<()> {
+    /// let request = service.recv()?;
+    /// let reply = Reply::save(Slot::Auto)?;
+    /// // ... other requests are served meanwhile ...
+    /// reply.reply([request.words[0] + 1, 0, 0, 0, 0])?;
+    /// assert!(reply.identify()?.is_null(), "used up");
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn reply(self, words: Words) -> Result<()> {
         reply_to(self.slot(), words)
     }
@@ -437,7 +868,15 @@ impl From<Reply> for Cap {
     }
 }
 
-checked_delete!(Reply, Kind::Reply, "a Reply");
+checked_delete!(
+    Reply,
+    Kind::Reply,
+    "a Reply",
+    "reply",
+    "# let service = sys::Endpoint::at(9);",
+    "let request = service.recv()?;",
+    "let reply = sys::Reply::save(sys::Slot::Auto)?;"
+);
 
 /// A page to serve as a task's IPC buffer ([`Task::set_ipc_buffer`]): page-aligned, with the
 /// [`abi::ipc::IpcBuffer`] fields at its start as atomics, which the kernel may read and write
@@ -447,6 +886,28 @@ checked_delete!(Reply, Kind::Reply, "a Reply");
 /// first `recv_len` of them, so words to send go in after the last receive that matters
 /// ([`set_words`](Self::set_words)), and words received are read before the next one
 /// ([`received_words`](Self::received_words)).
+///
+/// ```no_run
+/// use sys::{Endpoint, IpcBufferPage, Slot};
+///
+/// static BUFFER: IpcBufferPage = IpcBufferPage::new();
+///
+/// # fn demo(server: Endpoint) -> sys::Result<()> {
+/// let me = sys::process::task().expect("the program has its Task");
+/// me.set_ipc_buffer(Some(&BUFFER))?;
+/// // Call with a Note (through a capability with GRANT) and three words beyond the five.
+/// let memory = sys::process::memory().expect("the program has a Memory");
+/// let note = sys::Note::create(memory, Slot::Auto)?;
+/// BUFFER.set_send_cap(Some(note.cap()));
+/// BUFFER.set_words(&[10, 20, 30]);
+/// BUFFER.set_recv_slot(Some(Slot::Auto));
+/// server.call([0; 5])?;
+/// // What the reply brought.
+/// let (words, n) = BUFFER.received_words();
+/// sys::println!("{:?}, and a capability in {:?}", &words[..n], BUFFER.received());
+/// # Ok(())
+/// # }
+/// ```
 #[repr(C, align(4096))]
 #[derive(Debug)]
 pub struct IpcBufferPage {
@@ -472,6 +933,15 @@ const _: () = {
 impl IpcBufferPage {
     /// A buffer that sends no capability and no extra words, and refuses every incoming
     /// capability.
+    ///
+    /// ```
+    /// use sys::IpcBufferPage;
+    ///
+    /// // One per thread that transfers capabilities or extra words, alive for good.
+    /// static BUFFER: IpcBufferPage = IpcBufferPage::new();
+    /// assert_eq!(BUFFER.send_len(), 0);
+    /// assert_eq!(BUFFER.received(), None);
+    /// ```
     pub const fn new() -> IpcBufferPage {
         IpcBufferPage {
             send_cap: AtomicU64::new(0),
@@ -485,18 +955,65 @@ impl IpcBufferPage {
 
     /// The capability the task's next sends and calls (through an Endpoint capability with
     /// GRANT) and replies carry, as a child of `cap` with its rights and badge; `None` for none.
+    ///
+    /// ```no_run
+    /// use sys::IpcBufferPage;
+    ///
+    /// static BUFFER: IpcBufferPage = IpcBufferPage::new();
+    ///
+    /// # fn demo(client: sys::Endpoint, shared: sys::Page) -> sys::Result<()> {
+    /// // Hand the server a Page to share (`client` carries GRANT).
+    /// BUFFER.set_send_cap(Some(shared.cap()));
+    /// client.call([1, 0, 0, 0, 0])?;
+    /// BUFFER.set_send_cap(None);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn set_send_cap(&self, cap: Option<Cap>) {
         self.send_cap.store(cap.map_or(0, |c| c.slot()) as u64, Ordering::SeqCst);
     }
 
     /// Where an incoming capability goes in the task's CSpace: a slot, [`Slot::Auto`] for the
     /// lowest free one, or `None` to refuse it.
+    ///
+    /// ```no_run
+    /// use sys::{IpcBufferPage, Slot};
+    ///
+    /// static BUFFER: IpcBufferPage = IpcBufferPage::new();
+    ///
+    /// # fn demo(service: sys::Endpoint) -> sys::Result<()> {
+    /// // Take one capability with the next message, wherever there is room; then refuse again.
+    /// BUFFER.set_recv_slot(Some(Slot::Auto));
+    /// service.recv()?;
+    /// BUFFER.set_recv_slot(None);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn set_recv_slot(&self, slot: Option<Slot>) {
         self.recv_slot.store(slot.map_or(0, Slot::raw) as u64, Ordering::SeqCst);
     }
 
     /// Where the capability that came with the last message (or reply) received landed, or
     /// `None` if none came (or it could not be placed). Written by the kernel at each receive.
+    ///
+    /// ```no_run
+    /// use sys::{IpcBufferPage, Page, Slot};
+    ///
+    /// static BUFFER: IpcBufferPage = IpcBufferPage::new();
+    ///
+    /// # fn demo(service: sys::Endpoint) -> sys::Result<()> {
+    /// BUFFER.set_recv_slot(Some(Slot::Auto));
+    /// service.recv()?;
+    /// match BUFFER.received() {
+    ///     Some(cap) => {
+    ///         let shared = Page::new(cap);
+    ///         sys::println!("got a Page of {} pages", shared.info()?.count);
+    ///     }
+    ///     None => sys::println!("no capability came"),
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn received(&self) -> Option<Cap> {
         match self.received_slot.load(Ordering::SeqCst) {
             0 => None,
@@ -510,6 +1027,23 @@ impl IpcBufferPage {
     /// # Panics
     ///
     /// If there are more than [`MAX_EXTRA_WORDS`].
+    ///
+    /// ```
+    /// use sys::IpcBufferPage;
+    ///
+    /// static BUFFER: IpcBufferPage = IpcBufferPage::new();
+    ///
+    /// /// Asks `disk` to read `len` bytes at `offset`: arguments beyond the five words.
+    /// fn read(disk: sys::Endpoint, offset: u64, len: u64) -> sys::Result<usize> {
+    ///     const READ: usize = 1;
+    ///     BUFFER.set_words(&[offset, len]);
+    ///     Ok(disk.call([READ, 0, 0, 0, 0])?[0])
+    /// }
+    ///
+    /// BUFFER.set_words(&[4096, 512]);
+    /// assert_eq!(BUFFER.send_len(), 2);
+    /// assert_eq!(BUFFER.word(1), 512);
+    /// ```
     pub fn set_words(&self, words: &[u64]) {
         assert!(words.len() <= MAX_EXTRA_WORDS, "{} extra words; at most {MAX_EXTRA_WORDS} travel", words.len());
         for (slot, &w) in self.words.iter().zip(words) {
@@ -521,11 +1055,32 @@ impl IpcBufferPage {
     /// Sets `send_len` alone: the next sends, calls and replies carry the first `len` of the
     /// buffer's words as they are then (the kernel takes more than [`MAX_EXTRA_WORDS`] as that
     /// many).
+    ///
+    /// ```
+    /// use sys::IpcBufferPage;
+    ///
+    /// static BUFFER: IpcBufferPage = IpcBufferPage::new();
+    ///
+    /// BUFFER.set_words(&[1, 2, 3]);
+    /// // Send only the first two from now on (the third stays in the buffer).
+    /// BUFFER.set_send_len(2);
+    /// assert_eq!((BUFFER.send_len(), BUFFER.word(2)), (2, 3));
+    /// ```
     pub fn set_send_len(&self, len: u64) {
         self.send_len.store(len, Ordering::SeqCst);
     }
 
     /// The `send_len` the task's sends carry now.
+    ///
+    /// ```
+    /// use sys::IpcBufferPage;
+    ///
+    /// static BUFFER: IpcBufferPage = IpcBufferPage::new();
+    ///
+    /// assert_eq!(BUFFER.send_len(), 0);
+    /// BUFFER.set_words(&[7, 8]);
+    /// assert_eq!(BUFFER.send_len(), 2);
+    /// ```
     pub fn send_len(&self) -> u64 {
         self.send_len.load(Ordering::SeqCst)
     }
@@ -533,6 +1088,20 @@ impl IpcBufferPage {
     /// How many extra words the last message (or reply) received brought (0 for one without
     /// them, such as a fault message). Written by the kernel at each receive, when the buffer is
     /// writable.
+    ///
+    /// ```no_run
+    /// use sys::IpcBufferPage;
+    ///
+    /// static BUFFER: IpcBufferPage = IpcBufferPage::new();
+    ///
+    /// # fn demo(server: sys::Endpoint) -> sys::Result<()> {
+    /// server.call([0; 5])?;
+    /// for i in 0..BUFFER.recv_len().min(sys::abi::ipc::MAX_EXTRA_WORDS) {
+    ///     sys::println!("extra word {i}: {:#x}", BUFFER.word(i));
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn recv_len(&self) -> usize {
         self.recv_len.load(Ordering::SeqCst) as usize
     }
@@ -542,6 +1111,15 @@ impl IpcBufferPage {
     /// # Panics
     ///
     /// If `i` is not below [`MAX_EXTRA_WORDS`].
+    ///
+    /// ```
+    /// use sys::IpcBufferPage;
+    ///
+    /// static BUFFER: IpcBufferPage = IpcBufferPage::new();
+    ///
+    /// BUFFER.set_words(&[0xdead, 0xbeef]);
+    /// assert_eq!(BUFFER.word(1), 0xbeef);
+    /// ```
     pub fn word(&self, i: usize) -> u64 {
         self.words[i].load(Ordering::SeqCst)
     }
@@ -549,6 +1127,20 @@ impl IpcBufferPage {
     /// The extra words the last message (or reply) received brought, and how many there are
     /// ([`recv_len`](Self::recv_len), at most [`MAX_EXTRA_WORDS`]): the first that many of the
     /// array, the rest 0.
+    ///
+    /// ```no_run
+    /// use sys::IpcBufferPage;
+    ///
+    /// static BUFFER: IpcBufferPage = IpcBufferPage::new();
+    ///
+    /// # fn demo(server: sys::Endpoint) -> sys::Result<()> {
+    /// server.call([2, 0, 0, 0, 0])?;
+    /// // Read them before the next receive overwrites them.
+    /// let (words, n) = BUFFER.received_words();
+    /// let sum: u64 = words[..n].iter().sum();
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn received_words(&self) -> ([u64; MAX_EXTRA_WORDS], usize) {
         let len = self.recv_len().min(MAX_EXTRA_WORDS);
         let mut out = [0; MAX_EXTRA_WORDS];
@@ -559,6 +1151,15 @@ impl IpcBufferPage {
     }
 
     /// The page's address, as the kernel is given it.
+    ///
+    /// ```
+    /// use sys::IpcBufferPage;
+    ///
+    /// static BUFFER: IpcBufferPage = IpcBufferPage::new();
+    ///
+    /// // Page-aligned: what `task_set_ipc_buffer` takes.
+    /// assert_eq!(BUFFER.addr() % sys::abi::layout::PAGE_SIZE, 0);
+    /// ```
     pub fn addr(&self) -> usize {
         core::ptr::from_ref(self).expose_provenance()
     }
@@ -577,6 +1178,20 @@ impl Task {
     /// The kernel looks the buffer up in the task's own VSpace, by address: this is meant for
     /// tasks that run in the caller's address space (threads). For a task in another VSpace,
     /// the kernel reads and writes whatever that VSpace has at the same address.
+    ///
+    /// ```no_run
+    /// use sys::IpcBufferPage;
+    ///
+    /// static MAIN_BUFFER: IpcBufferPage = IpcBufferPage::new();
+    ///
+    /// # fn demo() -> sys::Result<()> {
+    /// let me = sys::process::task().expect("the program has its Task");
+    /// me.set_ipc_buffer(Some(&MAIN_BUFFER))?;
+    /// // ... and none again: messages carry only their five words.
+    /// me.set_ipc_buffer(None)?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn set_ipc_buffer(self, buffer: Option<&'static IpcBufferPage>) -> Result<()> {
         // SAFETY: the kernel reads and writes only the `IpcBuffer` fields at the start of the
         // page, all atomics that allow it at any time; the buffer lives for good.
@@ -592,6 +1207,25 @@ impl Task {
     ///
     /// Errors: `InvalidCapability`, `WrongKind`, `InsufficientRights` for the task, then for
     /// `endpoint`.
+    ///
+    /// ```no_run
+    /// use sys::{Endpoint, Slot, rights};
+    ///
+    /// # fn demo(worker: sys::Task) -> sys::Result<()> {
+    /// let memory = sys::process::memory().expect("the program has a Memory");
+    /// let cspace = sys::process::cspace().expect("the program has its CSpace");
+    /// let faults = Endpoint::create(memory, Slot::Auto)?;
+    /// // The worker's faults arrive with badge 3, to tell it from other watched tasks.
+    /// let badged = Endpoint::new(faults.mint(cspace, Slot::Auto, rights::WRITE, 3)?);
+    /// worker.set_fault_endpoint(Some(badged))?;
+    /// badged.delete()?; // the task holds its own reference
+    /// let fault = sys::fault::recv_fault(faults)?;
+    /// assert_eq!(fault.badge, 3);
+    /// // ... deal with it, then let the worker run on.
+    /// fault.resume()?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn set_fault_endpoint(self, endpoint: Option<Endpoint>) -> Result<()> {
         task_set_fault_endpoint(self.slot(), endpoint.map_or(0, |e| e.slot()))
     }

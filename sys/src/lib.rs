@@ -14,6 +14,7 @@
 //! - [`error`]: how a failed syscall is reported ([`Error`]);
 //! - [`rt`]: the runtime: `_start`, the [`entry!`] macro that names a program's `main`, the
 //!   [`Boot`] value handed to it, and the panic handler;
+//! - [`manifest`](mod@manifest): [`manifest!`], which puts a driver's manifest in its ELF section `.manifest`;
 //! - [`debug`]: [`print!`] and [`println!`] over the root task's debug console capability, and
 //!   [`FixedBuf`](debug::FixedBuf), a fixed-capacity text buffer for formatting without a heap.
 //!
@@ -43,6 +44,12 @@
 //! `panic = "abort"`, as every Perihelion program is built (the workspace profiles); `cargo test`
 //! builds this crate with unwinding, for unit tests and doctests alike, and std provides all of
 //! that. No test makes a syscall.
+//!
+//! Examples: every public item's documentation has one, and every example is compiled by
+//! `cargo test -p sys`. Those that make a system call are `no_run` (compiled for the host, never
+//! run there); the pure ones (decoding, handles, [`FixedBuf`](debug::FixedBuf), the locks
+//! uncontended, ...) run and check what they show. `cargo xtask test` keeps it so: its rustdoc
+//! step fails on any public item without an example.
 #![no_std]
 #![deny(missing_docs)]
 
@@ -56,12 +63,18 @@ pub use abi;
 use memfns as _;
 
 pub mod cap;
+pub mod clock;
 pub mod debug;
 pub mod error;
+pub mod fault;
 pub mod heap;
+pub mod io;
 pub mod ioport;
 pub mod ipc;
+pub mod manifest;
+pub mod mmap;
 pub mod notify;
+pub mod proc;
 pub mod process;
 pub mod root;
 pub mod rt;
@@ -72,7 +85,7 @@ pub mod task;
 pub mod thread;
 pub mod vspace;
 
-pub use cap::{CSpace, Cap, DebugConsole, Identity, Kind, Memory, MemoryInfo, Slot, rights};
+pub use cap::{CSpace, Cap, DebugConsole, Identity, Kind, LogRead, Memory, MemoryInfo, Slot, rights};
 pub use error::{Error, Result};
 pub use ioport::{IoPort, IoPortControl};
 pub use ipc::{Endpoint, IpcBufferPage, Message, Reply};
@@ -81,4 +94,4 @@ pub use process::exit;
 pub use rt::Boot;
 pub use syscall::{debug_write, debug_write_console_raw, debug_write_raw};
 pub use task::{Task, TaskInfo};
-pub use vspace::{Page, PageInfo, VSpace};
+pub use vspace::{DeviceControl, Page, PageInfo, VSpace};

@@ -65,47 +65,118 @@ fn call(number: Sysno, args: [usize; ARG_REGS]) -> Result<[usize; ARG_REGS]> {
 /// `note_create(memory, dst_slot) -> slot`: makes a Note with no bits set in `dst_slot` (or
 /// [`SLOT_AUTO`](abi::syscall::SLOT_AUTO)) of the caller's CSpace, charged one page to `memory`.
 /// See [`Sysno::NoteCreate`]; [`Note::create`] is the typed form.
+///
+/// ```no_run
+/// use sys::abi::syscall::SLOT_AUTO;
+/// use sys::notify::note_create;
+///
+/// # fn demo() -> sys::Result<()> {
+/// let memory = sys::process::memory().expect("the program has a Memory");
+/// let note = sys::Note::at(note_create(memory.slot(), SLOT_AUTO)?);
+/// # Ok(())
+/// # }
+/// ```
 pub fn note_create(memory: usize, dst_slot: usize) -> Result<usize> {
     Ok(call(Sysno::NoteCreate, [memory, dst_slot, 0, 0, 0, 0])?[0])
 }
 
 /// `note_signal(note, bits)`: sets `bits` and the capability's badge in the Note. See
 /// [`Sysno::NoteSignal`].
+///
+/// ```no_run
+/// # fn demo(note: sys::Note) -> sys::Result<()> {
+/// sys::notify::note_signal(note.slot(), 0b100)?;
+/// # Ok(())
+/// # }
+/// ```
 pub fn note_signal(note: usize, bits: usize) -> Result<()> {
     call(Sysno::NoteSignal, [note, bits, 0, 0, 0, 0]).map(drop)
 }
 
 /// `note_wait(note) -> bits`: waits until some bit is set, then takes (returns and clears) them
 /// all. See [`Sysno::NoteWait`].
+///
+/// ```no_run
+/// # fn demo(note: sys::Note) -> sys::Result<()> {
+/// let bits = sys::notify::note_wait(note.slot())?;
+/// assert_ne!(bits, 0);
+/// # Ok(())
+/// # }
+/// ```
 pub fn note_wait(note: usize) -> Result<usize> {
     Ok(call(Sysno::NoteWait, [note, 0, 0, 0, 0, 0])?[0])
 }
 
 /// `note_poll(note) -> bits`: takes the set bits (0 if none) without waiting. See
 /// [`Sysno::NotePoll`].
+///
+/// ```no_run
+/// # fn demo(note: sys::Note) -> sys::Result<()> {
+/// match sys::notify::note_poll(note.slot())? {
+///     0 => sys::println!("nothing yet"),
+///     bits => sys::println!("signalled: {bits:#b}"),
+/// }
+/// # Ok(())
+/// # }
+/// ```
 pub fn note_poll(note: usize) -> Result<usize> {
     Ok(call(Sysno::NotePoll, [note, 0, 0, 0, 0, 0])?[0])
 }
 
 /// `note_bind(note, task)`: binds the Note to the task; `note` 0 unbinds whatever Note the task
 /// has. See [`Sysno::NoteBind`].
+///
+/// ```no_run
+/// # fn demo(note: sys::Note) -> sys::Result<()> {
+/// let me = sys::process::task().expect("the program has its Task");
+/// sys::notify::note_bind(note.slot(), me.slot())?;
+/// // 0 unbinds whatever Note the task has.
+/// sys::notify::note_bind(0, me.slot())?;
+/// # Ok(())
+/// # }
+/// ```
 pub fn note_bind(note: usize, task: usize) -> Result<()> {
     call(Sysno::NoteBind, [note, task, 0, 0, 0, 0]).map(drop)
 }
 
 /// `timer_create(memory, dst_slot) -> slot`: makes a disarmed Timer, charged one page to
 /// `memory`. See [`Sysno::TimerCreate`]; [`Timer::create`] is the typed form.
+///
+/// ```no_run
+/// use sys::abi::syscall::SLOT_AUTO;
+///
+/// # fn demo() -> sys::Result<()> {
+/// let memory = sys::process::memory().expect("the program has a Memory");
+/// let timer = sys::Timer::at(sys::notify::timer_create(memory.slot(), SLOT_AUTO)?);
+/// # Ok(())
+/// # }
+/// ```
 pub fn timer_create(memory: usize, dst_slot: usize) -> Result<usize> {
     Ok(call(Sysno::TimerCreate, [memory, dst_slot, 0, 0, 0, 0])?[0])
 }
 
 /// `timer_arm(timer, note, bits, delay_us, period_us)`: signal `bits` on `note` after `delay_us`
 /// microseconds, then every `period_us` (0: once). See [`Sysno::TimerArm`].
+///
+/// ```no_run
+/// # fn demo(timer: sys::Timer, note: sys::Note) -> sys::Result<()> {
+/// // Bit 0 on `note` in 50 ms, and every 10 ms after that.
+/// sys::notify::timer_arm(timer.slot(), note.slot(), 0b1, 50_000, 10_000)?;
+/// # Ok(())
+/// # }
+/// ```
 pub fn timer_arm(timer: usize, note: usize, bits: usize, delay_us: usize, period_us: usize) -> Result<()> {
     call(Sysno::TimerArm, [timer, note, bits, delay_us, period_us, 0]).map(drop)
 }
 
 /// `timer_disarm(timer)`. See [`Sysno::TimerDisarm`].
+///
+/// ```no_run
+/// # fn demo(timer: sys::Timer) -> sys::Result<()> {
+/// sys::notify::timer_disarm(timer.slot())?;
+/// # Ok(())
+/// # }
+/// ```
 pub fn timer_disarm(timer: usize) -> Result<()> {
     call(Sysno::TimerDisarm, [timer, 0, 0, 0, 0, 0]).map(drop)
 }
@@ -113,53 +184,187 @@ pub fn timer_disarm(timer: usize) -> Result<()> {
 /// `irq_bind(control, irq, note, bits, memory, dst_slot) -> slot`: makes an IrqHandler for
 /// interrupt `irq` that signals `bits` on `note`, charged one page to `memory`, and unmasks the
 /// line. See [`Sysno::IrqBind`]; [`IrqControl::bind`] is the typed form.
+///
+/// ```no_run
+/// use sys::abi::bootcaps::{ROOT_IRQ_CONTROL, ROOT_MEMORY};
+/// use sys::abi::syscall::SLOT_AUTO;
+///
+/// # fn demo(note: sys::Note) -> sys::Result<()> {
+/// // In the root task: IRQ 3 (COM2) signals bit 0 on `note`.
+/// let handler = sys::notify::irq_bind(ROOT_IRQ_CONTROL, 3, note.slot(), 0b1, ROOT_MEMORY, SLOT_AUTO)?;
+/// # Ok(())
+/// # }
+/// ```
 pub fn irq_bind(control: usize, irq: usize, note: usize, bits: usize, memory: usize, dst_slot: usize) -> Result<usize> {
     Ok(call(Sysno::IrqBind, [control, irq, note, bits, memory, dst_slot])?[0])
 }
 
 /// `task_set_exit_note(task, note, bits)`: signal `bits` on `note` whenever the task stops; `note`
 /// 0 removes it. See [`Sysno::TaskSetExitNote`]; [`Task::set_exit_note`] is the typed form.
+///
+/// ```no_run
+/// # fn demo(child: sys::Task, note: sys::Note) -> sys::Result<()> {
+/// sys::notify::task_set_exit_note(child.slot(), note.slot(), 0b1)?;
+/// // ... and 0 removes it.
+/// sys::notify::task_set_exit_note(child.slot(), 0, 0)?;
+/// # Ok(())
+/// # }
+/// ```
 pub fn task_set_exit_note(task: usize, note: usize, bits: usize) -> Result<()> {
     call(Sysno::TaskSetExitNote, [task, note, bits, 0, 0, 0]).map(drop)
 }
 
 /// `irq_ack(handler)`: unmasks the handler's line. See [`Sysno::IrqAck`].
+///
+/// ```no_run
+/// # fn demo(handler: sys::IrqHandler) -> sys::Result<()> {
+/// sys::notify::irq_ack(handler.slot())?;
+/// # Ok(())
+/// # }
+/// ```
 pub fn irq_ack(handler: usize) -> Result<()> {
     call(Sysno::IrqAck, [handler, 0, 0, 0, 0, 0]).map(drop)
 }
 
 handle!(
     /// A Note capability: a word of notification bits (see the [module docs](self)).
+    ///
+    /// ```no_run
+    /// use sys::{Note, Slot};
+    ///
+    /// # fn demo() -> sys::Result<()> {
+    /// let memory = sys::process::memory().expect("the program has a Memory");
+    /// let done = Note::create(memory, Slot::Auto)?;
+    /// let worker = sys::thread::spawn(move || {
+    ///     // ... work ...
+    ///     done.signal(0b1)
+    /// });
+    /// assert_eq!(done.wait()?, 0b1);
+    /// worker.join().expect("the worker ran to the end")?;
+    /// # Ok(())
+    /// # }
+    /// ```
     Note,
     "a Note"
 );
 
 handle!(
     /// A Timer capability: signals bits on a Note after a delay, once or periodically.
+    ///
+    /// ```no_run
+    /// use sys::{Note, Slot, Timer};
+    ///
+    /// # fn demo() -> sys::Result<()> {
+    /// let memory = sys::process::memory().expect("the program has a Memory");
+    /// let tick = Note::create(memory, Slot::Auto)?;
+    /// let timer = Timer::create(memory, Slot::Auto)?;
+    /// // Every 100 ms, from 100 ms on.
+    /// timer.arm(tick, 0b1, 100_000, 100_000)?;
+    /// for n in 1..=10 {
+    ///     tick.wait()?;
+    ///     sys::println!("tick {n}");
+    /// }
+    /// timer.disarm()?;
+    /// # Ok(())
+    /// # }
+    /// ```
     Timer,
     "a Timer"
 );
 
 handle!(
     /// An IrqControl capability: the right to make [`IrqHandler`]s.
+    ///
+    /// ```no_run
+    /// use sys::{IrqControl, Note, Slot, root};
+    ///
+    /// # fn demo() -> sys::Result<()> {
+    /// // The root task's; it passes the right on to drivers through their CSpaces.
+    /// let control: IrqControl = IrqControl::root();
+    /// let keyboard = Note::create(root::memory(), Slot::Auto)?;
+    /// let handler = control.bind(1, keyboard, 0b1, root::memory(), Slot::Auto)?;
+    /// # Ok(())
+    /// # }
+    /// ```
     IrqControl,
     "an IrqControl"
 );
 
 handle!(
     /// An IrqHandler capability: one interrupt line, bound to Note bits.
+    ///
+    /// ```no_run
+    /// use sys::{IrqHandler, Note};
+    ///
+    /// /// A serial driver's interrupt loop.
+    /// fn serve(uart: sys::IoPort, irq: IrqHandler, note: Note) -> sys::Result<()> {
+    ///     loop {
+    ///         note.wait()?;
+    ///         // Empty the receive buffer (line status bit 0: data ready), then unmask the line.
+    ///         while uart.read8(0x2fd)? & 1 != 0 {
+    ///             let byte = uart.read8(0x2f8)?;
+    ///             sys::print!("{}", byte as char);
+    ///         }
+    ///         irq.ack()?;
+    ///     }
+    /// }
+    /// ```
     IrqHandler,
     "an IrqHandler"
 );
 
-checked_delete!(Note, Kind::Note, "a Note");
-checked_revoke!(Note, Kind::Note, "a Note");
-checked_delete!(Timer, Kind::Timer, "a Timer");
-checked_revoke!(Timer, Kind::Timer, "a Timer");
-checked_delete!(IrqControl, Kind::IrqControl, "an IrqControl");
-checked_revoke!(IrqControl, Kind::IrqControl, "an IrqControl");
-checked_delete!(IrqHandler, Kind::IrqHandler, "an IrqHandler");
-checked_revoke!(IrqHandler, Kind::IrqHandler, "an IrqHandler");
+checked_delete!(
+    Note,
+    Kind::Note,
+    "a Note",
+    "note",
+    "let memory = sys::process::memory().expect(\"the program has a Memory\");",
+    "let note = sys::Note::create(memory, sys::Slot::Auto)?;"
+);
+checked_revoke!(
+    Note,
+    Kind::Note,
+    "a Note",
+    "note",
+    "let memory = sys::process::memory().expect(\"the program has a Memory\");",
+    "let note = sys::Note::create(memory, sys::Slot::Auto)?;"
+);
+checked_delete!(
+    Timer,
+    Kind::Timer,
+    "a Timer",
+    "timer",
+    "let memory = sys::process::memory().expect(\"the program has a Memory\");",
+    "let timer = sys::Timer::create(memory, sys::Slot::Auto)?;"
+);
+checked_revoke!(
+    Timer,
+    Kind::Timer,
+    "a Timer",
+    "timer",
+    "let memory = sys::process::memory().expect(\"the program has a Memory\");",
+    "let timer = sys::Timer::create(memory, sys::Slot::Auto)?;"
+);
+checked_delete!(IrqControl, Kind::IrqControl, "an IrqControl", "control", "let control = sys::IrqControl::root();");
+checked_revoke!(IrqControl, Kind::IrqControl, "an IrqControl", "control", "let control = sys::IrqControl::root();");
+checked_delete!(
+    IrqHandler,
+    Kind::IrqHandler,
+    "an IrqHandler",
+    "keyboard",
+    "let memory = sys::root::memory();",
+    "let note = sys::Note::create(memory, sys::Slot::Auto)?;",
+    "let keyboard = sys::IrqControl::root().bind(1, note, 1, memory, sys::Slot::Auto)?;"
+);
+checked_revoke!(
+    IrqHandler,
+    Kind::IrqHandler,
+    "an IrqHandler",
+    "keyboard",
+    "let memory = sys::root::memory();",
+    "let note = sys::Note::create(memory, sys::Slot::Auto)?;",
+    "let keyboard = sys::IrqControl::root().bind(1, note, 1, memory, sys::Slot::Auto)?;"
+);
 
 impl Note {
     /// Makes a Note with no bits set in `dst` of the caller's CSpace, with all rights and no
@@ -167,6 +372,19 @@ impl Note {
     /// Note dies.
     ///
     /// Errors: as [`Memory::split`] (without `InvalidArgument`).
+    ///
+    /// ```no_run
+    /// use sys::{Note, Slot};
+    ///
+    /// # fn demo() -> sys::Result<()> {
+    /// let memory = sys::process::memory().expect("the program has a Memory");
+    /// let before = memory.info()?.used;
+    /// let note = Note::create(memory, Slot::Auto)?;
+    /// assert_eq!(memory.info()?.used, before + 1);
+    /// note.delete()?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn create(memory: Memory, dst: Slot) -> Result<Note> {
         note_create(memory.slot(), dst.raw()).map(Note::at)
     }
@@ -175,6 +393,18 @@ impl Note {
     /// [`wait`](Note::wait) wakes with every set bit (which clears them); else the task the Note
     /// is bound to, if it waits in `recv`, wakes with badge [`NOTE_BADGE`] and the bits in the
     /// first word. Signalling 0 through an unbadged capability changes nothing. Needs WRITE.
+    ///
+    /// ```no_run
+    /// # fn demo(events: sys::Note) -> sys::Result<()> {
+    /// const RX: usize = 1 << 0;
+    /// const TX_DONE: usize = 1 << 1;
+    /// // Bits accumulate until taken.
+    /// events.signal(RX)?;
+    /// events.signal(TX_DONE)?;
+    /// assert_eq!(events.poll()?, RX | TX_DONE);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn signal(self, bits: usize) -> Result<()> {
         note_signal(self.slot(), bits)
     }
@@ -184,11 +414,42 @@ impl Note {
     ///
     /// If the Note dies while the caller waits, the wait ends with
     /// [`InvalidCapability`](abi::Error::InvalidCapability).
+    ///
+    /// ```no_run
+    /// # fn demo(events: sys::Note) -> sys::Result<()> {
+    /// const RX: usize = 1 << 0;
+    /// const STOP: usize = 1 << 1;
+    /// loop {
+    ///     let bits = events.wait()?;
+    ///     if bits & RX != 0 {
+    ///         sys::println!("data");
+    ///     }
+    ///     if bits & STOP != 0 {
+    ///         break;
+    ///     }
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn wait(self) -> Result<usize> {
         note_wait(self.slot())
     }
 
     /// Returns the set bits and clears them; 0 if none are set. Never waits. Needs READ.
+    ///
+    /// ```no_run
+    /// # fn demo(cancel: sys::Note) -> sys::Result<()> {
+    /// for block in 0..1024 {
+    ///     // Stop early if asked, without ever waiting.
+    ///     if cancel.poll()? != 0 {
+    ///         sys::println!("cancelled at block {block}");
+    ///         break;
+    ///     }
+    ///     // ... work on `block` ...
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn poll(self) -> Result<usize> {
         note_poll(self.slot())
     }
@@ -200,11 +461,43 @@ impl Note {
     ///
     /// Errors: capability errors for `task`, then for the Note;
     /// [`InvalidState`](abi::Error::InvalidState) if the Note is bound to another task.
+    ///
+    /// ```no_run
+    /// use sys::notify::NOTE_BADGE;
+    /// use sys::{Endpoint, IrqHandler, Note};
+    ///
+    /// /// A driver that serves clients and its interrupt in one loop.
+    /// fn serve(service: Endpoint, irq_note: Note, irq: IrqHandler) -> sys::Result<()> {
+    ///     let me = sys::process::task().expect("the program has its Task");
+    ///     irq_note.bind(me)?;
+    ///     loop {
+    ///         let msg = service.recv()?;
+    ///         if msg.badge == NOTE_BADGE {
+    ///             // The Note was signalled: its bits are in the first word.
+    ///             sys::println!("interrupt, bits {:#b}", msg.words[0]);
+    ///             irq.ack()?;
+    ///         } else {
+    ///             sys::ipc::reply([0; 5])?;
+    ///         }
+    ///     }
+    /// }
+    /// ```
     pub fn bind(self, task: Task) -> Result<()> {
         note_bind(self.slot(), task.slot())
     }
 
     /// Unbinds whatever Note `task` has bound (nothing if it has none). Needs WRITE on the task.
+    ///
+    /// ```no_run
+    /// use sys::Note;
+    ///
+    /// # fn demo() -> sys::Result<()> {
+    /// let me = sys::process::task().expect("the program has its Task");
+    /// // From now on `recv` returns for messages only.
+    /// Note::unbind(me)?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn unbind(task: Task) -> Result<()> {
         note_bind(0, task.slot())
     }
@@ -218,6 +511,22 @@ impl Task {
     ///
     /// Errors: `InvalidCapability`, `WrongKind`, `InsufficientRights` for the task, then for the
     /// Note; `InvalidArgument` if `bits` is 0 (with a Note).
+    ///
+    /// ```no_run
+    /// use sys::{Note, Slot, Task};
+    ///
+    /// # fn demo(child: Task) -> sys::Result<()> {
+    /// let memory = sys::process::memory().expect("the program has a Memory");
+    /// let ended = Note::create(memory, Slot::Auto)?;
+    /// child.set_exit_note(Some(ended), 0b1)?;
+    /// child.start()?;
+    /// // Wait for it to end, without polling.
+    /// ended.wait()?;
+    /// let info = child.info()?;
+    /// sys::println!("child stopped: {:?}, detail {}", info.state, info.detail);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn set_exit_note(self, note: Option<Note>, bits: usize) -> Result<()> {
         task_set_exit_note(self.slot(), note.map_or(0, |n| n.slot()), bits)
     }
@@ -228,6 +537,16 @@ impl Timer {
     /// (which needs WRITE).
     ///
     /// Errors: as [`Memory::split`] (without `InvalidArgument`).
+    ///
+    /// ```no_run
+    /// use sys::{Slot, Timer};
+    ///
+    /// # fn demo() -> sys::Result<()> {
+    /// let memory = sys::process::memory().expect("the program has a Memory");
+    /// let watchdog = Timer::create(memory, Slot::Auto)?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn create(memory: Memory, dst: Slot) -> Result<Timer> {
         timer_create(memory.slot(), dst.raw()).map(Timer::at)
     }
@@ -240,12 +559,37 @@ impl Timer {
     /// Errors: capability errors for the Timer, then for `note`;
     /// [`InvalidArgument`](abi::Error::InvalidArgument) if `bits` is 0 or a delay or period is
     /// above [`MAX_TIMER_US`].
+    ///
+    /// ```no_run
+    /// use sys::abi::Error::InvalidArgument;
+    /// use sys::notify::MAX_TIMER_US;
+    ///
+    /// # fn demo(timer: sys::Timer, note: sys::Note) -> sys::Result<()> {
+    /// const TIMEOUT: usize = 1 << 3;
+    /// // Once, in 2 s.
+    /// timer.arm(note, TIMEOUT, 2_000_000, 0)?;
+    /// // Longer than a day is refused.
+    /// assert_eq!(timer.arm(note, TIMEOUT, MAX_TIMER_US + 1, 0), Err(InvalidArgument.into()));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn arm(self, note: Note, bits: usize, delay_us: usize, period_us: usize) -> Result<()> {
         timer_arm(self.slot(), note.slot(), bits, delay_us, period_us)
     }
 
     /// Disarms the Timer: it signals nothing more (bits it already set stay set in the Note).
     /// Disarming a disarmed Timer does nothing. Needs WRITE.
+    ///
+    /// ```no_run
+    /// # fn demo(watchdog: sys::Timer, note: sys::Note, reply: sys::Endpoint) -> sys::Result<()> {
+    /// // A deadline for an answer...
+    /// watchdog.arm(note, 0b1, 500_000, 0)?;
+    /// let answer = reply.recv()?;
+    /// // ... which came in time.
+    /// watchdog.disarm()?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn disarm(self) -> Result<()> {
         timer_disarm(self.slot())
     }
@@ -255,6 +599,18 @@ impl IrqControl {
     /// The root task's IrqControl, with all rights ([`bootcaps::ROOT_IRQ_CONTROL`]). Like the
     /// handles in [`root`](crate::root), it means something only in the root task's CSpace (and
     /// in threads sharing it).
+    ///
+    /// ```
+    /// use sys::IrqControl;
+    ///
+    /// let control = IrqControl::root();
+    /// assert_eq!(control.slot(), sys::abi::bootcaps::ROOT_IRQ_CONTROL);
+    ///
+    /// /// In the root task: the keyboard's line.
+    /// fn keyboard(note: sys::Note) -> sys::Result<sys::IrqHandler> {
+    ///     IrqControl::root().bind(1, note, 0b1, sys::root::memory(), sys::Slot::Auto)
+    /// }
+    /// ```
     pub const fn root() -> IrqControl {
         IrqControl::at(bootcaps::ROOT_IRQ_CONTROL)
     }
@@ -269,6 +625,25 @@ impl IrqControl {
     /// [`InvalidArgument`](abi::Error::InvalidArgument) (`irq` above [`MAX_IRQ`], no IOAPIC
     /// serves it, or `bits` is 0); the errors of [`Memory::split`];
     /// [`InvalidState`](abi::Error::InvalidState) if the line already has a handler.
+    ///
+    /// ```no_run
+    /// use sys::abi::Error::InvalidState;
+    /// use sys::{IrqControl, Note, Slot, root};
+    ///
+    /// # fn demo() -> sys::Result<()> {
+    /// let serial = Note::create(root::memory(), Slot::Auto)?;
+    /// // COM2 is ISA IRQ 3.
+    /// let handler = match IrqControl::root().bind(3, serial, 0b1, root::memory(), Slot::Auto) {
+    ///     Ok(h) => h,
+    ///     Err(e) if e == InvalidState => {
+    ///         sys::println!("IRQ 3 already has a handler");
+    ///         return Err(e);
+    ///     }
+    ///     Err(e) => return Err(e),
+    /// };
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn bind(self, irq: usize, note: Note, bits: usize, memory: Memory, dst: Slot) -> Result<IrqHandler> {
         irq_bind(self.slot(), irq, note.slot(), bits, memory.slot(), dst.raw()).map(IrqHandler::at)
     }
@@ -280,6 +655,17 @@ impl IrqHandler {
     /// On an edge-triggered line (the ISA IRQs) an edge that comes while the line is masked may
     /// be lost: acknowledge before re-enabling the device's interrupt where the device allows
     /// it.
+    ///
+    /// ```no_run
+    /// # fn demo(irq: sys::IrqHandler, note: sys::Note, uart: sys::IoPort) -> sys::Result<()> {
+    /// loop {
+    ///     note.wait()?;
+    ///     let byte = uart.read8(0x2f8)?; // reading the data clears the device's interrupt
+    ///     irq.ack()?;
+    ///     sys::print!("{}", byte as char);
+    /// }
+    /// # }
+    /// ```
     pub fn ack(self) -> Result<()> {
         irq_ack(self.slot())
     }

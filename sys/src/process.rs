@@ -26,6 +26,9 @@
 //! ended it. Tasks the program made by hand (`task::spawn`) are not threads of the runtime's and
 //! are left alone.
 //!
+//! - the main thread's IPC buffer, a page mapped where the runtime places mappings
+//!   ([`crate::thread::with_ipc_buffer`]; a spawned thread gets its own on first use).
+//!
 //! These live in the [`RESERVED_SLOTS`] highest slots of the program's CSpace ([`reserved_slot`],
 //! [`is_reserved`]), which `SLOT_AUTO` reaches last, so a program's own slot numbers are not
 //! disturbed. Everything else the runtime makes (heap pages, threads, stacks) it puts wherever
@@ -51,9 +54,11 @@ pub const TABLE_PAGES: usize = 256;
 /// Runtime slots: counted down from the top of the CSpace.
 const SLOT_PARK: usize = 0;
 const SLOT_TABLES: usize = 1;
+const SLOT_IPC_BUFFER: usize = 2;
 
-/// Slots the runtime keeps at the top of the program's CSpace.
-pub const RESERVED_SLOTS: usize = 2;
+/// Slots the runtime keeps at the top of the program's CSpace
+/// ([`abi::start::RUNTIME_SLOTS`], which starters leave empty).
+pub const RESERVED_SLOTS: usize = abi::start::RUNTIME_SLOTS;
 
 /// 0: none. Set once, in `init`, before any other thread exists; read-only after.
 static MEMORY: AtomicUsize = AtomicUsize::new(0);
@@ -63,6 +68,8 @@ static TASK: AtomicUsize = AtomicUsize::new(0);
 static CONSOLE: AtomicUsize = AtomicUsize::new(0);
 static TABLES: AtomicUsize = AtomicUsize::new(0);
 static MAIN_PARK: AtomicUsize = AtomicUsize::new(0);
+/// The standard streams' channels (`stdin`, `stdout`, `stderr` in the start page), 0: none.
+static STREAMS: [AtomicUsize; 3] = [const { AtomicUsize::new(0) }; 3];
 /// Slots in the program's CSpace (`2^radix`), 0 if unknown.
 static SLOTS: AtomicUsize = AtomicUsize::new(0);
 
@@ -74,37 +81,123 @@ fn get(cell: &AtomicUsize) -> Option<Cap> {
 }
 
 /// The Memory the runtime makes things from.
+///
+/// ```no_run
+/// # fn demo() -> sys::Result<()> {
+/// // Any thread of the program, any time after start-up (`Boot::memory` is the same, in `main`).
+/// let Some(memory) = sys::process::memory() else {
+///     sys::println!("no Memory: nothing can be made");
+///     return Ok(());
+/// };
+/// let note = sys::Note::create(memory, sys::Slot::Auto)?;
+/// # Ok(())
+/// # }
+/// ```
 pub fn memory() -> Option<Memory> {
     get(&MEMORY).map(Memory::new)
 }
 
 /// The program's own CSpace.
+///
+/// ```no_run
+/// use sys::{Slot, rights};
+///
+/// # fn demo(service: sys::Endpoint) -> sys::Result<()> {
+/// let own = sys::process::cspace().expect("the program has its CSpace");
+/// // A badged copy in the program's own CSpace, for a thread to send with.
+/// let for_thread = service.mint(own, Slot::Auto, rights::WRITE, 5)?;
+/// # Ok(())
+/// # }
+/// ```
 pub fn cspace() -> Option<CSpace> {
     get(&CSPACE).map(CSpace::new)
 }
 
 /// The program's own VSpace.
+///
+/// ```no_run
+/// use sys::vspace::access;
+///
+/// # fn demo(page: sys::Page) -> sys::Result<()> {
+/// let here = sys::process::vspace().expect("the program has its VSpace");
+/// let tables = sys::process::table_memory().expect("the program has a Memory");
+/// // An address outside the runtime's heap, stack and mapping areas.
+/// page.map(here, 0x0000_4000_0000_0000, access::RW, tables)?;
+/// # Ok(())
+/// # }
+/// ```
 pub fn vspace() -> Option<VSpace> {
     get(&VSPACE).map(VSpace::new)
 }
 
 /// The program's main Task.
+///
+/// ```no_run
+/// # fn demo() -> sys::Result<()> {
+/// let main = sys::process::task().expect("the program has its Task");
+/// sys::println!("main thread at priority {}", main.info()?.priority);
+/// # Ok(())
+/// # }
+/// ```
 pub fn task() -> Option<Task> {
     get(&TASK).map(Task::new)
 }
 
 /// The debug console, for panics and `print!`.
+///
+/// ```no_run
+/// # fn demo() -> sys::Result<()> {
+/// if let Some(console) = sys::process::console() {
+///     console.write(b"driver: ready\n")?;
+/// }
+/// # Ok(())
+/// # }
+/// ```
 pub fn console() -> Option<DebugConsole> {
     get(&CONSOLE).map(DebugConsole::new)
 }
 
+/// The standard stream `n` (0 in, 1 out, 2 err): the channel the program's starter gave it, if
+/// any ([`crate::io::stdin`] and friends are the typed forms).
+///
+/// ```no_run
+/// if let Some(out) = sys::process::stream(1) {
+///     sys::println!("stdout is the channel in slot {}", out.slot());
+/// }
+/// ```
+pub fn stream(n: usize) -> Option<Cap> {
+    STREAMS.get(n).and_then(get)
+}
+
 /// The Memory page tables of the runtime's mappings are charged to (see the module docs).
+///
+/// ```no_run
+/// # fn demo(frame: sys::Page) -> sys::Result<()> {
+/// let tables = sys::process::table_memory().expect("the program has a Memory");
+/// let here = sys::process::vspace().expect("the program has its VSpace");
+/// // Page tables charged here leave the program's `used` where it was at start-up.
+/// frame.map(here, 0x0000_4000_0000_0000, sys::vspace::access::RW, tables)?;
+/// # Ok(())
+/// # }
+/// ```
 pub fn table_memory() -> Option<Memory> {
     get(&TABLES).map(Memory::new).or_else(memory)
 }
 
 /// Maps `page` at `vaddr` in the program's VSpace with `access`, charging page tables to the
 /// page-table Memory, or to the program's Memory once that one's quota is spent.
+///
+/// ```no_run
+/// use sys::vspace::access;
+///
+/// # fn demo() -> sys::Result<()> {
+/// let memory = sys::process::memory().expect("the program has a Memory");
+/// let page = sys::Page::create(memory, 4, sys::Slot::Auto)?;
+/// // An address outside the runtime's heap, stack and mapping areas.
+/// sys::process::map_page(page, 0x0000_4000_0000_0000, access::RW)?;
+/// # Ok(())
+/// # }
+/// ```
 pub fn map_page(page: crate::vspace::Page, vaddr: usize, access: usize) -> crate::error::Result<()> {
     let vspace = vspace().ok_or(crate::error::Error::Abi(abi::Error::InvalidCapability))?;
     let memory = memory().ok_or(crate::error::Error::Abi(abi::Error::InvalidCapability))?;
@@ -124,6 +217,19 @@ pub(crate) fn main_park_note() -> Option<Note> {
 
 /// The `n`-th slot the runtime keeps for itself, counted down from the top of the CSpace (`None`
 /// if the CSpace's size is unknown or it is too small).
+///
+/// ```no_run
+/// use sys::process::{RESERVED_SLOTS, reserved_slot};
+///
+/// # fn demo() {
+/// // The runtime's slots, at the top of the program's CSpace.
+/// for n in 0..RESERVED_SLOTS {
+///     if let Some(slot) = reserved_slot(n) {
+///         sys::println!("slot {slot} is the runtime's");
+///     }
+/// }
+/// # }
+/// ```
 pub fn reserved_slot(n: usize) -> Option<usize> {
     let slots = SLOTS.load(Ordering::Relaxed);
     slots.checked_sub(1 + n).filter(|&s| s >= 2)
@@ -131,6 +237,20 @@ pub fn reserved_slot(n: usize) -> Option<usize> {
 
 /// Whether `slot` is one the runtime keeps for itself (see the module docs): a program leaves it
 /// alone.
+///
+/// ```no_run
+/// use sys::Cap;
+///
+/// /// Deletes what this program holds in `slots`, leaving the runtime's own alone.
+/// fn sweep(slots: core::ops::Range<usize>) {
+///     for slot in slots.filter(|&s| !sys::process::is_reserved(s)) {
+///         let cap = Cap::new(slot);
+///         if cap.identify().is_ok_and(|id| !id.is_null()) {
+///             let _ = cap.delete_checked(); // CSpaces, Tasks and mapped Pages stay
+///         }
+///     }
+/// }
+/// ```
 pub fn is_reserved(slot: usize) -> bool {
     (0..RESERVED_SLOTS).any(|n| reserved_slot(n) == Some(slot))
 }
@@ -144,11 +264,22 @@ pub(crate) fn init(boot: &Boot) {
     set(&VSPACE, boot.vspace().map(VSpace::cap));
     set(&TASK, boot.task().map(Task::cap));
     set(&CONSOLE, boot.console().map(DebugConsole::cap));
+    for (cell, name) in STREAMS.iter().zip(["stdin", "stdout", "stderr"]) {
+        let endpoint = boot.cap_entry(name).filter(|c| c.kind == abi::object::Kind::Endpoint as u32);
+        cell.store(endpoint.map_or(0, |c| c.slot as usize), Ordering::Relaxed);
+    }
     if let Some(start) = boot.start() {
         let radix = start.header().cspace_radix;
         if radix < usize::BITS {
             SLOTS.store(1 << radix, Ordering::Relaxed);
         }
+    }
+    // A starter may give the main thread its IPC buffer (a program without a Memory can make
+    // none); else the runtime makes one below.
+    let given_ipc_buffer =
+        boot.cap_entry(abi::start::names::IPC_BUFFER).filter(|c| c.kind == abi::object::Kind::Page as u32);
+    if let Some(page) = given_ipc_buffer {
+        crate::thread::adopt_main_ipc_buffer(crate::vspace::Page::at(page.slot as usize));
     }
     let (Some(memory), Some(_)) = (memory(), cspace()) else { return };
     if let Some(slot) = reserved_slot(SLOT_PARK)
@@ -162,6 +293,11 @@ pub(crate) fn init(boot: &Boot) {
         && let Ok(tables) = memory.split(pages, Slot::At(slot))
     {
         TABLES.store(tables.slot(), Ordering::Relaxed);
+    }
+    if given_ipc_buffer.is_none()
+        && let (Some(slot), Some(task)) = (reserved_slot(SLOT_IPC_BUFFER), task())
+    {
+        crate::thread::init_main_ipc_buffer(task, Slot::At(slot));
     }
 }
 

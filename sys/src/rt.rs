@@ -15,8 +15,9 @@
 //!
 //! A program names its `main` with [`entry!`](crate::entry):
 //!
-//! ```ignore
-//! #![no_std]
+//! ```no_run
+//! // src/main.rs: the crate is `#![no_std]` too (this example, built as a host doctest, links
+//! // std instead).
 //! #![no_main]
 //!
 //! sys::entry!(main);
@@ -27,7 +28,8 @@
 //! }
 //! ```
 //!
-//! A panic, in any thread, prints `panic: MESSAGE at FILE:LINE` as one debug-console line and
+//! A panic, in any thread, prints `panic: MESSAGE at FILE:LINE` as one line on the standard
+//! error stream (if the program has one, [`crate::io::stderr`]) or the debug console, and
 //! ends the whole program with [`PANIC_STATUS`] ([`process::exit`](crate::process::exit)), as
 //! `panic = "abort"` means: there is no unwinding, and a thread that stopped half-way through
 //! changing shared state (holding a lock, say) would leave the program's other threads to block
@@ -98,6 +100,20 @@ extern "C" fn sys_start(arg: usize) -> ! {
 /// Declares a program's `main`: a `fn(sys::Boot) -> usize` whose result is the exit status.
 ///
 /// Use it once, at the top level of a binary crate.
+///
+/// ```no_run
+/// // src/main.rs of a program, which is also `#![no_std]` (this example, built as a host
+/// // doctest, links std instead).
+/// #![no_main]
+///
+/// sys::entry!(main);
+///
+/// fn main(boot: sys::Boot) -> usize {
+///     let name = boot.args().next().unwrap_or("?");
+///     sys::println!("{name}: hello");
+///     0 // the exit status
+/// }
+/// ```
 #[macro_export]
 macro_rules! entry {
     ($main:path) => {
@@ -111,6 +127,24 @@ macro_rules! entry {
 }
 
 /// What a program is handed at start: the raw start argument and the checked start page.
+///
+/// ```no_run
+/// #![no_main]
+///
+/// sys::entry!(main);
+///
+/// fn main(boot: sys::Boot) -> usize {
+///     let Some(start) = boot.start() else {
+///         return 1; // no start page: nothing to go on
+///     };
+///     sys::println!("{} capabilities, {} arguments", start.caps().count(), boot.args().count());
+///     match boot.env_var("LOG") {
+///         Some("quiet") => {}
+///         _ => sys::println!("started"),
+///     }
+///     0
+/// }
+/// ```
 #[derive(Copy, Clone, Debug)]
 pub struct Boot {
     arg: usize,
@@ -118,6 +152,20 @@ pub struct Boot {
 }
 
 /// Why [`Boot`] has no start page, or no root information.
+///
+/// ```no_run
+/// # fn demo(boot: &sys::Boot) -> usize {
+/// let info = match boot.check_root_info() {
+///     Ok(info) => info,
+///     Err(why) => {
+///         // Say why, in words: `BootError` is `Display`.
+///         sys::println!("init: no boot information: {why}");
+///         return 1;
+///     }
+/// };
+/// # 0
+/// # }
+/// ```
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum BootError {
     /// The start argument is not [`START_INFO_ADDR`] (a thread, or a starter that broke the ABI).
@@ -152,31 +200,95 @@ impl Boot {
     ///
     /// Only the address the ABI documents, [`START_INFO_ADDR`], is ever read: any other value is
     /// kept as a plain number and never dereferenced.
+    #[cfg_attr(
+        not(any(panic = "abort", test)),
+        allow(dead_code, reason = "called only from `_start`, which host builds leave out")
+    )]
     fn from_arg(arg: usize) -> Boot {
         Boot { arg, start: start_page(arg).and_then(|page| Reader::new(page).map_err(BootError::Page)) }
     }
 
     /// The start argument exactly as it came in `rdi`.
+    ///
+    /// ```no_run
+    /// use sys::abi::layout::START_INFO_ADDR;
+    ///
+    /// # fn demo(boot: &sys::Boot) {
+    /// if boot.arg() != START_INFO_ADDR {
+    ///     sys::println!("started with {:#x} in rdi, not a start page", boot.arg());
+    /// }
+    /// # }
+    /// ```
     pub fn arg(&self) -> usize {
         self.arg
     }
 
     /// The start page, if there is a valid one.
+    ///
+    /// ```no_run
+    /// # fn demo(boot: &sys::Boot) {
+    /// if let Some(start) = boot.start() {
+    ///     for cap in start.caps() {
+    ///         sys::println!("{}: slot {}, kind {}", cap.name(), cap.slot, cap.kind);
+    ///     }
+    /// }
+    /// # }
+    /// ```
     pub fn start(&self) -> Option<Reader<'static>> {
         self.start.ok()
     }
 
     /// As [`start`](Self::start), saying why there is none.
+    ///
+    /// ```no_run
+    /// # fn demo(boot: &sys::Boot) -> usize {
+    /// let start = match boot.check_start() {
+    ///     Ok(start) => start,
+    ///     Err(why) => {
+    ///         sys::println!("bad start: {why}");
+    ///         return 1;
+    ///     }
+    /// };
+    /// sys::println!("CSpace of {} slots", 1usize << start.header().cspace_radix);
+    /// # 0
+    /// # }
+    /// ```
     pub fn check_start(&self) -> Result<Reader<'static>, BootError> {
         self.start
     }
 
     /// The capability the start page names `name`, if any.
+    ///
+    /// ```no_run
+    /// use sys::abi::object::Kind;
+    ///
+    /// # fn demo(boot: &sys::Boot) {
+    /// // What the starter says it put there (the kernel has the last word: `Cap::identify`).
+    /// if let Some(entry) = boot.cap_entry("uart") {
+    ///     if entry.kind != Kind::IoPort as u32 {
+    ///         sys::println!("uart: slot {} is not an IoPort", entry.slot);
+    ///     }
+    /// }
+    /// # }
+    /// ```
     pub fn cap_entry(&self, name: &str) -> Option<StartCap> {
         self.start()?.cap(name)
     }
 
     /// The slot of the capability the start page names `name`, if any.
+    ///
+    /// ```no_run
+    /// # fn demo(boot: &sys::Boot) -> sys::Result<()> {
+    /// // A driver's manifest grants its ports under a name of the manifest's choosing.
+    /// let Some(cap) = boot.cap("uart") else {
+    ///     sys::println!("no `uart` capability");
+    ///     sys::exit(1);
+    /// };
+    /// let uart = sys::IoPort::new(cap);
+    /// uart.write8(0x2f8, b'>')?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn cap(&self, name: &str) -> Option<Cap> {
         self.cap_entry(name).map(|c| Cap::new(c.slot as usize))
     }
@@ -187,47 +299,132 @@ impl Boot {
     }
 
     /// The Memory the runtime makes things from ([`names::MEMORY`]), if the program has one.
+    ///
+    /// ```no_run
+    /// # fn demo(boot: &sys::Boot) -> sys::Result<()> {
+    /// match boot.memory() {
+    ///     Some(memory) => sys::println!("{} pages of quota", memory.info()?.quota),
+    ///     None => sys::println!("no Memory: no threads, no heap beyond the first"),
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn memory(&self) -> Option<Memory> {
         self.typed(names::MEMORY, Kind::Memory).map(Memory::new)
     }
 
     /// The program's own CSpace ([`names::CSPACE`]).
+    ///
+    /// ```no_run
+    /// # fn demo(boot: &sys::Boot) -> sys::Result<()> {
+    /// let own = boot.cspace().expect("the program has its CSpace");
+    /// let spare = boot.console().expect("a console").copy(own, sys::Slot::Auto, sys::rights::WRITE)?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn cspace(&self) -> Option<CSpace> {
         self.typed(names::CSPACE, Kind::CSpace).map(CSpace::new)
     }
 
     /// The program's own VSpace ([`names::VSPACE`]).
+    ///
+    /// ```no_run
+    /// # fn demo(boot: &sys::Boot, page: sys::Page) -> sys::Result<()> {
+    /// let here = boot.vspace().expect("the program has its VSpace");
+    /// let memory = boot.memory().expect("the program has a Memory");
+    /// page.map(here, 0x0000_4000_0000_0000, sys::vspace::access::R, memory)?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn vspace(&self) -> Option<VSpace> {
         self.typed(names::VSPACE, Kind::VSpace).map(VSpace::new)
     }
 
     /// The program's own Task, its main thread ([`names::TASK`]).
+    ///
+    /// ```no_run
+    /// # fn demo(boot: &sys::Boot) -> sys::Result<()> {
+    /// let me = boot.task().expect("the program has its Task");
+    /// let info = me.info()?;
+    /// sys::println!("priority {}, may give up to {}", info.priority, info.max_priority);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn task(&self) -> Option<Task> {
         self.typed(names::TASK, Kind::Task).map(Task::new)
     }
 
     /// The debug console ([`names::CONSOLE`]).
+    ///
+    /// ```no_run
+    /// # fn demo(boot: &sys::Boot) -> sys::Result<()> {
+    /// if let Some(console) = boot.console() {
+    ///     console.write(b"hello\n")?;
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn console(&self) -> Option<DebugConsole> {
         self.typed(names::CONSOLE, Kind::DebugConsole).map(DebugConsole::new)
     }
 
     /// The arguments, `argv[0]` (the program's name) first; none without a start page.
+    ///
+    /// ```no_run
+    /// # fn demo(boot: &sys::Boot) -> usize {
+    /// let mut args = boot.args();
+    /// let name = args.next().unwrap_or("?");
+    /// let verbose = args.any(|a| a == "-v");
+    /// sys::println!("{name}: verbose {verbose}");
+    /// # 0
+    /// # }
+    /// ```
     pub fn args(&self) -> impl Iterator<Item = &'static str> {
         self.start().into_iter().flat_map(|r| r.args())
     }
 
     /// The value of `key` in the environment.
+    ///
+    /// ```no_run
+    /// # fn demo(boot: &sys::Boot) {
+    /// let level = boot.env_var("LOG").unwrap_or("info");
+    /// # }
+    /// ```
     pub fn env_var(&self, key: &str) -> Option<&'static str> {
         self.start()?.env_var(key)
     }
 
     /// The root task's boot information, if this is the root task and the [`RootInfo`]'s magic
     /// and layout version match this library's [`abi`].
+    ///
+    /// ```no_run
+    /// # fn demo(boot: &sys::Boot) {
+    /// if let Some(info) = boot.root_info() {
+    ///     sys::println!("{} MiB of RAM, {} MiB free", info.mem_total >> 20, info.mem_free >> 20);
+    /// }
+    /// # }
+    /// ```
     pub fn root_info(&self) -> Option<&'static RootInfo> {
         self.check_root_info().ok()
     }
 
     /// As [`root_info`](Self::root_info), saying why there is none.
+    ///
+    /// ```no_run
+    /// use sys::rt::BootError;
+    ///
+    /// # fn demo(boot: &sys::Boot) -> usize {
+    /// match boot.check_root_info() {
+    ///     Ok(info) => sys::println!("TSC at {} MHz", info.tsc_hz / 1_000_000),
+    ///     Err(BootError::NotRoot) => sys::println!("not the root task"),
+    ///     Err(why) => {
+    ///         sys::println!("boot information unusable: {why}");
+    ///         return 1;
+    ///     }
+    /// }
+    /// # 0
+    /// # }
+    /// ```
     pub fn check_root_info(&self) -> Result<&'static RootInfo, BootError> {
         let (offset, len) = self.start?.root_info_range().ok_or(BootError::NotRoot)?;
         debug_assert!(len == core::mem::size_of::<RootInfo>() && offset % 8 == 0);
@@ -253,6 +450,14 @@ impl Boot {
 
     /// The kernel command line the root task was given (empty without a valid [`RootInfo`], and
     /// cut at the first byte that is not UTF-8).
+    ///
+    /// ```no_run
+    /// # fn demo(boot: &sys::Boot) {
+    /// for word in boot.cmdline().split(' ').filter(|w| w.starts_with("init.")) {
+    ///     sys::println!("option {word}");
+    /// }
+    /// # }
+    /// ```
     pub fn cmdline(&self) -> &'static str {
         let Some(info) = self.root_info() else { return "" };
         let len = usize::try_from(info.cmdline_len).unwrap_or(usize::MAX).min(info.cmdline.len());
@@ -264,6 +469,14 @@ impl Boot {
     }
 
     /// The value of `key=value` on the kernel command line ([`cmdline_value`]).
+    ///
+    /// ```no_run
+    /// # fn demo(boot: &sys::Boot) {
+    /// // `... init.verbose init.log=debug ...`
+    /// let verbose = boot.cmdline_value("init.verbose").is_some();
+    /// let log = boot.cmdline_value("init.log").unwrap_or("info");
+    /// # }
+    /// ```
     pub fn cmdline_value(&self, key: &str) -> Option<&'static str> {
         cmdline_value(self.cmdline(), key)
     }
@@ -271,6 +484,18 @@ impl Boot {
     /// The initramfs (a ustar archive) the kernel mapped for the root task, if there is a valid
     /// [`RootInfo`] and its `initramfs_addr` and `initramfs_len` describe a non-empty range inside
     /// the user half.
+    ///
+    /// ```no_run
+    /// # fn demo(boot: &sys::Boot) -> usize {
+    /// let Some(archive) = boot.initramfs() else {
+    ///     sys::println!("no initramfs");
+    ///     return 1;
+    /// };
+    /// // A ustar archive: the first member's name is its first 100 bytes.
+    /// let name = &archive[..100.min(archive.len())];
+    /// # 0
+    /// # }
+    /// ```
     pub fn initramfs(&self) -> Option<&'static [u8]> {
         let info = self.root_info()?;
         let addr = usize::try_from(info.initramfs_addr).ok()?;
@@ -290,6 +515,16 @@ impl Boot {
 
 /// The value of the last word `key=value` in `line` (words are separated by spaces), `""` for a
 /// bare `key`, or `None` if no word names `key`.
+///
+/// ```
+/// use sys::rt::cmdline_value;
+///
+/// let line = "console=ttyS0 quiet log=info log=debug";
+/// assert_eq!(cmdline_value(line, "console"), Some("ttyS0"));
+/// assert_eq!(cmdline_value(line, "quiet"), Some(""), "a bare key");
+/// assert_eq!(cmdline_value(line, "log"), Some("debug"), "the last one wins");
+/// assert_eq!(cmdline_value(line, "verbose"), None);
+/// ```
 pub fn cmdline_value<'a>(line: &'a str, key: &str) -> Option<&'a str> {
     line.split(' ').rev().find_map(|word| match word.split_once('=') {
         Some((k, v)) if k == key => Some(v),
@@ -299,6 +534,10 @@ pub fn cmdline_value<'a>(line: &'a str, key: &str) -> Option<&'a str> {
 }
 
 /// The start page, if `arg` is [`START_INFO_ADDR`].
+#[cfg_attr(
+    not(any(panic = "abort", test)),
+    allow(dead_code, reason = "called only through `Boot::from_arg`, from `_start`, which host builds leave out")
+)]
 fn start_page(arg: usize) -> Result<&'static [u8], BootError> {
     if arg != START_INFO_ADDR {
         return Err(BootError::NotStartInfoAddr(arg));
@@ -324,9 +563,22 @@ fn panic(info: &PanicInfo<'_>) -> ! {
     if PANICKING.swap(true, Ordering::SeqCst) {
         crate::syscall::exit(PANIC_STATUS);
     }
-    match info.location() {
-        Some(at) => crate::println!("panic: {} at {}:{}", info.message(), at.file(), at.line()),
-        None => crate::println!("panic: {}", info.message()),
+    let mut line = crate::debug::FixedBuf::<512>::new();
+    let _ = match info.location() {
+        Some(at) => {
+            core::fmt::write(&mut line, format_args!("panic: {} at {}:{}", info.message(), at.file(), at.line()))
+        }
+        None => core::fmt::write(&mut line, format_args!("panic: {}", info.message())),
+    };
+    line.end_line();
+    // To the standard error if there is one (and it takes the line), else the debug console.
+    let to_stderr =
+        crate::io::stderr().is_some_and(|mut e| crate::io::Write::write_all(&mut e, line.as_bytes()).is_ok());
+    if !to_stderr {
+        match crate::process::console() {
+            Some(c) => drop(c.write(line.as_bytes())),
+            None => drop(crate::syscall::debug_write(line.as_bytes())),
+        }
     }
     exit(PANIC_STATUS)
 }
@@ -336,6 +588,15 @@ fn panic(info: &PanicInfo<'_>) -> ! {
 #[cfg(panic = "abort")]
 #[unsafe(no_mangle)]
 extern "C" fn rust_eh_personality() {}
+
+/// The precompiled `alloc` refers to this symbol too (its landing pads, in `format!` and
+/// friends); with `panic = "abort"` no landing pad is ever reached, so it is never called. Were
+/// it ever, the thread stops rather than run on.
+#[cfg(panic = "abort")]
+#[unsafe(no_mangle)]
+extern "C" fn _Unwind_Resume() -> ! {
+    crate::syscall::exit(PANIC_STATUS)
+}
 
 #[cfg(test)]
 mod tests {

@@ -37,10 +37,12 @@
 //! | call | class | why |
 //! | --- | --- | --- |
 //! | `debug_write`, `debug_write_raw`, `debug_write_console_raw` (`DebugConsole::write`, `write_raw`; `print!`, `println!`) | safe | the kernel only reads, through its own mapping, after checking every byte is mapped readable |
+//! | `log_read` | **unsafe**: the kernel writes `buf` | `DebugConsole::read_log` is safe: it writes a `&mut [u8]` |
+//! | `console_release`, `log_set_note` (`IoPortControl::release_console`, `set_log_note`) | safe | no memory of the caller; the log's bytes go on into the ring |
 //! | `exit` (`task::exit_thread`) | safe | ends the caller; releases nothing |
 //! | `nop` | safe | does nothing |
 //! | `cap_identify`, `cap_copy`, `cap_mint`, `cap_move` (`Cap::identify`, `copy`, `mint`, `move_to`) | safe | add or relocate capabilities: no object loses a reference |
-//! | `memory_split`, `memory_info`, `cspace_create`, `vspace_create`, `page_create`, `task_create`, `endpoint_create`, `note_create`, `timer_create`, `irq_bind`, `ioport_create` (`Memory::split`, `info`, `info_step`, each kind's `create`, `IrqControl::bind`, `IoPortControl::create`) | safe | make objects or read kernel state |
+//! | `memory_split`, `memory_info`, `cspace_create`, `vspace_create`, `page_create`, `task_create`, `endpoint_create`, `note_create`, `timer_create`, `irq_bind`, `ioport_create`, `page_create_device` (`Memory::split`, `info`, `info_step`, each kind's `create`, `IrqControl::bind`, `IoPortControl::create`, `DeviceControl::create_page`) | safe | make objects or read kernel state (a device Page is only mapped by a later, safe `page_map`) |
 //! | `page_map`, `page_info` (`Page::map`, `info`) | safe | a map adds a mapping only where there is none |
 //! | `page_unmap`, `page_protect` (`Page::unmap`, `protect`) | **unsafe**: their own contract | remove or narrow a mapping |
 //! | `cap_delete` (`Cap::delete`) | **unsafe**: [teardown](#the-teardown-contract) | the last capability's object dies: a Page is unmapped, a CSpace deletes what it holds, a Task drops its CSpace and VSpace |
@@ -83,7 +85,7 @@
 //! | Memory | refunds its parent | no: every object holds its Memory, so a Memory dies only when nothing made from it is left (deleting a Memory capability ends nothing made from it) |
 //! | Endpoint, Note, Timer, IrqHandler, IoPort | wakes its waiters with `InvalidCapability`, stops, masks its line, drops its Note | no |
 //! | Reply | (holds no reference) | no |
-//! | DebugConsole, IrqControl, IoPortControl | (no object) | no |
+//! | DebugConsole, IrqControl, IoPortControl, DeviceControl | (no object) | no |
 //!
 //! A thread that is stopped (destroyed, suspended, or its last capability deleted) is, to the rest
 //! of the program, a thread that waits forever: that is sound in itself.
@@ -179,7 +181,9 @@
 //!   cannot see what a port does, so port I/O stays safe (drivers, which forbid `unsafe`, use it),
 //!   and the trust is placed where an IoPort is made (`ioport_create` needs the IoPortControl) and
 //!   handed to a program: an IoPort on a DMA-capable device goes to trusted code only
-//!   (`docs/abi.md`, "I/O ports").
+//!   (`docs/abi.md`, "I/O ports"). Device memory is the same: a Page over a device's registers
+//!   (`page_create_device`) is mapped and written like any Page, and the trust is placed where it
+//!   is made (the DeviceControl) and whom it is given to.
 //!
 //! # Compile-fail tests
 //!

@@ -75,6 +75,16 @@ fn call(number: Sysno, args: [usize; ARG_REGS]) -> Result<[usize; ARG_REGS]> {
 /// `vspace_create(memory, dst_slot) -> slot`: makes an empty VSpace in `dst_slot` (or
 /// [`SLOT_AUTO`](abi::syscall::SLOT_AUTO)) of the caller's CSpace, charged two pages to `memory`.
 /// See [`Sysno::VSpaceCreate`]; [`VSpace::create`] is the typed form.
+///
+/// ```no_run
+/// use sys::abi::syscall::SLOT_AUTO;
+///
+/// # fn demo() -> sys::Result<()> {
+/// let memory = sys::process::memory().expect("the program has a Memory");
+/// let vspace = sys::VSpace::at(sys::vspace::vspace_create(memory.slot(), SLOT_AUTO)?);
+/// # Ok(())
+/// # }
+/// ```
 pub fn vspace_create(memory: usize, dst_slot: usize) -> Result<usize> {
     Ok(call(Sysno::VSpaceCreate, [memory, dst_slot, 0, 0, 0, 0])?[0])
 }
@@ -82,6 +92,17 @@ pub fn vspace_create(memory: usize, dst_slot: usize) -> Result<usize> {
 /// `page_create(memory, count, dst_slot) -> slot`: makes a Page of `count` zeroed, physically
 /// contiguous pages, charged `count + 1` to `memory`. See [`Sysno::PageCreate`]; [`Page::create`]
 /// is the typed form.
+///
+/// ```no_run
+/// use sys::abi::syscall::SLOT_AUTO;
+///
+/// # fn demo() -> sys::Result<()> {
+/// let memory = sys::process::memory().expect("the program has a Memory");
+/// // Four contiguous pages: 16 KiB.
+/// let page = sys::Page::at(sys::vspace::page_create(memory.slot(), 4, SLOT_AUTO)?);
+/// # Ok(())
+/// # }
+/// ```
 pub fn page_create(memory: usize, count: usize, dst_slot: usize) -> Result<usize> {
     Ok(call(Sysno::PageCreate, [memory, count, dst_slot, 0, 0, 0])?[0])
 }
@@ -90,6 +111,16 @@ pub fn page_create(memory: usize, count: usize, dst_slot: usize) -> Result<usize
 /// `access`; the tables the map needs are charged to `memory`. See [`Sysno::PageMap`].
 ///
 /// Safe for any arguments: the kernel never maps over anything already mapped.
+///
+/// ```no_run
+/// use sys::vspace::access;
+///
+/// # fn demo(page: sys::Page, child: sys::VSpace) -> sys::Result<()> {
+/// let memory = sys::process::memory().expect("the program has a Memory");
+/// sys::vspace::page_map(page.slot(), child.slot(), 0x40_0000, access::RW, memory.slot())?;
+/// # Ok(())
+/// # }
+/// ```
 pub fn page_map(page: usize, vspace: usize, vaddr: usize, access: usize, memory: usize) -> Result<()> {
     call(Sysno::PageMap, [page, vspace, vaddr, access, memory, 0]).map(drop)
 }
@@ -101,6 +132,15 @@ pub fn page_map(page: usize, vspace: usize, vaddr: usize, access: usize, memory:
 /// If the Page is mapped in the caller's own VSpace, nothing may refer to the memory it maps (no
 /// live reference, no pointer that will be read or written): the memory disappears, and touching
 /// it faults.
+///
+/// ```no_run
+/// # fn demo(childs_page: sys::Page) -> sys::Result<()> {
+/// // SAFETY: the Page is mapped in a child program's VSpace, not this program's: no memory of
+/// // this program goes.
+/// unsafe { sys::vspace::page_unmap(childs_page.slot())? };
+/// # Ok(())
+/// # }
+/// ```
 pub unsafe fn page_unmap(page: usize) -> Result<()> {
     // SAFETY: the caller vouches that the mapping removed backs nothing in use; the call reads
     // and writes no memory of the caller.
@@ -116,6 +156,17 @@ pub unsafe fn page_unmap(page: usize) -> Result<()> {
 /// If the Page is mapped in the caller's own VSpace and `access` takes WRITE (or EXECUTE) away,
 /// nothing may write to (or run) that memory afterwards through a reference the caller holds: a
 /// write would fault. Adding rights is always sound.
+///
+/// ```no_run
+/// use sys::vspace::access;
+///
+/// # fn demo(childs_code: sys::Page) -> sys::Result<()> {
+/// // SAFETY: the Page is mapped in a child program's VSpace, not this program's: nothing of
+/// // this program uses it.
+/// unsafe { sys::vspace::page_protect(childs_code.slot(), access::RX)? };
+/// # Ok(())
+/// # }
+/// ```
 pub unsafe fn page_protect(page: usize, access: usize) -> Result<()> {
     // SAFETY: the caller vouches for the narrowed mapping as above; the call reads and writes no
     // memory of the caller.
@@ -125,6 +176,14 @@ pub unsafe fn page_protect(page: usize, access: usize) -> Result<()> {
 
 /// `page_info(page) -> (phys, count, vaddr)`, the numbers as the kernel returned them. See
 /// [`Sysno::PageInfo`] and [`Page::info`].
+///
+/// ```no_run
+/// # fn demo(page: sys::Page) -> sys::Result<()> {
+/// let (phys, count, vaddr) = sys::vspace::page_info(page.slot())?;
+/// sys::println!("{count} pages at {phys:#x}, mapped at {vaddr:#x}");
+/// # Ok(())
+/// # }
+/// ```
 pub fn page_info(page: usize) -> Result<(usize, usize, usize)> {
     let out = call(Sysno::PageInfo, [page, 0, 0, 0, 0, 0])?;
     Ok((out[0], out[1], out[2]))
@@ -132,6 +191,20 @@ pub fn page_info(page: usize) -> Result<(usize, usize, usize)> {
 
 handle!(
     /// A VSpace capability: a user address space (see the [module docs](self)).
+    ///
+    /// ```no_run
+    /// use sys::vspace::access;
+    /// use sys::{Page, Slot, VSpace};
+    ///
+    /// # fn demo() -> sys::Result<()> {
+    /// let memory = sys::process::memory().expect("the program has a Memory");
+    /// // An address space for a program this one starts, with a 16 KiB stack below 0x7fff_0000_0000.
+    /// let space = VSpace::create(memory, Slot::Auto)?;
+    /// let stack = Page::create(memory, 4, Slot::Auto)?;
+    /// stack.map(space, 0x7fff_0000_0000 - 4 * 4096, access::RW, memory)?;
+    /// # Ok(())
+    /// # }
+    /// ```
     VSpace,
     "a VSpace"
 );
@@ -139,15 +212,78 @@ handle!(
 handle!(
     /// A Page capability: a run of physically contiguous pages that can be mapped in one place at
     /// a time (see the [module docs](self)).
+    ///
+    /// ```no_run
+    /// use sys::vspace::access;
+    /// use sys::{Page, Slot};
+    ///
+    /// # fn demo(child: sys::VSpace) -> sys::Result<()> {
+    /// let memory = sys::process::memory().expect("the program has a Memory");
+    /// let buffer = Page::create(memory, 16, Slot::Auto)?;
+    /// buffer.map(child, 0x1000_0000, access::RW, memory)?;
+    /// let info = buffer.info()?;
+    /// sys::println!("{} bytes at physical {:#x}", info.bytes(), info.phys);
+    /// # Ok(())
+    /// # }
+    /// ```
     Page,
     "a Page"
 );
 
-checked_delete!(VSpace, Kind::VSpace, "a VSpace");
-checked_revoke!(VSpace, Kind::VSpace, "a VSpace");
-checked_revoke!(Page, Kind::Page, "a Page");
+checked_delete!(
+    VSpace,
+    Kind::VSpace,
+    "a VSpace",
+    "vspace",
+    "let memory = sys::process::memory().expect(\"the program has a Memory\");",
+    "let vspace = sys::VSpace::create(memory, sys::Slot::Auto)?;"
+);
+checked_revoke!(
+    VSpace,
+    Kind::VSpace,
+    "a VSpace",
+    "vspace",
+    "let memory = sys::process::memory().expect(\"the program has a Memory\");",
+    "let vspace = sys::VSpace::create(memory, sys::Slot::Auto)?;"
+);
+checked_revoke!(
+    Page,
+    Kind::Page,
+    "a Page",
+    "page",
+    "let memory = sys::process::memory().expect(\"the program has a Memory\");",
+    "let page = sys::Page::create(memory, 1, sys::Slot::Auto)?;"
+);
+
+/// `page_create_device(control, phys, count, memory, dst_slot) -> slot`: makes a Page over the
+/// device memory `[phys, phys + count * 4096)`. See [`Sysno::PageCreateDevice`];
+/// [`DeviceControl::create_page`] is the typed form.
+///
+/// ```no_run
+/// # fn demo() -> sys::Result<()> {
+/// let control = sys::root::device_control();
+/// let slot = sys::vspace::page_create_device(control.slot(), 0xfd00_0000, 16, sys::root::memory().slot(), 0)?;
+/// # let _ = slot;
+/// # Ok(())
+/// # }
+/// ```
+pub fn page_create_device(control: usize, phys: usize, count: usize, memory: usize, dst_slot: usize) -> Result<usize> {
+    Ok(call(Sysno::PageCreateDevice, [control, phys, count, memory, dst_slot, 0])?[0])
+}
 
 /// What [`Page::info`] reports.
+///
+/// ```no_run
+/// # fn demo(dma_buffer: sys::Page) -> sys::Result<()> {
+/// let info = dma_buffer.info()?;
+/// // What a device is told: the physical address and the length.
+/// sys::println!("DMA at {:#x}, {} bytes", info.phys, info.bytes());
+/// if !info.is_mapped() {
+///     sys::println!("not mapped yet");
+/// }
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub struct PageInfo {
     /// Physical address of the first page (for DMA).
@@ -160,13 +296,85 @@ pub struct PageInfo {
 
 impl PageInfo {
     /// Whether the Page is mapped somewhere.
+    ///
+    /// ```
+    /// use sys::PageInfo;
+    ///
+    /// assert!(!PageInfo { phys: 0x20_0000, count: 1, vaddr: 0 }.is_mapped());
+    /// assert!(PageInfo { phys: 0x20_0000, count: 1, vaddr: 0x40_0000 }.is_mapped());
+    ///
+    /// /// Maps `page` at `vaddr` of `space` unless it is mapped already.
+    /// fn map_once(page: sys::Page, space: sys::VSpace, vaddr: usize, memory: sys::Memory) -> sys::Result<()> {
+    ///     if page.info()?.is_mapped() {
+    ///         return Ok(());
+    ///     }
+    ///     page.map(space, vaddr, sys::vspace::access::RW, memory)
+    /// }
+    /// ```
     pub const fn is_mapped(&self) -> bool {
         self.vaddr != 0
     }
 
     /// The run's size in bytes.
+    ///
+    /// ```
+    /// use sys::PageInfo;
+    ///
+    /// let info = PageInfo { phys: 0x20_0000, count: 4, vaddr: 0 };
+    /// assert_eq!(info.bytes(), 4 * 4096);
+    /// ```
     pub const fn bytes(&self) -> usize {
         self.count * abi::layout::PAGE_SIZE
+    }
+}
+
+handle!(
+    /// A DeviceControl capability: the right to make Pages over device memory
+    /// ([`DeviceControl::create_page`]): memory-mapped I/O, not RAM, not the kernel's own devices.
+    /// The root task has it ([`root::device_control`](crate::root::device_control)) and gives
+    /// drivers the Pages their manifests name, never the control itself.
+    ///
+    /// ```no_run
+    /// use sys::vspace::DeviceControl;
+    /// # fn demo() -> sys::Result<()> {
+    /// let control: DeviceControl = sys::root::device_control();
+    /// let vram = control.create_page(0xfd00_0000, 512, sys::root::memory(), sys::Slot::Auto)?;
+    /// # let _ = vram;
+    /// # Ok(())
+    /// # }
+    /// ```
+    DeviceControl,
+    "a DeviceControl"
+);
+
+checked_delete!(
+    DeviceControl,
+    Kind::DeviceControl,
+    "a DeviceControl",
+    "control",
+    "let control = sys::root::device_control();"
+);
+
+impl DeviceControl {
+    /// Makes a Page over the device memory `[phys, phys + count * 4096)` in `dst` of the caller's
+    /// CSpace, charged one page (its header) to `memory`. `phys` must be page-aligned and `count`
+    /// a power of two up to [`MAX_PAGE_COUNT`]; the range must be device memory: not RAM as the
+    /// loader's memory map says, none of the kernel's own devices or firmware tables, within the
+    /// CPU's physical address width (else `InvalidArgument`). The Page is mapped uncached, its
+    /// contents are whatever the device shows, and its frames never become RAM. Needs WRITE.
+    ///
+    /// ```no_run
+    /// use sys::vspace::access;
+    /// # fn demo(boot: &sys::Boot) -> sys::Result<()> {
+    /// // The boot framebuffer, in pieces of 2 MiB (one Page holds at most 512 pages).
+    /// let fb = boot.root_info().expect("the root task").framebuffer;
+    /// let page = sys::root::device_control().create_page(fb.addr as usize, 512, sys::root::memory(), sys::Slot::Auto)?;
+    /// page.map(sys::VSpace::root(), 0x0000_2000_4000_0000, access::RW, sys::root::memory())?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn create_page(self, phys: usize, count: usize, memory: Memory, dst: Slot) -> Result<Page> {
+        page_create_device(self.slot(), phys, count, memory.slot(), dst.raw()).map(Page::at)
     }
 }
 
@@ -174,6 +382,17 @@ impl VSpace {
     /// The root task's VSpace, with all rights ([`ROOT_VSPACE`](bootcaps::ROOT_VSPACE)). Like the
     /// handles in [`root`](crate::root), it means something only in the root task's CSpace (and
     /// in threads sharing it).
+    ///
+    /// ```
+    /// use sys::VSpace;
+    ///
+    /// assert_eq!(VSpace::root().slot(), sys::abi::bootcaps::ROOT_VSPACE);
+    ///
+    /// /// In the root task: maps `page` in its own address space.
+    /// fn map_here(page: sys::Page, vaddr: usize) -> sys::Result<()> {
+    ///     page.map(VSpace::root(), vaddr, sys::vspace::access::RW, sys::root::memory())
+    /// }
+    /// ```
     pub const fn root() -> VSpace {
         VSpace::at(bootcaps::ROOT_VSPACE)
     }
@@ -183,6 +402,18 @@ impl VSpace {
     /// of the tables later maps charge, are refunded when the VSpace dies.
     ///
     /// Errors: as [`Memory::split`] (without `InvalidArgument`).
+    ///
+    /// ```no_run
+    /// use sys::{Slot, VSpace};
+    ///
+    /// # fn demo() -> sys::Result<()> {
+    /// let memory = sys::process::memory().expect("the program has a Memory");
+    /// let before = memory.info()?.used;
+    /// let space = VSpace::create(memory, Slot::Auto)?;
+    /// assert_eq!(memory.info()?.used, before + 2);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn create(memory: Memory, dst: Slot) -> Result<VSpace> {
         vspace_create(memory.slot(), dst.raw()).map(VSpace::at)
     }
@@ -194,6 +425,20 @@ impl Page {
     ///
     /// Errors: as [`Memory::split`], with `InvalidArgument` unless `count` is a power of two up
     /// to [`MAX_PAGE_COUNT`].
+    ///
+    /// ```no_run
+    /// use sys::abi::Error::InvalidArgument;
+    /// use sys::{Page, Slot};
+    ///
+    /// # fn demo() -> sys::Result<()> {
+    /// let memory = sys::process::memory().expect("the program has a Memory");
+    /// // 2 MiB in one physically contiguous run, say for a frame buffer.
+    /// let frame = Page::create(memory, sys::vspace::MAX_PAGE_COUNT, Slot::Auto)?;
+    /// // Counts are powers of two.
+    /// assert_eq!(Page::create(memory, 3, Slot::Auto), Err(InvalidArgument.into()));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn create(memory: Memory, count: usize, dst: Slot) -> Result<Page> {
         page_create(memory.slot(), count, dst.raw()).map(Page::at)
     }
@@ -207,6 +452,23 @@ impl Page {
     /// (access beyond the Page capability's rights); `InvalidArgument` (unknown access bits, or
     /// `vaddr` unaligned or outside the user range); `InvalidState` (the Page is mapped already);
     /// `SlotOccupied` (something is mapped in the range); `QuotaExceeded`, `OutOfMemory` (tables).
+    ///
+    /// ```no_run
+    /// use sys::abi::Error::SlotOccupied;
+    /// use sys::vspace::access;
+    /// use sys::{Page, Slot, VSpace};
+    ///
+    /// # fn demo() -> sys::Result<()> {
+    /// let memory = sys::process::memory().expect("the program has a Memory");
+    /// let child = VSpace::create(memory, Slot::Auto)?;
+    /// let code = Page::create(memory, 1, Slot::Auto)?;
+    /// code.map(child, 0x40_0000, access::RX, memory)?;
+    /// // Nothing is ever mapped over.
+    /// let other = Page::create(memory, 1, Slot::Auto)?;
+    /// assert_eq!(other.map(child, 0x40_0000, access::RW, memory), Err(SlotOccupied.into()));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn map(self, vspace: VSpace, vaddr: usize, access: usize, table_memory: Memory) -> Result<()> {
         page_map(self.slot(), vspace.slot(), vaddr, access, table_memory.slot())
     }
@@ -219,6 +481,21 @@ impl Page {
     ///
     /// As for [`page_unmap`]: if the Page is mapped in the caller's own VSpace, nothing may use
     /// the memory afterwards.
+    ///
+    /// ```no_run
+    /// use sys::mmap::{self, Place};
+    /// use sys::vspace::access;
+    ///
+    /// # fn demo(shared: sys::Page) -> sys::Result<()> {
+    /// // `shared` is mapped in a child program's VSpace: take it, and look at what it wrote.
+    /// // SAFETY: the Page is mapped in the child's VSpace, not this program's: no memory of this
+    /// // program goes.
+    /// unsafe { shared.unmap()? };
+    /// let view = mmap::map_page(shared, access::R, Place::Anywhere).expect("mapped here");
+    /// sys::println!("the child wrote {:?}", &view.bytes()[..16]);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub unsafe fn unmap(self) -> Result<()> {
         // SAFETY: the caller's promise is the one `page_unmap` needs.
         unsafe { page_unmap(self.slot()) }
@@ -234,12 +511,32 @@ impl Page {
     ///
     /// As for [`page_protect`]: if rights are taken away from a mapping in the caller's own
     /// VSpace, nothing may use the memory in the ways no longer allowed.
+    ///
+    /// ```no_run
+    /// use sys::vspace::access;
+    ///
+    /// # fn demo(childs_code: sys::Page) -> sys::Result<()> {
+    /// // A loader mapped the child's code writable to relocate it; now read and execute only.
+    /// // SAFETY: the Page is mapped in the child's VSpace, not this program's: nothing of this
+    /// // program uses it.
+    /// unsafe { childs_code.protect(access::RX)? };
+    /// # Ok(())
+    /// # }
+    /// ```
     pub unsafe fn protect(self, access: usize) -> Result<()> {
         // SAFETY: the caller's promise is the one `page_protect` needs.
         unsafe { page_protect(self.slot(), access) }
     }
 
     /// The physical address, page count and mapping address (0 if unmapped). Needs READ.
+    ///
+    /// ```no_run
+    /// # fn demo(page: sys::Page) -> sys::Result<()> {
+    /// let info = page.info()?;
+    /// sys::println!("{} pages at {:#x}, mapped: {}", info.count, info.phys, info.is_mapped());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn info(self) -> Result<PageInfo> {
         let (phys, count, vaddr) = page_info(self.slot())?;
         Ok(PageInfo { phys, count, vaddr })
@@ -256,6 +553,23 @@ impl Page {
     /// [`InsufficientRights`](abi::Error::InsufficientRights) (no READ, which the check needs);
     /// [`InvalidState`](abi::Error::InvalidState) (the Page is mapped). The capability stays
     /// after each.
+    ///
+    /// ```no_run
+    /// use sys::abi::Error::InvalidState;
+    /// use sys::{Page, Slot};
+    ///
+    /// # fn demo(child: sys::VSpace) -> sys::Result<()> {
+    /// let memory = sys::process::memory().expect("the program has a Memory");
+    /// let page = Page::create(memory, 1, Slot::Auto)?;
+    /// page.map(child, 0x40_0000, sys::vspace::access::RW, memory)?;
+    /// // Mapped: refused, the capability stays.
+    /// assert_eq!(page.delete(), Err(InvalidState.into()));
+    /// // SAFETY: the Page is mapped in the child's VSpace, not this program's.
+    /// unsafe { page.unmap()? };
+    /// page.delete()?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn delete(self) -> Result<()> {
         crate::cap::expect_kind(self.cap(), Kind::Page)?;
         if self.info()?.is_mapped() {

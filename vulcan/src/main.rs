@@ -13,6 +13,7 @@
 
 extern crate alloc;
 
+mod clock;
 mod harness;
 mod marker;
 mod space;

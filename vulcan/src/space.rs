@@ -30,6 +30,7 @@ use sys::task::{Task, ThreadEntry, root_task, thread_registers};
 use sys::vspace::{Page, VSpace, access};
 use sys::{CSpace, Memory, Slot, root};
 
+use crate::clock::{rdtsc, tsc_per_ms};
 use crate::harness::{Reason, TestResult, ensure, fail, ok};
 
 /// The root task's window for mappings of its own: 2 MiB, one page table's reach, far from
@@ -389,22 +390,6 @@ pub fn root_stack(memory: Memory, pages: usize) -> Result<(Page, usize), Reason>
         fail!("page_map of a root stack at {STACKS:#x}: {e:?}");
     }
     Ok((page, STACKS + pages * PAGE_SIZE - 8))
-}
-
-/// The time-stamp counter.
-pub fn rdtsc() -> u64 {
-    let (lo, hi): (u32, u32);
-    // SAFETY: `rdtsc` only reads the counter (the kernel leaves CR4.TSD clear) into two registers.
-    unsafe { core::arch::asm!("rdtsc", out("eax") lo, out("edx") hi, options(nomem, nostack, preserves_flags)) };
-    (u64::from(hi) << 32) | u64::from(lo)
-}
-
-/// TSC ticks per millisecond, from the root info page (a generous 4 GHz if it says nothing).
-pub fn tsc_per_ms(boot: &sys::Boot) -> u64 {
-    match boot.root_info().map(|i| i.tsc_hz) {
-        Some(hz) if hz >= 1000 => hz / 1000,
-        _ => 4_000_000,
-    }
 }
 
 /// Bounded waiting for a message: a Note bound to the root task and a Timer that signals it, so

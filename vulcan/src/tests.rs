@@ -25,19 +25,25 @@ use crate::harness::Test;
 mod cap;
 mod debug_write;
 mod devices;
+mod devmem;
 mod entry;
 mod exit_note;
 mod fault;
 mod fuzz;
 mod image;
+mod io;
 mod ioport;
 mod ipc;
 mod irq;
+mod log;
 mod memory;
+mod mmap;
 mod notify;
+mod ramfs;
 mod rootinfo;
 mod runtime;
 mod sched;
+mod supervise;
 mod support;
 mod syscall;
 mod task;
@@ -48,6 +54,7 @@ mod vspace;
 /// All groups, in run order.
 pub const ALL: &[&[Test]] = &[
     debug_write::TESTS,
+    log::TESTS,
     syscall::TESTS,
     entry::TESTS,
     image::TESTS,
@@ -64,6 +71,11 @@ pub const ALL: &[&[Test]] = &[
     notify::TESTS,
     irq::TESTS,
     vspace::TESTS,
+    devmem::TESTS,
     runtime::TESTS,
+    mmap::TESTS,
+    supervise::TESTS,
+    io::TESTS,
+    ramfs::TESTS,
     fuzz::TESTS,
 ];

@@ -9,6 +9,7 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 
 /// One file in an archive.
+#[derive(Clone)]
 pub struct Member {
     /// The member's name inside the archive (`init`).
     pub name: String,

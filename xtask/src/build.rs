@@ -5,7 +5,13 @@
 //! directory, so neither rebuilds the other and host builds (xtask, build scripts, proc macros,
 //! tests, clippy) stay untouched. Then fixed outputs in `target/perihelion/`: `kernel.elf`,
 //! `initramfs.tar`, `vulcan.tar`, `bench.tar`, `fixtures/exit3.tar`, `fixtures/fault.tar`,
-//! `fixtures/drop-boot-vspace.tar`, `fixtures/threads.tar`.
+//! `fixtures/drop-boot-vspace.tar`, `fixtures/threads.tar`, `fixtures/console-release.tar`.
+//!
+//! Manifests are checked on the way ([`crate::manifest`]): every `drivers/*/manifest.ini` and
+//! `servers/*/manifest.ini` and Mercury's boot configuration (`mercury/boot.ini`) before
+//! anything is compiled, and after the user programs are, the `.manifest` section of every
+//! driver and server (and of `fixture-manifest`, which carries one to prove the mechanism before
+//! the first driver exists).
 
 use std::ffi::OsString;
 use std::fs;
@@ -15,6 +21,7 @@ use std::process::{Command, Stdio};
 use anyhow::{Context, Result, bail};
 
 use crate::archive::{self, Member};
+use crate::manifest;
 use crate::workspace::{self, TARGET, Workspace};
 
 /// Code generation flags for the kernel (design §2).
@@ -35,6 +42,11 @@ pub enum Output {
 
 /// Builds everything and writes the outputs in `target/perihelion/`.
 pub fn build(ws: &Workspace, output: Output) -> Result<()> {
+    for source in manifest::program_manifests(&ws.root)? {
+        manifest::validate_source(&source)?;
+    }
+    manifest::validate_boot_config(&ws.root.join(BOOT_CONFIG))?;
+    manifest::validate_boot_config(&ws.root.join(SYSTEM_BOOT_CONFIG))?;
     let remaps = remap_flags(ws);
 
     let mut kernel = cargo_target_build(ws, "kernel", KERNEL_FLAGS, &remaps);
@@ -42,25 +54,53 @@ pub fn build(ws: &Workspace, output: Output) -> Result<()> {
     run(kernel, output).context("building the kernel")?;
 
     let mut user = cargo_target_build(ws, "user", USER_FLAGS, &remaps);
-    user.args(["-p", "vulcan", "-p", "mercury"]);
+    user.args(["-p", "vulcan", "-p", "mercury", "-p", "programs"]);
+    // Every driver and server crate (`drivers/<name>/`, `servers/<name>/`, package `<name>`) is
+    // a user program too.
+    for program in manifest::program_crates(&ws.root)? {
+        user.args(["-p", &program.name]);
+    }
     run(user, output).context("building the user programs")?;
 
     let kernel_dir = release_dir(ws, "kernel");
     let user_dir = release_dir(ws, "user");
+    check_programs(ws, &user_dir)?;
     let out = ws.out_dir();
     fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
     let kernel_bytes = workspace::read(&kernel_dir.join("kernel"))?;
     archive::write_atomically(&ws.kernel_elf(), &kernel_bytes)?;
 
     let mtime = ws.source_date_epoch()?;
+    // The system: Mercury as `init`, its boot configuration, and every driver and server as
+    // `drivers/<name>` and `servers/<name>`.
+    let mut system = vec![
+        Member { name: "init".to_string(), data: workspace::read(&user_dir.join("mercury"))? },
+        Member { name: "boot.ini".to_string(), data: workspace::read(&ws.root.join(BOOT_CONFIG))? },
+    ];
+    for program in manifest::program_crates(&ws.root)? {
+        system.push(Member { name: program.member, data: workspace::read(&user_dir.join(&program.name))? });
+    }
+    for program in PROGRAMS {
+        system.push(Member { name: format!("bin/{program}"), data: workspace::read(&user_dir.join(program))? });
+    }
+    // The system test: the same, with its own boot configuration and the programs it names.
+    let mut test = system.clone();
+    test[1].data = workspace::read(&ws.root.join(SYSTEM_BOOT_CONFIG))?;
+    for program in ["system-client", "system-child", "system-com2", "system-crasher", "system-greedy"] {
+        test.push(Member { name: format!("bin/{program}"), data: workspace::read(&user_dir.join(program))? });
+    }
+    test.push(Member { name: "bin/system-broken".to_string(), data: b"not an ELF file\n".to_vec() });
+    archive::write_atomically(&ws.fixture_tar("system"), &archive::ustar(test, mtime)?)?;
+    archive::write_atomically(&ws.initramfs_tar(), &archive::ustar(system, mtime)?)?;
+
     let initramfs: [(PathBuf, &str); 7] = [
-        (ws.initramfs_tar(), "mercury"),
         (ws.vulcan_tar(), "vulcan"),
         (ws.bench_tar(), "bench"),
         (ws.fixture_tar("exit3"), "fixture-exit3"),
         (ws.fixture_tar("fault"), "fixture-fault"),
         (ws.fixture_tar("drop-boot-vspace"), "fixture-drop-boot-vspace"),
         (ws.fixture_tar("threads"), "fixture-threads"),
+        (ws.fixture_tar("console-release"), "fixture-console-release"),
     ];
     for (tar_path, program) in initramfs {
         let init = Member { name: "init".to_string(), data: workspace::read(&user_dir.join(program))? };
@@ -84,6 +124,67 @@ pub fn build(ws: &Workspace, output: Output) -> Result<()> {
     ];
     for (name, bytes) in bad {
         archive::write_atomically(&ws.fixture_tar(name), &bytes)?;
+    }
+    Ok(())
+}
+
+/// Mercury's boot configuration, checked by every build.
+const BOOT_CONFIG: &str = "mercury/boot.ini";
+
+/// The user programs every build makes, besides the drivers.
+const USER_PROGRAMS: [&str; 14] = [
+    "mercury",
+    "vulcan",
+    "bench",
+    "fixture-exit3",
+    "fixture-fault",
+    "fixture-drop-boot-vspace",
+    "fixture-threads",
+    "fixture-console-release",
+    "fixture-manifest",
+    "system-client",
+    "system-child",
+    "system-com2",
+    "system-crasher",
+    "system-greedy",
+];
+
+/// The programs of `programs/`, in the system's initramfs as `bin/NAME`.
+const PROGRAMS: [&str; 9] = ["getty", "sh", "echo", "ps", "free", "dmesg", "uptime", "poweroff", "fault"];
+
+/// The programs besides the drivers that carry a manifest, and their manifests' sources.
+const MANIFEST_PROGRAMS: [(&str, &str); 10] = [
+    ("getty", "programs/src/bin/getty.ini"),
+    ("sh", "programs/src/bin/sh.ini"),
+    ("ps", "programs/src/bin/ps.ini"),
+    ("free", "programs/src/bin/free.ini"),
+    ("poweroff", "programs/src/bin/poweroff.ini"),
+    ("fixture-manifest", "vulcan/src/bin/fixture-manifest.ini"),
+    ("system-client", "vulcan/src/bin/system-client.ini"),
+    ("system-com2", "vulcan/src/bin/system-com2.ini"),
+    ("system-crasher", "vulcan/src/bin/system-crasher.ini"),
+    ("system-greedy", "vulcan/src/bin/system-greedy.ini"),
+];
+
+/// The system test's boot configuration.
+const SYSTEM_BOOT_CONFIG: &str = "vulcan/system/boot.ini";
+
+/// Checks the built user programs with Mercury's ELF front end: each one it will load
+/// (`xmas-elf` reading, `elfload` checking) and, for every driver, server and the manifest
+/// fixture, its `.manifest` section holding its manifest source byte for byte.
+fn check_programs(ws: &Workspace, user_dir: &Path) -> Result<()> {
+    for program in USER_PROGRAMS.iter().chain(PROGRAMS.iter()) {
+        let elf = user_dir.join(program);
+        manifest::check_loadable(&elf, &workspace::read(&elf)?)?;
+    }
+    let mut programs: Vec<(String, PathBuf)> =
+        manifest::program_crates(&ws.root)?.into_iter().map(|p| (p.name, p.manifest)).collect();
+    programs.extend(MANIFEST_PROGRAMS.iter().map(|(p, ini)| (p.to_string(), ws.root.join(ini))));
+    for (program, source) in programs {
+        let elf = user_dir.join(&program);
+        let bytes = workspace::read(&elf)?;
+        manifest::check_loadable(&elf, &bytes)?;
+        manifest::check_embedded(&elf, &bytes, &source)?;
     }
     Ok(())
 }

@@ -3,19 +3,23 @@
 //! The command line lives here; each command's work lives in its own module: [`build`] (cargo
 //! and the initramfs archives, through [`archive`]), [`iso`] (Limine ISOs, with [`limine`]
 //! finding Limine), [`qemu`] (QEMU command lines, time limits, exit statuses) and [`test`] (the
-//! whole test run and its counting, with [`flake`], [`msrv`] and [`repro`] for the flake parse
-//! check, the MSRV toolchain and the reproducibility check, and [`inventory`] and [`markers`] for
+//! whole test run and its counting, with [`flake`], [`msrv`], [`miri`], [`docs`] and [`repro`]
+//! for the flake parse check, the MSRV toolchain, Miri, the documentation checks and the
+//! reproducibility check, and [`inventory`] and [`markers`] for
 //! what every Vulcan boot must show: each test in `vulcan/inventory.txt` once, each debug-write
-//! marker whole), and [`bench`] (the benchmark boot and `bench.json`). [`workspace`] knows the
+//! marker whole), [`bench`] (the benchmark boot and `bench.json`) and [`manifest`] (driver
+//! manifests: `manifest check`, and the build's checks of manifests and boot configuration). [`workspace`] knows the
 //! paths and how to call cargo.
 
 mod archive;
 mod bench;
 mod build;
+mod docs;
 mod flake;
 mod inventory;
 mod iso;
 mod limine;
+mod manifest;
 mod markers;
 mod miri;
 mod msrv;
@@ -52,12 +56,28 @@ enum Cmd {
     Iso,
     /// Build, then boot the system in QEMU with its serial port on this terminal.
     Run(RunArgs),
-    /// Run every check: host tests, rustfmt, clippy, the build, and the QEMU boots.
+    /// Run every check: host tests, rustfmt, clippy, the doc checks, the build, and the QEMU boots.
     Test(TestArgs),
     /// Build, boot the microbenchmarks (bench.tar), print their figures and write
     /// target/perihelion/bench.json: under KVM if a probe boot shows it works, else under TCG
     /// with `-icount shift=0,sleep=off`.
     Bench(BenchArgs),
+    /// Driver manifests.
+    Manifest {
+        #[command(subcommand)]
+        command: ManifestCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum ManifestCmd {
+    /// Check manifest files with Mercury's own parser: print `FILE:LINE: reason` for each
+    /// refusal, or `FILE: ok`; exit 1 if any file is refused.
+    Check {
+        /// The manifest files.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
 }
 
 #[derive(Args)]
@@ -97,8 +117,8 @@ struct TestArgs {
     /// Time limit for each QEMU boot, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 120)]
     timeout: u64,
-    /// Build and boot only: skip host tests, rustfmt, clippy, the flake parse check and the
-    /// reproducibility check.
+    /// Build and boot only: skip host tests, rustfmt, clippy, the doc checks, the flake parse check
+    /// and the reproducibility check.
     #[arg(long)]
     quick: bool,
     /// Skip the ISOs: their boots and their reproducibility check.
@@ -166,6 +186,7 @@ fn main() -> ExitCode {
                 write_baseline: args.write_baseline,
             },
         ),
+        Cmd::Manifest { command: ManifestCmd::Check { files } } => Ok(manifest::check_command(&files)),
     };
     match result {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
@@ -236,6 +257,7 @@ fn run_command(ws: &Workspace, args: &RunArgs) -> Result<i32> {
         memory: Some(args.memory.clone()),
         kvm: false,
         gdb: args.gdb,
+        com2: None,
     };
     if args.kvm {
         // The images of a Nix store path are read-only: the probe's log goes to a temporary file.

@@ -9,8 +9,11 @@ use std::env;
 use std::ffi::OsString;
 use std::fs::File;
 use std::io::{Read, Write};
+use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -73,6 +76,9 @@ pub struct Machine {
     pub kvm: bool,
     /// `-s -S`: wait for gdb on port 1234.
     pub gdb: bool,
+    /// COM2 on a Unix socket at this path, which QEMU connects to at start (the runner listens
+    /// there: [`run_scripted`]); without it the machine has no COM2.
+    pub com2: Option<PathBuf>,
 }
 
 /// The QEMU command for a boot, with serial on stdio, no display, no reboot and the exit device.
@@ -96,6 +102,11 @@ pub fn command(boot: &Boot, machine: &Machine) -> Command {
         cmd.args(["-M", kind]);
     }
     cmd.args(["-no-reboot", "-display", "none", "-serial", "stdio"]);
+    if let Some(path) = &machine.com2 {
+        let mut chardev = OsString::from("socket,id=com2,path=");
+        chardev.push(path);
+        cmd.arg("-chardev").arg(chardev).args(["-serial", "chardev:com2"]);
+    }
     cmd.args(["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]);
     if let Some(memory) = &machine.memory {
         cmd.args(["-m", memory]);
@@ -194,29 +205,153 @@ pub struct Run {
     pub serial: Vec<u8>,
     /// QEMU's own messages.
     pub stderr: Vec<u8>,
+    /// Everything the guest wrote to COM2, if the machine had one on a socket.
+    pub com2: Vec<u8>,
     /// Wall-clock time.
     pub elapsed: Duration,
 }
 
 /// Runs QEMU with no input, writing its serial output to `log` as it comes, and kills it once
 /// `limit` has passed.
-pub fn run_captured(mut cmd: Command, log: &Path, limit: Duration) -> Result<Run> {
+pub fn run_captured(cmd: Command, log: &Path, limit: Duration) -> Result<Run> {
+    run_scripted(cmd, log, limit, &[], None)
+}
+
+/// A serial port of the machine.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Port {
+    /// COM1: QEMU's standard input and output.
+    Com1,
+    /// COM2: the socket of [`Machine::com2`].
+    Com2,
+}
+
+/// One step of typing into a running system: once `wait_for` has appeared on COM1 (after the
+/// previous step's input), `send` is typed into port `to`.
+#[derive(Copy, Clone, Debug)]
+pub struct Step {
+    /// Text to wait for, on COM1.
+    pub wait_for: &'static str,
+    /// Bytes to type then.
+    pub send: &'static str,
+    /// Where to type them.
+    pub to: Port,
+}
+
+impl Step {
+    /// Types `send` into COM1 once `wait_for` has appeared.
+    pub const fn com1(wait_for: &'static str, send: &'static str) -> Step {
+        Step { wait_for, send, to: Port::Com1 }
+    }
+
+    /// Types `send` into COM2 once `wait_for` has appeared on COM1.
+    pub const fn com2(wait_for: &'static str, send: &'static str) -> Step {
+        Step { wait_for, send, to: Port::Com2 }
+    }
+}
+
+/// COM2's far end: the socket QEMU connects to, what the guest wrote there, and a way in.
+struct Com2 {
+    /// The connection once QEMU has made it, for typing into COM2.
+    stream: Arc<Mutex<Option<UnixStream>>>,
+    /// Reads everything QEMU sends until it closes the connection (or never connects).
+    reader: thread::JoinHandle<std::io::Result<Vec<u8>>>,
+    /// Set once QEMU has ended, so that a reader still waiting for a connection gives up.
+    done: Arc<AtomicBool>,
+    path: PathBuf,
+}
+
+impl Com2 {
+    /// Listens at `path` (replacing a stale socket) before QEMU starts.
+    fn listen(path: &Path) -> Result<Com2> {
+        let _ = std::fs::remove_file(path);
+        let listener = UnixListener::bind(path).with_context(|| format!("listening at {}", path.display()))?;
+        listener.set_nonblocking(true).context("a non-blocking COM2 socket")?;
+        let stream = Arc::new(Mutex::new(None));
+        let done = Arc::new(AtomicBool::new(false));
+        let (slot, stop) = (Arc::clone(&stream), Arc::clone(&done));
+        let reader = thread::spawn(move || -> std::io::Result<Vec<u8>> {
+            let mut conn = loop {
+                match listener.accept() {
+                    Ok((conn, _)) => break conn,
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                        if stop.load(Ordering::Acquire) {
+                            return Ok(Vec::new());
+                        }
+                        thread::sleep(Duration::from_millis(10));
+                    }
+                    Err(e) => return Err(e),
+                }
+            };
+            conn.set_nonblocking(false)?;
+            *slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(conn.try_clone()?);
+            let mut out = Vec::new();
+            conn.read_to_end(&mut out)?;
+            Ok(out)
+        });
+        Ok(Com2 { stream, reader, done, path: path.to_path_buf() })
+    }
+
+    /// Types `bytes` into COM2, waiting up to a second for QEMU's connection. A failure shows
+    /// in the verdict (the guest never sees the input), not here.
+    fn type_in(stream: &Mutex<Option<UnixStream>>, bytes: &[u8]) {
+        for _ in 0..100 {
+            if let Some(s) = stream.lock().unwrap_or_else(std::sync::PoisonError::into_inner).as_mut() {
+                let _ = s.write_all(bytes).and_then(|()| s.flush());
+                return;
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// What the guest wrote to COM2, once QEMU has ended.
+    fn finish(self) -> Result<Vec<u8>> {
+        self.done.store(true, Ordering::Release);
+        let out = self.reader.join().map_err(|_| anyhow!("the COM2 reader panicked"))?;
+        let _ = std::fs::remove_file(&self.path);
+        out.context("reading COM2")
+    }
+}
+
+/// Finds where in `serial` each step may type: the first appearance of its `wait_for` at or
+/// after `from` (where the previous step typed). Returns the end of the match.
+pub fn step_ready(serial: &[u8], from: usize, step: &Step) -> Option<usize> {
+    let hay = serial.get(from..)?;
+    let needle = step.wait_for.as_bytes();
+    hay.windows(needle.len().max(1)).position(|w| w == needle).map(|i| from + i + needle.len())
+}
+
+/// As [`run_captured`], typing `script` into the serial ports (COM1 is QEMU's standard input) as
+/// the output it waits for appears on COM1. With `com2` (the machine's [`Machine::com2`]), it
+/// listens there for QEMU's COM2 connection and keeps what the guest writes to it.
+pub fn run_scripted(
+    mut cmd: Command,
+    log: &Path,
+    limit: Duration,
+    script: &'static [Step],
+    com2: Option<&Path>,
+) -> Result<Run> {
     if let Some(dir) = log.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     let mut log_file = File::create(log).with_context(|| format!("creating {}", log.display()))?;
+    let com2 = com2.map(Com2::listen).transpose()?;
+    let com2_in = com2.as_ref().map(|c| Arc::clone(&c.stream));
+    let types_com1 = script.iter().any(|s| s.to == Port::Com1);
     let start = Instant::now();
     let mut child = cmd
-        .stdin(Stdio::null())
+        .stdin(if types_com1 { Stdio::piped() } else { Stdio::null() })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .with_context(|| format!("starting {}", cmd.get_program().to_string_lossy()))?;
     let mut stdout = child.stdout.take().context("QEMU's stdout")?;
     let mut stderr = child.stderr.take().context("QEMU's stderr")?;
+    let mut stdin = child.stdin.take();
     let serial_reader = thread::spawn(move || -> std::io::Result<Vec<u8>> {
         let mut serial = Vec::new();
         let mut buf = [0u8; 4096];
+        let (mut next, mut from) = (0, 0);
         loop {
             let n = stdout.read(&mut buf)?;
             if n == 0 {
@@ -224,6 +359,21 @@ pub fn run_captured(mut cmd: Command, log: &Path, limit: Duration) -> Result<Run
             }
             log_file.write_all(&buf[..n])?;
             serial.extend_from_slice(&buf[..n]);
+            while let Some(step) = script.get(next)
+                && let Some(at) = step_ready(&serial, from, step)
+            {
+                match (step.to, stdin.as_mut(), com2_in.as_deref()) {
+                    (Port::Com1, Some(input), _) => {
+                        // A closed input (QEMU gone) shows in the verdict, not here.
+                        let _ = input.write_all(step.send.as_bytes()).and_then(|()| input.flush());
+                    }
+                    (Port::Com2, _, Some(stream)) => Com2::type_in(stream, step.send.as_bytes()),
+                    // A step for a port the machine lacks types nothing: the verdict shows it.
+                    _ => {}
+                }
+                next += 1;
+                from = at;
+            }
         }
     });
     let stderr_reader = thread::spawn(move || {
@@ -247,7 +397,8 @@ pub fn run_captured(mut cmd: Command, log: &Path, limit: Duration) -> Result<Run
         .map_err(|_| anyhow!("the serial reader panicked"))?
         .with_context(|| format!("writing {}", log.display()))?;
     let stderr = stderr_reader.join().map_err(|_| anyhow!("the stderr reader panicked"))?;
-    Ok(Run { end, serial, stderr, elapsed })
+    let com2 = com2.map(Com2::finish).transpose()?.unwrap_or_default();
+    Ok(Run { end, serial, stderr, com2, elapsed })
 }
 
 /// How an exit status reads.
@@ -422,13 +573,64 @@ vulcan: 1 passed, 0 failed\r\n\x07\x1bc";
             memory: Some("256M".into()),
             kvm: true,
             gdb: true,
+            com2: Some(PathBuf::from("/tmp/c2.sock")),
         };
         assert_eq!(
             args(&command(&boot, &machine)).join(" "),
             "-bios OVMF.fd -cdrom p.iso -boot d -no-reboot -display none -serial stdio \
+             -chardev socket,id=com2,path=/tmp/c2.sock -serial chardev:com2 \
              -device isa-debug-exit,iobase=0xf4,iosize=0x04 -m 256M -enable-kvm -cpu host \
              -smp 2 -s -S"
         );
+    }
+
+    /// A machine that never connects to COM2's socket leaves COM2 empty, a step for it types
+    /// nothing, and the run still ends (the reader gives up waiting for the connection).
+    #[test]
+    fn com2_socket_without_a_connection_is_empty() {
+        let dir = env::temp_dir().join(format!("xtask-qemu-com2-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (log, sock) = (dir.join("c.log"), dir.join("c.sock"));
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", "echo ready; exit 33"]);
+        static SCRIPT: [Step; 1] = [Step::com2("ready", "x")];
+        let run = run_scripted(cmd, &log, Duration::from_secs(30), &SCRIPT, Some(&sock)).unwrap();
+        assert_eq!(run.end, End::Exited(33));
+        assert!(run.com2.is_empty());
+        assert!(!sock.exists(), "the socket is removed after the run");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A peer that connects to COM2's socket is read until it closes, and what a step types
+    /// reaches it.
+    #[test]
+    fn com2_socket_reads_and_types() {
+        let dir = env::temp_dir().join(format!("xtask-qemu-com2b-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (log, sock) = (dir.join("c.log"), dir.join("c.sock"));
+        // The "machine": prints its marker once the peer (a thread standing in for QEMU's
+        // COM2) has connected, and stays until the peer is done.
+        let peer_sock = sock.clone();
+        let peer = thread::spawn(move || {
+            let mut conn = loop {
+                match UnixStream::connect(&peer_sock) {
+                    Ok(c) => break c,
+                    Err(_) => thread::sleep(Duration::from_millis(10)),
+                }
+            };
+            conn.write_all(b"hello from com2\n").unwrap();
+            let mut got = [0u8; 4];
+            conn.read_exact(&mut got).unwrap();
+            got
+        });
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", "sleep 0.3; echo ready; sleep 1; exit 33"]);
+        static SCRIPT: [Step; 1] = [Step::com2("ready", "ping")];
+        let run = run_scripted(cmd, &log, Duration::from_secs(30), &SCRIPT, Some(&sock)).unwrap();
+        assert_eq!(&peer.join().unwrap(), b"ping");
+        assert_eq!(run.end, End::Exited(33));
+        assert_eq!(run.com2, b"hello from com2\n");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! `cargo xtask test`: everything that can be checked, counted into one closing line.
 //!
 //! In order: host unit tests, the same again with the MSRV toolchain (see [`crate::msrv`]), the
-//! object library's host tests under Miri (see [`crate::miri`]), rustfmt, clippy, the flake parse check, the build, then boots under TCG with a time limit:
+//! object library's host tests under Miri (see [`crate::miri`]), rustfmt, clippy, the
+//! documentation checks of `sys` and the ABI crate (see [`crate::docs`]), the flake parse check,
+//! the build, then boots under TCG with a time limit:
 //! Vulcan by PVH with QEMU's default CPU and with `-cpu max` (each with [`FUZZ_CALLS`] fuzzer
 //! calls on the fixed seed), and on the `microvm` machine (no PCI, no HPET, no ACPI PM timer, no
 //! port 0x61), in CI (or with `--fuzz-seed`) Vulcan by PVH once more with the fuzzer on a seed
@@ -18,6 +20,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::build::{self, Output};
+use crate::docs;
 use crate::flake::{self, Parse};
 use crate::limine::{self, Lookup};
 use crate::miri;
@@ -53,6 +56,9 @@ pub enum Part {
     Rustfmt,
     /// Clippy, warnings denied.
     Clippy,
+    /// `sys` and the ABI crate: `cargo doc` without warnings, and an example for every public
+    /// item (nightly rustdoc).
+    Docs,
     /// `nix-instantiate --parse flake.nix`.
     Flake,
     /// The build and every boot (and the ISOs, where Limine is found).
@@ -64,12 +70,13 @@ pub enum Part {
 }
 
 impl Part {
-    const ALL: [Part; 9] = [
+    const ALL: [Part; 10] = [
         Part::HostTests,
         Part::Msrv,
         Part::Miri,
         Part::Rustfmt,
         Part::Clippy,
+        Part::Docs,
         Part::Flake,
         Part::Boots,
         Part::Bench,
@@ -84,6 +91,7 @@ impl Part {
             Part::Miri => "Miri",
             Part::Rustfmt => "rustfmt",
             Part::Clippy => "clippy",
+            Part::Docs => "doc checks",
             Part::Flake => "flake parse check",
             Part::Boots => "build and boots",
             Part::Bench => "bench check",
@@ -178,6 +186,9 @@ pub fn run(ws: &Workspace, options: &Options) -> i32 {
         for (what, args) in CLIPPY {
             cargo_check(ws, &mut tally, what, args);
         }
+    }
+    if options.runs(Part::Docs) {
+        doc_checks(ws, &mut tally);
     }
     if options.runs(Part::Flake) {
         flake_check(ws, &mut tally);
@@ -303,9 +314,15 @@ fn msrv_host_tests(ws: &Workspace, tally: &mut Tally) {
 
 /// A cargo command that is one check: it passes if cargo exits 0.
 fn cargo_check(ws: &Workspace, tally: &mut Tally, what: &str, args: &[&str]) {
-    begin(what);
     let mut cmd = ws.cargo();
-    cmd.args(args).stdin(Stdio::null());
+    cmd.args(args);
+    command_check(tally, what, cmd);
+}
+
+/// A command that is one check: it passes if it exits 0.
+fn command_check(tally: &mut Tally, what: &str, mut cmd: Command) {
+    begin(what);
+    cmd.stdin(Stdio::null());
     match cmd.output() {
         Ok(output) if output.status.success() => {
             println!("ok");
@@ -322,6 +339,49 @@ fn cargo_check(ws: &Workspace, tally: &mut Tally, what: &str, args: &[&str]) {
         Err(err) => {
             println!("FAILED (cannot run cargo: {err})");
             tally.check(false);
+        }
+    }
+}
+
+/// The documentation checks (see [`docs`]): `cargo doc` of `sys` and the ABI crate with warnings
+/// denied, then, on nightly, the example lint for each crate, or the `skipped:` line saying why
+/// not.
+fn doc_checks(ws: &Workspace, tally: &mut Tally) {
+    let mut cmd = ws.cargo();
+    cmd.args(docs::BUILD).env("RUSTDOCFLAGS", "-D warnings");
+    command_check(tally, &format!("docs: cargo {} (warnings denied)", docs::BUILD.join(" ")), cmd);
+    let nightly = match docs::prepare() {
+        Ok(nightly) => nightly,
+        Err(why) => {
+            println!("skipped: doc examples ({why})");
+            return;
+        }
+    };
+    for krate in docs::CRATES {
+        let what = format!("docs: an example for every public item of {krate} (nightly rustdoc)");
+        begin(&what);
+        let output = match nightly.examples(ws, krate).stdin(Stdio::null()).output() {
+            Ok(output) => output,
+            Err(err) => {
+                println!("FAILED (cannot run rustup: {err})");
+                tally.check(false);
+                continue;
+            }
+        };
+        tally.check(output.status.success());
+        if output.status.success() {
+            println!("ok");
+            continue;
+        }
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let missing = docs::missing_examples(&stderr);
+        if missing.is_empty() {
+            println!("FAILED");
+            show_output(&what, &format!("{}{stderr}", String::from_utf8_lossy(&output.stdout)));
+        } else {
+            let plural = if missing.len() == 1 { "" } else { "s" };
+            println!("FAILED ({} public item{plural} without an example)", missing.len());
+            show_output("the items, where their documentation starts", &missing.join("\n"));
         }
     }
 }
@@ -392,8 +452,16 @@ enum Expect {
     /// off as said (see [`judge_fastpath`]), and with them off, the same results as the boot
     /// with them on (`pvh-default`).
     Vulcan { may_skip: &'static [&'static str], fastpath: Fastpath },
-    /// A fixture: this QEMU status and a serial line containing this text.
+    /// A fixture: this QEMU status and exactly one serial line containing this text.
     Fixture { status: i32, line: &'static str },
+    /// The system (Mercury and its programs): `script` is typed in (COM2 is a socket), and the
+    /// run must end with this QEMU status, with exactly one COM1 line containing each of `lines`
+    /// and one COM2 line containing each of `com2`.
+    System { status: i32, lines: &'static [&'static str], script: &'static [qemu::Step], com2: &'static [&'static str] },
+    /// The system used the way a person would: `script` is typed into the serial port, and the
+    /// run must end with `status` and show exactly one line equal to each of `lines` (trailing
+    /// white space aside).
+    Dialogue { script: &'static [qemu::Step], status: i32, lines: &'static [&'static str] },
 }
 
 /// Whether a boot runs the kernel's fast paths (IPC, notification, yield, fault delivery and
@@ -492,6 +560,57 @@ pub fn judge_same_results(off: &VulcanReport, on: Option<&VulcanReport>) -> Resu
         .collect();
     Err(format!("results differ from pvh-default's ({} against {} tests): {}", b.len(), a.len(), differ.join("; ")))
 }
+
+/// What is typed into the shell boot, each line once the prompt is back.
+const SHELL_SCRIPT: &[qemu::Step] = &[
+    qemu::Step::com1("$ ", "echo hello from the shell\r"),
+    qemu::Step::com1("$ ", "nosuch\r"),
+    qemu::Step::com1("$ ", "fault\r"),
+    qemu::Step::com1("$ ", "echo $?\r"),
+    qemu::Step::com1("$ ", "ps\r"),
+    qemu::Step::com1("$ ", "poweroff\r"),
+];
+
+/// What the shell boot must show, each exactly once (as whole lines).
+const SHELL_LINES: &[&str] = &[
+    "hello from the shell",
+    "sh: nosuch: not found",
+    "sh: fault: faulted: page fault at 0x500000000000 (rip ...",
+    "142",
+    // Mercury forgot echo, nosuch and fault once the shell released them: ps is the sixth entry.
+    "  4 sh               running   ...",
+    "  5 ps               running   ...",
+    "poweroff: powering off",
+];
+
+/// What is typed into the system test's COM2, once its client waits for it.
+const SYSTEM_SCRIPT: &[qemu::Step] = &[qemu::Step::com2("system-com2: listening on COM2", "ping from the host\r")];
+
+/// What the system test's client must write to COM2, exactly once.
+const SYSTEM_COM2_LINES: &[&str] = &["system-com2: pong"];
+
+/// What the system test's boot must show, each exactly once.
+const SYSTEM_LINES: &[&str] = &[
+    "mercury: started pcserial: it has COM1 and drains the kernel log",
+    "pcserial: COM1 found",
+    "mercury: started ramfs",
+    "ramfs: serving,",
+    "system-client: ramfs round trip ok",
+    "mercury: system-greedy: not started:",
+    "mercury: system-broken: not started: bad ELF file",
+    // Its odd restarts write to memory they were not given, a page further each time.
+    "mercury: system-crasher faulted: page fault (Write at 0x600000001000)",
+    "mercury: system-crasher faulted: page fault (Write at 0x600000003000)",
+    "mercury: system-crasher faulted: page fault (Write at 0x600000005000)",
+    "mercury: restarting system-crasher in 1600 ms",
+    "mercury: system-crasher crashed 6 times; giving up on it",
+    "system-client: hello through pcserial",
+    "system-com2: COM2 said: ping from the host",
+    "system-child: hello from a spawned program (arguments: one two)",
+    "mercury: system-child faulted: page fault (Write at 0x500000000000)",
+    "system-client: the children ended as they should",
+    "system-client: done",
+];
 
 /// The Vulcan tests that skip on QEMU's `microvm`: it has no PCI. (It has an RTC.)
 const MICROVM_SKIPS: &[&str] = &["ioport_pci_dword_round_trip", "ioport_pci_config_widths"];
@@ -678,6 +797,32 @@ fn boots(ws: &Workspace, options: &Options, tally: &mut Tally) {
             machine: Machine::default(),
             expect: Expect::Fixture { status: qemu::STATUS_PANIC, line: "root task stopped (it faulted)" },
         },
+        // The normal system, used as a person would over the serial console: getty's shell runs
+        // commands, reports a missing one and a faulting one, and `poweroff` ends QEMU (status 0).
+        BootSpec {
+            name: "shell",
+            boot: pvh(ws.initramfs_tar()),
+            machine: Machine::default(),
+            expect: Expect::Dialogue { script: SHELL_SCRIPT, status: 0, lines: SHELL_LINES },
+        },
+        // The system: Mercury starts pcserial (which takes COM1 and drains the kernel log to
+        // it), restarts a driver that touches a port it was not given until it gives up on it,
+        // refuses a driver that asks for too much memory and one that is not an ELF file, and
+        // starts a client that writes to COM1 through pcserial and ends the run.
+        BootSpec {
+            name: "system",
+            boot: pvh(ws.fixture_tar("system")),
+            machine: Machine {
+                com2: Some(std::env::temp_dir().join(format!("perihelion-com2-{}.sock", std::process::id()))),
+                ..Machine::default()
+            },
+            expect: Expect::System {
+                status: qemu::STATUS_SUCCESS,
+                lines: SYSTEM_LINES,
+                script: SYSTEM_SCRIPT,
+                com2: SYSTEM_COM2_LINES,
+            },
+        },
         // A thread that panics, or calls `sys::exit(7)`, ends the whole program with its status,
         // the main thread (waiting to join it) included.
         BootSpec {
@@ -685,6 +830,18 @@ fn boots(ws: &Workspace, options: &Options, tally: &mut Tally) {
             boot: threads("panic"),
             machine: Machine::default(),
             expect: Expect::Fixture { status: qemu::STATUS_FAILURE, line: "root task exited with status 101" },
+        },
+        // The root task takes COM1 from the kernel (`console_release`) and drains the kernel log
+        // to it through its own IoPort: the line it prints after the release reaches COM1 once,
+        // through the ring and its driver, never straight from the kernel.
+        BootSpec {
+            name: "fixture-console-release",
+            boot: pvh(ws.fixture_tar("console-release")),
+            machine: Machine::default(),
+            expect: Expect::Fixture {
+                status: qemu::STATUS_SUCCESS,
+                line: "fixture-console-release: after the release, through the log ring and this program's own UART driver",
+            },
         },
         BootSpec {
             name: "fixture-thread-exit",
@@ -808,7 +965,11 @@ fn boot(
     let log = ws.logs_dir().join(format!("{}.log", spec.name));
     let cmd = qemu::command(&spec.boot, &spec.machine);
     let line = qemu::display(&cmd);
-    let run = match qemu::run_captured(cmd, &log, options.timeout) {
+    let script = match spec.expect {
+        Expect::Dialogue { script, .. } | Expect::System { script, .. } => script,
+        _ => &[],
+    };
+    let run = match qemu::run_scripted(cmd, &log, options.timeout, script, spec.machine.com2.as_deref()) {
         Ok(run) => run,
         Err(err) => {
             println!("FAILED ({err:#})");
@@ -844,6 +1005,21 @@ fn boot(
             verdict
         }
         Expect::Fixture { status, line } => judge_fixture(&serial, run.end, status, line),
+        Expect::System { status, lines, com2, .. } => {
+            let com2_text = qemu::clean_serial(&run.com2);
+            lines
+                .iter()
+                .try_for_each(|line| judge_fixture(&serial, run.end, status, line).map(drop))
+                .and_then(|()| {
+                    com2.iter().try_for_each(|line| match com2_text.lines().filter(|l| l.contains(line)).count() {
+                        1 => Ok(()),
+                        n => Err(format!("COM2 has {n} lines with \"{line}\", not one (COM2: {com2_text:?})")),
+                    })
+                })
+                .map(|()| format!("status {status}, {} lines, {} on COM2", lines.len(), com2.len()))
+        }
+        Expect::Dialogue { script, status, lines } => judge_dialogue(&serial, run.end, status, lines)
+            .map(|()| format!("status {status}, {} steps typed, {} lines", script.len(), lines.len())),
     };
     match verdict {
         Ok(what) => {
@@ -1000,14 +1176,36 @@ pub fn judge_skips(report: &VulcanReport, may_skip: &[&str]) -> Result<(), Strin
 }
 
 /// A fixture boot passes with the expected status and serial line.
+/// A dialogue boot: `status`, and exactly one line equal to each of `lines` (trailing white
+/// space, such as the `\r` a terminal line ends in, aside; an expected line ending in `...` is
+/// a prefix of the line).
+pub fn judge_dialogue(serial: &str, end: End, status: i32, lines: &[&str]) -> Result<(), String> {
+    if end != End::Exited(status) {
+        return Err(format!("{end}, expected status {status}"));
+    }
+    for line in lines {
+        let matches = |l: &str| match line.strip_suffix("...") {
+            Some(prefix) => l.starts_with(prefix),
+            None => l.trim_end() == *line,
+        };
+        match serial.lines().filter(|l| matches(l)).count() {
+            1 => {}
+            0 => return Err(format!("no serial line {line:?}")),
+            n => return Err(format!("{n} serial lines {line:?}, expected one")),
+        }
+    }
+    Ok(())
+}
+
 pub fn judge_fixture(serial: &str, end: End, status: i32, line: &str) -> Result<String, String> {
     if end != End::Exited(status) {
         return Err(format!("{end}, expected status {status}"));
     }
-    if !serial.lines().any(|l| l.contains(line)) {
-        return Err(format!("no serial line containing {line:?}"));
+    match serial.lines().filter(|l| l.contains(line)).count() {
+        1 => Ok(format!("status {status}")),
+        0 => Err(format!("no serial line containing {line:?}")),
+        n => Err(format!("{n} serial lines containing {line:?}, expected one")),
     }
-    Ok(format!("status {status}"))
 }
 
 #[cfg(test)]
@@ -1108,7 +1306,7 @@ vulcan: 2 passed, 1 failed, 1 skipped
         assert_eq!(Part::ALL.into_iter().filter(|&p| quick.runs(p)).collect::<Vec<_>>(), [Part::Boots]);
         assert_eq!(
             quick.skipped_line().unwrap(),
-            "skipped: host tests, MSRV host tests, Miri, rustfmt, clippy, flake parse check, bench check, \
+            "skipped: host tests, MSRV host tests, Miri, rustfmt, clippy, doc checks, flake parse check, bench check, \
              reproducibility check (--quick)"
         );
 
@@ -1116,10 +1314,10 @@ vulcan: 2 passed, 1 failed, 1 skipped
         assert!(only.runs(Part::HostTests) && only.runs(Part::Repro) && !only.runs(Part::Boots));
         assert_eq!(
             only.skipped_line().unwrap(),
-            "skipped: MSRV host tests, Miri, rustfmt, clippy, flake parse check, build and boots, bench \
-             check (--only host-tests,repro)"
+            "skipped: MSRV host tests, Miri, rustfmt, clippy, doc checks, flake parse check, build and boots, \
+             bench check (--only host-tests,repro)"
         );
-        assert_eq!(options(true, &[Part::Clippy]).skipped_line().unwrap().matches(", ").count(), 8);
+        assert_eq!(options(true, &[Part::Clippy]).skipped_line().unwrap().matches(", ").count(), 9);
     }
 
     #[test]
@@ -1175,5 +1373,20 @@ vulcan: 2 passed, 1 failed, 1 skipped
         assert!(judge_fixture(serial, End::Exited(35), 35, line).is_ok());
         assert!(judge_fixture(serial, End::Exited(33), 35, line).is_err());
         assert!(judge_fixture("", End::Exited(35), 35, line).is_err());
+        let twice = format!("{serial}{serial}");
+        assert!(judge_fixture(&twice, End::Exited(35), 35, line).is_err(), "a line written twice");
+    }
+
+    #[test]
+    fn dialogues_need_whole_lines_once() {
+        let serial = "$ echo hi\r\nhi\r\n$ fault\r\nsh: fault: faulted (rip 0x40)\r\n";
+        assert!(judge_dialogue(serial, End::Exited(0), 0, &["hi", "sh: fault: faulted (rip ..."]).is_ok());
+        assert!(judge_dialogue(serial, End::Exited(33), 0, &["hi"]).is_err(), "the status");
+        assert!(judge_dialogue(serial, End::Exited(0), 0, &["h"]).is_err(), "a part of a line is not the line");
+        assert!(judge_dialogue(&format!("{serial}hi\n"), End::Exited(0), 0, &["hi"]).is_err(), "twice");
+        let steps = [qemu::Step::com1("$ ", "x")];
+        assert_eq!(qemu::step_ready(serial.as_bytes(), 0, &steps[0]), Some(2));
+        assert_eq!(qemu::step_ready(serial.as_bytes(), 2, &steps[0]), Some(17));
+        assert_eq!(qemu::step_ready(serial.as_bytes(), 17, &steps[0]), None);
     }
 }

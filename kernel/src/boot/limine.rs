@@ -107,6 +107,14 @@ fn parse(boot: &mut BootInfo) -> Result<(), &'static str> {
             height: fb.height(),
             pitch: fb.pitch(),
             bpp: fb.bpp(),
+            masks: [
+                fb.red_mask_size(),
+                fb.red_mask_shift(),
+                fb.green_mask_size(),
+                fb.green_mask_shift(),
+                fb.blue_mask_size(),
+                fb.blue_mask_shift(),
+            ],
         });
     }
     if let Some(c) = CMDLINE.get_response() {
@@ -121,7 +129,7 @@ fn parse(boot: &mut BootInfo) -> Result<(), &'static str> {
 #[unsafe(no_mangle)]
 extern "C" fn limine_main() -> ! {
     let entry_tsc = crate::arch::rdtsc();
-    crate::arch::serial::init();
+    crate::console::init();
     // SAFETY: the only reference to BOOT ever made; boot runs on one CPU.
     let boot = unsafe { &mut *BOOT.get() };
     boot.entry_tsc = entry_tsc;

@@ -80,6 +80,9 @@ pub struct Framebuffer {
     pub pitch: u64,
     /// Bits per pixel.
     pub bpp: u16,
+    /// Red, green and blue mask sizes and shifts, in bits: `[r_size, r_shift, g_size, g_shift,
+    /// b_size, b_shift]`.
+    pub masks: [u8; 6],
 }
 
 /// Everything the kernel learns from its loader.

@@ -115,7 +115,7 @@ fn parse(start_info: u64, boot: &mut BootInfo) -> Result<(), &'static str> {
 #[unsafe(no_mangle)]
 extern "C" fn pvh_main(start_info: u64) -> ! {
     let entry_tsc = crate::arch::rdtsc();
-    crate::arch::serial::init();
+    crate::console::init();
     crate::mem::set_direct_map_offset(PVH_DIRECT_MAP);
     // SAFETY: the only reference to BOOT ever made; boot runs on one CPU.
     let boot = unsafe { &mut *BOOT.get() };

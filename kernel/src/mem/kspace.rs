@@ -141,6 +141,7 @@ pub fn build(boot: &BootInfo) -> Result<(), MapError> {
 pub fn map_mmio(phys: u64, len: u64) -> Result<u64, MapError> {
     let start = phys & !(PAGE_SIZE - 1);
     let end = (phys + len).next_multiple_of(PAGE_SIZE);
+    super::device::reserve_for_kernel(start, end);
     let mut p = start;
     let uncached = RW | PageTableFlags::NO_CACHE | PageTableFlags::WRITE_THROUGH | paging::nx();
     while p < end {
@@ -158,6 +159,7 @@ pub fn map_mmio(phys: u64, len: u64) -> Result<u64, MapError> {
 pub fn map_firmware(phys: u64, len: u64) -> Result<(), MapError> {
     let start = phys & !(PAGE_SIZE - 1);
     let end = phys.checked_add(len).ok_or(MapError::AlreadyMapped)?.next_multiple_of(PAGE_SIZE);
+    super::device::reserve_for_kernel(start, end);
     let mut p = start;
     while p < end {
         let (v, pa) = direct(p)?;

@@ -1,10 +1,11 @@
 //! Memory: physical pages ([`frame`]), the kernel heap, the kernel's own address space and
-//! stacks, and user address spaces.
+//! stacks, user address spaces, and which physical ranges are device memory ([`device`]).
 //!
 //! All physical memory the kernel touches is reached through the *direct map*: physical address
 //! `p` is virtual `p + direct_map_offset()`. The offset is the bootloader's (Limine's HHDM, or the
 //! PVH stub's `0xffff_8000_0000_0000`) and never changes after boot.
 
+pub mod device;
 pub mod frame;
 #[cfg(not(test))]
 pub mod heap;

@@ -13,6 +13,8 @@
 //! operation that already holds the page allocator, so nothing here may take that lock to free a
 //! page, and there is no `Drop` that could.
 
+use core::sync::atomic::AtomicU64;
+
 use abi::layout::is_user_range;
 use x86_64::structures::paging::PageTableFlags;
 use x86_64::{PhysAddr, VirtAddr};
@@ -145,6 +147,29 @@ impl VSpace {
         });
         f(&mut pieces);
         true
+    }
+
+    /// Calls `f` with the 4 KiB user page at `page` (page-aligned) as 512 atomic words, if it is
+    /// mapped user-accessible (and writable, if `write`), after one walk of the tables; `None`,
+    /// without calling `f`, otherwise. For the IPC fast paths, which read and write an IPC
+    /// buffer's header (a page-aligned page) in place. The words are atomics because the task's
+    /// own threads may touch them at the same time (the user side's `IpcBufferPage` is atomics
+    /// too).
+    #[inline]
+    pub fn with_user_page<R>(&self, page: u64, write: bool, f: impl FnOnce(&[AtomicU64; 512]) -> R) -> Option<R> {
+        if !page.is_multiple_of(PAGE_SIZE) || !is_user_range(page as usize, PAGE_SIZE as usize) {
+            return None;
+        }
+        let t = paging::translate(self.root, user_virt(page))?;
+        if !t.user || (write && !t.writable) {
+            return None;
+        }
+        // SAFETY: the frame is mapped user-accessible in this address space (writable too, when
+        // `write`), so it is memory the task owns or was lent, 4 KiB from a 4 KiB-aligned
+        // physical address, reached through the direct map; it is only touched as atomic words,
+        // which is sound however user code touches it meanwhile.
+        let words = unsafe { &*phys_to_virt(t.phys.as_u64()).cast::<[AtomicU64; 512]>() };
+        Some(f(words))
     }
 
     /// Copies `data` to user range `[addr, addr + len)` after checking that every page of it is

@@ -10,6 +10,7 @@ use abi::Error;
 use abi::task::State;
 
 use super::task::get as task;
+use super::transfer;
 use super::waitq::{Queue, block, hand_over, wake_with, wake_with_error};
 use super::{Ctx, Header, Kind, ObjRef, Object, create};
 use crate::sched;
@@ -113,10 +114,11 @@ pub fn recv(me: ObjRef, e: ObjRef, block_: bool) -> Result<Option<[u64; 6]>, Err
 /// in its saved registers, and `badge`) goes straight to the receiver
 /// waiting first on `e`, which gets the caller's reply right and the CPU, while `me` (the
 /// running task) waits for the reply, if nothing but registers has to move: a receiver waits,
-/// neither task has an IPC buffer (so no capability or extra word travels, and no buffer needs
-/// its `received_slot` or `recv_len` written), and the receiver's priority is at least `me`'s
-/// (so it is the task the scheduler would choose; it must have a VSpace to be entered at all).
-/// Checked in that order, before anything changes; any that fails returns `false` with nothing
+/// its priority is at least `me`'s (so it is the task the scheduler would choose; it must have a
+/// VSpace to be entered at all), and the caller's IPC buffer sends nothing
+/// ([`transfer::carries_nothing`]: no extra words, no capability; the receiver's buffer then only
+/// needs its `received_slot` and `recv_len` zeroed, [`transfer::nothing`]).
+/// Checked in that order, before anything changes; any that fails returns `None` with nothing
 /// changed, for the general path ([`send`]), the specification, which does the same for these
 /// cases. Otherwise the receiver is the running task, to be entered (`sched::switch_to`).
 pub fn call_fast(me: ObjRef, e: ObjRef, badge: u64) -> Option<ObjRef> {
@@ -140,14 +142,12 @@ fn handoff(me: ObjRef, e: ObjRef, badge: u64, w: Option<[u64; 5]>) -> Option<Obj
     let (mt, o) = (task(me), obj(e));
     let r = o.receivers.head()?;
     let rt = task(r);
-    if (!fault && mt.ipc_buffer.get() != 0)
-        || rt.ipc_buffer.get() != 0
-        || rt.priority.get() < mt.priority.get()
-        || rt.vspace.get().is_none()
+    if rt.priority.get() < mt.priority.get() || rt.vspace.get().is_none() || (!fault && !transfer::carries_nothing(me))
     {
         return None;
     }
     o.receivers.pop();
+    transfer::nothing(r);
     match w {
         // A call's words are its arguments 1-5, in its saved registers.
         None => rt.ctx.set_message_from(&mt.ctx, badge),
@@ -165,8 +165,10 @@ fn handoff(me: ObjRef, e: ObjRef, badge: u64, w: Option<[u64; 5]>) -> Option<Obj
 }
 
 /// The fast path of `send` (`uapi` decodes it): the message (the sender's syscall arguments
-/// 1-5, in its saved registers, and `badge`) goes straight to the receiver waiting first on `e`, if it outranks `me` (the running task, which it preempts), neither has
-/// an IPC buffer and the receiver has a VSpace; checked in that order, before anything changes.
+/// 1-5, in its saved registers, and `badge`) goes straight to the receiver
+/// waiting first on `e`, if it outranks `me` (the running task, which it preempts), it has a
+/// VSpace and `me`'s IPC buffer sends nothing ([`transfer::carries_nothing`]); checked in that
+/// order, before anything changes.
 /// `me`'s send has then succeeded (the caller writes its results). Returns the receiver,
 /// runnable and in no queue, for a direct switch; `None` with nothing changed otherwise (the
 /// general path, [`send`], does the same for these cases).
@@ -174,14 +176,11 @@ pub fn send_fast(me: ObjRef, e: ObjRef, badge: u64) -> Option<ObjRef> {
     let (mt, o) = (task(me), obj(e));
     let r = o.receivers.head()?;
     let rt = task(r);
-    if rt.priority.get() <= mt.priority.get()
-        || mt.ipc_buffer.get() != 0
-        || rt.ipc_buffer.get() != 0
-        || rt.vspace.get().is_none()
-    {
+    if rt.priority.get() <= mt.priority.get() || rt.vspace.get().is_none() || !transfer::carries_nothing(me) {
         return None;
     }
     o.receivers.pop();
+    transfer::nothing(r);
     rt.ctx.set_message_from(&mt.ctx, badge);
     rt.state.set(State::Runnable);
     Some(r)
@@ -205,12 +204,12 @@ pub struct Resume {
 /// with nothing (a fault: it runs on as it is), and
 /// that task gets the CPU while `me` waits on `e`, if `me` will wait and the answered task is the
 /// scheduler's next choice. Checked in this order, before anything changes: `me` holds a reply
-/// right; for a call, neither task has an IPC buffer (nothing travels, and no buffer needs
-/// writing; a fault's reply leaves the buffers alone) and the caller's priority is at least
-/// `me`'s (a reply puts it at the head of its queue); for a fault, no queued task has the faulted
-/// task's priority or more (a fault's reply puts it at the tail); the answered task has a VSpace;
-/// no sender waits on `e`; no bit is set in a Note bound to `me` (either would end the receive at
-/// once). `None` with nothing changed otherwise, for the general path ([`reply`], then
+/// right; for a call, the caller's priority is at least `me`'s (a reply puts it at the head of
+/// its queue); for a fault, no queued task has the faulted task's priority or more (a fault's
+/// reply puts it at the tail); the answered task has a VSpace; no sender waits on `e`; no bit is
+/// set in a Note bound to `me` (either would end the receive at once); for a call, `me`'s IPC
+/// buffer sends nothing ([`transfer::carries_nothing`]; the caller's buffer then gets its
+/// `received_slot` and `recv_len` zeroed; a fault's reply leaves the buffers alone). `None` with nothing changed otherwise, for the general path ([`reply`], then
 /// [`recv`]). Returns the answered task, now runnable and in no queue, for a direct switch.
 #[inline]
 pub fn reply_recv_fast(me: ObjRef, e: ObjRef) -> Option<ObjRef> {
@@ -218,12 +217,8 @@ pub fn reply_recv_fast(me: ObjRef, e: ObjRef) -> Option<ObjRef> {
     let c = mt.reply_to.get()?;
     let ct = task(c);
     let fault = ct.msg_fault.get();
-    let fits = if fault {
-        sched::first_at_tail(ct.priority.get())
-    } else {
-        mt.ipc_buffer.get() == 0 && ct.ipc_buffer.get() == 0 && ct.priority.get() >= mt.priority.get()
-    };
-    if !fits || !will_wait(me, c, e) {
+    let fits = if fault { sched::first_at_tail(ct.priority.get()) } else { ct.priority.get() >= mt.priority.get() };
+    if !fits || !will_wait(me, c, e) || (!fault && !transfer::carries_nothing(me)) {
         return None;
     }
     if fault {
@@ -231,6 +226,7 @@ pub fn reply_recv_fast(me: ObjRef, e: ObjRef) -> Option<ObjRef> {
     } else {
         // The reply's words are `me`'s syscall arguments 1-5, in its saved registers.
         ct.ctx.set_message_from(&mt.ctx, 0);
+        transfer::nothing(c);
     }
     answered_then_wait(me, c, e);
     Some(c)

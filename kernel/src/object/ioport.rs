@@ -11,12 +11,13 @@
 //! IoPortControl, the right to make IoPorts, is a capability without an object.
 
 use abi::Error;
-use abi::ioport::{IOPORT_PAGES, KERNEL_PORTS, PORT_LIMIT};
+use abi::ioport::{CONSOLE_PORTS, IOPORT_PAGES, KERNEL_PORTS, PORT_LIMIT};
 use abi::object::Kind;
 
 use core::cell::Cell;
 
 use super::{Ctx, Header, ObjRef, Object, create};
+use crate::sync::Global;
 
 #[repr(C)]
 struct IoPortObj {
@@ -73,12 +74,28 @@ impl Width {
     }
 }
 
+/// COM1 was handed over (`console_release`): its ports are no longer the kernel's.
+static CONSOLE_RELEASED: Global<Cell<bool>> = Global::new(Cell::new(false));
+
+/// Gives COM1's ports ([`CONSOLE_PORTS`]) up: IoPorts may be made on them from now on.
+pub fn release_console_ports() {
+    CONSOLE_RELEASED.set(true);
+}
+
 /// Whether an IoPort can be made for `[min, max)`: non-empty, at most up to `PORT_LIMIT`, and
-/// clear of every kernel port range.
+/// clear of every port range the kernel still drives.
 pub fn range_allowed(min: u64, max: u64) -> bool {
+    range_allowed_when(min, max, CONSOLE_RELEASED.get())
+}
+
+/// [`range_allowed`], with COM1 released or not.
+fn range_allowed_when(min: u64, max: u64, console_released: bool) -> bool {
     min < max
         && max <= PORT_LIMIT as u64
-        && KERNEL_PORTS.iter().all(|&(start, end)| max <= start as u64 || min >= end as u64)
+        && KERNEL_PORTS
+            .iter()
+            .filter(|&&r| !(console_released && r == CONSOLE_PORTS))
+            .all(|&(start, end)| max <= start as u64 || min >= end as u64)
 }
 
 /// Makes an IoPort for `[min, max)` charged to `memory`; `InvalidArgument` for a range
@@ -208,6 +225,19 @@ mod tests {
         assert!(!range_allowed(0xf7, 0x100)); // the debug-exit device's last port
         assert!(range_allowed(0xf8, 0x100));
         assert!(range_allowed(0x3f0, 0x3f8));
+    }
+
+    #[test]
+    fn com1_once_released() {
+        let com1 = (CONSOLE_PORTS.0 as u64, CONSOLE_PORTS.1 as u64);
+        assert!(!range_allowed_when(com1.0, com1.1, false));
+        assert!(range_allowed_when(com1.0, com1.1, true));
+        assert!(range_allowed_when(0x3f0, 0x400, true));
+        // Only COM1: every other kernel range stays refused.
+        for (start, end) in KERNEL_PORTS.into_iter().filter(|&r| r != CONSOLE_PORTS) {
+            assert!(!range_allowed_when(start as u64, end as u64, true));
+        }
+        assert!(!range_allowed_when(0x3f8, 0x401, true) || !KERNEL_PORTS.iter().any(|&(s, _)| s == 0x400));
     }
 
     #[test]

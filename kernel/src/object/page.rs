@@ -1,5 +1,6 @@
 //! Page objects: one page, or a physically contiguous run of 2^n pages (for DMA), zeroed, that
-//! can be mapped once into one VSpace.
+//! can be mapped once into one VSpace; or, made over device memory, a run of device frames that
+//! is mapped uncached and never freed.
 //!
 //! A Page costs its pages plus one for its header. Its mapping (VSpace, address, access) is
 //! recorded here and in the VSpace's list of mapped pages, so either side can undo it in O(1)
@@ -27,6 +28,8 @@ pub(super) struct PageObj {
     /// Links in that VSpace's list of mapped pages.
     pub(super) map_next: Cell<Option<ObjRef>>,
     pub(super) map_prev: Cell<Option<ObjRef>>,
+    /// Device memory (`create_device_in`): mapped uncached, never freed to the page allocator.
+    pub(super) device: Cell<bool>,
 }
 
 // SAFETY: `repr(C)`, starts with the header, changing fields are cells, zero is valid for each.
@@ -61,6 +64,26 @@ pub fn create_in(ctx: &mut Ctx<'_>, memory: ObjRef, count: u64) -> Result<ObjRef
     }
 }
 
+/// Makes a Page over the device memory `[phys, phys + count * 4096)` (`count` a power of two, at
+/// most [`MAX_PAGES`]), charged one page, its header. The caller has checked that the range is
+/// device memory (`mem::device`); its frames are not zeroed and never freed.
+pub fn create_device_in(ctx: &mut Ctx<'_>, memory: ObjRef, phys: u64, count: u64) -> Result<ObjRef, Error> {
+    if count == 0 || count > MAX_PAGES || !count.is_power_of_two() || !phys.is_multiple_of(4096) {
+        return Err(Error::InvalidArgument);
+    }
+    let p = create::<PageObj>(ctx, Some(memory), 1, 1)?;
+    let o = obj(p);
+    o.phys.set(phys);
+    o.count.set(count);
+    o.device.set(true);
+    Ok(p)
+}
+
+/// Whether it is device memory.
+pub fn is_device(p: ObjRef) -> bool {
+    obj(p).device.get()
+}
+
 /// Physical address and page count.
 pub fn frames(p: ObjRef) -> (u64, u64) {
     let o = obj(p);
@@ -73,11 +96,12 @@ pub fn mapping(p: ObjRef) -> Option<(ObjRef, u64)> {
     o.vspace.get().map(|v| (v, o.vaddr.get()))
 }
 
-/// Teardown: frees the data run. (A dying Page left its VSpace when its last reference went.)
+/// Teardown: frees the data run, unless it is device memory. (A dying Page left its VSpace when
+/// its last reference went.)
 pub(super) fn teardown(ctx: &mut Ctx<'_>, p: ObjRef) {
     let o = obj(p);
     let (phys, count) = (o.phys.get(), o.count.take());
-    if count > 0 {
+    if count > 0 && !o.device.take() {
         // SAFETY: the run was allocated in `create_in`; the page is unmapped and dead.
         unsafe { ctx.pages.free(phys, count) };
     }

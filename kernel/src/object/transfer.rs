@@ -6,6 +6,8 @@
 //! The work is bounded by `MAX_EXTRA_WORDS` words and two page-table walks per page touched.
 #![forbid(unsafe_code)]
 
+use core::sync::atomic::Ordering;
+
 use abi::ipc::{IPC_BUFFER_BYTES, IpcBuffer, MAX_EXTRA_WORDS};
 use abi::object::rights;
 
@@ -74,18 +76,44 @@ pub fn transfer(sender: ObjRef, receiver: ObjRef, grant: bool) {
     copy_words(sender, receiver);
 }
 
-/// A receiver woken by its bound Note: no capability and no extra words came.
+/// A receiver got a message that brought nothing through the buffers (woken by its bound Note,
+/// or by an IPC fast path, [`carries_nothing`]): its `received_slot` and `recv_len` are 0, if its
+/// buffer is mapped writable, as [`transfer`] leaves them for such a message. One walk of the
+/// tables: the buffer is a page-aligned page.
 ///
-/// Kept out of line: only a Note waking a receiver in `recv` comes here, and inlined into
-/// `note::signal` it would give every signal a stack frame for its buffer writes.
+/// Kept out of line: inlined into `note::signal` it would give every signal a stack frame for
+/// its buffer writes.
 #[inline(never)]
 pub fn nothing(receiver: ObjRef) {
-    write_received(receiver, 0);
     let tk = task(receiver);
     if let (Some(v), buffer @ 1..) = (tk.vspace.get(), tk.ipc_buffer.get()) {
-        let at = buffer + core::mem::offset_of!(IpcBuffer, recv_len) as u64;
-        vspace::space(v).copy_to_user(at, &0u64.to_le_bytes());
+        vspace::space(v).with_user_page(buffer, true, |w| {
+            w[core::mem::offset_of!(IpcBuffer, received_slot) / 8].store(0, Ordering::Relaxed);
+            w[core::mem::offset_of!(IpcBuffer, recv_len) / 8].store(0, Ordering::Relaxed);
+        });
     }
+}
+
+/// Whether a message (or reply) from `sender` would bring nothing through the buffers whatever
+/// the receiver's buffer says: the sender has no IPC buffer, or none mapped readable, or its
+/// `send_len` is 0 and its `send_cap` 0. (A `send_cap` could travel only with GRANT, but the fast
+/// paths do not look at rights: they leave such messages to [`transfer`].) The IPC fast paths
+/// take only such messages, and then only have to call [`nothing`] for the receiver. One walk of
+/// the tables, and nothing changes.
+#[inline]
+pub fn carries_nothing(sender: ObjRef) -> bool {
+    let tk = task(sender);
+    let buffer = tk.ipc_buffer.get();
+    if buffer == 0 {
+        return true;
+    }
+    let Some(v) = tk.vspace.get() else { return true };
+    vspace::space(v)
+        .with_user_page(buffer, false, |w| {
+            w[core::mem::offset_of!(IpcBuffer, send_len) / 8].load(Ordering::Relaxed) == 0
+                && w[core::mem::offset_of!(IpcBuffer, send_cap) / 8].load(Ordering::Relaxed) == 0
+        })
+        .unwrap_or(true)
 }
 
 /// Copies the sender's `send_len` extra words into the receiver's buffer and sets `recv_len`.

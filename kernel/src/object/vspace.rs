@@ -100,8 +100,11 @@ pub struct Access {
     pub execute: bool,
 }
 
-fn leaf_flags(a: Access) -> PageTableFlags {
+fn leaf_flags(a: Access, device: bool) -> PageTableFlags {
     let mut f = PageTableFlags::USER_ACCESSIBLE;
+    if device {
+        f |= PageTableFlags::NO_CACHE | PageTableFlags::WRITE_THROUGH;
+    }
     if a.write {
         f |= PageTableFlags::WRITABLE;
     }
@@ -171,7 +174,7 @@ pub fn map(
             page_addr(vaddr, i),
             PhysAddr::new(phys + i * PAGE_SIZE),
             PageSize::Size4K,
-            leaf_flags(access),
+            leaf_flags(access, page::is_device(p)),
             &mut alloc,
         );
         if let Err(e) = r {
@@ -208,7 +211,7 @@ pub fn protect(p: ObjRef, access: Access) -> Result<(), Error> {
         paging::unmap(root, va);
         // Cannot need a table: the leaf's table exists.
         let frame = PhysAddr::new(phys + i * PAGE_SIZE);
-        let _ = paging::map(root, va, frame, PageSize::Size4K, leaf_flags(access), &mut || None);
+        let _ = paging::map(root, va, frame, PageSize::Size4K, leaf_flags(access, page::is_device(p)), &mut || None);
     }
     Ok(())
 }

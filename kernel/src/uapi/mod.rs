@@ -11,19 +11,19 @@
 #![forbid(unsafe_code)]
 
 use abi::Error;
-use abi::object::rights;
-use abi::syscall::{DEBUG_WRITE_MAX, Sysno};
+use abi::syscall::Sysno;
 use abi::task::State;
 use abi::testexit;
 
+use crate::arch::apic;
 use crate::arch::trap::{VECTOR_PIC_BASE, VECTOR_SPURIOUS, VECTOR_TIMER, exception_name};
-use crate::arch::{apic, serial};
 use crate::object::stop::{self, RunEnd};
 use crate::object::task::{TaskObj, get};
-use crate::object::{self, Kind, ObjRef};
+use crate::object::{self, ObjRef};
 use crate::sched;
 
 mod caps;
+mod console;
 pub mod fastpath;
 mod ioport;
 mod ipc;
@@ -100,6 +100,9 @@ pub extern "C" fn syscall() {
     }
     // Objects the call let go of are destroyed a bounded step at a time, on every entry.
     object::global::reap_some();
+    // The call may have logged (`debug_write`, a refusal the kernel reports): the log Note
+    // hears of it before the return, which its waiter may pre-empt.
+    console::signal_log();
     if sched::unchanged() {
         return;
     }
@@ -153,6 +156,7 @@ pub fn run() -> ! {
         if let Some(end) = stop::take_run_end() {
             end_run(end);
         }
+        console::signal_log();
         match sched::enter_best() {
             Err(u) => unenterable(u.task, u.why),
             Ok(()) => crate::arch::wait_for_interrupt(),
@@ -187,7 +191,11 @@ fn end_run(end: RunEnd) -> ! {
 /// Every syscall that answers at once.
 fn other(me: ObjRef, task: &TaskObj, n: Sysno, a: [u64; 6]) -> Result<Results, Error> {
     match n {
-        Sysno::DebugWrite => debug_write(task, a[0], a[1], a[2]),
+        Sysno::DebugWrite => console::debug_write(task, a[0], a[1], a[2]),
+        Sysno::LogRead => console::log_read(task, a[0], a[1], a[2], a[3]),
+        Sysno::LogSetNote => console::log_set_note(task, a[0], a[1], a[2]),
+        Sysno::ConsoleRelease => console::console_release(task, a[0]),
+        Sysno::PowerOff => console::power_off(task, a[0]),
         Sysno::Exit => exit(me, a[0]),
         Sysno::Nop => Ok([0; 6]),
         Sysno::CapCopy => caps::copy(task, a[0], a[1], a[2], a[3], None),
@@ -205,6 +213,7 @@ fn other(me: ObjRef, task: &TaskObj, n: Sysno, a: [u64; 6]) -> Result<Results, E
         Sysno::PageUnmap => vspace::page_unmap(task, a[0]),
         Sysno::PageProtect => vspace::page_protect(task, a[0], a[1]),
         Sysno::PageInfo => vspace::page_info(task, a[0]),
+        Sysno::PageCreateDevice => vspace::page_create_device(task, a[0], a[1], a[2], a[3], a[4]),
         Sysno::TaskCreate => task::create(task, a[0], a[1]),
         Sysno::TaskSetSpace => task::set_space(task, a[0], a[1], a[2]),
         Sysno::TaskSetPriority => task::set_priority(task, a[0], a[1], a[2], a[3]),
@@ -255,21 +264,6 @@ fn other(me: ObjRef, task: &TaskObj, n: Sysno, a: [u64; 6]) -> Result<Results, E
 /// The CSpace of a task (every started task has one).
 fn cspace_of(task: &TaskObj) -> Result<ObjRef, Error> {
     task.cspace.get().ok_or(Error::InvalidState)
-}
-
-/// `debug_write(console, ptr, len)`: the capability is checked, then the length, then every byte
-/// is checked to be mapped user-readable before the first is written; then they go to the
-/// console as one unit.
-fn debug_write(task: &TaskObj, console: u64, ptr: u64, len: u64) -> Result<Results, Error> {
-    caps::need(task, console, Kind::DebugConsole, rights::WRITE)?;
-    if len > DEBUG_WRITE_MAX as u64 {
-        return Err(Error::InvalidArgument);
-    }
-    let space = object::vspace::space(task.vspace.get().ok_or(Error::InvalidState)?);
-    if !space.user_bytes(ptr, len, false, |pieces| serial::write_bytes(pieces)) {
-        return Err(Error::BadAddress);
-    }
-    Ok(one(len))
 }
 
 /// `exit(status)`: the task ends; when it is the root task, so does the run.

@@ -31,6 +31,24 @@ pub fn page_create(task: &TaskObj, memory: u64, count: u64, dst_slot: u64) -> Re
     caps::make(task, memory, dst_slot, Kind::Page, ok, |ctx, m| page::create_in(ctx, m, count))
 }
 
+/// `page_create_device(control, phys, count, memory, dst_slot)`: the DeviceControl capability
+/// (WRITE), then as every object creation, with the range checked to be device memory.
+pub fn page_create_device(
+    task: &TaskObj,
+    control: u64,
+    phys: u64,
+    count: u64,
+    memory: u64,
+    dst: u64,
+) -> Result<Results, Error> {
+    caps::need(task, control, Kind::DeviceControl, rights::WRITE)?;
+    let ok = count != 0
+        && count <= page::MAX_PAGES
+        && count.is_power_of_two()
+        && crate::mem::device::allowed(phys, count * abi::layout::PAGE_SIZE as u64);
+    caps::make(task, memory, dst, Kind::Page, ok, |ctx, m| page::create_device_in(ctx, m, phys, count))
+}
+
 /// `page_map`.
 pub fn page_map(task: &TaskObj, pg: u64, vs: u64, vaddr: u64, acc: u64, memory: u64) -> Result<Results, Error> {
     let (p, c) = caps::need_object(task, pg, Kind::Page, rights::READ)?;

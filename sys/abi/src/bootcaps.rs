@@ -13,7 +13,7 @@ pub const ROOT_CSPACE: usize = 1;
 /// Memory holding every page free when the root task started (all rights). Its own page is not
 /// charged to it.
 pub const ROOT_MEMORY: usize = 2;
-/// The debug console (WRITE).
+/// The debug console (READ and WRITE).
 pub const ROOT_DEBUG_CONSOLE: usize = 3;
 /// The right to make IRQ handlers (all rights).
 pub const ROOT_IRQ_CONTROL: usize = 4;
@@ -23,6 +23,8 @@ pub const ROOT_IOPORT_CONTROL: usize = 5;
 pub const ROOT_TASK: usize = 6;
 /// The root task's VSpace (all rights).
 pub const ROOT_VSPACE: usize = 7;
+/// The right to make Pages over device memory (all rights).
+pub const ROOT_DEVICE_CONTROL: usize = 8;
 
 /// The first slot the kernel leaves empty.
-pub const FIRST_FREE: usize = 8;
+pub const FIRST_FREE: usize = 9;

@@ -3,6 +3,21 @@
 use core::fmt;
 
 /// Why a syscall failed. The code is the value in `rax`; `0` means success and is not an error.
+///
+/// ```
+/// use abi::Error;
+///
+/// // What a syscall wrapper makes of `rax` (sys::Error adds codes this ABI does not define).
+/// fn check(rax: usize) -> Result<(), Error> {
+///     match Error::from_code(rax) {
+///         Ok(()) => Ok(()),
+///         Err(Some(e)) => Err(e),
+///         Err(None) => panic!("undefined error code {rax}"),
+///     }
+/// }
+/// assert_eq!(check(0), Ok(()));
+/// assert_eq!(check(7), Err(Error::SlotOccupied));
+/// ```
 #[repr(usize)]
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -59,12 +74,30 @@ impl Error {
     ];
 
     /// The code carried in `rax`.
+    ///
+    /// ```
+    /// use abi::Error;
+    ///
+    /// // The kernel puts the code in `rax`.
+    /// let rax = Error::WrongKind.code();
+    /// assert_eq!(rax, 5);
+    /// assert!(Error::ALL.iter().all(|e| e.code() != 0), "0 is success");
+    /// ```
     pub const fn code(self) -> usize {
         self as usize
     }
 
     /// Decodes `rax` after a syscall: `Ok(())` for 0, the error for a known code, and
     /// `Err(None)` for a code this ABI version does not define.
+    ///
+    /// ```
+    /// use abi::Error;
+    ///
+    /// assert_eq!(Error::from_code(0), Ok(()));
+    /// assert_eq!(Error::from_code(11), Err(Some(Error::Restart)));
+    /// // A kernel newer than this ABI may answer with a code it does not define.
+    /// assert_eq!(Error::from_code(0x1000), Err(None));
+    /// ```
     pub fn from_code(code: usize) -> Result<(), Option<Error>> {
         if code == 0 {
             return Ok(());
@@ -73,6 +106,12 @@ impl Error {
     }
 
     /// A short lowercase name, as used in logs and test output.
+    ///
+    /// ```
+    /// use abi::Error;
+    ///
+    /// assert_eq!(Error::QuotaExceeded.name(), "quota exceeded");
+    /// ```
     pub const fn name(self) -> &'static str {
         match self {
             Error::UnknownSyscall => "unknown syscall",

@@ -29,9 +29,13 @@ pub const KERNEL_PORTS: [(usize, usize); 6] = [
     (0xa0, 0xa2),
     // QEMU's `isa-debug-exit` device: a write to any of its 4 ports ends the run.
     (testexit::PORT as usize, testexit::PORT as usize + 4),
-    // COM1, the kernel's debug console.
-    (0x3f8, 0x400),
+    // COM1, the kernel's debug console, until `console_release` hands it over.
+    (CONSOLE_PORTS.0, CONSOLE_PORTS.1),
 ];
+
+/// COM1's ports `[start, end)`: the kernel's until `console_release` hands them to a driver
+/// (`docs/abi.md`, "The kernel log and COM1"); from then on `ioport_create` may make them.
+pub const CONSOLE_PORTS: (usize, usize) = (0x3f8, 0x400);
 
 #[cfg(test)]
 mod tests {

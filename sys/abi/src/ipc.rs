@@ -17,6 +17,20 @@
 //! or nothing is transferred.
 
 /// The start of a task's IPC buffer page.
+///
+/// ```
+/// use abi::ipc::{IPC_BUFFER_BYTES, IpcBuffer, MAX_EXTRA_WORDS};
+/// use abi::syscall::SLOT_AUTO;
+///
+/// // A receiver that takes a capability anywhere, and a sender's two extra words.
+/// let receiver = IpcBuffer { recv_slot: SLOT_AUTO as u64, ..IpcBuffer::EMPTY };
+/// let mut sender = IpcBuffer { send_cap: 12, send_len: 2, ..IpcBuffer::EMPTY };
+/// sender.words[..2].copy_from_slice(&[7, 8]);
+/// assert_eq!(receiver.recv_slot, u64::MAX);
+/// // The header the kernel reads before the words, and the words it may copy.
+/// assert_eq!(IPC_BUFFER_BYTES, 40);
+/// assert_eq!(core::mem::size_of::<IpcBuffer>(), IPC_BUFFER_BYTES + MAX_EXTRA_WORDS * 8);
+/// ```
 #[repr(C)]
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct IpcBuffer {

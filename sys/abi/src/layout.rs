@@ -25,6 +25,16 @@ pub const ROOT_STACK_SIZE: usize = 128 * 1024;
 /// starter. `rdi` holds this address when a program starts.
 pub const START_INFO_ADDR: usize = 0x0000_7fff_fff8_0000;
 
+/// Where a starter maps a program's main-thread IPC buffer when it gives it one (the start page
+/// names it [`names::IPC_BUFFER`](crate::start::names::IPC_BUFFER)): two pages below the start
+/// page, above the main stack.
+///
+/// ```
+/// use abi::layout::{IPC_BUFFER_ADDR, PAGE_SIZE, ROOT_STACK_TOP, START_INFO_ADDR};
+/// assert!(ROOT_STACK_TOP < IPC_BUFFER_ADDR && IPC_BUFFER_ADDR + PAGE_SIZE < START_INFO_ADDR);
+/// ```
+pub const IPC_BUFFER_ADDR: usize = START_INFO_ADDR - 2 * PAGE_SIZE;
+
 /// Where a program's heap grows, by regions the runtime maps (`[HEAP_BASE, HEAP_END)`; the first
 /// heap lives in the program's own image).
 pub const HEAP_BASE: usize = 0x0000_1000_0000_0000;
@@ -51,6 +61,15 @@ const _: () = assert!(STACKS_BASE + STACK_SLOTS * STACK_SLOT <= 0x0000_4000_0000
 pub const ROOT_INITRAMFS_ADDR: usize = 0x0000_7000_0000_0000;
 
 /// Whether `[addr, addr + len)` lies inside the user range without wrapping.
+///
+/// ```
+/// use abi::layout::{PAGE_SIZE, USER_END, is_user_range};
+///
+/// assert!(is_user_range(0x40_0000, 4 * PAGE_SIZE));
+/// assert!(!is_user_range(0, 8), "the null page");
+/// assert!(!is_user_range(USER_END - 8, 16), "past the user half");
+/// assert!(!is_user_range(0x1000, usize::MAX), "wraps around");
+/// ```
 pub const fn is_user_range(addr: usize, len: usize) -> bool {
     match addr.checked_add(len) {
         Some(end) => addr >= USER_BASE && end <= USER_END,

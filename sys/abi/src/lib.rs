@@ -5,7 +5,9 @@
 //! the kernel sets up for the root task, and the root task's boot information page. The kernel
 //! imports this crate; `sys` re-exports it. `docs/abi.md` is the prose reference for it.
 //!
-//! This crate holds data and conversions only: no syscall is made from here.
+//! This crate holds data and conversions only: no syscall is made from here. So every example in
+//! its documentation (each public item has one) runs as a host doctest, `cargo test -p
+//! perihelion-abi`.
 #![no_std]
 #![deny(missing_docs)]
 

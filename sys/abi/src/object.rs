@@ -1,6 +1,22 @@
 //! Kernel object kinds, capability rights, and the limits and costs user space can rely on.
 
 /// What a capability names.
+///
+/// ```
+/// use abi::object::Kind;
+///
+/// // `cap_identify` answers with the number; a client decodes it.
+/// fn describe(kind: usize) -> &'static str {
+///     match Kind::from_number(kind) {
+///         Some(Kind::Null) => "empty",
+///         Some(Kind::Endpoint | Kind::Note) => "badgeable",
+///         Some(_) => "other",
+///         None => "unknown to this ABI version",
+///     }
+/// }
+/// assert_eq!(describe(Kind::Note as usize), "badgeable");
+/// assert_eq!(describe(0), "empty");
+/// ```
 #[repr(usize)]
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Kind {
@@ -34,11 +50,13 @@ pub enum Kind {
     IoPort = 13,
     /// A saved one-shot reply right (`reply_save`), answered by `reply_to`.
     Reply = 14,
+    /// The right to make Pages over device memory (`page_create_device`).
+    DeviceControl = 15,
 }
 
 impl Kind {
     /// Every kind, in number order.
-    pub const ALL: [Kind; 15] = [
+    pub const ALL: [Kind; 16] = [
         Kind::Null,
         Kind::Memory,
         Kind::CSpace,
@@ -54,15 +72,32 @@ impl Kind {
         Kind::IoPortControl,
         Kind::IoPort,
         Kind::Reply,
+        Kind::DeviceControl,
     ];
 
     /// The kind with number `n` (an index into [`ALL`](Self::ALL), which is in number order).
+    ///
+    /// ```
+    /// use abi::object::Kind;
+    ///
+    /// assert_eq!(Kind::from_number(7), Some(Kind::Endpoint));
+    /// assert_eq!(Kind::from_number(99), None);
+    /// assert!(Kind::ALL.iter().all(|&k| Kind::from_number(k as usize) == Some(k)));
+    /// ```
     #[inline]
     pub const fn from_number(n: usize) -> Option<Kind> {
         if n < Self::ALL.len() { Some(Self::ALL[n]) } else { None }
     }
 
     /// Whether capabilities of this kind can carry a badge.
+    ///
+    /// ```
+    /// use abi::object::Kind;
+    ///
+    /// assert!(Kind::Endpoint.badgeable() && Kind::Note.badgeable());
+    /// // `cap_mint` of any other kind takes badge 0 only.
+    /// assert!(!Kind::Page.badgeable());
+    /// ```
     pub const fn badgeable(self) -> bool {
         matches!(self, Kind::Endpoint | Kind::Note)
     }
@@ -108,6 +143,15 @@ pub const MEMORY_PAGES: usize = 1;
 
 /// Pages a CSpace of `2^radix` slots costs: a header page (two for radix 15, four for 16, as its
 /// free-slot bitmap grows) plus the slots, `2^radix * 64` bytes, at least one page.
+///
+/// ```
+/// use abi::object::cspace_pages;
+///
+/// // 2^12 slots of 64 bytes: 64 pages, and a header page.
+/// assert_eq!(cspace_pages(12), 65);
+/// // A small CSpace still takes a page for its slots.
+/// assert_eq!(cspace_pages(2), 2);
+/// ```
 pub const fn cspace_pages(radix: usize) -> usize {
     let header = match radix {
         0..=14 => 1,

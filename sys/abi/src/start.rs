@@ -10,7 +10,7 @@
 //! | `caps_offset` | `caps_count` [`StartCap`] entries: the capabilities the program was given, each with a name |
 //! | `args_offset` | `args_len` bytes: the arguments, each a UTF-8 string ending in NUL (`argv[0]` is the program's name) |
 //! | `env_offset` | `env_len` bytes: the environment, `KEY=value` strings, each ending in NUL |
-//! | `root_offset` | for the root task only (flag [`FLAG_ROOT`]): a [`RootInfo`](crate::RootInfo) |
+//! | `root_offset` | for the root task only (flag [`FLAG_ROOT`]): a [`RootInfo`] |
 //!
 //! Every area lies inside the page (checked by [`Reader::new`]), in this order, each aligned to 8
 //! bytes. The well-known capability names ([`names`]) are those the runtime looks for: the
@@ -37,6 +37,15 @@ pub const FLAG_ROOT: u32 = 1;
 /// Longest capability name, in bytes (shorter names are padded with NULs).
 pub const CAP_NAME_MAX: usize = 24;
 
+/// Slots at the top of every program's CSpace that its runtime keeps for itself (`sys::process`:
+/// its park Note, page-table Memory and IPC buffer): a starter puts nothing there.
+///
+/// ```
+/// // A CSpace of radix 12 leaves its starter slots 1 to 4092.
+/// assert_eq!((1 << 12) - 1 - abi::start::RUNTIME_SLOTS, 4092);
+/// ```
+pub const RUNTIME_SLOTS: usize = 3;
+
 /// The names the runtime looks for.
 pub mod names {
     /// The program's own CSpace (WRITE: the runtime puts what it makes there).
@@ -49,9 +58,23 @@ pub mod names {
     pub const MEMORY: &str = "memory";
     /// A debug console for `print!` and panics.
     pub const CONSOLE: &str = "console";
+    /// The main thread's IPC buffer, a Page its starter mapped at
+    /// [`IPC_BUFFER_ADDR`](crate::layout::IPC_BUFFER_ADDR) and made the thread's buffer (a
+    /// program without a Memory of its own can make none).
+    pub const IPC_BUFFER: &str = "ipc-buffer";
 }
 
 /// The fixed header at the start of the page.
+///
+/// ```
+/// use abi::start::{START_MAGIC, START_VERSION, Reader, Writer};
+///
+/// let page = Writer::new(12, 8, 0x7fff_fff0_0000, 128 * 1024).finish().expect("fits");
+/// let header = *Reader::new(&page).expect("a valid page").header();
+/// assert_eq!((header.magic, header.version), (START_MAGIC, START_VERSION));
+/// assert_eq!((header.cspace_radix, header.first_free), (12, 8));
+/// assert_eq!(header.stack_top - header.stack_size, 0x7fff_fff0_0000 - 128 * 1024);
+/// ```
 #[repr(C)]
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
 pub struct StartHeader {
@@ -88,6 +111,17 @@ pub struct StartHeader {
 }
 
 /// One capability the program was given.
+///
+/// ```
+/// use abi::object::Kind;
+/// use abi::start::{Reader, Writer, names};
+///
+/// let mut w = Writer::new(8, 4, 0, 0);
+/// w.cap(names::MEMORY, 2, Kind::Memory as u32).expect("fits");
+/// let page = w.finish().expect("fits");
+/// let memory = Reader::new(&page).expect("a valid page").cap(names::MEMORY).expect("named");
+/// assert_eq!((memory.name(), memory.slot, memory.kind), ("memory", 2, Kind::Memory as u32));
+/// ```
 #[repr(C)]
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
 pub struct StartCap {
@@ -101,6 +135,17 @@ pub struct StartCap {
 
 impl StartCap {
     /// The name, without its padding (empty if it is not UTF-8).
+    ///
+    /// ```
+    /// use abi::start::{Reader, Writer};
+    ///
+    /// let mut w = Writer::new(8, 4, 0, 0);
+    /// w.cap("uart", 3, 13).expect("fits");
+    /// let page = w.finish().expect("fits");
+    /// let uart = Reader::new(&page).expect("a valid page").caps().next().expect("one capability");
+    /// // Without the NUL padding of the page's 24 bytes.
+    /// assert_eq!(uart.name(), "uart");
+    /// ```
     pub fn name(&self) -> &str {
         let len = self.name.iter().position(|&b| b == 0).unwrap_or(CAP_NAME_MAX);
         core::str::from_utf8(&self.name[..len]).unwrap_or("")
@@ -114,6 +159,16 @@ const ROOT_BYTES: usize = core::mem::size_of::<RootInfo>();
 const _: () = assert!(HEADER_BYTES.is_multiple_of(8) && CAP_BYTES.is_multiple_of(8) && ROOT_BYTES <= PAGE_SIZE / 2);
 
 /// Why a start page cannot be built or read.
+///
+/// ```
+/// use abi::start::{Reader, StartError, Writer};
+///
+/// let mut w = Writer::new(8, 4, 0, 0);
+/// assert_eq!(w.cap("", 3, 13).err(), Some(StartError::BadName));
+/// assert_eq!(w.args(&["a\0b"]).err(), Some(StartError::BadText));
+/// // A page that is not a start page.
+/// assert_eq!(Reader::new(&[0u8; 4096]).err(), Some(StartError::BadMagic(0)));
+/// ```
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum StartError {
     /// The magic is not [`START_MAGIC`].
@@ -149,6 +204,23 @@ fn u64_at(page: &[u8], at: usize) -> u64 {
 /// Builds a start page. Areas are written in order: capabilities, then arguments, then the
 /// environment, then (for the root task) the [`RootInfo`]; [`finish`](Self::finish) writes the
 /// header last.
+///
+/// ```
+/// use abi::object::Kind;
+/// use abi::start::{Reader, Writer, names};
+///
+/// // A starter (Mercury, a shell) builds the page it maps at START_INFO_ADDR in the new program.
+/// let mut w = Writer::new(6, 8, 0x7fff_fff0_0000, 64 * 1024);
+/// w.cap(names::CSPACE, 1, Kind::CSpace as u32)?.cap(names::MEMORY, 2, Kind::Memory as u32)?;
+/// w.cap("uart", 5, Kind::IoPort as u32)?;
+/// w.args(&["serial", "--baud", "115200"])?.env(&["LOG=debug"])?;
+/// let page = w.finish()?;
+///
+/// let start = Reader::new(&page)?;
+/// assert_eq!(start.cap("uart").map(|c| c.slot), Some(5));
+/// assert_eq!(start.env_var("LOG"), Some("debug"));
+/// # Ok::<(), abi::start::StartError>(())
+/// ```
 pub struct Writer {
     page: [u8; PAGE_SIZE],
     header: StartHeader,
@@ -159,6 +231,16 @@ pub struct Writer {
 impl Writer {
     /// A page for a program whose CSpace has `2^cspace_radix` slots, the lowest free one
     /// `first_free`, and whose main stack has `stack_size` bytes ending at `stack_top`.
+    ///
+    /// ```
+    /// use abi::layout::{ROOT_STACK_SIZE, ROOT_STACK_TOP};
+    /// use abi::start::{Reader, Writer};
+    ///
+    /// // A CSpace of 2^12 slots, the program's own from slot 8 on, and its main stack.
+    /// let page = Writer::new(12, 8, ROOT_STACK_TOP as u64, ROOT_STACK_SIZE as u64).finish()?;
+    /// assert_eq!(Reader::new(&page)?.header().stack_top, ROOT_STACK_TOP as u64);
+    /// # Ok::<(), abi::start::StartError>(())
+    /// ```
     pub fn new(cspace_radix: u32, first_free: u32, stack_top: u64, stack_size: u64) -> Writer {
         let header = StartHeader {
             magic: START_MAGIC,
@@ -179,6 +261,20 @@ impl Writer {
 
     /// Adds a capability: `name` (1 to [`CAP_NAME_MAX`] bytes, no NUL) at `slot`, of `kind`.
     /// All capabilities come before the arguments.
+    ///
+    /// ```
+    /// use abi::object::Kind;
+    /// use abi::start::{StartError, Writer, names};
+    ///
+    /// let mut w = Writer::new(8, 4, 0, 0);
+    /// w.cap(names::CONSOLE, 3, Kind::DebugConsole as u32)?;
+    /// // Names are 1 to CAP_NAME_MAX bytes, without NUL.
+    /// assert_eq!(w.cap("a-name-longer-than-24-bytes", 4, 1).err(), Some(StartError::BadName));
+    /// // Capabilities come before the arguments.
+    /// w.args(&["prog"])?;
+    /// assert_eq!(w.cap("late", 5, 1).err(), Some(StartError::BadArea));
+    /// # Ok::<(), StartError>(())
+    /// ```
     pub fn cap(&mut self, name: &str, slot: u32, kind: u32) -> Result<&mut Writer, StartError> {
         if self.phase > 0 {
             return Err(StartError::BadArea);
@@ -217,6 +313,14 @@ impl Writer {
     }
 
     /// Sets the arguments (after every capability, before the environment).
+    ///
+    /// ```
+    /// use abi::start::{Reader, Writer};
+    ///
+    /// let page = Writer::new(8, 4, 0, 0).args(&["ls", "-l", "/"])?.finish()?;
+    /// assert!(Reader::new(&page)?.args().eq(["ls", "-l", "/"]));
+    /// # Ok::<(), abi::start::StartError>(())
+    /// ```
     pub fn args(&mut self, args: &[&str]) -> Result<&mut Writer, StartError> {
         if self.phase > 0 {
             return Err(StartError::BadArea);
@@ -227,6 +331,16 @@ impl Writer {
     }
 
     /// Sets the environment, `KEY=value` strings (after the arguments).
+    ///
+    /// ```
+    /// use abi::start::{Reader, Writer};
+    ///
+    /// // Without `args`, the program gets none.
+    /// let page = Writer::new(8, 4, 0, 0).env(&["HOME=/", "TERM=vt100"])?.finish()?;
+    /// let start = Reader::new(&page)?;
+    /// assert_eq!((start.args().count(), start.env_var("TERM")), (0, Some("vt100")));
+    /// # Ok::<(), abi::start::StartError>(())
+    /// ```
     pub fn env(&mut self, env: &[&str]) -> Result<&mut Writer, StartError> {
         if self.phase > 1 {
             return Err(StartError::BadArea);
@@ -240,6 +354,19 @@ impl Writer {
     }
 
     /// Adds the root task's [`RootInfo`] (last) and marks the page [`FLAG_ROOT`].
+    ///
+    /// ```
+    /// use abi::RootInfo;
+    /// use abi::start::{Reader, Writer};
+    ///
+    /// // The kernel's page for the root task.
+    /// let info = RootInfo { mem_total: 256 << 20, ..RootInfo::zeroed() };
+    /// let page = Writer::new(12, 8, 0, 0).args(&["init"])?.root(&info)?.finish()?;
+    /// let start = Reader::new(&page)?;
+    /// assert!(start.is_root());
+    /// assert_eq!(start.root_info(), Some(info));
+    /// # Ok::<(), abi::start::StartError>(())
+    /// ```
     pub fn root(&mut self, info: &RootInfo) -> Result<&mut Writer, StartError> {
         if self.phase > 2 {
             return Err(StartError::BadArea);
@@ -262,6 +389,16 @@ impl Writer {
     }
 
     /// The finished page.
+    ///
+    /// ```
+    /// use abi::layout::PAGE_SIZE;
+    /// use abi::start::Writer;
+    ///
+    /// let page: [u8; PAGE_SIZE] = Writer::new(8, 4, 0, 0).args(&["prog"])?.finish()?;
+    /// // The header comes first: the magic, "PHSTART\0".
+    /// assert_eq!(&page[..8], b"PHSTART\0");
+    /// # Ok::<(), abi::start::StartError>(())
+    /// ```
     pub fn finish(&mut self) -> Result<[u8; PAGE_SIZE], StartError> {
         if self.phase < 2 {
             self.env(&[])?;
@@ -297,6 +434,18 @@ const _: () = {
 };
 
 /// A checked view of a start page.
+///
+/// ```
+/// use abi::start::{Reader, StartError, Writer, names};
+///
+/// # let page = Writer::new(8, 4, 0, 0).cap(names::MEMORY, 2, 1)?.args(&["prog", "-v"])?.finish()?;
+/// // What a program's runtime does with the page at START_INFO_ADDR.
+/// let start = Reader::new(&page)?;
+/// let memory_slot = start.cap(names::MEMORY).map(|c| c.slot);
+/// let verbose = start.args().skip(1).any(|a| a == "-v");
+/// assert_eq!((memory_slot, verbose), (Some(2), true));
+/// # Ok::<(), StartError>(())
+/// ```
 #[derive(Copy, Clone, Debug)]
 pub struct Reader<'a> {
     page: &'a [u8],
@@ -307,6 +456,17 @@ impl<'a> Reader<'a> {
     /// Checks `page` (at most [`PAGE_SIZE`] bytes are looked at): magic, version, and that every
     /// area lies in the page, in order, without overlap, and every string list is UTF-8 ending
     /// in NUL.
+    ///
+    /// ```
+    /// use abi::start::{Reader, StartError, Writer};
+    ///
+    /// let mut page = Writer::new(8, 4, 0, 0).args(&["prog"])?.finish()?;
+    /// assert!(Reader::new(&page).is_ok());
+    /// // Corrupt the argument area's offset: refused, never read out of bounds.
+    /// page[32..36].copy_from_slice(&9000u32.to_le_bytes());
+    /// assert_eq!(Reader::new(&page).err(), Some(StartError::BadArea));
+    /// # Ok::<(), StartError>(())
+    /// ```
     pub fn new(page: &'a [u8]) -> Result<Reader<'a>, StartError> {
         let page = &page[..page.len().min(PAGE_SIZE)];
         if page.len() < HEADER_BYTES {
@@ -374,16 +534,55 @@ impl<'a> Reader<'a> {
     }
 
     /// The header.
+    ///
+    /// ```
+    /// use abi::start::{Reader, Writer};
+    ///
+    /// let page = Writer::new(10, 16, 0x7fff_0000_0000, 4096).finish()?;
+    /// let start = Reader::new(&page)?;
+    /// let header = start.header();
+    /// // The slots the program may use for itself.
+    /// assert_eq!((header.first_free, 1u32 << header.cspace_radix), (16, 1024));
+    /// # Ok::<(), abi::start::StartError>(())
+    /// ```
     pub fn header(&self) -> &StartHeader {
         &self.header
     }
 
     /// Whether this is the root task's page.
+    ///
+    /// ```
+    /// use abi::RootInfo;
+    /// use abi::start::{Reader, Writer};
+    ///
+    /// let plain = Writer::new(8, 4, 0, 0).finish()?;
+    /// assert!(!Reader::new(&plain)?.is_root());
+    /// let root = Writer::new(8, 4, 0, 0).root(&RootInfo::zeroed())?.finish()?;
+    /// assert!(Reader::new(&root)?.is_root());
+    /// # Ok::<(), abi::start::StartError>(())
+    /// ```
     pub fn is_root(&self) -> bool {
         self.header.flags & FLAG_ROOT != 0
     }
 
     /// The capabilities the program was given, in order.
+    ///
+    /// ```
+    /// use abi::object::Kind;
+    /// use abi::start::{Reader, Writer};
+    ///
+    /// let mut w = Writer::new(8, 4, 0, 0);
+    /// w.cap("rtc", 5, Kind::IoPort as u32)?.cap("irq8", 6, Kind::IrqHandler as u32)?;
+    /// let page = w.finish()?;
+    /// let start = Reader::new(&page)?;
+    /// // In the order they were written.
+    /// let mut caps = start.caps();
+    /// let rtc = caps.next().expect("two capabilities");
+    /// assert_eq!((rtc.name(), rtc.slot, Kind::from_number(rtc.kind as usize)), ("rtc", 5, Some(Kind::IoPort)));
+    /// assert_eq!(caps.next().map(|c| c.slot), Some(6));
+    /// assert!(caps.next().is_none());
+    /// # Ok::<(), abi::start::StartError>(())
+    /// ```
     pub fn caps(&self) -> impl Iterator<Item = StartCap> + use<'a> {
         let (page, start) = (self.page, self.header.caps_offset as usize);
         (0..self.header.caps_count as usize).map(move |i| {
@@ -395,6 +594,18 @@ impl<'a> Reader<'a> {
     }
 
     /// The first capability named `name`.
+    ///
+    /// ```
+    /// use abi::start::{Reader, Writer, names};
+    ///
+    /// let mut w = Writer::new(8, 4, 0, 0);
+    /// w.cap(names::TASK, 3, 6)?;
+    /// let page = w.finish()?;
+    /// let start = Reader::new(&page)?;
+    /// assert_eq!(start.cap(names::TASK).map(|c| c.slot), Some(3));
+    /// assert_eq!(start.cap(names::MEMORY), None, "a program may be given no Memory");
+    /// # Ok::<(), abi::start::StartError>(())
+    /// ```
     pub fn cap(&self, name: &str) -> Option<StartCap> {
         self.caps().find(|c| c.name() == name)
     }
@@ -412,21 +623,63 @@ impl<'a> Reader<'a> {
     }
 
     /// The arguments, `argv[0]` first.
+    ///
+    /// ```
+    /// use abi::start::{Reader, Writer};
+    ///
+    /// let page = Writer::new(8, 4, 0, 0).args(&["cat", "a.txt", "b.txt"])?.finish()?;
+    /// let start = Reader::new(&page)?;
+    /// let mut args = start.args();
+    /// assert_eq!(args.next(), Some("cat")); // argv[0]: the program's name
+    /// assert!(args.eq(["a.txt", "b.txt"]));
+    /// # Ok::<(), abi::start::StartError>(())
+    /// ```
     pub fn args(&self) -> impl Iterator<Item = &'a str> + use<'a> {
         Self::split(self.strings(self.header.args_offset, self.header.args_len))
     }
 
     /// The environment, `KEY=value` strings.
+    ///
+    /// ```
+    /// use abi::start::{Reader, Writer};
+    ///
+    /// let page = Writer::new(8, 4, 0, 0).env(&["HOME=/", "LOG=info"])?.finish()?;
+    /// let start = Reader::new(&page)?;
+    /// let keys = start.env().map(|var| var.split_once('=').map_or(var, |(key, _)| key));
+    /// assert!(keys.eq(["HOME", "LOG"]));
+    /// # Ok::<(), abi::start::StartError>(())
+    /// ```
     pub fn env(&self) -> impl Iterator<Item = &'a str> + use<'a> {
         Self::split(self.strings(self.header.env_offset, self.header.env_len))
     }
 
     /// The value of `key` in the environment (the first `key=` string).
+    ///
+    /// ```
+    /// use abi::start::{Reader, Writer};
+    ///
+    /// let page = Writer::new(8, 4, 0, 0).env(&["LOG=debug"])?.finish()?;
+    /// let start = Reader::new(&page)?;
+    /// assert_eq!(start.env_var("LOG"), Some("debug"));
+    /// assert_eq!(start.env_var("LO"), None, "whole keys only");
+    /// # Ok::<(), abi::start::StartError>(())
+    /// ```
     pub fn env_var(&self, key: &str) -> Option<&'a str> {
         self.env().find_map(|kv| kv.strip_prefix(key)?.strip_prefix('='))
     }
 
     /// The root task's [`RootInfo`], if this is its page.
+    ///
+    /// ```
+    /// use abi::RootInfo;
+    /// use abi::start::{Reader, Writer};
+    ///
+    /// let info = RootInfo { tsc_hz: 3_000_000_000, ..RootInfo::zeroed() };
+    /// let page = Writer::new(12, 8, 0, 0).root(&info)?.finish()?;
+    /// // A copy, read out of the page.
+    /// assert_eq!(Reader::new(&page)?.root_info().map(|i| i.tsc_hz), Some(3_000_000_000));
+    /// # Ok::<(), abi::start::StartError>(())
+    /// ```
     pub fn root_info(&self) -> Option<RootInfo> {
         if !self.is_root() {
             return None;
@@ -436,6 +689,18 @@ impl<'a> Reader<'a> {
     }
 
     /// Where the [`RootInfo`] lies in the page (offset, length), if this is the root task's page.
+    ///
+    /// ```
+    /// use abi::RootInfo;
+    /// use abi::start::{Reader, Writer};
+    ///
+    /// let page = Writer::new(12, 8, 0, 0).root(&RootInfo::zeroed())?.finish()?;
+    /// let (offset, len) = Reader::new(&page)?.root_info_range().expect("the root task's page");
+    /// // Where a reference into the mapped page may point (sys::Boot::root_info does).
+    /// assert_eq!((offset % 8, len), (0, size_of::<RootInfo>()));
+    /// assert!(offset + len <= page.len());
+    /// # Ok::<(), abi::start::StartError>(())
+    /// ```
     pub fn root_info_range(&self) -> Option<(usize, usize)> {
         self.is_root().then_some((self.header.root_offset as usize, ROOT_BYTES))
     }

@@ -32,6 +32,22 @@ pub const SLOT_AUTO: usize = usize::MAX;
 macro_rules! sysnos {
     ($( $(#[$doc:meta])* $name:ident = $value:expr, )*) => {
         /// Syscall numbers, passed in `rax`.
+        ///
+        /// ```
+        /// use abi::syscall::Sysno;
+        ///
+        /// // How a kernel dispatches: `rax` to a syscall, or `UnknownSyscall`.
+        /// fn dispatch(rax: usize) -> Result<&'static str, abi::Error> {
+        ///     match Sysno::from_number(rax) {
+        ///         Some(Sysno::DebugWrite) => Ok("debug_write"),
+        ///         Some(Sysno::Exit) => Ok("exit"),
+        ///         Some(_) => Ok("another"),
+        ///         None => Err(abi::Error::UnknownSyscall),
+        ///     }
+        /// }
+        /// assert_eq!(dispatch(Sysno::DebugWrite as usize), Ok("debug_write"));
+        /// assert_eq!(dispatch(0xfff), Err(abi::Error::UnknownSyscall));
+        /// ```
         #[repr(usize)]
         #[derive(Copy, Clone, Debug, PartialEq, Eq)]
         pub enum Sysno {
@@ -57,6 +73,14 @@ macro_rules! sysnos {
             };
 
             /// The syscall numbered `n` (a `match`, which compiles to a jump table).
+            ///
+            /// ```
+            /// use abi::syscall::Sysno;
+            ///
+            /// assert_eq!(Sysno::from_number(0x61), Some(Sysno::Send));
+            /// assert_eq!(Sysno::from_number(0x0f), None);
+            /// assert!(Sysno::ALL.iter().all(|&s| Sysno::from_number(s as usize) == Some(s)));
+            /// ```
             #[expect(non_upper_case_globals, reason = "one constant per variant, named after it")]
             #[inline]
             pub const fn from_number(n: usize) -> Option<Sysno> {
@@ -82,9 +106,41 @@ sysnos! {
     DebugWrite = 0,
     /// `exit(status) -> !`: end the calling task with `status`. Never returns.
     Exit = 1,
+    /// `log_read(console, seq, buf, len) -> (read, next, lost)`: copy the kernel log from byte
+    /// `seq` on (the log counts every byte since boot, kernel lines and `debug_write`s alike, and
+    /// keeps the last [`LOG_RING_BYTES`]) into the `len` bytes at `buf`: `read` bytes were copied,
+    /// `next` is the sequence number after them (pass it next time) and `lost` says how many
+    /// bytes from `seq` on were overwritten before they could be read (reading resumed at the
+    /// oldest kept). Needs READ on the DebugConsole. At most [`LOG_READ_MAX`] bytes per call.
+    ///
+    /// Errors: capability errors for `console`; `InvalidArgument` (`len > LOG_READ_MAX`, or `seq`
+    /// beyond the log's end); `BadAddress` (a byte of `[buf, buf + read)` not mapped writable).
+    LogRead = 2,
+    /// `log_set_note(control, note, bits)`: from now on, whenever bytes are added to the kernel
+    /// log, signal `bits` (and the Note capability's badge) on `note` before returning to user
+    /// mode, so whoever drains the log to COM1 after `console_release` waits instead of polling.
+    /// `note` 0 removes it. The kernel holds its own reference to the Note. Needs WRITE on the
+    /// IoPortControl (the authority over COM1) and on `note`.
+    ///
+    /// Errors: capability errors for `control`, then `note`; `InvalidArgument` (`bits` is 0).
+    LogSetNote = 3,
+    /// `console_release(control)`: hand COM1 over: the kernel stops writing its log and the
+    /// `debug_write`s to COM1 (the log goes on, into the ring `log_read` reads), and
+    /// `ioport_create` may now make IoPorts on COM1's ports ([`CONSOLE_PORTS`](crate::ioport::CONSOLE_PORTS)). Once only. A
+    /// kernel panic still writes straight to COM1. Needs WRITE on the IoPortControl.
+    ///
+    /// Errors: capability errors for `control`; `InvalidState` (COM1 was released already).
+    ConsoleRelease = 4,
+    /// `power_off(control)`: power the machine off (ACPI sleep state S5, from the FADT's PM1
+    /// control ports and the DSDT's `\_S5` values). Does not return when it works. Needs WRITE
+    /// on the IoPortControl (the PM1 ports are I/O ports).
+    ///
+    /// Errors: capability errors for `control`; `InvalidState` (the ACPI tables give no way to
+    /// power off, or the machine stayed on).
+    PowerOff = 5,
     /// `nop()`: does nothing and succeeds (every result 0). The shortest defined system call:
     /// what the general entry and exit cost, measured by `cargo xtask bench` as `nop_syscall`.
-    Nop = 2,
+    Nop = 6,
 
     /// `cap_copy(src, dst_cspace, dst_slot, rights) -> slot`: copy the capability in `src` into
     /// `dst_slot` (or [`SLOT_AUTO`]) of the CSpace `dst_cspace` names, keeping only the rights in
@@ -182,6 +238,15 @@ sysnos! {
     ///
     /// Errors: capability errors.
     PageInfo = 0x45,
+    /// `page_create_device(control, phys, count, memory, dst_slot) -> slot`: make a Page over the
+    /// device memory `[phys, phys + count * 4096)` (memory-mapped I/O: not RAM, not the kernel's
+    /// own devices; `phys` page-aligned, `count` a power of two up to 512), charged one page (its
+    /// header) to `memory`. It is mapped uncached, is not zeroed, and its frames are never given
+    /// to the page allocator. Needs WRITE on the DeviceControl.
+    ///
+    /// Errors: capability errors for `control`; creation errors, with `InvalidArgument` for
+    /// `count` or a range that is not device memory.
+    PageCreateDevice = 0x46,
 
     /// `task_create(memory, dst_slot) -> slot`: make an inactive Task, charged
     /// [`TASK_PAGES`](crate::task::TASK_PAGES) to `memory`, with priority 0 and maximum
@@ -455,6 +520,12 @@ pub const TICK_US: usize = 10_000;
 /// Largest buffer one `debug_write` call accepts, in bytes.
 pub const DEBUG_WRITE_MAX: usize = 4096;
 
+/// Largest buffer one `log_read` call fills, in bytes.
+pub const LOG_READ_MAX: usize = 4096;
+
+/// Bytes of the kernel log the kernel keeps (the last ones written).
+pub const LOG_RING_BYTES: usize = 64 * 1024;
+
 impl TryFrom<usize> for Sysno {
     type Error = crate::Error;
 
@@ -474,7 +545,7 @@ mod tests {
             assert_eq!(Sysno::try_from(s as usize), Ok(s));
         }
         assert_eq!(Sysno::try_from(usize::MAX), Err(crate::Error::UnknownSyscall));
-        assert_eq!(Sysno::try_from(3), Err(crate::Error::UnknownSyscall));
+        assert_eq!(Sysno::try_from(7), Err(crate::Error::UnknownSyscall));
         assert!(Sysno::ALL.iter().all(|&s| (s as usize) < Sysno::LIMIT));
         assert!(Sysno::ALL.iter().any(|&s| s as usize == Sysno::LIMIT - 1));
         assert_eq!(Sysno::try_from(Sysno::LIMIT), Err(crate::Error::UnknownSyscall));

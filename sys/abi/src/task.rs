@@ -5,6 +5,14 @@
 /// Written registers are checked as on every return to user mode: `rip` and `fs_base` must be
 /// canonical lower-half addresses (else `InvalidArgument`); `rflags` is masked to the arithmetic
 /// flags, DF, TF, AC and ID, with IF set.
+///
+/// ```
+/// use abi::task::Registers;
+///
+/// // A thread about to call `entry(arg)` on a fresh stack: only IF in the flags.
+/// let regs = Registers { rip: 0x40_1000, rsp: 0x7fff_0000_0ff8, rdi: 42, rflags: 0x202, ..Registers::default() };
+/// assert_eq!(regs.rax, 0);
+/// ```
 #[repr(C)]
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
 pub struct Registers {
@@ -83,6 +91,15 @@ impl Registers {
 
     /// The bytes of the `repr(C)` layout (little-endian words in field order), as the kernel
     /// writes them for `task_read_regs`.
+    ///
+    /// ```
+    /// use abi::task::{REGISTERS_BYTES, Registers};
+    ///
+    /// let regs = Registers { rax: 1, rip: 0x40_1000, ..Registers::default() };
+    /// let bytes: [u8; REGISTERS_BYTES] = regs.to_bytes();
+    /// // `rax` is the first word, little-endian.
+    /// assert_eq!(bytes[..8], 1u64.to_le_bytes());
+    /// ```
     pub fn to_bytes(&self) -> [u8; REGISTERS_BYTES] {
         let mut out = [0u8; REGISTERS_BYTES];
         for (chunk, w) in out.chunks_exact_mut(8).zip(self.words()) {
@@ -92,6 +109,13 @@ impl Registers {
     }
 
     /// Registers from the bytes of the layout, as the kernel reads them for `task_write_regs`.
+    ///
+    /// ```
+    /// use abi::task::Registers;
+    ///
+    /// let regs = Registers { rsp: 0x7000_0000, fs_base: 0x7100_0000, ..Registers::default() };
+    /// assert_eq!(Registers::from_bytes(&regs.to_bytes()), regs);
+    /// ```
     pub fn from_bytes(bytes: &[u8; REGISTERS_BYTES]) -> Registers {
         let mut w = [0u64; REGISTER_WORDS];
         for (word, chunk) in w.iter_mut().zip(bytes.chunks_exact(8)) {
@@ -105,6 +129,18 @@ impl Registers {
 }
 
 /// What a task is doing, as `task_info` reports it.
+///
+/// ```
+/// use abi::task::State;
+///
+/// /// Whether the task `task_info` described has stopped for good on its own.
+/// fn stopped(state: usize) -> bool {
+///     matches!(State::from_number(state), Some(State::Exited | State::Faulted))
+/// }
+/// assert!(stopped(State::Faulted as usize));
+/// assert!(!stopped(State::BlockedRecv as usize));
+/// assert!(!stopped(99), "a state this ABI does not define");
+/// ```
 #[repr(usize)]
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum State {
@@ -130,6 +166,13 @@ pub enum State {
 
 impl State {
     /// The state with number `n`.
+    ///
+    /// ```
+    /// use abi::task::State;
+    ///
+    /// assert_eq!(State::from_number(3), Some(State::Exited));
+    /// assert_eq!(State::from_number(9), None);
+    /// ```
     pub fn from_number(n: usize) -> Option<State> {
         [
             State::Inactive,
@@ -194,7 +237,7 @@ pub const TIMESLICE_TICKS: usize = 2;
 /// The supervisor answers in one of two forms (both stay valid): a plain reply (`reply`,
 /// `reply_recv`, `reply_to`), after which the task runs on with its registers as they are (set
 /// them first with `task_write_regs` if need be); or a fault reply (`fault_reply`,
-/// `fault_reply_recv`), which carries new values for the registers named in [`reply`] and needs
+/// `fault_reply_recv`), which carries new values for the registers named in [`fault::reply`] and needs
 /// no `task_read_regs`/`task_write_regs` round trip.
 pub mod fault {
     /// Word 0: the exception vector (14 page fault, 13 general protection, 6 invalid opcode, ...).

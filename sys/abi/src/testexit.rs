@@ -15,6 +15,15 @@ pub const FAILURE: u8 = 0x11;
 pub const PANIC: u8 = 0x12;
 
 /// QEMU's exit status for a byte written to [`PORT`].
+///
+/// ```
+/// use abi::testexit::{FAILURE, PANIC, SUCCESS, qemu_status};
+///
+/// // What the host sees as QEMU's exit status.
+/// assert_eq!(qemu_status(SUCCESS), 33);
+/// assert_eq!(qemu_status(FAILURE), 35);
+/// assert_eq!(qemu_status(PANIC), 37);
+/// ```
 pub const fn qemu_status(value: u8) -> i32 {
     ((value as i32) << 1) | 1
 }

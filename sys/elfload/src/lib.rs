@@ -8,6 +8,10 @@
 //! [`MAX_IMAGE_BYTES`], writable-and-executable segments, dynamic executables, and an entry point
 //! outside executable memory are all rejected. Nothing here panics on any input.
 //!
+//! [`check`] is the same checks without the reading, for a caller that decoded the headers with an
+//! ELF reader of its own (Mercury reads with `xmas-elf`); [`plan`] is its own small reader then
+//! [`check`].
+//!
 //! The crate does no mapping itself: the kernel (for the root task) and Mercury (for drivers)
 //! carry out the plan.
 #![no_std]
@@ -189,24 +193,66 @@ pub fn plan(image: &[u8]) -> Result<Plan, ElfError> {
         return Err(ElfError::Truncated);
     }
 
-    let mut plan = Plan { entry, segments: [Segment::default(); MAX_SEGMENTS], count: 0 };
-    let mut total: u64 = 0;
-    for i in 0..phnum {
+    let headers = (0..phnum).map(|i| {
         let ph = phoff as usize + i * 56;
-        let kind = u32_at(image, ph)?;
-        match kind {
-            PT_INTERP | PT_DYNAMIC => return Err(ElfError::NotStatic),
-            PT_LOAD => {}
-            _ => continue,
-        }
-        let flags = u32_at(image, ph + 4)?;
-        let seg = Segment {
+        Ok(ProgramHeader {
+            kind: u32_at(image, ph)?,
+            flags: u32_at(image, ph + 4)?,
             offset: u64_at(image, ph + 8)?,
             vaddr: u64_at(image, ph + 16)?,
             filesz: u64_at(image, ph + 32)?,
             memsz: u64_at(image, ph + 40)?,
-            write: flags & PF_W != 0,
-            execute: flags & PF_X != 0,
+        })
+    });
+    check(entry, image.len() as u64, headers)
+}
+
+/// One program header as an ELF reader decoded it: [`plan`]'s own, or another (Mercury reads
+/// files with `xmas-elf` and hands its headers to [`check`]).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProgramHeader {
+    /// `p_type`.
+    pub kind: u32,
+    /// `p_flags`.
+    pub flags: u32,
+    /// `p_offset`.
+    pub offset: u64,
+    /// `p_vaddr`.
+    pub vaddr: u64,
+    /// `p_filesz`.
+    pub filesz: u64,
+    /// `p_memsz`.
+    pub memsz: u64,
+}
+
+/// The loading checks on their own, for a reader that decoded the ELF header and the program
+/// headers itself: `entry` is `e_entry`, `image_len` the file's length, `headers` the program
+/// headers in table order (at most [`MAX_PROGRAM_HEADERS`]; an `Err` among them is returned as
+/// it is). The file's type and machine are the reader's to check.
+pub fn check(
+    entry: u64,
+    image_len: u64,
+    headers: impl IntoIterator<Item = Result<ProgramHeader, ElfError>>,
+) -> Result<Plan, ElfError> {
+    let mut plan = Plan { entry, segments: [Segment::default(); MAX_SEGMENTS], count: 0 };
+    let mut total: u64 = 0;
+    for (i, ph) in headers.into_iter().enumerate() {
+        if i == MAX_PROGRAM_HEADERS {
+            return Err(ElfError::BadProgramHeaders);
+        }
+        let ph = ph?;
+        match ph.kind {
+            PT_INTERP | PT_DYNAMIC => return Err(ElfError::NotStatic),
+            PT_LOAD => {}
+            _ => continue,
+        }
+        let seg = Segment {
+            offset: ph.offset,
+            vaddr: ph.vaddr,
+            filesz: ph.filesz,
+            memsz: ph.memsz,
+            write: ph.flags & PF_W != 0,
+            execute: ph.flags & PF_X != 0,
         };
         if seg.memsz == 0 {
             continue;
@@ -215,7 +261,7 @@ pub fn plan(image: &[u8]) -> Result<Plan, ElfError> {
             return Err(ElfError::FileSizeExceedsMemory);
         }
         match seg.offset.checked_add(seg.filesz) {
-            Some(end) if end <= image.len() as u64 => {}
+            Some(end) if end <= image_len => {}
             _ => return Err(ElfError::SegmentOutsideFile),
         }
         if seg.vaddr % PAGE_SIZE as u64 != seg.offset % PAGE_SIZE as u64 {
@@ -365,6 +411,17 @@ mod tests {
         let img = image(0x40_1000, &[(6, 4, 0, 0, 0, 0)], 0x1000);
         assert_eq!(plan(&img), Err(ElfError::Empty));
         assert_eq!(plan(&good()[..100]), Err(ElfError::Truncated));
+    }
+
+    #[test]
+    fn check_bounds_the_headers_it_reads() {
+        let load = ProgramHeader { kind: PT_LOAD, flags: RX, offset: 0, vaddr: 0x40_0000, filesz: 0x10, memsz: 0x10 };
+        assert!(check(0x40_0000, 0x1000, [Ok(load)]).is_ok());
+        let note = ProgramHeader { kind: 4, ..load };
+        let many = core::iter::once(Ok(load)).chain(core::iter::repeat_n(Ok(note), MAX_PROGRAM_HEADERS));
+        assert_eq!(check(0x40_0000, 0x1000, many), Err(ElfError::BadProgramHeaders));
+        assert_eq!(check(0x40_0000, 0x1000, [Ok(load), Err(ElfError::Truncated)]), Err(ElfError::Truncated));
+        assert_eq!(check(0x40_0000, 0x8, [Ok(load)]), Err(ElfError::SegmentOutsideFile));
     }
 
     proptest::proptest! {

@@ -75,6 +75,32 @@ fn block_ref<'a>(p: *mut Block) -> &'a Block {
 /// # Panics
 /// If the thread has no park Note (it waits for something only itself could give: a lock it
 /// already holds, in a program without threads).
+///
+/// ```no_run
+/// use core::sync::atomic::{AtomicBool, Ordering};
+/// use sys::sync::park::{park, unpark_all};
+///
+/// /// A one-shot event threads can wait for.
+/// struct Event(AtomicBool);
+///
+/// impl Event {
+///     fn key(&self) -> usize {
+///         core::ptr::from_ref(&self.0).addr()
+///     }
+///
+///     fn wait(&self) {
+///         while !self.0.load(Ordering::Acquire) {
+///             // Checked again under the bucket lock: a `set` in between is never missed.
+///             park(self.key(), || !self.0.load(Ordering::Relaxed));
+///         }
+///     }
+///
+///     fn set(&self) {
+///         self.0.store(true, Ordering::Release);
+///         unpark_all(self.key());
+///     }
+/// }
+/// ```
 pub fn park(key: usize, validate: impl FnOnce() -> bool) -> bool {
     let me = current();
     let note = me.park_note.load(Ordering::Relaxed);
@@ -162,11 +188,55 @@ fn take(key: usize, all: bool, mut f: impl FnMut(&Block)) -> usize {
 }
 
 /// Wakes the first thread parked on `key`; returns whether there was one.
+///
+/// ```no_run
+/// use core::sync::atomic::{AtomicUsize, Ordering};
+/// use sys::sync::park::{park, unpark_one};
+///
+/// /// Tickets handed to waiting threads one at a time.
+/// struct Tickets(AtomicUsize);
+///
+/// impl Tickets {
+///     fn key(&self) -> usize {
+///         core::ptr::from_ref(&self.0).addr()
+///     }
+///
+///     fn take(&self) {
+///         loop {
+///             let n = self.0.load(Ordering::Acquire);
+///             if n > 0 && self.0.compare_exchange(n, n - 1, Ordering::Acquire, Ordering::Relaxed).is_ok() {
+///                 return;
+///             }
+///             park(self.key(), || self.0.load(Ordering::Relaxed) == 0);
+///         }
+///     }
+///
+///     fn give(&self) {
+///         self.0.fetch_add(1, Ordering::Release);
+///         // One ticket, one thread woken.
+///         unpark_one(self.key());
+///     }
+/// }
+/// ```
 pub fn unpark_one(key: usize) -> bool {
     take(key, false, wake) > 0
 }
 
 /// Wakes every thread parked on `key`; returns how many.
+///
+/// ```no_run
+/// use core::sync::atomic::{AtomicBool, Ordering};
+/// use sys::sync::park::unpark_all;
+///
+/// static GO: AtomicBool = AtomicBool::new(false);
+///
+/// /// Starts every thread waiting at the gate (parked on `GO`'s address).
+/// fn open_gate() {
+///     GO.store(true, Ordering::Release);
+///     let woken = unpark_all(core::ptr::from_ref(&GO).addr());
+///     sys::println!("{woken} threads started");
+/// }
+/// ```
 pub fn unpark_all(key: usize) -> usize {
     take(key, true, wake)
 }

@@ -22,6 +22,13 @@ pub const TLS_KEYS: usize = 32;
 pub(crate) type DropFn = unsafe fn(*mut u8);
 
 /// A thread's block (see the module docs).
+///
+/// ```no_run
+/// use sys::thread::block::{self, Block};
+///
+/// let me: &Block = block::current();
+/// sys::println!("thread {} (block at {:#x})", me.id(), block::current_addr());
+/// ```
 #[repr(C, align(64))]
 pub struct Block {
     /// `fs:0`: the block's own address (an atomic only so that the static main block can be
@@ -42,11 +49,17 @@ pub struct Block {
     pub(crate) tls_drop: [Cell<Option<DropFn>>; TLS_KEYS],
     /// Set when the thread panics, so that a panic while reporting it ends the program at once.
     pub(crate) panicking: Cell<bool>,
+    /// The slot of the thread's own Task (0: unknown, for a task made by hand).
+    pub(crate) task: AtomicUsize,
+    /// The thread's IPC buffer, once it has one ([`super::ipcbuf`]).
+    pub(crate) ipc_buffer: Cell<Option<crate::mmap::Mapping>>,
+    /// Whether the IPC buffer is lent to a closure now.
+    pub(crate) ipc_lent: Cell<bool>,
 }
 
-// SAFETY: the fields other threads reach are atomics; the cells (`tls`, `tls_drop`, `panicking`)
-// are touched only by the thread the block belongs to (through `current`), never through another
-// thread's reference.
+// SAFETY: the fields other threads reach are atomics; the cells (`tls`, `tls_drop`, `panicking`,
+// `ipc_buffer`, `ipc_lent`) are touched only by the thread the block belongs to (through `current`), never
+// through another thread's reference.
 unsafe impl Sync for Block {}
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(2);
@@ -69,10 +82,18 @@ impl Block {
             tls: [const { Cell::new(core::ptr::null_mut()) }; TLS_KEYS],
             tls_drop: [const { Cell::new(None) }; TLS_KEYS],
             panicking: Cell::new(false),
+            task: AtomicUsize::new(0),
+            ipc_buffer: Cell::new(None),
+            ipc_lent: Cell::new(false),
         }
     }
 
     /// The thread's id.
+    ///
+    /// ```no_run
+    /// let me = sys::thread::block::current();
+    /// assert_eq!(me.id(), sys::thread::id());
+    /// ```
     pub fn id(&self) -> u64 {
         self.id
     }
@@ -87,9 +108,10 @@ pub const BLOCK_BYTES: usize = core::mem::size_of::<Block>();
 /// # Safety
 /// `[at, at + BLOCK_BYTES)` must be writable memory, 64-byte aligned, that nothing else uses for
 /// as long as the thread may run.
-pub(crate) unsafe fn make(at: usize, park_note: usize) -> usize {
+pub(crate) unsafe fn make(at: usize, park_note: usize, task: usize) -> usize {
     let block = Block::new(NEXT_ID.fetch_add(1, Ordering::Relaxed));
     block.park_note.store(park_note, Ordering::Relaxed);
+    block.task.store(task, Ordering::Relaxed);
     let ptr = core::ptr::with_exposed_provenance_mut::<Block>(at);
     block.self_addr.store(at, Ordering::Relaxed);
     // SAFETY: the caller vouches for the memory; the block is moved in whole.
@@ -102,6 +124,7 @@ pub(crate) unsafe fn make(at: usize, park_note: usize) -> usize {
 #[cfg_attr(not(panic = "abort"), allow(dead_code, reason = "called only from `_start`"))]
 pub(crate) fn init_main(task: Option<crate::task::Task>, park_note: usize) {
     MAIN.park_note.store(park_note, Ordering::Relaxed);
+    MAIN.task.store(task.map_or(0, |t| t.slot()), Ordering::Relaxed);
     let addr = core::ptr::from_ref(&MAIN).expose_provenance();
     MAIN.self_addr.store(addr, Ordering::Relaxed);
     let Some(task) = task else { return };
@@ -113,6 +136,15 @@ pub(crate) fn init_main(task: Option<crate::task::Task>, park_note: usize) {
 }
 
 /// The address of the calling thread's block (its FS base).
+///
+/// ```no_run
+/// use sys::thread::block::{BLOCK_BYTES, current_addr};
+///
+/// // A thread's block sits at the top of its stack, 64-byte aligned.
+/// let addr = current_addr();
+/// assert_eq!(addr % 64, 0);
+/// sys::println!("block: {addr:#x}..{:#x}", addr + BLOCK_BYTES);
+/// ```
 pub fn current_addr() -> usize {
     if !FS_READY.load(Ordering::Acquire) {
         return core::ptr::from_ref(&MAIN).expose_provenance();
@@ -126,6 +158,12 @@ pub fn current_addr() -> usize {
 }
 
 /// The calling thread's block.
+///
+/// ```no_run
+/// let worker = sys::thread::spawn(|| sys::thread::block::current().id());
+/// let id = worker.id();
+/// assert_eq!(worker.join(), Ok(id));
+/// ```
 pub fn current() -> &'static Block {
     let ptr = core::ptr::with_exposed_provenance::<Block>(current_addr());
     // SAFETY: a thread's block lives as long as the thread (the main block is static; a thread's

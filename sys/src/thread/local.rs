@@ -16,6 +16,19 @@ use super::block::{TLS_KEYS, current};
 static NEXT: AtomicUsize = AtomicUsize::new(0);
 
 /// A thread-local value's key: see [`thread_local!`](crate::thread_local).
+///
+/// ```
+/// use core::cell::RefCell;
+///
+/// sys::thread_local! {
+///     /// Each thread's scratch line.
+///     static SCRATCH: RefCell<[u8; 64]> = RefCell::new([0; 64]);
+/// }
+///
+/// let key: &'static sys::thread::LocalKey<RefCell<[u8; 64]>> = &SCRATCH;
+/// key.with(|s| s.borrow_mut()[0] = b'x');
+/// assert_eq!(key.with(|s| s.borrow()[0]), b'x');
+/// ```
 pub struct LocalKey<T: 'static> {
     /// The index plus one (0: not handed out yet).
     index: AtomicUsize,
@@ -26,6 +39,15 @@ impl<T: 'static> LocalKey<T> {
     /// A key whose value starts as `init()` in each thread. Use [`thread_local!`] instead.
     ///
     /// [`thread_local!`]: crate::thread_local
+    ///
+    /// ```
+    /// use core::cell::Cell;
+    /// use sys::thread::LocalKey;
+    ///
+    /// // What `thread_local!` writes for `static DEPTH: Cell<u32> = Cell::new(0);`.
+    /// static DEPTH: LocalKey<Cell<u32>> = LocalKey::new(|| Cell::new(0));
+    /// assert_eq!(DEPTH.with(Cell::get), 0);
+    /// ```
     pub const fn new(init: fn() -> T) -> LocalKey<T> {
         LocalKey { index: AtomicUsize::new(0), init }
     }
@@ -48,6 +70,23 @@ impl<T: 'static> LocalKey<T> {
     ///
     /// # Panics
     /// If the program declares more than [`TLS_KEYS`] keys, or the value cannot be allocated.
+    ///
+    /// ```
+    /// use core::cell::Cell;
+    ///
+    /// sys::thread_local! {
+    ///     static CALLS: Cell<u64> = Cell::new(0);
+    /// }
+    ///
+    /// /// Counts this thread's calls (each thread counts its own).
+    /// fn count() -> u64 {
+    ///     CALLS.with(|c| {
+    ///         c.set(c.get() + 1);
+    ///         c.get()
+    ///     })
+    /// }
+    /// assert_eq!((count(), count()), (1, 2));
+    /// ```
     pub fn with<R>(&'static self, f: impl FnOnce(&T) -> R) -> R {
         let i = self.index();
         let block = current();
@@ -88,11 +127,21 @@ pub(crate) fn destroy_all() {
 /// Declares thread-local statics: each thread has its own value of each, made by the
 /// initialiser the first time the thread uses it.
 ///
-/// ```ignore
+/// ```
+/// use core::cell::Cell;
+///
 /// sys::thread_local! {
-///     static COUNT: core::cell::Cell<u32> = core::cell::Cell::new(0);
+///     static COUNT: Cell<u32> = Cell::new(0);
 /// }
+///
 /// COUNT.with(|c| c.set(c.get() + 1));
+/// assert_eq!(COUNT.with(Cell::get), 1);
+///
+/// // Another thread starts from its own `Cell::new(0)`.
+/// # fn demo() {
+/// let other = sys::thread::spawn(|| COUNT.with(Cell::get));
+/// assert_eq!(other.join(), Ok(0));
+/// # }
 /// ```
 #[macro_export]
 macro_rules! thread_local {

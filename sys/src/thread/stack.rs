@@ -35,6 +35,16 @@ pub(crate) fn for_each_task(except: Option<usize>, mut f: impl FnMut(usize)) {
     }
 }
 
+/// The stack slot whose thread's Task is in slot `task`, if any.
+pub(crate) fn slot_of_task(task: usize) -> Option<usize> {
+    TASKS.iter().position(|t| t.load(Ordering::SeqCst) == task)
+}
+
+/// Where the block of the thread on stack slot `slot` is.
+fn block_addr_of(slot: usize) -> usize {
+    STACKS_BASE + (slot + 1) * STACK_SLOT - BLOCK_BYTES
+}
+
 /// The stack slot `addr` lies in, if it is in the stack area.
 pub(crate) fn slot_of(addr: usize) -> Option<usize> {
     let slot = addr.checked_sub(STACKS_BASE)? / STACK_SLOT;
@@ -99,14 +109,10 @@ impl Stack {
         TASKS[self.slot].store(task, Ordering::SeqCst);
     }
 
-    fn top(&self) -> usize {
-        STACKS_BASE + (self.slot + 1) * STACK_SLOT
-    }
-
     /// Where the thread's block goes: the last [`BLOCK_BYTES`] of the stack (64-byte aligned: the
     /// top is page-aligned and the block's size a multiple of 64).
     pub(super) fn block_addr(&self) -> usize {
-        self.top() - BLOCK_BYTES
+        block_addr_of(self.slot)
     }
 
     /// The thread's first `rsp`: below the block, as at a function's entry (8 below a multiple

@@ -78,7 +78,7 @@ pub const TESTS: &[Test] = &[
 ];
 
 /// What a copy of the root console with all its rights is.
-const CONSOLE: Identity = Identity::new(Kind::DebugConsole, rights::WRITE, 0);
+const CONSOLE: Identity = Identity::new(Kind::DebugConsole, rights::READ | rights::WRITE, 0);
 
 /// Slots past the end of the root CSpace, up to the largest that is not `SLOT_AUTO`.
 const OUT_OF_RANGE: [usize; 4] = [SLOTS, SLOTS + 1, 1 << 32, SLOT_AUTO - 1];
@@ -295,8 +295,8 @@ fn copy_rights_mask(_: &Boot) -> TestResult {
     ensure_identity(wider, memory(READ), "a copy never gains rights")?;
     let none = ok!(read_only.copy(root::cspace(), Slot::Auto, WRITE), "copy of a READ copy with WRITE");
     ensure_identity(none, memory(0), "disjoint mask")?;
-    let console = console_copy(READ)?;
-    ensure_identity(console, Identity::new(Kind::DebugConsole, 0, 0), "console (WRITE) copied with READ")?;
+    let console = console_copy(EXECUTE)?;
+    ensure_identity(console, Identity::new(Kind::DebugConsole, 0, 0), "console (READ, WRITE) copied with EXECUTE")?;
     for cap in [wider, none, console].into_iter().chain(made[..n].iter().copied()) {
         delete(cap)?;
     }
@@ -389,7 +389,7 @@ fn mint_errors(_: &Boot) -> TestResult {
 /// The capability arrives in the destination and the source is empty; moving it back with
 /// `SLOT_AUTO` takes the lowest free slot, which is where it came from.
 fn move_moves(_: &Boot) -> TestResult {
-    let a = console_copy(rights::WRITE)?;
+    let a = console_copy(rights::ALL)?;
     let b = ok!(a.move_to(root::cspace(), Slot::At(SPARE)), "cap_move to slot {SPARE}");
     ensure_eq!(b, Cap::new(SPARE), "slot returned");
     ensure_identity(b, CONSOLE, "moved capability")?;
@@ -421,7 +421,7 @@ fn move_keeps_derivation(_: &Boot) -> TestResult {
 /// Moving a slot onto itself is `SlotOccupied`, also through another capability to the same
 /// CSpace, and leaves the capability where it was.
 fn move_onto_itself(_: &Boot) -> TestResult {
-    let a = console_copy(rights::WRITE)?;
+    let a = console_copy(rights::ALL)?;
     ensure_eq!(a.move_to(root::cspace(), Slot::At(a.slot())), Err(SlotOccupied.into()), "cap_move onto itself");
     let alias = cspace_copy(rights::WRITE)?;
     ensure_eq!(a.move_to(alias, Slot::At(a.slot())), Err(SlotOccupied.into()), "cap_move onto itself via a copy");
@@ -451,7 +451,7 @@ fn move_into_other_cspace(_: &Boot) -> TestResult {
 /// `cap_move`'s errors; the source stays where it is after each. (The source is put in an
 /// explicit slot, so that the empty sources tried stay empty whichever slots are automatic.)
 fn move_errors(_: &Boot) -> TestResult {
-    let a = ok!(root::console().copy(root::cspace(), Slot::At(SPARE + 1), rights::WRITE), "copy of the console");
+    let a = ok!(root::console().copy(root::cspace(), Slot::At(SPARE + 1), rights::ALL), "copy of the console");
     for src in [0, SPARE, SLOTS, SLOT_AUTO] {
         let r = raw::cap_move(src, ROOT_CSPACE, SLOT_AUTO);
         ensure_eq!(r, Err(InvalidCapability.into()), "cap_move from slot {src:#x}");
@@ -477,7 +477,7 @@ fn move_errors(_: &Boot) -> TestResult {
 }
 
 fn delete_empties_slot(_: &Boot) -> TestResult {
-    let a = console_copy(rights::WRITE)?;
+    let a = console_copy(rights::ALL)?;
     ok!(DebugConsole::new(a).delete(), "cap_delete of a copy");
     ensure_empty(a, "the deleted slot")?;
     // SAFETY: the slot is empty (checked just above): the kernel refuses, and nothing dies.
@@ -528,7 +528,7 @@ fn ensure_all_empty(caps: &[Cap], what: &str) -> TestResult {
 }
 
 fn revoke_flat(_: &Boot) -> TestResult {
-    let parent = console_copy(rights::WRITE)?;
+    let parent = console_copy(rights::ALL)?;
     let caps = flat_copies(parent)?;
     ok!(DebugConsole::new(parent).revoke(), "cap_revoke of a capability with {MANY} children");
     ensure_all_empty(&caps, "a child after revoke")?;
@@ -541,7 +541,7 @@ fn revoke_flat(_: &Boot) -> TestResult {
 fn revoke_nested(_: &Boot) -> TestResult {
     const CHAIN: usize = 50;
     const FAN: usize = MANY / CHAIN - 1;
-    let parent = console_copy(rights::WRITE)?;
+    let parent = console_copy(rights::ALL)?;
     let mut caps = [Cap::new(0); MANY];
     let mut n = 0;
     let mut link = parent;
@@ -563,7 +563,7 @@ fn revoke_nested(_: &Boot) -> TestResult {
 
 /// One step deletes at most `REVOKE_STEP` capabilities and says `Restart` while any is left.
 fn revoke_steps_restart(_: &Boot) -> TestResult {
-    let parent = console_copy(rights::WRITE)?;
+    let parent = console_copy(rights::ALL)?;
     let caps = flat_copies(parent)?;
     let first = DebugConsole::new(parent).revoke_step();
     ensure_eq!(first, Err(sys::abi::Error::Restart.into()), "first cap_revoke step with {MANY} children");
@@ -591,7 +591,7 @@ fn revoke_steps_restart(_: &Boot) -> TestResult {
 
 /// Nothing to delete: done on the first call, nothing changed.
 fn revoke_no_children(_: &Boot) -> TestResult {
-    let a = console_copy(rights::WRITE)?;
+    let a = console_copy(rights::ALL)?;
     ensure_eq!(DebugConsole::new(a).revoke_step(), Ok(()), "cap_revoke step of a capability with no children");
     ensure_identity(a, CONSOLE, "the capability after revoke")?;
     ensure_identity(root::console().cap(), CONSOLE, "its parent after revoke")?;
@@ -600,7 +600,7 @@ fn revoke_no_children(_: &Boot) -> TestResult {
 
 /// Revoke deletes descendants only: not the capability's siblings or parent.
 fn revoke_only_descendants(_: &Boot) -> TestResult {
-    let parent = console_copy(rights::WRITE)?;
+    let parent = console_copy(rights::ALL)?;
     let a = ok!(parent.copy(root::cspace(), Slot::Auto, rights::ALL), "first child");
     let b = ok!(parent.copy(root::cspace(), Slot::Auto, rights::ALL), "second child");
     let under_a = ok!(a.copy(root::cspace(), Slot::Auto, rights::ALL), "grandchild");
@@ -660,7 +660,7 @@ fn no_free_slot_small_cspace(_: &Boot) -> TestResult {
     }
     ensure_eq!(root::console().copy(small, Slot::Auto, rights::ALL), Err(NoFreeSlot.into()), "fourth copy");
     ensure_eq!(root::console().mint(small, Slot::Auto, rights::ALL, 0), Err(NoFreeSlot.into()), "mint");
-    let a = console_copy(rights::WRITE)?;
+    let a = console_copy(rights::ALL)?;
     ensure_eq!(a.move_to(small, Slot::Auto), Err(NoFreeSlot.into()), "move");
     ensure_identity(a, CONSOLE, "the source of the refused move")?;
     for slot in 1..4 {
@@ -682,7 +682,7 @@ fn no_free_slot_root_cspace(_: &Boot) -> TestResult {
     for (slot, id) in low.iter_mut().enumerate() {
         *id = identify(Cap::new(slot), "below FIRST_FREE, before")?;
     }
-    let parent = console_copy(rights::WRITE)?;
+    let parent = console_copy(rights::ALL)?;
     let mut filled = 1usize;
     loop {
         match parent.copy(root::cspace(), Slot::Auto, rights::ALL) {

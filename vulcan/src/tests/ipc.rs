@@ -62,6 +62,7 @@ pub const TESTS: &[Test] = &[
     Test::new("ipc_extra_words_need_buffers", |b| isolated(b, words_need_buffers)),
     Test::new("ipc_fault_message_carries_no_words", |b| isolated(b, fault_message_carries_no_words)),
     Test::new("ipc_reply_transfers_capability", |b| isolated(b, reply_transfers_capability)),
+    Test::new("ipc_plain_messages_clear_buffer_fields", |b| isolated(b, plain_messages_clear_buffer_fields)),
     Test::new("ipc_replies_carry_words_and_capability", |b| isolated(b, replies_carry_words_and_capability)),
 ];
 
@@ -1297,6 +1298,47 @@ fn fault_message_carries_no_words(_: &Boot) -> TestResult {
         delete(c.cap())?;
     }
     Ok(())
+}
+
+/// A message that brings nothing through the buffers (`send_len` 0, `send_cap` 0: the kind the
+/// kernel's fast paths take, with both tasks' buffers in place) still writes the receiver's
+/// `received_slot` and `recv_len` 0, in both directions, whichever task outranks the other
+/// (a higher server takes the `call` fast path, a lower one the `reply_recv` one). Each plain
+/// round trip follows one that left both fields set, so a path that skipped the writes fails.
+fn plain_messages_clear_buffer_fields(_: &Boot) -> TestResult {
+    let ep = new_endpoint()?;
+    let other = new_endpoint()?;
+    let gift = mint(other, rights::READ, 0x91a)?;
+    for priority in [HIGH, LOW] {
+        reset_buffer(&SERVER_BUFFER);
+        with_root_buffer(|| {
+            let mut threads = Threads::new()?;
+            spawn_with_buffer(&mut threads, "server", (words_server, ep.slot()), priority, &SERVER_BUFFER, None)?;
+            ROOT_BUFFER.set_recv_slot(Some(Slot::Auto));
+            for round in 0..3u64 {
+                let what = reason(format_args!("priority {priority}, round {round}"));
+                let what = what.as_str();
+                // Words both ways and a capability with the reply: every field set.
+                let r = call_words_server(ep, 0x91a0 + round, 4, 3, gift.slot(), what)?;
+                ensure_eq!((r[0], r[1]), (0, 4), "server's check (status, recv_len) ({what}, with words)");
+                ensure_eq!(ROOT_BUFFER.recv_len(), 3, "recv_len of the reply with words ({what})");
+                let Some(landed) = ROOT_BUFFER.received() else {
+                    fail!("no capability came with the reply ({what})");
+                };
+                delete(landed)?;
+                // Then nothing beyond the registers: both fields 0 again on both sides.
+                let r = call_words_server(ep, 0x91b0 + round, 0, 0, 0, what)?;
+                ensure_eq!((r[0], r[1]), (0, 0), "server's check (status, recv_len) ({what}, plain)");
+                ensure_eq!(ROOT_BUFFER.recv_len(), 0, "recv_len of the plain reply ({what})");
+                ensure_eq!(ROOT_BUFFER.received(), None, "received_slot after the plain reply ({what})");
+            }
+            ROOT_BUFFER.set_recv_slot(None);
+            Ok(())
+        })?;
+    }
+    delete(gift.cap())?;
+    delete(other.cap())?;
+    delete(ep.cap())
 }
 
 /// A reply carries a copy of the replier's `send_cap` to the caller's `recv_slot`, though the

@@ -5,9 +5,8 @@
 //! The ABI: `abi::syscall` (`NoteCreate` to `TimerDisarm`, `NOTE_BADGE`, `TICK_US`),
 //! `abi::task::State::BlockedNote`, and `sys::notify`.
 //!
-//! Tests that need a second task start one thread at a time with `sys::task::spawn`, on this
-//! file's one static stack ([`Thread`]); the thread reports what it saw through [`SEEN`] and its
-//! exit status. Waiting is bounded so that a broken kernel fails a test instead of hanging the
+//! Tests that need a second task start a thread made by hand (`tests::threads`); it reports what
+//! it saw through [`SEEN`] and its exit status. Waiting is bounded so that a broken kernel fails a test instead of hanging the
 //! run: a root task waiting on a Note arms a [`WATCHDOG`] timer on it first, and waiting for a
 //! thread is bounded by the TSC ([`PATIENCE_MS`]). Neither bound ever decides a passing test: no
 //! test asserts how long anything took, only what happened and in what order.
@@ -22,8 +21,7 @@
 //! Every test runs [`isolated`]: it must leave every slot as it found it and the root Memory's
 //! `used` where it was.
 
-use core::cell::UnsafeCell;
-use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 use sys::abi::Error::{
     InsufficientRights, InvalidArgument, InvalidCapability, InvalidState, QuotaExceeded, SlotOccupied, WouldBlock,
@@ -31,10 +29,12 @@ use sys::abi::Error::{
 };
 use sys::abi::bootcaps::{ROOT_CSPACE, ROOT_DEBUG_CONSOLE, ROOT_MEMORY, ROOT_TASK};
 use sys::notify::{self as raw, MAX_TIMER_US, NOTE_BADGE, Note, TICK_US, Timer};
-use sys::task::{ROOT_PRIORITY, State, Task, ThreadEntry, exit_thread, root_task};
+use sys::task::{ROOT_PRIORITY, State, Task, TaskInfo, exit_thread, root_task};
 use sys::{Boot, Cap, Endpoint, Identity, Kind, Slot, rights, root};
 
 use super::support::{SLOTS, SPARE, delete, delete_any, ensure_identity, isolated, root_usage, split_root};
+use super::threads::{Thread, spawn};
+use crate::clock::{Deadline, PATIENCE_MS};
 use crate::harness::{Reason, Test, TestResult, ensure, ensure_eq, fail, ok};
 
 pub const TESTS: &[Test] = &[
@@ -78,9 +78,6 @@ pub const WATCHDOG: usize = 1 << 63;
 
 /// How long a watchdog timer waits, in microseconds.
 pub const WATCHDOG_US: usize = 5_000_000;
-
-/// How long a test waits for a thread to reach a state before it fails, in milliseconds.
-const PATIENCE_MS: u64 = 5000;
 
 /// What the Note capability `note_create` makes is.
 const NEW_NOTE: Identity = Identity::new(Kind::Note, rights::ALL, 0);
@@ -133,20 +130,6 @@ fn let_time_pass(marker: Note, delay_us: usize) -> TestResult {
 
 // --- Threads -------------------------------------------------------------------------------
 
-/// Bytes in the thread stack.
-const STACK_BYTES: usize = 16 * 1024;
-
-/// The one thread stack of this file.
-#[repr(C, align(16))]
-struct StackMem(UnsafeCell<[u8; STACK_BYTES]>);
-
-// SAFETY: the stack is reached only through the `&'static mut` that `Thread::spawn` hands to the
-// kernel, at most one at a time (guarded by `STACK_TAKEN`); Rust code never touches it.
-unsafe impl Sync for StackMem {}
-
-static STACK: StackMem = StackMem(UnsafeCell::new([0; STACK_BYTES]));
-static STACK_TAKEN: AtomicBool = AtomicBool::new(false);
-
 /// What a thread saw, for the test to check.
 static SEEN: [AtomicUsize; 4] = [const { AtomicUsize::new(0) }; 4];
 
@@ -167,140 +150,6 @@ fn status_of(r: sys::Result<()>) -> usize {
     match r {
         Ok(()) => 0,
         Err(e) => e.code(),
-    }
-}
-
-/// The time-stamp counter.
-fn rdtsc() -> u64 {
-    let (lo, hi): (u32, u32);
-    // SAFETY: `rdtsc` only reads the counter (the kernel does not set CR4.TSD) into two registers.
-    unsafe { core::arch::asm!("rdtsc", out("eax") lo, out("edx") hi, options(nomem, nostack, preserves_flags)) };
-    (u64::from(hi) << 32) | u64::from(lo)
-}
-
-/// The TSC value [`PATIENCE_MS`] from now (assuming 4 GHz if the root info page has no rate).
-fn patience_deadline(boot: &Boot) -> u64 {
-    let per_ms = match boot.root_info().map(|i| i.tsc_hz) {
-        Some(hz) if hz >= 1000 => hz / 1000,
-        _ => 4_000_000,
-    };
-    rdtsc().saturating_add(PATIENCE_MS.saturating_mul(per_ms))
-}
-
-/// A thread of Vulcan running on [`STACK`], holding the only capability to its task. Dropping it
-/// deletes the capability, which stops the task, and then frees the stack.
-struct Thread {
-    task: Task,
-}
-
-impl Thread {
-    /// Takes the stack.
-    fn take_stack() -> Result<&'static mut [u8], Reason> {
-        if STACK_TAKEN.swap(true, Ordering::Acquire) {
-            fail!("the thread stack is in use");
-        }
-        // SAFETY: the flag was clear, so no task runs on the stack: the last one given it was
-        // stopped for good before the flag was cleared.
-        Ok(unsafe { &mut *STACK.0.get() })
-    }
-
-    /// Starts `entry(arg)` with `sys::task::spawn`, at the root task's priority.
-    fn spawn(entry: ThreadEntry, arg: usize) -> Result<Thread, Reason> {
-        let stack = Thread::take_stack()?;
-        // SAFETY: 16 KiB is far more than the thread entries here use (a few syscalls); they
-        // delete, move, revoke and map nothing (the shared-slot rule).
-        match unsafe { sys::task::spawn(root::memory(), Slot::Auto, entry, arg, stack) } {
-            Ok(task) => Ok(Thread { task }),
-            Err(e) => {
-                // `spawn` deleted the task it made: nothing runs on the stack.
-                STACK_TAKEN.store(false, Ordering::Release);
-                fail!("sys::task::spawn: unexpected error {e:?}");
-            }
-        }
-    }
-
-    /// Starts `entry(arg)` one priority above the root task: it runs before this returns, until
-    /// it blocks or exits.
-    fn start_above_root(entry: ThreadEntry, arg: usize) -> Result<Thread, Reason> {
-        let stack = Thread::take_stack()?;
-        // SAFETY: as in `spawn`.
-        let task = match unsafe { sys::task::prepare(root::memory(), Slot::Auto, entry, arg, stack) } {
-            Ok(task) => task,
-            Err(e) => {
-                // `prepare` deleted the task it made: nothing runs on the stack.
-                STACK_TAKEN.store(false, Ordering::Release);
-                fail!("sys::task::prepare: unexpected error {e:?}");
-            }
-        };
-        // From here on, dropping the `Thread` stops the task and frees the stack.
-        let thread = Thread { task };
-        ok!(task.set_priority(root_task(), ROOT_PRIORITY + 1, 0), "task_set_priority(thread, {})", ROOT_PRIORITY + 1);
-        ok!(task.start(), "task_start(thread)");
-        Ok(thread)
-    }
-
-    /// The task.
-    fn task(&self) -> Task {
-        self.task
-    }
-
-    /// `task_info`'s state and detail, as numbers (so that states this `sys` cannot name still
-    /// show).
-    fn state(&self) -> Result<(usize, usize), Reason> {
-        let (state, _, _, detail) = ok!(sys::task::task_info(self.task.slot()), "task_info(thread)");
-        Ok((state, detail))
-    }
-
-    /// Yields until the thread is in `state`; fails if it stops or [`PATIENCE_MS`] pass first.
-    fn wait_for(&self, boot: &Boot, state: State, what: &str) -> TestResult {
-        let end = patience_deadline(boot);
-        loop {
-            let (now, detail) = self.state()?;
-            if now == state as usize {
-                return Ok(());
-            }
-            if now == State::Exited as usize || now == State::Faulted as usize {
-                fail!("waiting for {what} ({state:?}), the thread stopped: state {now}, detail {detail}");
-            }
-            if rdtsc() >= end {
-                fail!("waited {PATIENCE_MS} ms for {what} ({state:?}); the thread is in state {now}");
-            }
-            sys::task::yield_now();
-        }
-    }
-
-    /// Yields until the thread has exited and returns its status; fails if it faults or does not
-    /// exit within [`PATIENCE_MS`].
-    fn wait_exit(&self, boot: &Boot, what: &str) -> Result<usize, Reason> {
-        let end = patience_deadline(boot);
-        loop {
-            let (now, detail) = self.state()?;
-            if now == State::Exited as usize {
-                return Ok(detail);
-            }
-            if now == State::Faulted as usize {
-                fail!("waiting for {what}, the thread faulted (vector {detail})");
-            }
-            if rdtsc() >= end {
-                fail!("waited {PATIENCE_MS} ms for {what}; the thread is in state {now}");
-            }
-            sys::task::yield_now();
-        }
-    }
-}
-
-impl Drop for Thread {
-    fn drop(&mut self) {
-        if self.task.identify().is_ok_and(|id| id.kind == Ok(Kind::Task)) {
-            // SAFETY: the thread runs in the root task's CSpace and VSpace, which the root task
-            // holds: its death stops it and ends nothing else.
-            if unsafe { self.task.cap().delete() }.is_err() {
-                // The task may still run on the stack: keep it taken for good.
-                return;
-            }
-        }
-        // The task's only capability is gone, so it is stopped for good.
-        STACK_TAKEN.store(false, Ordering::Release);
     }
 }
 
@@ -494,13 +343,13 @@ fn note_wait_returns_at_once_when_set(_: &Boot) -> TestResult {
 fn note_wait_wakes_a_thread(boot: &Boot) -> TestResult {
     clear_seen();
     let note = new_note()?;
-    let t = Thread::spawn(note_waiter, note.slot())?;
+    let t = spawn(note_waiter, note.slot())?;
     t.wait_for(boot, State::BlockedNote, "the thread to wait on the Note")?;
     // Still waiting after more turns: nothing has signalled it.
     for _ in 0..10 {
         sys::task::yield_now();
     }
-    ensure_eq!(t.state()?.0, State::BlockedNote as usize, "state of the waiting thread after yields");
+    ensure_eq!(t.info()?.state, Ok(State::BlockedNote), "state of the waiting thread after yields");
     ok!(note.signal(BITS_A), "note_signal");
     let status = t.wait_exit(boot, "the woken thread to exit")?;
     ensure_eq!(status, 0, "exit status of the thread (an error code if its wait failed)");
@@ -514,7 +363,7 @@ fn note_wait_wakes_a_thread(boot: &Boot) -> TestResult {
 fn note_delete_wakes_its_waiter(boot: &Boot) -> TestResult {
     clear_seen();
     let note = new_note()?;
-    let t = Thread::spawn(note_waiter, note.slot())?;
+    let t = spawn(note_waiter, note.slot())?;
     t.wait_for(boot, State::BlockedNote, "the thread to wait on the Note")?;
     delete(note.cap())?;
     let status = t.wait_exit(boot, "the thread to exit after its Note died")?;
@@ -530,7 +379,7 @@ fn note_delete_wakes_its_waiter(boot: &Boot) -> TestResult {
 fn note_signal_wakes_one_waiter(boot: &Boot) -> TestResult {
     clear_seen();
     let note = new_note()?;
-    let t = Thread::spawn(note_waiter, note.slot())?;
+    let t = spawn(note_waiter, note.slot())?;
     t.wait_for(boot, State::BlockedNote, "the thread to wait on the Note")?;
     let (first, second) = (new_timer()?, new_timer()?);
     let dog = watchdog(note)?;
@@ -559,14 +408,14 @@ fn note_signal_wakes_one_waiter(boot: &Boot) -> TestResult {
 fn note_signal_runs_a_higher_priority_waiter(_: &Boot) -> TestResult {
     clear_seen();
     let note = new_note()?;
-    let t = Thread::start_above_root(note_waiter, note.slot())?;
+    let t = Thread::start(note_waiter, note.slot(), ROOT_PRIORITY + 1)?;
     // It ran before task_start returned, up to its wait.
-    ensure_eq!(t.state()?.0, State::BlockedNote as usize, "state of the higher-priority thread after task_start");
+    ensure_eq!(t.info()?.state, Ok(State::BlockedNote), "state of the higher-priority thread after task_start");
     ok!(note.signal(BITS_A), "note_signal");
-    let (state, status) = t.state()?;
+    let TaskInfo { state, detail: status, .. } = t.info()?;
     ensure_eq!(
         (state, status, seen(0)),
-        (State::Exited as usize, 0, BITS_A),
+        (Ok(State::Exited), 0, BITS_A),
         "(state, exit status, bits seen) of the thread right after note_signal returned"
     );
     drop(t);
@@ -612,7 +461,7 @@ fn note_bound_wakes_a_receiver(boot: &Boot) -> TestResult {
     clear_seen();
     let note = new_note()?;
     let ep = ok!(Endpoint::create(root::memory(), Slot::Auto), "endpoint_create");
-    let t = Thread::spawn(receiver, ep.slot())?;
+    let t = spawn(receiver, ep.slot())?;
     t.wait_for(boot, State::BlockedRecv, "the thread to wait in recv")?;
     ok!(note.bind(t.task()), "note_bind(Note, thread)");
     ok!(note.signal(BITS_A), "note_signal");
@@ -622,15 +471,15 @@ fn note_bound_wakes_a_receiver(boot: &Boot) -> TestResult {
 
     ok!(Note::unbind(t.task()), "note_bind(0, thread)");
     ok!(note.signal(BITS_B), "note_signal after the unbind");
-    ensure_eq!(t.state()?.0, State::BlockedRecv as usize, "state of the thread after a signal while unbound");
+    ensure_eq!(t.info()?.state, Ok(State::BlockedRecv), "state of the thread after a signal while unbound");
     ensure_eq!(ok!(note.poll(), "note_poll"), BITS_B, "bits the unbound Note kept");
 
     // The thread is in the Endpoint's queue once: a message reaches its second recv.
-    let end = patience_deadline(boot);
+    let end = Deadline::patience(boot);
     loop {
         match ep.nb_send([0x5eed, 0, 0, 0, 0]) {
             Ok(()) => break,
-            Err(e) if e == WouldBlock && rdtsc() < end => sys::task::yield_now(),
+            Err(e) if e == WouldBlock && !end.passed() => sys::task::yield_now(),
             Err(e) => fail!("nb_send to the thread's second recv: {e:?}"),
         }
     }
@@ -743,7 +592,7 @@ fn timer_wakes_a_sleeping_task(boot: &Boot) -> TestResult {
     clear_seen();
     let (note, timer) = (new_note()?, new_timer()?);
     ensure!(note.slot() < 1 << 16 && timer.slot() < 1 << 16, "slots too large to pass in one word");
-    let t = Thread::spawn(timer_sleeper, timer.slot() << 16 | note.slot())?;
+    let t = spawn(timer_sleeper, timer.slot() << 16 | note.slot())?;
     let status = t.wait_exit(boot, "the thread to sleep on its Timer and exit")?;
     ensure_eq!(status, 0, "exit status of the thread (an error code if timer_arm or note_wait failed)");
     ensure_eq!(seen(0), BITS_B, "bits the thread's note_wait returned");
@@ -759,15 +608,15 @@ fn timer_preempts_for_a_higher_priority_sleeper(boot: &Boot) -> TestResult {
     clear_seen();
     let (note, timer) = (new_note()?, new_timer()?);
     ensure!(note.slot() < 1 << 16 && timer.slot() < 1 << 16, "slots too large to pass in one word");
-    let t = Thread::start_above_root(timer_sleeper, timer.slot() << 16 | note.slot())?;
-    ensure_eq!(t.state()?.0, State::BlockedNote as usize, "state of the thread after task_start (asleep)");
-    let end = patience_deadline(boot);
-    while seen(0) == usize::MAX - 1 && rdtsc() < end {
+    let t = Thread::start(timer_sleeper, timer.slot() << 16 | note.slot(), ROOT_PRIORITY + 1)?;
+    ensure_eq!(t.info()?.state, Ok(State::BlockedNote), "state of the thread after task_start (asleep)");
+    let end = Deadline::patience(boot);
+    while seen(0) == usize::MAX - 1 && !end.passed() {
         core::hint::spin_loop();
     }
     ensure_eq!(seen(0), BITS_B, "bits the thread saw, while the root task spun for up to {PATIENCE_MS} ms");
-    let (state, status) = t.state()?;
-    ensure_eq!((state, status), (State::Exited as usize, 0), "(state, exit status) of the thread");
+    let TaskInfo { state, detail: status, .. } = t.info()?;
+    ensure_eq!((state, status), (Ok(State::Exited), 0), "(state, exit status) of the thread");
     drop(t);
     delete(timer.cap())?;
     delete(note.cap())

@@ -14,13 +14,13 @@
 
 use sys::abi::RootInfo;
 use sys::abi::bootcaps::{
-    FIRST_FREE, ROOT_CSPACE, ROOT_CSPACE_RADIX, ROOT_DEBUG_CONSOLE, ROOT_IOPORT_CONTROL, ROOT_IRQ_CONTROL, ROOT_MEMORY,
-    ROOT_TASK, ROOT_VSPACE,
+    FIRST_FREE, ROOT_CSPACE, ROOT_CSPACE_RADIX, ROOT_DEBUG_CONSOLE, ROOT_DEVICE_CONTROL, ROOT_IOPORT_CONTROL,
+    ROOT_IRQ_CONTROL, ROOT_MEMORY, ROOT_TASK, ROOT_VSPACE,
 };
 use sys::abi::layout::{
     PAGE_SIZE, ROOT_INITRAMFS_ADDR, ROOT_STACK_SIZE, ROOT_STACK_TOP, START_INFO_ADDR, is_user_range,
 };
-use sys::abi::rootinfo::{CMDLINE_MAX, protocol};
+use sys::abi::rootinfo::{CMDLINE_MAX, Framebuffer, protocol};
 use sys::abi::start::Reader;
 use sys::{Boot, Cap, Kind};
 
@@ -41,6 +41,7 @@ pub const TESTS: &[Test] = &[
     Test::new("root_info_cmdline", cmdline),
     Test::new("root_info_cspace_radix", cspace_radix),
     Test::new("root_info_memory_quota", memory_quota),
+    Test::new("root_info_framebuffer", framebuffer),
     Test::new("initramfs_location", initramfs_location),
     Test::new("initramfs_first_member_is_init", first_member_is_init),
     Test::new("initramfs_fully_mapped", initramfs_fully_mapped),
@@ -103,12 +104,13 @@ fn start_valid(boot: &Boot) -> TestResult {
 /// kind, and each slot holds what the page says; `Boot`'s typed accessors find them.
 fn start_capabilities(boot: &Boot) -> TestResult {
     let r = start(boot)?;
-    let expected: [(&str, usize, Kind); 7] = [
+    let expected: [(&str, usize, Kind); 8] = [
         ("cspace", ROOT_CSPACE, Kind::CSpace),
         ("memory", ROOT_MEMORY, Kind::Memory),
         ("console", ROOT_DEBUG_CONSOLE, Kind::DebugConsole),
         ("irq-control", ROOT_IRQ_CONTROL, Kind::IrqControl),
         ("ioport-control", ROOT_IOPORT_CONTROL, Kind::IoPortControl),
+        ("device-control", ROOT_DEVICE_CONTROL, Kind::DeviceControl),
         ("task", ROOT_TASK, Kind::Task),
         ("vspace", ROOT_VSPACE, Kind::VSpace),
     ];
@@ -157,6 +159,43 @@ fn boot_protocol(boot: &Boot) -> TestResult {
         None => skip!("no {BOOT_KEY}= on the command line (a boot by hand): boot_protocol {p} is only known valid"),
     };
     ensure_eq!(p, expected, "boot_protocol (0 PVH, 1 Limine) against {BOOT_KEY}");
+    Ok(())
+}
+
+/// A PVH boot has no framebuffer (every field 0); a Limine boot on QEMU's VGA has one, and its
+/// fields agree with each other: a line holds `width` pixels of `bpp` bits, each colour's mask
+/// lies inside the pixel, the colours do not overlap, and it starts on a page boundary.
+fn framebuffer(boot: &Boot) -> TestResult {
+    let fb = info(boot)?.framebuffer;
+    match boot.cmdline_value(BOOT_KEY) {
+        Some("pvh") => {
+            ensure_eq!(fb, Framebuffer::NONE, "the framebuffer of a PVH boot");
+            return Ok(());
+        }
+        Some("limine") => ensure!(fb.is_present(), "a Limine boot on QEMU's VGA has no framebuffer: {fb:?}"),
+        Some(other) => fail!("{BOOT_KEY}={other} on the command line is neither pvh nor limine"),
+        None if !fb.is_present() => skip!("no {BOOT_KEY}= on the command line (a boot by hand) and no framebuffer"),
+        None => {}
+    }
+    ensure!(fb.addr.is_multiple_of(4096), "framebuffer address {:#x} is not page-aligned", fb.addr);
+    ensure!([16, 24, 32].contains(&fb.bpp), "framebuffer bpp {}", fb.bpp);
+    ensure!(fb.width > 0 && fb.height > 0, "framebuffer of {}x{}", fb.width, fb.height);
+    ensure!(
+        u64::from(fb.pitch) >= u64::from(fb.width) * u64::from(fb.bpp) / 8,
+        "pitch {} is shorter than a line of {} pixels of {} bits",
+        fb.pitch,
+        fb.width,
+        fb.bpp
+    );
+    let mut used = 0u64;
+    for (colour, pair) in ["red", "green", "blue"].iter().zip(fb.format.chunks(2)) {
+        let (size, shift) = (u32::from(pair[0]), u32::from(pair[1]));
+        ensure!(size > 0 && size + shift <= fb.bpp, "{colour} mask {size} bits at {shift} in {} bpp", fb.bpp);
+        let mask = ((1u64 << size) - 1) << shift;
+        ensure!(used & mask == 0, "{colour} mask overlaps another colour: {:?}", fb.format);
+        used |= mask;
+    }
+    ensure_eq!(&fb.format[6..], &[0, 0], "the unused format bytes");
     Ok(())
 }
 

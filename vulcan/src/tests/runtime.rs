@@ -15,7 +15,10 @@ use sys::Boot;
 use sys::sync::{Condvar, Mutex, Semaphore, mpsc};
 use sys::thread::{self, JoinError};
 
-use super::support::{isolated, root_usage};
+use sys::notify::{Note, TICK_US, Timer};
+use sys::{Slot, root};
+
+use super::support::{delete, isolated, root_usage};
 use crate::harness::{Test, TestResult, ensure, ensure_eq, fail, ok};
 
 pub const TESTS: &[Test] = &[
@@ -31,7 +34,7 @@ pub const TESTS: &[Test] = &[
     Test::new("condvar_loses_no_wakeup", |b| isolated(b, condvar_ping_pong)),
     Test::new("channel_delivers_in_order_under_contention", |b| isolated(b, channel_order)),
     Test::new("semaphore_bounds_concurrency", |b| isolated(b, semaphore_bound)),
-    Test::new("thread_sleep_is_never_short", |b| isolated(b, sleep_never_short)),
+    Test::new("thread_sleep_ends_on_its_tick", |b| isolated(b, sleep_ends_on_its_tick)),
 ];
 
 /// Small allocations come from the heap inside the image: nothing is mapped, nothing charged.
@@ -61,7 +64,7 @@ fn heap_grows(_: &Boot) -> TestResult {
     let stats0 = sys::heap::stats();
     let len = 3 << 20;
     let mut big: Vec<u8> = Vec::new();
-    ok!(big.try_reserve_exact(len).map_err(|_| sys::Error::Abi(sys::abi::Error::OutOfMemory)), "a 3 MiB Vec");
+    ok!(big.try_reserve_exact(len), "a 3 MiB Vec");
     big.resize(len, 0);
     for (i, b) in big.iter_mut().enumerate().step_by(4096) {
         *b = (i >> 12) as u8;
@@ -228,7 +231,7 @@ fn mutex_counter(_: &Boot) -> TestResult {
         }));
     }
     for h in handles {
-        ok!(h.join().map_err(|_| sys::Error::Abi(sys::abi::Error::InvalidState)), "join");
+        ok!(h.join(), "join");
     }
     ensure_eq!(*COUNTER.lock(), 16 * 500, "counter after 16 threads x 500 locked increments");
     Ok(())
@@ -254,7 +257,7 @@ fn condvar_ping_pong(_: &Boot) -> TestResult {
     let a = thread::spawn(player(0));
     let b = thread::spawn(player(1));
     for (h, who) in [(a, "a"), (b, "b")] {
-        ok!(h.join().map_err(|_| sys::Error::Abi(sys::abi::Error::InvalidState)), "join of player {who}");
+        ok!(h.join(), "join of player {who}");
     }
     ensure_eq!(*TURN.lock(), 2 * ROUNDS, "turns taken");
     Ok(())
@@ -316,7 +319,7 @@ fn semaphore_bound(_: &Boot) -> TestResult {
         }));
     }
     for h in handles {
-        ok!(h.join().map_err(|_| sys::Error::Abi(sys::abi::Error::InvalidState)), "join");
+        ok!(h.join(), "join");
     }
     ensure_eq!(DONE.load(SeqCst), 10, "threads that got all their permits");
     let most = MOST.load(SeqCst);
@@ -325,17 +328,41 @@ fn semaphore_bound(_: &Boot) -> TestResult {
     Ok(())
 }
 
-/// `sleep_us` never returns early: the TSC says at least the time asked for has passed (a lower
-/// bound only, how late it returns is not judged, with 1% allowed for the TSC and the timer's
-/// clock disagreeing: the kernel cross-checks its clock sources to 2%).
-fn sleep_never_short(boot: &Boot) -> TestResult {
-    let hz = boot.root_info().map_or(0, |i| i.tsc_hz);
-    ensure!(hz > 0, "no TSC frequency to measure with");
-    for us in [1usize, 15_000, 30_000] {
-        let t0 = super::threads::rdtsc();
+/// `sleep_us` ends on the kernel's clock, judged in ticks, not by wall time. A Timer of `n` ticks
+/// fires on the `n`-th tick after it is armed, the first of which may come at once, so it spans
+/// between `n - 1` and `n` tick lengths; a sleep of `us` that is never short must outlast a Timer
+/// of `ceil(us / TICK_US) + 1` ticks (at least `ceil(us / TICK_US)` whole tick lengths) armed just
+/// before it: that one has always fired when `sleep_us` returns. And it is not late: a Timer two
+/// ticks longer still has not fired.
+fn sleep_ends_on_its_tick(_: &Boot) -> TestResult {
+    let note = ok!(Note::create(root::memory(), Slot::Auto), "note_create");
+    let floor = ok!(Timer::create(root::memory(), Slot::Auto), "timer_create (one tick longer)");
+    let later = ok!(Timer::create(root::memory(), Slot::Auto), "timer_create (three ticks later)");
+    const FLOOR: usize = 1;
+    const LATER: usize = 2;
+    let mut result = Ok(());
+    for us in [1, TICK_US - 1, TICK_US, 2 * TICK_US + 1] {
+        ok!(note.poll(), "note_poll (clear)");
+        ok!(floor.arm(note, FLOOR, us + TICK_US, 0), "timer_arm({us} + 1 tick)");
+        ok!(later.arm(note, LATER, us + 3 * TICK_US, 0), "timer_arm({us} + 3 ticks)");
         ok!(thread::sleep_us(us), "sleep_us({us})");
-        let elapsed_us = (super::threads::rdtsc() - t0) as u128 * 1_000_000 / u128::from(hz);
-        ensure!(elapsed_us * 101 / 100 >= us as u128, "sleep_us({us}) returned after {elapsed_us} us");
+        let bits = ok!(note.poll(), "note_poll after sleep_us({us})");
+        if bits & FLOOR == 0 {
+            result = Err(crate::harness::reason(format_args!(
+                "sleep_us({us}) returned before a timer of {us} us + 1 tick fired: it may have been short"
+            )));
+        } else if bits & LATER != 0 {
+            result =
+                Err(crate::harness::reason(format_args!("sleep_us({us}) returned after a timer of {us} us + 3 ticks")));
+        }
+        if result.is_err() {
+            break;
+        }
     }
-    Ok(())
+    let _ = floor.disarm();
+    let _ = later.disarm();
+    delete(later.cap())?;
+    delete(floor.cap())?;
+    delete(note.cap())?;
+    result
 }

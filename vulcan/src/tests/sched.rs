@@ -21,7 +21,8 @@ use sys::task::{self as task, ROOT_PRIORITY, Registers, State, TASK_PAGES, Task,
 use sys::{Boot, MemoryInfo, Slot, rights, root};
 
 use super::support::{delete_any, isolated, root_usage};
-use super::threads::{Deadline, PATIENCE_MS, Thread, busy_wait, spawn, wait_stopped, wait_until};
+use super::threads::{Thread, spawn, wait_stopped};
+use crate::clock::{Deadline, PATIENCE_MS, busy_wait, wait_until};
 use crate::harness::{Test, TestResult, ensure, ensure_eq, fail, ok};
 
 pub const TESTS: &[Test] = &[

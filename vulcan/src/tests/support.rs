@@ -24,7 +24,7 @@ pub const SLOTS: usize = 1 << ROOT_CSPACE_RADIX;
 pub const BOOT_CAPS: [(usize, Identity); 3] = [
     (ROOT_CSPACE, Identity::new(Kind::CSpace, rights::ALL, 0)),
     (ROOT_MEMORY, Identity::new(Kind::Memory, rights::ALL, 0)),
-    (ROOT_DEBUG_CONSOLE, Identity::new(Kind::DebugConsole, rights::WRITE, 0)),
+    (ROOT_DEBUG_CONSOLE, Identity::new(Kind::DebugConsole, rights::READ | rights::WRITE, 0)),
 ];
 
 /// The root Memory's quota and usage, every pending destruction finished.

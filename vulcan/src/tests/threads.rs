@@ -1,5 +1,7 @@
-//! What the task tests share: stacks for threads, a [`Thread`] guard that deletes its task and
-//! frees its stack however the test ends, and bounded waiting ([`Deadline`], [`wait_until`]).
+//! What the task tests share: stacks for threads made by hand (`sys::task::prepare`, for tests
+//! of the Task object itself; tests of the runtime use `sys::thread`), a [`Thread`] guard that
+//! deletes its task and frees its stack however the test ends, and bounded waits for a thread's
+//! state ([`Thread::wait_for`], [`wait_stopped`]) on [`crate::clock`].
 //!
 //! Threads run functions of Vulcan in the root task's CSpace and VSpace (see
 //! [`sys::task::prepare`]). There is no heap, so their stacks are the [`STACKS`] static arrays of
@@ -7,10 +9,6 @@
 //! made and given back when the `Thread` is dropped or [`killed`](Thread::kill), which deletes the
 //! task's capability first. The `Thread` must hold the task's only capability, so that deleting
 //! it stops the task for good before its stack is used again.
-//!
-//! Waiting is bounded by the TSC (its rate is in the root info page) and only ever bounds a
-//! failure: a test waits for something the ABI promises and fails if it has not happened after
-//! seconds. No test passes or fails because something was fast or slow.
 
 use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicBool, Ordering};
@@ -18,6 +16,7 @@ use core::sync::atomic::{AtomicBool, Ordering};
 use sys::task::{State, Task, TaskInfo, ThreadEntry, root_task};
 use sys::{Boot, Slot, root};
 
+use crate::clock::{Deadline, PATIENCE_MS};
 use crate::harness::{Reason, TestResult, ensure_eq, fail, ok};
 
 /// Bytes in each thread stack: room for `println!`'s 4 KiB buffer and then some.
@@ -138,6 +137,35 @@ impl Thread {
         Ok(())
     }
 
+    /// Yields until the thread is in `state`; fails if it stops first, or after
+    /// [`PATIENCE_MS`].
+    pub fn wait_for(&self, boot: &Boot, state: State, what: &str) -> TestResult {
+        let end = Deadline::patience(boot);
+        loop {
+            let info = self.info()?;
+            if info.state == Ok(state) {
+                return Ok(());
+            }
+            if info.is_stopped() {
+                fail!("waiting for {what} ({state:?}), the thread stopped: {info:?}");
+            }
+            if end.passed() {
+                fail!("waited {PATIENCE_MS} ms for {what} ({state:?}); the thread is {info:?}");
+            }
+            sys::task::yield_now();
+        }
+    }
+
+    /// Yields until the thread has exited and returns its status; fails if it faults, or if it
+    /// has not exited after [`PATIENCE_MS`].
+    pub fn wait_exit(&self, boot: &Boot, what: &str) -> Result<usize, Reason> {
+        let info = wait_stopped(boot, self, what)?;
+        if info.state != Ok(State::Exited) {
+            fail!("waiting for {what}, the thread stopped otherwise: {info:?}");
+        }
+        Ok(info.detail)
+    }
+
     /// Whether `addr` lies in the thread's stack.
     pub fn stack_contains(&self, addr: u64) -> bool {
         in_stack(self.stack, addr)
@@ -196,70 +224,9 @@ pub fn spawn(entry: ThreadEntry, arg: usize) -> Result<Thread, Reason> {
     }
 }
 
-/// The time-stamp counter.
-pub fn rdtsc() -> u64 {
-    let (lo, hi): (u32, u32);
-    // SAFETY: `rdtsc` only reads the counter (the kernel never sets CR4.TSD, so it does not
-    // fault in user mode) and writes the two output registers.
-    unsafe { core::arch::asm!("rdtsc", out("eax") lo, out("edx") hi, options(nomem, nostack, preserves_flags)) };
-    (u64::from(hi) << 32) | u64::from(lo)
-}
-
-/// TSC ticks per millisecond, from the root info page (a generous 4 GHz if it says nothing).
-fn tsc_per_ms(boot: &Boot) -> u64 {
-    match boot.root_info().map(|i| i.tsc_hz) {
-        Some(hz) if hz >= 1000 => hz / 1000,
-        _ => 4_000_000,
-    }
-}
-
-/// A point in time, by the TSC.
-#[derive(Copy, Clone, Debug)]
-pub struct Deadline(u64);
-
-impl Deadline {
-    /// `ms` milliseconds from now.
-    pub fn after_ms(boot: &Boot, ms: u64) -> Deadline {
-        Deadline(rdtsc().saturating_add(ms.saturating_mul(tsc_per_ms(boot))))
-    }
-
-    /// The TSC value.
-    pub fn tsc(self) -> u64 {
-        self.0
-    }
-
-    /// Whether it has passed.
-    pub fn passed(self) -> bool {
-        rdtsc() >= self.0
-    }
-}
-
-/// How long a test waits for something the ABI promises before it fails.
-pub const PATIENCE_MS: u64 = 5000;
-
-/// Spins without a syscall for `ms` milliseconds.
-pub fn busy_wait(boot: &Boot, ms: u64) {
-    let end = Deadline::after_ms(boot, ms);
-    while !end.passed() {
-        core::hint::spin_loop();
-    }
-}
-
-/// Yields until `done()` holds; fails naming `what` if it does not within [`PATIENCE_MS`].
-pub fn wait_until(boot: &Boot, what: &str, mut done: impl FnMut() -> bool) -> TestResult {
-    let end = Deadline::after_ms(boot, PATIENCE_MS);
-    while !done() {
-        if end.passed() {
-            fail!("waited {PATIENCE_MS} ms for {what}");
-        }
-        sys::task::yield_now();
-    }
-    Ok(())
-}
-
 /// Yields until the thread has exited or faulted; fails if it has not within [`PATIENCE_MS`].
 pub fn wait_stopped(boot: &Boot, t: &Thread, what: &str) -> Result<TaskInfo, Reason> {
-    let end = Deadline::after_ms(boot, PATIENCE_MS);
+    let end = Deadline::patience(boot);
     loop {
         let info = t.info()?;
         if info.is_stopped() {

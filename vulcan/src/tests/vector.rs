@@ -27,7 +27,8 @@ use sys::abi::syscall::Sysno;
 use sys::task::{ROOT_PRIORITY, State, exit_thread};
 
 use super::support::isolated;
-use super::threads::{Deadline, PATIENCE_MS, Thread, wait_stopped, wait_until};
+use super::threads::{Thread, wait_stopped};
+use crate::clock::{Deadline, PATIENCE_MS, wait_until};
 use crate::harness::{Test, TestResult, ensure_eq, fail};
 
 pub const TESTS: &[Test] = &[

@@ -34,6 +34,8 @@ pub struct Features {
     pub x2apic_enabled: bool,
     /// Invariant TSC.
     pub invariant_tsc: bool,
+    /// Physical address width in bits (CPUID 0x8000_0008; 36 where the leaf is missing).
+    pub phys_bits: u32,
 }
 
 static FEATURES: Once<Features> = Once::new();
@@ -50,6 +52,7 @@ fn probe() -> Features {
     let l7 = if max_leaf >= 7 { cpuid(7, 0) } else { Default::default() };
     let e1 = if max_ext >= 0x8000_0001 { cpuid(0x8000_0001, 0) } else { Default::default() };
     let e7 = if max_ext >= 0x8000_0007 { cpuid(0x8000_0007, 0) } else { Default::default() };
+    let e8 = if max_ext >= 0x8000_0008 { cpuid(0x8000_0008, 0).eax & 0xff } else { 36 };
     let (_, apic_base) = ApicBase::read();
     Features {
         nx: e1.edx & (1 << 20) != 0,
@@ -62,6 +65,7 @@ fn probe() -> Features {
         avx: l1.ecx & (1 << 28) != 0,
         x2apic_enabled: apic_base.contains(ApicBaseFlags::X2APIC_ENABLE),
         invariant_tsc: e7.edx & (1 << 8) != 0,
+        phys_bits: e8.clamp(32, 52),
     }
 }
 

@@ -2,6 +2,7 @@
 //! platform. This is the layer that holds the `unsafe` needed to talk to hardware; it exposes safe
 //! functions wherever the hardware contract allows.
 
+pub mod acpipm;
 pub mod apic;
 pub mod backtrace;
 pub mod clock;

@@ -1,15 +1,10 @@
-//! The serial console on COM1 (16550 UART at I/O port 0x3f8): the kernel log and the
-//! debug-write syscall both end here, one whole line at a time under one lock.
-//!
-//! The lock is a [`KernelLock`]: a path that logs while it holds the console is a bug reported by
-//! a panic, and the panic path takes the console over. The NMI handler, which can arrive while
-//! any path holds it, only ever [`try_write_line`]s.
+//! The 16550 UART on COM1 (I/O port 0x3f8): set up, and one byte at a time out. Nothing else:
+//! who may write, in what order, and where else the bytes go (the log ring) is
+//! [`crate::console`]'s, which holds the one [`Uart`] under its lock.
 
 use core::fmt::{self, Write};
 
 use x86_64::instructions::port::{PortReadOnly, PortWriteOnly};
-
-use crate::sync::KernelLock;
 
 const COM1: u16 = 0x3f8;
 
@@ -17,7 +12,7 @@ const COM1: u16 = 0x3f8;
 const LSR_THR_EMPTY: u8 = 1 << 5;
 
 /// The UART's registers, at their offsets from [`COM1`], and whether it was set up.
-struct Uart {
+pub struct Uart {
     ready: bool,
     /// +0: transmit holding register (divisor latch low while LCR.DLAB is set).
     data: PortWriteOnly<u8>,
@@ -33,21 +28,22 @@ struct Uart {
     line_status: PortReadOnly<u8>,
 }
 
-static CONSOLE: KernelLock<Uart> = KernelLock::new(
-    "console",
-    Uart {
-        ready: false,
-        data: PortWriteOnly::new(COM1),
-        int_enable: PortWriteOnly::new(COM1 + 1),
-        fifo_control: PortWriteOnly::new(COM1 + 2),
-        line_control: PortWriteOnly::new(COM1 + 3),
-        modem_control: PortWriteOnly::new(COM1 + 4),
-        line_status: PortReadOnly::new(COM1 + 5),
-    },
-);
-
 impl Uart {
-    fn init(&mut self) {
+    /// COM1, not yet set up (writes are dropped until [`init`](Uart::init)).
+    pub const fn com1() -> Uart {
+        Uart {
+            ready: false,
+            data: PortWriteOnly::new(COM1),
+            int_enable: PortWriteOnly::new(COM1 + 1),
+            fifo_control: PortWriteOnly::new(COM1 + 2),
+            line_control: PortWriteOnly::new(COM1 + 3),
+            modem_control: PortWriteOnly::new(COM1 + 4),
+            line_status: PortReadOnly::new(COM1 + 5),
+        }
+    }
+
+    /// Sets up the UART: 115200 baud, 8N1, FIFOs on, interrupts off.
+    pub fn init(&mut self) {
         // SAFETY: COM1 belongs to the kernel's console; this is the standard 16550 setup:
         // interrupts off, 115200 baud (divisor 1), 8N1, FIFOs on, DTR/RTS set.
         unsafe {
@@ -62,7 +58,11 @@ impl Uart {
         self.ready = true;
     }
 
-    fn put(&mut self, byte: u8) {
+    /// Writes one byte, after waiting (boundedly) for room; nothing before [`init`](Uart::init).
+    pub fn put(&mut self, byte: u8) {
+        if !self.ready {
+            return;
+        }
         // Bounded wait: a UART that never drains must not hang the kernel.
         for _ in 0..100_000 {
             // SAFETY: reading COM1's line status register has no side effects.
@@ -71,7 +71,9 @@ impl Uart {
             }
             core::hint::spin_loop();
         }
-        // SAFETY: writing the transmit register of the kernel's own console.
+        // SAFETY: writing COM1's transmit register. `crate::console` calls this only while COM1
+        // is the kernel's: before `console_release`, or on the panic path, when no task will run
+        // again to drive it.
         unsafe { self.data.write(byte) }
     }
 }
@@ -80,53 +82,5 @@ impl Write for Uart {
     fn write_str(&mut self, s: &str) -> fmt::Result {
         s.bytes().for_each(|b| self.put(b));
         Ok(())
-    }
-}
-
-/// Sets up COM1. Called once, first thing at boot; logging before it is dropped.
-pub fn init() {
-    CONSOLE.lock().init();
-}
-
-/// Writes `prefix`, the formatted `args` and a newline as one unit.
-pub fn write_line(prefix: &str, args: fmt::Arguments<'_>) {
-    let mut port = CONSOLE.lock();
-    if !port.ready {
-        return;
-    }
-    let _ = port.write_str(prefix);
-    let _ = port.write_fmt(args);
-    port.put(b'\n');
-}
-
-/// As [`write_line`], unless the console is busy (an NMI that interrupted a line): then nothing is
-/// written and `false` returned. Never waits.
-pub fn try_write_line(prefix: &str, args: fmt::Arguments<'_>) -> bool {
-    let Some(mut port) = CONSOLE.try_lock() else { return false };
-    if port.ready {
-        let _ = port.write_str(prefix);
-        let _ = port.write_fmt(args);
-        port.put(b'\n');
-    }
-    true
-}
-
-/// Writes raw bytes as one unit (the debug-write syscall).
-pub fn write_bytes(chunks: &mut dyn Iterator<Item = &[u8]>) {
-    let mut port = CONSOLE.lock();
-    if !port.ready {
-        return;
-    }
-    for chunk in chunks {
-        chunk.iter().for_each(|&b| port.put(b));
-    }
-}
-
-/// Takes the console for a panic, even if the panicking code held its lock.
-pub fn force_unlock() {
-    if CONSOLE.is_locked() {
-        // SAFETY: called only on the panic path with interrupts off on the only running CPU;
-        // whoever held the lock will never run again.
-        unsafe { CONSOLE.force_unlock() }
     }
 }
