@@ -647,8 +647,9 @@ impl Endpoint {
     /// Sends `words` and waits for the reply: returns the words the receiver passed to [`reply`]
     /// (or [`reply_recv`](Endpoint::reply_recv)). Needs WRITE.
     ///
-    /// Should the receiver never answer (it receives another call first, or dies), the caller
-    /// waits forever.
+    /// Should the receiver never answer (it receives another call first, stops, or deletes the
+    /// Reply capability it saved the right in), the call fails with
+    /// [`NoReply`](abi::Error::NoReply): a client of a server that crashed learns of it.
     ///
     /// ```no_run
     /// # fn demo(boot: &sys::Boot) -> sys::Result<()> {

@@ -321,6 +321,7 @@ mod reply_hook {
     #[cfg(not(test))]
     pub fn gone(caller: ObjRef) {
         crate::object::task::reply_cap_at(caller, None);
+        crate::object::endpoint::saved_reply_gone(caller);
     }
 
     #[cfg(test)]

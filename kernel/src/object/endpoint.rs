@@ -39,8 +39,8 @@ pub fn create_in(ctx: &mut Ctx<'_>, memory: ObjRef) -> Result<ObjRef, Error> {
 /// `caller` (whose message was just taken) now waits for `receiver`'s reply.
 fn await_reply(caller: ObjRef, receiver: ObjRef) {
     if let Some(old) = task(receiver).reply_to.replace(Some(caller)) {
-        // A new call replaces an unanswered one; that caller waits on, unanswerable.
-        task(old).replier.set(None);
+        // A new call replaces an unanswered one, whose caller will never be answered.
+        abandon(old);
     }
     let c = task(caller);
     c.state.set(State::BlockedReply);
@@ -115,7 +115,8 @@ pub fn recv(me: ObjRef, e: ObjRef, block_: bool) -> Result<Option<[u64; 6]>, Err
 /// waiting first on `e`, which gets the caller's reply right and the CPU, while `me` (the
 /// running task) waits for the reply, if nothing but registers has to move: a receiver waits,
 /// its priority is at least `me`'s (so it is the task the scheduler would choose; it must have a
-/// VSpace to be entered at all), and the caller's IPC buffer sends nothing
+/// VSpace to be entered at all), it holds no unanswered reply right (which this call would
+/// abandon, waking its caller: [`abandon`]), and the caller's IPC buffer sends nothing
 /// ([`transfer::carries_nothing`]: no extra words, no capability; the receiver's buffer then only
 /// needs its `received_slot` and `recv_len` zeroed, [`transfer::nothing`]).
 /// Checked in that order, before anything changes; any that fails returns `None` with nothing
@@ -142,7 +143,10 @@ fn handoff(me: ObjRef, e: ObjRef, badge: u64, w: Option<[u64; 5]>) -> Option<Obj
     let (mt, o) = (task(me), obj(e));
     let r = o.receivers.head()?;
     let rt = task(r);
-    if rt.priority.get() < mt.priority.get() || rt.vspace.get().is_none() || (!fault && !transfer::carries_nothing(me))
+    if rt.priority.get() < mt.priority.get()
+        || rt.vspace.get().is_none()
+        || rt.reply_to.get().is_some()
+        || (!fault && !transfer::carries_nothing(me))
     {
         return None;
     }
@@ -154,10 +158,7 @@ fn handoff(me: ObjRef, e: ObjRef, badge: u64, w: Option<[u64; 5]>) -> Option<Obj
         Some(w) => rt.ctx.set_results([badge, w[0], w[1], w[2], w[3], w[4]]),
     }
     rt.state.set(State::Runnable);
-    if let Some(old) = rt.reply_to.replace(Some(me)) {
-        // A new call replaces an unanswered one, as in `await_reply`.
-        task(old).replier.set(None);
-    }
+    rt.reply_to.set(Some(me));
     mt.msg_fault.set(fault);
     mt.state.set(State::BlockedReply);
     mt.replier.set(Some(r));
@@ -322,6 +323,41 @@ pub fn take_reply_right(me: ObjRef) -> Result<ObjRef, Error> {
     let c = task(me).reply_to.take().ok_or(Error::InvalidState)?;
     task(c).replier.set(None);
     Ok(c)
+}
+
+/// Caller `c` will never get the reply it waits for: whoever held its reply right let it go
+/// (stopped, took another call, or deleted the Reply capability it was saved in). A call ends
+/// with `NoReply`. A task whose fault message was taken is in no syscall to return an error
+/// from: it stops as Faulted, as it would have with no fault endpoint, and if it held a reply
+/// right itself, that caller is abandoned in turn (a loop, not recursion: such chains are as long
+/// as there are tasks). A `c` that no longer waits for a reply is left alone.
+pub fn abandon(c: ObjRef) {
+    let mut next = Some(c);
+    while let Some(c) = next.take() {
+        let ct = task(c);
+        ct.replier.set(None);
+        if ct.state.get() != State::BlockedReply {
+            continue;
+        }
+        if !ct.msg_fault.get() {
+            wake_with_error(c, Error::NoReply.code() as u64);
+            continue;
+        }
+        ct.msg_fault.set(false);
+        let vector = ct.msg.get()[0];
+        crate::warn!("task {} faulted (vector {vector}) and its fault was never answered; stopped", ct.id.get());
+        next = super::stop::stop_keeping_callers(c, State::Faulted, vector, "its fault was never answered");
+    }
+}
+
+/// A saved reply right for caller `c` was deleted: if nothing else can answer `c` now (it still
+/// waits, and no task holds its reply right), it is [`abandon`]ed. Answering through the Reply
+/// capability deletes it too, after `c` was woken: then nothing happens.
+pub fn saved_reply_gone(c: ObjRef) {
+    let ct = task(c);
+    if ct.state.get() == State::BlockedReply && ct.replier.get().is_none() {
+        abandon(c);
+    }
 }
 
 /// Answers caller `c` through a saved reply right; `InvalidState` if it no longer waits for it.

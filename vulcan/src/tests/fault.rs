@@ -38,6 +38,7 @@ pub const TESTS: &[Test] = &[
     Test::new("fault_endpoint_removed_stops_task", |b| isolated(b, endpoint_removed_stops_task)),
     Test::new("fault_endpoint_errors", |b| isolated(b, endpoint_errors)),
     Test::new("fault_endpoint_dies_with_fault_queued", |b| isolated(b, endpoint_dies_with_fault_queued)),
+    Test::new("fault_never_answered_stops_task", |b| isolated(b, never_answered_stops_task)),
     Test::new("fault_reply_sets_registers", |b| isolated(b, fault_reply_sets_registers)),
     Test::new("fault_reply_recv_steps_over_faults", |b| isolated(b, fault_reply_recv_steps_over_faults)),
     Test::new("fault_reply_errors", |b| isolated(b, fault_reply_errors)),
@@ -439,6 +440,31 @@ fn endpoint_dies_with_fault_queued(_: &Boot) -> TestResult {
     ensure_ended(t, State::Faulted, 14, "faulter after its fault endpoint died")?;
     drop(threads);
     Ok(())
+}
+
+/// A fault message whose reply right is let go unanswered stops its task, as no fault endpoint
+/// would have: Faulted, the vector as its detail. Here the supervisor (the root task) first takes
+/// a second fault message while holding the first's right (which replaces it), then saves the
+/// second's right in a Reply capability and deletes that. Until each right goes, its task waits.
+fn never_answered_stops_task(_: &Boot) -> TestResult {
+    let ep = new_endpoint()?;
+    let mut threads = Threads::new()?;
+    let first = threads.start("first ud2", UD2_THREAD, 0, HIGH, Some(ep))?;
+    let second = threads.start("second ud2", UD2_THREAD, 0, HIGH, Some(ep))?;
+    let m = ok!(ep.nb_recv(), "nb_recv of the first fault message");
+    ensure_eq!(m.words[fault::VECTOR], 6, "vector of the first fault message");
+    ensure_state(first, State::BlockedReply, "first thread while its fault is held")?;
+    ensure_state(second, State::BlockedSend, "second thread with its fault message queued")?;
+    let m = ok!(ep.nb_recv(), "nb_recv of the second fault message");
+    ensure_eq!(m.words[fault::VECTOR], 6, "vector of the second fault message");
+    ensure_ended(first, State::Faulted, 6, "first thread after its reply right was replaced")?;
+    ensure_state(second, State::BlockedReply, "second thread while its fault is held")?;
+    let r = ok!(Reply::save(Slot::Auto), "reply_save of the second fault message");
+    ensure_state(second, State::BlockedReply, "second thread with its reply saved")?;
+    delete(r.cap())?;
+    ensure_ended(second, State::Faulted, 6, "second thread after its Reply capability was deleted")?;
+    drop(threads);
+    delete(ep.cap())
 }
 
 /// The fault reply (`fault_reply`): the supervisor answers a fault with new values for the

@@ -24,8 +24,8 @@
 use core::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 
 use sys::abi::Error::{
-    InsufficientRights, InvalidArgument, InvalidCapability, InvalidState, QuotaExceeded, SlotOccupied, WouldBlock,
-    WrongKind,
+    InsufficientRights, InvalidArgument, InvalidCapability, InvalidState, NoReply, QuotaExceeded, SlotOccupied,
+    WouldBlock, WrongKind,
 };
 use sys::abi::bootcaps::{ROOT_CSPACE, ROOT_DEBUG_CONSOLE, ROOT_MEMORY};
 use sys::abi::ipc::MAX_EXTRA_WORDS;
@@ -53,6 +53,9 @@ pub const TESTS: &[Test] = &[
     Test::new("ipc_second_call_replaces_reply_right", |b| isolated(b, second_call_replaces_reply_right)),
     Test::new("ipc_deferred_reply", |b| isolated(b, deferred_reply)),
     Test::new("ipc_deferred_reply_to_deleted_caller", |b| isolated(b, deferred_reply_to_deleted_caller)),
+    Test::new("ipc_server_exit_answers_no_reply", |b| isolated(b, server_exit_answers_no_reply)),
+    Test::new("ipc_server_killed_answers_no_reply", |b| isolated(b, server_killed_answers_no_reply)),
+    Test::new("ipc_deleted_reply_cap_answers_no_reply", |b| isolated(b, deleted_reply_cap_answers_no_reply)),
     Test::new("ipc_grant_transfers_capability", |b| isolated(b, grant_transfers_capability)),
     Test::new("ipc_reply_recv_bad_cap_answers_nobody", |b| isolated(b, reply_recv_bad_cap_answers_nobody)),
     Test::new("ipc_higher_priority_receiver_runs_at_once", |b| isolated(b, higher_priority_receiver_runs_at_once)),
@@ -687,9 +690,9 @@ extern "C" fn call_once(arg: usize) -> ! {
 }
 
 /// The reply right a task holds is one-shot and single: receiving call B while call A is
-/// unanswered replaces A's right with B's. `reply` answers B; A waits on (BlockedReply), and a
-/// second `reply` finds nothing to answer. (A server that means to answer A later saves the
-/// right first: see [`deferred_reply`].)
+/// unanswered replaces A's right with B's, and A, which nothing can answer now, is woken with
+/// `NoReply`. `reply` answers B, and a second `reply` finds nothing to answer. (A server that
+/// means to answer A later saves the right first: see [`deferred_reply`].)
 fn second_call_replaces_reply_right(_: &Boot) -> TestResult {
     let ep = new_endpoint()?;
     clear(&RESULTS);
@@ -703,16 +706,16 @@ fn second_call_replaces_reply_right(_: &Boot) -> TestResult {
     ensure_state(b, State::BlockedSend, "B while A's call is held")?;
     let m = ok!(ep.nb_recv(), "nb_recv of call B");
     ensure_eq!(m.words[0], 2, "second call received (B)");
-    ensure_state(a, State::BlockedReply, "A after B's call was received")?;
+    // A outranks the root task: woken, it ran to its end before `nb_recv` returned.
+    ensure_ended(a, State::Exited, failed_status(NoReply.into()), "A after B's call replaced its reply right")?;
+    ensure_eq!(RESULTS[1].load(SeqCst), NOTHING, "reply A got");
     ensure_state(b, State::BlockedReply, "B after its call was received")?;
 
     ok!(ipc::reply([0xbb, 0, 0, 0, 0]), "reply (answers B)");
     ensure_ended(b, State::Exited, DONE, "B after the reply")?;
     ensure_eq!(RESULTS[2].load(SeqCst), 0xbb, "reply B got");
-    ensure_state(a, State::BlockedReply, "A after the reply to B")?;
-    ensure_eq!(RESULTS[1].load(SeqCst), NOTHING, "reply A got");
     ensure_eq!(ipc::reply([0xaa, 0, 0, 0, 0]), Err(InvalidState.into()), "second reply (A's right is gone)");
-    ensure_state(a, State::BlockedReply, "A after the refused reply")?;
+    ensure_eq!(RESULTS[1].load(SeqCst), NOTHING, "reply A got, after the refused reply");
     drop(threads);
     delete(ep.cap())
 }
@@ -786,6 +789,68 @@ fn deferred_reply_to_deleted_caller(_: &Boot) -> TestResult {
     if r.identify().is_ok_and(|id| !id.is_null()) {
         delete(r.cap())?;
     }
+    drop(threads);
+    delete(ep.cap())
+}
+
+/// A server that takes a call and exits without answering: the caller's `call` fails with
+/// `NoReply` (it does not wait for ever), and the server did get the message.
+fn server_exit_answers_no_reply(_: &Boot) -> TestResult {
+    let ep = new_endpoint()?;
+    clear(&SEEN);
+    let mut threads = Threads::new()?;
+    // Below the root task: it runs only once the root task waits in `call`.
+    let s = threads.spawn("server that exits", receive_once, ep.slot(), LOW)?;
+    ensure_eq!(ep.call([0x51, 1, 2, 3, 4]), Err(NoReply.into()), "call to a server that exits unanswering");
+    ensure_ended(s, State::Exited, DONE, "server after it exited")?;
+    ensure_eq!(load(&SEEN), Message { badge: 0, words: [0x51, 1, 2, 3, 4] }, "message the server got");
+    drop(threads);
+    delete(ep.cap())
+}
+
+/// Receives one message on `ep` and then waits on it again, holding the reply right for good.
+extern "C" fn receive_and_hold(ep: usize) -> ! {
+    let ep = Endpoint::at(ep);
+    match ep.recv().and_then(|_| ep.recv()) {
+        Ok(_) => exit_thread(DONE),
+        Err(e) => exit_thread(failed_status(e)),
+    }
+}
+
+/// A server deleted while it holds a caller's reply right: the caller waits until then (not a
+/// moment less), and is then woken with `NoReply`.
+fn server_killed_answers_no_reply(_: &Boot) -> TestResult {
+    let ep = new_endpoint()?;
+    clear(&RESULTS);
+    let mut threads = Threads::new()?;
+    let s = threads.spawn("server that holds the right", receive_and_hold, ep.slot(), HIGH)?;
+    ensure_state(s, State::BlockedRecv, "server before the call")?;
+    let c = threads.spawn("caller", call_once, pack(ep.slot(), 1), HIGH)?;
+    ensure_state(s, State::BlockedRecv, "server waiting again, the reply right held")?;
+    ensure_state(c, State::BlockedReply, "caller while the server lives")?;
+    ok!(task::task_yield(), "task_yield");
+    ensure_state(c, State::BlockedReply, "caller while the server lives, after a yield")?;
+    threads.kill(s)?;
+    ensure_ended(c, State::Exited, failed_status(NoReply.into()), "caller after its server was deleted")?;
+    ensure_eq!(RESULTS[1].load(SeqCst), NOTHING, "reply the caller got");
+    drop(threads);
+    delete(ep.cap())
+}
+
+/// A saved reply right moves with its Reply capability and keeps its caller waiting; deleted
+/// unused, it wakes the caller with `NoReply`.
+fn deleted_reply_cap_answers_no_reply(_: &Boot) -> TestResult {
+    let ep = new_endpoint()?;
+    clear(&RESULTS);
+    let mut threads = Threads::new()?;
+    let c = threads.spawn("caller", call_once, pack(ep.slot(), 2), HIGH)?;
+    ok!(ep.nb_recv(), "nb_recv of the call");
+    let r = ok!(Reply::save(Slot::Auto), "reply_save");
+    let moved = ok!(r.cap().move_to(root::cspace(), Slot::At(SPARE)), "cap_move of the Reply capability");
+    ensure_state(c, State::BlockedReply, "caller after its Reply capability moved")?;
+    delete(moved)?;
+    ensure_ended(c, State::Exited, failed_status(NoReply.into()), "caller after its Reply capability was deleted")?;
+    ensure_eq!(RESULTS[2].load(SeqCst), NOTHING, "reply the caller got");
     drop(threads);
     delete(ep.cap())
 }
