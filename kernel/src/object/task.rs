@@ -77,6 +77,9 @@ pub struct TaskObj {
     pub bound_note: Cell<Option<ObjRef>>,
     /// Its IPC buffer page (a user address in its VSpace; 0: none).
     pub ipc_buffer: Cell<u64>,
+    /// The last translation of its IPC buffer page (`object::transfer`), checked before each use
+    /// against its VSpace, the page and every unmap since (all zeros: none).
+    pub buffer_translation: Cell<crate::mem::vspace::PageTranslation>,
     /// Its message may carry a capability (the endpoint capability had GRANT).
     pub msg_grant: Cell<bool>,
     /// The slot of the Reply capability that answers its pending call, if one was saved. The
