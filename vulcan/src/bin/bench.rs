@@ -59,6 +59,15 @@
 //! - `thread_create_join`: `task_create`, `task_set_space`, `task_write_regs`,
 //!   `task_set_priority` (above the root task's) and `task_start` of a thread that exits at
 //!   once (it runs before `task_start` returns), `task_info` to see it exited, and `cap_delete`.
+//! - `mutex_lock_unlock`: `sys::sync::Mutex::lock` and the guard's drop, uncontended.
+//! - `mutex_handoff`: one way, the lock handed to a waiter: the root task holds the lock while a
+//!   thread of higher priority waits in `lock`; from the root task's TSC read before it drops the
+//!   guard to the thread's right after its `lock` returns (the wake-up, the switch, the thread's
+//!   return from waiting). No batch form: it cannot repeat without the way back.
+//! - `malloc_free_64`: `alloc` and `dealloc` of 64 bytes (align 8) through the global allocator
+//!   (`sys::heap`).
+//! - `thread_spawn_join`: `sys::thread::spawn` of a closure that returns at once, and `join`: a
+//!   stack, TLS, an IPC buffer and a task made, started, waited for and taken apart.
 //! - `rdtsc_overhead`: two [`tsc`] calls back to back, the floor of every other figure.
 //!
 //! Output: one `bench: NAME median M min N [batch B]` line per figure, then one line
@@ -68,9 +77,12 @@
 #![no_std]
 #![no_main]
 
+extern crate alloc;
+
+use core::alloc::Layout;
 use core::cell::UnsafeCell;
 use core::fmt::{self, Write};
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use sys::abi::ipc::MAX_EXTRA_WORDS;
 use sys::abi::layout::PAGE_SIZE;
@@ -79,6 +91,7 @@ use sys::abi::task::Registers;
 use sys::debug::FixedBuf;
 use sys::ipc::{Endpoint, Resume};
 use sys::notify::Note;
+use sys::sync::{Mutex, Semaphore};
 use sys::task::{ROOT_PRIORITY, State, Task, exit_thread, root_task, yield_now};
 use sys::vspace::{Page, VSpace, access};
 use sys::{Boot, Cap, IoPort, IpcBufferPage, IrqControl, IrqHandler, Slot, rights, root};
@@ -975,6 +988,115 @@ fn thread_create_join_samples(regs: &Registers) -> Result<Figure> {
     })
 }
 
+/// The lock of the mutex figures.
+static LOCK: Mutex<u64> = Mutex::new(0);
+
+/// `mutex_lock_unlock`.
+fn mutex_lock_unlock() -> Result<Figure> {
+    let figure = measure(|_| {
+        let t0 = tsc();
+        *LOCK.lock() += 1;
+        Ok(tsc() - t0)
+    })?;
+    let b = batch(|_| {
+        *LOCK.lock() += 1;
+        Ok(())
+    })?;
+    Ok(figure.with_batch(b))
+}
+
+/// The root task's TSC value just before it hands the lock over.
+static HANDOFF_T0: AtomicU64 = AtomicU64::new(0);
+/// The last hand-off the waiter measured.
+static HANDOFF_SAMPLE: AtomicU64 = AtomicU64::new(0);
+/// Lets the waiter wait in `lock` again, once the root task holds the lock once more.
+static HANDOFF_GO: Semaphore = Semaphore::new(0);
+/// Tells the waiter to end instead.
+static HANDOFF_STOP: AtomicBool = AtomicBool::new(false);
+
+/// `mutex_handoff`: see the module docs. Each sample: the root task holds [`LOCK`], the waiter
+/// (priority above the root task's) waits in `lock`; the root task reads the TSC and drops the
+/// guard, the waiter runs at once, reads the TSC, records the difference, drops the guard and
+/// waits on [`HANDOFF_GO`]; the root task locks again (uncontended) and releases `GO`, and the
+/// waiter, running at once, waits in `lock` again.
+fn mutex_handoff() -> Result<Figure> {
+    HANDOFF_STOP.store(false, Ordering::SeqCst);
+    let mut guard = Some(LOCK.lock());
+    let waiter = sys::thread::Builder::new()
+        .priority(ROOT_PRIORITY + 1)
+        .spawn(|| {
+            loop {
+                let g = LOCK.lock();
+                let t = tsc();
+                HANDOFF_SAMPLE.store(t.wrapping_sub(HANDOFF_T0.load(Ordering::SeqCst)), Ordering::SeqCst);
+                drop(g);
+                HANDOFF_GO.acquire();
+                if HANDOFF_STOP.load(Ordering::SeqCst) {
+                    return;
+                }
+            }
+        })
+        .map_err(|e| failure("mutex_handoff", format_args!("spawn of the waiter: {e:?}")))?;
+    let figure = measure(|_| {
+        HANDOFF_SAMPLE.store(u64::MAX, Ordering::SeqCst);
+        HANDOFF_T0.store(tsc(), Ordering::SeqCst);
+        drop(guard.take());
+        guard = Some(LOCK.lock());
+        HANDOFF_GO.release();
+        match HANDOFF_SAMPLE.load(Ordering::SeqCst) {
+            u64::MAX => Err(failure("mutex_handoff", format_args!("the waiter did not run when the lock was dropped"))),
+            t => Ok(t),
+        }
+    });
+    HANDOFF_STOP.store(true, Ordering::SeqCst);
+    drop(guard);
+    HANDOFF_GO.release();
+    waiter.join().map_err(|e| failure("mutex_handoff", format_args!("join of the waiter: {e:?}")))?;
+    figure
+}
+
+/// `malloc_free_64`.
+fn malloc_free_64() -> Result<Figure> {
+    let layout = Layout::from_size_align(64, 8).map_err(|_| failure("malloc_free_64", format_args!("layout")))?;
+    let once = || -> Result<()> {
+        // SAFETY: a layout of non-zero size; the block is given back at once, with it.
+        let p = unsafe { alloc::alloc::alloc(layout) };
+        if p.is_null() {
+            return Err(failure("malloc_free_64", format_args!("alloc(64) gave null")));
+        }
+        // SAFETY: `p` came from `alloc` with this layout and is not used again.
+        unsafe { alloc::alloc::dealloc(core::hint::black_box(p), layout) };
+        Ok(())
+    };
+    let figure = measure(|_| {
+        let t0 = tsc();
+        once()?;
+        Ok(tsc() - t0)
+    })?;
+    let b = batch(|_| once())?;
+    Ok(figure.with_batch(b))
+}
+
+/// `thread_spawn_join`.
+fn thread_spawn_join() -> Result<Figure> {
+    let once = || -> Result<()> {
+        let t = sys::thread::Builder::new()
+            .spawn(|| 7usize)
+            .map_err(|e| failure("thread_spawn_join", format_args!("spawn: {e:?}")))?;
+        match t.join() {
+            Ok(7) => Ok(()),
+            other => Err(failure("thread_spawn_join", format_args!("join gave {other:?}"))),
+        }
+    };
+    let figure = measure(|_| {
+        let t0 = tsc();
+        once()?;
+        Ok(tsc() - t0)
+    })?;
+    let b = batch(|_| once())?;
+    Ok(figure.with_batch(b))
+}
+
 /// The CPU's brand string (CPUID leaves 0x80000002-4), trimmed; empty if it has none.
 fn cpu_brand(buf: &mut [u8; 48]) -> &str {
     let cpuid = |leaf: u32| -> [u32; 4] {
@@ -1022,7 +1144,7 @@ fn json_string(out: &mut impl Write, s: &str) -> fmt::Result {
 }
 
 /// The figures, in the order they are measured and reported.
-const FIGURES: usize = 17;
+const FIGURES: usize = 21;
 
 fn main(boot: Boot) -> usize {
     let mut brand = [0u8; 48];
@@ -1046,6 +1168,10 @@ fn main(boot: Boot) -> usize {
         ("yield_other_space", None),
         ("thread_create_join", None),
         ("irq_to_driver", None),
+        ("mutex_lock_unlock", None),
+        ("mutex_handoff", None),
+        ("malloc_free_64", None),
+        ("thread_spawn_join", None),
         ("rdtsc_overhead", None),
     ];
     let other = match clone_image(&boot) {
@@ -1074,6 +1200,10 @@ fn main(boot: Boot) -> usize {
             "yield_other_space" => yield_figure(other),
             "thread_create_join" => thread_create_join(),
             "irq_to_driver" => irq_to_driver(other),
+            "mutex_lock_unlock" => mutex_lock_unlock(),
+            "mutex_handoff" => mutex_handoff(),
+            "malloc_free_64" => malloc_free_64(),
+            "thread_spawn_join" => thread_spawn_join(),
             _ => rdtsc_overhead(),
         };
         match figure {
