@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result, anyhow, bail};
 use wait_timeout::ChildExt;
 
 use crate::workspace;
@@ -140,6 +140,18 @@ pub fn command(boot: &Boot, machine: &Machine) -> Command {
 /// The QEMU program: `$QEMU` if set, else `qemu-system-x86_64`.
 fn qemu_program() -> OsString {
     env::var_os("QEMU").filter(|q| !q.is_empty()).unwrap_or_else(|| OsString::from(QEMU))
+}
+
+/// The first line of `qemu-system-x86_64 --version` (e.g. `QEMU emulator version 7.2.22
+/// (Debian 1:7.2+dfsg-7+deb12u18+b3)`).
+pub fn version() -> Result<String> {
+    let output = Command::new(qemu_program()).arg("--version").stdin(Stdio::null()).output();
+    let output = output.context("running qemu-system-x86_64 --version")?;
+    if !output.status.success() {
+        bail!("qemu-system-x86_64 --version failed: {}", output.status);
+    }
+    let text = String::from_utf8_lossy(&output.stdout);
+    Ok(text.lines().next().unwrap_or("").trim().to_string())
 }
 
 /// Fails with an install hint unless QEMU can be found.
