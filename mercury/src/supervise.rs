@@ -220,6 +220,7 @@ impl Supervisor<'_> {
                     );
                 }
                 p.running = Some(s);
+                self.reconnect(i);
                 Ok(())
             }
             Err(e) => {
@@ -234,6 +235,29 @@ impl Supervisor<'_> {
                     _ => IoError::Device,
                 })
             }
+        }
+    }
+
+    /// Program `i` just started: if it provides services, every running program that names one
+    /// of them gets a capability to its new Endpoint where the old one was (a restarted server's
+    /// clients, whose capabilities went with its old Endpoint, reconnected). One line if any.
+    fn reconnect(&self, i: usize) {
+        let Some(p) = self.programs[i].as_ref() else { return };
+        let Some(served) = p.running.as_ref().and_then(|r| r.served) else { return };
+        let mut connected = 0;
+        for (j, q) in self.programs.iter().enumerate() {
+            let Some((q, client)) = q.as_ref().and_then(|q| Some((q, q.running.as_ref()?))) else { continue };
+            if j == i {
+                continue;
+            }
+            match spawn::reconnect(client, served, &p.provides, PROC_BADGE + j) {
+                Ok(n) => connected += n,
+                Err(e) => println!("mercury: {}: cannot connect it to {} again: {e:?}", q.name, p.name),
+            }
+        }
+        if connected > 0 {
+            let s = if connected == 1 { "" } else { "s" };
+            println!("mercury: reconnected {connected} client{s} to {}", p.name);
         }
     }
 
