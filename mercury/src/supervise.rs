@@ -91,6 +91,8 @@ pub struct Supervisor<'a> {
     tsc_per_us: u64,
     com1_free: bool,
     generation: usize,
+    /// The file server Mercury fills from the initramfs (the first that provides `files`).
+    filled: Option<usize>,
 }
 
 fn tsc() -> u64 {
@@ -148,14 +150,17 @@ pub fn run(archive: Archive<'_>, config: &BootConfig<'_>, tsc_hz: u64) -> usize 
         tsc_per_us: (tsc_hz / 1_000_000).max(1),
         com1_free: true,
         generation: 0,
+        filled: None,
     };
-    let mut filled = false;
     for i in 0..config.programs.len().min(MAX_PROGRAMS) {
         let _ = s.start(i);
-        // The first file server is filled before anything after it starts (`crate::files`).
-        if !filled && let Some(files) = s.served(i, FILES_SERVICE) {
+        // The first file server is filled before anything after it starts (`crate::files`), and
+        // again whenever it is restarted.
+        if s.filled.is_none()
+            && let Some(files) = s.served(i, FILES_SERVICE)
+        {
             crate::files::fill(&s.archive, files);
-            filled = true;
+            s.filled = Some(i);
         }
     }
     s.supervise()
@@ -241,6 +246,13 @@ impl Supervisor<'_> {
                     );
                 }
                 p.running = Some(s);
+                self.reconnect(i);
+                // A restarted file server starts empty: it is filled again (`crate::files`).
+                if self.filled == Some(i)
+                    && let Some(files) = self.served(i, FILES_SERVICE)
+                {
+                    crate::files::fill(&self.archive, files);
+                }
                 Ok(())
             }
             Err(e) => {
@@ -255,6 +267,29 @@ impl Supervisor<'_> {
                     _ => IoError::Device,
                 })
             }
+        }
+    }
+
+    /// Program `i` just started: if it provides services, every running program that names one
+    /// of them gets a capability to its new Endpoint where the old one was (a restarted server's
+    /// clients, whose capabilities went with its old Endpoint, reconnected). One line if any.
+    fn reconnect(&self, i: usize) {
+        let Some(p) = self.programs[i].as_ref() else { return };
+        let Some(served) = p.running.as_ref().and_then(|r| r.served) else { return };
+        let mut connected = 0;
+        for (j, q) in self.programs.iter().enumerate() {
+            let Some((q, client)) = q.as_ref().and_then(|q| Some((q, q.running.as_ref()?))) else { continue };
+            if j == i {
+                continue;
+            }
+            match spawn::reconnect(client, served, &p.provides, PROC_BADGE + j) {
+                Ok(n) => connected += n,
+                Err(e) => println!("mercury: {}: cannot connect it to {} again: {e:?}", q.name, p.name),
+            }
+        }
+        if connected > 0 {
+            let s = if connected == 1 { "" } else { "s" };
+            println!("mercury: reconnected {connected} client{s} to {}", p.name);
         }
     }
 

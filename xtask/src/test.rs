@@ -647,6 +647,13 @@ const SYSTEM_LINES: &[&str] = &[
     "system-child: hello from a spawned program (arguments: one two)",
     "mercury: system-child faulted: page fault (Write at 0x500000000000)",
     "system-client: the children ended as they should",
+    "mercury: system-flaky faulted: page fault (Write at 0x610000000000)",
+    "mercury: restarting system-flaky in 100 ms",
+    "mercury: started system-flaky (restart 1)",
+    "mercury: reconnected 1 client to system-flaky",
+    "system-client: flaky: no reply, it crashed",
+    "system-client: flaky: a call while it is down fails",
+    "system-client: flaky: answered after its restart (restart 1)",
     "system-client: done",
 ];
 
