@@ -210,6 +210,7 @@ pub fn kernel_main(boot: &'static BootInfo) -> ! {
     platform_init(boot);
     log_summary(boot, use_xsave, xcr0);
 
+    crate::uapi::fastpath::configure(boot.cmdline());
     crate::root::load_root(boot).unwrap_or_else(|e| fatal(format_args!("cannot start the root task: {e}")));
     let free = FRAMES.lock().free_pages() * PAGE_SIZE;
     let ms = elapsed_ms(boot.entry_tsc);

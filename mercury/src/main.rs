@@ -6,7 +6,8 @@
 //! sections) list, programs connected to the services they name ([`spawn`]). Then it supervises
 //! them for good, restarting those that crash ([`supervise`]). The first driver that asks for
 //! COM1's ports takes COM1 from the kernel and drains the kernel log to it, Mercury's own lines
-//! included ([`console`]).
+//! included ([`console`]). The first program that provides `files` (ramfs) is filled from the
+//! initramfs before the programs after it start ([`files`]).
 //!
 //! Mercury itself is a program on the user runtime (`sys`): its heap, its mappings and its lines
 //! come from there. It denies `unsafe` everywhere but [`spawn`], which makes the `sys` calls that
@@ -18,6 +19,7 @@
 extern crate alloc;
 
 mod console;
+mod files;
 mod proc;
 mod screen;
 mod spawn;

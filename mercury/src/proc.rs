@@ -12,7 +12,7 @@ use alloc::vec::Vec;
 
 use sys::io::IoError;
 use sys::io::server::{Deferred, Op, Request};
-use sys::proc::{ExitStatus, KILL, LIST, POWEROFF, RELEASE, SPAWN, START, STREAM, WAIT, how};
+use sys::proc::{ENV, ExitStatus, KILL, LIST, POWEROFF, RELEASE, SPAWN, START, STREAM, WAIT, how};
 use sys::{Endpoint, Slot, rights};
 
 use crate::supervise::Supervisor;
@@ -25,6 +25,13 @@ pub fn serve(sup: &mut Supervisor<'_>, req: Request) {
     let r = match req.op() {
         Op::Invalid(SPAWN) => spawn(sup, req),
         Op::Invalid(LIST) => list(sup, req),
+        Op::Invalid(KILL) => {
+            let [_, index, _, _, _] = req.words();
+            match sup.kill_entry(index) {
+                Ok(()) => req.reply([0; 4]),
+                Err(e) => req.reply_error(e),
+            }
+        }
         Op::Invalid(POWEROFF) => {
             sys::println!("mercury: powering off, as asked");
             let _ = sys::root::ioport_control().power_off();
@@ -92,6 +99,13 @@ pub fn serve_child(sup: &mut Supervisor<'_>, mut req: Request, place: usize, gen
             },
             None => req.reply_error(IoError::BadRequest),
         },
+        ENV => match env_entries(&req) {
+            Some(entries) => match sup.add_env(place, generation, entries) {
+                Ok(()) => req.reply([0; 4]),
+                Err(e) => req.reply_error(e),
+            },
+            None => req.reply_error(IoError::BadRequest),
+        },
         START => match sup.start_child(place, generation) {
             Ok(()) => req.reply([0; 4]),
             Err(e) => req.reply_error(e),
@@ -113,6 +127,12 @@ pub fn serve_child(sup: &mut Supervisor<'_>, mut req: Request, place: usize, gen
     if let Err(e) = r {
         sys::println!("mercury: proc: a reply to a child's handle failed: {e}");
     }
+}
+
+/// `env`'s entries: word 1 bytes of the data, checked by `loader::files::environment`.
+fn env_entries(req: &Request) -> Option<Vec<String>> {
+    let [_, len, _, _, _] = req.words();
+    loader::files::environment(req.data().get(..len)?)
 }
 
 /// `wait`'s reply words for `status`.

@@ -119,6 +119,8 @@ pub struct Context<'a> {
     pub streams: [Option<Cap>; 3],
     /// The screen a `framebuffer` line gets, if the machine has one (`crate::screen`).
     pub screen: Option<crate::screen::Screen>,
+    /// `KEY=VALUE` entries its environment gets after its manifest's (a child's, from `proc`).
+    pub env: &'a [&'a str],
 }
 
 /// A program started.
@@ -131,6 +133,26 @@ pub struct Spawned {
     pub served: Option<Endpoint>,
     /// Whether it took COM1 from the kernel (it is the console driver).
     pub took_com1: bool,
+    /// Its CSpace (Mercury's capability to it, gone with its Memory): where a restarted service
+    /// is connected again.
+    pub cspace: CSpace,
+    /// The services its manifest names, each with the slot of its CSpace that holds it.
+    pub services: Vec<(String, u32)>,
+}
+
+/// Connects `client` again to a service it names that `provider` serves (a restart of the
+/// provider made a new Endpoint; the client's old capability went with the old one): a new
+/// capability, badged `badge` as the first was, in the same slot of the client's CSpace. Returns
+/// how many of its services were connected.
+pub fn reconnect(client: &Spawned, provider: Endpoint, provides: &[String], badge: usize) -> sys::Result<usize> {
+    let mut n = 0;
+    for (name, slot) in &client.services {
+        if provides.iter().any(|p| p == name) {
+            provider.cap().mint(client.cspace, Slot::At(*slot as usize), rights::WRITE | rights::GRANT, badge)?;
+            n += 1;
+        }
+    }
+    Ok(n)
 }
 
 /// Ends a program that faulted (the fault's reply right is used up with it).
@@ -212,6 +234,8 @@ struct Placed {
     /// Capabilities that take the lowest free slots once every line and service has its own
     /// (the framebuffer's further Pages), with their start-page names.
     extra: Vec<(Cap, String)>,
+    /// The services connected: name, slot.
+    services: Vec<(String, u32)>,
 }
 
 fn build(
@@ -239,7 +263,8 @@ fn build(
     // nothing of Mercury's is at that address in the task's space.
     unsafe { sys::ipc::task_set_ipc_buffer(task.slot(), IPC_BUFFER_ADDR) }.step("task_set_ipc_buffer")?;
 
-    let mut placed = Placed { caps: Vec::new(), entries: Vec::new(), env: Vec::new(), extra: Vec::new() };
+    let mut placed =
+        Placed { caps: Vec::new(), entries: Vec::new(), env: Vec::new(), extra: Vec::new(), services: Vec::new() };
     placed.caps.push((task.cap(), TASK_SLOT, true));
     placed.entries.push((String::from("task"), TASK_SLOT, ObjectKind::Task));
     placed.caps.push((ipc.cap(), IPC_BUFFER_SLOT, false));
@@ -302,6 +327,7 @@ fn build(
     argv.push(name);
     argv.extend_from_slice(args);
     w.args(&argv).map_err(SpawnError::StartPage)?;
+    placed.env.extend(ctx.env.iter().map(|e| String::from(*e)));
     placed.env.push(alloc::format!("tsc_hz={}", ctx.tsc_hz));
     placed.env.push(alloc::format!("restarts={}", ctx.restarts));
     let env: Vec<&str> = placed.env.iter().map(String::as_str).collect();
@@ -329,7 +355,7 @@ fn build(
     task.set_fault_endpoint(Some(ctx.fault_endpoint)).step("task_set_fault_endpoint")?;
     task.set_exit_note(Some(ctx.events), ctx.exit_bit).step("task_set_exit_note")?;
     task.start().step("task_start")?;
-    Ok(Spawned { memory, task, served, took_com1 })
+    Ok(Spawned { memory, task, served, took_com1, cspace, services: placed.services })
 }
 
 /// Runs `f` on the bytes of `page`, through a mapping in Mercury's own VSpace that is gone when
@@ -517,6 +543,7 @@ fn services(m: &Manifest<'_>, ctx: &Context<'_>, placed: &mut Placed) -> Result<
         let slot = cspace_slot(s.slot);
         placed.caps.push((cap, slot, false));
         placed.entries.push((String::from(s.name), slot, ObjectKind::Endpoint));
+        placed.services.push((String::from(s.name), slot));
     }
     Ok(())
 }

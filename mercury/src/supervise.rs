@@ -34,6 +34,12 @@ use crate::spawn::{self, Context, Spawned};
 /// Note.
 pub const MAX_PROGRAMS: usize = 48;
 
+/// Most bytes of environment entries a child may be given (`KEY=VALUE` and a NUL each).
+pub const MAX_ENV: usize = 1024;
+
+/// The service whose first provider Mercury fills from the initramfs at boot.
+const FILES_SERVICE: &str = "files";
+
 /// The event Note's bit for the restart Timer.
 const TIMER_BIT: usize = 1 << 62;
 
@@ -57,6 +63,8 @@ enum Origin {
     Child {
         generation: usize,
         streams: [Option<Cap>; 3],
+        /// `KEY=VALUE` entries for its environment (`env`), after its manifest's.
+        env: Vec<String>,
         ended: Option<ExitStatus>,
         waiters: Vec<Deferred>,
         released: bool,
@@ -85,6 +93,8 @@ pub struct Supervisor<'a> {
     generation: usize,
     /// The screen `framebuffer` lines get.
     screen: Option<crate::screen::Screen>,
+    /// The file server Mercury fills from the initramfs (the first that provides `files`).
+    filled: Option<usize>,
 }
 
 fn tsc() -> u64 {
@@ -143,9 +153,18 @@ pub fn run(archive: Archive<'_>, config: &BootConfig<'_>, tsc_hz: u64, screen: O
         com1_free: true,
         generation: 0,
         screen,
+        filled: None,
     };
     for i in 0..config.programs.len().min(MAX_PROGRAMS) {
         let _ = s.start(i);
+        // The first file server is filled before anything after it starts (`crate::files`), and
+        // again whenever it is restarted.
+        if s.filled.is_none()
+            && let Some(files) = s.served(i, FILES_SERVICE)
+        {
+            crate::files::fill(&s.archive, files);
+            s.filled = Some(i);
+        }
     }
     s.supervise()
 }
@@ -160,6 +179,12 @@ impl Supervisor<'_> {
             }
         }
         services
+    }
+
+    /// The endpoint program `i` serves, if it runs and provides `service`.
+    fn served(&self, i: usize, service: &str) -> Option<Endpoint> {
+        let p = self.programs.get(i)?.as_ref()?;
+        p.running.as_ref()?.served.filter(|_| p.provides.iter().any(|s| s == service))
     }
 
     /// Starts program `i`; on failure says why (and returns it), and it stays stopped.
@@ -182,9 +207,9 @@ impl Supervisor<'_> {
             println!("mercury: {}: cannot make its fault endpoint; not started", p.name);
             return Err(IoError::NoSpace);
         };
-        let streams = match &p.origin {
-            Origin::Child { streams, .. } => *streams,
-            Origin::Boot { .. } => [None; 3],
+        let (streams, env): ([Option<Cap>; 3], Vec<&str>) = match &p.origin {
+            Origin::Child { streams, env, .. } => (*streams, env.iter().map(String::as_str).collect()),
+            Origin::Boot { .. } => ([None; 3], Vec::new()),
         };
         let ctx = Context {
             fault_endpoint: Endpoint::new(fault_endpoint),
@@ -200,6 +225,7 @@ impl Supervisor<'_> {
             },
             streams,
             screen: self.screen,
+            env: &env,
         };
         let args: Vec<&str> = p.args.iter().map(String::as_str).collect();
         let result = spawn::spawn(&p.name, member.data, &args, &ctx);
@@ -224,6 +250,13 @@ impl Supervisor<'_> {
                     );
                 }
                 p.running = Some(s);
+                self.reconnect(i);
+                // A restarted file server starts empty: it is filled again (`crate::files`).
+                if self.filled == Some(i)
+                    && let Some(files) = self.served(i, FILES_SERVICE)
+                {
+                    crate::files::fill(&self.archive, files);
+                }
                 Ok(())
             }
             Err(e) => {
@@ -238,6 +271,29 @@ impl Supervisor<'_> {
                     _ => IoError::Device,
                 })
             }
+        }
+    }
+
+    /// Program `i` just started: if it provides services, every running program that names one
+    /// of them gets a capability to its new Endpoint where the old one was (a restarted server's
+    /// clients, whose capabilities went with its old Endpoint, reconnected). One line if any.
+    fn reconnect(&self, i: usize) {
+        let Some(p) = self.programs[i].as_ref() else { return };
+        let Some(served) = p.running.as_ref().and_then(|r| r.served) else { return };
+        let mut connected = 0;
+        for (j, q) in self.programs.iter().enumerate() {
+            let Some((q, client)) = q.as_ref().and_then(|q| Some((q, q.running.as_ref()?))) else { continue };
+            if j == i {
+                continue;
+            }
+            match spawn::reconnect(client, served, &p.provides, PROC_BADGE + j) {
+                Ok(n) => connected += n,
+                Err(e) => println!("mercury: {}: cannot connect it to {} again: {e:?}", q.name, p.name),
+            }
+        }
+        if connected > 0 {
+            let s = if connected == 1 { "" } else { "s" };
+            println!("mercury: reconnected {connected} client{s} to {}", p.name);
         }
     }
 
@@ -427,6 +483,7 @@ impl Supervisor<'_> {
             origin: Origin::Child {
                 generation: self.generation,
                 streams: [None; 3],
+                env: Vec::new(),
                 ended: None,
                 waiters: Vec::new(),
                 released: false,
@@ -454,6 +511,37 @@ impl Supervisor<'_> {
                 Ok(())
             }
             _ => Err(IoError::BadRequest),
+        }
+    }
+
+    /// Adds `KEY=VALUE` entries to a prepared child's environment; at most [`MAX_ENV`] bytes
+    /// in all, else `NoSpace` and nothing added.
+    pub fn add_env(&mut self, i: usize, generation: usize, entries: Vec<String>) -> Result<(), IoError> {
+        let Some(p) = self.child(i, generation) else { return Err(IoError::Closed) };
+        match &mut p.origin {
+            Origin::Child { env, ended: None, .. } if p.running.is_none() => {
+                let used: usize = env.iter().chain(&entries).map(|e| e.len() + 1).sum();
+                if used > MAX_ENV {
+                    return Err(IoError::NoSpace);
+                }
+                env.extend(entries);
+                Ok(())
+            }
+            _ => Err(IoError::BadRequest),
+        }
+    }
+
+    /// Kills the running child that is entry `index` of the table (as `list` numbers them).
+    /// Boot programs are not the caller's to end: `BadRequest`.
+    pub fn kill_entry(&mut self, index: usize) -> Result<(), IoError> {
+        let p = index.checked_sub(1).and_then(|n| self.programs.iter().flatten().nth(n)).ok_or(IoError::NotFound)?;
+        match (&p.origin, &p.running) {
+            (Origin::Child { .. }, Some(r)) => {
+                spawn::kill(r.task, crate::proc::KILLED);
+                Ok(())
+            }
+            (Origin::Child { .. }, None) => Err(IoError::NotFound),
+            (Origin::Boot { .. }, _) => Err(IoError::BadRequest),
         }
     }
 

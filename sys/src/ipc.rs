@@ -33,7 +33,8 @@
 //! Faults: a task given a fault endpoint ([`Task::set_fault_endpoint`]) that faults sends a call on it,
 //! on its own behalf, with the fault endpoint capability's badge and the words laid out in
 //! [`abi::task::fault`]; it then waits for the reply, and runs on from the faulting instruction,
-//! with its registers as the supervisor left them (see `task_write_regs`).
+//! with its registers as the supervisor left them (see `task_write_regs`), or as a fault reply
+//! sets them ([`fault_reply`], [`Endpoint::fault_reply_recv`], with a [`Resume`]).
 //!
 //! These calls are safe: the kernel checks every argument, and none of them reads or writes the
 //! caller's memory or changes its mappings (the message travels in registers), except through an
@@ -376,6 +377,108 @@ pub(crate) unsafe fn set_ipc_buffer_raw(task: usize, vaddr: usize) -> Result<()>
     Error::check(rax)
 }
 
+/// What a fault reply sets in the faulted task ([`fault_reply`], [`Endpoint::fault_reply_recv`]):
+/// each register given takes that value, every other keeps its own. The default sets nothing:
+/// the task runs on from the faulting instruction, as after a plain [`reply`].
+///
+/// ```
+/// use sys::ipc::Resume;
+///
+/// // Step over a 2-byte `ud2` and hand the task a result in `rax`.
+/// let r = Resume { rax: Some(7), ..Resume::at(0x40_1002) };
+/// assert_eq!((r.rip, r.rsp, r.rax, r.rdi), (Some(0x40_1002), None, Some(7), None));
+/// assert_eq!(Resume::default().encode().0, 0, "the default sets nothing");
+/// ```
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Resume {
+    /// Where the task resumes (a canonical user address, else `InvalidArgument`).
+    pub rip: Option<usize>,
+    /// Its stack pointer.
+    pub rsp: Option<usize>,
+    /// Its `rax`.
+    pub rax: Option<usize>,
+    /// Its `rdi` (the first argument register).
+    pub rdi: Option<usize>,
+}
+
+impl Resume {
+    /// Resume at `rip`, every other register as it is (to step over an instruction, say).
+    ///
+    /// ```
+    /// use sys::ipc::Resume;
+    ///
+    /// assert_eq!(Resume::at(0x40_1000), Resume { rip: Some(0x40_1000), ..Resume::default() });
+    /// ```
+    pub const fn at(rip: usize) -> Resume {
+        Resume { rip: Some(rip), rsp: None, rax: None, rdi: None }
+    }
+
+    /// The `set` mask and the four values, as the syscalls take them
+    /// ([`abi::task::fault::reply`]).
+    ///
+    /// ```
+    /// use sys::abi::task::fault::reply;
+    /// use sys::ipc::Resume;
+    ///
+    /// let (set, values) = Resume { rdi: Some(3), ..Resume::at(0x40_1000) }.encode();
+    /// assert_eq!(set, reply::RIP | reply::RDI);
+    /// assert_eq!(values, [0x40_1000, 0, 0, 3], "rip, rsp, rax, rdi; unset ones 0");
+    /// ```
+    pub const fn encode(self) -> (usize, [usize; 4]) {
+        use abi::task::fault::reply;
+        let mut set = 0;
+        let mut values = [0; 4];
+        if let Some(v) = self.rip {
+            set |= reply::RIP;
+            values[0] = v;
+        }
+        if let Some(v) = self.rsp {
+            set |= reply::RSP;
+            values[1] = v;
+        }
+        if let Some(v) = self.rax {
+            set |= reply::RAX;
+            values[2] = v;
+        }
+        if let Some(v) = self.rdi {
+            set |= reply::RDI;
+            values[3] = v;
+        }
+        (set, values)
+    }
+}
+
+/// `fault_reply(set, rip, rsp, rax, rdi)`: answers the fault message the caller received last,
+/// setting the registers `resume` gives; the faulted task runs on from its (new) `rip`. See
+/// [`Sysno::FaultReply`]. (A plain [`reply`] to a fault message still works: the task then runs
+/// on with its registers as they are.)
+///
+/// Errors: [`InvalidArgument`](abi::Error::InvalidArgument) (a `rip` that is not a canonical
+/// user address); [`InvalidState`](abi::Error::InvalidState) (no reply right, or one that
+/// answers a plain call).
+///
+/// # Safety
+///
+/// As [`Task::write_regs`]: it decides what code the faulted task runs and on what stack (the
+/// [code contract](crate::safety#the-code-contract)).
+///
+/// ```no_run
+/// use sys::ipc::Resume;
+///
+/// # fn demo(faults: sys::Endpoint) -> sys::Result<()> {
+/// let m = faults.recv()?;
+/// let rip = m.words[sys::abi::task::fault::RIP];
+/// // SAFETY: the faulted thread is ours; the instruction at `rip` is a 2-byte `ud2` it runs to
+/// // ask for this, and the code after it is its own.
+/// unsafe { sys::ipc::fault_reply(Resume::at(rip + 2))? };
+/// # Ok(())
+/// # }
+/// ```
+pub unsafe fn fault_reply(resume: Resume) -> Result<()> {
+    let (set, v) = resume.encode();
+    ipc(Sysno::FaultReply, [set, v[0], v[1], v[2], v[3], 0]).map(drop)
+}
+
 /// An Endpoint capability: a rendezvous point for synchronous messages (see the
 /// [module docs](self)).
 ///
@@ -544,8 +647,9 @@ impl Endpoint {
     /// Sends `words` and waits for the reply: returns the words the receiver passed to [`reply`]
     /// (or [`reply_recv`](Endpoint::reply_recv)). Needs WRITE.
     ///
-    /// Should the receiver never answer (it receives another call first, or dies), the caller
-    /// waits forever.
+    /// Should the receiver never answer (it receives another call first, stops, or deletes the
+    /// Reply capability it saved the right in), the call fails with
+    /// [`NoReply`](abi::Error::NoReply): a client of a server that crashed learns of it.
     ///
     /// ```no_run
     /// # fn demo(boot: &sys::Boot) -> sys::Result<()> {
@@ -576,6 +680,36 @@ impl Endpoint {
     /// ```
     pub fn reply_recv(self, words: Words) -> Result<Message> {
         reply_recv(self.slot(), words)
+    }
+
+    /// A supervisor's loop in one call: answers the fault message received last (if the caller
+    /// holds a reply right) as [`fault_reply`] does, then receives on this Endpoint as
+    /// [`recv`](Endpoint::recv) does. Needs READ; the capability and `resume` are checked before
+    /// anyone is answered. See [`Sysno::FaultReplyRecv`].
+    ///
+    /// Errors: capability errors; as [`fault_reply`] (a reply right to a plain call is
+    /// [`InvalidState`](abi::Error::InvalidState), and nothing is done).
+    ///
+    /// # Safety
+    ///
+    /// As [`fault_reply`].
+    ///
+    /// ```no_run
+    /// use sys::ipc::Resume;
+    ///
+    /// # fn demo(faults: sys::Endpoint) -> sys::Result<()> {
+    /// let mut m = faults.recv()?;
+    /// loop {
+    ///     let rip = m.words[sys::abi::task::fault::RIP];
+    ///     // SAFETY: every task faulting here is ours and faults only on a 2-byte `ud2` it runs
+    ///     // on purpose, to be stepped over.
+    ///     m = unsafe { faults.fault_reply_recv(Resume::at(rip + 2))? };
+    /// }
+    /// # }
+    /// ```
+    pub unsafe fn fault_reply_recv(self, resume: Resume) -> Result<Message> {
+        let (set, v) = resume.encode();
+        ipc(Sysno::FaultReplyRecv, [self.slot(), set, v[0], v[1], v[2], v[3]]).map(Message::from_results)
     }
 }
 
@@ -1152,6 +1286,17 @@ mod tests {
     #[should_panic(expected = "at most 64")]
     fn too_many_words() {
         IpcBufferPage::new().set_words(&[0; MAX_EXTRA_WORDS + 1]);
+    }
+
+    #[test]
+    fn resume_encoding() {
+        use abi::task::fault::reply;
+        assert_eq!(Resume::default().encode(), (0, [0; 4]));
+        assert_eq!(Resume::at(0x1234).encode(), (reply::RIP, [0x1234, 0, 0, 0]));
+        let all = Resume { rip: Some(1), rsp: Some(2), rax: Some(3), rdi: Some(4) };
+        assert_eq!(all.encode(), (reply::ALL, [1, 2, 3, 4]));
+        let some = Resume { rsp: Some(8), rdi: Some(9), ..Resume::default() };
+        assert_eq!(some.encode(), (reply::RSP | reply::RDI, [0, 8, 0, 9]));
     }
 
     #[test]

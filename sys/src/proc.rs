@@ -20,9 +20,11 @@
 //! | [`START`] 0x22 | a handle | - | - |
 //! | [`WAIT`] 0x23 | a handle | - (answered when the child ends) | [`how`], status or vector, fault address, fault `rip` |
 //! | [`KILL`] 0x24 | a handle | - | - |
+//! | [`KILL`] 0x24 | `proc` | word 1: an index, as `list` numbers the table | - (`BadRequest`: not a child started through `proc`; `NotFound`: no such entry, or it has ended) |
 //! | [`LIST`] 0x25 | `proc` | word 1: an index | state, pages charged, pages quota, name length; data: the name (`NotFound` past the last; entry 0 is Mercury itself, with the root Memory's pages) |
 //! | [`POWEROFF`] 0x26 | `proc` | - | (no reply when it works: the machine is off) |
 //! | [`RELEASE`] 0x27 | a handle | - (the client deletes the handle next) | - |
+//! | [`ENV`] 0x28 | a handle | word 1: the data's length; data: `KEY=VALUE` entries, each ending in a NUL (at most 1024 bytes in all per child) | - |
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -48,6 +50,12 @@ pub const LIST: usize = 0x25;
 pub const POWEROFF: usize = 0x26;
 /// `release`: the client lets a child's handle go (Mercury forgets the child once it ends).
 pub const RELEASE: usize = 0x27;
+/// `env`: add entries to a prepared child's environment.
+///
+/// ```
+/// assert_eq!(sys::proc::ENV, 0x28);
+/// ```
+pub const ENV: usize = 0x28;
 
 /// How a child ended (`wait`'s reply word 1).
 pub mod how {
@@ -210,6 +218,42 @@ impl Proc {
     /// # }
     /// ```
     pub fn spawn(&self, path: &str, args: &[&str], streams: [Option<Cap>; 3]) -> Result<Child, IoError> {
+        self.spawn_with(path, args, &[], streams)
+    }
+
+    /// As [`spawn`](Proc::spawn), with `env`: `KEY=VALUE` entries the child finds in its
+    /// environment ([`Boot::env_var`]) after its manifest's. The shell gives every program its
+    /// working directory this way, as `PWD`.
+    ///
+    /// # Errors
+    /// As [`spawn`](Proc::spawn); `BadRequest` also for an entry without `=` or with a NUL, or
+    /// entries of more than [`IO_MAX`] bytes; `NoSpace` if they pass Mercury's limit.
+    ///
+    /// ```no_run
+    /// # fn demo(proc: sys::proc::Proc, terminal: sys::Cap) -> Result<(), sys::io::IoError> {
+    /// let child = proc.spawn_with("bin/ls", &[], &["PWD=/tmp"], [None, Some(terminal), Some(terminal)])?;
+    /// child.wait()?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn spawn_with(
+        &self,
+        path: &str,
+        args: &[&str],
+        env: &[&str],
+        streams: [Option<Cap>; 3],
+    ) -> Result<Child, IoError> {
+        let mut environment = Vec::new();
+        for entry in env {
+            if entry.as_bytes().contains(&0) || !entry.contains('=') || entry.starts_with('=') {
+                return Err(IoError::BadRequest);
+            }
+            environment.extend_from_slice(entry.as_bytes());
+            environment.push(0);
+        }
+        if environment.len() > IO_MAX {
+            return Err(IoError::BadRequest);
+        }
         let mut data = Vec::new();
         for part in core::iter::once(&path).chain(args) {
             if part.as_bytes().contains(&0) {
@@ -230,6 +274,10 @@ impl Proc {
         )?;
         let child = Child(Endpoint::new(handle.ok_or(IoError::Unsupported)?));
         let prepared = (|| {
+            if !environment.is_empty() {
+                let words = [ENV, environment.len(), 0, 0, 0];
+                Channel::new(child.0).request(words, &environment, |_| {}, |_, r| *r)?;
+            }
             for (n, stream) in streams.into_iter().enumerate() {
                 if let Some(cap) = stream {
                     child.request([STREAM, n, 0, 0, 0], Some(cap))?;
@@ -282,6 +330,24 @@ impl Proc {
 }
 
 impl Proc {
+    /// Ends the program that is entry `index` of Mercury's table (as [`list`](Proc::list) numbers
+    /// them: `ps`'s ID), if it is a child started through `proc`. Entries move up when a program
+    /// before them is forgotten, so an index is only good right after the listing that showed it.
+    ///
+    /// # Errors
+    /// `BadRequest`: a boot program (Mercury supervises those); `NotFound`: no such entry, or it
+    /// has ended; the call's own errors.
+    ///
+    /// ```no_run
+    /// # fn demo(proc: sys::proc::Proc) -> Result<(), sys::io::IoError> {
+    /// proc.kill(7)?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn kill(&self, index: usize) -> Result<(), IoError> {
+        Channel::new(self.0).request([KILL, index, 0, 0, 0], &[], |_| {}, |_, _| ())
+    }
+
     /// Has Mercury power the machine off (ACPI S5). Returns only if it could not.
     ///
     /// # Errors

@@ -40,6 +40,7 @@
 //! | `log_read` | **unsafe**: the kernel writes `buf` | `DebugConsole::read_log` is safe: it writes a `&mut [u8]` |
 //! | `console_release`, `log_set_note` (`IoPortControl::release_console`, `set_log_note`) | safe | no memory of the caller; the log's bytes go on into the ring |
 //! | `exit` (`task::exit_thread`) | safe | ends the caller; releases nothing |
+//! | `nop` | safe | does nothing |
 //! | `cap_identify`, `cap_copy`, `cap_mint`, `cap_move` (`Cap::identify`, `copy`, `mint`, `move_to`) | safe | add or relocate capabilities: no object loses a reference |
 //! | `memory_split`, `memory_info`, `cspace_create`, `vspace_create`, `page_create`, `task_create`, `endpoint_create`, `note_create`, `timer_create`, `irq_bind`, `ioport_create`, `page_create_device` (`Memory::split`, `info`, `info_step`, each kind's `create`, `IrqControl::bind`, `IoPortControl::create`, `DeviceControl::create_page`) | safe | make objects or read kernel state (a device Page is only mapped by a later, safe `page_map`) |
 //! | `page_map`, `page_info` (`Page::map`, `info`) | safe | a map adds a mapping only where there is none |
@@ -53,6 +54,7 @@
 //! | `task_set_priority`, `task_start`, `task_suspend`, `task_resume`, `task_yield`, `task_info` (`Task::set_priority`, `start`, `suspend`, `resume`, `info`; `task::yield_now`) | safe | scheduling state only; what a started or resumed task runs was settled under the [code contract](#the-code-contract) |
 //! | `task_read_regs` | **unsafe**: the kernel writes `buf` | `Task::read_regs` is safe: it reads into a local |
 //! | `task_write_regs` (`Task::write_regs`) | **unsafe**: [code](#the-code-contract) | decides what code the task runs |
+//! | `fault_reply`, `fault_reply_recv` (`Endpoint::fault_reply_recv`) | **unsafe**: [code](#the-code-contract) | set a faulted task's `rip`, `rsp`, `rax`, `rdi` |
 //! | `task_set_fs_base` | **unsafe** | the runtime finds the running thread's block through the FS base |
 //! | `task_set_space` (`Task::set_space`) | **unsafe**: [teardown](#the-teardown-contract) and [code](#the-code-contract) | drops the task's old CSpace and VSpace; moves a running task to another address space; lets a task into the caller's |
 //! | `task_destroy` (`Task::destroy`), `task_kill` (`Task::kill`) | **unsafe**: [teardown](#the-teardown-contract) | the task drops its CSpace and VSpace at once (stopping it is harmless in itself) |

@@ -380,6 +380,16 @@ pub fn cspace_create(memory: usize, radix: usize, dst_slot: usize) -> Result<usi
     Ok(call(Sysno::CSpaceCreate, [memory, radix, dst_slot, 0, 0, 0])?[0])
 }
 
+/// `nop()`: a system call that does nothing and succeeds. See [`Sysno::Nop`].
+///
+/// ```no_run
+/// // The shortest defined system call: what entering and leaving the kernel costs.
+/// sys::syscall::nop().expect("nop always succeeds");
+/// ```
+pub fn nop() -> Result<()> {
+    call(Sysno::Nop, [0; ARG_REGS]).map(drop)
+}
+
 /// Ends the calling task with `status`. For the root task, the kernel then ends the run (under
 /// QEMU: exit code 33 for status 0, 35 otherwise; see [`abi::testexit`]).
 ///

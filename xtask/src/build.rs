@@ -86,7 +86,7 @@ pub fn build(ws: &Workspace, output: Output) -> Result<()> {
     // The system test: the same, with its own boot configuration and the programs it names.
     let mut test = system.clone();
     test[1].data = workspace::read(&ws.root.join(SYSTEM_BOOT_CONFIG))?;
-    for program in ["system-client", "system-child", "system-com2", "system-crasher", "system-greedy"] {
+    for program in ["system-client", "system-child", "system-com2", "system-crasher", "system-greedy", "system-flaky"] {
         test.push(Member { name: format!("bin/{program}"), data: workspace::read(&user_dir.join(program))? });
     }
     test.push(Member { name: "bin/system-broken".to_string(), data: b"not an ELF file\n".to_vec() });
@@ -132,7 +132,7 @@ pub fn build(ws: &Workspace, output: Output) -> Result<()> {
 const BOOT_CONFIG: &str = "mercury/boot.ini";
 
 /// The user programs every build makes, besides the drivers.
-const USER_PROGRAMS: [&str; 14] = [
+const USER_PROGRAMS: [&str; 15] = [
     "mercury",
     "vulcan",
     "bench",
@@ -147,15 +147,25 @@ const USER_PROGRAMS: [&str; 14] = [
     "system-com2",
     "system-crasher",
     "system-greedy",
+    "system-flaky",
 ];
 
 /// The programs of `programs/`, in the system's initramfs as `bin/NAME`.
-const PROGRAMS: [&str; 9] = ["getty", "sh", "echo", "ps", "free", "dmesg", "uptime", "poweroff", "fault"];
+const PROGRAMS: [&str; 15] = [
+    "getty", "sh", "echo", "cat", "ls", "mkdir", "rm", "mv", "ps", "kill", "free", "dmesg", "uptime", "poweroff",
+    "fault",
+];
 
 /// The programs besides the drivers that carry a manifest, and their manifests' sources.
-const MANIFEST_PROGRAMS: [(&str, &str); 10] = [
+const MANIFEST_PROGRAMS: [(&str, &str); 17] = [
     ("getty", "programs/src/bin/getty.ini"),
     ("sh", "programs/src/bin/sh.ini"),
+    ("cat", "programs/src/bin/cat.ini"),
+    ("ls", "programs/src/bin/ls.ini"),
+    ("mkdir", "programs/src/bin/mkdir.ini"),
+    ("rm", "programs/src/bin/rm.ini"),
+    ("mv", "programs/src/bin/mv.ini"),
+    ("kill", "programs/src/bin/kill.ini"),
     ("ps", "programs/src/bin/ps.ini"),
     ("free", "programs/src/bin/free.ini"),
     ("poweroff", "programs/src/bin/poweroff.ini"),
@@ -164,6 +174,7 @@ const MANIFEST_PROGRAMS: [(&str, &str); 10] = [
     ("system-com2", "vulcan/src/bin/system-com2.ini"),
     ("system-crasher", "vulcan/src/bin/system-crasher.ini"),
     ("system-greedy", "vulcan/src/bin/system-greedy.ini"),
+    ("system-flaky", "vulcan/src/bin/system-flaky.ini"),
 ];
 
 /// The system test's boot configuration.

@@ -151,6 +151,15 @@ struct BenchArgs {
     /// QEMU's default, and a `host` model is left out.
     #[arg(long, value_name = "MODEL")]
     cpu: Option<String>,
+    /// Hold the figures against bench/baseline.json (always TCG with icount, QEMU's default CPU):
+    /// fails when one grows by more than 2% or a batch form disagrees; says `skipped:` where the
+    /// rustc, the QEMU release or the CPU model differ from the baseline's.
+    #[arg(long, conflicts_with = "write_baseline")]
+    check: bool,
+    /// Write bench/baseline.json from this run (TCG with icount, QEMU's default CPU), with the
+    /// rustc and QEMU versions and the CPU model.
+    #[arg(long)]
+    write_baseline: bool,
 }
 
 fn main() -> ExitCode {
@@ -175,7 +184,13 @@ fn main() -> ExitCode {
         )),
         Cmd::Bench(args) => bench::run(
             &ws,
-            &bench::Options { tcg: args.tcg, timeout: Duration::from_secs(args.timeout), cpu: args.cpu },
+            &bench::Options {
+                tcg: args.tcg,
+                timeout: Duration::from_secs(args.timeout),
+                cpu: args.cpu,
+                check: args.check,
+                write_baseline: args.write_baseline,
+            },
         ),
         Cmd::Manifest { command: ManifestCmd::Check { files } } => Ok(manifest::check_command(&files)),
     };
@@ -251,6 +266,8 @@ fn run_command(ws: &Workspace, args: &RunArgs) -> Result<i32> {
         com2: None,
         qmp: None,
         display: args.display,
+        // The serial port is the user's terminal: Ctrl-C goes to the guest, Ctrl-A X quits.
+        console: true,
     };
     if args.kvm {
         // The images of a Nix store path are read-only: the probe's log goes to a temporary file.

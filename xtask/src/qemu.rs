@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result, anyhow, bail};
 use wait_timeout::ChildExt;
 
 use crate::workspace;
@@ -84,6 +84,11 @@ pub struct Machine {
     pub qmp: Option<PathBuf>,
     /// Open QEMU's window (the screen) instead of `-display none`.
     pub display: bool,
+    /// COM1 as the user's console (`cargo xtask run`): stdio with `signal=off`, so that Ctrl-C
+    /// reaches the guest instead of stopping QEMU, multiplexed with QEMU's monitor so that
+    /// Ctrl-A X still quits (and Ctrl-A C switches to the monitor). Without it, plain
+    /// `-serial stdio`, as the tests drive it.
+    pub console: bool,
 }
 
 /// The QEMU command for a boot, with serial on stdio, no display (unless [`Machine::display`]), no
@@ -111,7 +116,12 @@ pub fn command(boot: &Boot, machine: &Machine) -> Command {
     if !machine.display {
         cmd.args(["-display", "none"]);
     }
-    cmd.args(["-serial", "stdio"]);
+    if machine.console {
+        cmd.args(["-chardev", "stdio,id=com1,mux=on,signal=off", "-serial", "chardev:com1"]);
+        cmd.args(["-mon", "chardev=com1,mode=readline"]);
+    } else {
+        cmd.args(["-serial", "stdio"]);
+    }
     if let Some(path) = &machine.com2 {
         let mut chardev = OsString::from("socket,id=com2,path=");
         chardev.push(path);
@@ -145,6 +155,18 @@ pub fn command(boot: &Boot, machine: &Machine) -> Command {
 /// The QEMU program: `$QEMU` if set, else `qemu-system-x86_64`.
 fn qemu_program() -> OsString {
     env::var_os("QEMU").filter(|q| !q.is_empty()).unwrap_or_else(|| OsString::from(QEMU))
+}
+
+/// The first line of `qemu-system-x86_64 --version` (e.g. `QEMU emulator version 7.2.22
+/// (Debian 1:7.2+dfsg-7+deb12u18+b3)`).
+pub fn version() -> Result<String> {
+    let output = Command::new(qemu_program()).arg("--version").stdin(Stdio::null()).output();
+    let output = output.context("running qemu-system-x86_64 --version")?;
+    if !output.status.success() {
+        bail!("qemu-system-x86_64 --version failed: {}", output.status);
+    }
+    let text = String::from_utf8_lossy(&output.stdout);
+    Ok(text.lines().next().unwrap_or("").trim().to_string())
 }
 
 /// Fails with an install hint unless QEMU can be found.
@@ -596,6 +618,7 @@ vulcan: 1 passed, 0 failed\r\n\x07\x1bc";
             com2: Some(PathBuf::from("/tmp/c2.sock")),
             qmp: None,
             display: false,
+            console: false,
         };
         assert_eq!(
             args(&command(&boot, &machine)).join(" "),
@@ -603,6 +626,18 @@ vulcan: 1 passed, 0 failed\r\n\x07\x1bc";
              -chardev socket,id=com2,path=/tmp/c2.sock -serial chardev:com2 \
              -device isa-debug-exit,iobase=0xf4,iosize=0x04 -m 256M -enable-kvm -cpu host \
              -smp 2 -s -S"
+        );
+    }
+
+    #[test]
+    fn console_command() {
+        let boot = Boot::Pvh { kernel: PathBuf::from("k.elf"), initrd: PathBuf::from("i.tar"), cmdline: String::new() };
+        let machine = Machine { console: true, ..Machine::default() };
+        assert_eq!(
+            args(&command(&boot, &machine)).join(" "),
+            "-kernel k.elf -initrd i.tar -no-reboot -display none \
+             -chardev stdio,id=com1,mux=on,signal=off -serial chardev:com1 -mon chardev=com1,mode=readline \
+             -device isa-debug-exit,iobase=0xf4,iosize=0x04"
         );
     }
 

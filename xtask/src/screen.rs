@@ -1,7 +1,7 @@
 //! The screen test: the normal system booted with QEMU's standard VGA, driven through QMP the
 //! way a person uses the QEMU window. xtask waits (taking screendumps) until the screen shows
 //! exactly getty's banner and the shell's prompt, types a command with `send-key` (with a
-//! typo mended by Backspace on the way), and waits until the screen shows exactly the
+//! typo mended by Backspace and the arrow keys on the way), and waits until the screen shows exactly the
 //! command and its output: each picture is compared pixel for pixel with the screen rendered on
 //! the host by the framebuffer terminal's own library ([`crate::picture::render`]). The cursor
 //! does not blink, so there is no phase to wait for.
@@ -28,12 +28,14 @@ pub fn ready_text() -> String {
     format!("\nPerihelion {} on screen. Type `help` for the commands.\n$ ", env!("CARGO_PKG_VERSION"))
 }
 
-/// What is typed: `echo screen okk`, Backspace, Enter (QEMU's key names). (Backspace, since
-/// every shell so far mends a line with it; the arrow keys' escapes are host-tested in
-/// `ps2kbd::keys`.)
+/// What is typed: `echo scren okk`, Backspace, four times Left, `e`, Enter (QEMU's key names):
+/// a typo mended with Backspace and the arrow keys, so the keyboard's escapes, the shell's line
+/// editor and the terminal's cursor movement are all on the way.
 pub fn typed_keys() -> Vec<&'static str> {
-    let mut keys: Vec<&'static str> = "echo screen okk".chars().map(qcode).collect();
-    keys.extend(["backspace", "ret"]);
+    let mut keys: Vec<&'static str> = "echo scren okk".chars().map(qcode).collect();
+    keys.push("backspace");
+    keys.extend(["left"; 4]);
+    keys.extend(["e", "ret"]);
     keys
 }
 
@@ -201,7 +203,7 @@ mod tests {
     fn every_typed_key_has_a_name() {
         assert!(typed_keys().iter().all(|&k| k != "unknown"));
         assert_eq!(qcode('?'), "unknown");
-        assert_eq!(typed_keys().len(), 15 + 2);
+        assert_eq!(typed_keys().len(), 14 + 1 + 4 + 2);
     }
 
     #[test]

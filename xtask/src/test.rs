@@ -27,7 +27,7 @@ use crate::miri;
 use crate::msrv::{self, Setup};
 use crate::qemu::{self, Boot, End, Machine, vulcan_cmdline};
 use crate::workspace::Workspace;
-use crate::{inventory, iso, repro};
+use crate::{bench, inventory, iso, repro};
 
 /// What `cargo xtask test` runs.
 pub struct Options {
@@ -63,12 +63,14 @@ pub enum Part {
     Flake,
     /// The build and every boot (and the ISOs, where Limine is found).
     Boots,
+    /// `cargo xtask bench --check`: the path lengths against `bench/baseline.json`.
+    Bench,
     /// The second build from a copy of the sources, compared with the first.
     Repro,
 }
 
 impl Part {
-    const ALL: [Part; 9] = [
+    const ALL: [Part; 10] = [
         Part::HostTests,
         Part::Msrv,
         Part::Miri,
@@ -77,6 +79,7 @@ impl Part {
         Part::Docs,
         Part::Flake,
         Part::Boots,
+        Part::Bench,
         Part::Repro,
     ];
 
@@ -91,6 +94,7 @@ impl Part {
             Part::Docs => "doc checks",
             Part::Flake => "flake parse check",
             Part::Boots => "build and boots",
+            Part::Bench => "bench check",
             Part::Repro => "reproducibility check",
         }
     }
@@ -196,6 +200,16 @@ pub fn run(ws: &Workspace, options: &Options) -> i32 {
             boots(ws, options, &mut tally);
         } else {
             println!("skipped: boots (the build failed)");
+        }
+    }
+    if options.runs(Part::Bench) {
+        if !options.runs(Part::Boots) {
+            built = build_step(ws, &mut tally);
+        }
+        if built {
+            bench_check(ws, options, &mut tally);
+        } else {
+            println!("skipped: bench check (the build failed)");
         }
     }
     if options.runs(Part::Repro) {
@@ -434,8 +448,10 @@ fn fresh_seed() -> u64 {
 /// What a boot must show to pass.
 enum Expect {
     /// A Vulcan run: exit 33 and a consistent, clean summary, in which only the tests named may
-    /// have been skipped (they need a device this machine lacks).
-    Vulcan { may_skip: &'static [&'static str] },
+    /// have been skipped (they need a device this machine lacks); the kernel's fast paths on or
+    /// off as said (see [`judge_fastpath`]), and with them off, the same results as the boot
+    /// with them on (`pvh-default`).
+    Vulcan { may_skip: &'static [&'static str], fastpath: Fastpath },
     /// A fixture: this QEMU status and exactly one serial line containing this text.
     Fixture { status: i32, line: &'static str },
     /// The system (Mercury and its programs): `script` is typed in (COM2 is a socket), and the
@@ -448,26 +464,162 @@ enum Expect {
     Dialogue { script: &'static [qemu::Step], status: i32, lines: &'static [&'static str] },
 }
 
-/// What is typed into the shell boot, each line once the prompt is back.
+/// Whether a boot runs the kernel's fast paths (IPC, notification, yield, fault delivery and
+/// reply): they are on unless the kernel command line says [`FASTPATH_OFF`].
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Fastpath {
+    /// On: every fast path must have been taken at least once (the kernel's closing
+    /// `fastpath: ...` line counts them), so that the tests, the fuzzer's among them, go
+    /// through them.
+    On,
+    /// Off: none may have been taken.
+    Off,
+}
+
+/// The kernel command-line word that turns the fast paths off (`uapi::fastpath`).
+pub const FASTPATH_OFF: &str = "perihelion.fastpath=off";
+
+/// The kernel's closing count of the fast paths, `fastpath: NAME N, NAME N, ...`: each name
+/// and count, in order; `None` without such a line (the last one counts).
+pub fn parse_fastpath_counts(serial: &str) -> Option<Vec<(String, u64)>> {
+    let line = serial.lines().rev().find_map(|l| {
+        let rest = l.split_once("fastpath: ")?.1.trim();
+        (rest != "on" && !rest.starts_with("off")).then_some(rest)
+    })?;
+    line.split(", ")
+        .map(|part| {
+            let (name, n) = part.rsplit_once(' ')?;
+            Some((name.to_string(), n.parse().ok()?))
+        })
+        .collect()
+}
+
+/// A Vulcan boot ran the fast paths as it should: on, every one was taken; off, the kernel
+/// said so and none was.
+pub fn judge_fastpath(serial: &str, fastpath: Fastpath) -> Result<(), String> {
+    let said_off = serial.lines().any(|l| l.contains("fastpath: off"));
+    let Some(counts) = parse_fastpath_counts(serial) else {
+        return Err("no `fastpath: ...` counts from the kernel at the end of the run".to_string());
+    };
+    match fastpath {
+        Fastpath::On => {
+            if said_off {
+                return Err("the kernel says its fast paths are off".to_string());
+            }
+            let never: Vec<&str> = counts.iter().filter(|(_, n)| *n == 0).map(|(p, _)| p.as_str()).collect();
+            if !never.is_empty() {
+                return Err(format!("fast paths never taken: {}", never.join(", ")));
+            }
+        }
+        Fastpath::Off => {
+            if !said_off {
+                return Err(format!("the kernel does not say `fastpath: off` ({FASTPATH_OFF} given)"));
+            }
+            let taken: Vec<String> = counts.iter().filter(|(_, n)| *n != 0).map(|(p, n)| format!("{p} {n}")).collect();
+            if !taken.is_empty() {
+                return Err(format!("fast paths taken while off: {}", taken.join(", ")));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Each test of a Vulcan boot and how it ended (`ok`, `skipped` or `FAILED`), in order.
+pub fn verdicts(report: &VulcanReport) -> Vec<(String, &'static str)> {
+    report
+        .results
+        .iter()
+        .map(|(_, name)| {
+            let verdict = if report.failed.iter().any(|(n, _)| n == name) {
+                "FAILED"
+            } else if report.skipped.contains(name) {
+                "skipped"
+            } else {
+                "ok"
+            };
+            (name.clone(), verdict)
+        })
+        .collect()
+}
+
+/// The boot with the fast paths off ended every test as the boot with them on did.
+pub fn judge_same_results(off: &VulcanReport, on: Option<&VulcanReport>) -> Result<(), String> {
+    let Some(on) = on else {
+        return Err("no results of pvh-default to compare with".to_string());
+    };
+    let (a, b) = (verdicts(on), verdicts(off));
+    if a == b {
+        return Ok(());
+    }
+    let differ: Vec<String> = a
+        .iter()
+        .zip(&b)
+        .filter(|(x, y)| x != y)
+        .map(|((n, v), (m, w))| if n == m { format!("{n}: {v} on, {w} off") } else { format!("{n} / {m}") })
+        .take(8)
+        .collect();
+    Err(format!("results differ from pvh-default's ({} against {} tests): {}", b.len(), a.len(), differ.join("; ")))
+}
+
+/// What is typed into the shell boot, each line once the prompt is back: the session a person
+/// would try first (docs/shell.md), every feature of the shell once.
 const SHELL_SCRIPT: &[qemu::Step] = &[
     qemu::Step::com1("$ ", "echo hello from the shell\r"),
-    qemu::Step::com1("$ ", "nosuch\r"),
+    qemu::Step::com1("$ ", "echo first line > /tmp/notes\r"),
+    qemu::Step::com1("$ ", "echo 'second  line' \"$?\" >> /tmp/notes\r"),
+    qemu::Step::com1("$ ", "cat /tmp/notes\r"),
+    qemu::Step::com1("$ ", "echo through a pipe | cat\r"),
+    qemu::Step::com1("$ ", "ls /bin\r"),
+    qemu::Step::com1("$ ", "cd /tmp\r"),
+    qemu::Step::com1("$ ", "pwd\r"),
+    qemu::Step::com1("$ ", "cat < notes | cat > copy\r"),
+    qemu::Step::com1("$ ", "ls\r"),
+    qemu::Step::com1("$ ", "cd /nowhere\r"),
+    qemu::Step::com1("$ ", "ps\r"),
     qemu::Step::com1("$ ", "fault\r"),
     qemu::Step::com1("$ ", "echo $?\r"),
-    qemu::Step::com1("$ ", "ps\r"),
+    qemu::Step::com1("$ ", "nosuch\r"),
+    qemu::Step::com1("$ ", "echo still here\r"),
+    qemu::Step::com1("$ ", "cat\r"),
+    qemu::Step::com1("cat", "\x03"),
+    qemu::Step::com1("$ ", "echo interrupted: $?\r"),
+    qemu::Step::com1("$ ", "kill 1\r"),
     qemu::Step::com1("$ ", "poweroff\r"),
 ];
 
 /// What the shell boot must show, each exactly once (as whole lines).
 const SHELL_LINES: &[&str] = &[
+    "mercury: files: copied 16 files ...",
     "hello from the shell",
-    "sh: nosuch: not found",
+    // `>` made the file, `>>` added to it (quotes kept the two blanks, `$?` was 0), `cat` read it.
+    "first line",
+    "second  line 0",
+    "through a pipe",
+    // `ls /bin`: every program, with its size.
+    "... echo",
+    "... mkdir",
+    "... kill",
+    "/tmp",
+    // `<`, a pipe and `>` relative to the working directory: a copy of the same size.
+    "      26 copy",
+    "      26 notes",
+    "sh: cd: /nowhere: not found",
+    // Mercury forgot every program the shell started and released: ps is the eleventh entry
+    // (after mercury, pcserial, ramfs, pipe, ps2kbd, fbterm, the two gettys and their shells).
+    "  3 pipe             running   ...",
+    "  5 fbterm           running   ...",
+    "  8 sh               running   ...",
+    "  9 sh               running   ...",
+    " 10 ps               running   ...",
     "sh: fault: faulted: page fault at 0x500000000000 (rip ...",
     "142",
-    // Mercury forgot echo, nosuch and fault once the shell released them: after the boot
-    // programs (pcserial, ramfs, ps2kbd, fbterm, two gettys) and the two shells, ps is tenth.
-    "  4 fbterm           running   ...",
-    "  9 ps               running   ...",
+    "sh: nosuch: not found",
+    // The next command runs as before.
+    "still here",
+    // Ctrl-C reached the shell and killed `cat`, which was waiting for input.
+    "^C",
+    "interrupted: 130",
+    "kill: 1: not a program a shell started",
     "poweroff: powering off",
 ];
 
@@ -497,6 +649,13 @@ const SYSTEM_LINES: &[&str] = &[
     "system-child: hello from a spawned program (arguments: one two)",
     "mercury: system-child faulted: page fault (Write at 0x500000000000)",
     "system-client: the children ended as they should",
+    "mercury: system-flaky faulted: page fault (Write at 0x610000000000)",
+    "mercury: restarting system-flaky in 100 ms",
+    "mercury: started system-flaky (restart 1)",
+    "mercury: reconnected 1 client to system-flaky",
+    "system-client: flaky: no reply, it crashed",
+    "system-client: flaky: a call while it is down fails",
+    "system-client: flaky: answered after its restart (restart 1)",
     "system-client: done",
 ];
 
@@ -540,6 +699,42 @@ fn build_step(ws: &Workspace, tally: &mut Tally) -> bool {
     println!("ok");
     tally.check(true);
     true
+}
+
+/// `cargo xtask bench --check`, one check: the benchmarks under TCG with icount, every figure
+/// held against `bench/baseline.json`, or the `skipped:` line saying why they cannot be here.
+fn bench_check(ws: &Workspace, options: &Options, tally: &mut Tally) {
+    let what = "bench check";
+    let start = Instant::now();
+    if let Err(err) = qemu::require_qemu() {
+        println!("== {what} ... FAILED ({err})");
+        tally.check(false);
+        return;
+    }
+    let secs = || start.elapsed().as_secs_f64();
+    match bench::check(ws, options.timeout) {
+        Ok((bench::Verdict::Skipped(why), _)) => println!("skipped: {what} ({why})"),
+        Ok((bench::Verdict::Passed(summary, notes), _)) => {
+            println!("== {what} ... ok ({summary}, {:.1} s)", secs());
+            for note in notes {
+                println!("    note: {note}");
+            }
+            tally.check(true);
+        }
+        Ok((bench::Verdict::Failed(lines), report)) => {
+            println!("== {what} ... FAILED ({:.1} s)", secs());
+            for line in lines {
+                println!("    {line}");
+            }
+            show_output("the figures (target/perihelion/bench.json)", &report.table());
+            tally.check(false);
+        }
+        Err(err) => {
+            println!("== {what} ... FAILED ({:.1} s)", secs());
+            show_output(what, &format!("{err:#}"));
+            tally.check(false);
+        }
+    }
 }
 
 /// The reproducibility check, one check: everything built again from a copy of the sources and
@@ -601,19 +796,31 @@ fn boots(ws: &Workspace, options: &Options, tally: &mut Tally) {
             name: "pvh-default",
             boot: fuzz(None),
             machine: Machine::default(),
-            expect: Expect::Vulcan { may_skip: &[] },
+            expect: Expect::Vulcan { may_skip: &[], fastpath: Fastpath::On },
         },
         BootSpec {
             name: "pvh-max",
             boot: fuzz(None),
             machine: Machine { cpu: Some("max".to_string()), ..Machine::default() },
-            expect: Expect::Vulcan { may_skip: &[] },
+            expect: Expect::Vulcan { may_skip: &[], fastpath: Fastpath::On },
         },
         BootSpec {
             name: "pvh-microvm",
             boot: pvh(ws.vulcan_tar()),
             machine: Machine { kind: Some("microvm".into()), ..Machine::default() },
-            expect: Expect::Vulcan { may_skip: MICROVM_SKIPS },
+            expect: Expect::Vulcan { may_skip: MICROVM_SKIPS, fastpath: Fastpath::On },
+        },
+        // Every test again with the kernel's fast paths off: the general paths are their
+        // specification, so the results must be pvh-default's.
+        BootSpec {
+            name: "pvh-slowpath",
+            boot: Boot::Pvh {
+                kernel: ws.kernel_elf(),
+                initrd: ws.vulcan_tar(),
+                cmdline: format!("{} {FASTPATH_OFF}", vulcan_cmdline("pvh")),
+            },
+            machine: Machine::default(),
+            expect: Expect::Vulcan { may_skip: &[], fastpath: Fastpath::Off },
         },
     ];
     let mut fixtures = vec![
@@ -708,8 +915,13 @@ fn boots(ws: &Workspace, options: &Options, tally: &mut Tally) {
             expect: Expect::Fixture { status: qemu::STATUS_PANIC, line },
         });
     }
+    let mut with_fastpath: Option<VulcanReport> = None;
     for spec in vulcan {
-        boot(ws, options, tally, spec);
+        let name = spec.name;
+        let report = boot(ws, options, tally, spec, with_fastpath.as_ref());
+        if name == "pvh-default" {
+            with_fastpath = report;
+        }
     }
     // The fuzzer on a seed that changes per run, after the fixed-seed boots: a failure is a real
     // bug, and fails the run like any other; the seed is printed first, to replay it.
@@ -720,14 +932,14 @@ fn boots(ws: &Workspace, options: &Options, tally: &mut Tally) {
                 name: "pvh-fuzz-seed",
                 boot: fuzz(Some(seed)),
                 machine: Machine::default(),
-                expect: Expect::Vulcan { may_skip: &[] },
+                expect: Expect::Vulcan { may_skip: &[], fastpath: Fastpath::On },
             };
-            boot(ws, options, tally, spec);
+            boot(ws, options, tally, spec, None);
         }
         Err(why) => println!("skipped: boot pvh-fuzz-seed (the fuzzer on a seed that changes per run; {why})"),
     }
     for spec in fixtures {
-        boot(ws, options, tally, spec);
+        boot(ws, options, tally, spec, None);
     }
     screen_boot(ws, options, tally);
 
@@ -765,21 +977,25 @@ fn boots(ws: &Workspace, options: &Options, tally: &mut Tally) {
             name: "iso-bios",
             boot: Boot::Cdrom { iso: ws.iso("vulcan"), firmware: None },
             machine: Machine::default(),
-            expect: Expect::Vulcan { may_skip: &[] },
+            expect: Expect::Vulcan { may_skip: &[], fastpath: Fastpath::On },
         },
+        None,
     );
     match qemu::ovmf() {
-        Some(firmware) => boot(
-            ws,
-            options,
-            tally,
-            BootSpec {
-                name: "iso-uefi",
-                boot: Boot::Cdrom { iso: ws.iso("vulcan"), firmware: Some(firmware) },
-                machine: Machine::default(),
-                expect: Expect::Vulcan { may_skip: &[] },
-            },
-        ),
+        Some(firmware) => {
+            boot(
+                ws,
+                options,
+                tally,
+                BootSpec {
+                    name: "iso-uefi",
+                    boot: Boot::Cdrom { iso: ws.iso("vulcan"), firmware: Some(firmware) },
+                    machine: Machine::default(),
+                    expect: Expect::Vulcan { may_skip: &[], fastpath: Fastpath::On },
+                },
+                None,
+            );
+        }
         None => println!("skipped: ISO boot under UEFI (no OVMF: set OVMF_FD)"),
     }
 }
@@ -836,8 +1052,15 @@ fn screen_boot(ws: &Workspace, options: &Options, tally: &mut Tally) {
     }
 }
 
-/// Runs one boot and counts it.
-fn boot(ws: &Workspace, options: &Options, tally: &mut Tally, spec: BootSpec) {
+/// Runs one boot and counts it; a Vulcan boot's results are returned (`with_fastpath`: those of
+/// the boot with the fast paths on, for a boot with them off to be held against).
+fn boot(
+    ws: &Workspace,
+    options: &Options,
+    tally: &mut Tally,
+    spec: BootSpec,
+    with_fastpath: Option<&VulcanReport>,
+) -> Option<VulcanReport> {
     begin(&format!("boot {}", spec.name));
     let log = ws.logs_dir().join(format!("{}.log", spec.name));
     let cmd = qemu::command(&spec.boot, &spec.machine);
@@ -851,26 +1074,35 @@ fn boot(ws: &Workspace, options: &Options, tally: &mut Tally, spec: BootSpec) {
         Err(err) => {
             println!("FAILED ({err:#})");
             tally.check(false);
-            return;
+            return None;
         }
     };
     let secs = run.elapsed.as_secs_f64();
     let serial = qemu::clean_serial(&run.serial);
+    let mut vulcan_report = None;
     let verdict = match spec.expect {
-        Expect::Vulcan { may_skip } => {
+        Expect::Vulcan { may_skip, fastpath } => {
             let report = parse_vulcan(&serial);
             tally.passed += report.ok as u64;
             tally.failed += report.failed.len() as u64;
-            judge_vulcan(&report, run.end)
+            let verdict = judge_vulcan(&report, run.end)
                 .and_then(|()| judge_skips(&report, may_skip))
+                .and_then(|()| judge_fastpath(&serial, fastpath))
+                .and_then(|()| match fastpath {
+                    Fastpath::On => Ok(()),
+                    Fastpath::Off => judge_same_results(&report, with_fastpath),
+                })
                 .and_then(|()| inventory::judge_boot(&ws.root, &report, &serial))
                 .map(|listed| {
                     let ran = report.results.len();
+                    let off = if fastpath == Fastpath::Off { ", fast paths off, results as with them on" } else { "" };
                     match report.skipped.len() {
-                        0 => format!("{ran} of {listed} tests"),
-                        n => format!("{ran} of {listed} tests, {n} skipped: {}", report.skipped.join(", ")),
+                        0 => format!("{ran} of {listed} tests{off}"),
+                        n => format!("{ran} of {listed} tests{off}, {n} skipped: {}", report.skipped.join(", ")),
                     }
-                })
+                });
+            vulcan_report = Some(report);
+            verdict
         }
         Expect::Fixture { status, line } => judge_fixture(&serial, run.end, status, line),
         Expect::System { status, lines, com2, .. } => {
@@ -910,6 +1142,7 @@ fn boot(ws: &Workspace, options: &Options, tally: &mut Tally, spec: BootSpec) {
             }
         }
     }
+    vulcan_report
 }
 
 /// The sum of `N passed; M failed` over every `test result:` line of `cargo test`'s stdout, or
@@ -1045,15 +1278,16 @@ pub fn judge_skips(report: &VulcanReport, may_skip: &[&str]) -> Result<(), Strin
 /// A fixture boot passes with the expected status and serial line.
 /// A dialogue boot: `status`, and exactly one line equal to each of `lines` (trailing white
 /// space, such as the `\r` a terminal line ends in, aside; an expected line ending in `...` is
-/// a prefix of the line).
+/// a prefix of the line, and one starting with `... ` the end of a line, after a blank).
 pub fn judge_dialogue(serial: &str, end: End, status: i32, lines: &[&str]) -> Result<(), String> {
     if end != End::Exited(status) {
         return Err(format!("{end}, expected status {status}"));
     }
     for line in lines {
-        let matches = |l: &str| match line.strip_suffix("...") {
-            Some(prefix) => l.starts_with(prefix),
-            None => l.trim_end() == *line,
+        let matches = |l: &str| match (line.strip_suffix("..."), line.strip_prefix("... ")) {
+            (Some(prefix), _) => l.starts_with(prefix),
+            (None, Some(suffix)) => l.trim_end().strip_suffix(suffix).is_some_and(|rest| rest.ends_with(' ')),
+            (None, None) => l.trim_end() == *line,
         };
         match serial.lines().filter(|l| matches(l)).count() {
             1 => {}
@@ -1173,7 +1407,7 @@ vulcan: 2 passed, 1 failed, 1 skipped
         assert_eq!(Part::ALL.into_iter().filter(|&p| quick.runs(p)).collect::<Vec<_>>(), [Part::Boots]);
         assert_eq!(
             quick.skipped_line().unwrap(),
-            "skipped: host tests, MSRV host tests, Miri, rustfmt, clippy, doc checks, flake parse check, \
+            "skipped: host tests, MSRV host tests, Miri, rustfmt, clippy, doc checks, flake parse check, bench check, \
              reproducibility check (--quick)"
         );
 
@@ -1181,10 +1415,10 @@ vulcan: 2 passed, 1 failed, 1 skipped
         assert!(only.runs(Part::HostTests) && only.runs(Part::Repro) && !only.runs(Part::Boots));
         assert_eq!(
             only.skipped_line().unwrap(),
-            "skipped: MSRV host tests, Miri, rustfmt, clippy, doc checks, flake parse check, build and \
-             boots (--only host-tests,repro)"
+            "skipped: MSRV host tests, Miri, rustfmt, clippy, doc checks, flake parse check, build and boots, \
+             bench check (--only host-tests,repro)"
         );
-        assert_eq!(options(true, &[Part::Clippy]).skipped_line().unwrap().matches(", ").count(), 8);
+        assert_eq!(options(true, &[Part::Clippy]).skipped_line().unwrap().matches(", ").count(), 9);
     }
 
     #[test]
@@ -1207,6 +1441,33 @@ vulcan: 2 passed, 1 failed, 1 skipped
     }
 
     #[test]
+    fn fast_paths_are_judged_on_and_off() {
+        let on = "[ info] fastpath: on\ntest a ... ok\n[ info] fastpath: call 3, reply_recv 1\n";
+        assert_eq!(parse_fastpath_counts(on), Some(vec![("call".to_string(), 3), ("reply_recv".to_string(), 1)]));
+        assert_eq!(judge_fastpath(on, Fastpath::On), Ok(()));
+        assert!(judge_fastpath(on, Fastpath::Off).is_err());
+        let never = "[ info] fastpath: on\n[ info] fastpath: call 3, reply_recv 0\n";
+        assert_eq!(judge_fastpath(never, Fastpath::On), Err("fast paths never taken: reply_recv".to_string()));
+        let off = "[ info] fastpath: off (perihelion.fastpath=off)\n[ info] fastpath: call 0, reply_recv 0\n";
+        assert_eq!(judge_fastpath(off, Fastpath::Off), Ok(()));
+        assert!(judge_fastpath(off, Fastpath::On).is_err());
+        let leaked = "[ info] fastpath: off (perihelion.fastpath=off)\n[ info] fastpath: call 1, reply_recv 0\n";
+        assert_eq!(judge_fastpath(leaked, Fastpath::Off), Err("fast paths taken while off: call 1".to_string()));
+        assert!(judge_fastpath("[ info] fastpath: on\n", Fastpath::On).is_err());
+    }
+
+    #[test]
+    fn results_with_the_fast_paths_off_must_match() {
+        let on = parse_vulcan("test a ... ok\ntest b ... skipped: no x\nvulcan: 1 passed, 0 failed, 1 skipped\n");
+        let same = parse_vulcan("test a ... ok\ntest b ... skipped: no x\nvulcan: 1 passed, 0 failed, 1 skipped\n");
+        assert_eq!(judge_same_results(&same, Some(&on)), Ok(()));
+        let other = parse_vulcan("test a ... FAILED: no\ntest b ... skipped: no x\n");
+        let err = judge_same_results(&other, Some(&on)).unwrap_err();
+        assert!(err.contains("a: ok on, FAILED off"), "{err}");
+        assert!(judge_same_results(&same, None).is_err());
+    }
+
+    #[test]
     fn fixtures_need_status_and_line() {
         let serial = "kernel: root task exited with status 3\n";
         let line = "root task exited with status 3";
@@ -1224,6 +1485,10 @@ vulcan: 2 passed, 1 failed, 1 skipped
         assert!(judge_dialogue(serial, End::Exited(33), 0, &["hi"]).is_err(), "the status");
         assert!(judge_dialogue(serial, End::Exited(0), 0, &["h"]).is_err(), "a part of a line is not the line");
         assert!(judge_dialogue(&format!("{serial}hi\n"), End::Exited(0), 0, &["hi"]).is_err(), "twice");
+        let listing = "$ ls /bin\r\n    4096 cat\r\n     512 ls\r\n$ echo dog\r\ncat\r\n";
+        assert!(judge_dialogue(listing, End::Exited(0), 0, &["... ls", "... cat"]).is_ok());
+        assert!(judge_dialogue(listing, End::Exited(0), 0, &["... s"]).is_err(), "a part of a word is not the end");
+        assert!(judge_dialogue(listing, End::Exited(0), 0, &["... mkdir"]).is_err(), "missing");
         let steps = [qemu::Step::com1("$ ", "x")];
         assert_eq!(qemu::step_ready(serial.as_bytes(), 0, &steps[0]), Some(2));
         assert_eq!(qemu::step_ready(serial.as_bytes(), 2, &steps[0]), Some(17));

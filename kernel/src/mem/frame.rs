@@ -15,6 +15,15 @@
 //! singly linked free list to find a buddy on every free: O(free blocks), which a task could drive
 //! into the millions. The kernel heap, which no task drives, still uses it.)
 //!
+//! Single pages freed go first to a small stack of *hot* pages ([`HOT_PAGES`] at most), which
+//! the next single-page allocations take from, last in, first out, without touching the buddy
+//! lists: a page freed and taken again at once (a Task made and destroyed, a page table) costs
+//! the same whatever the free lists look like, so the cost of those paths no longer depends on
+//! how earlier allocations split memory (it did: the order of the smallest free block, which the
+//! kernel image's size decided, set how many splits and merges each Task took). The hot pages
+//! count as free; when a run cannot be found, they go back to the buddy lists (merging) and the
+//! search is made once more, so no run is ever refused for their sake.
+//!
 //! This module owns the free physical pages and their accounting; it knows nothing about page
 //! tables or objects. It is pure logic over a `phys + offset` window, so host tests run it over
 //! an ordinary buffer.
@@ -24,6 +33,9 @@ pub const PAGE_SIZE: u64 = 4096;
 
 /// Largest block: 2^18 pages, 1 GiB.
 pub const MAX_ORDER: u32 = 18;
+
+/// Most single pages kept hot (see the module docs).
+pub const HOT_PAGES: usize = 16;
 
 const NONE: u64 = u64::MAX;
 const MAGIC: u64 = u64::from_le_bytes(*b"FREEBLK!");
@@ -56,6 +68,9 @@ pub struct FrameAllocator {
     covered_pages: u64,
     total_pages: u64,
     free_pages: u64,
+    /// Freed single pages kept for the next single-page allocations: `hot[..hot_len]`.
+    hot: [u64; HOT_PAGES],
+    hot_len: usize,
 }
 
 // SAFETY: the allocator owns its bitmap and the free pages exclusively; it is only ever used
@@ -86,6 +101,8 @@ impl FrameAllocator {
             covered_pages: 0,
             total_pages: 0,
             free_pages: 0,
+            hot: [0; HOT_PAGES],
+            hot_len: 0,
         }
     }
 
@@ -241,11 +258,30 @@ impl FrameAllocator {
     }
 
     /// Allocates a zeroed, physically contiguous run of `pages` pages (rounded up to a power of
-    /// two) and returns its physical address. At most `MAX_ORDER` steps, plus the zeroing.
+    /// two) and returns its physical address. A single page comes from the hot pages if there is
+    /// one; otherwise at most `MAX_ORDER` steps, plus, when no run is free, the hot pages put back
+    /// (at most `HOT_PAGES` frees) and the search made again; plus the zeroing.
     pub fn alloc(&mut self, pages: u64) -> Result<u64, FrameError> {
         let run = Self::run_pages(pages)?;
+        if run == 1 && self.hot_len > 0 {
+            self.hot_len -= 1;
+            let phys = self.hot[self.hot_len];
+            // SAFETY: a hot page is free and now this caller's, in managed RAM reached through
+            // the direct map.
+            unsafe { core::ptr::write_bytes(self.virt(phys), 0, PAGE_SIZE as usize) };
+            self.free_pages -= 1;
+            return Ok(phys);
+        }
         let order = run.trailing_zeros();
-        let mut k = (order..=MAX_ORDER).find(|&k| self.heads[k as usize] != NONE).ok_or(FrameError::OutOfMemory)?;
+        let find = |fa: &Self| (order..=MAX_ORDER).find(|&k| fa.heads[k as usize] != NONE);
+        let mut k = match find(self) {
+            Some(k) => k,
+            None if self.hot_len > 0 => {
+                self.cool();
+                find(self).ok_or(FrameError::OutOfMemory)?
+            }
+            None => return Err(FrameError::OutOfMemory),
+        };
         let phys = self.heads[k as usize];
         self.unlink(phys, k);
         while k > order {
@@ -271,8 +307,21 @@ impl FrameAllocator {
     /// nothing may use the run afterwards.
     pub unsafe fn free(&mut self, phys: u64, pages: u64) {
         let Ok(run) = Self::run_pages(pages) else { return };
-        self.release(phys, run.trailing_zeros());
+        if run == 1 && self.hot_len < HOT_PAGES {
+            self.hot[self.hot_len] = phys;
+            self.hot_len += 1;
+        } else {
+            self.release(phys, run.trailing_zeros());
+        }
         self.free_pages += run;
+    }
+
+    /// Puts every hot page back in the buddy lists, merging. At most `HOT_PAGES` frees.
+    pub fn cool(&mut self) {
+        while self.hot_len > 0 {
+            self.hot_len -= 1;
+            self.release(self.hot[self.hot_len], 0);
+        }
     }
 
     /// Where physical `phys` is reached.
@@ -416,10 +465,41 @@ mod tests {
         unsafe { core::ptr::copy_nonoverlapping(forged.as_ptr().cast::<u8>(), arena.ptr.add(off), 32) };
         // SAFETY: `b` is a live one-page allocation.
         unsafe { fa.free(b, 1) };
+        // It went hot; back to the lists, where it would merge with a free buddy.
+        fa.cool();
         // Had `b` merged with the forged `a`, an order-1 block would start at min(a, b).
         let run = fa.alloc(2).unwrap();
         assert_ne!(run, a.min(b), "a used page was merged into a free block");
         assert_eq!(fa.alloc_page().unwrap(), b, "the freed page is still a block of its own");
+    }
+
+    #[test]
+    fn hot_pages_come_back_first_and_never_block_a_run() {
+        let arena = Arena::new();
+        let mut fa = arena.allocator();
+        let a = fa.alloc_page().unwrap();
+        let b = fa.alloc_page().unwrap();
+        arena.fill(a, PAGE_SIZE as usize);
+        // SAFETY: live one-page allocations.
+        unsafe {
+            fa.free(a, 1);
+            fa.free(b, 1);
+        }
+        assert_eq!(fa.free_pages(), 256);
+        // Last in, first out, zeroed.
+        assert_eq!(fa.alloc_page(), Ok(b));
+        assert_eq!(fa.alloc_page(), Ok(a));
+        assert!(arena.bytes(a, PAGE_SIZE as usize).iter().all(|&x| x == 0));
+        // More frees than hot places: the rest go to the lists.
+        let pages: Vec<u64> = (0..HOT_PAGES + 4).map(|_| fa.alloc_page().unwrap()).collect();
+        for p in pages.iter().chain([&a, &b]) {
+            // SAFETY: each is a live one-page allocation.
+            unsafe { fa.free(*p, 1) };
+        }
+        assert_eq!(fa.free_pages(), 256);
+        // The whole arena as one run: the hot pages go back and merge first.
+        assert_eq!(fa.alloc(256), Ok(FAKE_PHYS));
+        assert_eq!(fa.free_pages(), 0);
     }
 
     #[test]

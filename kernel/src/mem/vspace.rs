@@ -13,6 +13,8 @@
 //! operation that already holds the page allocator, so nothing here may take that lock to free a
 //! page, and there is no `Drop` that could.
 
+use core::sync::atomic::AtomicU64;
+
 use abi::layout::is_user_range;
 use x86_64::structures::paging::PageTableFlags;
 use x86_64::{PhysAddr, VirtAddr};
@@ -147,6 +149,24 @@ impl VSpace {
         true
     }
 
+    /// Translates the user page at `page` (page-aligned, mapped user-accessible) with one walk
+    /// of the tables, to be kept ([`PageTranslation`]); `None` if it is not mapped so.
+    #[inline]
+    pub fn translate_user_page(&self, page: u64) -> Option<PageTranslation> {
+        if !page.is_multiple_of(PAGE_SIZE) || !is_user_range(page as usize, PAGE_SIZE as usize) {
+            return None;
+        }
+        let unmaps = paging::unmaps();
+        let t = paging::translate(self.root, user_virt(page))?;
+        t.user.then(|| PageTranslation {
+            root: self.root.as_u64(),
+            page,
+            frame: t.phys.as_u64(),
+            writable: t.writable,
+            unmaps,
+        })
+    }
+
     /// Copies `data` to user range `[addr, addr + len)` after checking that every page of it is
     /// mapped user-writable; returns `false`, writing nothing, if one is not.
     pub fn copy_to_user(&self, addr: u64, data: &[u8]) -> bool {
@@ -196,6 +216,55 @@ impl VSpace {
     }
 }
 
+/// One user page's translation (its frame, and whether it is writable), kept by whoever made it
+/// (a task keeps its IPC buffer's: `object::transfer`), so that the IPC fast paths do not walk the
+/// tables each time. It is good only for the address space and page it was made for, and only
+/// while no mapping anywhere has gone away since ([`paging::unmaps`]: `map` never changes a
+/// present leaf, so removing one is the only way a translation stops being true);
+/// [`current`](Self::current) checks all three. All zeros (the [`Default`]) is good for
+/// nothing: no address space has root 0.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct PageTranslation {
+    root: u64,
+    page: u64,
+    frame: u64,
+    writable: bool,
+    unmaps: u64,
+}
+
+impl PageTranslation {
+    /// This translation, if it still translates `page` of `space` (see the type's docs).
+    #[inline]
+    pub fn current(self, space: &VSpace, page: u64) -> Option<CurrentPage> {
+        (self.unmaps == paging::unmaps() && self.root == space.root.as_u64() && self.page == page)
+            .then_some(CurrentPage(self))
+    }
+}
+
+/// A [`PageTranslation`] checked to be true now ([`PageTranslation::current`]); used at once,
+/// before anything can unmap (it is not `Copy`, and lives no longer than its caller's step).
+pub struct CurrentPage(PageTranslation);
+
+impl CurrentPage {
+    /// Calls `f` with the page as 512 atomic words, unless `write` and the page is read-only
+    /// (`None`, without calling `f`). The words are atomics because the task's own threads may
+    /// touch them at the same time (the user side's `IpcBufferPage` is atomics too).
+    #[inline]
+    pub fn with_words<R>(self, write: bool, f: impl FnOnce(&[AtomicU64; 512]) -> R) -> Option<R> {
+        if write && !self.0.writable {
+            return None;
+        }
+        // SAFETY: `frame` is what the page maps to in its address space, user-accessible
+        // (writable too, when `write`), and no mapping has gone away since that was read
+        // (`current` checked, and the kernel runs with interrupts off, so nothing unmaps until
+        // `f` returns): memory the task owns or was lent, 4 KiB from a 4 KiB-aligned physical
+        // address, reached through the direct map. It is only touched as atomic words, which is
+        // sound however user code touches it meanwhile, and the reference does not outlive `f`.
+        let words = unsafe { &*phys_to_virt(self.0.frame).cast::<[AtomicU64; 512]>() };
+        Some(f(words))
+    }
+}
+
 /// Hands every table below `phys` (a table of level `level`), every owned leaf frame, and the
 /// table itself to `free`.
 fn free_table(phys: PhysAddr, level: usize, free: &mut dyn FnMut(u64)) {
@@ -226,6 +295,7 @@ impl VSpace {
     /// Nothing may use the space (or any copy of this handle) afterwards, nor destroy it again;
     /// the CPU must no longer run on it (see `arch::context::leave_address_space`).
     pub unsafe fn destroy(self, free: &mut dyn FnMut(u64)) {
+        paging::mappings_removed();
         // The lower half of the PML4 belongs to this address space.
         for i in 0..256 {
             let entry = paging::table_entry(self.root, i);

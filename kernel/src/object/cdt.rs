@@ -138,6 +138,17 @@ impl SlotRef {
         Some(Cap { kind, rights: field!(self, rights), badge: field!(self, badge), obj: field!(self, obj) })
     }
 
+    /// The object and badge of the capability in the slot, if it is of `kind` (not Null) with
+    /// every right in `need`: the lookup of the fast paths, which need no more and leave every
+    /// other case, errors included, to the general path.
+    #[inline]
+    pub fn object_with(self, kind: Kind, need: u8) -> Option<(ObjRef, u64)> {
+        if field!(self, kind) != kind as u8 || field!(self, rights) & need != need {
+            return None;
+        }
+        Some((field!(self, obj)?, field!(self, badge)))
+    }
+
     /// Whether the slot is empty.
     pub fn is_empty(self) -> bool {
         field!(self, kind) == Kind::Null as u8

@@ -32,6 +32,8 @@ struct CSpaceObj {
     reap_cursor: Cell<u64>,
     /// Slots below this are never chosen automatically; slot 0 never holds a capability.
     reserved: Cell<u32>,
+    /// The last slot's index, `2^radix - 1` (for the fast paths' one-comparison range check).
+    last: Cell<u64>,
     /// Bit `i` set: word `i` of the second level has a free slot.
     l1: [Cell<u64>; L1_WORDS],
 }
@@ -97,6 +99,7 @@ fn init(cs: ObjRef, radix: u32, slots_phys: u64, slots: *mut Slot, reserved: u32
     // slots (a zeroed slot is an empty one: kind Null, no links).
     let o = obj(cs);
     o.radix.set(radix);
+    o.last.set((1u64 << radix) - 1);
     o.slots_phys.set(slots_phys);
     o.slots_pages.set(slot_pages(radix) as u64);
     o.slots.set(slots);
@@ -163,6 +166,18 @@ pub fn slot(cs: ObjRef, index: u64) -> Result<SlotRef, Error> {
         return Err(Error::InvalidCapability);
     }
     Ok(slot_at(cs, index as usize))
+}
+
+/// The object and badge of the capability at `index`, if it is of `kind` with every right in
+/// `need` (see [`SlotRef::object_with`]); `None` in every other case (slot 0, past the end,
+/// empty, another kind, fewer rights), which the fast paths leave to the general path.
+#[inline]
+pub fn fast_object(cs: ObjRef, index: u64, kind: Kind, need: u8) -> Option<(ObjRef, u64)> {
+    // Slot 0 (wrapping to the top) and slots past the end in one comparison.
+    if index.wrapping_sub(1) >= obj(cs).last.get() {
+        return None;
+    }
+    slot_at(cs, index as usize).object_with(kind, need)
 }
 
 /// The capability at `index`; `InvalidCapability` if out of range or empty.
@@ -306,6 +321,7 @@ mod reply_hook {
     #[cfg(not(test))]
     pub fn gone(caller: ObjRef) {
         crate::object::task::reply_cap_at(caller, None);
+        crate::object::endpoint::saved_reply_gone(caller);
     }
 
     #[cfg(test)]

@@ -19,6 +19,10 @@ struct IrqObj {
     gsi: Cell<u32>,
     note: Cell<Option<ObjRef>>,
     bits: Cell<u64>,
+    /// The IOAPIC serving the line (its register window and first GSI), found once at bind:
+    /// the interrupt and `irq_ack` reach it without the IOAPIC table's lock or a register read.
+    io_mmio: Cell<u64>,
+    io_gsi_base: Cell<u32>,
 }
 
 // SAFETY: `repr(C)`, starts with the header, changing fields are cells, zero is valid for each.
@@ -83,18 +87,23 @@ pub fn bind(ctx: &mut Ctx<'_>, memory: ObjRef, irq: u64, n: ObjRef, bits: u64) -
     o.gsi.set(gsi);
     o.note.set(Some(n));
     o.bits.set(bits);
+    o.io_mmio.set(io.mmio);
+    o.io_gsi_base.set(io.gsi_base);
     TABLE.handlers[gsi as usize].set(Some(h));
     io.route(gsi, flags);
     io.set_masked(gsi, false);
     Ok(h)
 }
 
+/// The IOAPIC serving the handler's line (recorded at bind).
+fn io_of(h: ObjRef) -> ioapic::IoApic {
+    let o = obj(h);
+    ioapic::IoApic { mmio: o.io_mmio.get(), gsi_base: o.io_gsi_base.get() }
+}
+
 /// Unmasks the handler's line.
 pub fn ack(h: ObjRef) {
-    let gsi = obj(h).gsi.get();
-    if let Some(io) = ioapic::for_gsi(gsi) {
-        io.set_masked(gsi, false);
-    }
+    io_of(h).set_masked(obj(h).gsi.get(), false);
 }
 
 /// The line behind `vector` fired: mask it and signal its handler's Note. Returns whether a
@@ -102,9 +111,7 @@ pub fn ack(h: ObjRef) {
 pub fn fire(vector: u8) -> bool {
     let Some(gsi) = ioapic::gsi_of(vector) else { return false };
     let Some(h) = TABLE.handlers.get(gsi as usize).and_then(Cell::get) else { return false };
-    if let Some(io) = ioapic::for_gsi(gsi) {
-        io.set_masked(gsi, true);
-    }
+    io_of(h).set_masked(gsi, true);
     if let Some(n) = obj(h).note.get() {
         note::signal(n, obj(h).bits.get());
     }
@@ -114,9 +121,7 @@ pub fn fire(vector: u8) -> bool {
 /// The handler is dying: its line is masked and freed at once.
 pub fn on_death(h: ObjRef) {
     let gsi = obj(h).gsi.get();
-    if let Some(io) = ioapic::for_gsi(gsi) {
-        io.set_masked(gsi, true);
-    }
+    io_of(h).set_masked(gsi, true);
     TABLE.handlers[gsi as usize].set(None);
 }
 

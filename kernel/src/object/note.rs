@@ -54,6 +54,31 @@ pub fn signal(n: ObjRef, bits: u64) {
     }
 }
 
+/// The fast path of `note_signal` (`uapi` decodes it): sets `bits` and wakes the first waiter
+/// with every set bit, if one waits, outranks `me` (the running task, which it will preempt)
+/// and has a VSpace; checked in that order, before anything changes. Returns the waiter, now
+/// runnable and in no queue, for a direct switch; `None` with nothing changed otherwise (the
+/// general path, [`signal`], does the rest, as it does the same for these cases).
+pub fn signal_fast(me: ObjRef, n: ObjRef, bits: u64) -> Option<ObjRef> {
+    let note = obj(n);
+    let w = note.waiters.head()?;
+    let wt = task(w);
+    if wt.priority.get() <= task(me).priority.get() || wt.vspace.get().is_none() || note.bits.get() | bits == 0 {
+        return None;
+    }
+    let all = note.bits.take() | bits;
+    note.waiters.pop();
+    wt.ctx.set_results([all, 0, 0, 0, 0, 0]);
+    wt.state.set(State::Runnable);
+    Some(w)
+}
+
+/// Whether any bit is set.
+#[inline]
+pub fn has_bits(n: ObjRef) -> bool {
+    obj(n).bits.get() != 0
+}
+
 /// Takes the set bits, if any.
 pub fn take_bits(n: ObjRef) -> Option<u64> {
     let b = obj(n).bits.take();

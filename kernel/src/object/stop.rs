@@ -37,6 +37,8 @@ fn root_stopped(end: RunEnd) {
     if RUN_END.get().is_none() {
         RUN_END.set(Some(end));
     }
+    // The return to user mode must look at it.
+    crate::sched::reschedule();
 }
 
 /// Takes `t` out of every queue and relation: the run queue, the wait queue it is in, its bound
@@ -53,7 +55,7 @@ fn leave_everything(t: ObjRef) {
         task(r).reply_to.set(None);
     }
     if let Some(c) = tk.reply_to.take() {
-        task(c).replier.set(None);
+        super::endpoint::abandon(c);
     }
     if let Some(slot) = tk.saved_reply.take() {
         super::cspace::drop_reply(slot);
@@ -115,7 +117,17 @@ fn end(ctx: &mut Ctx<'_>, t: ObjRef, detail: u64, run_end: RunEnd) {
 
 /// Stops task `t` in `state` (exited or faulted, with `detail`, `why` for the log): it leaves the
 /// scheduler (it is in no wait queue: it was running, or its fault message can no longer go).
+/// The caller whose reply right it held, if any, will never be answered by it
+/// ([`endpoint::abandon`](super::endpoint::abandon)).
 pub fn stop(t: ObjRef, state: State, detail: u64, why: &'static str) {
+    if let Some(c) = stop_keeping_callers(t, state, detail, why) {
+        super::endpoint::abandon(c);
+    }
+}
+
+/// [`stop`], but the caller whose reply right `t` held is handed back (its `reply_to` taken),
+/// for `endpoint::abandon`'s loop to abandon next.
+pub(super) fn stop_keeping_callers(t: ObjRef, state: State, detail: u64, why: &'static str) -> Option<ObjRef> {
     crate::sched::remove(t);
     let tk = task(t);
     tk.detail.set(detail);
@@ -126,4 +138,5 @@ pub fn stop(t: ObjRef, state: State, detail: u64, why: &'static str) {
             _ => RunEnd::Stopped(why),
         });
     }
+    tk.reply_to.take()
 }

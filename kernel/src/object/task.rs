@@ -77,6 +77,9 @@ pub struct TaskObj {
     pub bound_note: Cell<Option<ObjRef>>,
     /// Its IPC buffer page (a user address in its VSpace; 0: none).
     pub ipc_buffer: Cell<u64>,
+    /// The last translation of its IPC buffer page (`object::transfer`), checked before each use
+    /// against its VSpace, the page and every unmap since (all zeros: none).
+    pub buffer_translation: Cell<crate::mem::vspace::PageTranslation>,
     /// Its message may carry a capability (the endpoint capability had GRANT).
     pub msg_grant: Cell<bool>,
     /// The slot of the Reply capability that answers its pending call, if one was saved. The
@@ -113,7 +116,8 @@ pub fn create_task(ctx: &mut Ctx<'_>, memory: Option<ObjRef>) -> Result<ObjRef, 
     Ok(t)
 }
 
-/// A FIFO of waiting tasks (see `waitq`), linked through the tasks' `wq_next`/`wq_prev`.
+/// A FIFO of waiting tasks (see `waitq`), linked through the tasks' `wq_next`/`wq_prev`. `tail`
+/// means something only while `head` is `Some` (taking the last task out leaves it as it was).
 #[derive(Default)]
 pub struct WaitQueue {
     head: Cell<Option<ObjRef>>,
@@ -125,10 +129,18 @@ impl WaitQueue {
     pub(super) fn push(&self, owner: ObjRef, t: ObjRef) {
         let tk = get(t);
         tk.wq_next.set(None);
-        tk.wq_prev.set(self.tail.get());
-        match self.tail.get() {
-            Some(tail) => get(tail).wq_next.set(Some(t)),
-            None => self.head.set(Some(t)),
+        match self.head.get() {
+            Some(_) => {
+                let tail = self.tail.get();
+                tk.wq_prev.set(tail);
+                if let Some(tail) = tail {
+                    get(tail).wq_next.set(Some(t));
+                }
+            }
+            None => {
+                tk.wq_prev.set(None);
+                self.head.set(Some(t));
+            }
         }
         self.tail.set(Some(t));
         tk.blocked_on.set(Some(owner));
@@ -151,10 +163,23 @@ impl WaitQueue {
         tk.wait_queue.set(None);
     }
 
+    /// The first task, left in.
+    #[inline]
+    pub(super) fn head(&self) -> Option<ObjRef> {
+        self.head.get()
+    }
+
     /// Takes the first task out.
     pub(super) fn pop(&self) -> Option<ObjRef> {
         let t = self.head.get()?;
-        self.unlink(t);
+        let tk = get(t);
+        let next = tk.wq_next.take();
+        self.head.set(next);
+        if let Some(n) = next {
+            get(n).wq_prev.set(None);
+        }
+        tk.blocked_on.set(None);
+        tk.wait_queue.set(None);
         Some(t)
     }
 }

@@ -6,6 +6,8 @@
 //! The work is bounded by `MAX_EXTRA_WORDS` words and two page-table walks per page touched.
 #![forbid(unsafe_code)]
 
+use core::sync::atomic::{AtomicU64, Ordering};
+
 use abi::ipc::{IPC_BUFFER_BYTES, IpcBuffer, MAX_EXTRA_WORDS};
 use abi::object::rights;
 
@@ -74,18 +76,57 @@ pub fn transfer(sender: ObjRef, receiver: ObjRef, grant: bool) {
     copy_words(sender, receiver);
 }
 
-/// A receiver woken by its bound Note: no capability and no extra words came.
+/// A receiver got a message that brought nothing through the buffers (woken by its bound Note,
+/// or by an IPC fast path, [`carries_nothing`]): its `received_slot` and `recv_len` are 0, if its
+/// buffer is mapped writable, as [`transfer`] leaves them for such a message. Through the
+/// receiver's kept translation of its buffer (the buffer is one page-aligned page).
 ///
-/// Kept out of line: only a Note waking a receiver in `recv` comes here, and inlined into
-/// `note::signal` it would give every signal a stack frame for its buffer writes.
+/// Kept out of line: inlined into `note::signal` it would give every signal a stack frame for
+/// its buffer writes.
 #[inline(never)]
 pub fn nothing(receiver: ObjRef) {
-    write_received(receiver, 0);
-    let tk = task(receiver);
-    if let (Some(v), buffer @ 1..) = (tk.vspace.get(), tk.ipc_buffer.get()) {
-        let at = buffer + core::mem::offset_of!(IpcBuffer, recv_len) as u64;
-        vspace::space(v).copy_to_user(at, &0u64.to_le_bytes());
+    with_buffer(receiver, true, |w| {
+        w[core::mem::offset_of!(IpcBuffer, received_slot) / 8].store(0, Ordering::Relaxed);
+        w[core::mem::offset_of!(IpcBuffer, recv_len) / 8].store(0, Ordering::Relaxed);
+    });
+}
+
+/// Calls `f` with task `t`'s IPC buffer page as words, if it has one mapped user-accessible (and
+/// writable, for `write`): through the translation the task keeps (`buffer_translation`), which
+/// is made again, with one walk of the tables, whenever it no longer holds.
+#[inline]
+fn with_buffer<R>(t: ObjRef, write: bool, f: impl FnOnce(&[AtomicU64; 512]) -> R) -> Option<R> {
+    let tk = task(t);
+    let buffer = tk.ipc_buffer.get();
+    if buffer == 0 {
+        return None;
     }
+    let space = vspace::space(tk.vspace.get()?);
+    let page = match tk.buffer_translation.get().current(&space, buffer) {
+        Some(page) => page,
+        None => {
+            let tr = space.translate_user_page(buffer)?;
+            tk.buffer_translation.set(tr);
+            tr.current(&space, buffer)?
+        }
+    };
+    page.with_words(write, f)
+}
+
+/// Whether a message (or reply) from `sender` would bring nothing through the buffers whatever
+/// the receiver's buffer says: the sender has no IPC buffer, or none mapped readable, or its
+/// `send_len` is 0 and its `send_cap` 0. (A `send_cap` could travel only with GRANT, but the fast
+/// paths do not look at rights: they leave such messages to [`transfer`].) The IPC fast paths
+/// take only such messages, and then only have to call [`nothing`] for the receiver. Through the
+/// sender's kept translation of its buffer (one walk of the tables if it no longer holds), and
+/// nothing changes but that.
+#[inline]
+pub fn carries_nothing(sender: ObjRef) -> bool {
+    with_buffer(sender, false, |w| {
+        w[core::mem::offset_of!(IpcBuffer, send_len) / 8].load(Ordering::Relaxed) == 0
+            && w[core::mem::offset_of!(IpcBuffer, send_cap) / 8].load(Ordering::Relaxed) == 0
+    })
+    .unwrap_or(true)
 }
 
 /// Copies the sender's `send_len` extra words into the receiver's buffer and sets `recv_len`.

@@ -103,11 +103,54 @@ impl<N: Node> RunQueues<N> {
         }
     }
 
+    /// The highest priority with a non-empty queue.
+    #[inline]
+    pub fn highest(&self) -> Option<u8> {
+        let w = (0..4).rev().find(|&w| self.bitmap[w].get() != 0)?;
+        Some((w * 64 + 63 - self.bitmap[w].get().leading_zeros() as usize) as u8)
+    }
+
     /// The head of the highest non-empty queue.
     pub fn best(&self) -> Option<N> {
-        let w = (0..4).rev().find(|&w| self.bitmap[w].get() != 0)?;
-        let p = w * 64 + 63 - self.bitmap[w].get().leading_zeros() as usize;
-        self.heads[p].get()
+        self.heads[usize::from(self.highest()?)].get()
+    }
+
+    /// Takes the head of priority `p`'s queue out and puts `n` (not queued, of priority `p`) at
+    /// its tail, in one step, and returns the head; with the queue empty, does nothing and
+    /// returns `None`. The queue is never empty in between, so its bitmap bit stays as it is:
+    /// the step of a task that yields to the next of its priority.
+    pub fn rotate(&self, p: u8, n: N) -> Option<N> {
+        debug_assert!(!n.queued() && n.priority() == p);
+        let p = usize::from(p);
+        let h = self.heads[p].get()?;
+        let (_, after) = h.links();
+        h.set_links(None, None);
+        h.set_queued(false);
+        match after {
+            None => {
+                n.set_links(None, None);
+                self.heads[p].set(Some(n));
+            }
+            Some(a) => {
+                a.set_links(None, a.links().1);
+                self.heads[p].set(Some(a));
+                // `h` had a successor, so the tail is another task.
+                if let Some(t) = self.tails[p].get() {
+                    t.set_links(t.links().0, Some(n));
+                }
+                n.set_links(self.tails[p].get(), None);
+            }
+        }
+        self.tails[p].set(Some(n));
+        n.set_queued(true);
+        Some(h)
+    }
+
+    /// Takes the head of the highest non-empty queue out, and returns it.
+    pub fn pop_best(&self) -> Option<N> {
+        let n = self.best()?;
+        self.remove(n);
+        Some(n)
     }
 }
 
@@ -210,13 +253,30 @@ mod tests {
         assert_eq!(q.best(), None);
         q.remove(t[4]);
         assert_eq!(q.best(), None);
+        assert_eq!(q.highest(), None);
+        assert_eq!(q.pop_best(), None);
+        q.push_back(t[0]);
+        q.push_back(t[1]);
+        assert_eq!(q.highest(), Some(200));
+        assert_eq!(q.pop_best(), Some(t[1]));
+        assert!(!t[1].queued());
+        assert_eq!(q.pop_best(), Some(t[0]));
+        assert_eq!(q.highest(), None);
+        // Rotating: the head out, the newcomer in at the tail.
+        assert_eq!(q.rotate(10, t[0]), None);
+        assert!(!t[0].queued());
+        q.push_back(t[0]);
+        assert_eq!(q.rotate(10, t[2]), Some(t[0]));
+        assert_eq!(q.rotate(10, t[0]), Some(t[2]));
+        assert_eq!(q.best(), Some(t[0]));
+        assert_eq!(q.highest(), Some(10));
     }
 
     proptest! {
         /// Against a model: per-priority deques, highest non-empty first.
         #[test]
         fn matches_a_model(prios in prop::collection::vec(any::<u8>(), 1..24),
-                           ops in prop::collection::vec((0u8..3, any::<prop::sample::Index>()), 1..200)) {
+                           ops in prop::collection::vec((0u8..4, any::<prop::sample::Index>()), 1..200)) {
             let a = arena(&prios);
             let t = tasks(&a);
             let q = RunQueues::new();
@@ -228,10 +288,20 @@ mod tests {
                 match op {
                     0 => { q.push_back(x); if !present { model[p].push_back(id); } }
                     1 => { q.push_front(x); if !present { model[p].push_front(id); } }
+                    2 if !present => {
+                        // Rotate `x` (not queued) in at the tail of its queue, the head out.
+                        let head = q.rotate(x.priority(), x).map(|h| h.0.id);
+                        prop_assert_eq!(head, model[p].pop_front());
+                        if head.is_some() {
+                            model[p].push_back(id);
+                        }
+                    }
                     _ => { q.remove(x); model[p].retain(|&y| y != id); }
                 }
                 let expect = model.iter().rev().find_map(|d| d.front().copied());
                 prop_assert_eq!(q.best().map(|b| b.0.id), expect);
+                let highest = model.iter().rposition(|d| !d.is_empty()).map(|p| p as u8);
+                prop_assert_eq!(q.highest(), highest);
                 prop_assert_eq!(x.queued(), model[p].contains(&id));
             }
         }

@@ -5,11 +5,14 @@
 use abi::Error;
 use abi::object::{Kind, rights};
 
+use super::fastpath::{self, Path};
 use super::{Results, caps, one};
+use crate::arch::context::is_user_canonical;
 use crate::object::ObjRef;
-use crate::object::endpoint::{self, Sent};
+use crate::object::endpoint::{self, Resume, Sent};
 use crate::object::task::{TaskObj, get};
 use crate::object::{cdt, cspace, global};
+use crate::sched;
 
 /// The Endpoint the caller's capability `cap` names, with the rights in `need`, and its badge.
 /// `endpoint_create`.
@@ -46,6 +49,139 @@ pub fn recv(me: ObjRef, task: &TaskObj, cap: u64, block: bool) -> Result<Option<
 pub fn reply(me: ObjRef, words: [u64; 5]) -> Result<Option<Results>, Error> {
     endpoint::reply(me, words, false)?;
     Ok(Some(one(0)))
+}
+
+/// The fast path of `call`: when the caller's capability is an Endpoint with WRITE and nothing
+/// waits to be destroyed (the reaper runs at the end of every syscall, as the general path would
+/// do now), `endpoint::call_fast` decides the rest and, if it takes it, the CPU goes straight to
+/// the receiver. Returns only if the fast path does not apply, with nothing changed.
+#[inline]
+pub fn call_fast(me: ObjRef, task: &TaskObj) {
+    let a = task.ctx.args();
+    let Some(cs) = task.cspace.get() else { return };
+    let Some((e, badge)) = cspace::fast_object(cs, a[0], Kind::Endpoint, rights::WRITE as u8) else { return };
+    if !global::nothing_to_reap() {
+        return;
+    }
+    if let Some(next) = endpoint::call_fast(me, e, badge) {
+        fastpath::taken(Path::Call);
+        super::leave(sched::switch_to(next));
+    }
+}
+
+/// The fast path of `send`, on the same terms as [`call_fast`]: `endpoint::send_fast` decides;
+/// the send succeeds, and the CPU goes straight to the receiver, which outranks the caller.
+/// Returns only if the fast path does not apply, with nothing changed.
+#[inline]
+pub fn send_fast(me: ObjRef, task: &TaskObj) {
+    let a = task.ctx.args();
+    let Some(cs) = task.cspace.get() else { return };
+    let Some((e, badge)) = cspace::fast_object(cs, a[0], Kind::Endpoint, rights::WRITE as u8) else { return };
+    if !global::nothing_to_reap() {
+        return;
+    }
+    if let Some(next) = endpoint::send_fast(me, e, badge) {
+        task.ctx.set_results([0; 6]);
+        fastpath::taken(Path::Send);
+        super::leave(sched::preempt_to(me, next));
+    }
+}
+
+/// The fast path of `reply_recv`, on the same terms as [`call_fast`] (an Endpoint with READ):
+/// `endpoint::reply_recv_fast` decides, and the CPU goes straight to the task answered (a caller,
+/// or a faulted task given a plain reply). Returns only if the fast path does not apply, with
+/// nothing changed.
+#[inline]
+pub fn reply_recv_fast(me: ObjRef, task: &TaskObj) {
+    let a = task.ctx.args();
+    let Some(cs) = task.cspace.get() else { return };
+    let Some((e, _)) = cspace::fast_object(cs, a[0], Kind::Endpoint, rights::READ as u8) else { return };
+    if !global::nothing_to_reap() {
+        return;
+    }
+    if let Some(next) = endpoint::reply_recv_fast(me, e) {
+        fastpath::taken(Path::ReplyRecv);
+        super::leave(sched::switch_to(next));
+    }
+}
+
+/// The fast path of `fault_reply_recv`, on the same terms as [`reply_recv_fast`], its arguments
+/// valid too: `endpoint::fault_reply_recv_fast` decides, and the CPU goes straight to the faulted
+/// task, its registers set. Returns only if the fast path does not apply, with nothing changed.
+#[inline(never)]
+pub fn fault_reply_recv_fast(me: ObjRef, task: &TaskObj) {
+    let a = task.ctx.args();
+    let Some(cs) = task.cspace.get() else { return };
+    let Some((e, _)) = cspace::fast_object(cs, a[0], Kind::Endpoint, rights::READ as u8) else { return };
+    let Ok(r) = resume(a[1], [a[2], a[3], a[4], a[5]]) else { return };
+    if !global::nothing_to_reap() {
+        return;
+    }
+    if let Some(next) = endpoint::fault_reply_recv_fast(me, e, r) {
+        fastpath::taken(Path::FaultReply);
+        super::leave(sched::switch_to(next));
+    }
+}
+
+/// The registers a fault reply sets: `set` a mask of `abi::task::fault::reply` bits, `values`
+/// the new `rip`, `rsp`, `rax` and `rdi`, each used if its bit is set. `InvalidArgument` for
+/// other bits, or a `rip` to set that is not a canonical user address.
+fn resume(set: u64, values: [u64; 4]) -> Result<Resume, Error> {
+    use abi::task::fault::reply;
+    if set & !(reply::ALL as u64) != 0 {
+        return Err(Error::InvalidArgument);
+    }
+    let pick = |bit: usize, v: u64| (set & bit as u64 != 0).then_some(v);
+    let r = Resume {
+        rip: pick(reply::RIP, values[0]),
+        rsp: pick(reply::RSP, values[1]),
+        rax: pick(reply::RAX, values[2]),
+        rdi: pick(reply::RDI, values[3]),
+    };
+    if r.rip.is_some_and(|rip| !is_user_canonical(rip)) {
+        return Err(Error::InvalidArgument);
+    }
+    Ok(r)
+}
+
+/// `fault_reply(set, rip, rsp, rax, rdi)`.
+pub fn fault_reply(me: ObjRef, a: [u64; 6]) -> Result<Option<Results>, Error> {
+    let r = resume(a[0], [a[1], a[2], a[3], a[4]])?;
+    endpoint::reply_fault(me, r)?;
+    Ok(Some(one(0)))
+}
+
+/// `fault_reply_recv(endpoint, set, rip, rsp, rax, rdi)`: the endpoint, then the arguments, are
+/// checked first; a reply right to a plain call is `InvalidState` before anything is done.
+pub fn fault_reply_recv(me: ObjRef, task: &TaskObj, a: [u64; 6]) -> Result<Option<Results>, Error> {
+    let (e, _) = caps::need_object(task, a[0], Kind::Endpoint, rights::READ)?;
+    let r = resume(a[1], [a[2], a[3], a[4], a[5]])?;
+    if endpoint::answers_call(me) {
+        return Err(Error::InvalidState);
+    }
+    match endpoint::reply_fault(me, r) {
+        Ok(()) | Err(Error::InvalidState) => {}
+        Err(e) => return Err(e),
+    }
+    endpoint::recv(me, e, true)
+}
+
+/// The fast path of fault delivery: `me` just faulted with `words` (the fault message); its
+/// fault endpoint has a receiver waiting that is the scheduler's next choice, with no IPC
+/// buffer (`endpoint::fault_fast`), and nothing waits to be reaped: the receiver gets the
+/// message and the CPU, and `me` waits for the reply. Returns only if the fast path does not
+/// apply, with nothing changed.
+#[inline]
+pub fn fault_fast(me: ObjRef, words: [u64; 5]) {
+    let m = get(me);
+    let Some(e) = m.fault_ep.get() else { return };
+    if !global::nothing_to_reap() {
+        return;
+    }
+    if let Some(next) = endpoint::fault_fast(me, e, m.fault_badge.get(), words) {
+        fastpath::taken(Path::Fault);
+        super::leave(sched::switch_to(next));
+    }
 }
 
 /// `reply_recv`: the endpoint is checked first, so a bad capability answers nobody.

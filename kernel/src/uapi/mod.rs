@@ -24,6 +24,7 @@ use crate::sched;
 
 mod caps;
 mod console;
+pub mod fastpath;
 mod ioport;
 mod ipc;
 mod notify;
@@ -46,34 +47,105 @@ fn caller() -> (ObjRef, &'static TaskObj) {
 }
 
 /// Handles the syscall the current task just made (its registers are saved in its context).
-pub fn syscall() -> ! {
+/// Returns when the same task goes on and nothing else needs doing first (the scheduler's
+/// state is [`sched::unchanged`]): the entry stub then returns to it the short way. Otherwise
+/// it leaves through [`run`].
+pub extern "C" fn syscall() {
     let (me, task) = caller();
-    let (number, a) = task.ctx.syscall_args();
-    let w = [a[1], a[2], a[3], a[4], a[5]];
-    let result: Result<Option<Results>, Error> = match Sysno::try_from(number as usize) {
-        Ok(Sysno::Send) => ipc::send(me, task, a[0], w, false, true),
-        Ok(Sysno::NbSend) => ipc::send(me, task, a[0], w, false, false),
-        Ok(Sysno::Call) => ipc::send(me, task, a[0], w, true, true),
-        Ok(Sysno::Recv) => ipc::recv(me, task, a[0], true),
-        Ok(Sysno::NbRecv) => ipc::recv(me, task, a[0], false),
-        Ok(Sysno::Reply) => ipc::reply(me, [a[0], a[1], a[2], a[3], a[4]]),
-        Ok(Sysno::ReplyRecv) => ipc::reply_recv(me, task, a[0], w),
-        Ok(Sysno::NoteWait) => notify::note_wait(me, task, a[0]),
-        Ok(Sysno::ReplyTo) => ipc::reply_to(me, task, a[0], w),
-        Ok(n) => other(me, task, n, a).map(Some),
-        Err(e) => Err(e),
-    };
-    // The caller may have been stopped (suspended itself, or lost its last capability): its
-    // registers are still its own to set. Its pages stay allocated until the reaper runs, below.
-    match result {
-        Ok(Some(r)) => task.ctx.set_results(r),
-        // The caller waits; whoever wakes it writes its results.
-        Ok(None) => {}
-        Err(e) => task.ctx.set_error(e.code() as u64),
+    match Sysno::from_number(task.ctx.number() as usize) {
+        // Nothing to do: the skeleton alone (`nop_syscall` measures it).
+        Some(Sysno::Nop) => task.ctx.set_results([0; 6]),
+        // The fast paths return only if they do not apply; then nothing has changed.
+        Some(Sysno::Call) => {
+            if fastpath::on() {
+                ipc::call_fast(me, task);
+            }
+            general(me, task, Sysno::Call);
+        }
+        Some(Sysno::ReplyRecv) => {
+            if fastpath::on() {
+                ipc::reply_recv_fast(me, task);
+            }
+            general(me, task, Sysno::ReplyRecv);
+        }
+        Some(Sysno::FaultReplyRecv) => {
+            if fastpath::on() {
+                ipc::fault_reply_recv_fast(me, task);
+            }
+            general(me, task, Sysno::FaultReplyRecv);
+        }
+        Some(Sysno::Send) => {
+            if fastpath::on() {
+                ipc::send_fast(me, task);
+            }
+            general(me, task, Sysno::Send);
+        }
+        Some(Sysno::NoteSignal) => {
+            if fastpath::on() {
+                notify::note_signal_fast(me, task);
+            }
+            general(me, task, Sysno::NoteSignal);
+        }
+        Some(Sysno::TaskYield) if fastpath::on() && object::global::nothing_to_reap() => {
+            // The call cannot fail: its results first, whoever runs next.
+            task.ctx.set_results([0; 6]);
+            fastpath::taken(fastpath::Path::Yield);
+            if let Some(u) = sched::yield_direct() {
+                leave(u);
+            }
+            // Alone at its priority: it goes on, with a fresh timeslice.
+        }
+        Some(n) => general(me, task, n),
+        None => task.ctx.set_error(Error::UnknownSyscall.code() as u64),
     }
     // Objects the call let go of are destroyed a bounded step at a time, on every entry.
     object::global::reap_some();
+    // The call may have logged (`debug_write`, a refusal the kernel reports): the log Note
+    // hears of it before the return, which its waiter may pre-empt.
+    console::signal_log();
+    if sched::unchanged() {
+        return;
+    }
     run()
+}
+
+/// Runs syscall `n` of `me` by the general path ([`dispatch`]) and writes its results or its
+/// error into the caller's registers (nothing if it waits: whoever wakes it writes them).
+///
+/// Kept out of line, so that the calls with nothing to decode (`nop`) and the fast paths in
+/// [`syscall`] do not pay for its registers and stack frame.
+#[inline(never)]
+fn general(me: ObjRef, task: &TaskObj, n: Sysno) {
+    // The caller may have been stopped (suspended itself, or lost its last capability): its
+    // registers are still its own to set. Its pages stay allocated until the reaper runs.
+    match dispatch(me, task, n) {
+        Ok(Some(r)) => task.ctx.set_results(r),
+        Ok(None) => {}
+        Err(e) => task.ctx.set_error(e.code() as u64),
+    }
+}
+
+/// Decodes and runs syscall `n` of the caller `me`: its results (`None`: it waits, and whoever
+/// wakes it writes them), or its error.
+///
+#[inline]
+fn dispatch(me: ObjRef, task: &TaskObj, n: Sysno) -> Result<Option<Results>, Error> {
+    let a = task.ctx.args();
+    let w = [a[1], a[2], a[3], a[4], a[5]];
+    match n {
+        Sysno::Send => ipc::send(me, task, a[0], w, false, true),
+        Sysno::NbSend => ipc::send(me, task, a[0], w, false, false),
+        Sysno::Call => ipc::send(me, task, a[0], w, true, true),
+        Sysno::Recv => ipc::recv(me, task, a[0], true),
+        Sysno::NbRecv => ipc::recv(me, task, a[0], false),
+        Sysno::Reply => ipc::reply(me, [a[0], a[1], a[2], a[3], a[4]]),
+        Sysno::ReplyRecv => ipc::reply_recv(me, task, a[0], w),
+        Sysno::NoteWait => notify::note_wait(me, task, a[0]),
+        Sysno::ReplyTo => ipc::reply_to(me, task, a[0], w),
+        Sysno::FaultReply => ipc::fault_reply(me, a),
+        Sysno::FaultReplyRecv => ipc::fault_reply_recv(me, task, a),
+        n => other(me, task, n, a).map(Some),
+    }
 }
 
 /// Returns to user mode in the best runnable task; with none, idles until an interrupt makes one
@@ -92,15 +164,24 @@ pub fn run() -> ! {
     }
 }
 
+/// Returns to user mode after a fast path's direct switch found its partner cannot be entered
+/// (see [`sched::switch_to`]): as [`run`] would have.
+fn leave(u: sched::NoVSpace) -> ! {
+    unenterable(u.0, "it has no VSpace");
+    run()
+}
+
 /// Ends the run because the root task stopped: status 0 is success, any other exit a failure,
 /// any other stop a panic.
 fn end_run(end: RunEnd) -> ! {
     match end {
         RunEnd::Exited(status) => {
+            fastpath::log_counts();
             crate::info!("root task exited with status {status}");
             crate::end::end_run(if status == 0 { testexit::SUCCESS } else { testexit::FAILURE })
         }
         RunEnd::Stopped(why) => {
+            fastpath::log_counts();
             crate::error!("root task stopped ({why}); ending the run");
             crate::end::end_run(testexit::PANIC)
         }
@@ -116,6 +197,7 @@ fn other(me: ObjRef, task: &TaskObj, n: Sysno, a: [u64; 6]) -> Result<Results, E
         Sysno::ConsoleRelease => console::console_release(task, a[0]),
         Sysno::PowerOff => console::power_off(task, a[0]),
         Sysno::Exit => exit(me, a[0]),
+        Sysno::Nop => Ok([0; 6]),
         Sysno::CapCopy => caps::copy(task, a[0], a[1], a[2], a[3], None),
         Sysno::CapMint => caps::copy(task, a[0], a[1], a[2], a[3], Some(a[4])),
         Sysno::CapMove => caps::move_cap(task, a[0], a[1], a[2]),
@@ -173,7 +255,9 @@ fn other(me: ObjRef, task: &TaskObj, n: Sysno, a: [u64; 6]) -> Result<Results, E
         | Sysno::Reply
         | Sysno::ReplyRecv
         | Sysno::NoteWait
-        | Sysno::ReplyTo => Err(Error::UnknownSyscall),
+        | Sysno::ReplyTo
+        | Sysno::FaultReply
+        | Sysno::FaultReplyRecv => Err(Error::UnknownSyscall),
     }
 }
 
@@ -208,6 +292,10 @@ pub fn trap() -> ! {
 /// without one it is stopped with one log line. The root task faulting ends the run.
 fn fault(me: ObjRef, task: &TaskObj) {
     let t = task.ctx.trap_info();
+    if fastpath::on() {
+        // Returns only if the fast path does not apply; then nothing has changed.
+        ipc::fault_fast(me, [t.vector, t.address, t.rip, t.error, 0]);
+    }
     if ipc::deliver_fault(me, t.vector, t.address, t.rip, t.error) {
         return;
     }

@@ -4,9 +4,11 @@ use abi::Error;
 use abi::object::{Kind, rights};
 use abi::syscall::TICK_US;
 
+use super::fastpath::{self, Path};
 use super::{Results, caps, one};
 use crate::object::task::TaskObj;
-use crate::object::{ObjRef, global, irq, note, timer};
+use crate::object::{ObjRef, cspace, global, irq, note, timer};
+use crate::sched;
 
 /// Longest timer delay or period: one day.
 const MAX_US: u64 = 86_400_000_000;
@@ -21,6 +23,25 @@ pub fn note_signal(task: &TaskObj, cap: u64, bits: u64) -> Result<Results, Error
     let (n, c) = caps::need_object(task, cap, Kind::Note, rights::WRITE)?;
     note::signal(n, bits | c.badge);
     Ok(one(0))
+}
+
+/// The fast path of `note_signal`: when the caller's capability is a Note with WRITE and
+/// nothing waits to be destroyed, `note::signal_fast` decides the rest (a waiter above the
+/// caller); the signal succeeds and the CPU goes straight to the waiter. Returns only if the
+/// fast path does not apply, with nothing changed.
+#[inline]
+pub fn note_signal_fast(me: ObjRef, task: &TaskObj) {
+    let a = task.ctx.args();
+    let Some(cs) = task.cspace.get() else { return };
+    let Some((n, badge)) = cspace::fast_object(cs, a[0], Kind::Note, rights::WRITE as u8) else { return };
+    if !global::nothing_to_reap() {
+        return;
+    }
+    if let Some(next) = note::signal_fast(me, n, a[1] | badge) {
+        task.ctx.set_results([0; 6]);
+        fastpath::taken(Path::Signal);
+        super::leave(sched::preempt_to(me, next));
+    }
 }
 
 /// `note_wait`: `None` when the caller now waits.

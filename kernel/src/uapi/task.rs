@@ -30,6 +30,10 @@ pub fn set_space(task: &TaskObj, t: u64, cspace: u64, vspace: u64) -> Result<Res
     vs.acquire();
     let tk = get(t);
     let (old_cs, old_vs) = (tk.cspace.replace(Some(cs)), tk.vspace.replace(Some(vs)));
+    if sched::current() == Some(t) {
+        // The caller moved itself: its return to user mode loads the new address space.
+        sched::reschedule();
+    }
     global::with(|ctx| {
         old_cs.into_iter().chain(old_vs).for_each(|o| o.release(ctx.dead));
     });

@@ -9,6 +9,7 @@
 //!   driver gets and where they go in its CSpace ([`manifest::placement`]);
 //! - [`bootconf`]: the boot configuration: which programs Mercury starts, in what order, with
 //!   what arguments;
+//! - [`files`]: which members are copied into the file server at boot, and where;
 //! - [`ini`]: the INI dialect both are written in (configparser's, which `xtask` checks against);
 //! - [`refusal`]: why a manifest or boot configuration was refused, line by line.
 //!
@@ -22,6 +23,7 @@ extern crate alloc;
 
 pub mod bootconf;
 pub mod elf;
+pub mod files;
 pub mod ini;
 pub mod manifest;
 mod number;

@@ -52,11 +52,15 @@ pub enum Error {
     InvalidState = 13,
     /// A non-blocking send or receive found no partner.
     WouldBlock = 14,
+    /// A `call` whose reply will never come: the task holding its reply right stopped (exited,
+    /// faulted, was destroyed or killed), took another call without answering it, or deleted the
+    /// Reply capability it saved the right in.
+    NoReply = 15,
 }
 
 impl Error {
     /// Every error, in code order.
-    pub const ALL: [Error; 14] = [
+    pub const ALL: [Error; 15] = [
         Error::UnknownSyscall,
         Error::BadAddress,
         Error::InvalidArgument,
@@ -71,6 +75,7 @@ impl Error {
         Error::DerivationTooDeep,
         Error::InvalidState,
         Error::WouldBlock,
+        Error::NoReply,
     ];
 
     /// The code carried in `rax`.
@@ -128,6 +133,7 @@ impl Error {
             Error::DerivationTooDeep => "derivation too deep",
             Error::InvalidState => "invalid state",
             Error::WouldBlock => "would block",
+            Error::NoReply => "no reply",
         }
     }
 }

@@ -75,7 +75,7 @@ impl Kind {
         Kind::DeviceControl,
     ];
 
-    /// The kind with number `n`.
+    /// The kind with number `n` (an index into [`ALL`](Self::ALL), which is in number order).
     ///
     /// ```
     /// use abi::object::Kind;
@@ -84,8 +84,9 @@ impl Kind {
     /// assert_eq!(Kind::from_number(99), None);
     /// assert!(Kind::ALL.iter().all(|&k| Kind::from_number(k as usize) == Some(k)));
     /// ```
-    pub fn from_number(n: usize) -> Option<Kind> {
-        Self::ALL.into_iter().find(|k| *k as usize == n)
+    #[inline]
+    pub const fn from_number(n: usize) -> Option<Kind> {
+        if n < Self::ALL.len() { Some(Self::ALL[n]) } else { None }
     }
 
     /// Whether capabilities of this kind can carry a badge.
@@ -101,6 +102,15 @@ impl Kind {
         matches!(self, Kind::Endpoint | Kind::Note)
     }
 }
+
+// `Kind::from_number` indexes `Kind::ALL`.
+const _: () = {
+    let mut i = 0;
+    while i < Kind::ALL.len() {
+        assert!(Kind::ALL[i] as usize == i, "Kind::ALL is in number order");
+        i += 1;
+    }
+};
 
 /// Capability rights, a bit set.
 pub mod rights {

@@ -58,6 +58,20 @@ macro_rules! sysnos {
             /// Every syscall, in number order.
             pub const ALL: &'static [Sysno] = &[$(Sysno::$name),*];
 
+            /// One past the highest syscall number: every number from here on is undefined.
+            pub const LIMIT: usize = {
+                let all = [$($value),*];
+                let mut limit = 0;
+                let mut i = 0;
+                while i < all.len() {
+                    if all[i] + 1 > limit {
+                        limit = all[i] + 1;
+                    }
+                    i += 1;
+                }
+                limit
+            };
+
             /// The syscall numbered `n` (a `match`, which compiles to a jump table).
             ///
             /// ```
@@ -68,6 +82,7 @@ macro_rules! sysnos {
             /// assert!(Sysno::ALL.iter().all(|&s| Sysno::from_number(s as usize) == Some(s)));
             /// ```
             #[expect(non_upper_case_globals, reason = "one constant per variant, named after it")]
+            #[inline]
             pub const fn from_number(n: usize) -> Option<Sysno> {
                 $( const $name: usize = Sysno::$name as usize; )*
                 match n {
@@ -123,6 +138,9 @@ sysnos! {
     /// Errors: capability errors for `control`; `InvalidState` (the ACPI tables give no way to
     /// power off, or the machine stayed on).
     PowerOff = 5,
+    /// `nop()`: does nothing and succeeds (every result 0). The shortest defined system call:
+    /// what the general entry and exit cost, measured by `cargo xtask bench` as `nop_syscall`.
+    Nop = 6,
 
     /// `cap_copy(src, dst_cspace, dst_slot, rights) -> slot`: copy the capability in `src` into
     /// `dst_slot` (or [`SLOT_AUTO`]) of the CSpace `dst_cspace` names, keeping only the rights in
@@ -381,6 +399,25 @@ sysnos! {
     /// Errors: capability errors (a Reply capability); `InvalidState` (its caller no longer
     /// waits for this reply).
     ReplyTo = 0x69,
+    /// `fault_reply(set, rip, rsp, rax, rdi)`: answer the fault message received last (the
+    /// caller's reply right names a task waiting for the reply to its fault): the registers
+    /// named in `set` ([`task::fault::reply`](crate::task::fault::reply): `RIP`, `RSP`, `RAX`,
+    /// `RDI`) take the values given, every other register keeps its value, and the task runs on
+    /// from its (new) `rip`. The supervisor needs no `task_read_regs`/`task_write_regs` round
+    /// trip. A plain `reply` to a fault message still works, as before.
+    ///
+    /// Errors: `InvalidArgument` (`set` has other bits, or names `RIP` with a `rip` that is not
+    /// a canonical user address); `InvalidState` (no reply right, or one that answers a plain
+    /// call, which `reply` answers). Nothing changes on an error.
+    FaultReply = 0x6a,
+    /// `fault_reply_recv(endpoint, set, rip, rsp, rax, rdi) -> (badge, w0, ...)`: `fault_reply`
+    /// (if the caller holds a reply right), then `recv` on `endpoint`: a supervisor's loop in
+    /// one call. The endpoint capability is checked first (READ), then the arguments as
+    /// `fault_reply`. With no reply right it only receives; with one that answers a plain call
+    /// it does nothing (`InvalidState`).
+    ///
+    /// Errors: capability errors; as `fault_reply`.
+    FaultReplyRecv = 0x6b,
 
     /// `note_create(memory, dst_slot) -> slot`: make a Note (1 page) with no bits set.
     ///
@@ -492,6 +529,7 @@ pub const LOG_RING_BYTES: usize = 64 * 1024;
 impl TryFrom<usize> for Sysno {
     type Error = crate::Error;
 
+    #[inline]
     fn try_from(n: usize) -> Result<Self, Self::Error> {
         Self::from_number(n).ok_or(crate::Error::UnknownSyscall)
     }
@@ -507,6 +545,9 @@ mod tests {
             assert_eq!(Sysno::try_from(s as usize), Ok(s));
         }
         assert_eq!(Sysno::try_from(usize::MAX), Err(crate::Error::UnknownSyscall));
-        assert_eq!(Sysno::try_from(6), Err(crate::Error::UnknownSyscall));
+        assert_eq!(Sysno::try_from(7), Err(crate::Error::UnknownSyscall));
+        assert!(Sysno::ALL.iter().all(|&s| (s as usize) < Sysno::LIMIT));
+        assert!(Sysno::ALL.iter().any(|&s| s as usize == Sysno::LIMIT - 1));
+        assert_eq!(Sysno::try_from(Sysno::LIMIT), Err(crate::Error::UnknownSyscall));
     }
 }

@@ -233,6 +233,12 @@ pub const TIMESLICE_TICKS: usize = 2;
 
 /// The fault message a task's fault endpoint receives, as if the task had made a `call`: the
 /// badge is the fault endpoint capability's, and the words are these.
+///
+/// The supervisor answers in one of two forms (both stay valid): a plain reply (`reply`,
+/// `reply_recv`, `reply_to`), after which the task runs on with its registers as they are (set
+/// them first with `task_write_regs` if need be); or a fault reply (`fault_reply`,
+/// `fault_reply_recv`), which carries new values for the registers named in [`fault::reply`] and needs
+/// no `task_read_regs`/`task_write_regs` round trip.
 pub mod fault {
     /// Word 0: the exception vector (14 page fault, 13 general protection, 6 invalid opcode, ...).
     pub const VECTOR: usize = 0;
@@ -242,4 +248,20 @@ pub mod fault {
     pub const RIP: usize = 2;
     /// Word 3: the error code the CPU pushed (0 if none).
     pub const ERROR: usize = 3;
+
+    /// The registers a fault reply can set: the `set` argument of `fault_reply` and
+    /// `fault_reply_recv` is a mask of these bits, and the values follow in this order (`rip`,
+    /// `rsp`, `rax`, `rdi`), each used only if its bit is set.
+    pub mod reply {
+        /// `rip`: where the task resumes (a canonical user address).
+        pub const RIP: usize = 1 << 0;
+        /// `rsp`.
+        pub const RSP: usize = 1 << 1;
+        /// `rax`.
+        pub const RAX: usize = 1 << 2;
+        /// `rdi` (the first argument register).
+        pub const RDI: usize = 1 << 3;
+        /// Every register a fault reply can set.
+        pub const ALL: usize = RIP | RSP | RAX | RDI;
+    }
 }

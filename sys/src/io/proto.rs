@@ -338,7 +338,8 @@ pub enum IoError {
     NotEmpty,
     /// A status this version of the protocol does not know.
     Unknown(usize),
-    /// The call itself failed: the server's Endpoint is gone, or the capability is wrong.
+    /// The call itself failed: the server's Endpoint is gone, the server stopped before it
+    /// answered ([`NoReply`](abi::Error::NoReply)), or the capability is wrong.
     Ipc(abi::Error),
 }
 

@@ -8,6 +8,13 @@
 //! advances by one per guest instruction, so the figures are instruction counts and repeat
 //! exactly; under KVM they are TSC cycles.
 //!
+//! Each figure that repeats back to back also has a *batch form* ([`batch`]): [`BATCH`]
+//! operations timed as a whole, divided by their number. Work an operation defers (to idle time,
+//! the reaper, the next kernel entry) lands inside the batch, so `cargo xtask bench` checks that
+//! the batch form agrees with the median. A one-way figure (from one task to another) cannot
+//! repeat without the way back, so its `_cycle` figure, both ways timed by the root task, carries
+//! the batch form for it.
+//!
 //! What each figure measures (see `docs/performance.md` for where the instructions go):
 //!
 //! - `null_syscall`: `syscall` with an undefined number ([`UNKNOWN_SYSCALL`]): entry, decode,
@@ -18,6 +25,18 @@
 //!   switch to the server, the server's `reply_recv` in, switch back.
 //! - `ipc_call_reply_same_space`: the same with the server a thread in the root task's address
 //!   space (no CR3 switch).
+//! - `nop_syscall`: the defined syscall that does nothing (`nop`), through its `sys` wrapper.
+//! - `ipc_send_recv`: one way: the root task `send`s to a receiver waiting in `recv` at a higher
+//!   priority in the other address space, from the root task's TSC read (sent as word 0) to the
+//!   receiver's right after `recv` returns; `ipc_send_recv_cycle` is the root task's `send`
+//!   until it returns (the receiver has run and waits again).
+//! - `ipc_call_reply_cap`: `ipc_call_reply` with a capability carried by each call (through the
+//!   IPC buffers); the server deletes it before it answers. `ipc_call_reply_words64`: each call
+//!   and each reply carries 64 words beyond the five (`MAX_EXTRA_WORDS`).
+//! - `note_signal_wait_cycle`: the root task's `note_signal` until it returns, the waiter having
+//!   run and waited again.
+//! - `irq_to_driver`: the RTC's periodic interrupt reaching a driver task that waits on its Note,
+//!   from the interrupted task's last TSC read (see [`irq_to_driver`]).
 //! - `note_signal_wait`: a task of higher priority in the other address space waits on a Note;
 //!   the root task reads the TSC and signals the Note with the TSC value as the bits; the waiter
 //!   reads the TSC as soon as `note_wait` returns and records the difference. One sample is
@@ -25,11 +44,14 @@
 //!   return from `note_wait`. The waiter computes the figure in its own address space and sends
 //!   it back in an IPC message.
 //! - `fault_round_trip`: a task in the other address space with a fault endpoint executes `ud2`;
-//!   its supervisor (the root task, waiting in `recv`) gets the fault message, reads its
-//!   registers, moves `rip` past the 2-byte instruction, writes them back, and answers with
-//!   `reply_recv`. One sample, timed by the faulting task around `ud2`: exception entry, fault
-//!   message delivery, switch to the supervisor, its `task_read_regs`, `task_write_regs` and
-//!   `reply_recv`, switch back, return by `iretq`.
+//!   its supervisor (the root task, waiting in `recv`) gets the fault message and answers with a
+//!   fault reply that moves `rip` past the 2-byte instruction (`fault_reply_recv`). One sample,
+//!   timed by the faulting task around `ud2`: exception entry, fault message delivery, switch to
+//!   the supervisor, its decision and `fault_reply_recv`, switch back, return by `iretq`.
+//! - `fault_round_trip_regs`: the same with the fault protocol before fault replies carried
+//!   registers: the supervisor reads the registers, moves `rip`, writes them back and answers
+//!   with a plain `reply_recv` (`task_read_regs`, `task_write_regs`, `reply_recv`). Until issue 8
+//!   this was `fault_round_trip`; its code is unchanged.
 //! - `yield`: the root task and a thread of its own address space, at the same priority, yield
 //!   to each other. A sample is one `task_yield` of the root task until it runs again, which is
 //!   two switches; the figure is half of it (per switch).
@@ -37,27 +59,42 @@
 //! - `thread_create_join`: `task_create`, `task_set_space`, `task_write_regs`,
 //!   `task_set_priority` (above the root task's) and `task_start` of a thread that exits at
 //!   once (it runs before `task_start` returns), `task_info` to see it exited, and `cap_delete`.
+//! - `mutex_lock_unlock`: `sys::sync::Mutex::lock` and the guard's drop, uncontended.
+//! - `mutex_handoff`: one way, the lock handed to a waiter: the root task holds the lock while a
+//!   thread of higher priority waits in `lock`; from the root task's TSC read before it drops the
+//!   guard to the thread's right after its `lock` returns (the wake-up, the switch, the thread's
+//!   return from waiting). No batch form: it cannot repeat without the way back.
+//! - `malloc_free_64`: `alloc` and `dealloc` of 64 bytes (align 8) through the global allocator
+//!   (`sys::heap`).
+//! - `thread_spawn_join`: `sys::thread::spawn` of a closure that returns at once, and `join`: a
+//!   stack, TLS, an IPC buffer and a task made, started, waited for and taken apart.
 //! - `rdtsc_overhead`: two [`tsc`] calls back to back, the floor of every other figure.
 //!
-//! Output: one `bench: NAME median M min N` line per figure, then one line
-//! `bench: {"cpu": ..., "iterations": N, "results": {NAME: {"median": M, "min": N}, ...}}`
-//! that `cargo xtask bench` reads; the exit status is 0 when every figure was measured.
+//! Output: one `bench: NAME median M min N [batch B]` line per figure, then one line
+//! `bench: {"cpu": ..., "iterations": N, "results": {NAME: {"median": M, "min": N, "batch": B},
+//! ...}}` (no `batch` where a figure has none) that `cargo xtask bench` reads; the exit status is
+//! 0 when every figure was measured.
 #![no_std]
 #![no_main]
 
+extern crate alloc;
+
+use core::alloc::Layout;
 use core::cell::UnsafeCell;
 use core::fmt::{self, Write};
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
+use sys::abi::ipc::MAX_EXTRA_WORDS;
 use sys::abi::layout::PAGE_SIZE;
 use sys::abi::syscall::ARG_REGS;
 use sys::abi::task::Registers;
 use sys::debug::FixedBuf;
-use sys::ipc::Endpoint;
+use sys::ipc::{Endpoint, Resume};
 use sys::notify::Note;
+use sys::sync::{Mutex, Semaphore};
 use sys::task::{ROOT_PRIORITY, State, Task, exit_thread, root_task, yield_now};
 use sys::vspace::{Page, VSpace, access};
-use sys::{Boot, Slot, rights, root};
+use sys::{Boot, Cap, IoPort, IpcBufferPage, IrqControl, IrqHandler, Slot, rights, root};
 
 sys::entry!(main);
 
@@ -128,18 +165,41 @@ fn tsc() -> u64 {
     (u64::from(hi) << 32) | u64::from(lo)
 }
 
-/// A figure: median and minimum of the samples, in TSC ticks.
+/// A figure: median and minimum of the samples, in TSC ticks, and its batch form (see
+/// [`batch`]) where it has one.
 #[derive(Copy, Clone, Debug, Default)]
 struct Figure {
     median: u64,
     min: u64,
+    batch: Option<u64>,
 }
 
 impl Figure {
-    /// Both numbers halved (a sample that covered two of the thing measured).
+    /// Every number halved (a sample that covered two of the thing measured).
     fn halved(self) -> Figure {
-        Figure { median: self.median / 2, min: self.min / 2 }
+        Figure { median: self.median / 2, min: self.min / 2, batch: self.batch.map(|b| b / 2) }
     }
+
+    /// The figure with its batch form.
+    fn with_batch(self, batch: u64) -> Figure {
+        Figure { batch: Some(batch), ..self }
+    }
+}
+
+/// Operations in a batch form.
+const BATCH: usize = 1_000;
+
+/// The batch form of a figure: `op` run [`BATCH`] times back to back, timed as a whole with one
+/// pair of TSC reads, per operation (rounded down). Work an operation leaves for later (for
+/// idle time, the reaper, or the next kernel entry) lands inside the batch, so a batch form that
+/// agrees with the median says that the samples measured all of it. `op` gets the iteration
+/// number.
+fn batch(mut op: impl FnMut(usize) -> Result<()>) -> Result<u64> {
+    let t0 = tsc();
+    for i in 0..BATCH {
+        op(i)?;
+    }
+    Ok((tsc() - t0) / BATCH as u64)
 }
 
 /// The sample buffer. Each address space has its own copy (the image copy has its own `.bss`),
@@ -172,7 +232,7 @@ fn measure(mut sample: impl FnMut(usize) -> Result<u64>) -> Result<Figure> {
             *slot = sample(WARMUP + i)?;
         }
         samples.sort_unstable();
-        Ok(Figure { median: samples[ITERATIONS / 2], min: samples[0] })
+        Ok(Figure { median: samples[ITERATIONS / 2], min: samples[0], batch: None })
     };
     let result = run();
     MEASURING.store(false, Ordering::Release);
@@ -346,11 +406,11 @@ fn stop(task: Task) -> Result<()> {
     unsafe { task.cap().delete() }.ctx("cap_delete(task)")
 }
 
-/// A figure measured in another task, sent back as `[median, min, 0, 0, 0]` on `report`, then
-/// the task exits. A failure is sent as `[0, 0, 1, 0, 0]`.
+/// A figure measured in another task, sent back as `[median, min, 0, batch, 0]` on `report`
+/// (batch 0: none), then the task exits. A failure is sent as `[0, 0, 1, 0, 0]`.
 fn report(report: usize, figure: Result<Figure>) -> ! {
     let words = match figure {
-        Ok(f) => [f.median as usize, f.min as usize, 0, 0, 0],
+        Ok(f) => [f.median as usize, f.min as usize, 0, f.batch.unwrap_or(0) as usize, 0],
         Err(_) => [0, 0, 1, 0, 0],
     };
     let _ = Endpoint::at(report).send(words);
@@ -362,7 +422,8 @@ fn reported(words: [usize; 5], what: &'static str) -> Result<Figure> {
     if words[2] != 0 {
         return Err(failure(what, format_args!("the measuring task failed")));
     }
-    Ok(Figure { median: words[0] as u64, min: words[1] as u64 })
+    let batch = (words[3] != 0).then_some(words[3] as u64);
+    Ok(Figure { median: words[0] as u64, min: words[1] as u64, batch })
 }
 
 /// `null_syscall`.
@@ -372,12 +433,29 @@ fn null_syscall() -> Result<Figure> {
     if sys::Error::check(rax) != Err(sys::Error::Abi(sys::abi::Error::UnknownSyscall)) {
         return Err(failure("null_syscall", format_args!("syscall {UNKNOWN_SYSCALL:#x} answered {rax:#x}")));
     }
-    measure(|_| {
+    let figure = measure(|_| {
         let t0 = tsc();
         // SAFETY: as above.
         unsafe { sys::syscall::syscall(UNKNOWN_SYSCALL, [0; ARG_REGS]) };
         Ok(tsc() - t0)
-    })
+    })?;
+    let b = batch(|_| {
+        // SAFETY: as above.
+        unsafe { sys::syscall::syscall(UNKNOWN_SYSCALL, [0; ARG_REGS]) };
+        Ok(())
+    })?;
+    Ok(figure.with_batch(b))
+}
+
+/// `nop_syscall`: the defined system call that does nothing.
+fn nop_syscall() -> Result<Figure> {
+    let figure = measure(|_| {
+        let t0 = tsc();
+        sys::syscall::nop().ctx("nop")?;
+        Ok(tsc() - t0)
+    })?;
+    let b = batch(|_| sys::syscall::nop().ctx("nop"))?;
+    Ok(figure.with_batch(b))
 }
 
 /// `rdtsc_overhead`.
@@ -414,6 +492,7 @@ fn ipc_call_reply(vspace: VSpace) -> Result<Figure> {
         }
         Ok(t)
     });
+    let figure = figure.and_then(|f| Ok(f.with_batch(batch(|i| ep.call([i, 1, 2, 3, 4]).ctx("call").map(drop))?)));
     stop(server)?;
     ep.delete().ctx("cap_delete(endpoint)")?;
     figure
@@ -452,6 +531,293 @@ fn note_signal_wait(vspace: VSpace) -> Result<Figure> {
     figure
 }
 
+/// A waiter that waits on `note` forever: the partner of `note_signal_wait_cycle`.
+extern "C" fn note_loop(note: usize, _: usize, _: usize) -> ! {
+    let note = Note::at(note);
+    loop {
+        if note.wait().is_err() {
+            exit_thread(1);
+        }
+    }
+}
+
+/// `note_signal_wait_cycle`: the root task's `note_signal` until it returns, the waiter (above
+/// the root task, in `vspace`) having woken and waited again in between: `note_signal_wait` and
+/// the way back. Its batch form stands for both (a one-way figure has none of its own).
+fn note_signal_wait_cycle(vspace: VSpace) -> Result<Figure> {
+    let note = Note::create(root::memory(), Slot::Auto).ctx("note_create")?;
+    let waiter = start_task(vspace, note_loop, [note.slot(), 0, 0], ROOT_PRIORITY + 1, None)?;
+    let figure = measure(|i| {
+        let t0 = tsc();
+        note.signal(i | 1).ctx("note_signal")?;
+        Ok(tsc() - t0)
+    });
+    let figure = figure.and_then(|f| Ok(f.with_batch(batch(|i| note.signal(i | 1).ctx("note_signal"))?)));
+    stop(waiter)?;
+    note.delete().ctx("cap_delete(note)")?;
+    figure
+}
+
+/// The receiver of `ipc_send_recv`: records, after each message, the TSC less word 0 (the
+/// sender's TSC), then reports the figure on `report`.
+extern "C" fn send_receiver(ep: usize, report_ep: usize, _: usize) -> ! {
+    let ep = Endpoint::at(ep);
+    let figure = measure(|_| {
+        let m = ep.recv().ctx("recv")?;
+        Ok(tsc().wrapping_sub(m.words[0] as u64))
+    });
+    report(report_ep, figure)
+}
+
+/// `ipc_send_recv` with the receiver in `vspace`: from the root task's TSC read before `send` to
+/// the receiver's right after its `recv` returns. The receiver waits at a higher priority (101
+/// against 100), so it runs before `send` returns. One syscall, one switch.
+fn ipc_send_recv(vspace: VSpace) -> Result<Figure> {
+    let ep = Endpoint::create(root::memory(), Slot::Auto).ctx("endpoint_create")?;
+    let report_ep = Endpoint::create(root::memory(), Slot::Auto).ctx("endpoint_create")?;
+    let receiver = start_task(vspace, send_receiver, [ep.slot(), report_ep.slot(), 0], ROOT_PRIORITY + 1, None)?;
+    let mut sent = Ok(());
+    for _ in 0..WARMUP + ITERATIONS {
+        let t0 = tsc();
+        if let Err(e) = ep.send([t0 as usize, 0, 0, 0, 0]).ctx("send") {
+            sent = Err(e);
+            break;
+        }
+    }
+    let figure = sent.and_then(|()| reported(report_ep.recv().ctx("recv (report)")?.words, "receiver"));
+    stop(receiver)?;
+    report_ep.delete().ctx("cap_delete(endpoint)")?;
+    ep.delete().ctx("cap_delete(endpoint)")?;
+    figure
+}
+
+/// A receiver that receives on `ep` forever: the partner of `ipc_send_recv_cycle`.
+extern "C" fn recv_loop(ep: usize, _: usize, _: usize) -> ! {
+    let ep = Endpoint::at(ep);
+    loop {
+        if ep.recv().is_err() {
+            exit_thread(1);
+        }
+    }
+}
+
+/// `ipc_send_recv_cycle`: the root task's `send` until it returns, the receiver (above the root
+/// task, in `vspace`) having taken the message and waited again in between: `ipc_send_recv` and
+/// the way back. Its batch form stands for both.
+fn ipc_send_recv_cycle(vspace: VSpace) -> Result<Figure> {
+    let ep = Endpoint::create(root::memory(), Slot::Auto).ctx("endpoint_create")?;
+    let receiver = start_task(vspace, recv_loop, [ep.slot(), 0, 0], ROOT_PRIORITY + 1, None)?;
+    let figure = measure(|i| {
+        let t0 = tsc();
+        ep.send([i, 1, 2, 3, 4]).ctx("send")?;
+        Ok(tsc() - t0)
+    });
+    let figure = figure.and_then(|f| Ok(f.with_batch(batch(|i| ep.send([i, 1, 2, 3, 4]).ctx("send"))?)));
+    stop(receiver)?;
+    ep.delete().ctx("cap_delete(endpoint)")?;
+    figure
+}
+
+/// The root task's IPC buffer, while `ipc_call_reply_cap` and `ipc_call_reply_words64` run.
+static ROOT_BUFFER: IpcBufferPage = IpcBufferPage::new();
+
+/// The IPC buffer of the server of those figures (each image copy has its own).
+static SERVER_BUFFER: IpcBufferPage = IpcBufferPage::new();
+
+/// Where the capability that comes with each call lands in the (shared) root CSpace; far above
+/// every slot the benchmarks take automatically.
+const RECEIVED_SLOT: usize = 4000;
+
+/// What travels through the IPC buffers besides the five words.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum Extra {
+    /// One capability with each call ([`RECEIVED_SLOT`] in the server).
+    Cap = 1,
+    /// `MAX_EXTRA_WORDS` words with each call and each reply.
+    Words = 2,
+}
+
+/// The server of `ipc_call_reply_cap` and `ipc_call_reply_words64`: sets its IPC buffer up for
+/// `extra`, then answers every call with the words it brought. With [`Extra::Cap`] it deletes the
+/// capability that came (so that the next lands in the same slot) and answers with word 4 set
+/// to whether there was one to delete; with [`Extra::Words`] its replies carry the words it got.
+extern "C" fn buffer_server(ep: usize, extra: usize, _: usize) -> ! {
+    let ep = Endpoint::at(ep);
+    if extra == Extra::Cap as usize {
+        SERVER_BUFFER.set_recv_slot(Some(Slot::At(RECEIVED_SLOT)));
+    } else {
+        SERVER_BUFFER.set_send_len(MAX_EXTRA_WORDS as u64);
+    }
+    let mut next = ep.recv();
+    loop {
+        match next {
+            Ok(m) => {
+                let mut words = m.words;
+                if extra == Extra::Cap as usize {
+                    // SAFETY: the slot holds a copy of a Note capability (or nothing): a Note dies
+                    // without unmapping anything.
+                    words[4] = usize::from(unsafe { Cap::new(RECEIVED_SLOT).delete() }.is_ok());
+                }
+                next = ep.reply_recv(words);
+            }
+            Err(_) => exit_thread(1),
+        }
+    }
+}
+
+/// `ipc_call_reply_cap` (`extra` [`Extra::Cap`]): `ipc_call_reply` where each call carries a
+/// capability (a Note's), which the server deletes before it answers; and
+/// `ipc_call_reply_words64` ([`Extra::Words`]): each call and each reply carries
+/// `MAX_EXTRA_WORDS` words beyond the five. The server runs in `vspace`, at the root task's
+/// priority; both have IPC buffers (only while this runs).
+fn ipc_call_reply_buffers(vspace: VSpace, extra: Extra) -> Result<Figure> {
+    let ep = Endpoint::create(root::memory(), Slot::Auto).ctx("endpoint_create")?;
+    let note = Note::create(root::memory(), Slot::Auto).ctx("note_create")?;
+    let server = start_task(vspace, buffer_server, [ep.slot(), extra as usize, 0], ROOT_PRIORITY, None)?;
+    server.set_ipc_buffer(Some(&SERVER_BUFFER)).ctx("task_set_ipc_buffer (server)")?;
+    root_task().set_ipc_buffer(Some(&ROOT_BUFFER)).ctx("task_set_ipc_buffer")?;
+    let expected = |i: usize| match extra {
+        Extra::Cap => [i, 1, 2, 3, 1],
+        Extra::Words => [i, 1, 2, 3, 4],
+    };
+    match extra {
+        Extra::Cap => ROOT_BUFFER.set_send_cap(Some(note.cap())),
+        Extra::Words => {
+            let words: [u64; MAX_EXTRA_WORDS] = core::array::from_fn(|i| i as u64 * 7);
+            ROOT_BUFFER.set_words(&words);
+        }
+    }
+    let figure = measure(|i| {
+        let words = [i, 1, 2, 3, 4];
+        let t0 = tsc();
+        let answer = ep.call(words).ctx("call")?;
+        let t = tsc() - t0;
+        if answer != expected(i) {
+            return Err(failure("call", format_args!("answered {answer:?}, sent {words:?}")));
+        }
+        Ok(t)
+    });
+    let figure = figure.and_then(|f| Ok(f.with_batch(batch(|i| ep.call([i, 1, 2, 3, 4]).ctx("call").map(drop))?)));
+    let figure = figure.and_then(|f| match extra {
+        Extra::Words if ROOT_BUFFER.recv_len() != MAX_EXTRA_WORDS || ROOT_BUFFER.word(MAX_EXTRA_WORDS - 1) != 441 => {
+            Err(failure("call", format_args!("the reply brought {} words", ROOT_BUFFER.recv_len())))
+        }
+        _ => Ok(f),
+    });
+    root_task().set_ipc_buffer(None).ctx("task_set_ipc_buffer (none)")?;
+    ROOT_BUFFER.set_send_cap(None);
+    ROOT_BUFFER.set_words(&[]);
+    stop(server)?;
+    note.delete().ctx("cap_delete(note)")?;
+    ep.delete().ctx("cap_delete(endpoint)")?;
+    figure
+}
+
+/// The RTC's interrupt line and the CMOS ports (the RTC as Vulcan's IRQ tests use it).
+const RTC_IRQ: usize = 8;
+const CMOS_INDEX: usize = 0x70;
+const CMOS_DATA: usize = 0x71;
+/// In the CMOS index: the NMI stays disabled while a register is selected.
+const NMI_OFF: u8 = 0x80;
+/// RTC registers A (rate), B (PIE, bit 6) and C (flags, read to clear).
+const RTC_A: u8 = 0x0a;
+const RTC_B: u8 = 0x0b;
+const RTC_C: u8 = 0x0c;
+const RTC_PIE: u8 = 0x40;
+/// Register A's rate nibble: 3 is the fastest periodic rate, 8192 Hz.
+const RTC_RATE_8192_HZ: u8 = 3;
+
+core::arch::global_asm!(
+    ".pushsection .text.bench_spin, \"ax\", @progbits",
+    // bench_spin(): reads the TSC forever, keeping the last value in r15, where an interrupt
+    // saves it with the rest of the task's registers.
+    ".global bench_spin",
+    ".type bench_spin, @function",
+    "bench_spin:",
+    "2:",
+    "    lfence",
+    "    rdtsc",
+    "    lfence",
+    "    shl rdx, 32",
+    "    or rax, rdx",
+    "    mov r15, rax",
+    "    jmp 2b",
+    ".size bench_spin, . - bench_spin",
+    ".popsection",
+);
+
+// SAFETY: the declaration matches the assembly above: it takes its three arguments as an
+// `Entry` does, ignores them, touches no memory and never returns.
+unsafe extern "C" {
+    safe fn bench_spin(a: usize, b: usize, c: usize) -> !;
+}
+
+/// The driver of `irq_to_driver`: waits on the Note the RTC's IRQ handler signals; at each
+/// interrupt reads the TSC, acknowledges the line, clears the RTC's flags, and records the TSC
+/// less the last value the interrupted task (`bench_spin`) read, from its saved `r15`. The
+/// capability addresses come packed 16 bits each: Note, IrqHandler, IoPort, spinning Task.
+extern "C" fn irq_driver(packed: usize, report_ep: usize, _: usize) -> ! {
+    let note = Note::at(packed & 0xffff);
+    let irq = IrqHandler::at((packed >> 16) & 0xffff);
+    let port = IoPort::at((packed >> 32) & 0xffff);
+    let spinner = Task::at(packed >> 48);
+    let figure = measure(|_| {
+        note.wait().ctx("note_wait")?;
+        let t = tsc();
+        irq.ack().ctx("irq_ack")?;
+        port.write8(CMOS_INDEX, NMI_OFF | RTC_C).ctx("select RTC register C")?;
+        port.read8(CMOS_DATA).ctx("read RTC register C")?;
+        let regs = spinner.read_regs().ctx("task_read_regs")?;
+        Ok(t.wrapping_sub(regs.r15))
+    });
+    report(report_ep, figure)
+}
+
+/// Writes RTC register `reg`.
+fn rtc_write(port: IoPort, reg: u8, value: u8) -> Result<()> {
+    port.write8(CMOS_INDEX, NMI_OFF | reg).ctx("select an RTC register")?;
+    port.write8(CMOS_DATA, value).ctx("write an RTC register")
+}
+
+/// Reads RTC register `reg`.
+fn rtc_read(port: IoPort, reg: u8) -> Result<u8> {
+    port.write8(CMOS_INDEX, NMI_OFF | reg).ctx("select an RTC register")?;
+    port.read8(CMOS_DATA).ctx("read an RTC register")
+}
+
+/// `irq_to_driver`: the RTC's periodic interrupt (8192 Hz) delivered to a driver waiting on its
+/// Note (in `vspace`, priority 101) while a task of the root task's address space (priority 99)
+/// spins reading the TSC: from the spinner's last TSC read before the interrupt to the driver's
+/// right after its `note_wait` returns. Interrupt entry, the IRQ handler's signal, the switch,
+/// the driver's return from `note_wait`; up to one turn of the spinning loop (7 instructions).
+/// The interrupt comes when the device raises it, not back to back, so this figure has no batch
+/// form.
+fn irq_to_driver(vspace: VSpace) -> Result<Figure> {
+    let port =
+        root::ioport_control().create(CMOS_INDEX, CMOS_DATA + 1, root::memory(), Slot::Auto).ctx("ioport_create")?;
+    let saved = (rtc_read(port, RTC_A)?, rtc_read(port, RTC_B)?);
+    let note = Note::create(root::memory(), Slot::Auto).ctx("note_create")?;
+    let report_ep = Endpoint::create(root::memory(), Slot::Auto).ctx("endpoint_create")?;
+    let irq = IrqControl::root().bind(RTC_IRQ, note, 1, root::memory(), Slot::Auto).ctx("irq_bind")?;
+    let spinner = start_task(VSpace::root(), bench_spin, [0; 3], ROOT_PRIORITY - 1, None)?;
+    let packed = note.slot() | irq.slot() << 16 | port.slot() << 32 | spinner.slot() << 48;
+    let driver = start_task(vspace, irq_driver, [packed, report_ep.slot(), 0], ROOT_PRIORITY + 1, None)?;
+    rtc_write(port, RTC_A, (saved.0 & !0x0f) | RTC_RATE_8192_HZ)?;
+    rtc_write(port, RTC_B, saved.1 | RTC_PIE)?;
+    rtc_read(port, RTC_C)?;
+    let figure = report_ep.recv().ctx("recv (report)").and_then(|m| reported(m.words, "driver"));
+    rtc_write(port, RTC_B, saved.1)?;
+    rtc_write(port, RTC_A, saved.0)?;
+    rtc_read(port, RTC_C)?;
+    stop(driver)?;
+    stop(spinner)?;
+    irq.delete().ctx("cap_delete(irq handler)")?;
+    report_ep.delete().ctx("cap_delete(endpoint)")?;
+    note.delete().ctx("cap_delete(note)")?;
+    port.delete().ctx("cap_delete(ioport)")?;
+    figure
+}
+
 /// Executes `ud2`, which a supervisor steps over.
 #[inline(always)]
 fn ud2() {
@@ -469,11 +835,51 @@ extern "C" fn faulter(report_ep: usize, _: usize, _: usize) -> ! {
         ud2();
         Ok(tsc() - t0)
     });
+    let figure = figure.and_then(|f| {
+        let b = batch(|_| {
+            ud2();
+            Ok(())
+        })?;
+        Ok(f.with_batch(b))
+    });
     report(report_ep, figure)
 }
 
-/// `fault_round_trip` with the faulting task in `vspace`.
+/// `fault_round_trip`, with the faulting task in `vspace`: the supervisor answers each fault with
+/// a fault reply that moves `rip` past the `ud2` (`fault_reply_recv`): fault, supervisor
+/// decision, register change and resume, without `task_read_regs`/`task_write_regs`.
 fn fault_round_trip(vspace: VSpace) -> Result<Figure> {
+    let ep = Endpoint::create(root::memory(), Slot::Auto).ctx("endpoint_create")?;
+    let fault_cap = ep.mint(root::cspace(), Slot::Auto, rights::WRITE, FAULT_BADGE).ctx("cap_mint(endpoint)")?;
+    let fault_ep = Endpoint::new(fault_cap);
+    let task = start_task(vspace, faulter, [ep.slot(), 0, 0], ROOT_PRIORITY, Some(fault_ep))?;
+    let supervise = || -> Result<Figure> {
+        let mut m = ep.recv().ctx("recv (fault)")?;
+        loop {
+            if m.badge != FAULT_BADGE {
+                return reported(m.words, "faulting task");
+            }
+            if m.words[sys::abi::task::fault::VECTOR] != INVALID_OPCODE {
+                return Err(failure("fault message", format_args!("{:?}", m.words)));
+            }
+            let resume = Resume::at(m.words[sys::abi::task::fault::RIP] + UD2_LEN as usize);
+            // SAFETY: the faulter resumes its own function just after the `ud2` it stopped at,
+            // with its own registers and stack (the code contract).
+            m = unsafe { ep.fault_reply_recv(resume) }.ctx("fault_reply_recv")?;
+        }
+    };
+    let figure = supervise();
+    stop(task)?;
+    fault_ep.delete().ctx("cap_delete(fault endpoint)")?;
+    ep.delete().ctx("cap_delete(endpoint)")?;
+    figure
+}
+
+/// `fault_round_trip_regs` with the faulting task in `vspace`: the supervisor reads the
+/// registers, moves `rip` past the `ud2`, writes them back and answers with a plain
+/// `reply_recv` (the fault protocol before fault replies carried registers; this was
+/// `fault_round_trip` until they did).
+fn fault_round_trip_regs(vspace: VSpace) -> Result<Figure> {
     let ep = Endpoint::create(root::memory(), Slot::Auto).ctx("endpoint_create")?;
     let fault_cap = ep.mint(root::cspace(), Slot::Auto, rights::WRITE, FAULT_BADGE).ctx("cap_mint(endpoint)")?;
     let fault_ep = Endpoint::new(fault_cap);
@@ -517,6 +923,13 @@ fn yield_figure(vspace: VSpace) -> Result<Figure> {
         yield_now();
         Ok(tsc() - t0)
     });
+    let figure = figure.and_then(|f| {
+        let b = batch(|_| {
+            yield_now();
+            Ok(())
+        })?;
+        Ok(f.with_batch(b))
+    });
     stop(partner)?;
     Ok(figure?.halved())
 }
@@ -531,6 +944,29 @@ fn thread_create_join() -> Result<Figure> {
     let rsp = (STACK.0.get().addr() + STACK_BYTES) - 8;
     let regs =
         Registers { rip: exiter as Entry as usize as u64, rsp: rsp as u64, rflags: 0x202, ..Registers::default() };
+    let figure = thread_create_join_samples(&regs)?;
+    let b = batch(|_| {
+        let task = Task::create(root::memory(), Slot::Auto).ctx("task_create")?;
+        // SAFETY: as in the samples.
+        unsafe { task.set_space(root::cspace(), VSpace::root()) }.ctx("task_set_space")?;
+        // SAFETY: as in the samples.
+        unsafe { task.write_regs(&regs) }.ctx("task_write_regs")?;
+        task.set_priority(root_task(), ROOT_PRIORITY + 1, 0).ctx("task_set_priority")?;
+        task.start().ctx("task_start")?;
+        let info = task.info().ctx("task_info")?;
+        // SAFETY: as in the samples.
+        unsafe { task.cap().delete() }.ctx("cap_delete(task)")?;
+        if info.state != Ok(State::Exited) {
+            return Err(failure("thread_create_join", format_args!("the thread is {:?}, not exited", info.state)));
+        }
+        Ok(())
+    })?;
+    Ok(figure.with_batch(b))
+}
+
+/// The samples of `thread_create_join`, the thread starting with `regs`.
+fn thread_create_join_samples(regs: &Registers) -> Result<Figure> {
+    let regs = *regs;
     measure(|_| {
         let t0 = tsc();
         let task = Task::create(root::memory(), Slot::Auto).ctx("task_create")?;
@@ -550,6 +986,115 @@ fn thread_create_join() -> Result<Figure> {
         }
         Ok(t)
     })
+}
+
+/// The lock of the mutex figures.
+static LOCK: Mutex<u64> = Mutex::new(0);
+
+/// `mutex_lock_unlock`.
+fn mutex_lock_unlock() -> Result<Figure> {
+    let figure = measure(|_| {
+        let t0 = tsc();
+        *LOCK.lock() += 1;
+        Ok(tsc() - t0)
+    })?;
+    let b = batch(|_| {
+        *LOCK.lock() += 1;
+        Ok(())
+    })?;
+    Ok(figure.with_batch(b))
+}
+
+/// The root task's TSC value just before it hands the lock over.
+static HANDOFF_T0: AtomicU64 = AtomicU64::new(0);
+/// The last hand-off the waiter measured.
+static HANDOFF_SAMPLE: AtomicU64 = AtomicU64::new(0);
+/// Lets the waiter wait in `lock` again, once the root task holds the lock once more.
+static HANDOFF_GO: Semaphore = Semaphore::new(0);
+/// Tells the waiter to end instead.
+static HANDOFF_STOP: AtomicBool = AtomicBool::new(false);
+
+/// `mutex_handoff`: see the module docs. Each sample: the root task holds [`LOCK`], the waiter
+/// (priority above the root task's) waits in `lock`; the root task reads the TSC and drops the
+/// guard, the waiter runs at once, reads the TSC, records the difference, drops the guard and
+/// waits on [`HANDOFF_GO`]; the root task locks again (uncontended) and releases `GO`, and the
+/// waiter, running at once, waits in `lock` again.
+fn mutex_handoff() -> Result<Figure> {
+    HANDOFF_STOP.store(false, Ordering::SeqCst);
+    let mut guard = Some(LOCK.lock());
+    let waiter = sys::thread::Builder::new()
+        .priority(ROOT_PRIORITY + 1)
+        .spawn(|| {
+            loop {
+                let g = LOCK.lock();
+                let t = tsc();
+                HANDOFF_SAMPLE.store(t.wrapping_sub(HANDOFF_T0.load(Ordering::SeqCst)), Ordering::SeqCst);
+                drop(g);
+                HANDOFF_GO.acquire();
+                if HANDOFF_STOP.load(Ordering::SeqCst) {
+                    return;
+                }
+            }
+        })
+        .map_err(|e| failure("mutex_handoff", format_args!("spawn of the waiter: {e:?}")))?;
+    let figure = measure(|_| {
+        HANDOFF_SAMPLE.store(u64::MAX, Ordering::SeqCst);
+        HANDOFF_T0.store(tsc(), Ordering::SeqCst);
+        drop(guard.take());
+        guard = Some(LOCK.lock());
+        HANDOFF_GO.release();
+        match HANDOFF_SAMPLE.load(Ordering::SeqCst) {
+            u64::MAX => Err(failure("mutex_handoff", format_args!("the waiter did not run when the lock was dropped"))),
+            t => Ok(t),
+        }
+    });
+    HANDOFF_STOP.store(true, Ordering::SeqCst);
+    drop(guard);
+    HANDOFF_GO.release();
+    waiter.join().map_err(|e| failure("mutex_handoff", format_args!("join of the waiter: {e:?}")))?;
+    figure
+}
+
+/// `malloc_free_64`.
+fn malloc_free_64() -> Result<Figure> {
+    let layout = Layout::from_size_align(64, 8).map_err(|_| failure("malloc_free_64", format_args!("layout")))?;
+    let once = || -> Result<()> {
+        // SAFETY: a layout of non-zero size; the block is given back at once, with it.
+        let p = unsafe { alloc::alloc::alloc(layout) };
+        if p.is_null() {
+            return Err(failure("malloc_free_64", format_args!("alloc(64) gave null")));
+        }
+        // SAFETY: `p` came from `alloc` with this layout and is not used again.
+        unsafe { alloc::alloc::dealloc(core::hint::black_box(p), layout) };
+        Ok(())
+    };
+    let figure = measure(|_| {
+        let t0 = tsc();
+        once()?;
+        Ok(tsc() - t0)
+    })?;
+    let b = batch(|_| once())?;
+    Ok(figure.with_batch(b))
+}
+
+/// `thread_spawn_join`.
+fn thread_spawn_join() -> Result<Figure> {
+    let once = || -> Result<()> {
+        let t = sys::thread::Builder::new()
+            .spawn(|| 7usize)
+            .map_err(|e| failure("thread_spawn_join", format_args!("spawn: {e:?}")))?;
+        match t.join() {
+            Ok(7) => Ok(()),
+            other => Err(failure("thread_spawn_join", format_args!("join gave {other:?}"))),
+        }
+    };
+    let figure = measure(|_| {
+        let t0 = tsc();
+        once()?;
+        Ok(tsc() - t0)
+    })?;
+    let b = batch(|_| once())?;
+    Ok(figure.with_batch(b))
 }
 
 /// The CPU's brand string (CPUID leaves 0x80000002-4), trimmed; empty if it has none.
@@ -599,7 +1144,7 @@ fn json_string(out: &mut impl Write, s: &str) -> fmt::Result {
 }
 
 /// The figures, in the order they are measured and reported.
-const FIGURES: usize = 9;
+const FIGURES: usize = 21;
 
 fn main(boot: Boot) -> usize {
     let mut brand = [0u8; 48];
@@ -608,13 +1153,25 @@ fn main(boot: Boot) -> usize {
 
     let mut results: [(&str, Option<Figure>); FIGURES] = [
         ("null_syscall", None),
+        ("nop_syscall", None),
         ("ipc_call_reply", None),
         ("ipc_call_reply_same_space", None),
+        ("ipc_send_recv", None),
+        ("ipc_send_recv_cycle", None),
+        ("ipc_call_reply_cap", None),
+        ("ipc_call_reply_words64", None),
         ("note_signal_wait", None),
+        ("note_signal_wait_cycle", None),
         ("fault_round_trip", None),
+        ("fault_round_trip_regs", None),
         ("yield", None),
         ("yield_other_space", None),
         ("thread_create_join", None),
+        ("irq_to_driver", None),
+        ("mutex_lock_unlock", None),
+        ("mutex_handoff", None),
+        ("malloc_free_64", None),
+        ("thread_spawn_join", None),
         ("rdtsc_overhead", None),
     ];
     let other = match clone_image(&boot) {
@@ -628,18 +1185,33 @@ fn main(boot: Boot) -> usize {
     for (name, slot) in results.iter_mut() {
         let figure = match *name {
             "null_syscall" => null_syscall(),
+            "nop_syscall" => nop_syscall(),
             "ipc_call_reply" => ipc_call_reply(other),
             "ipc_call_reply_same_space" => ipc_call_reply(VSpace::root()),
+            "ipc_send_recv" => ipc_send_recv(other),
+            "ipc_send_recv_cycle" => ipc_send_recv_cycle(other),
+            "ipc_call_reply_cap" => ipc_call_reply_buffers(other, Extra::Cap),
+            "ipc_call_reply_words64" => ipc_call_reply_buffers(other, Extra::Words),
             "note_signal_wait" => note_signal_wait(other),
+            "note_signal_wait_cycle" => note_signal_wait_cycle(other),
             "fault_round_trip" => fault_round_trip(other),
+            "fault_round_trip_regs" => fault_round_trip_regs(other),
             "yield" => yield_figure(VSpace::root()),
             "yield_other_space" => yield_figure(other),
             "thread_create_join" => thread_create_join(),
+            "irq_to_driver" => irq_to_driver(other),
+            "mutex_lock_unlock" => mutex_lock_unlock(),
+            "mutex_handoff" => mutex_handoff(),
+            "malloc_free_64" => malloc_free_64(),
+            "thread_spawn_join" => thread_spawn_join(),
             _ => rdtsc_overhead(),
         };
         match figure {
             Ok(f) => {
-                sys::println!("bench: {name} median {} min {}", f.median, f.min);
+                match f.batch {
+                    Some(b) => sys::println!("bench: {name} median {} min {} batch {b}", f.median, f.min),
+                    None => sys::println!("bench: {name} median {} min {}", f.median, f.min),
+                }
                 *slot = Some(f);
             }
             Err(f) => {
@@ -649,7 +1221,7 @@ fn main(boot: Boot) -> usize {
         }
     }
 
-    let mut json = FixedBuf::<2048>::new();
+    let mut json = FixedBuf::<4096>::new();
     let written = (|| -> fmt::Result {
         json.write_str("{\"cpu\": ")?;
         json_string(&mut json, cpu)?;
@@ -661,7 +1233,11 @@ fn main(boot: Boot) -> usize {
                 json.write_str(", ")?;
             }
             first = false;
-            write!(json, "\"{name}\": {{\"median\": {}, \"min\": {}}}", f.median, f.min)?;
+            write!(json, "\"{name}\": {{\"median\": {}, \"min\": {}", f.median, f.min)?;
+            if let Some(b) = f.batch {
+                write!(json, ", \"batch\": {b}")?;
+            }
+            json.write_char('}')?;
         }
         json.write_str("}}")
     })();

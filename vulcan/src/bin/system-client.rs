@@ -5,10 +5,13 @@
 //! It opens COM1 through pcserial and writes one line, which must appear on the serial log once
 //! (through the driver's UART, not the kernel's: COM1 belongs to pcserial by then). Then it makes,
 //! writes, reads back, lists and removes a file through ramfs (the `files` service: the real
-//! program, with its manifest's CSpace and Memory), and says so on COM1. It then sleeps
-//! long enough, in the kernel's time, for Mercury to have given up on the crashing driver of the
-//! same test, and exits with status 0; its boot configuration says `finish = yes`, so Mercury ends
-//! the run with that status. Any failure is one line and a nonzero status.
+//! program, with its manifest's CSpace and Memory, which Mercury filled at boot: `/etc/boot.ini`
+//! and `/bin` must be there), and says so on COM1. It checks `proc`'s children, and that a
+//! server which crashes with its call in hand (`system-flaky`) answers it with `NoReply`, fails
+//! calls while it is down and is reached again once Mercury restarted it ([`flaky`]). It then
+//! sleeps long enough, in the kernel's time, for Mercury to have given up on the crashing driver
+//! of the same test, and exits with status 0; its boot configuration says `finish = yes`, so
+//! Mercury ends the run with that status. Any failure is one line and a nonzero status.
 #![no_std]
 #![no_main]
 #![forbid(unsafe_code)]
@@ -116,6 +119,18 @@ fn main(boot: sys::Boot) -> usize {
         let _ = com1.write_all(why.as_bytes());
         return 9;
     }
+    match flaky(&boot) {
+        Ok(lines) => {
+            if let Err(e) = com1.write_all(lines.as_bytes()) {
+                println!("system-client: write to com1 failed: {e}");
+                return 4;
+            }
+        }
+        Err(why) => {
+            let _ = com1.write_all(why.as_bytes());
+            return 10;
+        }
+    }
     if let Err(e) = sys::thread::sleep_us(WAIT_US) {
         println!("system-client: sleep failed: {e:?}");
         return 5;
@@ -127,20 +142,55 @@ fn main(boot: sys::Boot) -> usize {
     0
 }
 
-/// A file made (its directory with it), written, read back from an offset, listed, and removed
-/// again, through ramfs.
+/// The `flaky` service (`system-flaky`): its first start takes the first call and crashes, so
+/// the call must fail with `NoReply`; until Mercury has restarted it (after 100 ms) a call must
+/// fail, not wait (the capability went with the crashed server's Endpoint); once it runs again,
+/// the same capability slot must reach it (Mercury puts a capability to the new Endpoint there),
+/// and it answers with its restart count, 1. Returns the lines to write on COM1.
+fn flaky(boot: &sys::Boot) -> Result<alloc::string::String, alloc::string::String> {
+    use alloc::format;
+    use sys::abi::Error::{InvalidCapability, NoReply};
+    let Some(cap) = boot.cap("flaky") else {
+        return Err(alloc::string::String::from("system-client: no `flaky` service in my start page\n"));
+    };
+    let flaky = Endpoint::new(cap);
+    let mut lines = alloc::string::String::new();
+    match flaky.call([1, 0, 0, 0, 0]) {
+        Err(sys::Error::Abi(NoReply)) => lines.push_str("system-client: flaky: no reply, it crashed\n"),
+        other => return Err(format!("system-client: the call flaky crashed on gave {other:?}, not NoReply\n")),
+    }
+    match flaky.call([2, 0, 0, 0, 0]) {
+        Err(sys::Error::Abi(InvalidCapability)) => {
+            lines.push_str("system-client: flaky: a call while it is down fails\n")
+        }
+        other => return Err(format!("system-client: a call to flaky while it is down gave {other:?}\n")),
+    }
+    // Mercury restarts it after 100 ms (of the kernel's clock); 500 ms leave room.
+    sys::thread::sleep_us(500_000).map_err(|e| format!("system-client: sleep failed: {e:?}\n"))?;
+    match flaky.call([3, 0, 0, 0, 0]) {
+        Ok([1, ..]) => lines.push_str("system-client: flaky: answered after its restart (restart 1)\n"),
+        other => return Err(format!("system-client: a call to the restarted flaky gave {other:?}\n")),
+    }
+    Ok(lines)
+}
+
+/// The boot configuration Mercury copied into ramfs at boot is there; a file made (its directory
+/// with it), written, read back from an offset, listed, and removed again, through ramfs.
 fn ramfs_round_trip(files: Channel) -> Result<(), IoError> {
-    let mut f = files.open_with("/etc/motd", open::CREATE | open::TRUNCATE | open::PARENTS)?;
+    if !files.stat("/etc/boot.ini")?.is_file() || !files.stat("/bin/system-child")?.is_file() {
+        return Err(IoError::Device);
+    }
+    let mut f = files.open_with("/home/motd", open::CREATE | open::TRUNCATE | open::PARENTS)?;
     f.write_all(b"hello from ramfs")?;
     f.seek(SeekFrom::Start(6))?;
     let mut buf = [0u8; 32];
     let n = f.read(&mut buf)?;
     f.close()?;
     let mut listed = false;
-    files.for_each_entry("/etc", |e| listed |= e.name == "motd" && e.size == 16)?;
-    if &buf[..n] != b"from ramfs" || files.stat("/etc/motd")?.size != 16 || !listed {
+    files.for_each_entry("/home", |e| listed |= e.name == "motd" && e.size == 16)?;
+    if &buf[..n] != b"from ramfs" || files.stat("/home/motd")?.size != 16 || !listed {
         return Err(IoError::Device);
     }
-    files.unlink("/etc/motd")?;
-    files.rmdir("/etc")
+    files.unlink("/home/motd")?;
+    files.rmdir("/home")
 }

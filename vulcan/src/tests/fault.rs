@@ -22,7 +22,7 @@ use sys::abi::layout::{ROOT_STACK_SIZE, ROOT_STACK_TOP};
 use sys::abi::syscall::{SLOT_AUTO, Sysno};
 use sys::abi::task::fault;
 use sys::ipc::{self, Message, Reply};
-use sys::task::{State, Task, ThreadEntry, exit_thread, root_task};
+use sys::task::{ROOT_PRIORITY, State, Task, ThreadEntry, exit_thread, root_task};
 use sys::{Boot, Cap, Slot, rights, root};
 
 use super::ipc::{HIGH, Threads, ensure_ended, ensure_state, mint, new_endpoint, wait_for_state};
@@ -38,6 +38,10 @@ pub const TESTS: &[Test] = &[
     Test::new("fault_endpoint_removed_stops_task", |b| isolated(b, endpoint_removed_stops_task)),
     Test::new("fault_endpoint_errors", |b| isolated(b, endpoint_errors)),
     Test::new("fault_endpoint_dies_with_fault_queued", |b| isolated(b, endpoint_dies_with_fault_queued)),
+    Test::new("fault_never_answered_stops_task", |b| isolated(b, never_answered_stops_task)),
+    Test::new("fault_reply_sets_registers", |b| isolated(b, fault_reply_sets_registers)),
+    Test::new("fault_reply_recv_steps_over_faults", |b| isolated(b, fault_reply_recv_steps_over_faults)),
+    Test::new("fault_reply_errors", |b| isolated(b, fault_reply_errors)),
 ];
 
 /// Where the faulting store writes: canonical, in the user half, and never mapped (as
@@ -91,7 +95,35 @@ core::arch::global_asm!(
     "    syscall",
     "    ud2",
     ".size vulcan_fault_map_thread, . - vulcan_fault_map_thread",
+    // vulcan_fault_twice_thread(endpoint): executes `ud2` twice, then sends on `endpoint` the
+    // words [TWICE_DONE, rax, rdi, rsp, 0] and exits with STORED. A supervisor steps over each
+    // `ud2` (2 bytes); what it sets in rax, rdi and rsp shows in the message.
+    ".global vulcan_fault_twice_thread",
+    ".type vulcan_fault_twice_thread, @function",
+    "vulcan_fault_twice_thread:",
+    "    mov r12, rdi",
+    ".global vulcan_fault_twice_1",
+    "vulcan_fault_twice_1:",
+    "    ud2",
+    ".global vulcan_fault_twice_2",
+    "vulcan_fault_twice_2:",
+    "    ud2",
+    "    mov rdx, rax",
+    "    mov r10, rdi",
+    "    mov r8, rsp",
+    "    xor r9d, r9d",
+    "    mov esi, {twice_done}",
+    "    mov rdi, r12",
+    "    mov eax, {send}",
+    "    syscall",
+    "    mov edi, {stored}",
+    "    mov eax, {exit}",
+    "    syscall",
+    "    ud2",
+    ".size vulcan_fault_twice_thread, . - vulcan_fault_twice_thread",
     ".popsection",
+    twice_done = const TWICE_DONE,
+    send = const Sysno::Send as usize,
     mapped_value = const MAPPED_VALUE,
     addr = const FAULT_ADDR,
     stored = const STORED,
@@ -108,7 +140,19 @@ unsafe extern "C" {
     safe static vulcan_fault_store: u8;
     safe static vulcan_fault_ud2: u8;
     safe static vulcan_fault_map_store: u8;
+    safe fn vulcan_fault_twice_thread(endpoint: usize) -> !;
+    safe static vulcan_fault_twice_1: u8;
+    safe static vulcan_fault_twice_2: u8;
 }
+
+/// The thread that executes `ud2` twice and then reports, as a thread entry.
+const TWICE_THREAD: ThreadEntry = vulcan_fault_twice_thread;
+
+/// Word 0 of the report of [`TWICE_THREAD`].
+const TWICE_DONE: usize = 0x600d;
+
+/// The length of `ud2`.
+const UD2_LEN: usize = 2;
 
 /// The address of a code label.
 fn label(l: &'static u8) -> usize {
@@ -396,4 +440,161 @@ fn endpoint_dies_with_fault_queued(_: &Boot) -> TestResult {
     ensure_ended(t, State::Faulted, 14, "faulter after its fault endpoint died")?;
     drop(threads);
     Ok(())
+}
+
+/// A fault message whose reply right is let go unanswered stops its task, as no fault endpoint
+/// would have: Faulted, the vector as its detail. Here the supervisor (the root task) first takes
+/// a second fault message while holding the first's right (which replaces it), then saves the
+/// second's right in a Reply capability and deletes that. Until each right goes, its task waits.
+fn never_answered_stops_task(_: &Boot) -> TestResult {
+    let ep = new_endpoint()?;
+    let mut threads = Threads::new()?;
+    let first = threads.start("first ud2", UD2_THREAD, 0, HIGH, Some(ep))?;
+    let second = threads.start("second ud2", UD2_THREAD, 0, HIGH, Some(ep))?;
+    let m = ok!(ep.nb_recv(), "nb_recv of the first fault message");
+    ensure_eq!(m.words[fault::VECTOR], 6, "vector of the first fault message");
+    ensure_state(first, State::BlockedReply, "first thread while its fault is held")?;
+    ensure_state(second, State::BlockedSend, "second thread with its fault message queued")?;
+    let m = ok!(ep.nb_recv(), "nb_recv of the second fault message");
+    ensure_eq!(m.words[fault::VECTOR], 6, "vector of the second fault message");
+    ensure_ended(first, State::Faulted, 6, "first thread after its reply right was replaced")?;
+    ensure_state(second, State::BlockedReply, "second thread while its fault is held")?;
+    let r = ok!(Reply::save(Slot::Auto), "reply_save of the second fault message");
+    ensure_state(second, State::BlockedReply, "second thread with its reply saved")?;
+    delete(r.cap())?;
+    ensure_ended(second, State::Faulted, 6, "second thread after its Reply capability was deleted")?;
+    drop(threads);
+    delete(ep.cap())
+}
+
+/// The fault reply (`fault_reply`): the supervisor answers a fault with new values for the
+/// registers it names, and no `task_read_regs`/`task_write_regs`. First the store thread's
+/// address register (`rax`) is pointed at memory that exists: the store runs again and lands
+/// there. Then a thread is moved to a recovery function with an argument (`rip` and `rdi`), its
+/// stack (`rsp`) left as it was. The threads run at the root task's priority, so the fault
+/// message reaches the root task waiting in `recv` (the fast path of fault delivery, when on).
+fn fault_reply_sets_registers(_: &Boot) -> TestResult {
+    let ep = new_endpoint()?;
+    let fault_ep = mint(ep, rights::WRITE, 0xfe)?;
+    SCRATCH.store(0, SeqCst);
+    RECOVERED_ARG.store(0, SeqCst);
+    let mut threads = Threads::new()?;
+    let t = threads.start("faulter", STORE_THREAD, 0xabc0_0123, ROOT_PRIORITY, Some(fault_ep))?;
+    let m = ok!(ep.recv(), "recv of the fault message");
+    ensure_store_fault(&m, 0xfe, "fault message")?;
+    ensure_state(t, State::BlockedReply, "faulter after its fault message was received")?;
+    let resume = ipc::Resume { rax: Some(SCRATCH.as_ptr().addr()), ..ipc::Resume::default() };
+    // SAFETY: the thread retries its store, now into `SCRATCH`, an atomic word that nothing else
+    // touches until the thread has exited; then it exits.
+    ok!(unsafe { ipc::fault_reply(resume) }, "fault_reply(rax)");
+    wait_for_state(t, State::Exited, "faulter after the fault reply")?;
+    ensure_ended(t, State::Exited, STORED, "faulter after the fault reply")?;
+    ensure_eq!(SCRATCH.load(SeqCst), 0xabc0_0123, "value the retried store wrote");
+
+    let u = threads.start("ud2", UD2_THREAD, 0, ROOT_PRIORITY, Some(fault_ep))?;
+    let m = ok!(ep.recv(), "recv of the ud2 fault message");
+    ensure_eq!(m, Message { badge: 0xfe, words: [6, 0, label(&vulcan_fault_ud2), 0, 0] }, "fault message of ud2");
+    // The thread started at a function entry and pushed nothing, so its stack is aligned as at
+    // one: `recovered` can run on it as it is.
+    let resume =
+        ipc::Resume { rip: Some(recovered as ThreadEntry as usize), rdi: Some(0x99), ..ipc::Resume::default() };
+    // SAFETY: the thread resumes in `recovered`, a thread function of Vulcan, on its own stack.
+    ok!(unsafe { ipc::fault_reply(resume) }, "fault_reply(rip, rdi)");
+    wait_for_state(u, State::Exited, "ud2 thread after the fault reply")?;
+    ensure_ended(u, State::Exited, RECOVERED, "ud2 thread after the fault reply")?;
+    ensure_eq!(RECOVERED_ARG.load(SeqCst), 0x99, "argument recovered() got");
+    drop(threads);
+    delete(fault_ep.cap())?;
+    delete(ep.cap())
+}
+
+/// A supervisor's loop in one call per fault: `fault_reply_recv` answers the fault message with
+/// the registers it names and waits for the next message on the endpoint. The thread faults
+/// twice (`ud2`, stepped over each time); the second answer also sets `rax`, `rdi` and `rsp`,
+/// which the thread reports in the message it sends at the end.
+fn fault_reply_recv_steps_over_faults(_: &Boot) -> TestResult {
+    let ep = new_endpoint()?;
+    let fault_ep = mint(ep, rights::WRITE, 0xf2)?;
+    let mut threads = Threads::new()?;
+    let t = threads.start("twice", TWICE_THREAD, ep.slot(), ROOT_PRIORITY, Some(fault_ep))?;
+    let m = ok!(ep.recv(), "recv of the first fault");
+    ensure_eq!(m, Message { badge: 0xf2, words: [6, 0, label(&vulcan_fault_twice_1), 0, 0] }, "first fault message");
+    let rsp = ok!(t.read_regs(), "task_read_regs(twice)").rsp as usize;
+    // SAFETY: the thread steps over its `ud2`, in its own code, with its own registers.
+    let m = ok!(unsafe { ep.fault_reply_recv(ipc::Resume::at(m.words[fault::RIP] + UD2_LEN)) }, "fault_reply_recv 1");
+    ensure_eq!(m, Message { badge: 0xf2, words: [6, 0, label(&vulcan_fault_twice_2), 0, 0] }, "second fault message");
+    let resume =
+        ipc::Resume { rip: Some(m.words[fault::RIP] + UD2_LEN), rsp: Some(rsp - 64), rax: Some(0xa1), rdi: Some(0xd1) };
+    // SAFETY: the thread steps over its second `ud2`; the stack pointer moves 64 bytes down its
+    // own stack, which the rest of its code (registers and a syscall) does not use.
+    let m = ok!(unsafe { ep.fault_reply_recv(resume) }, "fault_reply_recv 2");
+    ensure_eq!(m, Message { badge: 0, words: [TWICE_DONE, 0xa1, 0xd1, rsp - 64, 0] }, "the thread's report");
+    wait_for_state(t, State::Exited, "twice thread after its report")?;
+    ensure_ended(t, State::Exited, STORED, "twice thread after its report")?;
+    drop(threads);
+    delete(fault_ep.cap())?;
+    delete(ep.cap())
+}
+
+/// A thread that calls `endpoint` once and exits with the first word of the answer.
+extern "C" fn call_once(endpoint: usize) -> ! {
+    match sys::Endpoint::at(endpoint).call([1, 2, 3, 4, 5]) {
+        Ok(w) => exit_thread(w[0]),
+        Err(_) => exit_thread(1),
+    }
+}
+
+/// `fault_reply` and `fault_reply_recv` refuse, changing nothing: with no reply right, or one
+/// that answers a plain call (`InvalidState`; `fault_reply_recv` then does not receive either);
+/// `set` bits beyond the four registers and a `rip` that is not a canonical user address
+/// (`InvalidArgument`); a bad endpoint capability, checked first. After each refusal the call or
+/// fault is still there to answer.
+fn fault_reply_errors(_: &Boot) -> TestResult {
+    use sys::abi::Error::{InvalidArgument, InvalidState};
+    use sys::abi::task::fault::reply;
+    let raw = |number: Sysno, args: [usize; 6]| -> Result<(), sys::Error> {
+        // SAFETY: every call here is refused before it changes anything (that is what the test
+        // checks), and a fault reply that went through would only resume a thread of this test
+        // where it faulted (rip unchanged).
+        let (rax, _) = unsafe { sys::syscall::syscall(number as usize, args) };
+        sys::Error::check(rax)
+    };
+    ensure_eq!(raw(Sysno::FaultReply, [0; 6]), Err(InvalidState.into()), "fault_reply with no reply right");
+
+    let ep = new_endpoint()?;
+    let mut threads = Threads::new()?;
+    let c = threads.start("caller", call_once, ep.slot(), ROOT_PRIORITY, None)?;
+    let m = ok!(ep.recv(), "recv of the call");
+    ensure_eq!(m.words, [1, 2, 3, 4, 5], "the call's words");
+    ensure_eq!(raw(Sysno::FaultReply, [0; 6]), Err(InvalidState.into()), "fault_reply to a plain call");
+    ensure_eq!(
+        raw(Sysno::FaultReplyRecv, [ep.slot(), 0, 0, 0, 0, 0]),
+        Err(InvalidState.into()),
+        "fault_reply_recv holding a plain call (nothing received either)"
+    );
+    ensure_state(c, State::BlockedReply, "caller after the refused fault replies")?;
+    ok!(ipc::reply([0x3c, 0, 0, 0, 0]), "reply to the call, still answerable");
+    wait_for_state(c, State::Exited, "caller after the reply")?;
+    ensure_ended(c, State::Exited, 0x3c, "caller after the reply")?;
+
+    let t = threads.start("faulter", UD2_THREAD, 0, ROOT_PRIORITY, Some(ep))?;
+    let m = ok!(ep.recv(), "recv of the fault");
+    ensure_eq!(m.words[fault::VECTOR], 6, "fault vector");
+    let cases: [(Sysno, [usize; 6], sys::abi::Error, &str); 5] = [
+        (Sysno::FaultReply, [1 << 4, 0, 0, 0, 0, 0], InvalidArgument, "fault_reply, set bit 4"),
+        (Sysno::FaultReply, [reply::RIP, 0x0000_8000_0000_0000, 0, 0, 0, 0], InvalidArgument, "non-canonical rip"),
+        (Sysno::FaultReply, [reply::RIP, usize::MAX, 0, 0, 0, 0], InvalidArgument, "kernel-half rip"),
+        (Sysno::FaultReplyRecv, [SPARE, reply::RIP, 0, 0, 0, 0], InvalidCapability, "fault_reply_recv, empty slot"),
+        (Sysno::FaultReplyRecv, [ep.slot(), 1 << 9, 0, 0, 0, 0], InvalidArgument, "fault_reply_recv, set bit 9"),
+    ];
+    for (number, args, err, what) in cases {
+        ensure_eq!(raw(number, args), Err(err.into()), "{what}");
+        ensure_state(t, State::BlockedReply, what)?;
+    }
+    // Answered at last: it resumes at its `ud2` and faults again, and the second fault waits
+    // in the endpoint (nobody receives).
+    ok!(raw(Sysno::FaultReply, [0; 6]), "fault_reply with nothing to set");
+    wait_for_state(t, State::BlockedSend, "faulter after the fault reply (faulted again)")?;
+    drop(threads);
+    delete(ep.cap())
 }

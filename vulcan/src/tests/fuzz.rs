@@ -28,8 +28,10 @@
 //! and a copy of the DebugConsole; a [`partner`] thread that answers on the Endpoint, so that
 //! IPC calls meet somebody, and a [`caller`] thread that calls on a second Endpoint, so that the
 //! child finds a call to receive and answer now or later (both in its CSpace at its priority, in
-//! an address space of their own); its own CSpace and Task; a few copies with fewer rights or a
-//! badge.
+//! an address space of their own); a faulting thread in a space of its own ([`FAULT_CODE`]),
+//! whose faults go to that second Endpoint, so that the child finds fault messages there too, to
+//! answer with `reply` or `fault_reply`; its own CSpace and Task; a few copies with fewer rights
+//! or a badge.
 //! Tasks the child makes get priority 0 at most, below the [`IdleSignaller`]: they never run.
 //! Nothing in it reaches anything of the root task's: no IRQ or port control, none of the root
 //! task's objects, not even its own VSpace or the Pages mapped in it (so it cannot change its
@@ -111,7 +113,7 @@ use sys::abi::task::{DESTROYED, MAX_PRIORITY, State, fault};
 use sys::debug::FixedBuf;
 use sys::ipc::Endpoint;
 use sys::notify::{NOTE_BADGE, Note, Timer};
-use sys::task::{Task, exit_thread, task_info};
+use sys::task::{Task, exit_thread, root_task, task_info};
 use sys::vspace::{MAX_PAGE_COUNT, Page, VSpace, access};
 use sys::{Boot, CSpace, IrqControl, Memory, Slot, rights, root};
 
@@ -430,7 +432,8 @@ const SMALL: [usize; 24] =
     [0, 1, 2, 3, 4, 5, 6, 7, 8, 12, 15, 16, 17, 31, 32, 63, 64, 255, 256, 511, 512, 513, 1024, 4096];
 
 /// Blocking calls: made less often, since each one with a valid capability ends a child.
-const BLOCKING: [Sysno; 5] = [Sysno::Send, Sysno::Recv, Sysno::Call, Sysno::ReplyRecv, Sysno::NoteWait];
+const BLOCKING: [Sysno; 6] =
+    [Sysno::Send, Sysno::Recv, Sysno::Call, Sysno::ReplyRecv, Sysno::FaultReplyRecv, Sysno::NoteWait];
 
 /// One call: its number and arguments.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -460,11 +463,12 @@ fn number(r: &mut Rng, params: &Params) -> usize {
 /// at) or with one argument in many: drawn a little more often, so that each succeeds many times
 /// even in a run of 100,000 calls.
 /// (`reply_to` three times: its Reply capability is gone as soon as the child blocks or ends.)
-const RARE: [Sysno; 7] = [
+const RARE: [Sysno; 8] = [
     Sysno::ReplySave,
     Sysno::ReplyTo,
     Sysno::ReplyTo,
     Sysno::ReplyTo,
+    Sysno::FaultReply,
     Sysno::TaskSetPriority,
     Sysno::PageMap,
     Sysno::DebugWrite,
@@ -566,7 +570,7 @@ fn schema(s: Sysno) -> [Arg; 6] {
     const CSPACE: &[usize] = &[slot::CSPACE, slot::SMALL_CSPACE];
     const PAGE: &[usize] = &[slot::PAGE, slot::PAGE_READ_ONLY, slot::MAPPED_PAGE, slot::MAPPED_PAGE];
     const VSPACE: &[usize] = &[slot::VSPACE];
-    const TASK: &[usize] = &[slot::TASK, slot::PARTNER, slot::SPARE_TASK, slot::SUSPENDED_TASK];
+    const TASK: &[usize] = &[slot::TASK, slot::PARTNER, slot::SPARE_TASK, slot::SUSPENDED_TASK, slot::FAULTER];
     const ENDPOINT: &[usize] = &[slot::ENDPOINT, slot::ENDPOINT_BADGED];
     const RECV_ENDPOINT: &[usize] = &[slot::ENDPOINT, slot::CALL_ENDPOINT];
     const NOTE: &[usize] = &[slot::NOTE, slot::NOTE_BADGED];
@@ -606,6 +610,8 @@ fn schema(s: Sysno) -> [Arg; 6] {
         Sysno::Recv | Sysno::ReplyRecv | Sysno::NbRecv => [Cap(RECV_ENDPOINT), w, w, w, w, w],
         Sysno::ReplySave => [Cap(REPLY), w, w, w, w, w],
         Sysno::ReplyTo => [Cap(REPLY), w, w, w, w, w],
+        Sysno::FaultReply => [Rights, Ptr, Ptr, Word, Word, w],
+        Sysno::FaultReplyRecv => [Cap(RECV_ENDPOINT), Rights, Ptr, Ptr, Word, Word],
         Sysno::NoteSignal => [Cap(NOTE), Bits, w, w, w, w],
         Sysno::NoteWait | Sysno::NotePoll => [Cap(NOTE), w, w, w, w, w],
         Sysno::NoteBind => [Cap(NOTE), Cap(TASK), w, w, w, w],
@@ -616,7 +622,7 @@ fn schema(s: Sysno) -> [Arg; 6] {
         Sysno::IoPortCreate => [Cap(ANY), Port, Port, Cap(MEMORY), Dst, w],
         Sysno::IoPortIn => [Cap(IOPORT), Port, Width, w, w, w],
         Sysno::IoPortOut => [Cap(IOPORT), Port, Width, Word, w, w],
-        Sysno::Exit | Sysno::TaskYield | Sysno::Reply => [w; 6],
+        Sysno::Exit | Sysno::Nop | Sysno::TaskYield | Sysno::Reply => [w; 6],
         // Anything newer names a capability first, it seems.
         _ => [Cap(ANY), w, w, w, w, w],
     }
@@ -956,6 +962,15 @@ extern "C" fn caller(_: usize) -> ! {
     }
 }
 
+/// Where the faulting thread's code is, in a space of its own: one page, read-execute, of
+/// `ud2`s (`0f 0b`), and nothing else mapped. The thread starts at its first `ud2`, with the
+/// child's call Endpoint as its fault endpoint, so that the child receives fault messages there
+/// too and can answer them (`reply`, `fault_reply`, ...). However it is resumed, it faults again
+/// within 2,048 instructions: at an even offset it meets a `ud2`, at an odd one a run of `or ecx,
+/// [rdi]` (`0b 0f`, no jump among them) that ends at the page's end, and everywhere else nothing
+/// is mapped. So it never runs away, and it is a fault source for as long as it lives.
+const FAULT_CODE: usize = 0x0000_4000_0000_0000;
+
 /// Slots of a child's CSpace (radix 6): what [`build_child`] puts where.
 mod slot {
     /// Its own CSpace.
@@ -1001,8 +1016,10 @@ mod slot {
     pub const CALL_ENDPOINT: usize = 20;
     /// The caller thread's Task.
     pub const CALLER: usize = 21;
+    /// The faulting thread's Task (see `FAULT_CODE`).
+    pub const FAULTER: usize = 22;
     /// The last slot filled.
-    pub const LAST: usize = CALLER;
+    pub const LAST: usize = FAULTER;
     /// Where the child's typed `reply_save` and `reply_to` put and find a Reply capability: the
     /// last slot, which `SLOT_AUTO` reaches last.
     pub const REPLY: usize = (1 << super::CHILD_RADIX) - 1;
@@ -1020,6 +1037,7 @@ fn build_child(
     m_child: Memory,
     space: &Space,
     partner_space: &Space,
+    fault_space: &Space,
     fault_ep: Endpoint,
     partner_fault_ep: Endpoint,
 ) -> Result<Task, Reason> {
@@ -1085,6 +1103,18 @@ fn build_child(
     let partner = unsafe { start_task(&launch)? };
     put(partner.cap(), slot::PARTNER, "partner task")?;
     let call_ep = ok!(Endpoint::create(mem, Slot::Auto), "endpoint_create (calls) for a child");
+    let faulter = ok!(Task::create(mem, Slot::Auto), "task_create (faulter) for a child");
+    // SAFETY: a task just made has no spaces to drop; the spaces are the child's CSpace and the
+    // fault space, neither the root task's.
+    ok!(unsafe { faulter.set_space(cs, fault_space.vspace()) }, "task_set_space(faulter)");
+    let regs = sys::abi::task::Registers { rip: FAULT_CODE as u64, rflags: 0x202, ..Default::default() };
+    // SAFETY: it runs the fault space's page of `ud2`s (see `FAULT_CODE`), in no space of the
+    // root task's.
+    ok!(unsafe { faulter.write_regs(&regs) }, "task_write_regs(faulter)");
+    ok!(faulter.set_priority(root_task(), CHILD_PRIORITY, 0), "task_set_priority(faulter)");
+    ok!(faulter.set_fault_endpoint(Some(call_ep)), "task_set_fault_endpoint(faulter, call endpoint)");
+    ok!(faulter.start(), "task_start(faulter)");
+    put(faulter.cap(), slot::FAULTER, "faulter task")?;
     put(call_ep.cap(), slot::CALL_ENDPOINT, "call endpoint")?;
     // SAFETY: as for the partner.
     let caller = unsafe { start_task(&Launch { entry: caller, rsp: CALLER_STACK_TOP - 8, ..launch })? };
@@ -1254,7 +1284,8 @@ fn explain(end: End, call: Option<Call>, finished: bool) -> Result<Ended, Reason
             Ok(Ended::Blocked)
         }
         End::Stopped(state, _)
-            if state == State::BlockedRecv as usize && blocked_in(&[Sysno::Recv, Sysno::ReplyRecv]) =>
+            if state == State::BlockedRecv as usize
+                && blocked_in(&[Sysno::Recv, Sysno::ReplyRecv, Sysno::FaultReplyRecv]) =>
         {
             Ok(Ended::Blocked)
         }
@@ -1470,6 +1501,16 @@ fn fuzz_syscalls(boot: &Boot) -> TestResult {
     space.write(PROGRESS, fresh)?;
     let mut partner_space = Space::clone_image(t)?;
     partner_space.add(CALLER_STACK_TOP - CALLER_STACK_PAGES * PAGE_SIZE, CALLER_STACK_PAGES, access::RW)?;
+    let mut fault_space = Space::new(t)?;
+    fault_space.add(FAULT_CODE, 1, access::READ | access::EXECUTE)?;
+    // SAFETY: `with_mapped` hands out the start of the code page, mapped for the call alone at
+    // TEMP (writable), a whole page that nothing else refers to (no task runs there yet).
+    fault_space.with_mapped(FAULT_CODE, |p| unsafe {
+        for i in (0..PAGE_SIZE).step_by(2) {
+            p.add(i).write(0x0f);
+            p.add(i + 1).write(0x0b);
+        }
+    })?;
     let fault_ep = ok!(Endpoint::create(t, Slot::Auto), "endpoint_create (fault)");
     let badged =
         Endpoint::new(ok!(fault_ep.mint(root::cspace(), Slot::Auto, rights::WRITE, FAULT_BADGE), "cap_mint(fault)"));
@@ -1492,7 +1533,7 @@ fn fuzz_syscalls(boot: &Boot) -> TestResult {
         console_seen: 0,
         last_beat: rdtsc(),
     };
-    let result = supervise(&mut run, &partner_space, t, &mut m_child, fault_ep, [badged, partner_badged]);
+    let result = supervise(&mut run, &partner_space, &fault_space, t, &mut m_child, fault_ep, [badged, partner_badged]);
     let elapsed_ms = run.elapsed_ms();
 
     // Whatever happened: every child gone, everything deleted, the test's Memory as it started.
@@ -1515,6 +1556,7 @@ fn fuzz_syscalls(boot: &Boot) -> TestResult {
     }
     space.destroy()?;
     partner_space.destroy()?;
+    fault_space.destroy()?;
     if let Some(first) = &findings.first_leak {
         fail!("{} children leaked pages; the first: {}", findings.leaks, first.as_str());
     }
@@ -1629,6 +1671,7 @@ fn exemption(s: Sysno, params: &Params) -> Option<&'static str> {
 fn supervise(
     run: &mut Run<'_>,
     partner_space: &Space,
+    fault_space: &Space,
     t: Memory,
     m_child: &mut Memory,
     fault_ep: Endpoint,
@@ -1643,7 +1686,7 @@ fn supervise(
         }
         // A fresh record for the new child: no call in flight, no violation.
         run.space.write(PROGRESS, Head { current: IDLE, violation: [0; 6], ..head })?;
-        let task = build_child(*m_child, run.space, partner_space, badged[0], badged[1])?;
+        let task = build_child(*m_child, run.space, partner_space, fault_space, badged[0], badged[1])?;
         // Where the child was at the last look, and since when (TSC) and how many looks.
         let (mut seen, mut since, mut looks) = (from, rdtsc(), 0u64);
         let end = loop {

@@ -24,8 +24,8 @@
 use core::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 
 use sys::abi::Error::{
-    InsufficientRights, InvalidArgument, InvalidCapability, InvalidState, QuotaExceeded, SlotOccupied, WouldBlock,
-    WrongKind,
+    InsufficientRights, InvalidArgument, InvalidCapability, InvalidState, NoReply, QuotaExceeded, SlotOccupied,
+    WouldBlock, WrongKind,
 };
 use sys::abi::bootcaps::{ROOT_CSPACE, ROOT_DEBUG_CONSOLE, ROOT_MEMORY};
 use sys::abi::ipc::MAX_EXTRA_WORDS;
@@ -53,6 +53,9 @@ pub const TESTS: &[Test] = &[
     Test::new("ipc_second_call_replaces_reply_right", |b| isolated(b, second_call_replaces_reply_right)),
     Test::new("ipc_deferred_reply", |b| isolated(b, deferred_reply)),
     Test::new("ipc_deferred_reply_to_deleted_caller", |b| isolated(b, deferred_reply_to_deleted_caller)),
+    Test::new("ipc_server_exit_answers_no_reply", |b| isolated(b, server_exit_answers_no_reply)),
+    Test::new("ipc_server_killed_answers_no_reply", |b| isolated(b, server_killed_answers_no_reply)),
+    Test::new("ipc_deleted_reply_cap_answers_no_reply", |b| isolated(b, deleted_reply_cap_answers_no_reply)),
     Test::new("ipc_grant_transfers_capability", |b| isolated(b, grant_transfers_capability)),
     Test::new("ipc_reply_recv_bad_cap_answers_nobody", |b| isolated(b, reply_recv_bad_cap_answers_nobody)),
     Test::new("ipc_higher_priority_receiver_runs_at_once", |b| isolated(b, higher_priority_receiver_runs_at_once)),
@@ -62,6 +65,7 @@ pub const TESTS: &[Test] = &[
     Test::new("ipc_extra_words_need_buffers", |b| isolated(b, words_need_buffers)),
     Test::new("ipc_fault_message_carries_no_words", |b| isolated(b, fault_message_carries_no_words)),
     Test::new("ipc_reply_transfers_capability", |b| isolated(b, reply_transfers_capability)),
+    Test::new("ipc_plain_messages_clear_buffer_fields", |b| isolated(b, plain_messages_clear_buffer_fields)),
     Test::new("ipc_replies_carry_words_and_capability", |b| isolated(b, replies_carry_words_and_capability)),
 ];
 
@@ -686,9 +690,9 @@ extern "C" fn call_once(arg: usize) -> ! {
 }
 
 /// The reply right a task holds is one-shot and single: receiving call B while call A is
-/// unanswered replaces A's right with B's. `reply` answers B; A waits on (BlockedReply), and a
-/// second `reply` finds nothing to answer. (A server that means to answer A later saves the
-/// right first: see [`deferred_reply`].)
+/// unanswered replaces A's right with B's, and A, which nothing can answer now, is woken with
+/// `NoReply`. `reply` answers B, and a second `reply` finds nothing to answer. (A server that
+/// means to answer A later saves the right first: see [`deferred_reply`].)
 fn second_call_replaces_reply_right(_: &Boot) -> TestResult {
     let ep = new_endpoint()?;
     clear(&RESULTS);
@@ -702,16 +706,16 @@ fn second_call_replaces_reply_right(_: &Boot) -> TestResult {
     ensure_state(b, State::BlockedSend, "B while A's call is held")?;
     let m = ok!(ep.nb_recv(), "nb_recv of call B");
     ensure_eq!(m.words[0], 2, "second call received (B)");
-    ensure_state(a, State::BlockedReply, "A after B's call was received")?;
+    // A outranks the root task: woken, it ran to its end before `nb_recv` returned.
+    ensure_ended(a, State::Exited, failed_status(NoReply.into()), "A after B's call replaced its reply right")?;
+    ensure_eq!(RESULTS[1].load(SeqCst), NOTHING, "reply A got");
     ensure_state(b, State::BlockedReply, "B after its call was received")?;
 
     ok!(ipc::reply([0xbb, 0, 0, 0, 0]), "reply (answers B)");
     ensure_ended(b, State::Exited, DONE, "B after the reply")?;
     ensure_eq!(RESULTS[2].load(SeqCst), 0xbb, "reply B got");
-    ensure_state(a, State::BlockedReply, "A after the reply to B")?;
-    ensure_eq!(RESULTS[1].load(SeqCst), NOTHING, "reply A got");
     ensure_eq!(ipc::reply([0xaa, 0, 0, 0, 0]), Err(InvalidState.into()), "second reply (A's right is gone)");
-    ensure_state(a, State::BlockedReply, "A after the refused reply")?;
+    ensure_eq!(RESULTS[1].load(SeqCst), NOTHING, "reply A got, after the refused reply");
     drop(threads);
     delete(ep.cap())
 }
@@ -785,6 +789,68 @@ fn deferred_reply_to_deleted_caller(_: &Boot) -> TestResult {
     if r.identify().is_ok_and(|id| !id.is_null()) {
         delete(r.cap())?;
     }
+    drop(threads);
+    delete(ep.cap())
+}
+
+/// A server that takes a call and exits without answering: the caller's `call` fails with
+/// `NoReply` (it does not wait for ever), and the server did get the message.
+fn server_exit_answers_no_reply(_: &Boot) -> TestResult {
+    let ep = new_endpoint()?;
+    clear(&SEEN);
+    let mut threads = Threads::new()?;
+    // Below the root task: it runs only once the root task waits in `call`.
+    let s = threads.spawn("server that exits", receive_once, ep.slot(), LOW)?;
+    ensure_eq!(ep.call([0x51, 1, 2, 3, 4]), Err(NoReply.into()), "call to a server that exits unanswering");
+    ensure_ended(s, State::Exited, DONE, "server after it exited")?;
+    ensure_eq!(load(&SEEN), Message { badge: 0, words: [0x51, 1, 2, 3, 4] }, "message the server got");
+    drop(threads);
+    delete(ep.cap())
+}
+
+/// Receives one message on `ep` and then waits on it again, holding the reply right for good.
+extern "C" fn receive_and_hold(ep: usize) -> ! {
+    let ep = Endpoint::at(ep);
+    match ep.recv().and_then(|_| ep.recv()) {
+        Ok(_) => exit_thread(DONE),
+        Err(e) => exit_thread(failed_status(e)),
+    }
+}
+
+/// A server deleted while it holds a caller's reply right: the caller waits until then (not a
+/// moment less), and is then woken with `NoReply`.
+fn server_killed_answers_no_reply(_: &Boot) -> TestResult {
+    let ep = new_endpoint()?;
+    clear(&RESULTS);
+    let mut threads = Threads::new()?;
+    let s = threads.spawn("server that holds the right", receive_and_hold, ep.slot(), HIGH)?;
+    ensure_state(s, State::BlockedRecv, "server before the call")?;
+    let c = threads.spawn("caller", call_once, pack(ep.slot(), 1), HIGH)?;
+    ensure_state(s, State::BlockedRecv, "server waiting again, the reply right held")?;
+    ensure_state(c, State::BlockedReply, "caller while the server lives")?;
+    ok!(task::task_yield(), "task_yield");
+    ensure_state(c, State::BlockedReply, "caller while the server lives, after a yield")?;
+    threads.kill(s)?;
+    ensure_ended(c, State::Exited, failed_status(NoReply.into()), "caller after its server was deleted")?;
+    ensure_eq!(RESULTS[1].load(SeqCst), NOTHING, "reply the caller got");
+    drop(threads);
+    delete(ep.cap())
+}
+
+/// A saved reply right moves with its Reply capability and keeps its caller waiting; deleted
+/// unused, it wakes the caller with `NoReply`.
+fn deleted_reply_cap_answers_no_reply(_: &Boot) -> TestResult {
+    let ep = new_endpoint()?;
+    clear(&RESULTS);
+    let mut threads = Threads::new()?;
+    let c = threads.spawn("caller", call_once, pack(ep.slot(), 2), HIGH)?;
+    ok!(ep.nb_recv(), "nb_recv of the call");
+    let r = ok!(Reply::save(Slot::Auto), "reply_save");
+    let moved = ok!(r.cap().move_to(root::cspace(), Slot::At(SPARE)), "cap_move of the Reply capability");
+    ensure_state(c, State::BlockedReply, "caller after its Reply capability moved")?;
+    delete(moved)?;
+    ensure_ended(c, State::Exited, failed_status(NoReply.into()), "caller after its Reply capability was deleted")?;
+    ensure_eq!(RESULTS[2].load(SeqCst), NOTHING, "reply the caller got");
     drop(threads);
     delete(ep.cap())
 }
@@ -1297,6 +1363,47 @@ fn fault_message_carries_no_words(_: &Boot) -> TestResult {
         delete(c.cap())?;
     }
     Ok(())
+}
+
+/// A message that brings nothing through the buffers (`send_len` 0, `send_cap` 0: the kind the
+/// kernel's fast paths take, with both tasks' buffers in place) still writes the receiver's
+/// `received_slot` and `recv_len` 0, in both directions, whichever task outranks the other
+/// (a higher server takes the `call` fast path, a lower one the `reply_recv` one). Each plain
+/// round trip follows one that left both fields set, so a path that skipped the writes fails.
+fn plain_messages_clear_buffer_fields(_: &Boot) -> TestResult {
+    let ep = new_endpoint()?;
+    let other = new_endpoint()?;
+    let gift = mint(other, rights::READ, 0x91a)?;
+    for priority in [HIGH, LOW] {
+        reset_buffer(&SERVER_BUFFER);
+        with_root_buffer(|| {
+            let mut threads = Threads::new()?;
+            spawn_with_buffer(&mut threads, "server", (words_server, ep.slot()), priority, &SERVER_BUFFER, None)?;
+            ROOT_BUFFER.set_recv_slot(Some(Slot::Auto));
+            for round in 0..3u64 {
+                let what = reason(format_args!("priority {priority}, round {round}"));
+                let what = what.as_str();
+                // Words both ways and a capability with the reply: every field set.
+                let r = call_words_server(ep, 0x91a0 + round, 4, 3, gift.slot(), what)?;
+                ensure_eq!((r[0], r[1]), (0, 4), "server's check (status, recv_len) ({what}, with words)");
+                ensure_eq!(ROOT_BUFFER.recv_len(), 3, "recv_len of the reply with words ({what})");
+                let Some(landed) = ROOT_BUFFER.received() else {
+                    fail!("no capability came with the reply ({what})");
+                };
+                delete(landed)?;
+                // Then nothing beyond the registers: both fields 0 again on both sides.
+                let r = call_words_server(ep, 0x91b0 + round, 0, 0, 0, what)?;
+                ensure_eq!((r[0], r[1]), (0, 0), "server's check (status, recv_len) ({what}, plain)");
+                ensure_eq!(ROOT_BUFFER.recv_len(), 0, "recv_len of the plain reply ({what})");
+                ensure_eq!(ROOT_BUFFER.received(), None, "received_slot after the plain reply ({what})");
+            }
+            ROOT_BUFFER.set_recv_slot(None);
+            Ok(())
+        })?;
+    }
+    delete(gift.cap())?;
+    delete(other.cap())?;
+    delete(ep.cap())
 }
 
 /// A reply carries a copy of the replier's `send_cap` to the caller's `recv_slot`, though the

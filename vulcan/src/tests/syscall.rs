@@ -1,7 +1,7 @@
 //! Tests of the syscall entry itself: undefined numbers, and which registers survive a syscall.
 //!
 //! The ABI (`abi::syscall`): an undefined number in `rax` (all 64 bits of it) gets
-//! `UnknownSyscall`. `rbx`, `rbp`, `rsp`, `r12`-`r15`, the MXCSR and the x87 control word are
+//! `UnknownSyscall`; `nop` succeeds with every result 0. `rbx`, `rbp`, `rsp`, `r12`-`r15`, the MXCSR and the x87 control word are
 //! preserved; every vector register comes back zeroed (nothing leaks from the kernel or another
 //! task). Each register test runs over both an error return (an undefined number) and a success
 //! return (`debug_write` of nothing), since a kernel may leave by different paths.
@@ -22,6 +22,7 @@ use crate::marker::refused;
 
 pub const TESTS: &[Test] = &[
     Test::new("syscall_unknown_numbers", unknown_numbers),
+    Test::new("syscall_nop_succeeds_and_changes_nothing", nop),
     Test::new("syscall_preserves_callee_saved", preserves_callee_saved),
     Test::new("syscall_zeroes_vector_registers", zeroes_vector_registers),
     Test::new("syscall_preserves_mxcsr_and_fpu_control", preserves_mxcsr_and_fcw),
@@ -32,8 +33,8 @@ pub const TESTS: &[Test] = &[
 
 /// Numbers no syscall has: the gaps between the defined ones, and up to the top of the range.
 const UNDEFINED: [usize; 16] = [
-    6,
     7,
+    8,
     0xf,
     0x16,
     0x1f,
@@ -62,6 +63,17 @@ fn unknown_numbers(_: &Boot) -> TestResult {
             let (rax, _) = unsafe { syscall(n, args) };
             ensure_eq!(Error::check(rax), Err(UnknownSyscall.into()), "syscall {n:#x} {args:x?}");
         }
+    }
+    Ok(())
+}
+
+/// `nop` succeeds with every result 0, whatever its argument registers held.
+fn nop(_: &Boot) -> TestResult {
+    ensure_eq!(sys::syscall::nop(), Ok(()), "nop()");
+    for args in [[0; 6], [usize::MAX; 6], [0x1000, 8, 1, 2, 3, 4]] {
+        // SAFETY: `nop` touches no memory of this task.
+        let (rax, out) = unsafe { syscall(Sysno::Nop as usize, args) };
+        ensure_eq!((rax, out), (0, [0; 6]), "nop with arguments {args:x?}");
     }
     Ok(())
 }

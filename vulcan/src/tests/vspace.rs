@@ -42,6 +42,7 @@ pub const TESTS: &[Test] = &[
     Test::new("vspace_page_fault_mapped_by_supervisor", |b| run(b, page_fault_cloned_space)),
     Test::new("vspace_page_fault_in_root_space", |b| run(b, page_fault_root_space)),
     Test::new("vspace_ipc_between_spaces", |b| run(b, ipc_between_spaces)),
+    Test::new("vspace_ipc_buffer_moved_under_its_task", |b| run(b, ipc_buffer_moved_under_its_task)),
 ];
 
 /// Primes the root window (outside the isolation check: its tables stay for good), then runs
@@ -884,5 +885,87 @@ fn ipc_between_spaces(boot: &Boot) -> TestResult {
     delete(caller.cap())?;
     child.destroy()?;
     ensure_used(m, 0, "after destroying the server")?;
+    delete(m.cap())
+}
+
+/// The IPC buffer of [`recv_len_server`]: the first page of the test area.
+const SERVER_BUFFER_AT: usize = TEST_AREA;
+
+/// Where `recv_len` is in an IPC buffer.
+const RECV_LEN: usize = core::mem::offset_of!(sys::abi::ipc::IpcBuffer, recv_len);
+
+/// Answers every call on Endpoint `ep` with the `recv_len` its IPC buffer holds at that moment
+/// (its buffer is at [`SERVER_BUFFER_AT`]).
+extern "C" fn recv_len_server(ep: usize) -> ! {
+    let ep = Endpoint::at(ep);
+    let mut next = ep.recv();
+    loop {
+        match next {
+            // SAFETY: the test keeps a page mapped readable at the buffer's address while it
+            // calls; the kernel and the test write it, this thread only reads it.
+            Ok(_) => next = ep.reply_recv([unsafe { peek(SERVER_BUFFER_AT + RECV_LEN) }, 0, 0, 0, 0]),
+            Err(e) => exit_thread(0xe000 + e.code()),
+        }
+    }
+}
+
+/// The kernel writes a receiver's IPC buffer through the page mapped at the buffer's address at
+/// the moment the message passes, never through a page that was there before: a server's buffer
+/// page is replaced by another at the same address (the old one mapped elsewhere), and then by a
+/// read-only mapping. The server outranks the root task, so each call may take the fast path,
+/// which keeps the translation of the buffer page between messages: a translation kept past the
+/// unmap would zero `recv_len` in the old page and leave the new one alone.
+fn ipc_buffer_moved_under_its_task(_: &Boot) -> TestResult {
+    use super::ipc::{HIGH, Threads, new_endpoint};
+    let m = split_root(16)?;
+    let first = ok!(Page::create(m, 1, Slot::Auto), "page_create (first buffer page)");
+    let second = ok!(Page::create(m, 1, Slot::Auto), "page_create (second buffer page)");
+    let (v, w) = (SERVER_BUFFER_AT, test_addr(0x2_0000));
+    ok!(first.map(VSpace::root(), v, access::RW, m), "page_map of the first page at {v:#x}");
+    let ep = new_endpoint()?;
+    let mut threads = Threads::new()?;
+    let server = threads.prepare("recv_len server", recv_len_server, ep.slot())?;
+    // SAFETY: the page at `v` is this test's and the server's alone, and stays mapped (or is
+    // replaced) while the server may be sent to; the kernel writes it as an IPC buffer.
+    ok!(unsafe { sys::ipc::task_set_ipc_buffer(server.slot(), v) }, "task_set_ipc_buffer(server, {v:#x})");
+    ok!(server.set_priority(sys::task::root_task(), HIGH, 0), "task_set_priority(server)");
+    ok!(server.start(), "task_start(server)");
+
+    for round in 0..2 {
+        // SAFETY: the first page is mapped RW at `v`.
+        unsafe { poke(v + RECV_LEN, 0x5555) };
+        let r = ok!(ep.call([round, 0, 0, 0, 0]), "call {round} with the first page");
+        ensure_eq!(r[0], 0, "recv_len the server read (first page, call {round})");
+    }
+    // SAFETY: no reference into the page is live.
+    ok!(unsafe { first.unmap() }, "page_unmap of the first page");
+    ok!(second.map(VSpace::root(), v, access::RW, m), "page_map of the second page at {v:#x}");
+    ok!(first.map(VSpace::root(), w, access::RW, m), "page_map of the first page at {w:#x}");
+    // SAFETY: both pages are mapped RW, the second at `v`, the first at `w`.
+    unsafe {
+        poke(v + RECV_LEN, 0x7777);
+        poke(w + RECV_LEN, 0x6666);
+    }
+    let r = ok!(ep.call([2, 0, 0, 0, 0]), "call with the second page");
+    ensure_eq!(r[0], 0, "recv_len the server read in the page now at its buffer's address");
+    // SAFETY: mapped RW at `w`.
+    ensure_eq!(unsafe { peek(w + RECV_LEN) }, 0x6666, "recv_len of the page that was the buffer before");
+
+    // Read-only: the kernel must leave it as it is.
+    // SAFETY: the second page is mapped RW at `v`.
+    unsafe { poke(v + RECV_LEN, 0x8888) };
+    // SAFETY: no reference into the page is live.
+    ok!(unsafe { second.unmap() }, "page_unmap of the second page");
+    ok!(second.map(VSpace::root(), v, access::R, m), "page_map(R) of the second page at {v:#x}");
+    let r = ok!(ep.call([3, 0, 0, 0, 0]), "call with a read-only buffer");
+    ensure_eq!(r[0], 0x8888, "recv_len of a read-only buffer (not written)");
+
+    drop(threads);
+    delete(ep.cap())?;
+    for p in [first, second] {
+        // SAFETY: nothing reads the pages any more.
+        ok!(unsafe { p.unmap() }, "page_unmap");
+        delete(p.cap())?;
+    }
     delete(m.cap())
 }

@@ -43,30 +43,32 @@ pub const FPU_AREA_SIZE: usize = 1024;
 #[derive(Clone)]
 pub struct FpuArea(pub [u8; FPU_AREA_SIZE]);
 
-/// A user thread's registers while it is not running.
+/// A user thread's registers while it is not running. The syscall result registers come first,
+/// together (`rax`, then the six argument registers in ABI order), so that writing a result is a
+/// few wide stores.
 #[repr(C, align(64))]
 #[derive(Clone)]
 pub struct UserContext {
     /// `rax`: syscall number on entry, error code on return.
     pub rax: u64,
-    /// `rbx`.
-    pub rbx: u64,
-    /// `rcx` (holds the return RIP after `syscall`; not preserved by syscalls).
-    pub rcx: u64,
-    /// `rdx`.
-    pub rdx: u64,
-    /// `rsi`.
-    pub rsi: u64,
     /// `rdi`.
     pub rdi: u64,
-    /// `rbp`.
-    pub rbp: u64,
+    /// `rsi`.
+    pub rsi: u64,
+    /// `rdx`.
+    pub rdx: u64,
+    /// `r10`.
+    pub r10: u64,
     /// `r8`.
     pub r8: u64,
     /// `r9`.
     pub r9: u64,
-    /// `r10`.
-    pub r10: u64,
+    /// `rbx`.
+    pub rbx: u64,
+    /// `rcx` (holds the return RIP after `syscall`; not preserved by syscalls).
+    pub rcx: u64,
+    /// `rbp`.
+    pub rbp: u64,
     /// `r11` (holds RFLAGS after `syscall`; not preserved by syscalls).
     pub r11: u64,
     /// `r12`.
@@ -147,6 +149,15 @@ impl UserContext {
 /// otherwise only through these methods. Each method takes the only reference to the context for
 /// its own duration and calls nothing that could reach the context again, so no two references
 /// to it are ever live at once: the task object that holds it is shared freely.
+///
+/// Invariant: the context can always be entered as it is: its RIP and FS base are canonical user
+/// addresses and its RFLAGS are masked ([`sanitize_rflags`]). Every writer keeps it so: the
+/// `syscall` stub (RIP is the address after the `syscall` instruction, in the user range;
+/// RFLAGS masked as they are saved), the trap stub (RIP where user code ran; RFLAGS masked),
+/// [`new`](Self::new) and [`reset`](Self::reset) (their callers pass 0 or checked values), and
+/// [`set_registers`](Self::set_registers) and [`set_fs_base`](Self::set_fs_base), whose callers
+/// check RIP and the FS base. [`validate`](Self::validate) checks it again where the general path
+/// enters a task; the fast paths rely on it.
 #[repr(transparent)]
 pub struct SavedContext(UnsafeCell<UserContext>);
 
@@ -178,16 +189,31 @@ impl SavedContext {
     }
 
     /// Resets to a context that starts at `rip` with stack `rsp` and first argument `arg0`.
+    ///
+    /// The FPU area is left as it is: it means something only in a full context, and this one is
+    /// partial (a context made full gets the whole area written first, by the trap stub's
+    /// `fxsave`/`xsave` or by [`set_registers`](Self::set_registers)). Not zeroing it saves 1 KiB
+    /// of stores on every task made.
     pub fn reset(&self, rip: u64, rsp: u64, arg0: u64) {
         self.with(|c| {
-            *c = UserContext::new(rip, rsp);
-            c.rdi = arg0;
+            (c.rax, c.rbx, c.rcx, c.rdx, c.rsi, c.rbp) = (0, 0, 0, 0, 0, 0);
+            (c.r8, c.r9, c.r10, c.r11, c.r12, c.r13, c.r14, c.r15) = (0, 0, 0, 0, 0, 0, 0, 0);
+            (c.rip, c.rsp, c.rflags, c.fs_base, c.rdi) = (rip, rsp, RFLAGS_IF, 0, arg0);
+            (c.vector, c.error, c.fault_addr, c.full) = (0, 0, 0, 0);
+            (c.mxcsr, c.fcw) = (MXCSR_DEFAULT, FCW_DEFAULT);
         });
     }
 
-    /// The syscall number (`rax`) and the six argument registers of a syscall just made.
-    pub fn syscall_args(&self) -> (u64, [u64; 6]) {
-        self.with(|c| (c.rax, [c.rdi, c.rsi, c.rdx, c.r10, c.r8, c.r9]))
+    /// The syscall number (`rax`) of a syscall just made.
+    #[inline]
+    pub fn number(&self) -> u64 {
+        self.with(|c| c.rax)
+    }
+
+    /// The six argument registers of a syscall just made.
+    #[inline]
+    pub fn args(&self) -> [u64; 6] {
+        self.with(|c| [c.rdi, c.rsi, c.rdx, c.r10, c.r8, c.r9])
     }
 
     /// A call's success: `rax = 0` and the results in the six argument registers.
@@ -195,6 +221,19 @@ impl SavedContext {
         self.with(|c| {
             c.rax = 0;
             [c.rdi, c.rsi, c.rdx, c.r10, c.r8, c.r9] = results;
+        });
+    }
+
+    /// A message's delivery: `rax = 0`, `rdi = first` (a badge, or 0 for a reply) and the five
+    /// words `sender` passed in its `rsi`, `rdx`, `r10`, `r8`, `r9` (its syscall's arguments 1-5)
+    /// in the same registers: the results of a receive (or of a call, for a reply) straight from
+    /// the sender's saved registers. Contiguous in both contexts, so the copy is a few wide moves.
+    #[inline]
+    pub fn set_message_from(&self, sender: &SavedContext, first: u64) {
+        let w = sender.with(|c| [c.rsi, c.rdx, c.r10, c.r8, c.r9]);
+        self.with(|c| {
+            (c.rax, c.rdi) = (0, first);
+            [c.rsi, c.rdx, c.r10, c.r8, c.r9] = w;
         });
     }
 
@@ -260,6 +299,26 @@ impl SavedContext {
         });
     }
 
+    /// Sets the registers given (`rip`, `rsp`, `rax`, `rdi`) and leaves the others as they are:
+    /// a fault reply's registers. The caller has checked that `rip` is a canonical user address.
+    /// A partial context stays partial (its return by `sysret` restores all four).
+    pub fn set_resume(&self, rip: Option<u64>, rsp: Option<u64>, rax: Option<u64>, rdi: Option<u64>) {
+        self.with(|c| {
+            if let Some(v) = rip {
+                c.rip = v;
+            }
+            if let Some(v) = rsp {
+                c.rsp = v;
+            }
+            if let Some(v) = rax {
+                c.rax = v;
+            }
+            if let Some(v) = rdi {
+                c.rdi = v;
+            }
+        });
+    }
+
     /// Checks and tidies the context for a return to user mode ([`validate`]).
     pub fn validate(&self) -> Result<(), EnterError> {
         self.with(validate)
@@ -287,7 +346,7 @@ pub const RFLAGS_USER_MASK: u64 = RFlags::CARRY_FLAG
     .union(RFlags::ID)
     .bits();
 /// RFLAGS bit 1, reserved and always set (`x86_64`'s `RFlags` has no name for it).
-const RFLAGS_RESERVED_1: u64 = 1 << 1;
+pub const RFLAGS_RESERVED_1: u64 = 1 << 1;
 
 /// The RFLAGS a user thread gets back: its own arithmetic flags, interrupts on, nothing
 /// privileged.
@@ -383,72 +442,31 @@ fn validate(ctx: &mut UserContext) -> Result<(), EnterError> {
     Ok(())
 }
 
-/// Returns to user mode in `ctx`, on the address space at physical `cr3`.
+/// Returns to user mode in `ctx`, on the address space at physical `cr3`: it becomes the
+/// current context; CR3 is loaded if another space is; DS, ES, FS and GS are nulled if the task
+/// left a selector in any (none carries over to the next task; GS between two `swapgs`, keeping
+/// the kernel's GS base); the FS base MSR is written from the context, always (a task can move
+/// its own FS base by loading a selector, so no cached value is trusted); then the FPU and the
+/// registers (see `perihelion_return_to_user`).
 ///
 /// # Safety
-/// `ctx` must have passed [`SavedContext::validate`] and stay where it is (not move or be freed)
-/// for as long as it is the current context; `cr3` must be a complete address space whose upper
-/// half is the kernel's.
+/// `ctx` must be enterable (see [`SavedContext`]'s invariant, which [`SavedContext::validate`]
+/// checks) and stay where it is (not move or be freed) for as long as it is the current context;
+/// `cr3` must be a complete address space whose upper half is the kernel's.
+#[inline]
 pub unsafe fn enter_user(ctx: &SavedContext, cr3: PhysAddr) -> ! {
-    let ctx = ctx.as_ptr();
-    let p = PERCPU.get();
-    // SAFETY: one CPU, interrupts off: nothing else reaches the per-CPU block. The context is
-    // read through its raw pointer (no reference is live: `SavedContext`'s methods are done),
-    // and the caller vouches that it stays put while it is current.
-    let fs_base = unsafe {
-        (*p).current = ctx;
-        (*ctx).fs_base
-    };
-    // SAFETY: as above.
-    if unsafe { (*p).cr3 } != cr3 {
-        // SAFETY: the caller vouches that `cr3` is a complete address space (so page aligned,
-        // a valid frame) whose upper half, where the kernel runs, is the kernel's.
-        unsafe {
-            Cr3::write(PhysFrame::from_start_address_unchecked(cr3), Cr3Flags::empty());
-            (*p).cr3 = cr3;
-        }
-    }
-    null_user_selectors();
-    // Always: the task may have moved its FS base by loading a selector since it was saved.
-    // SAFETY: the context passed `validate`, so its FS base is a canonical user address.
-    FsBase::write(unsafe { VirtAddr::new_unsafe(fs_base) });
-    // SAFETY: the context is complete and valid (the caller's promise), the per-CPU block names
-    // it as current, and the exit path restores it whole.
-    unsafe { perihelion_return_to_user(ctx) }
-}
-
-/// Loads null selectors into DS, ES, FS and GS if any holds another: a task may have loaded one,
-/// and it must not carry over to the next task. Costs four register reads when none changed
-/// (the common case). FS is nulled before the caller writes the FS base (loading FS resets it).
-///
-/// Hand-written rather than with `x86_64`'s `Segment` and `GS::swap`: the GS load must sit
-/// between two `swapgs` in one `asm!` block, so that no compiled code runs with the user's GS
-/// base, and the crate loads each register in a block of its own.
-fn null_user_selectors() {
-    let (ds, es, fs, gs): (u32, u32, u32, u32);
-    // SAFETY: reading segment selectors has no side effects.
+    // SAFETY: the caller's promises are the exit path's: a valid context that stays put while it
+    // is current (the per-CPU block names it from now on), and an address space that maps the
+    // kernel where it runs. A jump, not a call: nothing comes back, and the caller needs no
+    // frame of its own for it.
     unsafe {
         core::arch::asm!(
-            "mov {0:e}, ds", "mov {1:e}, es", "mov {2:e}, fs", "mov {3:e}, gs",
-            out(reg) ds, out(reg) es, out(reg) fs, out(reg) gs,
-            options(nomem, nostack, preserves_flags),
-        );
-    }
-    if ds | es | fs | gs == 0 {
-        return;
-    }
-    // SAFETY: a null selector is always loadable into DS, ES, FS and GS in 64-bit mode, and the
-    // kernel uses none of them (their bases are ignored, or unused: the kernel's `gs:` is the GS
-    // base MSR). GS is loaded between two `swapgs`, so the kernel's per-CPU GS base sits in
-    // KERNEL_GS_BASE meanwhile and is swapped back untouched; only the user's GS base (always 0:
-    // FSGSBASE is off and every descriptor's base is 0) is reloaded. An NMI in between takes the
-    // kernel-mode trap path, which never uses `gs:`.
-    unsafe {
-        core::arch::asm!(
-            "mov ds, {0:e}", "mov es, {0:e}", "mov fs, {0:e}", "swapgs", "mov gs, {0:e}", "swapgs",
-            in(reg) 0u32,
-            options(nomem, nostack, preserves_flags),
-        );
+            "jmp {exit}",
+            exit = sym perihelion_return_to_user,
+            in("rdi") ctx.as_ptr(),
+            in("rsi") cr3.as_u64(),
+            options(noreturn),
+        )
     }
 }
 
@@ -497,37 +515,43 @@ pub fn forget_fpu_owner(ctx: &SavedContext) {
 }
 
 unsafe extern "C" {
-    fn perihelion_return_to_user(ctx: *mut UserContext) -> !;
+    /// The exit: `rdi` the context, `rsi` the address space (see [`enter_user`]).
+    fn perihelion_return_to_user();
 }
 
-// Hand-written, not the `x86_64` crate: the exit restores every register from the context and
-// leaves by `sysretq` or `iretq` after `swapgs`; no Rust may run between the restores and the
-// return, and the crate has no exit path of this kind.
+/// The `FS_BASE` MSR.
+const MSR_FS_BASE: u32 = 0xc000_0100;
+
+// The short exit of a system call: back to the task that made it, which goes on with nothing
+// else to do first (the syscall entry stub jumps here; `syscall::syscall_from_user` says when).
+// Its context is partial, its FPU state live and its address space loaded, so of the exit's
+// work only what the task itself can have changed, or the kernel's code clobbered, is redone:
+// the selectors and the FS base, exactly as `enter_user` does them; the vector registers
+// zeroed; the results and the caller-saved registers from the context. The callee-saved
+// registers (rbx, r12-r15) still hold the task's values, which the context holds too: Rust code
+// keeps them, and the entry stub did not touch them. RBP was zeroed for the kernel's
+// backtraces, and comes back from the context.
+//
+// Hand-written, not the `x86_64` crate, for the reasons given at `perihelion_return_to_user`.
 global_asm!(
     r#"
-    .section .text.perihelion_return_to_user, "ax", @progbits
-    .global perihelion_return_to_user
-perihelion_return_to_user:
-    cmp qword ptr [rdi + {full}], 0
-    jne 8f
-
-    /* Partial context: leave by sysret. Give the task a clean FPU first if another task's
-       state is in the registers. */
-    cmp rdi, qword ptr gs:[{fpu_owner}]
-    je 3f
-    mov eax, -1
-    mov edx, -1
-    cmp byte ptr [rip + {use_xsave}], 0
-    je 1f
-    xrstor64 [rip + {fpu_init}]
-    jmp 2f
+    .section .text.perihelion_resume_syscall, "ax", @progbits
+    .global perihelion_resume_syscall
+perihelion_resume_syscall:
+    /* rdi: the current context. */
+    mov eax, ds
+    mov ecx, es
+    or eax, ecx
+    mov ecx, fs
+    or eax, ecx
+    mov ecx, gs
+    or eax, ecx
+    jnz 2f
 1:
-    fxrstor64 [rip + {fpu_init}]
-2:
-    ldmxcsr [rdi + {mxcsr}]
-    fldcw [rdi + {fcw}]
-    mov qword ptr gs:[{fpu_owner}], rdi
-3:
+    mov ecx, {msr_fs_base}
+    mov eax, dword ptr [rdi + {fs_base}]
+    mov edx, dword ptr [rdi + {fs_base} + 4]
+    wrmsr
     pxor xmm0, xmm0
     pxor xmm1, xmm1
     pxor xmm2, xmm2
@@ -544,6 +568,91 @@ perihelion_return_to_user:
     pxor xmm13, xmm13
     pxor xmm14, xmm14
     pxor xmm15, xmm15
+    mov rax, [rdi + {rax}]
+    mov rdx, [rdi + {rdx}]
+    mov rsi, [rdi + {rsi}]
+    mov rbp, [rdi + {rbp}]
+    mov r8, [rdi + {r8}]
+    mov r9, [rdi + {r9}]
+    mov r10, [rdi + {r10}]
+    mov rcx, [rdi + {rip}]
+    mov r11, [rdi + {rflags}]
+    mov rsp, [rdi + {rsp}]
+    mov rdi, [rdi + {rdi}]
+    swapgs
+    sysretq
+2:
+    /* A selector the task loaded: null them all, as `perihelion_return_to_user` does (GS between two
+       swapgs, keeping the kernel's GS base), before the FS base is written. */
+    xor eax, eax
+    mov ds, eax
+    mov es, eax
+    mov fs, eax
+    swapgs
+    mov gs, eax
+    swapgs
+    jmp 1b
+    "#,
+    msr_fs_base = const MSR_FS_BASE,
+    fs_base = const offset_of!(UserContext, fs_base),
+    rax = const offset_of!(UserContext, rax),
+    rdx = const offset_of!(UserContext, rdx),
+    rsi = const offset_of!(UserContext, rsi),
+    rdi = const offset_of!(UserContext, rdi),
+    rbp = const offset_of!(UserContext, rbp),
+    r8 = const offset_of!(UserContext, r8),
+    r9 = const offset_of!(UserContext, r9),
+    r10 = const offset_of!(UserContext, r10),
+    rip = const offset_of!(UserContext, rip),
+    rsp = const offset_of!(UserContext, rsp),
+    rflags = const offset_of!(UserContext, rflags),
+);
+
+// Hand-written, not the `x86_64` crate: the exit restores every register from the context and
+// leaves by `sysretq` or `iretq` after `swapgs`; no Rust may run between the restores and the
+// return, and the crate has no exit path of this kind.
+global_asm!(
+    r#"
+    .section .text.perihelion_return_to_user, "ax", @progbits
+    .global perihelion_return_to_user
+perihelion_return_to_user:
+    /* rdi: the context to enter, rsi: its address space. The common cases fall through. */
+    mov qword ptr gs:[{current}], rdi
+    cmp qword ptr gs:[{cr3}], rsi
+    je 11f
+    mov cr3, rsi
+    mov qword ptr gs:[{cr3}], rsi
+11:
+    mov eax, ds
+    mov ecx, es
+    or eax, ecx
+    mov ecx, fs
+    or eax, ecx
+    mov ecx, gs
+    or eax, ecx
+    jnz 12f
+13:
+    mov ecx, {msr_fs_base}
+    mov eax, dword ptr [rdi + {fs_base}]
+    mov edx, dword ptr [rdi + {fs_base} + 4]
+    wrmsr
+    cmp qword ptr [rdi + {full}], 0
+    jne 8f
+
+    /* Partial context: leave by sysret. Give the task a clean FPU first if another task's
+       state is in the registers: the initial image zeroes every vector register, so the
+       `pxor`s (for the kernel's own use of them) are needed only when the task's state stayed
+       live (at 3 below). */
+    cmp rdi, qword ptr gs:[{fpu_owner}]
+    je 3f
+    cmp byte ptr [rip + {use_xsave}], 0
+    jne 1f
+    fxrstor64 [rip + {fpu_init}]
+2:
+    ldmxcsr [rdi + {mxcsr}]
+    fldcw [rdi + {fcw}]
+    mov qword ptr gs:[{fpu_owner}], rdi
+6:
     mov rax, [rdi + {rax}]
     mov rbx, [rdi + {rbx}]
     mov rdx, [rdi + {rdx}]
@@ -562,6 +671,29 @@ perihelion_return_to_user:
     mov rdi, [rdi + {rdi}]
     swapgs
     sysretq
+3:
+    pxor xmm0, xmm0
+    pxor xmm1, xmm1
+    pxor xmm2, xmm2
+    pxor xmm3, xmm3
+    pxor xmm4, xmm4
+    pxor xmm5, xmm5
+    pxor xmm6, xmm6
+    pxor xmm7, xmm7
+    pxor xmm8, xmm8
+    pxor xmm9, xmm9
+    pxor xmm10, xmm10
+    pxor xmm11, xmm11
+    pxor xmm12, xmm12
+    pxor xmm13, xmm13
+    pxor xmm14, xmm14
+    pxor xmm15, xmm15
+    jmp 6b
+1:
+    mov eax, -1
+    mov edx, -1
+    xrstor64 [rip + {fpu_init}]
+    jmp 2b
 
     /* Full context: restore everything, leave by iretq. */
 8:
@@ -598,7 +730,23 @@ perihelion_return_to_user:
     swapgs
     iretq
 
+12:
+    /* A selector the task loaded: null them all before the FS base is written (loading FS
+       resets it); GS between two swapgs, so the kernel's GS base waits in KERNEL_GS_BASE (an
+       NMI in between takes the kernel-mode trap path, which never uses gs:). */
+    xor eax, eax
+    mov ds, eax
+    mov es, eax
+    mov fs, eax
+    swapgs
+    mov gs, eax
+    swapgs
+    jmp 13b
     "#,
+    current = const offset_of!(PerCpu, current),
+    cr3 = const offset_of!(PerCpu, cr3),
+    msr_fs_base = const MSR_FS_BASE,
+    fs_base = const offset_of!(UserContext, fs_base),
     full = const offset_of!(UserContext, full),
     fpu_owner = const offset_of!(PerCpu, fpu_owner),
     use_xsave = sym PERIHELION_USE_XSAVE,

@@ -12,6 +12,8 @@
 //! and they allocate tables through a frame-allocator trait, where the kernel's callers charge
 //! each table to whoever asked for it (`object::vspace`).
 
+use core::sync::atomic::{AtomicU64, Ordering};
+
 use x86_64::instructions::tlb;
 use x86_64::registers::control::{Cr3, Cr3Flags};
 use x86_64::structures::paging::page_table::{PageTableEntry, PageTableLevel};
@@ -144,8 +146,28 @@ pub fn map(
     Ok(())
 }
 
+/// How many times a mapping may have gone away, anywhere ([`unmap`], and whoever frees page
+/// tables: [`mappings_removed`]). A translation cached by its user is stale once this moved on
+/// (`mem::vspace::PageTranslation`): [`map`] never changes a present leaf, so removing one is the
+/// only way a translation stops being true.
+static UNMAPS: AtomicU64 = AtomicU64::new(0);
+
+/// The count of [`UNMAPS`]: a cached translation made when it read this stays true while it does.
+#[inline]
+pub fn unmaps() -> u64 {
+    UNMAPS.load(Ordering::Relaxed)
+}
+
+/// Says that mappings went away other than by [`unmap`] (an address space taken apart): every
+/// cached translation is stale.
+pub fn mappings_removed() {
+    UNMAPS.fetch_add(1, Ordering::Relaxed);
+}
+
 /// Removes the 4 KiB leaf at `virt`, returning the frame it mapped. Tables are left in place.
+/// Every cached translation is stale afterwards ([`unmaps`]), whether or not a leaf was there.
 pub fn unmap(root: PhysAddr, virt: VirtAddr) -> Option<PhysAddr> {
+    mappings_removed();
     let mut tbl = root;
     for &level in &LEVELS[..3] {
         let entry = read(tbl, index(virt, level));

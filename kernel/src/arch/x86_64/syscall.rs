@@ -1,9 +1,14 @@
 //! The `syscall` instruction: MSR setup, the entry stub, and the Rust side of the entry.
 //!
 //! The entry stub (`perihelion_syscall_entry`, below) saves the arguments and callee-saved
-//! registers into the current context and calls [`syscall_from_user`] on the kernel stack; the
-//! handler in `uapi` decodes the call and leaves through `context::enter_user`. On entry the CPU
-//! has cleared IF, TF, DF, NT and AC ([`FMASK`]).
+//! registers into the current context and calls `uapi::syscall` on the kernel stack; the handler
+//! decodes the call and either returns, when the same task goes on and nothing else needs doing
+//! (then the stub leaves through `context`'s short exit, `perihelion_resume_syscall`), or leaves
+//! through `context::enter_user`. A number above every
+//! defined one is answered in the stub itself: `UnknownSyscall` by the short exit, no Rust run.
+//! On entry the CPU has cleared IF, TF, DF, NT and AC ([`FMASK`]); the saved RFLAGS are masked
+//! at once ([`sanitize_rflags`](super::context::sanitize_rflags)), so that the short exit can
+//! hand them back as they are.
 
 use core::arch::global_asm;
 use core::mem::offset_of;
@@ -12,7 +17,9 @@ use x86_64::VirtAddr;
 use x86_64::registers::model_specific::{LStar, SFMask, Star};
 use x86_64::registers::rflags::RFlags;
 
-use super::context::{PerCpu, UserContext};
+use abi::syscall::Sysno;
+
+use super::context::{PerCpu, RFLAGS_IF, RFLAGS_RESERVED_1, RFLAGS_USER_MASK, UserContext};
 use super::gdt::{KERNEL_CS, KERNEL_DS, USER_CS, USER_DS};
 
 unsafe extern "C" {
@@ -55,22 +62,38 @@ perihelion_syscall_entry:
     mov [rsp + {r14}], r14
     mov [rsp + {r15}], r15
     mov [rsp + {rip}], rcx
+    and r11, {rflags_user}
+    or r11, {rflags_set}
     mov [rsp + {rflags}], r11
-    mov rax, qword ptr gs:[{user_rsp}]
-    mov [rsp + {rsp}], rax
+    mov r11, qword ptr gs:[{user_rsp}]
+    mov [rsp + {rsp}], r11
     stmxcsr [rsp + {mxcsr}]
     fnstcw [rsp + {fcw}]
     mov qword ptr [rsp + {full}], 0
+    cmp rax, {sysno_limit}
+    jae 2f
     mov rdi, rsp
     mov rsp, qword ptr gs:[{kernel_rsp}]
     xor ebp, ebp
-    call {syscall_from_user}
-    ud2
+    call {syscall}
+    /* `uapi::syscall` returned: the task that made the call goes on with nothing else to do
+       first. It is still the current task; its context is still partial (no Rust path makes a
+       running task's context full); its FPU state is the live one (every return to user mode
+       makes the entered context the FPU owner, and only a stopped task stops being it); its
+       address space is loaded (a task that moves itself to another one takes the long way,
+       `sched::reschedule`). So the short exit will do. */
+    mov rdi, qword ptr gs:[{current}]
+    jmp perihelion_resume_syscall
+2:
+    /* No syscall has this number: UnknownSyscall, the arguments unchanged. */
+    mov qword ptr [rsp + {rax}], {unknown}
+    mov rdi, rsp
+    jmp perihelion_resume_syscall
     "#,
     user_rsp = const offset_of!(PerCpu, user_rsp),
     current = const offset_of!(PerCpu, current),
     kernel_rsp = const offset_of!(PerCpu, kernel_rsp),
-    syscall_from_user = sym syscall_from_user,
+    syscall = sym crate::uapi::syscall,
     full = const offset_of!(UserContext, full),
     mxcsr = const offset_of!(UserContext, mxcsr),
     fcw = const offset_of!(UserContext, fcw),
@@ -90,6 +113,10 @@ perihelion_syscall_entry:
     rip = const offset_of!(UserContext, rip),
     rsp = const offset_of!(UserContext, rsp),
     rflags = const offset_of!(UserContext, rflags),
+    rflags_user = const RFLAGS_USER_MASK,
+    rflags_set = const RFLAGS_IF | RFLAGS_RESERVED_1,
+    sysno_limit = const Sysno::LIMIT,
+    unknown = const abi::Error::UnknownSyscall.code(),
 );
 
 /// Programs STAR, LSTAR and FMASK (EFER.SCE is set by `cpu::early_init`).
@@ -100,10 +127,4 @@ pub fn init() {
     Star::write(USER_CS, USER_DS, KERNEL_CS, KERNEL_DS).expect("the GDT's selectors fit STAR");
     LStar::write(VirtAddr::new(perihelion_syscall_entry as *const () as u64));
     SFMask::write(FMASK);
-}
-
-/// Called by the entry stub with the current context, where it saved the caller's registers
-/// (the handler reads them through the task that owns the context); never returns.
-extern "C" fn syscall_from_user(_ctx: *mut UserContext) -> ! {
-    crate::uapi::syscall()
 }

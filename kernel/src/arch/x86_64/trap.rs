@@ -15,7 +15,7 @@ use core::mem::offset_of;
 
 use x86_64::registers::control::Cr2;
 
-use super::context::{PERIHELION_USE_XSAVE, PerCpu, UserContext};
+use super::context::{PERIHELION_USE_XSAVE, PerCpu, RFLAGS_IF, RFLAGS_RESERVED_1, RFLAGS_USER_MASK, UserContext};
 use crate::sync::RacyCell;
 
 /// Whether the CPU has SMAP (so the common path has `clac` to run). Set once at boot.
@@ -153,6 +153,8 @@ perihelion_trap_user:
     mov [rdi + {rip}], rax
     pop rax
     pop rax
+    and rax, {rflags_user}
+    or rax, {rflags_set}
     mov [rdi + {rflags}], rax
     pop rax
     mov [rdi + {rsp}], rax
@@ -200,6 +202,8 @@ perihelion_trap_user:
     rip = const offset_of!(UserContext, rip),
     rsp = const offset_of!(UserContext, rsp),
     rflags = const offset_of!(UserContext, rflags),
+    rflags_user = const RFLAGS_USER_MASK,
+    rflags_set = const RFLAGS_IF | RFLAGS_RESERVED_1,
 );
 
 unsafe extern "C" {
