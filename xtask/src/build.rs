@@ -45,6 +45,9 @@ pub fn build(ws: &Workspace, output: Output) -> Result<()> {
     for source in manifest::program_manifests(&ws.root)? {
         manifest::validate_source(&source)?;
     }
+    for source in manifest::bin_programs(&ws.root)?.into_iter().filter_map(|p| p.manifest) {
+        manifest::validate_source(&source)?;
+    }
     manifest::validate_boot_config(&ws.root.join(BOOT_CONFIG))?;
     manifest::validate_boot_config(&ws.root.join(SYSTEM_BOOT_CONFIG))?;
     let remaps = remap_flags(ws);
@@ -80,8 +83,9 @@ pub fn build(ws: &Workspace, output: Output) -> Result<()> {
     for program in manifest::program_crates(&ws.root)? {
         system.push(Member { name: program.member, data: workspace::read(&user_dir.join(&program.name))? });
     }
-    for program in PROGRAMS {
-        system.push(Member { name: format!("bin/{program}"), data: workspace::read(&user_dir.join(program))? });
+    for program in manifest::bin_programs(&ws.root)? {
+        let data = workspace::read(&user_dir.join(&program.name))?;
+        system.push(Member { name: format!("bin/{}", program.name), data });
     }
     // The system test: the same, with its own boot configuration and the programs it names.
     let mut test = system.clone();
@@ -150,25 +154,9 @@ const USER_PROGRAMS: [&str; 15] = [
     "system-flaky",
 ];
 
-/// The programs of `programs/`, in the system's initramfs as `bin/NAME`.
-const PROGRAMS: [&str; 15] = [
-    "getty", "sh", "echo", "cat", "ls", "mkdir", "rm", "mv", "ps", "kill", "free", "dmesg", "uptime", "poweroff",
-    "fault",
-];
-
-/// The programs besides the drivers that carry a manifest, and their manifests' sources.
-const MANIFEST_PROGRAMS: [(&str, &str); 17] = [
-    ("getty", "programs/src/bin/getty.ini"),
-    ("sh", "programs/src/bin/sh.ini"),
-    ("cat", "programs/src/bin/cat.ini"),
-    ("ls", "programs/src/bin/ls.ini"),
-    ("mkdir", "programs/src/bin/mkdir.ini"),
-    ("rm", "programs/src/bin/rm.ini"),
-    ("mv", "programs/src/bin/mv.ini"),
-    ("kill", "programs/src/bin/kill.ini"),
-    ("ps", "programs/src/bin/ps.ini"),
-    ("free", "programs/src/bin/free.ini"),
-    ("poweroff", "programs/src/bin/poweroff.ini"),
+/// The programs besides the drivers, the servers and the programs of `/bin` that carry a
+/// manifest, and their manifests' sources.
+const MANIFEST_PROGRAMS: [(&str, &str); 6] = [
     ("fixture-manifest", "vulcan/src/bin/fixture-manifest.ini"),
     ("system-client", "vulcan/src/bin/system-client.ini"),
     ("system-com2", "vulcan/src/bin/system-com2.ini"),
@@ -184,12 +172,14 @@ const SYSTEM_BOOT_CONFIG: &str = "vulcan/system/boot.ini";
 /// (`xmas-elf` reading, `elfload` checking) and, for every driver, server and the manifest
 /// fixture, its `.manifest` section holding its manifest source byte for byte.
 fn check_programs(ws: &Workspace, user_dir: &Path) -> Result<()> {
-    for program in USER_PROGRAMS.iter().chain(PROGRAMS.iter()) {
+    let bins = manifest::bin_programs(&ws.root)?;
+    for program in USER_PROGRAMS.iter().copied().chain(bins.iter().map(|p| p.name.as_str())) {
         let elf = user_dir.join(program);
         manifest::check_loadable(&elf, &workspace::read(&elf)?)?;
     }
     let mut programs: Vec<(String, PathBuf)> =
         manifest::program_crates(&ws.root)?.into_iter().map(|p| (p.name, p.manifest)).collect();
+    programs.extend(bins.into_iter().filter_map(|p| Some((p.name, p.manifest?))));
     programs.extend(MANIFEST_PROGRAMS.iter().map(|(p, ini)| (p.to_string(), ws.root.join(ini))));
     for (program, source) in programs {
         let elf = user_dir.join(&program);

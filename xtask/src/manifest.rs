@@ -111,6 +111,70 @@ pub fn validate_source(path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// A program of `/bin`: a binary of the `programs` package.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BinProgram {
+    /// Its name: the `[[bin]]` target's, the file `programs/src/bin/NAME.rs`, `/bin/NAME`.
+    pub name: String,
+    /// Its manifest, `programs/src/bin/NAME.ini`, if it has one.
+    pub manifest: Option<PathBuf>,
+}
+
+/// The programs of `/bin`: every `[[bin]]` target of `programs/Cargo.toml`, in its order, each
+/// with `programs/src/bin/NAME.ini` as its manifest if that file exists. A source file in
+/// `programs/src/bin/` that no target names is an error saying how to add one (so a new program
+/// is never left out silently), as is a target whose source is missing.
+pub fn bin_programs(root: &Path) -> Result<Vec<BinProgram>> {
+    let dir = root.join("programs");
+    let toml_path = dir.join("Cargo.toml");
+    let toml = fs::read_to_string(&toml_path).with_context(|| format!("reading {}", toml_path.display()))?;
+    let names = bin_target_names(&toml);
+    let bin_dir = dir.join("src/bin");
+    let mut programs = Vec::new();
+    for name in &names {
+        if !bin_dir.join(format!("{name}.rs")).is_file() {
+            bail!("{}: the [[bin]] `{name}` has no programs/src/bin/{name}.rs", toml_path.display());
+        }
+        let ini = bin_dir.join(format!("{name}.ini"));
+        programs.push(BinProgram { name: name.clone(), manifest: ini.is_file().then_some(ini) });
+    }
+    for entry in fs::read_dir(&bin_dir).with_context(|| format!("reading {}", bin_dir.display()))? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "rs")
+            && let Some(stem) = path.file_stem().map(|s| s.to_string_lossy().into_owned())
+            && !names.contains(&stem)
+        {
+            bail!(
+                "{}: not a program yet: add to {}\n\n[[bin]]\nname = \"{stem}\"\npath = \"src/bin/{stem}.rs\"\ntest = false\nbench = false",
+                path.display(),
+                toml_path.display()
+            );
+        }
+    }
+    Ok(programs)
+}
+
+/// The `name`s of the `[[bin]]` tables of a Cargo manifest, in order (the first `name = "..."`
+/// line of each; the `programs` package writes them so).
+fn bin_target_names(toml: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut in_bin = false;
+    for line in toml.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_bin = line == "[[bin]]";
+            continue;
+        }
+        if in_bin
+            && let Some((key, value)) = line.split_once('=')
+            && key.trim() == "name"
+        {
+            names.push(value.trim().trim_matches('"').to_string());
+            in_bin = false;
+        }
+    }
+    names
+}
+
 /// The directories whose crates are programs with a manifest: one crate per directory below
 /// each, and each built program goes in the initramfs as `DIR/<name>`.
 pub const PROGRAM_DIRS: [&str; 2] = ["drivers", "servers"];

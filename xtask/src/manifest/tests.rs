@@ -157,3 +157,37 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn bin_programs_are_the_programs_packages_bins_with_their_manifests() {
+    let programs = bin_programs(&root()).unwrap();
+    let sh = programs.iter().find(|p| p.name == "sh").unwrap();
+    assert!(sh.manifest.as_ref().unwrap().ends_with("programs/src/bin/sh.ini"));
+    let echo = programs.iter().find(|p| p.name == "echo").unwrap();
+    assert_eq!(echo.manifest, None, "echo has no manifest");
+    assert_eq!(programs.first().map(|p| p.name.as_str()), Some("getty"));
+}
+
+#[test]
+fn a_program_without_a_bin_target_is_an_error_that_says_what_to_add() {
+    let dir = std::env::temp_dir().join(format!("perihelion-bin-programs-{}", std::process::id()));
+    let bin = dir.join("programs/src/bin");
+    fs::create_dir_all(&bin).unwrap();
+    fs::write(
+        dir.join("programs/Cargo.toml"),
+        "[package]\nname = \"programs\"\n\n[[bin]]\nname = \"hello\"\npath = \"src/bin/hello.rs\"\n",
+    )
+    .unwrap();
+    fs::write(bin.join("hello.rs"), "").unwrap();
+    assert_eq!(bin_programs(&dir).unwrap(), [BinProgram { name: "hello".into(), manifest: None }]);
+    fs::write(bin.join("hello.ini"), "[driver]\n").unwrap();
+    assert_eq!(bin_programs(&dir).unwrap()[0].manifest, Some(bin.join("hello.ini")));
+    fs::write(bin.join("extra.rs"), "").unwrap();
+    let err = bin_programs(&dir).unwrap_err().to_string();
+    assert!(err.contains("not a program yet") && err.contains("name = \"extra\""), "{err}");
+    fs::remove_file(bin.join("extra.rs")).unwrap();
+    fs::remove_file(bin.join("hello.rs")).unwrap();
+    let err = bin_programs(&dir).unwrap_err().to_string();
+    assert!(err.contains("has no programs/src/bin/hello.rs"), "{err}");
+    fs::remove_dir_all(&dir).unwrap();
+}
