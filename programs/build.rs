@@ -1,16 +1,6 @@
-//! Links the programs as Perihelion user programs: static, no C runtime, laid out by
-//! `sys/user.ld`. (`cargo:rustc-link-arg-bins` reaches only this package's binaries, so every
-//! user program package carries this script.)
-
-use std::path::PathBuf;
+//! Links the programs of /bin as Perihelion user programs (`user-link`: static, no C runtime, laid out by
+//! `sys/user.ld`).
 
 fn main() {
-    let manifest_dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
-    let script = manifest_dir.join("../sys/user.ld");
-    println!("cargo:rerun-if-changed={}", script.display());
-    println!("cargo:rerun-if-changed=build.rs");
-    for arg in ["-nostartfiles", "-nostdlib", "-static", "-Wl,--gc-sections", "-Wl,--build-id=none"] {
-        println!("cargo:rustc-link-arg-bins={arg}");
-    }
-    println!("cargo:rustc-link-arg-bins=-Wl,-T,{}", script.display());
+    user_link::user_programs();
 }
