@@ -131,7 +131,14 @@ impl State {
                 return p.as_ptr();
             }
         }
-        match self.grow(layout) {
+        // A stack kept for the next thread is the first memory to give back when there is no
+        // room to grow (`thread::stack`).
+        let grown = match self.grow(layout) {
+            Some(r) => Some(r),
+            None if crate::thread::trim() => self.grow(layout),
+            None => None,
+        };
+        match grown {
             Some(r) => r.heap.alloc(layout).map_or(core::ptr::null_mut(), NonNull::as_ptr),
             None => core::ptr::null_mut(),
         }

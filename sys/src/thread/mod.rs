@@ -192,6 +192,23 @@ impl Resources {
     }
 }
 
+/// Gives back the memory the runtime keeps for threads to come: the stack of a thread that
+/// ended, kept mapped (with its Page capability) so that the next [`spawn`] of the default stack
+/// size skips making, zeroing and mapping one. The heap asks for it by itself when the Memory has
+/// no room for it to grow. Returns whether anything was kept. For a program that accounts for
+/// every page and capability slot (a test that checks that nothing leaked), or that will start
+/// no more threads.
+///
+/// ```no_run
+/// sys::thread::spawn(|| 1).join().expect("it ran");
+/// // The stack it ran on is kept for the next thread; give it back instead.
+/// assert!(sys::thread::trim());
+/// assert!(!sys::thread::trim(), "nothing left to give back");
+/// ```
+pub fn trim() -> bool {
+    stack::release_cached()
+}
+
 /// A thread that can be joined (or detached). Dropping it detaches the thread.
 ///
 /// ```no_run

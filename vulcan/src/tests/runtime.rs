@@ -4,7 +4,8 @@
 //!
 //! Every test runs [`isolated`]: whatever the runtime made on the way (heap regions, threads'
 //! Tasks, Notes and stacks) must be given back by the end, so the root Memory's `used` is where
-//! it was: the heap's and the threads' footprints are exact.
+//! it was: the heap's and the threads' footprints are exact. (The stack the runtime keeps for the
+//! next thread is given back by `thread::trim`, which `isolated` calls.)
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
@@ -27,6 +28,7 @@ pub const TESTS: &[Test] = &[
     Test::new("heap_out_of_memory_is_an_error", |b| isolated(b, heap_out_of_memory)),
     Test::new("thread_join_returns_each_value", |b| isolated(b, join_returns_values)),
     Test::new("thread_local_values_are_per_thread", |b| isolated(b, thread_locals)),
+    Test::new("thread_stack_kept_for_the_next_thread", |b| isolated(b, stack_kept)),
     Test::new("thread_detached_are_reclaimed", |b| isolated(b, detached_reclaimed)),
     Test::new("thread_fault_is_reported_by_join", |b| isolated(b, fault_reported)),
     Test::new("thread_heap_stress_from_many_threads", |b| isolated(b, heap_stress)),
@@ -113,6 +115,39 @@ fn join_returns_values(_: &Boot) -> TestResult {
 
 sys::thread_local! {
     static MINE: Cell<u64> = Cell::new(0);
+}
+
+/// The stack of a thread that ended is kept for the next one of the default stack size, whole:
+/// the next thread runs on the same stack slot, with a new id and fresh thread-local values,
+/// though the first left its thread-local set and its stack full of junk. `trim` gives it back
+/// (once); a thread with another stack size leaves nothing kept.
+fn stack_kept(_: &Boot) -> TestResult {
+    use sys::abi::layout::STACK_SLOT;
+    ensure!(!thread::trim(), "a stack kept before the test (isolated trims after each)");
+    let first = thread::spawn(|| {
+        let here = 0u8;
+        MINE.with(|m| m.set(0xdead));
+        let mut junk = [0xa5u8; 16 * 1024];
+        core::hint::black_box(&mut junk);
+        (core::ptr::from_ref(&here).addr(), thread::id())
+    })
+    .join();
+    let Ok((first_at, first_id)) = first else { fail!("join of the first thread: {first:?}") };
+    let second = thread::spawn(|| {
+        let here = 0u8;
+        (core::ptr::from_ref(&here).addr(), thread::id(), MINE.with(Cell::get))
+    })
+    .join();
+    let Ok((second_at, second_id, value)) = second else { fail!("join of the second thread: {second:?}") };
+    ensure_eq!(second_at / STACK_SLOT, first_at / STACK_SLOT, "the stack slot of the second thread (the first's)");
+    ensure!(second_id != first_id, "the second thread has an id of its own ({second_id})");
+    ensure_eq!(value, 0, "the second thread's thread-local value (fresh)");
+    ensure!(thread::trim(), "trim: the second thread's stack was kept");
+    ensure!(!thread::trim(), "trim again: nothing kept");
+    let big = thread::Builder::new().stack_size(4 * thread::DEFAULT_STACK_BYTES).spawn(|| 5).map(|h| h.join());
+    ensure!(matches!(big, Ok(Ok(5))), "a thread with a larger stack: {big:?}");
+    ensure!(!thread::trim(), "trim after a thread with a larger stack: nothing kept");
+    Ok(())
 }
 
 /// 64 threads each store their own value in a thread-local and read back only their own, across
