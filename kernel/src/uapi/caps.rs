@@ -29,6 +29,21 @@ pub(super) fn need_object(task: &Task, addr: u64, kind: Kind, need: usize) -> Re
     Ok((object(&c)?, c))
 }
 
+/// A Note to signal later with `bits` (and the capability's badge), as `task_set_exit_note` and
+/// `log_set_note` take it: `None` for `note` 0 (`bits` not looked at); else the caller's
+/// capability must name a Note with WRITE, and `bits` must not be 0 (`InvalidArgument`). Takes
+/// no reference: the caller acquires one once every other check has passed.
+pub(super) fn signal_target(task: &Task, note: u64, bits: u64) -> Result<Option<(ObjRef, u64)>, Error> {
+    if note == 0 {
+        return Ok(None);
+    }
+    let (n, c) = need_object(task, note, Kind::Note, rights::WRITE)?;
+    if bits == 0 {
+        return Err(Error::InvalidArgument);
+    }
+    Ok(Some((n, bits | c.badge)))
+}
+
 /// The object a capability of a kind with objects names.
 pub(super) fn object(cap: &Cap) -> Result<ObjRef, Error> {
     cap.obj.ok_or(Error::InvalidCapability)

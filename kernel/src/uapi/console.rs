@@ -58,15 +58,7 @@ pub fn log_read(task: &Task, cap: u64, seq: u64, buf: u64, len: u64) -> Result<R
 /// `log_set_note(control, note, bits)`.
 pub fn log_set_note(task: &Task, control: u64, note: u64, bits: u64) -> Result<Results, Error> {
     need(task, control, Kind::IoPortControl, rights::WRITE)?;
-    let new = if note == 0 {
-        None
-    } else {
-        let (n, c) = caps::need_object(task, note, Kind::Note, rights::WRITE)?;
-        if bits == 0 {
-            return Err(Error::InvalidArgument);
-        }
-        Some((n, bits | c.badge))
-    };
+    let new = caps::signal_target(task, note, bits)?;
     if let Some((n, _)) = new {
         n.acquire();
     }

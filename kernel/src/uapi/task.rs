@@ -159,15 +159,7 @@ pub fn set_fault_endpoint(task: &TaskObj, t: u64, ep: u64) -> Result<Results, Er
 /// `task_set_exit_note`.
 pub fn set_exit_note(task: &TaskObj, t: u64, note: u64, bits: u64) -> Result<Results, Error> {
     let t = target(task, t, rights::WRITE)?;
-    let new = if note == 0 {
-        None
-    } else {
-        let (n, c) = caps::need_object(task, note, Kind::Note, rights::WRITE)?;
-        if bits == 0 {
-            return Err(Error::InvalidArgument);
-        }
-        Some((n, bits | c.badge))
-    };
+    let new = caps::signal_target(task, note, bits)?;
     if let Some((n, _)) = new {
         n.acquire();
     }
