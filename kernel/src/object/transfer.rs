@@ -3,12 +3,14 @@
 //! message (or reply) passes; best effort by design: a capability that cannot travel (no GRANT,
 //! no buffer, an empty `send_cap`, a receiver that refuses or has no room) stays behind, words a
 //! receiver has no writable buffer for are dropped, and the message is delivered either way.
-//! The work is bounded by `MAX_EXTRA_WORDS` words and two page-table walks per page touched.
+//! Every access to a buffer goes through the translation of its page the task keeps
+//! (`with_buffer`): the work is bounded by `MAX_EXTRA_WORDS` words and one page-table walk per
+//! buffer whose translation no longer holds.
 #![forbid(unsafe_code)]
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
-use abi::ipc::{IPC_BUFFER_BYTES, IpcBuffer, MAX_EXTRA_WORDS};
+use abi::ipc::{IpcBuffer, MAX_EXTRA_WORDS};
 use abi::object::rights;
 
 use super::ObjRef;
@@ -16,56 +18,25 @@ use super::cspace;
 use super::task::get as task;
 use super::vspace;
 
-/// The header fields of an IPC buffer this module reads.
-struct BufferHeader {
-    send_cap: u64,
-    recv_slot: u64,
-    send_len: u64,
+/// The fields of an IPC buffer, as indices of its words (`abi::ipc::IpcBuffer`).
+const SEND_CAP: usize = core::mem::offset_of!(IpcBuffer, send_cap) / 8;
+const RECV_SLOT: usize = core::mem::offset_of!(IpcBuffer, recv_slot) / 8;
+const RECEIVED_SLOT: usize = core::mem::offset_of!(IpcBuffer, received_slot) / 8;
+const SEND_LEN: usize = core::mem::offset_of!(IpcBuffer, send_len) / 8;
+const RECV_LEN: usize = core::mem::offset_of!(IpcBuffer, recv_len) / 8;
+const WORDS: usize = core::mem::offset_of!(IpcBuffer, words) / 8;
+
+// The whole buffer lies in its page, which `with_buffer` lends as 512 words.
+const _: () = assert!(WORDS + MAX_EXTRA_WORDS <= 512 && core::mem::size_of::<IpcBuffer>() <= 4096);
+
+/// Word `i` of task `t`'s IPC buffer, if it has a readable one.
+fn read_word(t: ObjRef, i: usize) -> Option<u64> {
+    with_buffer(t, false, |w| w[i].load(Ordering::Relaxed))
 }
 
-/// Reads a task's IPC buffer header, if it has a readable one.
-fn read_buffer(t: ObjRef) -> Option<BufferHeader> {
-    let tk = task(t);
-    let buffer = tk.ipc_buffer.get();
-    if buffer == 0 {
-        return None;
-    }
-    let space = vspace::space(tk.vspace.get()?);
-    let mut bytes = [0u8; IPC_BUFFER_BYTES];
-    let mut at = 0;
-    let ok = space.user_bytes(buffer, IPC_BUFFER_BYTES as u64, false, |pieces| {
-        for p in pieces {
-            bytes[at..at + p.len()].copy_from_slice(p);
-            at += p.len();
-        }
-    });
-    let word = |offset: usize| u64::from_le_bytes(bytes[offset..offset + 8].try_into().unwrap_or_default());
-    ok.then(|| BufferHeader {
-        send_cap: word(core::mem::offset_of!(IpcBuffer, send_cap)),
-        recv_slot: word(core::mem::offset_of!(IpcBuffer, recv_slot)),
-        send_len: word(core::mem::offset_of!(IpcBuffer, send_len)),
-    })
-}
-
-/// Writes the receiver's `received_slot`.
-fn write_received(t: ObjRef, slot: u64) {
-    let tk = task(t);
-    let Some(v) = tk.vspace.get() else { return };
-    let buffer = tk.ipc_buffer.get();
-    if buffer == 0 {
-        return;
-    }
-    let at = buffer + core::mem::offset_of!(IpcBuffer, received_slot) as u64;
-    vspace::space(v).copy_to_user(at, &slot.to_le_bytes());
-}
-
-/// Whether the receiver's `received_slot` can be written (its buffer page is user-writable).
-fn write_received_ok(t: ObjRef) -> bool {
-    let tk = task(t);
-    let Some(v) = tk.vspace.get() else { return false };
-    let buffer = tk.ipc_buffer.get();
-    let at = buffer + core::mem::offset_of!(IpcBuffer, received_slot) as u64;
-    buffer != 0 && vspace::space(v).copy_to_user(at, &0u64.to_le_bytes())
+/// Writes the receiver's `received_slot`, if its buffer is mapped writable; whether it was.
+fn write_received(t: ObjRef, slot: u64) -> bool {
+    with_buffer(t, true, |w| w[RECEIVED_SLOT].store(slot, Ordering::Relaxed)).is_some()
 }
 
 /// Moves a copy of the sender's `send_cap` into the receiver's CSpace (when `grant`), and the
@@ -86,8 +57,8 @@ pub fn transfer(sender: ObjRef, receiver: ObjRef, grant: bool) {
 #[inline(never)]
 pub fn nothing(receiver: ObjRef) {
     with_buffer(receiver, true, |w| {
-        w[core::mem::offset_of!(IpcBuffer, received_slot) / 8].store(0, Ordering::Relaxed);
-        w[core::mem::offset_of!(IpcBuffer, recv_len) / 8].store(0, Ordering::Relaxed);
+        w[RECEIVED_SLOT].store(0, Ordering::Relaxed);
+        w[RECV_LEN].store(0, Ordering::Relaxed);
     });
 }
 
@@ -122,55 +93,44 @@ fn with_buffer<R>(t: ObjRef, write: bool, f: impl FnOnce(&[AtomicU64; 512]) -> R
 /// nothing changes but that.
 #[inline]
 pub fn carries_nothing(sender: ObjRef) -> bool {
-    with_buffer(sender, false, |w| {
-        w[core::mem::offset_of!(IpcBuffer, send_len) / 8].load(Ordering::Relaxed) == 0
-            && w[core::mem::offset_of!(IpcBuffer, send_cap) / 8].load(Ordering::Relaxed) == 0
-    })
-    .unwrap_or(true)
+    with_buffer(sender, false, |w| w[SEND_LEN].load(Ordering::Relaxed) == 0 && w[SEND_CAP].load(Ordering::Relaxed) == 0)
+        .unwrap_or(true)
 }
 
-/// Copies the sender's `send_len` extra words into the receiver's buffer and sets `recv_len`.
+/// Copies the sender's `send_len` extra words into the receiver's buffer and sets `recv_len`
+/// (none from a fault message, or from a sender without a readable buffer; nothing at all if the
+/// receiver has no writable one). The words pass through a copy of the kernel's own, so that two
+/// tasks sharing one buffer page never see a half-written message.
 fn copy_words(sender: ObjRef, receiver: ObjRef) {
-    let rt = task(receiver);
-    let (Some(rv), rbuf) = (rt.vspace.get(), rt.ipc_buffer.get()) else { return };
-    if rbuf == 0 {
-        return;
-    }
-    let len_at = rbuf + core::mem::offset_of!(IpcBuffer, recv_len) as u64;
-    let words_at = core::mem::offset_of!(IpcBuffer, words) as u64;
+    let mut words = [0u64; MAX_EXTRA_WORDS];
     let n = if task(sender).msg_fault.get() {
         0
     } else {
-        read_buffer(sender).map_or(0, |b| b.send_len.min(MAX_EXTRA_WORDS as u64))
+        with_buffer(sender, false, |w| {
+            let n = w[SEND_LEN].load(Ordering::Relaxed).min(MAX_EXTRA_WORDS as u64) as usize;
+            for (dst, src) in words[..n].iter_mut().zip(&w[WORDS..]) {
+                *dst = src.load(Ordering::Relaxed);
+            }
+            n
+        })
+        .unwrap_or(0)
     };
-    let mut words = [0u8; MAX_EXTRA_WORDS * 8];
-    let bytes = &mut words[..(n * 8) as usize];
-    let st = task(sender);
-    let read = n == 0
-        || st.vspace.get().is_some_and(|sv| {
-            let mut at = 0;
-            vspace::space(sv).user_bytes(st.ipc_buffer.get() + words_at, n * 8, false, |pieces| {
-                for p in pieces {
-                    bytes[at..at + p.len()].copy_from_slice(p);
-                    at += p.len();
-                }
-            })
-        });
-    let n = if read { n } else { 0 };
-    let space = vspace::space(rv);
-    if space.copy_to_user(rbuf + words_at, &words[..(n * 8) as usize]) {
-        space.copy_to_user(len_at, &n.to_le_bytes());
-    }
+    with_buffer(receiver, true, |w| {
+        for (dst, src) in w[WORDS..WORDS + n].iter().zip(&words) {
+            dst.store(*src, Ordering::Relaxed);
+        }
+        w[RECV_LEN].store(n as u64, Ordering::Relaxed);
+    });
 }
 
 fn try_transfer(sender: ObjRef, receiver: ObjRef) -> Option<u64> {
-    let send_cap = read_buffer(sender)?.send_cap;
-    let recv_slot = read_buffer(receiver)?.recv_slot;
+    let send_cap = read_word(sender, SEND_CAP)?;
+    let recv_slot = read_word(receiver, RECV_SLOT)?;
     if send_cap == 0 || recv_slot == 0 {
         return None;
     }
     // The receiver must be able to learn where the capability lands.
-    if !write_received_ok(receiver) {
+    if !write_received(receiver, 0) {
         return None;
     }
     let (src, _) = cspace::lookup(task(sender).cspace.get()?, send_cap).ok()?;
