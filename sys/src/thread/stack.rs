@@ -10,10 +10,10 @@
 //! is freed: that is the program's list of live threads, which [`crate::process::exit`] stops
 //! ([`for_each_task`]), and how a thread finds its own slot ([`slot_of`]).
 //!
-//! A freed stack of the default size stays mapped in its slot, up to [`MAX_CACHED`] of them, and
-//! the next thread that asks for that size takes it as it is ([`Stack::map`]): a new Page would
-//! cost the kernel's zeroing of every page, its mapping, and later its unmapping and deletion,
-//! most of what a thread's spawn and join take. A cached stack holds what its last thread left
+//! One freed stack of the default size stays mapped in its slot ([`CACHED`]), and the next
+//! thread that asks for that size takes it as it is ([`Stack::map`]): a new Page would cost the
+//! kernel's zeroing of every page, its mapping, and later its unmapping and deletion, most of
+//! what a thread's spawn and join take. A cached stack holds what its last thread left
 //! in it; that is this program's own memory (a stack is never shared with another program), and
 //! the thread block at its top is written anew for each thread.
 
@@ -76,62 +76,39 @@ fn give_slot(slot: usize) {
     USED[slot / 64].fetch_and(!(1 << (slot % 64)), Ordering::Release);
 }
 
-/// Freed stacks kept mapped for the next thread, at most.
-pub const MAX_CACHED: usize = 1;
+/// The stack kept for the next thread (see the module docs): 0 for none, else its stack slot
+/// plus one in the low 16 bits and the capability slot of its Page above them. One word, so that
+/// keeping and taking it are each one atomic operation.
+static CACHED: AtomicUsize = AtomicUsize::new(0);
 
-/// The slots that hold a cached stack (mapped, its Page in [`CACHED_PAGE`], no thread on it).
-static CACHED: [AtomicU64; STACK_SLOTS / 64] = [const { AtomicU64::new(0) }; STACK_SLOTS / 64];
+// A stack slot plus one fits in the low 16 bits.
+const _: () = assert!(STACK_SLOTS < 1 << 16);
 
-/// The capability slot of the Page of the cached stack in each stack slot.
-static CACHED_PAGE: [AtomicUsize; STACK_SLOTS] = [const { AtomicUsize::new(0) }; STACK_SLOTS];
-
-/// How many stacks are cached (or being cached) now.
-static CACHED_COUNT: AtomicUsize = AtomicUsize::new(0);
-
-/// The pages of the stacks the cache keeps: the default size's.
+/// The pages of the stack the cache keeps: the default size's.
 const CACHED_PAGES: usize = super::DEFAULT_STACK_BYTES.div_ceil(PAGE_SIZE).next_power_of_two();
 
-/// Takes a cached stack of [`CACHED_PAGES`], if there is one: its slot and its Page.
+/// Takes the kept stack (of [`CACHED_PAGES`]), if there is one: its slot and its Page.
 fn take_cached() -> Option<(usize, Page)> {
-    for (w, word) in CACHED.iter().enumerate() {
-        let mut cur = word.load(Ordering::Acquire);
-        while cur != 0 {
-            let bit = cur.trailing_zeros() as usize;
-            match word.compare_exchange_weak(cur, cur & !(1 << bit), Ordering::Acquire, Ordering::Relaxed) {
-                Ok(_) => {
-                    let slot = w * 64 + bit;
-                    CACHED_COUNT.fetch_sub(1, Ordering::Relaxed);
-                    let page = Page::new(crate::cap::Cap::new(CACHED_PAGE[slot].load(Ordering::Relaxed)));
-                    return Some((slot, page));
-                }
-                Err(now) => cur = now,
-            }
-        }
+    match CACHED.swap(0, Ordering::Acquire) {
+        0 => None,
+        kept => Some(((kept & 0xffff) - 1, Page::new(crate::cap::Cap::new(kept >> 16)))),
     }
-    None
 }
 
-/// Keeps the stack in `slot` (its Page `page`, of [`CACHED_PAGES`]) for the next thread, if the
-/// cache has room; `false` (nothing done) if not.
+/// Keeps the stack in `slot` (its Page `page`, of [`CACHED_PAGES`]) for the next thread, unless
+/// one is kept already; `false` (nothing done) then.
 fn cache(slot: usize, page: Page) -> bool {
-    let room = CACHED_COUNT.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| (n < MAX_CACHED).then_some(n + 1));
-    if room.is_err() {
-        return false;
-    }
-    CACHED_PAGE[slot].store(page.cap().slot(), Ordering::Relaxed);
-    CACHED[slot / 64].fetch_or(1 << (slot % 64), Ordering::Release);
-    true
+    let kept = page.cap().slot() << 16 | (slot + 1);
+    CACHED.compare_exchange(0, kept, Ordering::Release, Ordering::Relaxed).is_ok()
 }
 
-/// Gives every cached stack back to the program's Memory (unmapped and deleted, its slot freed):
-/// the heap asks when the Memory has no room for it to grow. Whether there was one.
+/// Gives the kept stack back to the program's Memory (unmapped and deleted, its slot freed):
+/// `thread::trim`, which the heap calls when the Memory has no room for it to grow. Whether
+/// there was one.
 pub(crate) fn release_cached() -> bool {
-    let mut any = false;
-    while let Some((slot, page)) = take_cached() {
-        Stack { slot, page, pages: CACHED_PAGES }.discard();
-        any = true;
-    }
-    any
+    let Some((slot, page)) = take_cached() else { return false };
+    Stack { slot, page, pages: CACHED_PAGES }.discard();
+    true
 }
 
 /// A mapped thread stack.
@@ -193,7 +170,7 @@ impl Stack {
         (self.block_addr() & !15) - 8
     }
 
-    /// Keeps the stack for the next thread ([`MAX_CACHED`]), or unmaps and deletes it and frees
+    /// Keeps the stack for the next thread ([`CACHED`]), or unmaps and deletes it and frees
     /// its slot. The thread must have stopped.
     pub(super) fn free(self) {
         self.set_task(0);
