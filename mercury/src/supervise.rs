@@ -312,7 +312,7 @@ impl Supervisor<'_> {
                 Event::Notification(bits) => self.notified(bits),
                 Event::Request(req) => match req.badge() {
                     b @ 1..=MAX_PROGRAMS => {
-                        let fault = Fault::from_message(&Message { badge: b, words: req.words() });
+                        let fault = Fault::from_message(&Message::plain(b, req.words()));
                         // The fault's reply right is answered by ending the program, not by `req`
                         // (a fault message brings no capability, so dropping it leaves nothing).
                         drop(req);

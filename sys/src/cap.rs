@@ -364,8 +364,8 @@ impl Cap {
     /// let me = sys::process::task().expect("the program has its Task");
     /// me.set_ipc_buffer(Some(&BUFFER))?;
     /// BUFFER.set_recv_slot(Some(Slot::Auto));
-    /// service.recv()?;
-    /// if let Some(cap) = BUFFER.received() {
+    /// let m = service.recv()?;
+    /// if let Some(cap) = BUFFER.received(m.extra) {
     ///     // Not wanted, whatever it is: deleted, unless its death could unmap memory.
     ///     if let Err(e) = cap.delete_checked() {
     ///         sys::println!("kept slot {}: {e}", cap.slot());

@@ -189,7 +189,7 @@ impl Fault {
     /// use sys::fault::{Fault, FaultKind};
     ///
     /// // A fault message as an Endpoint receives it: the words laid out as `abi::task::fault` says.
-    /// let m = Message { badge: 2, words: [13, 0, 0x40_1234, 0x18, 0] };
+    /// let m = Message::plain(2, [13, 0, 0x40_1234, 0x18, 0]);
     /// let fault = Fault::from_message(&m);
     /// assert_eq!((fault.badge, fault.rip), (2, 0x40_1234));
     /// assert_eq!(fault.kind(), FaultKind::GeneralProtection(0x18));
@@ -571,7 +571,7 @@ mod tests {
 
     #[test]
     fn decodes_from_a_message() {
-        let m = Message { badge: 9, words: [14, 0x5000, 0x401234, 6, 0] };
+        let m = Message::plain(9, [14, 0x5000, 0x401234, 6, 0]);
         assert_eq!(
             Fault::from_message(&m),
             Fault { badge: 9, vector: 14, address: 0x5000, rip: 0x401234, error_code: 6 }

@@ -22,13 +22,16 @@
 //! [`Reply::reply`], which uses the capability up. A Reply capability can be moved, never copied.
 //!
 //! Capabilities and words beyond the five in registers travel with messages through *IPC
-//! buffers* ([`IpcBufferPage`], [`Task::set_ipc_buffer`]): a send or call through an Endpoint
-//! capability with GRANT, and every reply (the reply right stands for GRANT), carries a copy of
-//! the capability the sender's buffer names, if the receiver's buffer says where to put it; and
-//! each of them carries the extra words the sender's buffer holds ([`IpcBufferPage::set_words`],
-//! at most [`MAX_EXTRA_WORDS`]) into the receiver's, which learns how many came
-//! ([`IpcBufferPage::received_words`]). Fault messages carry neither. The transfer is best effort:
-//! the message passes either way ([`abi::ipc`]).
+//! buffers* ([`IpcBufferPage`], [`Task::set_ipc_buffer`]), when the message's [`Extra`] asks for
+//! them: the `_with` forms ([`send_with`], [`call_with`], [`reply_with`], [`reply_recv_with`],
+//! [`reply_to_with`] and the [`Endpoint`] and [`Reply`] methods of the same names) send extra
+//! words the sender's buffer holds ([`IpcBufferPage::set_words`], at most [`MAX_EXTRA_WORDS`])
+//! and, through an Endpoint capability with GRANT or with any reply (the reply right stands for
+//! GRANT), a copy of the capability the buffer names, if the receiver's buffer says where to put
+//! it. Every receive returns the [`Extra`] of what arrived in [`Message::extra`]
+//! ([`IpcBufferPage::received_words`], [`IpcBufferPage::received`]). The plain forms send
+//! nothing beyond the registers, and then the kernel touches neither buffer. Fault messages carry
+//! nothing. The transfer is best effort: the message passes either way ([`abi::ipc`]).
 //!
 //! Faults: a task given a fault endpoint ([`Task::set_fault_endpoint`]) that faults sends a call on it,
 //! on its own behalf, with the fault endpoint capability's badge and the words laid out in
@@ -49,6 +52,7 @@
 use core::ops::Deref;
 use core::sync::atomic::{AtomicU64, Ordering};
 
+pub use abi::ipc::Extra;
 use abi::ipc::{IpcBuffer, MAX_EXTRA_WORDS};
 use abi::syscall::{ARG_REGS, Sysno};
 
@@ -65,14 +69,15 @@ pub const MESSAGE_WORDS: usize = 5;
 /// The words of a message.
 pub type Words = [usize; MESSAGE_WORDS];
 
-/// What a receive returns: the badge of the capability the sender used, and its words.
+/// What a receive returns: the badge of the capability the sender used, its words, and what came
+/// through the IPC buffer.
 ///
 /// ```no_run
 /// use sys::{Endpoint, Message};
 ///
 /// # fn demo(service: Endpoint) -> sys::Result<()> {
 /// // Clients hold capabilities minted with their own badges (`Cap::mint`).
-/// let Message { badge, words } = service.recv()?;
+/// let Message { badge, words, .. } = service.recv()?;
 /// match badge {
 ///     0 => sys::println!("a message through the unbadged capability: {words:?}"),
 ///     client => sys::println!("client {client} sent {words:?}"),
@@ -87,23 +92,50 @@ pub struct Message {
     pub badge: usize,
     /// The five words sent.
     pub words: Words,
+    /// What came with it through the receiver's IPC buffer: how many extra words are in it
+    /// ([`IpcBufferPage::received_words`]), and whether a capability landed
+    /// ([`IpcBufferPage::received`]). [`Extra::NONE`] for a plain message.
+    pub extra: Extra,
 }
 
 impl Message {
-    /// The message in the result registers of `recv` and friends: the badge, then the words.
-    const fn from_results(out: [usize; ARG_REGS]) -> Message {
-        Message { badge: out[0], words: [out[1], out[2], out[3], out[4], out[5]] }
+    /// A message with nothing beyond its registers (what a plain send delivers).
+    ///
+    /// ```
+    /// use sys::{Extra, Message};
+    ///
+    /// let m = Message::plain(3, [1, 2, 0, 0, 0]);
+    /// assert_eq!((m.badge, m.words[1], m.extra), (3, 2, Extra::NONE));
+    /// ```
+    pub const fn plain(badge: usize, words: Words) -> Message {
+        Message { badge, words, extra: Extra::NONE }
+    }
+
+    /// The message in the result registers of `recv` and friends: the badge, then the words;
+    /// `extra` from the high half of `rax`.
+    const fn from_results((out, extra): ([usize; ARG_REGS], Extra)) -> Message {
+        Message { badge: out[0], words: [out[1], out[2], out[3], out[4], out[5]], extra }
     }
 }
 
 /// Makes an IPC syscall and returns its result registers.
 fn ipc(number: Sysno, args: [usize; ARG_REGS]) -> Result<[usize; ARG_REGS]> {
+    ipc_extra(number, Extra::NONE, args).map(|(out, _)| out)
+}
+
+/// Makes an IPC syscall with `extra` in the high half of `rax` (`Extra::NONE` for a call that
+/// sends no message) and returns its result registers and the Extra of what it received (the
+/// high half of `rax` on return; `Extra::NONE` for a call that receives nothing).
+#[inline]
+fn ipc_extra(number: Sysno, extra: Extra, args: [usize; ARG_REGS]) -> Result<([usize; ARG_REGS], Extra)> {
     // SAFETY: the IPC syscalls (and `task_set_fault_endpoint`) neither read nor write the
     // caller's memory nor change its mappings, whatever their arguments: the message is passed in
-    // registers. So `syscall`'s memory contract holds.
-    let (rax, out) = unsafe { syscall(number as usize, args) };
-    Error::check(rax)?;
-    Ok(out)
+    // registers, and what goes through the IPC buffer goes through a page the task named with
+    // `task_set_ipc_buffer`, whose contract covers it. So `syscall`'s memory contract holds.
+    let (rax, out) = unsafe { syscall(number as usize | extra.to_rax() as usize, args) };
+    Error::check(rax & 0xffff_ffff)?;
+    // The kernel writes only Extras it can decode.
+    Ok((out, Extra::from_rax(rax as u64).unwrap_or(Extra::NONE)))
 }
 
 /// The argument registers of a call that names `endpoint` and sends `words`.
@@ -144,6 +176,21 @@ pub fn send(endpoint: usize, words: Words) -> Result<()> {
     ipc(Sysno::Send, with_words(endpoint, words)).map(drop)
 }
 
+/// [`send`] with what `extra` asks for through the IPC buffers: the first `extra.words` words of
+/// the caller's buffer, and (through a capability with GRANT) the capability its `send_cap`
+/// names. `InvalidArgument` for more than [`MAX_EXTRA_WORDS`] words.
+///
+/// ```no_run
+/// # fn demo(log: sys::Endpoint) -> sys::Result<()> {
+/// let extra = sys::thread::with_ipc_buffer(|b| b.set_words(&[1, 2, 3]))?;
+/// sys::ipc::send_with(log.slot(), [17, 0, 0, 0, 0], extra)?;
+/// # Ok(())
+/// # }
+/// ```
+pub fn send_with(endpoint: usize, words: Words, extra: Extra) -> Result<()> {
+    ipc_extra(Sysno::Send, extra, with_words(endpoint, words)).map(drop)
+}
+
 /// `nb_send(endpoint, w0..w4)`: [`send`] only if a receiver waits, else
 /// [`WouldBlock`](abi::Error::WouldBlock). See [`Sysno::NbSend`].
 ///
@@ -163,6 +210,19 @@ pub fn nb_send(endpoint: usize, words: Words) -> Result<()> {
     ipc(Sysno::NbSend, with_words(endpoint, words)).map(drop)
 }
 
+/// [`nb_send`] with what `extra` asks for, as [`send_with`].
+///
+/// ```no_run
+/// # fn demo(log: sys::Endpoint) -> sys::Result<()> {
+/// let extra = sys::thread::with_ipc_buffer(|b| b.set_words(&[9]))?;
+/// let _ = sys::ipc::nb_send_with(log.slot(), [17, 0, 0, 0, 0], extra);
+/// # Ok(())
+/// # }
+/// ```
+pub fn nb_send_with(endpoint: usize, words: Words, extra: Extra) -> Result<()> {
+    ipc_extra(Sysno::NbSend, extra, with_words(endpoint, words)).map(drop)
+}
+
 /// `recv(endpoint) -> (badge, w0..w4)`: takes a message from `endpoint`, waiting for one. See
 /// [`Sysno::Recv`].
 ///
@@ -174,7 +234,7 @@ pub fn nb_send(endpoint: usize, words: Words) -> Result<()> {
 /// # }
 /// ```
 pub fn recv(endpoint: usize) -> Result<Message> {
-    ipc(Sysno::Recv, [endpoint, 0, 0, 0, 0, 0]).map(Message::from_results)
+    ipc_extra(Sysno::Recv, Extra::NONE, [endpoint, 0, 0, 0, 0, 0]).map(Message::from_results)
 }
 
 /// `nb_recv(endpoint) -> (badge, w0..w4)`: [`recv`] only if a sender waits, else
@@ -196,7 +256,7 @@ pub fn recv(endpoint: usize) -> Result<Message> {
 /// # }
 /// ```
 pub fn nb_recv(endpoint: usize) -> Result<Message> {
-    ipc(Sysno::NbRecv, [endpoint, 0, 0, 0, 0, 0]).map(Message::from_results)
+    ipc_extra(Sysno::NbRecv, Extra::NONE, [endpoint, 0, 0, 0, 0, 0]).map(Message::from_results)
 }
 
 /// `call(endpoint, w0..w4) -> (0, r0..r4)`: sends `words` on `endpoint`, then waits for the reply
@@ -214,6 +274,28 @@ pub fn nb_recv(endpoint: usize) -> Result<Message> {
 pub fn call(endpoint: usize, words: Words) -> Result<Words> {
     let out = ipc(Sysno::Call, with_words(endpoint, words))?;
     Ok([out[1], out[2], out[3], out[4], out[5]])
+}
+
+/// [`call`] with what `extra` asks for, as [`send_with`]; returns the reply as a [`Message`]
+/// (badge 0), whose `extra` says what the reply brought.
+///
+/// ```no_run
+/// use sys::Slot;
+///
+/// # fn demo(files: sys::Endpoint) -> sys::Result<()> {
+/// sys::thread::with_ipc_buffer(|b| {
+///     let extra = b.set_words(&[0x2f, 0x6574]);
+///     b.set_recv_slot(Some(Slot::Auto));
+///     let reply = sys::ipc::call_with(files.slot(), [1, 10, 0, 0, 0], extra)?;
+///     b.set_recv_slot(None);
+///     let (words, n) = b.received_words(reply.extra);
+///     sys::println!("{:?}, a capability: {:?}", &words[..n], b.received(reply.extra));
+///     Ok(())
+/// })?
+/// # }
+/// ```
+pub fn call_with(endpoint: usize, words: Words, extra: Extra) -> Result<Message> {
+    ipc_extra(Sysno::Call, extra, with_words(endpoint, words)).map(Message::from_results)
 }
 
 /// `reply(w0..w4)`: answers the call the caller received last, and still holds the reply right
@@ -236,6 +318,21 @@ pub fn reply(words: Words) -> Result<()> {
     ipc(Sysno::Reply, [words[0], words[1], words[2], words[3], words[4], 0]).map(drop)
 }
 
+/// [`reply`] with what `extra` asks for, as [`send_with`] (a reply may always carry a
+/// capability).
+///
+/// ```no_run
+/// # fn demo(service: sys::Endpoint) -> sys::Result<()> {
+/// service.recv()?;
+/// let extra = sys::thread::with_ipc_buffer(|b| b.set_words(&[4, 5, 6]))?;
+/// sys::ipc::reply_with([0; 5], extra)?;
+/// # Ok(())
+/// # }
+/// ```
+pub fn reply_with(words: Words, extra: Extra) -> Result<()> {
+    ipc_extra(Sysno::Reply, extra, [words[0], words[1], words[2], words[3], words[4], 0]).map(drop)
+}
+
 /// `reply_recv(endpoint, w0..w4) -> (badge, w0..w4)`: answers the last call received with
 /// `words` (if there is one to answer), then receives on `endpoint`. The endpoint capability is
 /// checked first: with a bad one, nobody is answered. See [`Sysno::ReplyRecv`].
@@ -251,7 +348,22 @@ pub fn reply(words: Words) -> Result<()> {
 /// # }
 /// ```
 pub fn reply_recv(endpoint: usize, words: Words) -> Result<Message> {
-    ipc(Sysno::ReplyRecv, with_words(endpoint, words)).map(Message::from_results)
+    ipc_extra(Sysno::ReplyRecv, Extra::NONE, with_words(endpoint, words)).map(Message::from_results)
+}
+
+/// [`reply_recv`] whose reply carries what `extra` asks for, as [`reply_with`].
+///
+/// ```no_run
+/// # fn demo(service: sys::Endpoint) -> sys::Result<()> {
+/// let mut request = service.recv()?;
+/// loop {
+///     let extra = sys::thread::with_ipc_buffer(|b| b.set_words(&[request.words[0] as u64]))?;
+///     request = sys::ipc::reply_recv_with(service.slot(), [0; 5], extra)?;
+/// }
+/// # }
+/// ```
+pub fn reply_recv_with(endpoint: usize, words: Words, extra: Extra) -> Result<Message> {
+    ipc_extra(Sysno::ReplyRecv, extra, with_words(endpoint, words)).map(Message::from_results)
 }
 
 /// `task_set_fault_endpoint(task, endpoint)`: the task's faults go to `endpoint` as calls, with
@@ -323,6 +435,23 @@ pub fn reply_to(reply: usize, words: Words) -> Result<()> {
     ipc(Sysno::ReplyTo, with_words(reply, words)).map(drop)
 }
 
+/// [`reply_to`] with what `extra` asks for, as [`reply_with`].
+///
+/// ```no_run
+/// use sys::abi::syscall::SLOT_AUTO;
+///
+/// # fn demo(service: sys::Endpoint) -> sys::Result<()> {
+/// service.recv()?;
+/// let reply = sys::ipc::reply_save(SLOT_AUTO)?;
+/// let extra = sys::thread::with_ipc_buffer(|b| b.set_words(&[42]))?;
+/// sys::ipc::reply_to_with(reply, [0; 5], extra)?;
+/// # Ok(())
+/// # }
+/// ```
+pub fn reply_to_with(reply: usize, words: Words, extra: Extra) -> Result<()> {
+    ipc_extra(Sysno::ReplyTo, extra, with_words(reply, words)).map(drop)
+}
+
 /// `task_set_ipc_buffer(task, vaddr)`: makes the page at `vaddr` (page-aligned, or 0 for none) the
 /// task's IPC buffer, an [`abi::ipc::IpcBuffer`] at the start of the page. See
 /// [`Sysno::TaskSetIpcBuffer`]; [`Task::set_ipc_buffer`] is the safe form.
@@ -332,10 +461,12 @@ pub fn reply_to(reply: usize, words: Words) -> Result<()> {
 ///
 /// # Safety
 ///
-/// From then on, whenever the task receives a message or a reply, the kernel writes the
-/// `received_slot` and `recv_len` fields and the first `recv_len` of `words` (all within the
-/// first `size_of::<IpcBuffer>()` bytes at `vaddr`) in the task's VSpace, and reads the header
-/// and the first `send_len` words whenever the task sends, calls, replies or receives. If the task runs in the caller's address space, that memory
+/// From then on, whenever the task receives a message or a reply that brings something through
+/// the buffers (its sender's [`Extra`] was not `NONE`), the kernel may write the `received_slot`
+/// field and the first `extra.words` of `words` (all within the first
+/// `size_of::<IpcBuffer>()` bytes at `vaddr`) in the task's VSpace, and it reads the header and
+/// the first `extra.words` words whenever the task sends, calls or replies with an Extra, and
+/// `recv_slot` whenever a capability comes to it. If the task runs in the caller's address space, that memory
 /// must be memory the kernel may read and write at those times with no live Rust reference to it
 /// (other than through interior mutability that allows it, as [`IpcBufferPage`] does), for as
 /// long as it is the task's buffer.
@@ -585,6 +716,19 @@ impl Endpoint {
         send(self.slot(), words)
     }
 
+    /// [`send`](Self::send) with what `extra` asks for through the IPC buffers ([`send_with`]).
+    ///
+    /// ```no_run
+    /// # fn demo(log: sys::Endpoint) -> sys::Result<()> {
+    /// let extra = sys::thread::with_ipc_buffer(|b| b.set_words(&[1, 2]))?;
+    /// log.send_with([17, 0, 0, 0, 0], extra)?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn send_with(self, words: Words, extra: Extra) -> Result<()> {
+        send_with(self.slot(), words, extra)
+    }
+
     /// As [`send`](Endpoint::send), but only if a receiver is already waiting; else
     /// [`WouldBlock`](abi::Error::WouldBlock) and nothing is sent.
     ///
@@ -665,6 +809,23 @@ impl Endpoint {
         call(self.slot(), words)
     }
 
+    /// [`call`](Self::call) with what `extra` asks for through the IPC buffers; the reply as a
+    /// [`Message`], whose `extra` says what it brought ([`call_with`]).
+    ///
+    /// ```no_run
+    /// # fn demo(disk: sys::Endpoint) -> sys::Result<()> {
+    /// sys::thread::with_ipc_buffer(|b| {
+    ///     let reply = disk.call_with([1, 0, 0, 0, 0], b.set_words(&[4096, 512]))?;
+    ///     let (words, n) = b.received_words(reply.extra);
+    ///     sys::println!("{:?}", &words[..n]);
+    ///     Ok(())
+    /// })?
+    /// # }
+    /// ```
+    pub fn call_with(self, words: Words, extra: Extra) -> Result<Message> {
+        call_with(self.slot(), words, extra)
+    }
+
     /// Answers the last call received (if the caller holds a reply right) with `words`, then
     /// receives on this Endpoint as [`recv`](Endpoint::recv) does: one system call for a server's
     /// loop. Needs READ; the capability is checked before anyone is answered.
@@ -680,6 +841,22 @@ impl Endpoint {
     /// ```
     pub fn reply_recv(self, words: Words) -> Result<Message> {
         reply_recv(self.slot(), words)
+    }
+
+    /// [`reply_recv`](Self::reply_recv) whose reply carries what `extra` asks for
+    /// ([`reply_recv_with`]).
+    ///
+    /// ```no_run
+    /// # fn demo(service: sys::Endpoint) -> sys::Result<()> {
+    /// let mut request = service.recv()?;
+    /// loop {
+    ///     let extra = sys::thread::with_ipc_buffer(|b| b.set_words(&[7]))?;
+    ///     request = service.reply_recv_with([request.words[0], 0, 0, 0, 0], extra)?;
+    /// }
+    /// # }
+    /// ```
+    pub fn reply_recv_with(self, words: Words, extra: Extra) -> Result<Message> {
+        reply_recv_with(self.slot(), words, extra)
     }
 
     /// A supervisor's loop in one call: answers the fault message received last (if the caller
@@ -709,7 +886,8 @@ impl Endpoint {
     /// ```
     pub unsafe fn fault_reply_recv(self, resume: Resume) -> Result<Message> {
         let (set, v) = resume.encode();
-        ipc(Sysno::FaultReplyRecv, [self.slot(), set, v[0], v[1], v[2], v[3]]).map(Message::from_results)
+        ipc_extra(Sysno::FaultReplyRecv, Extra::NONE, [self.slot(), set, v[0], v[1], v[2], v[3]])
+            .map(Message::from_results)
     }
 }
 
@@ -853,6 +1031,24 @@ impl Reply {
     pub fn reply(self, words: Words) -> Result<()> {
         reply_to(self.slot(), words)
     }
+
+    /// [`reply`](Self::reply) with what `extra` asks for through the IPC buffers
+    /// ([`reply_to_with`]).
+    ///
+    /// ```no_run
+    /// use sys::{Reply, Slot};
+    ///
+    /// # fn demo(service: sys::Endpoint) -> sys::Result<()> {
+    /// service.recv()?;
+    /// let reply = Reply::save(Slot::Auto)?;
+    /// let extra = sys::thread::with_ipc_buffer(|b| b.set_words(&[3, 4]))?;
+    /// reply.reply_with([0; 5], extra)?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn reply_with(self, words: Words, extra: Extra) -> Result<()> {
+        reply_to_with(self.slot(), words, extra)
+    }
 }
 
 impl Deref for Reply {
@@ -881,15 +1077,15 @@ checked_delete!(
 
 /// A page to serve as a task's IPC buffer ([`Task::set_ipc_buffer`]): page-aligned, with the
 /// [`abi::ipc::IpcBuffer`] fields at its start as atomics, which the kernel may read and write
-/// whenever the task sends or receives.
+/// whenever the task sends or receives a message whose [`Extra`] is not [`Extra::NONE`].
 ///
-/// The `words` are one array for both directions: a message or reply received overwrites the
-/// first `recv_len` of them, so words to send go in after the last receive that matters
-/// ([`set_words`](Self::set_words)), and words received are read before the next one
-/// ([`received_words`](Self::received_words)).
+/// The `words` are one array for both directions: a message or reply received with words
+/// overwrites the first `extra.words` of them, so words to send go in after the last receive
+/// that matters ([`set_words`](Self::set_words)), and words received are read before the next
+/// one ([`received_words`](Self::received_words)).
 ///
 /// ```no_run
-/// use sys::{Endpoint, IpcBufferPage, Slot};
+/// use sys::{Endpoint, Extra, IpcBufferPage, Slot};
 ///
 /// static BUFFER: IpcBufferPage = IpcBufferPage::new();
 ///
@@ -900,12 +1096,12 @@ checked_delete!(
 /// let memory = sys::process::memory().expect("the program has a Memory");
 /// let note = sys::Note::create(memory, Slot::Auto)?;
 /// BUFFER.set_send_cap(Some(note.cap()));
-/// BUFFER.set_words(&[10, 20, 30]);
+/// let extra = Extra { cap: true, ..BUFFER.set_words(&[10, 20, 30]) };
 /// BUFFER.set_recv_slot(Some(Slot::Auto));
-/// server.call([0; 5])?;
+/// let reply = server.call_with([0; 5], extra)?;
 /// // What the reply brought.
-/// let (words, n) = BUFFER.received_words();
-/// sys::println!("{:?}, and a capability in {:?}", &words[..n], BUFFER.received());
+/// let (words, n) = BUFFER.received_words(reply.extra);
+/// sys::println!("{:?}, and a capability in {:?}", &words[..n], BUFFER.received(reply.extra));
 /// # Ok(())
 /// # }
 /// ```
@@ -915,8 +1111,6 @@ pub struct IpcBufferPage {
     send_cap: AtomicU64,
     recv_slot: AtomicU64,
     received_slot: AtomicU64,
-    send_len: AtomicU64,
-    recv_len: AtomicU64,
     words: [AtomicU64; MAX_EXTRA_WORDS],
 }
 
@@ -926,52 +1120,52 @@ const _: () = {
     assert!(core::mem::offset_of!(IpcBufferPage, send_cap) == core::mem::offset_of!(IpcBuffer, send_cap));
     assert!(core::mem::offset_of!(IpcBufferPage, recv_slot) == core::mem::offset_of!(IpcBuffer, recv_slot));
     assert!(core::mem::offset_of!(IpcBufferPage, received_slot) == core::mem::offset_of!(IpcBuffer, received_slot));
-    assert!(core::mem::offset_of!(IpcBufferPage, send_len) == core::mem::offset_of!(IpcBuffer, send_len));
-    assert!(core::mem::offset_of!(IpcBufferPage, recv_len) == core::mem::offset_of!(IpcBuffer, recv_len));
     assert!(core::mem::offset_of!(IpcBufferPage, words) == core::mem::offset_of!(IpcBuffer, words));
 };
 
 impl IpcBufferPage {
-    /// A buffer that sends no capability and no extra words, and refuses every incoming
-    /// capability.
+    /// A buffer that names no capability to send and refuses every incoming one.
     ///
     /// ```
-    /// use sys::IpcBufferPage;
+    /// use sys::{Extra, IpcBufferPage};
     ///
     /// // One per thread that transfers capabilities or extra words, alive for good.
     /// static BUFFER: IpcBufferPage = IpcBufferPage::new();
-    /// assert_eq!(BUFFER.send_len(), 0);
-    /// assert_eq!(BUFFER.received(), None);
+    /// assert_eq!(BUFFER.word(0), 0);
+    /// assert_eq!(BUFFER.received(Extra { words: 0, cap: true }), None);
     /// ```
     pub const fn new() -> IpcBufferPage {
         IpcBufferPage {
             send_cap: AtomicU64::new(0),
             recv_slot: AtomicU64::new(0),
             received_slot: AtomicU64::new(0),
-            send_len: AtomicU64::new(0),
-            recv_len: AtomicU64::new(0),
             words: [const { AtomicU64::new(0) }; MAX_EXTRA_WORDS],
         }
     }
 
-    /// The capability the task's next sends and calls (through an Endpoint capability with
-    /// GRANT) and replies carry, as a child of `cap` with its rights and badge; `None` for none.
+    /// The capability the task's sends and calls (through an Endpoint capability with GRANT) and
+    /// replies carry when their [`Extra`] asks for one (`cap: true`), as a child of `cap` with
+    /// its rights and badge; `None` for none.
     ///
     /// ```no_run
-    /// use sys::IpcBufferPage;
+    /// use sys::{Extra, IpcBufferPage};
     ///
     /// static BUFFER: IpcBufferPage = IpcBufferPage::new();
     ///
     /// # fn demo(client: sys::Endpoint, shared: sys::Page) -> sys::Result<()> {
     /// // Hand the server a Page to share (`client` carries GRANT).
     /// BUFFER.set_send_cap(Some(shared.cap()));
-    /// client.call([1, 0, 0, 0, 0])?;
-    /// BUFFER.set_send_cap(None);
+    /// client.call_with([1, 0, 0, 0, 0], Extra { words: 0, cap: true })?;
     /// # Ok(())
     /// # }
     /// ```
     pub fn set_send_cap(&self, cap: Option<Cap>) {
         self.send_cap.store(cap.map_or(0, |c| c.slot()) as u64, Ordering::SeqCst);
+    }
+
+    /// Whether `send_cap` names a capability (what [`set_send_cap`](Self::set_send_cap) set).
+    pub(crate) fn names_send_cap(&self) -> bool {
+        self.send_cap.load(Ordering::SeqCst) != 0
     }
 
     /// Where an incoming capability goes in the task's CSpace: a slot, [`Slot::Auto`] for the
@@ -994,8 +1188,8 @@ impl IpcBufferPage {
         self.recv_slot.store(slot.map_or(0, Slot::raw) as u64, Ordering::SeqCst);
     }
 
-    /// Where the capability that came with the last message (or reply) received landed, or
-    /// `None` if none came (or it could not be placed). Written by the kernel at each receive.
+    /// Where the capability that came with a message received with `extra` landed (`None` if
+    /// `extra` says none came). The kernel writes `received_slot` only when one lands.
     ///
     /// ```no_run
     /// use sys::{IpcBufferPage, Page, Slot};
@@ -1004,8 +1198,8 @@ impl IpcBufferPage {
     ///
     /// # fn demo(service: sys::Endpoint) -> sys::Result<()> {
     /// BUFFER.set_recv_slot(Some(Slot::Auto));
-    /// service.recv()?;
-    /// match BUFFER.received() {
+    /// let m = service.recv()?;
+    /// match BUFFER.received(m.extra) {
     ///     Some(cap) => {
     ///         let shared = Page::new(cap);
     ///         sys::println!("got a Page of {} pages", shared.info()?.count);
@@ -1015,96 +1209,44 @@ impl IpcBufferPage {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn received(&self) -> Option<Cap> {
+    pub fn received(&self, extra: Extra) -> Option<Cap> {
+        if !extra.cap {
+            return None;
+        }
         match self.received_slot.load(Ordering::SeqCst) {
             0 => None,
             slot => Some(Cap::new(slot as usize)),
         }
     }
 
-    /// The extra words the task's next sends, calls and replies carry: stores `words` at the
-    /// start of the buffer's words and sets `send_len` to their number (`&[]`: none).
+    /// Puts `words` at the start of the buffer's words, to be sent, and returns the [`Extra`]
+    /// that sends them (`&[]`: none).
     ///
     /// # Panics
     ///
     /// If there are more than [`MAX_EXTRA_WORDS`].
     ///
     /// ```
-    /// use sys::IpcBufferPage;
+    /// use sys::{Extra, IpcBufferPage};
     ///
     /// static BUFFER: IpcBufferPage = IpcBufferPage::new();
     ///
     /// /// Asks `disk` to read `len` bytes at `offset`: arguments beyond the five words.
     /// fn read(disk: sys::Endpoint, offset: u64, len: u64) -> sys::Result<usize> {
     ///     const READ: usize = 1;
-    ///     BUFFER.set_words(&[offset, len]);
-    ///     Ok(disk.call([READ, 0, 0, 0, 0])?[0])
+    ///     let extra = BUFFER.set_words(&[offset, len]);
+    ///     Ok(disk.call_with([READ, 0, 0, 0, 0], extra)?.words[0])
     /// }
     ///
-    /// BUFFER.set_words(&[4096, 512]);
-    /// assert_eq!(BUFFER.send_len(), 2);
+    /// assert_eq!(BUFFER.set_words(&[4096, 512]), Extra::words(2));
     /// assert_eq!(BUFFER.word(1), 512);
     /// ```
-    pub fn set_words(&self, words: &[u64]) {
+    pub fn set_words(&self, words: &[u64]) -> Extra {
         assert!(words.len() <= MAX_EXTRA_WORDS, "{} extra words; at most {MAX_EXTRA_WORDS} travel", words.len());
         for (slot, &w) in self.words.iter().zip(words) {
             slot.store(w, Ordering::SeqCst);
         }
-        self.send_len.store(words.len() as u64, Ordering::SeqCst);
-    }
-
-    /// Sets `send_len` alone: the next sends, calls and replies carry the first `len` of the
-    /// buffer's words as they are then (the kernel takes more than [`MAX_EXTRA_WORDS`] as that
-    /// many).
-    ///
-    /// ```
-    /// use sys::IpcBufferPage;
-    ///
-    /// static BUFFER: IpcBufferPage = IpcBufferPage::new();
-    ///
-    /// BUFFER.set_words(&[1, 2, 3]);
-    /// // Send only the first two from now on (the third stays in the buffer).
-    /// BUFFER.set_send_len(2);
-    /// assert_eq!((BUFFER.send_len(), BUFFER.word(2)), (2, 3));
-    /// ```
-    pub fn set_send_len(&self, len: u64) {
-        self.send_len.store(len, Ordering::SeqCst);
-    }
-
-    /// The `send_len` the task's sends carry now.
-    ///
-    /// ```
-    /// use sys::IpcBufferPage;
-    ///
-    /// static BUFFER: IpcBufferPage = IpcBufferPage::new();
-    ///
-    /// assert_eq!(BUFFER.send_len(), 0);
-    /// BUFFER.set_words(&[7, 8]);
-    /// assert_eq!(BUFFER.send_len(), 2);
-    /// ```
-    pub fn send_len(&self) -> u64 {
-        self.send_len.load(Ordering::SeqCst)
-    }
-
-    /// How many extra words the last message (or reply) received brought (0 for one without
-    /// them, such as a fault message). Written by the kernel at each receive, when the buffer is
-    /// writable.
-    ///
-    /// ```no_run
-    /// use sys::IpcBufferPage;
-    ///
-    /// static BUFFER: IpcBufferPage = IpcBufferPage::new();
-    ///
-    /// # fn demo(server: sys::Endpoint) -> sys::Result<()> {
-    /// server.call([0; 5])?;
-    /// for i in 0..BUFFER.recv_len().min(sys::abi::ipc::MAX_EXTRA_WORDS) {
-    ///     sys::println!("extra word {i}: {:#x}", BUFFER.word(i));
-    /// }
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn recv_len(&self) -> usize {
-        self.recv_len.load(Ordering::SeqCst) as usize
+        Extra::words(words.len() as u8)
     }
 
     /// Word `i` of the buffer's words, as it is now (received, or put there to send).
@@ -1125,9 +1267,9 @@ impl IpcBufferPage {
         self.words[i].load(Ordering::SeqCst)
     }
 
-    /// The extra words the last message (or reply) received brought, and how many there are
-    /// ([`recv_len`](Self::recv_len), at most [`MAX_EXTRA_WORDS`]): the first that many of the
-    /// array, the rest 0.
+    /// The extra words a message received with `extra` brought, and how many there are
+    /// (`extra.words`, at most [`MAX_EXTRA_WORDS`]): the first that many of the array, the rest
+    /// 0.
     ///
     /// ```no_run
     /// use sys::IpcBufferPage;
@@ -1135,15 +1277,15 @@ impl IpcBufferPage {
     /// static BUFFER: IpcBufferPage = IpcBufferPage::new();
     ///
     /// # fn demo(server: sys::Endpoint) -> sys::Result<()> {
-    /// server.call([2, 0, 0, 0, 0])?;
+    /// let reply = server.call_with([2, 0, 0, 0, 0], sys::Extra::NONE)?;
     /// // Read them before the next receive overwrites them.
-    /// let (words, n) = BUFFER.received_words();
+    /// let (words, n) = BUFFER.received_words(reply.extra);
     /// let sum: u64 = words[..n].iter().sum();
     /// # Ok(())
     /// # }
     /// ```
-    pub fn received_words(&self) -> ([u64; MAX_EXTRA_WORDS], usize) {
-        let len = self.recv_len().min(MAX_EXTRA_WORDS);
+    pub fn received_words(&self, extra: Extra) -> ([u64; MAX_EXTRA_WORDS], usize) {
+        let len = usize::from(extra.words).min(MAX_EXTRA_WORDS);
         let mut out = [0; MAX_EXTRA_WORDS];
         for (o, w) in out.iter_mut().zip(&self.words[..len]) {
             *o = w.load(Ordering::SeqCst);
@@ -1246,9 +1388,10 @@ mod tests {
 
     #[test]
     fn ipc_buffer_page() {
+        let cap = Extra { words: 0, cap: true };
         let b = IpcBufferPage::new();
         assert_eq!(b.addr() % 4096, 0);
-        assert_eq!(b.received(), None);
+        assert_eq!(b.received(cap), None);
         b.set_send_cap(Some(Cap::new(12)));
         b.set_recv_slot(Some(Slot::Auto));
         assert_eq!(b.send_cap.load(Ordering::SeqCst), 12);
@@ -1256,29 +1399,23 @@ mod tests {
         b.set_recv_slot(None);
         assert_eq!(b.recv_slot.load(Ordering::SeqCst), 0);
         b.received_slot.store(40, Ordering::SeqCst);
-        assert_eq!(b.received(), Some(Cap::new(40)));
+        assert_eq!(b.received(cap), Some(Cap::new(40)));
+        // A slot from an earlier message is not this one's.
+        assert_eq!(b.received(Extra::NONE), None);
 
-        // Words to send: stored in order, `send_len` their number; `&[]` leaves the words.
-        assert_eq!((b.send_len(), b.recv_len()), (0, 0));
-        b.set_words(&[7, 8, 9]);
-        assert_eq!(b.send_len.load(Ordering::SeqCst), 3);
+        // Words to send: stored in order, the Extra their number; `&[]` leaves the words.
+        assert_eq!(b.set_words(&[7, 8, 9]), Extra::words(3));
         assert_eq!([b.word(0), b.word(1), b.word(2), b.word(3)], [7, 8, 9, 0]);
         let all: [u64; MAX_EXTRA_WORDS] = core::array::from_fn(|i| i as u64 * 3 + 1);
-        b.set_words(&all);
-        assert_eq!(b.send_len(), MAX_EXTRA_WORDS as u64);
+        assert_eq!(b.set_words(&all), Extra::words(MAX_EXTRA_WORDS as u8));
         assert_eq!(b.word(MAX_EXTRA_WORDS - 1), all[MAX_EXTRA_WORDS - 1]);
-        b.set_words(&[]);
-        assert_eq!((b.send_len(), b.word(0)), (0, 1));
-        b.set_send_len(1000);
-        assert_eq!(b.send_len(), 1000);
+        assert_eq!((b.set_words(&[]), b.word(0)), (Extra::NONE, 1));
 
-        // Words received: the first `recv_len`, the rest 0; a length past the array is cut.
-        assert_eq!(b.received_words(), ([0; MAX_EXTRA_WORDS], 0));
-        b.recv_len.store(2, Ordering::SeqCst);
-        let (got, n) = b.received_words();
+        // Words received: the first `extra.words`, the rest 0; a length past the array is cut.
+        assert_eq!(b.received_words(Extra::NONE), ([0; MAX_EXTRA_WORDS], 0));
+        let (got, n) = b.received_words(Extra::words(2));
         assert_eq!((n, got[0], got[1], got[2]), (2, 1, 4, 0));
-        b.recv_len.store(u64::MAX, Ordering::SeqCst);
-        assert_eq!(b.received_words(), (all, MAX_EXTRA_WORDS));
+        assert_eq!(b.received_words(Extra::words(255)), (all, MAX_EXTRA_WORDS));
         assert_eq!(Reply::at(5).cap(), Cap::new(5));
     }
 
@@ -1302,6 +1439,8 @@ mod tests {
     #[test]
     fn registers() {
         assert_eq!(with_words(3, [1, 2, 3, 4, 5]), [3, 1, 2, 3, 4, 5]);
-        assert_eq!(Message::from_results([7, 1, 2, 3, 4, 5]), Message { badge: 7, words: [1, 2, 3, 4, 5] });
+        assert_eq!(Message::from_results(([7, 1, 2, 3, 4, 5], Extra::NONE)), Message::plain(7, [1, 2, 3, 4, 5]));
+        let m = Message::from_results(([7, 1, 2, 3, 4, 5], Extra::words(3)));
+        assert_eq!((m.badge, m.extra), (7, Extra::words(3)));
     }
 }

@@ -88,7 +88,7 @@ pub mod vspace;
 pub use cap::{CSpace, Cap, DebugConsole, Identity, Kind, LogRead, Memory, MemoryInfo, Slot, rights};
 pub use error::{Error, Result};
 pub use ioport::{IoPort, IoPortControl};
-pub use ipc::{Endpoint, IpcBufferPage, Message, Reply};
+pub use ipc::{Endpoint, Extra, IpcBufferPage, Message, Reply};
 pub use notify::{IrqControl, IrqHandler, Note, Timer};
 pub use process::exit;
 pub use rt::Boot;

@@ -7,6 +7,7 @@
 //! it are woken, a bounded number per reaper step, with `InvalidCapability`.
 
 use abi::Error;
+use abi::ipc::Extra;
 use abi::task::State;
 
 use super::task::get as task;
@@ -57,12 +58,22 @@ pub enum Sent {
     Queued,
 }
 
-/// Sends `me`'s message (already in its `msg`, `msg_badge`, `msg_call`, `msg_fault`) on `e`.
-/// With `block` false and no receiver waiting: `WouldBlock`.
+/// What `extra` asks for goes from `sender` to `receiver` (`transfer`), whose `rax` is then
+/// set to say what arrived; nothing is touched for a plain message. After the receiver's
+/// results are written (they set `rax` to 0).
+fn carry(sender: ObjRef, receiver: ObjRef, extra: Extra, grant: bool) {
+    if extra.is_none() {
+        return;
+    }
+    let arrived = transfer::transfer(sender, receiver, extra, grant);
+    task(receiver).ctx.set_received(arrived.to_rax());
+}
+
+/// Sends `me`'s message (already in its `msg`, `msg_badge`, `msg_call`, `msg_fault`,
+/// `msg_grant`, `msg_extra`) on `e`. With `block` false and no receiver waiting: `WouldBlock`.
 pub fn send(me: ObjRef, e: ObjRef, block_: bool) -> Result<Sent, Error> {
     let m = task(me);
     if let Some(r) = obj(e).receivers.pop() {
-        super::transfer::transfer(me, r, m.msg_grant.get());
         let w = m.msg.get();
         let regs = [m.msg_badge.get(), w[0], w[1], w[2], w[3], w[4]];
         if m.msg_call.get() {
@@ -73,6 +84,7 @@ pub fn send(me: ObjRef, e: ObjRef, block_: bool) -> Result<Sent, Error> {
         } else {
             wake_with(r, regs);
         }
+        carry(me, r, m.msg_extra.get(), m.msg_grant.get());
         return Ok(Sent::Delivered);
     }
     if !block_ {
@@ -82,32 +94,42 @@ pub fn send(me: ObjRef, e: ObjRef, block_: bool) -> Result<Sent, Error> {
     Ok(Sent::Queued)
 }
 
-/// Receives on `e` for `me`: the badge and words of a waiting sender, or `None` when `me` now
-/// waits (and will be woken with them). A Note bound to `me` with bits set answers instead of
-/// waiting. With `block` false and nothing to take: `WouldBlock`.
-pub fn recv(me: ObjRef, e: ObjRef, block_: bool) -> Result<Option<[u64; 6]>, Error> {
+/// What a receive did.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Received {
+    /// A message (or a bound Note's bits) is in the receiver's registers.
+    Now,
+    /// The receiver waits, and whoever wakes it writes its registers.
+    Waiting,
+}
+
+/// Receives on `e` for `me`: the badge and words of a waiting sender go into `me`'s registers,
+/// or `me` now waits (and will be woken with them). A Note bound to `me` with bits set answers
+/// instead of waiting. With `block` false and nothing to take: `WouldBlock`.
+pub fn recv(me: ObjRef, e: ObjRef, block_: bool) -> Result<Received, Error> {
+    let mt = task(me);
     if let Some(s) = obj(e).senders.pop() {
         let st = task(s);
-        super::transfer::transfer(s, me, st.msg_grant.get());
         let w = st.msg.get();
-        let regs = [st.msg_badge.get(), w[0], w[1], w[2], w[3], w[4]];
+        mt.ctx.set_results([st.msg_badge.get(), w[0], w[1], w[2], w[3], w[4]]);
+        carry(s, me, st.msg_extra.get(), st.msg_grant.get());
         if st.msg_call.get() {
             await_reply(s, me);
         } else {
             // The sender's `send` succeeds now, with the same results as an immediate one.
             wake_with(s, [0; 6]);
         }
-        return Ok(Some(regs));
+        return Ok(Received::Now);
     }
-    if let Some(bits) = task(me).bound_note.get().and_then(super::note::take_bits) {
-        super::transfer::nothing(me);
-        return Ok(Some([abi::syscall::NOTE_BADGE as u64, bits, 0, 0, 0, 0]));
+    if let Some(bits) = mt.bound_note.get().and_then(super::note::take_bits) {
+        mt.ctx.set_results([abi::syscall::NOTE_BADGE as u64, bits, 0, 0, 0, 0]);
+        return Ok(Received::Now);
     }
     if !block_ {
         return Err(Error::WouldBlock);
     }
     block(me, State::BlockedRecv, e, &obj(e).receivers);
-    Ok(None)
+    Ok(Received::Waiting)
 }
 
 /// The fast path of `call` (`uapi` decodes it): the message (the caller's syscall arguments 1-5,
@@ -116,10 +138,9 @@ pub fn recv(me: ObjRef, e: ObjRef, block_: bool) -> Result<Option<[u64; 6]>, Err
 /// running task) waits for the reply, if nothing but registers has to move: a receiver waits,
 /// its priority is at least `me`'s (so it is the task the scheduler would choose; it must have a
 /// VSpace to be entered at all), it holds no unanswered reply right (which this call would
-/// abandon, waking its caller: [`abandon`]), and the caller's IPC buffer sends nothing
-/// ([`transfer::carries_nothing`]: no extra words, no capability; the receiver's buffer then only
-/// needs its `received_slot` and `recv_len` zeroed, [`transfer::nothing`]).
-/// Checked in that order, before anything changes; any that fails returns `None` with nothing
+/// abandon, waking its caller: [`abandon`]). The message carries nothing through the IPC
+/// buffers: `uapi` takes this path only for a call whose Extra is `NONE`, and the receiver's
+/// `rax` of 0 says so. Checked in that order, before anything changes; any that fails returns `None` with nothing
 /// changed, for the general path ([`send`]), the specification, which does the same for these
 /// cases. Otherwise the receiver is the running task, to be entered (`sched::switch_to`).
 pub fn call_fast(me: ObjRef, e: ObjRef, badge: u64) -> Option<ObjRef> {
@@ -128,8 +149,7 @@ pub fn call_fast(me: ObjRef, e: ObjRef, badge: u64) -> Option<ObjRef> {
 
 /// The fast path of fault delivery (`uapi::trap`): `me`, the running task, just faulted, and its
 /// fault message `w` goes to its fault endpoint `e` as [`call_fast`] sends a call, on the same
-/// terms but one: the faulting task's own IPC buffer does not matter (a fault message carries
-/// nothing through the buffers). `me` then waits for the reply to its fault; `None` with
+/// terms (a fault message carries nothing through the buffers either). `me` then waits for the reply to its fault; `None` with
 /// nothing changed otherwise (the general path is [`send`], by `uapi::ipc::deliver_fault`).
 pub fn fault_fast(me: ObjRef, e: ObjRef, badge: u64, w: [u64; 5]) -> Option<ObjRef> {
     handoff(me, e, badge, Some(w))
@@ -143,15 +163,10 @@ fn handoff(me: ObjRef, e: ObjRef, badge: u64, w: Option<[u64; 5]>) -> Option<Obj
     let (mt, o) = (task(me), obj(e));
     let r = o.receivers.head()?;
     let rt = task(r);
-    if rt.priority.get() < mt.priority.get()
-        || rt.vspace.get().is_none()
-        || rt.reply_to.get().is_some()
-        || (!fault && !transfer::carries_nothing(me))
-    {
+    if rt.priority.get() < mt.priority.get() || rt.vspace.get().is_none() || rt.reply_to.get().is_some() {
         return None;
     }
     o.receivers.pop();
-    transfer::nothing(r);
     match w {
         // A call's words are its arguments 1-5, in its saved registers.
         None => rt.ctx.set_message_from(&mt.ctx, badge),
@@ -167,9 +182,9 @@ fn handoff(me: ObjRef, e: ObjRef, badge: u64, w: Option<[u64; 5]>) -> Option<Obj
 
 /// The fast path of `send` (`uapi` decodes it): the message (the sender's syscall arguments
 /// 1-5, in its saved registers, and `badge`) goes straight to the receiver
-/// waiting first on `e`, if it outranks `me` (the running task, which it preempts), it has a
-/// VSpace and `me`'s IPC buffer sends nothing ([`transfer::carries_nothing`]); checked in that
-/// order, before anything changes.
+/// waiting first on `e`, if it outranks `me` (the running task, which it preempts) and it has a
+/// VSpace; checked in that order, before anything changes. As for [`call_fast`], the send's
+/// Extra is `NONE`.
 /// `me`'s send has then succeeded (the caller writes its results). Returns the receiver,
 /// runnable and in no queue, for a direct switch; `None` with nothing changed otherwise (the
 /// general path, [`send`], does the same for these cases).
@@ -177,11 +192,10 @@ pub fn send_fast(me: ObjRef, e: ObjRef, badge: u64) -> Option<ObjRef> {
     let (mt, o) = (task(me), obj(e));
     let r = o.receivers.head()?;
     let rt = task(r);
-    if rt.priority.get() <= mt.priority.get() || rt.vspace.get().is_none() || !transfer::carries_nothing(me) {
+    if rt.priority.get() <= mt.priority.get() || rt.vspace.get().is_none() {
         return None;
     }
     o.receivers.pop();
-    transfer::nothing(r);
     rt.ctx.set_message_from(&mt.ctx, badge);
     rt.state.set(State::Runnable);
     Some(r)
@@ -208,10 +222,9 @@ pub struct Resume {
 /// right; for a call, the caller's priority is at least `me`'s (a reply puts it at the head of
 /// its queue); for a fault, no queued task has the faulted task's priority or more (a fault's
 /// reply puts it at the tail); the answered task has a VSpace; no sender waits on `e`; no bit is
-/// set in a Note bound to `me` (either would end the receive at once); for a call, `me`'s IPC
-/// buffer sends nothing ([`transfer::carries_nothing`]; the caller's buffer then gets its
-/// `received_slot` and `recv_len` zeroed; a fault's reply leaves the buffers alone). `None` with nothing changed otherwise, for the general path ([`reply`], then
-/// [`recv`]). Returns the answered task, now runnable and in no queue, for a direct switch.
+/// set in a Note bound to `me` (either would end the receive at once). The reply's Extra is
+/// `NONE` (`uapi` takes this path only then). `None` with nothing changed otherwise, for the
+/// general path ([`reply`], then [`recv`]). Returns the answered task, now runnable and in no queue, for a direct switch.
 #[inline]
 pub fn reply_recv_fast(me: ObjRef, e: ObjRef) -> Option<ObjRef> {
     let mt = task(me);
@@ -219,7 +232,7 @@ pub fn reply_recv_fast(me: ObjRef, e: ObjRef) -> Option<ObjRef> {
     let ct = task(c);
     let fault = ct.msg_fault.get();
     let fits = if fault { sched::first_at_tail(ct.priority.get()) } else { ct.priority.get() >= mt.priority.get() };
-    if !fits || !will_wait(me, c, e) || (!fault && !transfer::carries_nothing(me)) {
+    if !fits || !will_wait(me, c, e) {
         return None;
     }
     if fault {
@@ -227,7 +240,6 @@ pub fn reply_recv_fast(me: ObjRef, e: ObjRef) -> Option<ObjRef> {
     } else {
         // The reply's words are `me`'s syscall arguments 1-5, in its saved registers.
         ct.ctx.set_message_from(&mt.ctx, 0);
-        transfer::nothing(c);
     }
     answered_then_wait(me, c, e);
     Some(c)
@@ -283,7 +295,7 @@ pub fn reply_fault(me: ObjRef, resume: Resume) -> Result<(), Error> {
     task(me).reply_to.set(None);
     task(c).replier.set(None);
     task(c).ctx.set_resume(resume.rip, resume.rsp, resume.rax, resume.rdi);
-    answer(me, c, [0; 5], false);
+    answer(me, c, [0; 5], Extra::NONE, false);
     Ok(())
 }
 
@@ -292,19 +304,20 @@ pub fn answers_call(me: ObjRef) -> bool {
     task(me).reply_to.get().is_some_and(|c| !task(c).msg_fault.get())
 }
 
-/// Answers the call `me` holds the reply right for; `InvalidState` if none. With `direct` (the
-/// replier is about to wait: `reply_recv`), the caller gets the CPU next.
-pub fn reply(me: ObjRef, words: [u64; 5], direct: bool) -> Result<(), Error> {
+/// Answers the call `me` holds the reply right for with `words` and what `extra` asks for;
+/// `InvalidState` if none. With `direct` (the replier is about to wait: `reply_recv`), the
+/// caller gets the CPU next.
+pub fn reply(me: ObjRef, words: [u64; 5], extra: Extra, direct: bool) -> Result<(), Error> {
     let c = task(me).reply_to.take().ok_or(Error::InvalidState)?;
     task(c).replier.set(None);
-    answer(me, c, words, direct);
+    answer(me, c, words, extra, direct);
     Ok(())
 }
 
 /// Wakes caller `c` with the reply of `me`. A reply carries what a message does (the reply right
 /// stands for GRANT); a fault message's reply carries nothing and leaves the registers alone: the
 /// task runs on from where it faulted.
-fn answer(me: ObjRef, c: ObjRef, words: [u64; 5], direct: bool) {
+fn answer(me: ObjRef, c: ObjRef, words: [u64; 5], extra: Extra, direct: bool) {
     let ct = task(c);
     if ct.msg_fault.get() {
         ct.msg_fault.set(false);
@@ -312,9 +325,13 @@ fn answer(me: ObjRef, c: ObjRef, words: [u64; 5], direct: bool) {
         sched::enqueue(c);
         return;
     }
-    super::transfer::transfer(me, c, true);
     let regs = [0, words[0], words[1], words[2], words[3], words[4]];
-    if direct { hand_over(c, regs) } else { wake_with(c, regs) }
+    if direct {
+        hand_over(c, regs)
+    } else {
+        wake_with(c, regs)
+    }
+    carry(me, c, extra, true);
 }
 
 /// Takes the reply right `me` holds out of its thread state (for `reply_save`): the caller keeps
@@ -361,12 +378,12 @@ pub fn saved_reply_gone(c: ObjRef) {
 }
 
 /// Answers caller `c` through a saved reply right; `InvalidState` if it no longer waits for it.
-pub fn reply_saved(me: ObjRef, c: ObjRef, words: [u64; 5]) -> Result<(), Error> {
+pub fn reply_saved(me: ObjRef, c: ObjRef, words: [u64; 5], extra: Extra) -> Result<(), Error> {
     let ct = task(c);
     if ct.state.get() != State::BlockedReply || ct.replier.get().is_some() {
         return Err(Error::InvalidState);
     }
-    answer(me, c, words, false);
+    answer(me, c, words, extra, false);
     Ok(())
 }
 

@@ -49,7 +49,6 @@ pub fn signal(n: ObjRef, bits: u64) {
     {
         // It waits in an endpoint's receive queue: out of it, with the bits instead of a message.
         waitq::leave(t);
-        super::transfer::nothing(t);
         wake_with(t, [abi::syscall::NOTE_BADGE as u64, note.bits.take(), 0, 0, 0, 0]);
     }
 }

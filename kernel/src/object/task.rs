@@ -82,6 +82,8 @@ pub struct TaskObj {
     pub buffer_translation: Cell<crate::mem::vspace::PageTranslation>,
     /// Its message may carry a capability (the endpoint capability had GRANT).
     pub msg_grant: Cell<bool>,
+    /// What its message carries through the IPC buffers (the high half of its syscall's `rax`).
+    pub msg_extra: Cell<abi::ipc::Extra>,
     /// The slot of the Reply capability that answers its pending call, if one was saved. The
     /// capability holds no reference to the task; the task empties the slot when it dies.
     pub saved_reply: Cell<Option<super::cdt::SlotRef>>,
@@ -89,7 +91,7 @@ pub struct TaskObj {
 
 // SAFETY: `repr(C)`, starts with the header; every field after it is a cell or a
 // `SavedContext` (an `UnsafeCell`), and zero is valid for each: `None`, `false`, 0,
-// `State::Inactive` and an all-zero register set.
+// `State::Inactive`, `Extra::NONE` and an all-zero register set.
 unsafe impl Object for TaskObj {
     const KIND: Kind = Kind::Task;
 }

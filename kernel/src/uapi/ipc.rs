@@ -3,6 +3,7 @@
 //! written by whoever wakes it.
 
 use abi::Error;
+use abi::ipc::Extra;
 use abi::object::{Kind, rights};
 
 use super::fastpath::{self, Path};
@@ -20,34 +21,41 @@ pub fn create(task: &TaskObj, memory: u64, dst_slot: u64) -> Result<Results, Err
     caps::make(task, memory, dst_slot, Kind::Endpoint, true, endpoint::create_in)
 }
 
+/// How a message is sent: as a `call` (the sender then waits for the reply), whether it blocks
+/// for a receiver, and what it carries through the IPC buffers.
+#[derive(Copy, Clone, Debug)]
+pub struct How {
+    /// A `call`.
+    pub call: bool,
+    /// `send` and `call` wait for a receiver; `nb_send` does not.
+    pub block: bool,
+    /// What goes through the IPC buffers.
+    pub extra: Extra,
+}
+
 /// `send`, `nb_send` and `call`.
-pub fn send(
-    me: ObjRef,
-    task: &TaskObj,
-    cap: u64,
-    words: [u64; 5],
-    call: bool,
-    block: bool,
-) -> Result<Option<Results>, Error> {
+pub fn send(me: ObjRef, task: &TaskObj, cap: u64, words: [u64; 5], how: How) -> Result<Option<Results>, Error> {
+    let (call, block) = (how.call, how.block);
     let (e, c) = caps::need_object(task, cap, Kind::Endpoint, rights::WRITE)?;
     let badge = c.badge;
     let grant = usize::from(c.rights) & rights::GRANT != 0;
-    set_message(me, words, badge, call, false, grant);
+    set_message(me, words, badge, call, false, grant, how.extra);
     match endpoint::send(me, e, block)? {
         Sent::Delivered if !call => Ok(Some(one(0))),
         _ => Ok(None),
     }
 }
 
-/// `recv` and `nb_recv`.
+/// `recv` and `nb_recv`. The results are in the caller's registers already, or it waits.
 pub fn recv(me: ObjRef, task: &TaskObj, cap: u64, block: bool) -> Result<Option<Results>, Error> {
     let (e, _) = caps::need_object(task, cap, Kind::Endpoint, rights::READ)?;
-    endpoint::recv(me, e, block)
+    endpoint::recv(me, e, block)?;
+    Ok(None)
 }
 
 /// `reply`.
-pub fn reply(me: ObjRef, words: [u64; 5]) -> Result<Option<Results>, Error> {
-    endpoint::reply(me, words, false)?;
+pub fn reply(me: ObjRef, words: [u64; 5], extra: Extra) -> Result<Option<Results>, Error> {
+    endpoint::reply(me, words, extra, false)?;
     Ok(Some(one(0)))
 }
 
@@ -163,12 +171,13 @@ pub fn fault_reply_recv(me: ObjRef, task: &TaskObj, a: [u64; 6]) -> Result<Optio
         Ok(()) | Err(Error::InvalidState) => {}
         Err(e) => return Err(e),
     }
-    endpoint::recv(me, e, true)
+    endpoint::recv(me, e, true)?;
+    Ok(None)
 }
 
 /// The fast path of fault delivery: `me` just faulted with `words` (the fault message); its
-/// fault endpoint has a receiver waiting that is the scheduler's next choice, with no IPC
-/// buffer (`endpoint::fault_fast`), and nothing waits to be reaped: the receiver gets the
+/// fault endpoint has a receiver waiting that is the scheduler's next choice
+/// (`endpoint::fault_fast`), and nothing waits to be reaped: the receiver gets the
 /// message and the CPU, and `me` waits for the reply. Returns only if the fast path does not
 /// apply, with nothing changed.
 #[inline]
@@ -185,13 +194,20 @@ pub fn fault_fast(me: ObjRef, words: [u64; 5]) {
 }
 
 /// `reply_recv`: the endpoint is checked first, so a bad capability answers nobody.
-pub fn reply_recv(me: ObjRef, task: &TaskObj, cap: u64, words: [u64; 5]) -> Result<Option<Results>, Error> {
+pub fn reply_recv(
+    me: ObjRef,
+    task: &TaskObj,
+    cap: u64,
+    words: [u64; 5],
+    extra: Extra,
+) -> Result<Option<Results>, Error> {
     let (e, _) = caps::need_object(task, cap, Kind::Endpoint, rights::READ)?;
-    match endpoint::reply(me, words, true) {
+    match endpoint::reply(me, words, extra, true) {
         Ok(()) | Err(Error::InvalidState) => {}
         Err(e) => return Err(e),
     }
-    endpoint::recv(me, e, true)
+    endpoint::recv(me, e, true)?;
+    Ok(None)
 }
 
 /// Sends the fault message of `me` (which just faulted) to its fault endpoint, as a call: it
@@ -199,15 +215,16 @@ pub fn reply_recv(me: ObjRef, task: &TaskObj, cap: u64, words: [u64; 5]) -> Resu
 pub fn deliver_fault(me: ObjRef, vector: u64, address: u64, rip: u64, error: u64) -> bool {
     let m = get(me);
     let Some(e) = m.fault_ep.get() else { return false };
-    set_message(me, [vector, address, rip, error, 0], m.fault_badge.get(), true, true, false);
+    set_message(me, [vector, address, rip, error, 0], m.fault_badge.get(), true, true, false, Extra::NONE);
     // A blocking send cannot fail.
     let _ = endpoint::send(me, e, true);
     true
 }
 
 /// Puts the message `me` sends next in its task.
-fn set_message(me: ObjRef, words: [u64; 5], badge: u64, call: bool, fault: bool, grant: bool) {
+fn set_message(me: ObjRef, words: [u64; 5], badge: u64, call: bool, fault: bool, grant: bool, extra: Extra) {
     let m = get(me);
+    m.msg_extra.set(extra);
     m.msg.set(words);
     m.msg_badge.set(badge);
     m.msg_call.set(call);
@@ -226,9 +243,9 @@ pub fn reply_save(me: ObjRef, task: &TaskObj, dst_slot: u64) -> Result<Results, 
 }
 
 /// `reply_to`: answers through a saved Reply capability, which is used up.
-pub fn reply_to(me: ObjRef, task: &TaskObj, cap: u64, words: [u64; 5]) -> Result<Option<Results>, Error> {
+pub fn reply_to(me: ObjRef, task: &TaskObj, cap: u64, words: [u64; 5], extra: Extra) -> Result<Option<Results>, Error> {
     let (slot, c) = caps::need(task, cap, Kind::Reply, 0)?;
-    endpoint::reply_saved(me, caps::object(&c)?, words)?;
+    endpoint::reply_saved(me, caps::object(&c)?, words, extra)?;
     global::with(|ctx| cspace::delete(ctx, slot))?;
     Ok(Some(one(0)))
 }

@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 
 use abi::Error;
+use abi::ipc::Extra;
 use abi::syscall::Sysno;
 use abi::task::State;
 use abi::testexit;
@@ -60,31 +61,31 @@ pub extern "C" fn syscall() {
             if fastpath::on() {
                 ipc::call_fast(me, task);
             }
-            general(me, task, Sysno::Call);
+            general(me, task, Sysno::Call, Extra::NONE);
         }
         Some(Sysno::ReplyRecv) => {
             if fastpath::on() {
                 ipc::reply_recv_fast(me, task);
             }
-            general(me, task, Sysno::ReplyRecv);
+            general(me, task, Sysno::ReplyRecv, Extra::NONE);
         }
         Some(Sysno::FaultReplyRecv) => {
             if fastpath::on() {
                 ipc::fault_reply_recv_fast(me, task);
             }
-            general(me, task, Sysno::FaultReplyRecv);
+            general(me, task, Sysno::FaultReplyRecv, Extra::NONE);
         }
         Some(Sysno::Send) => {
             if fastpath::on() {
                 ipc::send_fast(me, task);
             }
-            general(me, task, Sysno::Send);
+            general(me, task, Sysno::Send, Extra::NONE);
         }
         Some(Sysno::NoteSignal) => {
             if fastpath::on() {
                 notify::note_signal_fast(me, task);
             }
-            general(me, task, Sysno::NoteSignal);
+            general(me, task, Sysno::NoteSignal, Extra::NONE);
         }
         Some(Sysno::TaskYield) if fastpath::on() && object::global::nothing_to_reap() => {
             // The call cannot fail: its results first, whoever runs next.
@@ -95,8 +96,9 @@ pub extern "C" fn syscall() {
             }
             // Alone at its priority: it goes on, with a fresh timeslice.
         }
-        Some(n) => general(me, task, n),
-        None => task.ctx.set_error(Error::UnknownSyscall.code() as u64),
+        Some(n) => general(me, task, n, Extra::NONE),
+        // A number with a message's Extra in the high half of `rax`, or no number at all.
+        None => with_extra(me, task),
     }
     // Objects the call let go of are destroyed a bounded step at a time, on every entry.
     object::global::reap_some();
@@ -109,16 +111,34 @@ pub extern "C" fn syscall() {
     run()
 }
 
+/// A syscall whose `rax` is no number: one that sends a message, with its `Extra` in the high
+/// half (`abi::ipc`), goes to the general path (the fast paths take only plain messages, so they
+/// never look at an Extra); an Extra that is not one is `InvalidArgument`; anything else is
+/// `UnknownSyscall`. Nothing is done on an error.
+#[inline(never)]
+fn with_extra(me: ObjRef, task: &TaskObj) {
+    let rax = task.ctx.number();
+    match Sysno::from_number(rax as u32 as usize) {
+        Some(n) if n.sends() => match Extra::from_rax(rax) {
+            Some(extra) => general(me, task, n, extra),
+            None => task.ctx.set_error(Error::InvalidArgument.code() as u64),
+        },
+        _ => task.ctx.set_error(Error::UnknownSyscall.code() as u64),
+    }
+}
+
 /// Runs syscall `n` of `me` by the general path ([`dispatch`]) and writes its results or its
-/// error into the caller's registers (nothing if it waits: whoever wakes it writes them).
+/// error into the caller's registers (nothing if it waits, or if a receive wrote them: whoever
+/// wakes it, or the receive, writes them). `extra` is what a message it sends carries through
+/// the IPC buffers.
 ///
 /// Kept out of line, so that the calls with nothing to decode (`nop`) and the fast paths in
 /// [`syscall`] do not pay for its registers and stack frame.
 #[inline(never)]
-fn general(me: ObjRef, task: &TaskObj, n: Sysno) {
+fn general(me: ObjRef, task: &TaskObj, n: Sysno, extra: Extra) {
     // The caller may have been stopped (suspended itself, or lost its last capability): its
     // registers are still its own to set. Its pages stay allocated until the reaper runs.
-    match dispatch(me, task, n) {
+    match dispatch(me, task, n, extra) {
         Ok(Some(r)) => task.ctx.set_results(r),
         Ok(None) => {}
         Err(e) => task.ctx.set_error(e.code() as u64),
@@ -129,19 +149,20 @@ fn general(me: ObjRef, task: &TaskObj, n: Sysno) {
 /// wakes it writes them), or its error.
 ///
 #[inline]
-fn dispatch(me: ObjRef, task: &TaskObj, n: Sysno) -> Result<Option<Results>, Error> {
+fn dispatch(me: ObjRef, task: &TaskObj, n: Sysno, extra: Extra) -> Result<Option<Results>, Error> {
     let a = task.ctx.args();
     let w = [a[1], a[2], a[3], a[4], a[5]];
+    let how = |call, block| ipc::How { call, block, extra };
     match n {
-        Sysno::Send => ipc::send(me, task, a[0], w, false, true),
-        Sysno::NbSend => ipc::send(me, task, a[0], w, false, false),
-        Sysno::Call => ipc::send(me, task, a[0], w, true, true),
+        Sysno::Send => ipc::send(me, task, a[0], w, how(false, true)),
+        Sysno::NbSend => ipc::send(me, task, a[0], w, how(false, false)),
+        Sysno::Call => ipc::send(me, task, a[0], w, how(true, true)),
         Sysno::Recv => ipc::recv(me, task, a[0], true),
         Sysno::NbRecv => ipc::recv(me, task, a[0], false),
-        Sysno::Reply => ipc::reply(me, [a[0], a[1], a[2], a[3], a[4]]),
-        Sysno::ReplyRecv => ipc::reply_recv(me, task, a[0], w),
+        Sysno::Reply => ipc::reply(me, [a[0], a[1], a[2], a[3], a[4]], extra),
+        Sysno::ReplyRecv => ipc::reply_recv(me, task, a[0], w, extra),
         Sysno::NoteWait => notify::note_wait(me, task, a[0]),
-        Sysno::ReplyTo => ipc::reply_to(me, task, a[0], w),
+        Sysno::ReplyTo => ipc::reply_to(me, task, a[0], w, extra),
         Sysno::FaultReply => ipc::fault_reply(me, a),
         Sysno::FaultReplyRecv => ipc::fault_reply_recv(me, task, a),
         n => other(me, task, n, a).map(Some),

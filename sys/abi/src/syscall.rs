@@ -7,6 +7,12 @@
 //! | `rax` | syscall number ([`Sysno`]) | `0` on success, else an [`Error`](crate::Error) code |
 //! | `rdi`, `rsi`, `rdx`, `r10`, `r8`, `r9` | arguments 0-5 | results 0-5 |
 //!
+//! The syscalls that send a message (`send`, `nb_send`, `call`, `reply`, `reply_recv`,
+//! `reply_to`) take its [`Extra`](crate::ipc::Extra) in the high half of `rax`, and the receives
+//! return the Extra of what arrived in the high half of `rax`, the low half 0
+//! ([`ipc`](crate::ipc)). For every other number the high half is 0 both ways: a number with
+//! bits set there is `UnknownSyscall`.
+//!
 //! `rcx` and `r11` are overwritten by the instruction itself. Every other caller-saved register of
 //! the System V ABI, all vector registers included, is clobbered: the kernel returns them zeroed
 //! rather than preserved. `rbx`, `rbp`, `rsp`, `r12`-`r15`, the MXCSR and the x87 control word are
@@ -82,7 +88,9 @@ macro_rules! sysnos {
             /// assert!(Sysno::ALL.iter().all(|&s| Sysno::from_number(s as usize) == Some(s)));
             /// ```
             #[expect(non_upper_case_globals, reason = "one constant per variant, named after it")]
-            #[inline]
+            // Always: the kernel's dispatch is this jump table, and it must not become a call
+            // when the decoder is used in more than one place.
+            #[inline(always)]
             pub const fn from_number(n: usize) -> Option<Sysno> {
                 $( const $name: usize = Sysno::$name as usize; )*
                 match n {
@@ -354,13 +362,16 @@ sysnos! {
     /// Errors: as `task_create`.
     EndpointCreate = 0x60,
     /// `send(endpoint, w0, w1, w2, w3, w4)`: give five words to a receiver, waiting for one if
-    /// none waits. The receiver gets the endpoint capability's badge. Needs WRITE.
+    /// none waits. The receiver gets the endpoint capability's badge. Needs WRITE. With an
+    /// [`Extra`](crate::ipc::Extra) in the high half of `rax`, extra words and a capability go
+    /// too, through the IPC buffers (so for `nb_send`, `call`, `reply`, `reply_recv`, `reply_to`).
     ///
-    /// Errors: capability errors.
+    /// Errors: `InvalidArgument` (an Extra that is not one); capability errors.
     Send = 0x61,
     /// `recv(endpoint) -> (badge, w0, w1, w2, w3, w4)`: take a message, waiting for one. If the
     /// sender made a `call`, the receiver holds its one-shot reply right until it replies or
-    /// receives another call. Needs READ.
+    /// receives another call. The high half of `rax` is the [`Extra`](crate::ipc::Extra) of
+    /// what came through the IPC buffer (so for every receive). Needs READ.
     ///
     /// Errors: capability errors.
     Recv = 0x62,
@@ -370,7 +381,8 @@ sysnos! {
     /// Errors: capability errors.
     Call = 0x63,
     /// `reply(w0, w1, w2, w3, w4)`: answer the last `call` received; the caller gets the words,
-    /// and (through the IPC buffers, as with a message) extra words and a capability.
+    /// and (through the IPC buffers, as with a message, when the Extra says so) extra words and
+    /// a capability.
     ///
     /// Errors: `InvalidState` (no call to answer).
     Reply = 0x64,
@@ -525,6 +537,21 @@ pub const LOG_READ_MAX: usize = 4096;
 
 /// Bytes of the kernel log the kernel keeps (the last ones written).
 pub const LOG_RING_BYTES: usize = 64 * 1024;
+
+impl Sysno {
+    /// Whether the syscall sends a message, and so takes an [`Extra`](crate::ipc::Extra) in the
+    /// high half of `rax`: `send`, `nb_send`, `call`, `reply`, `reply_recv`, `reply_to`.
+    ///
+    /// ```
+    /// use abi::syscall::Sysno;
+    ///
+    /// assert!(Sysno::Call.sends() && Sysno::ReplyTo.sends());
+    /// assert!(!Sysno::Recv.sends() && !Sysno::FaultReply.sends() && !Sysno::NoteSignal.sends());
+    /// ```
+    pub const fn sends(self) -> bool {
+        matches!(self, Sysno::Send | Sysno::NbSend | Sysno::Call | Sysno::Reply | Sysno::ReplyRecv | Sysno::ReplyTo)
+    }
+}
 
 impl TryFrom<usize> for Sysno {
     type Error = crate::Error;

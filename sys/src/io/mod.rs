@@ -331,6 +331,24 @@ pub struct Channel {
     endpoint: Endpoint,
 }
 
+/// What a reply brought through the IPC buffer, for a request's `after`.
+pub(crate) struct Arrived<'a> {
+    buffer: &'a IpcBufferPage,
+    extra: crate::ipc::Extra,
+}
+
+impl Arrived<'_> {
+    /// The extra words, and how many there are.
+    pub(crate) fn received_words(&self) -> ([u64; MAX_EXTRA_WORDS], usize) {
+        self.buffer.received_words(self.extra)
+    }
+
+    /// The capability that came, if one did.
+    pub(crate) fn received(&self) -> Option<crate::cap::Cap> {
+        self.buffer.received(self.extra)
+    }
+}
+
 /// The status in reply word 0, as a result.
 fn status(reply: &Words) -> Result<(), IoError> {
     match IoError::from_code(reply[0]) {
@@ -371,28 +389,28 @@ impl Channel {
     }
 
     /// One request: `words`, with `data` (at most [`IO_MAX`] bytes) in the IPC buffer, and
-    /// `before` run on the buffer first (to send or receive a capability). Returns the reply's
-    /// words, after `after` has seen the buffer.
+    /// `before` run on the buffer first (to send a capability, `set_send_cap`, or receive one).
+    /// Returns the reply's words, after `after` has seen what the reply brought.
     pub(crate) fn request<R>(
         &self,
         words: Words,
         data: &[u8],
         before: impl FnOnce(&IpcBufferPage),
-        after: impl FnOnce(&IpcBufferPage, &Words) -> R,
+        after: impl FnOnce(Arrived<'_>, &Words) -> R,
     ) -> Result<R, IoError> {
         with_ipc_buffer(|b| {
             let mut packed = [0u64; MAX_EXTRA_WORDS];
             let used = proto::pack(data, &mut packed);
-            b.set_words(&packed[..used]);
+            let mut extra = b.set_words(&packed[..used]);
             before(b);
-            let reply = self.endpoint.call(words);
+            extra.cap = b.names_send_cap();
+            let reply = self.endpoint.call_with(words, extra);
             // Nothing more goes with this thread's later messages unless it says so.
-            b.set_send_len(0);
             b.set_send_cap(None);
             b.set_recv_slot(None);
             let reply = reply?;
-            let r = after(b, &reply);
-            status(&reply)?;
+            let r = after(Arrived { buffer: b, extra: reply.extra }, &reply.words);
+            status(&reply.words)?;
             Ok(r)
         })?
     }

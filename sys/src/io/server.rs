@@ -32,7 +32,7 @@ use abi::ipc::MAX_EXTRA_WORDS;
 
 use super::proto::{self, IO_MAX, IoError, SeekFrom, flags, op};
 use crate::cap::{Cap, Slot};
-use crate::ipc::{Endpoint, Reply, reply};
+use crate::ipc::{Endpoint, Extra, Reply, reply_with};
 use crate::thread::with_ipc_buffer;
 
 /// What a request asks for. More operations may come: match with a `_` arm answering
@@ -192,14 +192,14 @@ impl Request {
     pub fn receive_event(endpoint: Endpoint) -> Result<Event, IoError> {
         with_ipc_buffer(|b| {
             b.set_recv_slot(Some(Slot::Auto));
-            b.set_send_len(0);
             let m = endpoint.recv()?;
             if m.badge == abi::syscall::NOTE_BADGE {
                 b.set_recv_slot(None);
                 return Ok(Event::Notification(m.words[0]));
             }
-            let (words, n) = b.received_words();
-            let mut req = Request { badge: m.badge, words: m.words, data: [0; IO_MAX], len: 0, cap: b.received() };
+            let (words, n) = b.received_words(m.extra);
+            let mut req =
+                Request { badge: m.badge, words: m.words, data: [0; IO_MAX], len: 0, cap: b.received(m.extra) };
             let want = match m.words[0] {
                 op::WRITE | op::OPEN | op::STAT | op::READDIR | op::MKDIR | op::UNLINK => m.words[1].min(IO_MAX),
                 op::RENAME => m.words[1].saturating_add(m.words[2]).min(IO_MAX),
@@ -603,14 +603,13 @@ fn answer(
     with_ipc_buffer(|b| {
         let mut packed = [0u64; MAX_EXTRA_WORDS];
         let used = proto::pack(data, &mut packed);
-        b.set_words(&packed[..used]);
+        let extra = Extra { cap: cap.is_some(), ..b.set_words(&packed[..used]) };
         b.set_send_cap(cap);
         let words = [status, results[0], results[1], results[2], results[3]];
         let sent = match saved {
-            Some(r) => r.reply(words),
-            None => reply(words),
+            Some(r) => r.reply_with(words, extra),
+            None => reply_with(words, extra),
         };
-        b.set_send_len(0);
         b.set_send_cap(None);
         sent.map_err(IoError::from)
     })?

@@ -89,7 +89,7 @@ use sys::abi::layout::PAGE_SIZE;
 use sys::abi::syscall::ARG_REGS;
 use sys::abi::task::Registers;
 use sys::debug::FixedBuf;
-use sys::ipc::{Endpoint, Resume};
+use sys::ipc::{Endpoint, Extra, Resume};
 use sys::notify::Note;
 use sys::sync::{Mutex, Semaphore};
 use sys::task::{ROOT_PRIORITY, State, Task, exit_thread, root_task, yield_now};
@@ -630,83 +630,96 @@ const RECEIVED_SLOT: usize = 4000;
 
 /// What travels through the IPC buffers besides the five words.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
-enum Extra {
+enum Carried {
     /// One capability with each call ([`RECEIVED_SLOT`] in the server).
     Cap = 1,
     /// `MAX_EXTRA_WORDS` words with each call and each reply.
     Words = 2,
 }
 
-/// The server of `ipc_call_reply_cap` and `ipc_call_reply_words64`: sets its IPC buffer up for
-/// `extra`, then answers every call with the words it brought. With [`Extra::Cap`] it deletes the
-/// capability that came (so that the next lands in the same slot) and answers with word 4 set
-/// to whether there was one to delete; with [`Extra::Words`] its replies carry the words it got.
-extern "C" fn buffer_server(ep: usize, extra: usize, _: usize) -> ! {
-    let ep = Endpoint::at(ep);
-    if extra == Extra::Cap as usize {
-        SERVER_BUFFER.set_recv_slot(Some(Slot::At(RECEIVED_SLOT)));
-    } else {
-        SERVER_BUFFER.set_send_len(MAX_EXTRA_WORDS as u64);
+impl Carried {
+    /// The Extra of each call (and, for [`Carried::Words`], of each reply).
+    fn extra(self) -> Extra {
+        match self {
+            Carried::Cap => Extra { words: 0, cap: true },
+            Carried::Words => Extra::words(MAX_EXTRA_WORDS as u8),
+        }
     }
+}
+
+/// The server of `ipc_call_reply_cap` and `ipc_call_reply_words64`: sets its IPC buffer up for
+/// `carried`, then answers every call with the words it brought. With [`Carried::Cap`] it deletes
+/// the capability that came (so that the next lands in the same slot) and answers with word 4
+/// set to whether there was one to delete; with [`Carried::Words`] its replies carry the words
+/// it got (word 4 set to whether all of them came).
+extern "C" fn buffer_server(ep: usize, carried: usize, _: usize) -> ! {
+    let ep = Endpoint::at(ep);
+    let cap = carried == Carried::Cap as usize;
+    if cap {
+        SERVER_BUFFER.set_recv_slot(Some(Slot::At(RECEIVED_SLOT)));
+    }
+    let reply = if cap { Extra::NONE } else { Carried::Words.extra() };
     let mut next = ep.recv();
     loop {
         match next {
             Ok(m) => {
                 let mut words = m.words;
-                if extra == Extra::Cap as usize {
+                words[4] = if cap {
                     // SAFETY: the slot holds a copy of a Note capability (or nothing): a Note dies
                     // without unmapping anything.
-                    words[4] = usize::from(unsafe { Cap::new(RECEIVED_SLOT).delete() }.is_ok());
-                }
-                next = ep.reply_recv(words);
+                    usize::from(m.extra.cap && unsafe { Cap::new(RECEIVED_SLOT).delete() }.is_ok())
+                } else {
+                    usize::from(m.extra == reply)
+                };
+                next = ep.reply_recv_with(words, reply);
             }
             Err(_) => exit_thread(1),
         }
     }
 }
 
-/// `ipc_call_reply_cap` (`extra` [`Extra::Cap`]): `ipc_call_reply` where each call carries a
+/// `ipc_call_reply_cap` (`carried` [`Carried::Cap`]): `ipc_call_reply` where each call carries a
 /// capability (a Note's), which the server deletes before it answers; and
-/// `ipc_call_reply_words64` ([`Extra::Words`]): each call and each reply carries
+/// `ipc_call_reply_words64` ([`Carried::Words`]): each call and each reply carries
 /// `MAX_EXTRA_WORDS` words beyond the five. The server runs in `vspace`, at the root task's
 /// priority; both have IPC buffers (only while this runs).
-fn ipc_call_reply_buffers(vspace: VSpace, extra: Extra) -> Result<Figure> {
+fn ipc_call_reply_buffers(vspace: VSpace, carried: Carried) -> Result<Figure> {
     let ep = Endpoint::create(root::memory(), Slot::Auto).ctx("endpoint_create")?;
     let note = Note::create(root::memory(), Slot::Auto).ctx("note_create")?;
-    let server = start_task(vspace, buffer_server, [ep.slot(), extra as usize, 0], ROOT_PRIORITY, None)?;
+    let server = start_task(vspace, buffer_server, [ep.slot(), carried as usize, 0], ROOT_PRIORITY, None)?;
     server.set_ipc_buffer(Some(&SERVER_BUFFER)).ctx("task_set_ipc_buffer (server)")?;
     root_task().set_ipc_buffer(Some(&ROOT_BUFFER)).ctx("task_set_ipc_buffer")?;
-    let expected = |i: usize| match extra {
-        Extra::Cap => [i, 1, 2, 3, 1],
-        Extra::Words => [i, 1, 2, 3, 4],
-    };
-    match extra {
-        Extra::Cap => ROOT_BUFFER.set_send_cap(Some(note.cap())),
-        Extra::Words => {
+    let extra = carried.extra();
+    match carried {
+        Carried::Cap => ROOT_BUFFER.set_send_cap(Some(note.cap())),
+        Carried::Words => {
             let words: [u64; MAX_EXTRA_WORDS] = core::array::from_fn(|i| i as u64 * 7);
             ROOT_BUFFER.set_words(&words);
         }
     }
+    // The reply brings what the call carried back (the words), or nothing (the capability).
+    let reply = if carried == Carried::Cap { Extra::NONE } else { extra };
     let figure = measure(|i| {
         let words = [i, 1, 2, 3, 4];
         let t0 = tsc();
-        let answer = ep.call(words).ctx("call")?;
+        let answer = ep.call_with(words, extra).ctx("call")?;
         let t = tsc() - t0;
-        if answer != expected(i) {
-            return Err(failure("call", format_args!("answered {answer:?}, sent {words:?}")));
+        if answer.words != [i, 1, 2, 3, 1] || answer.extra != reply {
+            return Err(failure("call", format_args!("answered {answer:?}, sent {words:?} with {extra:?}")));
         }
         Ok(t)
     });
-    let figure = figure.and_then(|f| Ok(f.with_batch(batch(|i| ep.call([i, 1, 2, 3, 4]).ctx("call").map(drop))?)));
-    let figure = figure.and_then(|f| match extra {
-        Extra::Words if ROOT_BUFFER.recv_len() != MAX_EXTRA_WORDS || ROOT_BUFFER.word(MAX_EXTRA_WORDS - 1) != 441 => {
-            Err(failure("call", format_args!("the reply brought {} words", ROOT_BUFFER.recv_len())))
-        }
+    let figure =
+        figure.and_then(|f| Ok(f.with_batch(batch(|i| ep.call_with([i, 1, 2, 3, 4], extra).ctx("call").map(drop))?)));
+    let figure = figure.and_then(|f| match carried {
+        Carried::Words if ROOT_BUFFER.word(MAX_EXTRA_WORDS - 1) != 441 => Err(failure(
+            "call",
+            format_args!("the reply's last word is {}, not 441", ROOT_BUFFER.word(MAX_EXTRA_WORDS - 1)),
+        )),
         _ => Ok(f),
     });
     root_task().set_ipc_buffer(None).ctx("task_set_ipc_buffer (none)")?;
     ROOT_BUFFER.set_send_cap(None);
-    ROOT_BUFFER.set_words(&[]);
     stop(server)?;
     note.delete().ctx("cap_delete(note)")?;
     ep.delete().ctx("cap_delete(endpoint)")?;
@@ -1190,8 +1203,8 @@ fn main(boot: Boot) -> usize {
             "ipc_call_reply_same_space" => ipc_call_reply(VSpace::root()),
             "ipc_send_recv" => ipc_send_recv(other),
             "ipc_send_recv_cycle" => ipc_send_recv_cycle(other),
-            "ipc_call_reply_cap" => ipc_call_reply_buffers(other, Extra::Cap),
-            "ipc_call_reply_words64" => ipc_call_reply_buffers(other, Extra::Words),
+            "ipc_call_reply_cap" => ipc_call_reply_buffers(other, Carried::Cap),
+            "ipc_call_reply_words64" => ipc_call_reply_buffers(other, Carried::Words),
             "note_signal_wait" => note_signal_wait(other),
             "note_signal_wait_cycle" => note_signal_wait_cycle(other),
             "fault_round_trip" => fault_round_trip(other),

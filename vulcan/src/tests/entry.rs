@@ -24,7 +24,7 @@ use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering::SeqCst};
 use sys::abi::Error::InvalidArgument;
 use sys::abi::syscall::Sysno;
 use sys::abi::task::fault;
-use sys::ipc::{Endpoint, IpcBufferPage, Message};
+use sys::ipc::{Endpoint, Extra, IpcBufferPage, Message};
 use sys::notify::{NOTE_BADGE, Note, Timer};
 use sys::task::{ThreadEntry, exit_thread, root_task, task_set_fs_base};
 use sys::{Boot, Slot, rights, root};
@@ -155,9 +155,13 @@ fn label(l: &'static u8) -> usize {
     core::ptr::from_ref(l).addr()
 }
 
-/// `send_len` the waiting side's IPC buffer holds throughout: a kernel that writes one of the
-/// words after it backwards (DF set) changes it.
-const SEND_LEN_SENTINEL: u64 = 7;
+/// What the waiting side's IPC buffer words hold throughout: a message that brings nothing
+/// through the buffer leaves it alone (a kernel that wrote the buffer, forwards or backwards with
+/// DF set, changes it).
+const WORD_SENTINEL: u64 = 0x5a5a_5a5a_5a5a_5a5a;
+
+/// An Extra that says a capability came: what reads `received_slot` as it is.
+const CAP_CAME: Extra = Extra { words: 0, cap: true };
 
 /// The root task's IPC buffer in these tests.
 static ROOT_BUFFER: IpcBufferPage = IpcBufferPage::new();
@@ -165,22 +169,21 @@ static ROOT_BUFFER: IpcBufferPage = IpcBufferPage::new();
 /// The woken receiver's IPC buffer.
 static RECEIVER_BUFFER: IpcBufferPage = IpcBufferPage::new();
 
-/// Sets up `b` as these tests want it: nothing to send but [`SEND_LEN_SENTINEL`] words' worth
-/// of length, no capability accepted, and garbage where the kernel must write.
+/// Sets up `b` as these tests want it: nothing to send, no capability accepted, and
+/// [`WORD_SENTINEL`] in the words.
 fn prime(b: &IpcBufferPage) {
     b.set_send_cap(None);
     b.set_recv_slot(None);
-    b.set_words(&[0x5a5a_5a5a_5a5a_5a5a; 8]);
-    b.set_send_len(SEND_LEN_SENTINEL);
+    b.set_words(&[WORD_SENTINEL; 8]);
 }
 
-/// Fails unless `b` holds what a message without a capability or extra words leaves there, and
-/// what [`prime`] put in the fields the kernel must not touch.
-fn ensure_buffer_after_plain_message(b: &IpcBufferPage, what: &str) -> TestResult {
-    ensure_eq!(b.received().map(|c| c.slot()), None, "{what}: received_slot");
-    ensure_eq!(b.recv_len(), 0, "{what}: recv_len");
-    ensure_eq!(b.send_len(), SEND_LEN_SENTINEL, "{what}: send_len (the kernel must not write it)");
-    ensure_eq!(b.word(0), 0x5a5a_5a5a_5a5a_5a5a, "{what}: words[0] (the kernel must not write it)");
+/// Fails unless a message received with `extra` brought nothing through `b` and left it as
+/// [`prime`] did (no `received_slot` written, the words untouched).
+fn ensure_buffer_after_plain_message(b: &IpcBufferPage, extra: Extra, what: &str) -> TestResult {
+    ensure_eq!(extra, Extra::NONE, "{what}: the Extra received");
+    ensure_eq!(b.received(CAP_CAME).map(|c| c.slot()), None, "{what}: received_slot");
+    ensure_eq!(b.word(0), WORD_SENTINEL, "{what}: words[0] (the kernel must not write it)");
+    ensure_eq!(b.word(7), WORD_SENTINEL, "{what}: words[7] (the kernel must not write it)");
     Ok(())
 }
 
@@ -243,7 +246,7 @@ fn fault_with_flags_set(_: &Boot) -> TestResult {
             ensure_eq!(m.badge, 0xdf, "{what}: badge of the fault message");
             ensure_eq!(m.words, [6, 0, label(at), 0, 0], "{what}: fault message (vector, address, rip, error)");
             ensure_eq!(m.words[fault::VECTOR], 6, "{what}: vector");
-            ensure_buffer_after_plain_message(&ROOT_BUFFER, what)?;
+            ensure_buffer_after_plain_message(&ROOT_BUFFER, m.extra, what)?;
             let regs = ok!(t.task().read_regs(), "task_read_regs ({what})");
             ensure_eq!(regs.rflags & (DF | AC), flags, "{what}: the thread's saved DF and AC");
             t.kill()?;
@@ -259,8 +262,9 @@ fn fault_with_flags_set(_: &Boot) -> TestResult {
     delete(ep.cap())
 }
 
-/// What the woken receiver saw: the badge and first word of what its `recv` returned, then its
-/// buffer's `received_slot`, `recv_len`, `send_len` and first word. `u64::MAX`: nothing yet.
+/// What the woken receiver saw: the badge and first word of what its `recv` returned, its Extra
+/// (as `rax`'s high half), then its buffer's `received_slot` and first and last word.
+/// `u64::MAX`: nothing yet.
 static WOKEN: [AtomicU64; 6] = [const { AtomicU64::new(u64::MAX) }; 6];
 
 /// Where the spinning thread stops: nonzero tells it to.
@@ -270,12 +274,12 @@ static STOP_SPINNING: AtomicUsize = AtomicUsize::new(0);
 /// sends the root task an empty message on the endpoint packed in `arg`'s upper half, and exits.
 extern "C" fn woken_receiver(arg: usize) -> ! {
     let (wait_on, report_to) = (Endpoint::at(arg & 0xffff), Endpoint::at(arg >> 16));
-    let (badge, bits) = match wait_on.recv() {
-        Ok(m) => (m.badge as u64, m.words[0] as u64),
-        Err(e) => (u64::MAX - 1, e.code() as u64),
+    let (badge, bits, extra) = match wait_on.recv() {
+        Ok(m) => (m.badge as u64, m.words[0] as u64, m.extra.to_rax() >> Extra::SHIFT),
+        Err(e) => (u64::MAX - 1, e.code() as u64, u64::MAX),
     };
     let b = &RECEIVER_BUFFER;
-    let seen = [badge, bits, b.received().map_or(0, |c| c.slot() as u64), b.recv_len() as u64, b.send_len(), b.word(0)];
+    let seen = [badge, bits, extra, b.received(CAP_CAME).map_or(0, |c| c.slot() as u64), b.word(0), b.word(7)];
     for (slot, v) in WOKEN.iter().zip(seen) {
         slot.store(v, SeqCst);
     }
@@ -314,10 +318,10 @@ fn preempted_with_df_set(_: &Boot) -> TestResult {
         let seen: [u64; 6] = core::array::from_fn(|i| WOKEN[i].load(SeqCst));
         ensure_eq!(seen[0], NOTE_BADGE as u64, "badge the receiver's recv returned");
         ensure_eq!(seen[1], 0x40, "bits the receiver's recv returned");
-        ensure_eq!(seen[2], 0, "receiver's received_slot");
-        ensure_eq!(seen[3], 0, "receiver's recv_len");
-        ensure_eq!(seen[4], SEND_LEN_SENTINEL, "receiver's send_len (the kernel must not write it)");
-        ensure_eq!(seen[5], 0x5a5a_5a5a_5a5a_5a5a, "receiver's words[0] (the kernel must not write it)");
+        ensure_eq!(seen[2], 0, "the Extra the receiver's recv returned");
+        ensure_eq!(seen[3], 0, "receiver's received_slot");
+        ensure_eq!(seen[4], WORD_SENTINEL, "receiver's words[0] (the kernel must not write it)");
+        ensure_eq!(seen[5], WORD_SENTINEL, "receiver's words[7] (the kernel must not write it)");
         receiver.ensure_exited(DONE, "receiver")?;
         // The spinner was preempted many times with DF set; told to stop and raised above the
         // root task, it runs at once and exits normally.

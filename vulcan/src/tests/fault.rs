@@ -299,7 +299,7 @@ fn page_fault_fixed_by_mapping(_: &Boot) -> TestResult {
     let t = threads.start("faulter", MAP_THREAD, MAP_ADDR, HIGH, Some(fault_ep))?;
     let m = ok!(ep.nb_recv(), "nb_recv of the fault message");
     let expected = [14, MAP_ADDR, label(&vulcan_fault_map_store), USER_WRITE_NOT_PRESENT, 0];
-    ensure_eq!(m, Message { badge: 0x3a9, words: expected }, "fault message");
+    ensure_eq!(m, Message::plain(0x3a9, expected), "fault message");
 
     let before = root_usage()?.used;
     let page = raw_call(Sysno::PageCreate, [ROOT_MEMORY, 1, SLOT_AUTO, 0, 0, 0], "page_create(1)")?[0];
@@ -334,7 +334,7 @@ fn invalid_opcode_to_endpoint(_: &Boot) -> TestResult {
     let mut threads = Threads::new()?;
     let t = threads.start("ud2", UD2_THREAD, 0, HIGH, Some(fault_ep))?;
     let m = ok!(ep.nb_recv(), "nb_recv of the fault message");
-    ensure_eq!(m, Message { badge: 6, words: [6, 0, label(&vulcan_fault_ud2), 0, 0] }, "fault message of ud2");
+    ensure_eq!(m, Message::plain(6, [6, 0, label(&vulcan_fault_ud2), 0, 0]), "fault message of ud2");
 
     let mut regs = ok!(t.read_regs(), "task_read_regs(ud2 thread)");
     regs.rip = recovered as ThreadEntry as usize as u64;
@@ -493,7 +493,7 @@ fn fault_reply_sets_registers(_: &Boot) -> TestResult {
 
     let u = threads.start("ud2", UD2_THREAD, 0, ROOT_PRIORITY, Some(fault_ep))?;
     let m = ok!(ep.recv(), "recv of the ud2 fault message");
-    ensure_eq!(m, Message { badge: 0xfe, words: [6, 0, label(&vulcan_fault_ud2), 0, 0] }, "fault message of ud2");
+    ensure_eq!(m, Message::plain(0xfe, [6, 0, label(&vulcan_fault_ud2), 0, 0]), "fault message of ud2");
     // The thread started at a function entry and pushed nothing, so its stack is aligned as at
     // one: `recovered` can run on it as it is.
     let resume =
@@ -518,17 +518,17 @@ fn fault_reply_recv_steps_over_faults(_: &Boot) -> TestResult {
     let mut threads = Threads::new()?;
     let t = threads.start("twice", TWICE_THREAD, ep.slot(), ROOT_PRIORITY, Some(fault_ep))?;
     let m = ok!(ep.recv(), "recv of the first fault");
-    ensure_eq!(m, Message { badge: 0xf2, words: [6, 0, label(&vulcan_fault_twice_1), 0, 0] }, "first fault message");
+    ensure_eq!(m, Message::plain(0xf2, [6, 0, label(&vulcan_fault_twice_1), 0, 0]), "first fault message");
     let rsp = ok!(t.read_regs(), "task_read_regs(twice)").rsp as usize;
     // SAFETY: the thread steps over its `ud2`, in its own code, with its own registers.
     let m = ok!(unsafe { ep.fault_reply_recv(ipc::Resume::at(m.words[fault::RIP] + UD2_LEN)) }, "fault_reply_recv 1");
-    ensure_eq!(m, Message { badge: 0xf2, words: [6, 0, label(&vulcan_fault_twice_2), 0, 0] }, "second fault message");
+    ensure_eq!(m, Message::plain(0xf2, [6, 0, label(&vulcan_fault_twice_2), 0, 0]), "second fault message");
     let resume =
         ipc::Resume { rip: Some(m.words[fault::RIP] + UD2_LEN), rsp: Some(rsp - 64), rax: Some(0xa1), rdi: Some(0xd1) };
     // SAFETY: the thread steps over its second `ud2`; the stack pointer moves 64 bytes down its
     // own stack, which the rest of its code (registers and a syscall) does not use.
     let m = ok!(unsafe { ep.fault_reply_recv(resume) }, "fault_reply_recv 2");
-    ensure_eq!(m, Message { badge: 0, words: [TWICE_DONE, 0xa1, 0xd1, rsp - 64, 0] }, "the thread's report");
+    ensure_eq!(m, Message::plain(0, [TWICE_DONE, 0xa1, 0xd1, rsp - 64, 0]), "the thread's report");
     wait_for_state(t, State::Exited, "twice thread after its report")?;
     ensure_ended(t, State::Exited, STORED, "twice thread after its report")?;
     drop(threads);

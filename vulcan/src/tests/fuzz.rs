@@ -41,6 +41,7 @@
 //! Call `i` is a pure function of the seed and `i` ([`call_at`], a xorshift generator seeded per
 //! call), so the sequence can be continued anywhere and replayed: numbers weighted toward the
 //! defined ones (`Sysno::ALL`; `exit` rarely, the blocking calls less often), with some
+//! sending ones with an Extra in `rax`'s high half (mostly valid, some arbitrary), some
 //! undefined and some arbitrary 64-bit ones; three calls in four with arguments that fit the
 //! number ([`schema`]: the slot of a capability of the right kind, a free destination slot,
 //! small counts, rights masks, page addresses, the port 0x80, ...; calls that succeed only after
@@ -55,8 +56,10 @@
 //! What the child checks after every call (a failed check is recorded in its progress page and
 //! executes `ud2` in `vulcan_fuzz_violation` with the kind, index, number, `rax` and details in
 //! `rdi`, `rsi`, `rdx`, `rcx`, `r8`, `r9`; see [`Violation`]):
-//! - `rax` is 0 or an error code `abi::Error::from_code` knows;
-//! - an undefined number gets `UnknownSyscall`, a defined one never does;
+//! - `rax`'s low half is 0 or an error code `abi::Error::from_code` knows, and its high half 0
+//!   but after a successful receive, where it is a valid Extra;
+//! - an undefined number gets `UnknownSyscall`, a defined one never does, and a sending one with
+//!   an Extra that is not one gets `InvalidArgument`;
 //! - on an error, the six argument registers come back unchanged;
 //! - `rbx`, `rbp` and `r12`-`r15` survive (loaded with canaries around the `syscall`);
 //! - a few results are in range (`cap_identify`, `memory_info`, `task_info`, `page_info`, slots).
@@ -106,6 +109,7 @@ use core::fmt::Write;
 
 use sys::abi::Error as AbiError;
 use sys::abi::ioport::WIDTHS;
+use sys::abi::ipc::{Extra, MAX_EXTRA_WORDS};
 use sys::abi::layout::PAGE_SIZE;
 use sys::abi::object::{Kind, MAX_RADIX};
 use sys::abi::syscall::{DEBUG_WRITE_MAX, SLOT_AUTO, Sysno};
@@ -354,14 +358,24 @@ enum Violation {
     CalleeSavedChanged = 5,
     /// A success result out of range (`detail`: which result register, `detail2` its value).
     ResultOutOfRange = 6,
+    /// A sending number with an Extra that is not one did not get `InvalidArgument`.
+    BadExtraNotRefused = 7,
 }
 
 impl Violation {
     fn from_number(n: u64) -> Option<Violation> {
         use Violation::*;
-        [UndefinedCode, UnknownNotRefused, DefinedRefused, ArgumentChanged, CalleeSavedChanged, ResultOutOfRange]
-            .into_iter()
-            .find(|v| *v as u64 == n)
+        [
+            UndefinedCode,
+            UnknownNotRefused,
+            DefinedRefused,
+            ArgumentChanged,
+            CalleeSavedChanged,
+            ResultOutOfRange,
+            BadExtraNotRefused,
+        ]
+        .into_iter()
+        .find(|v| *v as u64 == n)
     }
 }
 
@@ -443,9 +457,10 @@ struct Call {
 }
 
 impl Call {
-    /// The syscall it makes, if its number is defined.
+    /// The syscall it makes, if its number is defined (a sending one with an Extra in the high
+    /// half included, valid or not).
     fn sysno(&self) -> Option<Sysno> {
-        Sysno::try_from(self.number).ok()
+        number_of(self.number).ok()
     }
 }
 
@@ -474,8 +489,12 @@ const RARE: [Sysno; 8] = [
     Sysno::DebugWrite,
 ];
 
+/// The syscalls that send a message, and take an Extra in `rax`'s high half.
+const SENDING: [Sysno; 6] = [Sysno::Send, Sysno::NbSend, Sysno::Call, Sysno::Reply, Sysno::ReplyRecv, Sysno::ReplyTo];
+
 /// A syscall number, weighted: mostly defined ones (`exit` rarely, blocking calls less often,
-/// the [`RARE`] ones more often), some below 0x100, some next to defined ones, some arbitrary.
+/// the [`RARE`] ones more often), some that send with an Extra in the high half (mostly valid
+/// ones, some arbitrary), some below 0x100, some next to defined ones, some arbitrary.
 fn number_any(r: &mut Rng) -> usize {
     let roll = r.below(100);
     if roll < 6 {
@@ -494,7 +513,14 @@ fn number_any(r: &mut Rng) -> usize {
         }
     }
     match roll {
-        86..=92 => r.below(0x100) as usize,
+        86..=88 => {
+            let high = match r.below(8) {
+                0 => r.next() >> 32,
+                _ => r.below(MAX_EXTRA_WORDS as u64 + 1) | r.below(2) << 8,
+            };
+            r.pick(&SENDING) as usize | (high << Extra::SHIFT) as usize
+        }
+        89..=92 => r.below(0x100) as usize,
         93..=95 => (r.pick(Sysno::ALL) as usize).wrapping_add(r.pick(&[1usize, usize::MAX, 0x100, 1 << 32])),
         _ => r.next() as usize,
     }
@@ -668,7 +694,8 @@ fn call_at(params: &Params, index: u64) -> Call {
     let mut r = Rng::new(params.seed, index);
     let number = number(&mut r, params);
     let typed = r.below(4) != 0;
-    let kinds = match Sysno::try_from(number) {
+    // A sending number with an Extra takes the arguments of its number.
+    let kinds = match Sysno::try_from(number as u32 as usize) {
         Ok(s) if typed => schema(s),
         _ => [Arg::Word; 6],
     };
@@ -820,24 +847,47 @@ fn result_out_of_range(number: Sysno, out: &[usize; 6]) -> Option<(usize, usize)
     }
 }
 
+/// The syscall `number` makes: its own, or for a sending one with an Extra in the high half,
+/// the low half's (the Extra may still be invalid); anything else is undefined.
+fn number_of(number: usize) -> Result<Sysno, AbiError> {
+    match Sysno::try_from(number) {
+        Ok(s) => Ok(s),
+        Err(e) => match Sysno::try_from(number as u32 as usize) {
+            Ok(s) if s.sends() => Ok(s),
+            _ => Err(e),
+        },
+    }
+}
+
 /// Checks one call's outcome; `Some((violation, detail, detail2))` if it broke the ABI.
 fn check(c: &Call, rax: usize, out: &[usize; 6], saved: &[usize; 6]) -> Option<(Violation, usize, usize)> {
     if let Some(i) = (0..6).find(|&i| saved[i] != CANARIES[i]) {
         return Some((Violation::CalleeSavedChanged, i, saved[i]));
     }
-    let decoded = AbiError::from_code(rax);
+    // The status is the low half of `rax`; the high half is the Extra a successful receive got.
+    let (status, high) = (rax & 0xffff_ffff, rax >> 32);
+    let decoded = AbiError::from_code(status);
     if decoded == Err(None) {
         return Some((Violation::UndefinedCode, 0, 0));
     }
-    let defined = Sysno::try_from(c.number);
+    let defined = number_of(c.number);
+    let receives =
+        matches!(defined, Ok(Sysno::Recv | Sysno::NbRecv | Sysno::Call | Sysno::ReplyRecv | Sysno::FaultReplyRecv));
+    if high != 0 && (status != 0 || !receives || Extra::from_rax(rax as u64).is_none()) {
+        return Some((Violation::UndefinedCode, 1, high));
+    }
     match defined {
         Err(_) if decoded != Err(Some(AbiError::UnknownSyscall)) => {
             return Some((Violation::UnknownNotRefused, 0, 0));
         }
         Ok(_) if decoded == Err(Some(AbiError::UnknownSyscall)) => return Some((Violation::DefinedRefused, 0, 0)),
+        // A sending number with an Extra that is not one.
+        Ok(_) if Extra::from_rax(c.number as u64).is_none() && decoded != Err(Some(AbiError::InvalidArgument)) => {
+            return Some((Violation::BadExtraNotRefused, 0, 0));
+        }
         _ => {}
     }
-    if rax != 0 {
+    if status != 0 {
         if let Some(i) = (0..6).find(|&i| out[i] != c.args[i]) {
             return Some((Violation::ArgumentChanged, i, out[i]));
         }
@@ -897,13 +947,16 @@ extern "C" fn fuzz_child(_: usize) -> ! {
         unsafe {
             let returned = &raw mut (*p).returned;
             returned.write_volatile(returned.read_volatile() + 1);
-            let code = &raw mut (*p).by_code[rax.min(31)];
+            // The status, without a receive's Extra; a send with an Extra counts as its number's.
+            let status = rax & 0xffff_ffff;
+            let code = &raw mut (*p).by_code[status.min(31)];
             code.write_volatile(code.read_volatile() + 1);
-            if rax == 0 && c.number < 256 {
-                let ok = &raw mut (*p).ok_by_number[c.number];
+            let number = c.number & 0xffff_ffff;
+            if status == 0 && number < 256 {
+                let ok = &raw mut (*p).ok_by_number[number];
                 ok.write_volatile(ok.read_volatile() + 1);
             }
-            if rax == 0 {
+            if status == 0 {
                 let n = (&raw const (*p).successes).read_volatile();
                 (&raw mut (*p).recent[n as usize % RECENT]).write_volatile([i, out[0] as u64]);
                 (&raw mut (*p).successes).write_volatile(n + 1);
@@ -1790,7 +1843,7 @@ impl core::fmt::Display for ViolationName {
 fn describe_violation(params: &Params, v: &[u64; 6], from: u64) -> Reason {
     let [kind, index, _, rax, detail, detail2] = *v;
     let c = call_at(params, index);
-    let name = Sysno::try_from(c.number).map_or("undefined", |_| "defined");
+    let name = number_of(c.number).map_or("undefined", |_| "defined");
     reason(format_args!(
         "{} (detail {detail:#x}, {detail2:#x}): seed {:#x} index {index} (child started at {from}): syscall {:#x} \
          ({name}) args {:x?} -> rax {rax:#x}",

@@ -25,11 +25,12 @@ use core::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 
 use sys::abi::Error::{
     InsufficientRights, InvalidArgument, InvalidCapability, InvalidState, NoReply, QuotaExceeded, SlotOccupied,
-    WouldBlock, WrongKind,
+    UnknownSyscall, WouldBlock, WrongKind,
 };
 use sys::abi::bootcaps::{ROOT_CSPACE, ROOT_DEBUG_CONSOLE, ROOT_MEMORY};
 use sys::abi::ipc::MAX_EXTRA_WORDS;
-use sys::ipc::{self, Endpoint, IpcBufferPage, Message, Reply, Words};
+use sys::abi::syscall::Sysno;
+use sys::ipc::{self, Endpoint, Extra, IpcBufferPage, Message, Reply, Words};
 use sys::task::{self, ROOT_PRIORITY, State, Task, ThreadEntry, exit_thread, root_task};
 use sys::{Boot, Cap, Identity, Kind, MemoryInfo, Slot, rights, root};
 
@@ -65,7 +66,8 @@ pub const TESTS: &[Test] = &[
     Test::new("ipc_extra_words_need_buffers", |b| isolated(b, words_need_buffers)),
     Test::new("ipc_fault_message_carries_no_words", |b| isolated(b, fault_message_carries_no_words)),
     Test::new("ipc_reply_transfers_capability", |b| isolated(b, reply_transfers_capability)),
-    Test::new("ipc_plain_messages_clear_buffer_fields", |b| isolated(b, plain_messages_clear_buffer_fields)),
+    Test::new("ipc_plain_messages_leave_buffers_alone", |b| isolated(b, plain_messages_leave_buffers_alone)),
+    Test::new("ipc_bad_extra_refused_whole", |b| isolated(b, bad_extra_refused_whole)),
     Test::new("ipc_replies_carry_words_and_capability", |b| isolated(b, replies_carry_words_and_capability)),
 ];
 
@@ -240,7 +242,7 @@ fn store(slots: &[AtomicUsize; 6], m: &Message) {
 /// Reads back what [`store`] stored.
 fn load(slots: &[AtomicUsize; 6]) -> Message {
     let w = |i: usize| slots[i].load(SeqCst);
-    Message { badge: w(0), words: [w(1), w(2), w(3), w(4), w(5)] }
+    Message::plain(w(0), [w(1), w(2), w(3), w(4), w(5)])
 }
 
 /// Resets `slots` to [`NOTHING`].
@@ -446,7 +448,7 @@ fn thread_waits_in_recv(_: &Boot) -> TestResult {
 
     ok!(badged.send(words(100)), "send(badged endpoint)");
     ensure_ended(t, State::Exited, DONE, "receiver after the send")?;
-    ensure_eq!(load(&SEEN), Message { badge: 0xb0b, words: words(100) }, "message the receiver got");
+    ensure_eq!(load(&SEEN), Message::plain(0xb0b, words(100)), "message the receiver got");
     // Nothing is left queued.
     ensure_eq!(ep.nb_recv(), Err(WouldBlock.into()), "nb_recv after the exchange");
     drop(threads);
@@ -478,13 +480,13 @@ fn root_waits_in_recv(_: &Boot) -> TestResult {
     ensure_state(t, State::Runnable, "sender before the root task waits")?;
 
     let m = ok!(ep.recv(), "recv (the root task waits for the sender)");
-    ensure_eq!(m, Message { badge: 0x5e4d, words: words(200) }, "first message");
+    ensure_eq!(m, Message::plain(0x5e4d, words(200)), "first message");
     // The sender was preempted on its way out of `send`: runnable, its result not yet stored.
     ensure_state(t, State::Runnable, "sender after the first delivery")?;
     ensure_eq!(RESULTS[0].load(SeqCst), NOTHING, "sender's first result, before it ran again");
 
     let m = ok!(ep.recv(), "recv (the root task waits again)");
-    ensure_eq!(m, Message { badge: 0x5e4d, words: words(300) }, "second message");
+    ensure_eq!(m, Message::plain(0x5e4d, words(300)), "second message");
     ensure_eq!(RESULTS[0].load(SeqCst), 0, "sender's first send result (0: success)");
     drop(threads);
     delete(badged.cap())?;
@@ -509,7 +511,7 @@ fn thread_waits_in_send(_: &Boot) -> TestResult {
     ensure_eq!(RESULTS[0].load(SeqCst), NOTHING, "sender's result while it waits");
 
     let m = ok!(ep.nb_recv(), "nb_recv with a sender waiting");
-    ensure_eq!(m, Message { badge: 0, words: words(400) }, "message received");
+    ensure_eq!(m, Message::plain(0, words(400)), "message received");
     ensure_ended(t, State::Exited, DONE, "sender after the receive")?;
     ensure_eq!(RESULTS[0].load(SeqCst), 0, "sender's send result (0: success)");
     ensure_eq!(ep.nb_recv(), Err(WouldBlock.into()), "nb_recv once the sender is gone");
@@ -543,7 +545,7 @@ fn root_waits_in_send(_: &Boot) -> TestResult {
     ok!(ep.send(words(500)), "send (the root task waits for the echo thread)");
     ensure_state(t, State::Runnable, "echo thread after it received")?;
     let m = ok!(ep.recv(), "recv (the root task waits for the echo)");
-    ensure_eq!(m, Message { badge: 0, words: [504, 503, 502, 501, 500] }, "echoed message");
+    ensure_eq!(m, Message::plain(0, [504, 503, 502, 501, 500]), "echoed message");
     drop(threads);
     delete(ep.cap())
 }
@@ -803,7 +805,7 @@ fn server_exit_answers_no_reply(_: &Boot) -> TestResult {
     let s = threads.spawn("server that exits", receive_once, ep.slot(), LOW)?;
     ensure_eq!(ep.call([0x51, 1, 2, 3, 4]), Err(NoReply.into()), "call to a server that exits unanswering");
     ensure_ended(s, State::Exited, DONE, "server after it exited")?;
-    ensure_eq!(load(&SEEN), Message { badge: 0, words: [0x51, 1, 2, 3, 4] }, "message the server got");
+    ensure_eq!(load(&SEEN), Message::plain(0, [0x51, 1, 2, 3, 4]), "message the server got");
     drop(threads);
     delete(ep.cap())
 }
@@ -865,7 +867,7 @@ fn reply_recv_bad_cap_answers_nobody(_: &Boot) -> TestResult {
     let mut threads = Threads::new()?;
     let c = threads.spawn("caller", call_once, pack(ep.slot(), 3), HIGH)?;
     let m = ok!(ep.nb_recv(), "nb_recv of the call");
-    ensure_eq!(m, Message { badge: 0, words: [3, 0, 0, 0, 0] }, "call received");
+    ensure_eq!(m, Message::plain(0, [3, 0, 0, 0, 0]), "call received");
 
     ensure_eq!(ipc::reply_recv(SPARE, words(1)), Err(InvalidCapability.into()), "reply_recv(empty slot)");
     ensure_state(c, State::BlockedReply, "caller after reply_recv on an empty slot")?;
@@ -893,24 +895,28 @@ static ROOT_BUFFER: IpcBufferPage = IpcBufferPage::new();
 static THREAD_BUFFER: IpcBufferPage = IpcBufferPage::new();
 
 /// Messages the transfer test sends.
-const TRANSFERS: usize = 3;
+const TRANSFERS: usize = 4;
+
+/// The Extra that asks for the capability the sender's buffer names.
+const WITH_CAP: Extra = Extra { words: 0, cap: true };
 
 /// Receives [`TRANSFERS`] messages on `ep`; after each stores where the capability that came with
 /// it landed (0: none) in `RESULTS[i]`; exits with [`DONE`].
 extern "C" fn receive_caps(ep: usize) -> ! {
     let ep = Endpoint::at(ep);
     for slot in RESULTS.iter().take(TRANSFERS) {
-        if let Err(e) = ep.recv() {
-            exit_thread(failed_status(e));
+        match ep.recv() {
+            Ok(m) => slot.store(THREAD_BUFFER.received(m.extra).map_or(0, |c| c.slot()), SeqCst),
+            Err(e) => exit_thread(failed_status(e)),
         }
-        slot.store(THREAD_BUFFER.received().map_or(0, |c| c.slot()), SeqCst);
     }
     exit_thread(DONE)
 }
 
-/// A send through an Endpoint capability with GRANT carries a copy of the capability the
-/// sender's IPC buffer names (same rights and badge, a child in the derivation tree) to where the
-/// receiver's buffer says; without GRANT, or when the receiver refuses, the message passes alone.
+/// A send through an Endpoint capability with GRANT whose Extra asks for it carries a copy of
+/// the capability the sender's IPC buffer names (same rights and badge, a child in the derivation
+/// tree) to where the receiver's buffer says; without GRANT, when the receiver refuses, or when
+/// the Extra does not ask (a plain send, the capability still named), the message passes alone.
 fn grant_transfers_capability(_: &Boot) -> TestResult {
     let ep = new_endpoint()?;
     let other = new_endpoint()?;
@@ -928,7 +934,7 @@ fn grant_transfers_capability(_: &Boot) -> TestResult {
         ok!(t.set_priority(root_task(), HIGH, 0), "task_set_priority(receiver)");
         ok!(t.start(), "task_start(receiver)");
 
-        ok!(granting.send(words(1)), "send with GRANT");
+        ok!(granting.send_with(words(1), WITH_CAP), "send with GRANT");
         let landed = RESULTS[0].load(SeqCst);
         ensure!(landed != 0 && landed != NOTHING, "slot the granted capability landed in: {landed:#x}");
         ensure_identity(
@@ -937,12 +943,15 @@ fn grant_transfers_capability(_: &Boot) -> TestResult {
             "capability received",
         )?;
 
-        ok!(plain.send(words(2)), "send without GRANT");
+        ok!(plain.send_with(words(2), WITH_CAP), "send without GRANT");
         ensure_eq!(RESULTS[1].load(SeqCst), 0, "capability received through a send without GRANT");
 
+        ok!(granting.send(words(3)), "plain send with GRANT");
+        ensure_eq!(RESULTS[2].load(SeqCst), 0, "capability received through a plain send");
+
         THREAD_BUFFER.set_recv_slot(None);
-        ok!(granting.send(words(3)), "send with GRANT to a receiver that refuses capabilities");
-        ensure_eq!(RESULTS[2].load(SeqCst), 0, "capability received by a receiver that refuses them");
+        ok!(granting.send_with(words(4), WITH_CAP), "send with GRANT to a receiver that refuses capabilities");
+        ensure_eq!(RESULTS[3].load(SeqCst), 0, "capability received by a receiver that refuses them");
         ensure_ended(t, State::Exited, DONE, "receiver")?;
 
         // The received capability is a child of the one sent: revoking that deletes it.
@@ -1091,11 +1100,10 @@ static SERVER_BUFFER: IpcBufferPage = IpcBufferPage::new();
 /// The IPC buffer of the calling, or faulting, thread in the tests below.
 static CLIENT_BUFFER: IpcBufferPage = IpcBufferPage::new();
 
-/// Sends nothing, refuses capabilities. (`recv_len` and the words are the kernel's to write.)
+/// Names no capability to send, refuses capabilities.
 fn reset_buffer(b: &IpcBufferPage) {
     b.set_send_cap(None);
     b.set_recv_slot(None);
-    b.set_words(&[]);
 }
 
 /// Runs `body` with [`ROOT_BUFFER`] as the root task's IPC buffer (reset first: sending nothing,
@@ -1161,18 +1169,27 @@ fn ensure_words(
     Ok(())
 }
 
-/// Status the words server answers when `recv_len` was not the expected one.
+/// Status the words server answers when its Extra did not bring the expected number of words.
 const BAD_LEN: usize = 0x2000;
 
 /// Status the words server answers when extra word `i` was wrong: `BAD_WORD + i`.
 const BAD_WORD: usize = 0x1000;
 
+/// An Extra that says a capability came: what reads `received_slot` as it is.
+const CAP_CAME: Extra = Extra { words: 0, cap: true };
+
+/// The Extra as a number (`rax`'s high half), for threads to report in an atomic.
+fn extra_code(e: Extra) -> usize {
+    (e.to_rax() >> Extra::SHIFT) as usize
+}
+
 /// A server with [`SERVER_BUFFER`] as its IPC buffer, answering calls on `ep` with `reply_recv`.
-/// A call's words are `[seed, expected_len, reply_len, send_cap, 0]`: the server checks that its
-/// buffer received `expected_len` extra words, those of the pattern `seed`; it answers
-/// `[status, recv_len, 0, 0, 0]` (status 0, or [`BAD_LEN`], or [`BAD_WORD`] + the first wrong
-/// word), with all [`MAX_EXTRA_WORDS`] received words (0 past `recv_len`) [`transform`]ed in its
-/// buffer, `send_len` set to `reply_len` as it is, and `send_cap` (0: none).
+/// A call's words are `[seed, expected_len, reply_len, send_cap, plain]`: the server checks that its
+/// Extra brought `expected_len` extra words, those of the pattern `seed`; it answers
+/// `[status, words received, 0, 0, 0]` (status 0, or [`BAD_LEN`], or [`BAD_WORD`] + the first
+/// wrong word), with all [`MAX_EXTRA_WORDS`] received words (0 past those received)
+/// [`transform`]ed in its buffer, the first `reply_len` of them sent, and `send_cap` (0: none);
+/// with `plain` not 0 it names `send_cap` but sends nothing beyond the registers.
 extern "C" fn words_server(ep: usize) -> ! {
     let ep = Endpoint::at(ep);
     let mut m = match ep.recv() {
@@ -1180,8 +1197,8 @@ extern "C" fn words_server(ep: usize) -> ! {
         Err(e) => exit_thread(failed_status(e)),
     };
     loop {
-        let [seed, expected, reply_len, cap, _] = m.words;
-        let (got, n) = SERVER_BUFFER.received_words();
+        let [seed, expected, reply_len, cap, plain] = m.words;
+        let (got, n) = SERVER_BUFFER.received_words(m.extra);
         let status = if n != expected {
             BAD_LEN
         } else {
@@ -1189,51 +1206,50 @@ extern "C" fn words_server(ep: usize) -> ! {
         };
         let answer: [u64; MAX_EXTRA_WORDS] = core::array::from_fn(|i| transform(got[i], i));
         SERVER_BUFFER.set_words(&answer);
-        SERVER_BUFFER.set_send_len(reply_len as u64);
         SERVER_BUFFER.set_send_cap((cap != 0).then(|| Cap::new(cap)));
-        m = match ep.reply_recv([status, n, 0, 0, 0]) {
+        let extra =
+            if plain != 0 { Extra::NONE } else { Extra { words: reply_len.min(MAX_EXTRA_WORDS) as u8, cap: cap != 0 } };
+        m = match ep.reply_recv_with([status, n, 0, 0, 0], extra) {
             Ok(m) => m,
             Err(e) => exit_thread(failed_status(e)),
         };
     }
 }
 
-/// Calls the words server through `ep` with the root task's buffer holding the pattern `seed` and
-/// `send_len`, asking for `reply_len` words back and a copy of `cap` (0: none); returns the
-/// reply's words.
+/// Calls the words server through `ep` with the root task's buffer holding the pattern `seed`,
+/// the first `send_len` of them sent, asking for `reply_len` words back and a copy of `cap` (0:
+/// none); returns the reply. A call with `send_len` 0 is a plain one (no Extra).
 fn call_words_server(
     ep: Endpoint,
     seed: u64,
-    send_len: u64,
-    reply_len: u64,
+    send_len: u8,
+    reply_len: usize,
     cap: usize,
     what: &str,
-) -> Result<Words, Reason> {
+) -> Result<Message, Reason> {
     ROOT_BUFFER.set_words(&patterned(seed));
-    ROOT_BUFFER.set_send_len(send_len);
-    let expected = send_len.min(MAX_EXTRA_WORDS as u64) as usize;
-    Ok(ok!(ep.call([seed as usize, expected, reply_len as usize, cap, 0]), "call ({what})"))
+    let words = [seed as usize, usize::from(send_len), reply_len, cap, 0];
+    Ok(ok!(ep.call_with(words, Extra::words(send_len)), "call ({what})"))
 }
 
 /// A round trip to the words server ([`call_words_server`]), checked on both sides: the server
-/// got `min(send_len, 64)` words of the pattern `seed`, and the root task `min(reply_len, 64)`
-/// words, each the transform of the word the server received at that index (0 past those sent).
-fn words_round_trip(ep: Endpoint, seed: u64, send_len: u64, reply_len: u64, what: &str) -> TestResult {
-    let r = call_words_server(ep, seed, send_len, reply_len, 0, what)?;
-    let sent = send_len.min(MAX_EXTRA_WORDS as u64) as usize;
-    ensure_eq!((r[0], r[1]), (0, sent), "server's check (status, recv_len) ({what})");
-    let back = reply_len.min(MAX_EXTRA_WORDS as u64) as usize;
-    let (got, n) = ROOT_BUFFER.received_words();
-    ensure_eq!(n, back, "recv_len of the reply ({what})");
+/// got `send_len` words of the pattern `seed`, and the root task `reply_len` words, each the
+/// transform of the word the server received at that index (0 past those sent).
+fn words_round_trip(ep: Endpoint, seed: u64, send_len: u8, reply_len: u8, what: &str) -> TestResult {
+    let r = call_words_server(ep, seed, send_len, reply_len.into(), 0, what)?;
+    let sent = usize::from(send_len);
+    ensure_eq!((r.words[0], r.words[1]), (0, sent), "server's check (status, words received) ({what})");
+    ensure_eq!(r.extra, Extra::words(reply_len), "the reply's Extra ({what})");
+    let (got, n) = ROOT_BUFFER.received_words(r.extra);
     let expected: [u64; MAX_EXTRA_WORDS] =
         core::array::from_fn(|i| transform(if i < sent { pattern(seed, i) } else { 0 }, i));
     ensure_words(&got, &expected, n, "words the reply brought", what)
 }
 
-/// A call carries the first `send_len` words of the caller's buffer into the server's, and the
-/// reply the first `send_len` of the server's into the caller's: all 64, none (`recv_len` back
-/// to 0), more than 64 asked (exactly 64 travel), a few. With the server above the root task
-/// (it waits in `recv` first) and below it (the call waits for it).
+/// A call carries the first `extra.words` words of the caller's buffer into the server's, and the
+/// reply the first of the server's into the caller's: all 64, none (a plain message both ways),
+/// a few. With the server above the root task (it waits in `recv` first) and below it (the call
+/// waits for it).
 fn extra_words_call_and_reply(_: &Boot) -> TestResult {
     let ep = new_endpoint()?;
     reset_buffer(&SERVER_BUFFER);
@@ -1242,9 +1258,9 @@ fn extra_words_call_and_reply(_: &Boot) -> TestResult {
             let mut threads = Threads::new()?;
             spawn_with_buffer(&mut threads, "server", (words_server, ep.slot()), priority, &SERVER_BUFFER, None)?;
             let mut seed = 0x5eed_0000 + priority as u64;
-            for (send_len, reply_len) in [(64, 64), (0, 0), (64, 64), (1000, u64::MAX), (5, 7), (0, 64), (64, 0)] {
+            for (send_len, reply_len) in [(64, 64), (0, 0), (64, 64), (1, 64), (5, 7), (0, 64), (64, 0)] {
                 seed += 1;
-                let what = reason(format_args!("priority {priority}, send_len {send_len}, reply {reply_len}"));
+                let what = reason(format_args!("priority {priority}, {send_len} words, reply {reply_len}"));
                 words_round_trip(ep, seed, send_len, reply_len, what.as_str())?;
             }
         }
@@ -1253,59 +1269,111 @@ fn extra_words_call_and_reply(_: &Boot) -> TestResult {
     delete(ep.cap())
 }
 
+/// An Extra that is not one (more than [`MAX_EXTRA_WORDS`] words, or undefined bits) is
+/// `InvalidArgument` before anything is done: a receiver waiting on the endpoint gets nothing,
+/// a reply right stays unused; the high half of `rax` on a syscall that sends no message is
+/// `UnknownSyscall`, and an Extra with no buffer at all is sent as far as it can be (nothing).
+fn bad_extra_refused_whole(_: &Boot) -> TestResult {
+    let ep = new_endpoint()?;
+    clear(&SEEN);
+    let mut threads = Threads::new()?;
+    // A receiver above the root task: it waits in `recv` at once.
+    let t = threads.spawn("receiver", receive_once, ep.slot(), HIGH)?;
+    let raw = |number: Sysno, high: u64, args: [usize; 6]| {
+        // SAFETY: the IPC syscalls read and write no memory of the caller but its IPC buffer,
+        // and the root task has none here; `nop` does nothing.
+        let (rax, out) = unsafe { sys::syscall::syscall(number as usize | (high << 32) as usize, args) };
+        (sys::Error::check(rax & 0xffff_ffff), (rax >> 32) as u64, out)
+    };
+    let args = [ep.slot(), 1, 2, 3, 4, 5];
+    for (high, what) in [(65, "65 words"), (0xff, "255 words"), (1 << 9, "bit 41"), (1 << 31, "bit 63")] {
+        for n in [Sysno::Send, Sysno::NbSend, Sysno::Call] {
+            let (r, back, out) = raw(n, high, args);
+            ensure_eq!(r, Err(InvalidArgument.into()), "{n:?} with an Extra of {what}");
+            ensure_eq!((back, out), (0, args), "{n:?} with an Extra of {what}: rax's high half, arguments");
+        }
+        ensure_eq!(raw(Sysno::Reply, high, args).0, Err(InvalidArgument.into()), "reply with an Extra of {what}");
+    }
+    for n in [Sysno::Nop, Sysno::Recv, Sysno::NbRecv, Sysno::FaultReply, Sysno::NoteSignal, Sysno::CapIdentify] {
+        ensure_eq!(raw(n, 1, args).0, Err(UnknownSyscall.into()), "{n:?} with its high half set");
+    }
+    ensure_state(t, State::BlockedRecv, "receiver after the refused sends")?;
+    // A valid Extra without an IPC buffer on either side: the message goes, nothing with it.
+    let (r, back, _) = raw(Sysno::Send, 64 | 1 << 8, args);
+    ensure_eq!((r, back), (Ok(()), 0), "send with an Extra of 64 words and a capability, no buffers");
+    ensure_ended(t, State::Exited, DONE, "receiver")?;
+    ensure_eq!(load(&SEEN), Message::plain(0, [1, 2, 3, 4, 5]), "message the receiver got");
+    drop(threads);
+    delete(ep.cap())
+}
+
 /// Words travel only between IPC buffers. A receiver without one still gets the message in
-/// registers (the extra words are dropped); a page that was a task's buffer but no longer is
-/// is left alone; and a reply from a task without a buffer brings none (`recv_len` 0).
+/// registers, and its Extra says no words came; a page that was a task's buffer but no longer is
+/// is left alone; and a reply from a task without a buffer brings none.
 fn words_need_buffers(_: &Boot) -> TestResult {
     let ep = new_endpoint()?;
     reset_buffer(&SERVER_BUFFER);
     clear(&SEEN);
+    clear(&RESULTS);
     with_root_buffer(|| {
         let mut threads = Threads::new()?;
-        // A receiver without a buffer: the five words and the badge, as ever.
-        let t = threads.spawn("receiver without a buffer", receive_once, ep.slot(), HIGH)?;
-        ROOT_BUFFER.set_words(&patterned(0x0b0f));
-        ok!(ep.send(words(700)), "send with 64 extra words to a receiver without a buffer");
+        // A receiver without a buffer: the five words and the badge, as ever, and nothing else.
+        let t = threads.spawn("receiver without a buffer", receive_extra, ep.slot(), HIGH)?;
+        let extra = ROOT_BUFFER.set_words(&patterned(0x0b0f));
+        ok!(ep.send_with(words(700), extra), "send with 64 extra words to a receiver without a buffer");
         ensure_ended(t, State::Exited, DONE, "receiver without a buffer")?;
-        ensure_eq!(load(&SEEN), Message { badge: 0, words: words(700) }, "message the receiver without a buffer got");
+        ensure_eq!(load(&SEEN), Message::plain(0, words(700)), "message the receiver without a buffer got");
+        ensure_eq!(RESULTS[0].load(SeqCst), 0, "the Extra the receiver without a buffer got");
 
         // A server whose buffer is taken away between two calls.
         let server = spawn_with_buffer(&mut threads, "server", (words_server, ep.slot()), HIGH, &SERVER_BUFFER, None)?;
         words_round_trip(ep, 0x0b10, 64, 64, "server with its buffer")?;
-        // The server's page: recv_len 64, and the words the server answered with in place of
-        // those received.
-        let (left, n) = SERVER_BUFFER.received_words();
-        ensure_eq!(n, 64, "recv_len in the server's buffer after the first call");
+        // The server's page: the words it answered with in place of those received.
+        let (left, _) = SERVER_BUFFER.received_words(Extra::words(64));
         ok!(server.set_ipc_buffer(None), "task_set_ipc_buffer(server, None)");
-        // The server now checks its old page against the old seed; the words the root task sends
-        // are another pattern, and must not land there.
+        // 64 words to a server without a buffer: none reach it, nor its former page.
         let r = call_words_server(ep, 0x0b11, 64, 64, 0, "server without a buffer")?;
-        ensure_eq!(r[1], 64, "recv_len the server read from its former buffer");
-        let (now, n) = SERVER_BUFFER.received_words();
-        ensure_eq!(n, 64, "recv_len of the former buffer page after a call with 64 words");
-        // The server answered the words it found there, so the page now holds their transform,
-        // not that of the words just sent.
-        let expected: [u64; MAX_EXTRA_WORDS] = core::array::from_fn(|i| transform(left[i], i));
+        ensure_eq!((r.words[0], r.words[1]), (BAD_LEN, 0), "server's check (status, words received) without a buffer");
+        let (now, _) = SERVER_BUFFER.received_words(Extra::words(64));
+        // The server answered with the transform of no words (zeros), written by itself; the
+        // root task's pattern never landed there.
+        let expected: [u64; MAX_EXTRA_WORDS] = core::array::from_fn(|i| transform(0, i));
         ensure_words(&now, &expected, 64, "former buffer page", "after the second call")?;
-        // The reply of a task without a buffer brings no words, though its page has send_len 64.
-        ensure_eq!(ROOT_BUFFER.recv_len(), 0, "recv_len of the reply from a server without a buffer");
+        ensure!(left != now, "the former buffer page did not change at all");
+        // The reply of a task without a buffer brings no words, though it asked for 64.
+        ensure_eq!(r.extra, Extra::NONE, "the Extra of the reply from a server without a buffer");
         Ok(())
     })?;
     delete(ep.cap())
 }
 
-/// With [`CLIENT_BUFFER`] as its IPC buffer: receives one message on `ep`, sends back the
-/// [`transform`] of the extra words it brought (as many), then executes `ud2` (vector 6) for
-/// good: a reply to the fault resumes it at the same `ud2`.
+/// Receives once on `ep`, stores the message in [`SEEN`] and its Extra in `RESULTS[0]`; exits
+/// with [`DONE`].
+extern "C" fn receive_extra(ep: usize) -> ! {
+    match Endpoint::at(ep).recv() {
+        Ok(m) => {
+            store(&SEEN, &m);
+            RESULTS[0].store(extra_code(m.extra), SeqCst);
+            exit_thread(DONE)
+        }
+        Err(e) => exit_thread(failed_status(e)),
+    }
+}
+
+/// With [`CLIENT_BUFFER`] as its IPC buffer: receives one message on `ep` (its Extra goes to
+/// `RESULTS[0]`), sends back the [`transform`] of the extra words it brought (as many), then
+/// executes `ud2` (vector 6) for good: a reply to the fault resumes it at the same `ud2`.
 extern "C" fn words_then_fault(ep: usize) -> ! {
     let ep = Endpoint::at(ep);
-    if let Err(e) = ep.recv() {
-        exit_thread(failed_status(e));
-    }
-    let (got, n) = CLIENT_BUFFER.received_words();
+    let m = match ep.recv() {
+        Ok(m) => m,
+        Err(e) => exit_thread(failed_status(e)),
+    };
+    RESULTS[0].store(extra_code(m.extra), SeqCst);
+    let (got, n) = CLIENT_BUFFER.received_words(m.extra);
     let answer: [u64; MAX_EXTRA_WORDS] = core::array::from_fn(|i| transform(got[i], i));
-    CLIENT_BUFFER.set_words(&answer[..n]);
-    if let Err(e) = ep.send(words(0xfa)) {
+    let extra = CLIENT_BUFFER.set_words(&answer[..n]);
+    if let Err(e) = ep.send_with(words(0xfa), extra) {
         exit_thread(failed_status(e));
     }
     // SAFETY: `ud2` raises an invalid-opcode exception and does nothing else: it touches no
@@ -1313,50 +1381,52 @@ extern "C" fn words_then_fault(ep: usize) -> ! {
     unsafe { core::arch::asm!("ud2", options(noreturn, nomem, nostack)) }
 }
 
-/// Fault messages carry no extra words: the supervisor's `recv_len` goes back to 0, though the
-/// faulting thread's buffer has 64 words to send. Nor does the reply to a fault carry anything
-/// back, though the supervisor's buffer has words and a capability to send: the faulted thread's
-/// buffer stays as its last message left it.
+/// Fault messages carry no extra words: the supervisor's Extra is `NONE`, though the faulting
+/// thread's last message had 64 words. Nor does the reply to a fault carry anything back,
+/// though the supervisor's reply asks for words and a capability: the faulted thread's buffer
+/// stays as its last message left it.
 fn fault_message_carries_no_words(_: &Boot) -> TestResult {
     let ep = new_endpoint()?;
     let faults = new_endpoint()?;
     let fault_ep = mint(faults, rights::WRITE, 0xf6)?;
     let gift = mint(ep, rights::READ, 0x61f7)?;
     reset_buffer(&CLIENT_BUFFER);
+    clear(&RESULTS);
     CLIENT_BUFFER.set_recv_slot(Some(Slot::Auto));
     with_root_buffer(|| {
         let mut threads = Threads::new()?;
         let entry = (words_then_fault as ThreadEntry, ep.slot());
         let t = spawn_with_buffer(&mut threads, "faulting thread", entry, HIGH, &CLIENT_BUFFER, Some(fault_ep))?;
         // The thread takes 64 words and sends their transform back, waiting for the root task.
-        ROOT_BUFFER.set_words(&patterned(0xfa01));
-        ok!(ep.send(words(1)), "send with 64 extra words to the thread");
+        let extra = ROOT_BUFFER.set_words(&patterned(0xfa01));
+        ok!(ep.send_with(words(1), extra), "send with 64 extra words to the thread");
         ensure_state(t, State::BlockedSend, "thread sending back")?;
-        ensure_eq!(CLIENT_BUFFER.recv_len(), 64, "recv_len of the thread");
+        ensure_eq!(RESULTS[0].load(SeqCst), 64, "the Extra the thread got");
         let m = ok!(ep.nb_recv(), "nb_recv of the thread's message");
-        ensure_eq!(m, Message { badge: 0, words: words(0xfa) }, "the thread's message");
-        let (got, n) = ROOT_BUFFER.received_words();
-        ensure_eq!(n, 64, "recv_len of the thread's message");
+        ensure_eq!(m, Message { extra: Extra::words(64), ..Message::plain(0, words(0xfa)) }, "the thread's message");
+        let (got, n) = ROOT_BUFFER.received_words(m.extra);
         let back: [u64; MAX_EXTRA_WORDS] = core::array::from_fn(|i| transform(pattern(0xfa01, i), i));
         ensure_words(&got, &back, n, "words the thread's message brought", "before its fault")?;
 
         // It has run on to its `ud2`: the fault message waits on `faults`.
         let m = ok!(faults.nb_recv(), "nb_recv of the fault message");
         ensure_eq!((m.badge, m.words[0]), (0xf6, 6), "fault message (badge, vector)");
-        ensure_eq!(CLIENT_BUFFER.send_len(), 64, "send_len in the faulting thread's buffer");
-        ensure_eq!(ROOT_BUFFER.recv_len(), 0, "recv_len of the fault message");
+        ensure_eq!(m.extra, Extra::NONE, "the Extra of the fault message");
 
         // The reply resumes the thread at its `ud2`, which faults again.
+        let received_before = CLIENT_BUFFER.received(CAP_CAME);
         ROOT_BUFFER.set_words(&patterned(0xfa02));
         ROOT_BUFFER.set_send_cap(Some(gift.cap()));
-        ok!(ipc::reply(words(0)), "reply to the fault message");
+        ok!(ipc::reply_with(words(0), Extra { words: 64, cap: true }), "reply to the fault message");
         let m = ok!(faults.nb_recv(), "nb_recv of the second fault message");
-        ensure_eq!((m.badge, m.words[0]), (0xf6, 6), "second fault message (badge, vector)");
-        ensure_eq!(ROOT_BUFFER.recv_len(), 0, "recv_len of the second fault message");
-        let (got, n) = CLIENT_BUFFER.received_words();
-        ensure_eq!(n, 64, "recv_len of the faulted thread after the reply to its fault");
+        ensure_eq!(
+            (m.badge, m.words[0], m.extra),
+            (0xf6, 6, Extra::NONE),
+            "second fault message (badge, vector, Extra)"
+        );
+        let (got, n) = CLIENT_BUFFER.received_words(Extra::words(64));
         ensure_words(&got, &back, n, "the faulted thread's words", "after the reply to its fault")?;
-        ensure_eq!(CLIENT_BUFFER.received(), None, "capability the faulted thread got with the reply");
+        ensure_eq!(CLIENT_BUFFER.received(CAP_CAME), received_before, "received_slot after the reply to the fault");
         Ok(())
     })?;
     for c in [gift, fault_ep, faults, ep] {
@@ -1365,12 +1435,13 @@ fn fault_message_carries_no_words(_: &Boot) -> TestResult {
     Ok(())
 }
 
-/// A message that brings nothing through the buffers (`send_len` 0, `send_cap` 0: the kind the
-/// kernel's fast paths take, with both tasks' buffers in place) still writes the receiver's
-/// `received_slot` and `recv_len` 0, in both directions, whichever task outranks the other
-/// (a higher server takes the `call` fast path, a lower one the `reply_recv` one). Each plain
-/// round trip follows one that left both fields set, so a path that skipped the writes fails.
-fn plain_messages_clear_buffer_fields(_: &Boot) -> TestResult {
+/// A message that asks for nothing through the buffers (Extra `NONE`: the kind the kernel's fast
+/// paths take, with both tasks' buffers in place, a capability named and a slot offered on both
+/// sides) brings nothing and leaves both buffers alone, in both directions, whichever task
+/// outranks the other (a higher server takes the `call` fast path, a lower one the `reply_recv`
+/// one). Each plain round trip follows one that brought words and a capability, so a path that
+/// carried them anyway, or wrote the buffers, fails.
+fn plain_messages_leave_buffers_alone(_: &Boot) -> TestResult {
     let ep = new_endpoint()?;
     let other = new_endpoint()?;
     let gift = mint(other, rights::READ, 0x91a)?;
@@ -1380,22 +1451,31 @@ fn plain_messages_clear_buffer_fields(_: &Boot) -> TestResult {
             let mut threads = Threads::new()?;
             spawn_with_buffer(&mut threads, "server", (words_server, ep.slot()), priority, &SERVER_BUFFER, None)?;
             ROOT_BUFFER.set_recv_slot(Some(Slot::Auto));
+            ROOT_BUFFER.set_send_cap(Some(gift.cap()));
             for round in 0..3u64 {
                 let what = reason(format_args!("priority {priority}, round {round}"));
                 let what = what.as_str();
-                // Words both ways and a capability with the reply: every field set.
+                // Words both ways and a capability with the reply.
                 let r = call_words_server(ep, 0x91a0 + round, 4, 3, gift.slot(), what)?;
-                ensure_eq!((r[0], r[1]), (0, 4), "server's check (status, recv_len) ({what}, with words)");
-                ensure_eq!(ROOT_BUFFER.recv_len(), 3, "recv_len of the reply with words ({what})");
-                let Some(landed) = ROOT_BUFFER.received() else {
+                ensure_eq!((r.words[0], r.words[1]), (0, 4), "server's check (status, words) ({what}, with words)");
+                ensure_eq!(r.extra, Extra { words: 3, cap: true }, "the Extra of the reply with words ({what})");
+                let Some(landed) = ROOT_BUFFER.received(r.extra) else {
                     fail!("no capability came with the reply ({what})");
                 };
                 delete(landed)?;
-                // Then nothing beyond the registers: both fields 0 again on both sides.
-                let r = call_words_server(ep, 0x91b0 + round, 0, 0, 0, what)?;
-                ensure_eq!((r[0], r[1]), (0, 0), "server's check (status, recv_len) ({what}, plain)");
-                ensure_eq!(ROOT_BUFFER.recv_len(), 0, "recv_len of the plain reply ({what})");
-                ensure_eq!(ROOT_BUFFER.received(), None, "received_slot after the plain reply ({what})");
+                let before: [u64; MAX_EXTRA_WORDS] = core::array::from_fn(|i| ROOT_BUFFER.word(i));
+                // Then nothing beyond the registers, though the server names the gift again.
+                let words = [0x91b0 + round as usize, 0, 3, gift.slot(), 1];
+                let r = ok!(ep.call(words), "plain call ({what})");
+                ensure_eq!((r[0], r[1]), (0, 0), "server's check (status, words) ({what}, plain)");
+                let after: [u64; MAX_EXTRA_WORDS] = core::array::from_fn(|i| ROOT_BUFFER.word(i));
+                ensure!(before == after, "a plain reply changed the caller's buffer words ({what})");
+                ensure_eq!(
+                    ROOT_BUFFER.received(CAP_CAME),
+                    Some(landed),
+                    "received_slot after the plain reply ({what})"
+                );
+                ensure_empty(landed, "the slot the first capability landed in, after the plain reply")?;
             }
             ROOT_BUFFER.set_recv_slot(None);
             Ok(())
@@ -1406,11 +1486,11 @@ fn plain_messages_clear_buffer_fields(_: &Boot) -> TestResult {
     delete(ep.cap())
 }
 
-/// A reply carries a copy of the replier's `send_cap` to the caller's `recv_slot`, though the
-/// call went through a capability without GRANT (the reply right stands for it): a child of the
-/// replier's capability, with its rights and badge, gone when that is revoked. It lands in the
-/// slot asked for; a caller that refuses capabilities gets none, and a reply without one writes
-/// `received_slot` 0.
+/// A reply carries a copy of the replier's `send_cap` to the caller's `recv_slot` when its Extra
+/// asks, though the call went through a capability without GRANT (the reply right stands for
+/// it): a child of the replier's capability, with its rights and badge, gone when that is
+/// revoked. It lands in the slot asked for; a caller that refuses capabilities gets none (its
+/// Extra says so), and so does one answered by a reply without one.
 fn reply_transfers_capability(_: &Boot) -> TestResult {
     let ep = new_endpoint()?;
     let other = new_endpoint()?;
@@ -1424,10 +1504,10 @@ fn reply_transfers_capability(_: &Boot) -> TestResult {
 
         ROOT_BUFFER.set_recv_slot(Some(Slot::Auto));
         let r = call_words_server(client, 0x7e10, 3, 2, gift.slot(), "reply with a capability")?;
-        ensure_eq!((r[0], r[1]), (0, 3), "server's check (status, recv_len) of the call");
-        ensure_eq!(ROOT_BUFFER.recv_len(), 2, "recv_len of the reply with a capability");
-        let Some(landed) = ROOT_BUFFER.received() else {
-            fail!("no capability came with the reply (received_slot 0)");
+        ensure_eq!((r.words[0], r.words[1]), (0, 3), "server's check (status, words) of the call");
+        ensure_eq!(r.extra, Extra { words: 2, cap: true }, "the Extra of the reply with a capability");
+        let Some(landed) = ROOT_BUFFER.received(r.extra) else {
+            fail!("no capability came with the reply");
         };
         ensure!(landed != gift.cap(), "the capability received is the replier's own (slot {})", landed.slot());
         ensure_identity(landed, gift_id, "capability received with the reply")?;
@@ -1436,22 +1516,22 @@ fn reply_transfers_capability(_: &Boot) -> TestResult {
         ensure_identity(gift.cap(), gift_id, "gift after its revoke")?;
 
         ROOT_BUFFER.set_recv_slot(Some(Slot::At(SPARE)));
-        call_words_server(client, 0x7e11, 0, 0, gift.slot(), "reply with a capability to SPARE")?;
-        ensure_eq!(ROOT_BUFFER.received(), Some(Cap::new(SPARE)), "where the reply's capability landed");
+        let r = call_words_server(client, 0x7e11, 0, 0, gift.slot(), "reply with a capability to SPARE")?;
+        ensure_eq!(ROOT_BUFFER.received(r.extra), Some(Cap::new(SPARE)), "where the reply's capability landed");
         ensure_identity(Cap::new(SPARE), gift_id, "capability received in SPARE")?;
         delete(Cap::new(SPARE))?;
 
         ROOT_BUFFER.set_recv_slot(None);
-        call_words_server(client, 0x7e12, 0, 0, gift.slot(), "reply with a capability to a refusing caller")?;
-        ensure_eq!(ROOT_BUFFER.received(), None, "capability received by a caller that refuses them");
+        let r = call_words_server(client, 0x7e12, 0, 0, gift.slot(), "reply with a capability to a refusing caller")?;
+        ensure_eq!(r.extra, Extra::NONE, "the Extra of a caller that refuses capabilities");
         ensure_empty(landed, "lowest free slot after a refused capability")?;
 
         ROOT_BUFFER.set_recv_slot(Some(Slot::Auto));
-        call_words_server(client, 0x7e13, 0, 0, gift.slot(), "reply with a capability, again")?;
-        ensure_eq!(ROOT_BUFFER.received(), Some(landed), "where the reply's capability landed, again");
+        let r = call_words_server(client, 0x7e13, 0, 0, gift.slot(), "reply with a capability, again")?;
+        ensure_eq!(ROOT_BUFFER.received(r.extra), Some(landed), "where the reply's capability landed, again");
         delete(landed)?;
-        call_words_server(client, 0x7e14, 0, 0, 0, "reply without a capability")?;
-        ensure_eq!(ROOT_BUFFER.received(), None, "capability received with a reply without one");
+        let r = call_words_server(client, 0x7e14, 0, 0, 0, "reply without a capability")?;
+        ensure_eq!(r.extra, Extra::NONE, "the Extra of a reply without a capability");
         ensure_empty(landed, "lowest free slot after a reply without a capability")?;
         Ok(())
     })?;
@@ -1461,23 +1541,26 @@ fn reply_transfers_capability(_: &Boot) -> TestResult {
     Ok(())
 }
 
-/// Calls `ep` twice (with [`CLIENT_BUFFER`] as its IPC buffer), with `words(0x900)` then
-/// `words(0x901)`, storing the replies' first words in `RESULTS[0]` and `RESULTS[1]`; exits with
-/// [`DONE`].
+/// Calls `ep` twice (with [`CLIENT_BUFFER`] as its IPC buffer, each call with its 64 words),
+/// with `words(0x900)` then `words(0x901)`, storing the replies' first words in `RESULTS[0]` and
+/// `RESULTS[1]` and their Extras in `RESULTS[2]` and `RESULTS[3]`; exits with [`DONE`].
 extern "C" fn call_twice(ep: usize) -> ! {
     let ep = Endpoint::at(ep);
-    for (k, slot) in RESULTS.iter().take(2).enumerate() {
-        match ep.call(words(0x900 + k)) {
-            Ok(r) => slot.store(r[0], SeqCst),
+    for k in 0..2 {
+        match ep.call_with(words(0x900 + k), Extra::words(MAX_EXTRA_WORDS as u8)) {
+            Ok(r) => {
+                RESULTS[k].store(r.words[0], SeqCst);
+                RESULTS[k + 2].store(extra_code(r.extra), SeqCst);
+            }
             Err(e) => exit_thread(failed_status(e)),
         }
     }
     exit_thread(DONE)
 }
 
-/// `reply` and, deferred, `reply_to` carry extra words and a capability as a message does. The
-/// words array serves both ways: the caller's second call sends the words the first reply left,
-/// then those it had put there.
+/// `reply` and, deferred, `reply_to` carry extra words and a capability as a message does, when
+/// their Extra asks. The words array serves both ways: the caller's second call sends the words
+/// the first reply left, then those it had put there.
 fn replies_carry_words_and_capability(_: &Boot) -> TestResult {
     let ep = new_endpoint()?;
     let other = new_endpoint()?;
@@ -1491,45 +1574,43 @@ fn replies_carry_words_and_capability(_: &Boot) -> TestResult {
         let mut threads = Threads::new()?;
         let c = spawn_with_buffer(&mut threads, "caller", (call_twice, ep.slot()), HIGH, &CLIENT_BUFFER, None)?;
         let m = ok!(ep.nb_recv(), "nb_recv of the first call");
-        ensure_eq!(m.words, words(0x900), "first call");
-        let (got, n) = ROOT_BUFFER.received_words();
-        ensure_eq!(n, 64, "recv_len of the first call");
+        ensure_eq!((m.words, m.extra), (words(0x900), Extra::words(64)), "first call (words, Extra)");
+        let (got, n) = ROOT_BUFFER.received_words(m.extra);
         ensure_words(&got, &patterned(0xc0), n, "words the first call brought", "64")?;
 
         // `reply`: 40 words and the gift.
         let first = patterned(0xd0);
-        ROOT_BUFFER.set_words(&first[..40]);
+        let extra = Extra { cap: true, ..ROOT_BUFFER.set_words(&first[..40]) };
         ROOT_BUFFER.set_send_cap(Some(gift.cap()));
-        ok!(ipc::reply([0xa0, 0, 0, 0, 0]), "reply");
+        ok!(ipc::reply_with([0xa0, 0, 0, 0, 0], extra), "reply");
         ensure_eq!(RESULTS[0].load(SeqCst), 0xa0, "first reply's word the caller got");
+        ensure_eq!(RESULTS[2].load(SeqCst), extra_code(extra), "first reply's Extra the caller got");
         ensure_state(c, State::BlockedSend, "caller in its second call")?;
-        let (got, n) = CLIENT_BUFFER.received_words();
-        ensure_eq!(n, 40, "recv_len of the reply");
+        let (got, n) = CLIENT_BUFFER.received_words(extra);
         ensure_words(&got, &first, n, "words the reply brought", "reply")?;
-        let Some(landed) = CLIENT_BUFFER.received() else {
+        let Some(landed) = CLIENT_BUFFER.received(extra) else {
             fail!("no capability came with the reply (received_slot 0)");
         };
         ensure_identity(landed, gift_id, "capability the reply brought")?;
 
         let m = ok!(ep.nb_recv(), "nb_recv of the second call");
-        ensure_eq!(m.words, words(0x901), "second call");
-        let (got, n) = ROOT_BUFFER.received_words();
-        ensure_eq!(n, 64, "recv_len of the second call");
+        ensure_eq!((m.words, m.extra), (words(0x901), Extra::words(64)), "second call (words, Extra)");
+        let (got, n) = ROOT_BUFFER.received_words(m.extra);
         let mixed: [u64; MAX_EXTRA_WORDS] = core::array::from_fn(|i| if i < 40 { first[i] } else { pattern(0xc0, i) });
         ensure_words(&got, &mixed, n, "words the second call brought", "40 from the reply, then the caller's")?;
 
         // `reply_to`, deferred: all 64 words and the gift again, to the next free slot.
         let saved = ok!(Reply::save(Slot::Auto), "reply_save");
         let second = patterned(0xe0);
-        ROOT_BUFFER.set_words(&second);
-        ok!(saved.reply([0xa1, 0, 0, 0, 0]), "reply_to");
+        let extra = Extra { cap: true, ..ROOT_BUFFER.set_words(&second) };
+        ok!(saved.reply_with([0xa1, 0, 0, 0, 0], extra), "reply_to");
         ensure_ended(c, State::Exited, DONE, "caller after reply_to")?;
         ensure_eq!(RESULTS[1].load(SeqCst), 0xa1, "second reply's word the caller got");
+        ensure_eq!(RESULTS[3].load(SeqCst), extra_code(extra), "second reply's Extra the caller got");
         ensure_empty(saved.cap(), "Reply capability after use")?;
-        let (got, n) = CLIENT_BUFFER.received_words();
-        ensure_eq!(n, 64, "recv_len of the reply_to");
+        let (got, n) = CLIENT_BUFFER.received_words(extra);
         ensure_words(&got, &second, n, "words the reply_to brought", "reply_to")?;
-        let Some(again) = CLIENT_BUFFER.received() else {
+        let Some(again) = CLIENT_BUFFER.received(extra) else {
             fail!("no capability came with the reply_to (received_slot 0)");
         };
         ensure!(again != landed, "the reply_to's capability landed on the reply's (slot {})", again.slot());

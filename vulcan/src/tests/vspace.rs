@@ -888,33 +888,42 @@ fn ipc_between_spaces(boot: &Boot) -> TestResult {
     delete(m.cap())
 }
 
-/// The IPC buffer of [`recv_len_server`]: the first page of the test area.
+/// The IPC buffer of [`word_server`]: the first page of the test area.
 const SERVER_BUFFER_AT: usize = TEST_AREA;
 
-/// Where `recv_len` is in an IPC buffer.
-const RECV_LEN: usize = core::mem::offset_of!(sys::abi::ipc::IpcBuffer, recv_len);
+/// Where the first extra word is in an IPC buffer.
+const WORD0: usize = core::mem::offset_of!(sys::abi::ipc::IpcBuffer, words);
 
-/// Answers every call on Endpoint `ep` with the `recv_len` its IPC buffer holds at that moment
-/// (its buffer is at [`SERVER_BUFFER_AT`]).
-extern "C" fn recv_len_server(ep: usize) -> ! {
+/// Answers every call on Endpoint `ep` with the first extra word its IPC buffer holds at that
+/// moment (its buffer is at [`SERVER_BUFFER_AT`]) and how many words its Extra said came.
+extern "C" fn word_server(ep: usize) -> ! {
     let ep = Endpoint::at(ep);
     let mut next = ep.recv();
     loop {
         match next {
             // SAFETY: the test keeps a page mapped readable at the buffer's address while it
             // calls; the kernel and the test write it, this thread only reads it.
-            Ok(_) => next = ep.reply_recv([unsafe { peek(SERVER_BUFFER_AT + RECV_LEN) }, 0, 0, 0, 0]),
+            Ok(m) => next = ep.reply_recv([unsafe { peek(SERVER_BUFFER_AT + WORD0) }, m.extra.words.into(), 0, 0, 0]),
             Err(e) => exit_thread(0xe000 + e.code()),
         }
+    }
+}
+
+/// Calls `ep` with `word` as the one extra word, through the root task's IPC buffer.
+fn call_with_word(ep: Endpoint, round: usize, word: u64) -> Result<[usize; 5], Reason> {
+    let r = sys::thread::with_ipc_buffer(|b| ep.call_with([round, 0, 0, 0, 0], b.set_words(&[word])));
+    match r {
+        Ok(Ok(m)) => Ok(m.words),
+        Ok(Err(e)) | Err(e) => fail!("call {round} with one word: {e:?}"),
     }
 }
 
 /// The kernel writes a receiver's IPC buffer through the page mapped at the buffer's address at
 /// the moment the message passes, never through a page that was there before: a server's buffer
 /// page is replaced by another at the same address (the old one mapped elsewhere), and then by a
-/// read-only mapping. The server outranks the root task, so each call may take the fast path,
-/// which keeps the translation of the buffer page between messages: a translation kept past the
-/// unmap would zero `recv_len` in the old page and leave the new one alone.
+/// read-only mapping. Each call carries one extra word; the kernel keeps the translation of each
+/// task's buffer page between messages: a translation kept past the unmap would write the word
+/// into the old page and leave the new one alone.
 fn ipc_buffer_moved_under_its_task(_: &Boot) -> TestResult {
     use super::ipc::{HIGH, Threads, new_endpoint};
     let m = split_root(16)?;
@@ -924,7 +933,7 @@ fn ipc_buffer_moved_under_its_task(_: &Boot) -> TestResult {
     ok!(first.map(VSpace::root(), v, access::RW, m), "page_map of the first page at {v:#x}");
     let ep = new_endpoint()?;
     let mut threads = Threads::new()?;
-    let server = threads.prepare("recv_len server", recv_len_server, ep.slot())?;
+    let server = threads.prepare("word server", word_server, ep.slot())?;
     // SAFETY: the page at `v` is this test's and the server's alone, and stays mapped (or is
     // replaced) while the server may be sent to; the kernel writes it as an IPC buffer.
     ok!(unsafe { sys::ipc::task_set_ipc_buffer(server.slot(), v) }, "task_set_ipc_buffer(server, {v:#x})");
@@ -933,9 +942,9 @@ fn ipc_buffer_moved_under_its_task(_: &Boot) -> TestResult {
 
     for round in 0..2 {
         // SAFETY: the first page is mapped RW at `v`.
-        unsafe { poke(v + RECV_LEN, 0x5555) };
-        let r = ok!(ep.call([round, 0, 0, 0, 0]), "call {round} with the first page");
-        ensure_eq!(r[0], 0, "recv_len the server read (first page, call {round})");
+        unsafe { poke(v + WORD0, 0x5555) };
+        let r = call_with_word(ep, round, 0x1000 + round as u64)?;
+        ensure_eq!((r[0], r[1]), (0x1000 + round, 1), "word the server read, words it got (first page, call {round})");
     }
     // SAFETY: no reference into the page is live.
     ok!(unsafe { first.unmap() }, "page_unmap of the first page");
@@ -943,22 +952,22 @@ fn ipc_buffer_moved_under_its_task(_: &Boot) -> TestResult {
     ok!(first.map(VSpace::root(), w, access::RW, m), "page_map of the first page at {w:#x}");
     // SAFETY: both pages are mapped RW, the second at `v`, the first at `w`.
     unsafe {
-        poke(v + RECV_LEN, 0x7777);
-        poke(w + RECV_LEN, 0x6666);
+        poke(v + WORD0, 0x7777);
+        poke(w + WORD0, 0x6666);
     }
-    let r = ok!(ep.call([2, 0, 0, 0, 0]), "call with the second page");
-    ensure_eq!(r[0], 0, "recv_len the server read in the page now at its buffer's address");
+    let r = call_with_word(ep, 2, 0xabc)?;
+    ensure_eq!((r[0], r[1]), (0xabc, 1), "word the server read in the page now at its buffer's address");
     // SAFETY: mapped RW at `w`.
-    ensure_eq!(unsafe { peek(w + RECV_LEN) }, 0x6666, "recv_len of the page that was the buffer before");
+    ensure_eq!(unsafe { peek(w + WORD0) }, 0x6666, "word 0 of the page that was the buffer before");
 
     // Read-only: the kernel must leave it as it is.
     // SAFETY: the second page is mapped RW at `v`.
-    unsafe { poke(v + RECV_LEN, 0x8888) };
+    unsafe { poke(v + WORD0, 0x8888) };
     // SAFETY: no reference into the page is live.
     ok!(unsafe { second.unmap() }, "page_unmap of the second page");
     ok!(second.map(VSpace::root(), v, access::R, m), "page_map(R) of the second page at {v:#x}");
-    let r = ok!(ep.call([3, 0, 0, 0, 0]), "call with a read-only buffer");
-    ensure_eq!(r[0], 0x8888, "recv_len of a read-only buffer (not written)");
+    let r = call_with_word(ep, 3, 0xdef)?;
+    ensure_eq!((r[0], r[1]), (0x8888, 0), "word 0 of a read-only buffer (not written), words the server got");
 
     drop(threads);
     delete(ep.cap())?;

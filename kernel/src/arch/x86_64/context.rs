@@ -237,6 +237,12 @@ impl SavedContext {
         });
     }
 
+    /// A receive's success with an IPC buffer transfer: `rax` is what arrived (`abi::ipc::Extra`
+    /// in its high half, the status 0 in its low half), after [`set_results`](Self::set_results).
+    pub fn set_received(&self, rax: u64) {
+        self.with(|c| c.rax = rax);
+    }
+
     /// A call's failure: the error code in `rax`, the argument registers untouched.
     pub fn set_error(&self, code: u64) {
         self.with(|c| c.rax = code);

@@ -4,8 +4,9 @@
 //! registers into the current context and calls `uapi::syscall` on the kernel stack; the handler
 //! decodes the call and either returns, when the same task goes on and nothing else needs doing
 //! (then the stub leaves through `context`'s short exit, `perihelion_resume_syscall`), or leaves
-//! through `context::enter_user`. A number above every
-//! defined one is answered in the stub itself: `UnknownSyscall` by the short exit, no Rust run.
+//! through `context::enter_user`. A number (the low half of `rax`) above every
+//! defined one is answered in the stub itself: `UnknownSyscall` by the short exit, no Rust run;
+//! the high half (a message's `Extra`, `abi::ipc`) is decoded in Rust.
 //! On entry the CPU has cleared IF, TF, DF, NT and AC ([`FMASK`]); the saved RFLAGS are masked
 //! at once ([`sanitize_rflags`](super::context::sanitize_rflags)), so that the short exit can
 //! hand them back as they are.
@@ -70,7 +71,7 @@ perihelion_syscall_entry:
     stmxcsr [rsp + {mxcsr}]
     fnstcw [rsp + {fcw}]
     mov qword ptr [rsp + {full}], 0
-    cmp rax, {sysno_limit}
+    cmp eax, {sysno_limit}
     jae 2f
     mov rdi, rsp
     mov rsp, qword ptr gs:[{kernel_rsp}]
@@ -85,7 +86,8 @@ perihelion_syscall_entry:
     mov rdi, qword ptr gs:[{current}]
     jmp perihelion_resume_syscall
 2:
-    /* No syscall has this number: UnknownSyscall, the arguments unchanged. */
+    /* No syscall has this number (the low half of RAX; a message's Extra in the high half is
+       Rust's to check): UnknownSyscall, the arguments unchanged. */
     mov qword ptr [rsp + {rax}], {unknown}
     mov rdi, rsp
     jmp perihelion_resume_syscall
