@@ -47,11 +47,23 @@ impl Error {
     /// // A code this ABI version does not define is kept as it came.
     /// assert_eq!(Error::check(999), Err(Error::Unknown(999)));
     /// ```
+    #[inline]
     pub fn check(code: usize) -> Result<()> {
-        abi::Error::from_code(code).map_err(|known| match known {
-            Some(e) => Error::Abi(e),
-            None => Error::Unknown(code),
-        })
+        if code == 0 {
+            return Ok(());
+        }
+        Err(Error::from_nonzero(code))
+    }
+
+    /// The error a nonzero `code` stands for (kept out of line: every wrapper's success path
+    /// is one comparison).
+    #[cold]
+    #[inline(never)]
+    fn from_nonzero(code: usize) -> Error {
+        match abi::Error::from_code(code) {
+            Err(Some(e)) => Error::Abi(e),
+            _ => Error::Unknown(code),
+        }
     }
 
     /// The raw code, as the kernel returned it in `rax`.

@@ -134,8 +134,7 @@ fn ipc_extra(number: Sysno, extra: Extra, args: [usize; ARG_REGS]) -> Result<([u
     // `task_set_ipc_buffer`, whose contract covers it. So `syscall`'s memory contract holds.
     let (rax, out) = unsafe { syscall(number as usize | extra.to_rax() as usize, args) };
     Error::check(rax & 0xffff_ffff)?;
-    // The kernel writes only Extras it can decode.
-    Ok((out, Extra::from_rax(rax as u64).unwrap_or(Extra::NONE)))
+    Ok((out, Extra::received(rax as u64)))
 }
 
 /// The argument registers of a call that names `endpoint` and sends `words`.

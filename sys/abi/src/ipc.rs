@@ -135,6 +135,21 @@ impl Extra {
         (self.words as u64 | if self.cap { Self::CAP_BIT } else { 0 }) << Self::SHIFT
     }
 
+    /// The Extra a successful receive returned in the high half of `rax`: the kernel writes
+    /// only valid ones, so the bits are taken as they are (what [`from_rax`](Self::from_rax)
+    /// would check, it need not).
+    ///
+    /// ```
+    /// use abi::ipc::Extra;
+    ///
+    /// let e = Extra { words: 7, cap: true };
+    /// assert_eq!(Extra::received(e.to_rax()), e);
+    /// ```
+    #[inline]
+    pub const fn received(rax: u64) -> Extra {
+        Extra { words: (rax >> Self::SHIFT) as u8, cap: (rax >> Self::SHIFT) & Self::CAP_BIT != 0 }
+    }
+
     /// The Extra in the high half of `rax` (the low half is ignored), or `None` if it has
     /// undefined bits set or more than [`MAX_EXTRA_WORDS`] words.
     ///
