@@ -69,25 +69,20 @@ fn with_buffer<R>(t: ObjRef, write: bool, f: impl FnOnce(&[AtomicU64; 512]) -> R
 
 /// Copies the sender's first `n` (at most `MAX_EXTRA_WORDS`) extra words into the receiver's
 /// buffer; returns how many arrived (0 if the sender has no readable buffer or the receiver no
-/// writable one). The words pass through a copy of the kernel's own, so that two tasks sharing
-/// one buffer page never see a half-written message.
+/// writable one). Word by word from page to page: both buffers start at the start of their page,
+/// so two tasks that share one buffer page copy each word onto itself, and no word is read after
+/// it was written.
 fn copy_words(sender: ObjRef, receiver: ObjRef, n: usize) -> u8 {
     let n = n.min(MAX_EXTRA_WORDS);
-    let mut words = [0u64; MAX_EXTRA_WORDS];
-    let read = with_buffer(sender, false, |w| {
-        for (dst, src) in words[..n].iter_mut().zip(&w[WORDS..]) {
-            *dst = src.load(Ordering::Relaxed);
-        }
-    });
-    if read.is_none() {
-        return 0;
-    }
-    with_buffer(receiver, true, |w| {
-        for (dst, src) in w[WORDS..WORDS + n].iter().zip(&words) {
-            dst.store(*src, Ordering::Relaxed);
-        }
-        n as u8
+    with_buffer(sender, false, |from| {
+        with_buffer(receiver, true, |to| {
+            for (dst, src) in to[WORDS..WORDS + n].iter().zip(&from[WORDS..WORDS + n]) {
+                dst.store(src.load(Ordering::Relaxed), Ordering::Relaxed);
+            }
+            n as u8
+        })
     })
+    .flatten()
     .unwrap_or(0)
 }
 
