@@ -389,7 +389,12 @@ fn choose_mode(ws: &Workspace, options: &Options) -> Mode {
 
 /// The QEMU command of a benchmark boot in `mode`.
 pub fn command(ws: &Workspace, mode: Mode, cpu: Option<&str>) -> std::process::Command {
-    let boot = Boot::Pvh { kernel: ws.kernel_elf(), initrd: ws.bench_tar(), cmdline: String::new() };
+    command_with(ws, mode, cpu, &ws.bench_tar())
+}
+
+/// The QEMU command of a benchmark boot in `mode` of the archive `initrd`.
+pub fn command_with(ws: &Workspace, mode: Mode, cpu: Option<&str>, initrd: &std::path::Path) -> std::process::Command {
+    let boot = Boot::Pvh { kernel: ws.kernel_elf(), initrd: initrd.to_path_buf(), cmdline: String::new() };
     let machine = match mode {
         Mode::Kvm => Machine {
             cpu: Some(cpu.unwrap_or("host").to_string()),

@@ -209,6 +209,19 @@ fn corrupt_first_load_segment(elf: &mut [u8]) -> Result<()> {
 }
 
 /// `target/<family>/x86_64-unknown-linux-gnu/release`.
+/// Builds the benchmark program alone with the build-time variables `counts` (`cargo xtask bench
+/// --trace`), in its own target directory (`target/trace`), and returns the program's path. The
+/// outputs of [`build`] stay as they are.
+pub fn trace_bench(ws: &Workspace, counts: &[(&str, &str)]) -> Result<PathBuf> {
+    let mut cmd = cargo_target_build(ws, "trace", USER_FLAGS, &remap_flags(ws));
+    cmd.args(["-p", "vulcan", "--bin", "bench"]);
+    for (var, value) in counts {
+        cmd.env(var, value);
+    }
+    run(cmd, Output::OnFailure).context("building the benchmarks for a trace")?;
+    Ok(release_dir(ws, "trace").join("bench"))
+}
+
 fn release_dir(ws: &Workspace, family: &str) -> PathBuf {
     ws.root.join("target").join(family).join(TARGET).join("release")
 }

@@ -28,6 +28,7 @@ mod qemu;
 mod repro;
 mod screen;
 mod test;
+mod trace;
 mod workspace;
 
 use std::path::{Path, PathBuf};
@@ -160,6 +161,14 @@ struct BenchArgs {
     /// rustc and QEMU versions and the CPU model.
     #[arg(long)]
     write_baseline: bool,
+    /// Trace the benchmarks instruction by instruction (TCG, 16 iterations each) and print where
+    /// each figure's instructions go: user code, entry, uapi, scheduler and objects, memset and
+    /// memcpy, exit (`docs/performance.md`). Takes a few minutes.
+    #[arg(long, conflicts_with_all = ["check", "write_baseline"])]
+    trace: bool,
+    /// With --trace: also list the functions of figure NAME in the order they ran.
+    #[arg(long, value_name = "NAME", requires = "trace")]
+    trace_figure: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -182,6 +191,7 @@ fn main() -> ExitCode {
                 fuzz_seed: args.fuzz_seed,
             },
         )),
+        Cmd::Bench(args) if args.trace => trace::run(&ws, args.trace_figure.as_deref()),
         Cmd::Bench(args) => bench::run(
             &ws,
             &bench::Options {

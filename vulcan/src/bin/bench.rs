@@ -98,11 +98,28 @@ use sys::{Boot, Cap, IoPort, IpcBufferPage, IrqControl, IrqHandler, Slot, rights
 
 sys::entry!(main);
 
+/// A count set at build time by the variable `var` (`cargo xtask bench --trace` builds with few
+/// iterations), or `default`.
+const fn count(var: Option<&str>, default: usize) -> usize {
+    let Some(text) = var else { return default };
+    let digits = text.as_bytes();
+    assert!(!digits.is_empty(), "an empty PERIHELION_BENCH_* count");
+    let mut n = 0;
+    let mut i = 0;
+    while i < digits.len() {
+        assert!(digits[i].is_ascii_digit(), "a PERIHELION_BENCH_* count is not a decimal number");
+        n = n * 10 + (digits[i] - b'0') as usize;
+        i += 1;
+    }
+    assert!(n > 0, "a PERIHELION_BENCH_* count of 0");
+    n
+}
+
 /// Recorded samples per figure.
-const ITERATIONS: usize = 10_000;
+const ITERATIONS: usize = count(option_env!("PERIHELION_BENCH_ITERATIONS"), 10_000);
 
 /// Unrecorded runs of the operation before the recorded ones (caches, TLB, branch predictors).
-const WARMUP: usize = 1_000;
+const WARMUP: usize = count(option_env!("PERIHELION_BENCH_WARMUP"), 1_000);
 
 /// The syscall number of `null_syscall`: no syscall has it (checked before measuring).
 const UNKNOWN_SYSCALL: usize = 0xfff;
@@ -187,7 +204,7 @@ impl Figure {
 }
 
 /// Operations in a batch form.
-const BATCH: usize = 1_000;
+const BATCH: usize = count(option_env!("PERIHELION_BENCH_BATCH"), 1_000);
 
 /// The batch form of a figure: `op` run [`BATCH`] times back to back, timed as a whole with one
 /// pair of TSC reads, per operation (rounded down). Work an operation leaves for later (for
