@@ -14,7 +14,7 @@ use super::task::get as task;
 use super::transfer;
 use super::waitq::{Queue, block, hand_over, wake_with, wake_with_error};
 use super::{Ctx, Header, Kind, ObjRef, Object, create};
-use crate::sched;
+use crate::sched::{self, Enterable};
 
 #[repr(C)]
 struct EndpointObj {
@@ -142,8 +142,8 @@ pub fn recv(me: ObjRef, e: ObjRef, block_: bool) -> Result<Received, Error> {
 /// buffers: `uapi` takes this path only for a call whose Extra is `NONE`, and the receiver's
 /// `rax` of 0 says so. Checked in that order, before anything changes; any that fails returns `None` with nothing
 /// changed, for the general path ([`send`]), the specification, which does the same for these
-/// cases. Otherwise the receiver is the running task, to be entered (`sched::switch_to`).
-pub fn call_fast(me: ObjRef, e: ObjRef, badge: u64) -> Option<ObjRef> {
+/// cases. Otherwise the receiver, checked enterable, is returned for `sched::switch_to`.
+pub fn call_fast(me: ObjRef, e: ObjRef, badge: u64) -> Option<Enterable> {
     handoff(me, e, badge, None)
 }
 
@@ -151,19 +151,23 @@ pub fn call_fast(me: ObjRef, e: ObjRef, badge: u64) -> Option<ObjRef> {
 /// fault message `w` goes to its fault endpoint `e` as [`call_fast`] sends a call, on the same
 /// terms (a fault message carries nothing through the buffers either). `me` then waits for the reply to its fault; `None` with
 /// nothing changed otherwise (the general path is [`send`], by `uapi::ipc::deliver_fault`).
-pub fn fault_fast(me: ObjRef, e: ObjRef, badge: u64, w: [u64; 5]) -> Option<ObjRef> {
+pub fn fault_fast(me: ObjRef, e: ObjRef, badge: u64, w: [u64; 5]) -> Option<Enterable> {
     handoff(me, e, badge, Some(w))
 }
 
 /// [`call_fast`] (`w` is `None`: the words are the caller's syscall arguments 1-5) and
 /// [`fault_fast`] (`w` is the fault message).
 #[inline]
-fn handoff(me: ObjRef, e: ObjRef, badge: u64, w: Option<[u64; 5]>) -> Option<ObjRef> {
+fn handoff(me: ObjRef, e: ObjRef, badge: u64, w: Option<[u64; 5]>) -> Option<Enterable> {
     let fault = w.is_some();
     let (mt, o) = (task(me), obj(e));
     let r = o.receivers.head()?;
     let rt = task(r);
-    if rt.priority.get() < mt.priority.get() || rt.vspace.get().is_none() || rt.reply_to.get().is_some() {
+    if rt.priority.get() < mt.priority.get() {
+        return None;
+    }
+    let next = sched::enterable(r)?;
+    if rt.reply_to.get().is_some() {
         return None;
     }
     o.receivers.pop();
@@ -177,7 +181,7 @@ fn handoff(me: ObjRef, e: ObjRef, badge: u64, w: Option<[u64; 5]>) -> Option<Obj
     mt.msg_fault.set(fault);
     mt.state.set(State::BlockedReply);
     mt.replier.set(Some(r));
-    Some(r)
+    Some(next)
 }
 
 /// The fast path of `send` (`uapi` decodes it): the message (the sender's syscall arguments
@@ -188,17 +192,18 @@ fn handoff(me: ObjRef, e: ObjRef, badge: u64, w: Option<[u64; 5]>) -> Option<Obj
 /// `me`'s send has then succeeded (the caller writes its results). Returns the receiver,
 /// runnable and in no queue, for a direct switch; `None` with nothing changed otherwise (the
 /// general path, [`send`], does the same for these cases).
-pub fn send_fast(me: ObjRef, e: ObjRef, badge: u64) -> Option<ObjRef> {
+pub fn send_fast(me: ObjRef, e: ObjRef, badge: u64) -> Option<Enterable> {
     let (mt, o) = (task(me), obj(e));
     let r = o.receivers.head()?;
     let rt = task(r);
-    if rt.priority.get() <= mt.priority.get() || rt.vspace.get().is_none() {
+    if rt.priority.get() <= mt.priority.get() {
         return None;
     }
+    let next = sched::enterable(r)?;
     o.receivers.pop();
     rt.ctx.set_message_from(&mt.ctx, badge);
     rt.state.set(State::Runnable);
-    Some(r)
+    Some(next)
 }
 
 /// The registers a fault reply sets (each `None` keeps its value). `uapi` has checked `rip`.
@@ -224,15 +229,20 @@ pub struct Resume {
 /// reply puts it at the tail); the answered task has a VSpace; no sender waits on `e`; no bit is
 /// set in a Note bound to `me` (either would end the receive at once). The reply's Extra is
 /// `NONE` (`uapi` takes this path only then). `None` with nothing changed otherwise, for the
-/// general path ([`reply`], then [`recv`]). Returns the answered task, now runnable and in no queue, for a direct switch.
+/// general path ([`reply`], then [`recv`]). Returns the answered task, now runnable and in no
+/// queue, checked enterable, for a direct switch.
 #[inline]
-pub fn reply_recv_fast(me: ObjRef, e: ObjRef) -> Option<ObjRef> {
+pub fn reply_recv_fast(me: ObjRef, e: ObjRef) -> Option<Enterable> {
     let mt = task(me);
     let c = mt.reply_to.get()?;
     let ct = task(c);
     let fault = ct.msg_fault.get();
     let fits = if fault { sched::first_at_tail(ct.priority.get()) } else { ct.priority.get() >= mt.priority.get() };
-    if !fits || !will_wait(me, c, e) {
+    if !fits {
+        return None;
+    }
+    let next = sched::enterable(c)?;
+    if !will_wait(me, e) {
         return None;
     }
     if fault {
@@ -242,7 +252,7 @@ pub fn reply_recv_fast(me: ObjRef, e: ObjRef) -> Option<ObjRef> {
         ct.ctx.set_message_from(&mt.ctx, 0);
     }
     answered_then_wait(me, c, e);
-    Some(c)
+    Some(next)
 }
 
 /// The fast path of `fault_reply_recv`: as [`reply_recv_fast`] for a faulted task, which gets
@@ -250,25 +260,28 @@ pub fn reply_recv_fast(me: ObjRef, e: ObjRef) -> Option<ObjRef> {
 /// or on any condition of [`reply_recv_fast`]; the general path is [`reply_fault`], then
 /// [`recv`]).
 #[inline]
-pub fn fault_reply_recv_fast(me: ObjRef, e: ObjRef, resume: Resume) -> Option<ObjRef> {
+pub fn fault_reply_recv_fast(me: ObjRef, e: ObjRef, resume: Resume) -> Option<Enterable> {
     let c = task(me).reply_to.get()?;
     let ct = task(c);
-    if !ct.msg_fault.get() || !sched::first_at_tail(ct.priority.get()) || !will_wait(me, c, e) {
+    if !ct.msg_fault.get() || !sched::first_at_tail(ct.priority.get()) {
+        return None;
+    }
+    let next = sched::enterable(c)?;
+    if !will_wait(me, e) {
         return None;
     }
     ct.msg_fault.set(false);
     ct.ctx.set_resume(resume.rip, resume.rsp, resume.rax, resume.rdi);
     answered_then_wait(me, c, e);
-    Some(c)
+    Some(next)
 }
 
-/// The last conditions of the `reply_recv` fast paths: the answered task `c` has a VSpace, and
-/// `me` will wait on `e` (no sender waits there, no bit is set in a Note bound to `me`).
+/// The last condition of the `reply_recv` fast paths (after the answered task was found
+/// enterable): `me` will wait on `e` (no sender waits there, no bit is set in a Note bound to
+/// `me`).
 #[inline(always)]
-fn will_wait(me: ObjRef, c: ObjRef, e: ObjRef) -> bool {
-    task(c).vspace.get().is_some()
-        && obj(e).senders.head().is_none()
-        && !task(me).bound_note.get().is_some_and(super::note::has_bits)
+fn will_wait(me: ObjRef, e: ObjRef) -> bool {
+    obj(e).senders.head().is_none() && !task(me).bound_note.get().is_some_and(super::note::has_bits)
 }
 
 /// The common end of the `reply_recv` fast paths: `c` (answered) is runnable, its reply right

@@ -58,18 +58,22 @@ pub fn signal(n: ObjRef, bits: u64) {
 /// and has a VSpace; checked in that order, before anything changes. Returns the waiter, now
 /// runnable and in no queue, for a direct switch; `None` with nothing changed otherwise (the
 /// general path, [`signal`], does the rest, as it does the same for these cases).
-pub fn signal_fast(me: ObjRef, n: ObjRef, bits: u64) -> Option<ObjRef> {
+pub fn signal_fast(me: ObjRef, n: ObjRef, bits: u64) -> Option<crate::sched::Enterable> {
     let note = obj(n);
     let w = note.waiters.head()?;
     let wt = task(w);
-    if wt.priority.get() <= task(me).priority.get() || wt.vspace.get().is_none() || note.bits.get() | bits == 0 {
+    if wt.priority.get() <= task(me).priority.get() {
+        return None;
+    }
+    let next = crate::sched::enterable(w)?;
+    if note.bits.get() | bits == 0 {
         return None;
     }
     let all = note.bits.take() | bits;
     note.waiters.pop();
     wt.ctx.set_results([all, 0, 0, 0, 0, 0]);
     wt.state.set(State::Runnable);
-    Some(w)
+    Some(next)
 }
 
 /// Whether any bit is set.

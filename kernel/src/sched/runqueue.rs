@@ -64,6 +64,12 @@ impl<N: Node> RunQueues<N> {
 
     /// Puts `n` at the head of its priority's queue (no-op if queued).
     pub fn push_front(&self, n: N) {
+        self.push_front_inline(n);
+    }
+
+    /// [`push_front`](Self::push_front), always inlined: for the fast paths' direct switch.
+    #[inline(always)]
+    pub fn push_front_inline(&self, n: N) {
         if n.queued() {
             return;
         }

@@ -233,23 +233,46 @@ pub fn unchanged() -> bool {
 /// paths, which looks at no queue. The running task is in no queue (on entry from user mode it
 /// never is: see [`enter_best`]), so nothing is left behind. The caller has checked that `next`
 /// is what [`enter_best`] would choose: its priority is at least the waiting task's, which was at
-/// least that of every queued task. Returns only if `next` cannot be entered (it is the running
-/// task then, as after [`enter_best`]).
-pub fn switch_to(next: ObjRef) -> NoVSpace {
+/// least that of every queued task; and that it can be entered ([`Enterable`]).
+pub fn switch_to(next: Enterable) -> ! {
     let c = cpu();
     debug_assert!(c.current.get().is_some_and(|cur| !cur.queued()));
     run_now(c, next)
 }
 
+/// A task a fast path has checked it can enter: it has a VSpace, whose root is kept here for the
+/// switch. Made only by [`enterable`], at the check, and used by the direct switch of the same
+/// call ([`switch_to`], [`preempt_to`]): nothing in between changes a task's VSpace, so the
+/// switch need not look again.
+#[derive(Copy, Clone, Debug)]
+pub struct Enterable {
+    task: ObjRef,
+    root: x86_64::PhysAddr,
+}
+
+impl Enterable {
+    /// The task.
+    pub fn task(self) -> ObjRef {
+        self.task
+    }
+}
+
+/// `t`, if it can be entered (it has a VSpace).
+#[inline]
+pub fn enterable(t: ObjRef) -> Option<Enterable> {
+    let vspace = task(t).vspace.get()?;
+    Some(Enterable { task: t, root: crate::object::vspace::space(vspace).root() })
+}
+
 /// The running task `me`, preempted, goes back to the head of its queue, and `next`, which the
 /// caller made runnable, put in no queue and checked to outrank it, runs now: the direct switch
 /// of a fast path that wakes a task of a higher priority (which would be the head of the
-/// highest queue: every queued task is at most the running task's priority). Returns only if
-/// `next` cannot be entered.
-pub fn preempt_to(me: ObjRef, next: ObjRef) -> NoVSpace {
+/// highest queue: every queued task is at most the running task's priority).
+pub fn preempt_to(me: ObjRef, next: Enterable) -> ! {
     let c = cpu();
-    debug_assert!(c.current.get() == Some(me) && !me.queued() && me.priority() < next.priority());
-    SCHED.queues.push_front(me);
+    debug_assert!(c.current.get() == Some(me) && !me.queued() && me.priority() < next.task.priority());
+    // Inlined: a call here would keep `next` in callee-saved registers around it.
+    SCHED.queues.push_front_inline(me);
     run_now(c, next)
 }
 
@@ -264,34 +287,37 @@ pub fn yield_direct() -> Option<NoVSpace> {
     debug_assert!(!cur.queued() && c.woken.get().is_none());
     task(cur).ticks_left.set(TIMESLICE_TICKS as u32);
     let next = SCHED.queues.rotate(cur.priority(), cur)?;
-    Some(run_now(c, next))
+    match enterable(next) {
+        Some(e) => run_now(c, e),
+        None => {
+            c.current.set(Some(next));
+            Some(NoVSpace(next))
+        }
+    }
 }
 
-/// Makes `next` the running task and enters it, with no check but its VSpace (see
-/// [`switch_to`]).
-fn run_now(c: &Cpu, next: ObjRef) -> NoVSpace {
+/// Makes `next` the running task and enters it (see [`switch_to`]).
+fn run_now(c: &Cpu, next: Enterable) -> ! {
     // A fast path starts where the running task was entered with nothing stale (or the short
     // return would not have been taken) and changes nothing that sets it.
     debug_assert!(c.woken.get().is_none() && !c.stale.get());
-    debug_assert!(!next.queued());
-    c.current.set(Some(next));
-    let tk = task(next);
-    let Some(vspace) = tk.vspace.get() else {
-        return NoVSpace(next);
-    };
+    debug_assert!(!next.task.queued());
+    c.current.set(Some(next.task));
+    let tk = task(next.task);
     // No `validate` here: every writer of a context keeps its RIP and FS base canonical user
     // addresses and its RFLAGS masked (see `SavedContext`); `enter_best` checks it all again, as a
     // second line, where the CPU is handed over by the general path.
     debug_assert_eq!(tk.ctx.validate(), Ok(()));
-    let root = crate::object::vspace::space(vspace).root();
+    debug_assert!(tk.vspace.get().is_some_and(|v| crate::object::vspace::space(v).root() == next.root));
     // SAFETY: as in `enter`: the context lives in the task's own pages, which stay allocated
-    // while it is current; it is valid (above); its VSpace shares the kernel's upper half.
-    unsafe { crate::arch::context::enter_user(&tk.ctx, root) }
+    // while it is current; it is valid (above); its VSpace, whose root `enterable` read in this
+    // same call, shares the kernel's upper half.
+    unsafe { crate::arch::context::enter_user(&tk.ctx, next.root) }
 }
 
-/// The task a fast path's direct switch chose has no VSpace, so it cannot be entered (it is the
-/// running task now; the caller makes it take the fault the CPU would have raised). Small, so
-/// that it comes back in a register.
+/// The task `yield_direct` chose has no VSpace, so it cannot be entered (it is the running task
+/// now; the caller makes it take the fault the CPU would have raised). Small, so that it comes
+/// back in a register.
 #[derive(Copy, Clone, Debug)]
 pub struct NoVSpace(pub ObjRef);
 

@@ -73,7 +73,7 @@ pub fn call_fast(me: ObjRef, task: &TaskObj) {
     }
     if let Some(next) = endpoint::call_fast(me, e, badge) {
         fastpath::taken(Path::Call);
-        super::leave(sched::switch_to(next));
+        sched::switch_to(next);
     }
 }
 
@@ -91,7 +91,7 @@ pub fn send_fast(me: ObjRef, task: &TaskObj) {
     if let Some(next) = endpoint::send_fast(me, e, badge) {
         task.ctx.set_results([0; 6]);
         fastpath::taken(Path::Send);
-        super::leave(sched::preempt_to(me, next));
+        sched::preempt_to(me, next);
     }
 }
 
@@ -109,7 +109,7 @@ pub fn reply_recv_fast(me: ObjRef, task: &TaskObj) {
     }
     if let Some(next) = endpoint::reply_recv_fast(me, e) {
         fastpath::taken(Path::ReplyRecv);
-        super::leave(sched::switch_to(next));
+        sched::switch_to(next);
     }
 }
 
@@ -127,7 +127,7 @@ pub fn fault_reply_recv_fast(me: ObjRef, task: &TaskObj) {
     }
     if let Some(next) = endpoint::fault_reply_recv_fast(me, e, r) {
         fastpath::taken(Path::FaultReply);
-        super::leave(sched::switch_to(next));
+        sched::switch_to(next);
     }
 }
 
@@ -189,7 +189,7 @@ pub fn fault_fast(me: ObjRef, words: [u64; 5]) {
     }
     if let Some(next) = endpoint::fault_fast(me, e, m.fault_badge.get(), words) {
         fastpath::taken(Path::Fault);
-        super::leave(sched::switch_to(next));
+        sched::switch_to(next);
     }
 }
 

@@ -185,8 +185,8 @@ pub fn run() -> ! {
     }
 }
 
-/// Returns to user mode after a fast path's direct switch found its partner cannot be entered
-/// (see [`sched::switch_to`]): as [`run`] would have.
+/// Returns to user mode after `task_yield`'s direct switch found the next task cannot be
+/// entered (see [`sched::yield_direct`]): as [`run`] would have.
 fn leave(u: sched::NoVSpace) -> ! {
     unenterable(u.0, "it has no VSpace");
     run()

@@ -40,7 +40,7 @@ pub fn note_signal_fast(me: ObjRef, task: &TaskObj) {
     if let Some(next) = note::signal_fast(me, n, a[1] | badge) {
         task.ctx.set_results([0; 6]);
         fastpath::taken(Path::Signal);
-        super::leave(sched::preempt_to(me, next));
+        sched::preempt_to(me, next);
     }
 }
 
