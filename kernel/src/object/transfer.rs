@@ -88,18 +88,20 @@ fn copy_words(sender: ObjRef, receiver: ObjRef, n: usize) -> u8 {
 
 /// The capability transfer: the sender's `send_cap` to the receiver's `recv_slot`, which then
 /// learns where it landed in `received_slot`. `None`, with nothing changed, if anything is
-/// missing.
+/// missing. The receiver's buffer is reached once, for its `recv_slot` and its `received_slot`,
+/// and held across the derivation (which maps and unmaps nothing).
 fn try_transfer(sender: ObjRef, receiver: ObjRef) -> Option<u64> {
-    let send_cap = read_word(sender, SEND_CAP)?;
-    let recv_slot = read_word(receiver, RECV_SLOT)?;
-    if send_cap == 0 || recv_slot == 0 {
-        return None;
-    }
-    // The receiver must be able to learn where the capability lands.
-    with_buffer(receiver, true, |_| ())?;
-    let (src, _) = cspace::lookup(task(sender).cspace.get()?, send_cap).ok()?;
-    let (dst, index) = cspace::destination(task(receiver).cspace.get()?, recv_slot).ok()?;
-    cspace::derive(src, dst, rights::ALL as u8, None).ok()?;
-    with_buffer(receiver, true, |w| w[RECEIVED_SLOT].store(index, Ordering::Relaxed));
-    Some(index)
+    let send_cap = read_word(sender, SEND_CAP).filter(|&c| c != 0)?;
+    with_buffer(receiver, true, |w| {
+        let recv_slot = w[RECV_SLOT].load(Ordering::Relaxed);
+        if recv_slot == 0 {
+            return None;
+        }
+        let (src, _) = cspace::lookup(task(sender).cspace.get()?, send_cap).ok()?;
+        let (dst, index) = cspace::destination(task(receiver).cspace.get()?, recv_slot).ok()?;
+        cspace::derive(src, dst, rights::ALL as u8, None).ok()?;
+        w[RECEIVED_SLOT].store(index, Ordering::Relaxed);
+        Some(index)
+    })
+    .flatten()
 }
