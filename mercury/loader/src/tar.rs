@@ -97,27 +97,37 @@ impl<'a> Member<'a> {
         }
     }
 
-    /// Whether its path (`prefix/name`, or `name` alone) is `path`, a leading `./` on either
-    /// side ignored.
+    /// Whether its path (`prefix/name`, or `name` alone) is `path`, one leading `./` on either
+    /// side ignored (a prefix of `.` is such a `./`: `.` and `x` make `./x`, which is `x`).
     pub fn path_is(&self, path: &str) -> bool {
         let path = path.strip_prefix("./").unwrap_or(path).as_bytes();
-        if self.prefix.is_empty() {
-            return self.name.strip_prefix(b"./").unwrap_or(self.name) == path;
-        }
-        let prefix = self.prefix.strip_prefix(b"./").unwrap_or(self.prefix);
-        if prefix.is_empty() {
-            return self.name == path;
-        }
-        path.len() == prefix.len() + 1 + self.name.len()
-            && path.starts_with(prefix)
-            && path[prefix.len()] == b'/'
-            && path.ends_with(self.name)
+        // The member's path, with its leading `./` taken off, as the parts it is joined from.
+        let parts: [&[u8]; 3] = if self.prefix.is_empty() {
+            [self.name.strip_prefix(b"./").unwrap_or(self.name), b"", b""]
+        } else if self.prefix == b"." {
+            [self.name, b"", b""]
+        } else {
+            [self.prefix.strip_prefix(b"./").unwrap_or(self.prefix), b"/", self.name]
+        };
+        joins_to(path, &parts)
     }
 
     /// Its path, for display: `prefix/name`, bytes that are not printable ASCII escaped.
     pub fn path(&self) -> Path<'a> {
         Path { prefix: self.prefix, name: self.name }
     }
+}
+
+/// Whether `s` is the concatenation of `parts`.
+fn joins_to(s: &[u8], parts: &[&[u8]]) -> bool {
+    let mut rest = s;
+    for part in parts {
+        match rest.strip_prefix(*part) {
+            Some(r) => rest = r,
+            None => return false,
+        }
+    }
+    rest.is_empty()
 }
 
 /// A member's path, displayed with everything but printable ASCII escaped.
@@ -396,6 +406,26 @@ mod tests {
         assert_eq!(got[1], Err(TarError::BadChecksum { offset: 1024 }));
     }
 
+    #[test]
+    fn path_is_with_a_dot_prefix() {
+        // Found by the property below on a random seed: prefix `.` and name `/` make `.//`,
+        // which is `/` once its `./` is taken off.
+        let cases: [(&str, &str, &str, bool); 6] = [
+            (".", "/", "/", true),
+            (".", "x", "x", true),
+            (".", "x", "./x", true),
+            ("./", "x", "/x", true),
+            ("./", "x", "x", false),
+            ("./a", "x", "a/x", true),
+        ];
+        for (prefix, name, query, expected) in cases {
+            let bytes = archive(&[(prefix, name, b"", b'0')]);
+            let a = Archive::new(&bytes).unwrap();
+            let m = a.members().next().unwrap();
+            assert_eq!(m.path_is(query), expected, "prefix {prefix:?}, name {name:?}, query {query:?}");
+        }
+    }
+
     proptest::proptest! {
         #[test]
         fn arbitrary_bytes_never_panic(data in proptest::collection::vec(proptest::num::u8::ANY, 0..4096)) {
@@ -428,9 +458,20 @@ mod tests {
             let a = Archive::new(&bytes).unwrap();
             let m = a.members().next().unwrap();
             let shown = m.path().to_string();
+            // The path is prefix/name (or name), one leading `./` on either side ignored.
             let norm = |p: &str| std::string::String::from(p.strip_prefix("./").unwrap_or(p));
-            let full = if prefix.is_empty() { name.clone() } else { format!("{}/{}", norm(&prefix), name) };
+            let full = if prefix.is_empty() { name.clone() } else { format!("{prefix}/{name}") };
             proptest::prop_assert_eq!(m.path_is(&query), norm(&full) == norm(&query), "{} vs {}", shown, query);
+        }
+
+        #[test]
+        fn path_is_matches_itself(prefix in "[a-z./]{0,6}", name in "[a-z./]{1,6}") {
+            // Every member is found by its own path, written with or without the leading `./`.
+            let bytes = archive(&[(&prefix, &name, b"", b'0')]);
+            let a = Archive::new(&bytes).unwrap();
+            let m = a.members().next().unwrap();
+            let full = if prefix.is_empty() { name.clone() } else { format!("{prefix}/{name}") };
+            proptest::prop_assert!(m.path_is(&full), "{} not found by {}", m.path(), full);
         }
     }
 }
