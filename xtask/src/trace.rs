@@ -73,7 +73,7 @@ impl Part {
 
     /// The part of an instruction at `pc` in the function named `name` (demangled).
     pub fn of(pc: u64, name: &str) -> Part {
-        if pc < 0xffff_8000_0000_0000 {
+        if !is_kernel(pc) {
             return Part::User;
         }
         let starts = |prefixes: &[&str]| prefixes.iter().any(|p| name.starts_with(p));
@@ -91,6 +91,11 @@ impl Part {
             Part::Other
         }
     }
+}
+
+/// Whether `pc` is in the kernel's half of the address space.
+fn is_kernel(pc: u64) -> bool {
+    pc >= 0xffff_8000_0000_0000
 }
 
 /// Demangles a Rust symbol in the legacy scheme (`_ZN6kernel4uapi7syscall17h0123456789abcdefE`
@@ -241,25 +246,24 @@ pub fn traced_pc(line: &str) -> Option<u64> {
 
 /// The stretches between TSC reads that may be samples: by (first `rdtsc`, next `rdtsc`,
 /// length), how often each occurred and the first one's instructions.
-#[derive(Default)]
 pub struct Stretches {
-    /// Lengths worth keeping (the figures, and twice them).
-    wanted: HashSet<u64>,
+    /// The longest stretch worth keeping.
+    longest: u64,
     /// Count and instructions of each (start, end, length).
     seen: HashMap<(u64, u64, u64), (u64, Vec<u64>)>,
 }
 
 impl Stretches {
-    /// Collects stretches of the lengths in `wanted`.
-    pub fn new(wanted: impl IntoIterator<Item = u64>) -> Stretches {
-        Stretches { wanted: wanted.into_iter().collect(), seen: HashMap::new() }
+    /// Collects stretches of up to `longest` instructions.
+    pub fn new(longest: u64) -> Stretches {
+        Stretches { longest, seen: HashMap::new() }
     }
 
     /// A stretch from one TSC read to the next: `pcs`, the first of which is the first read;
     /// `end` is the next read's address.
     pub fn add(&mut self, pcs: &[u64], end: u64) {
         let len = pcs.len() as u64;
-        if !self.wanted.contains(&len) {
+        if len > self.longest {
             return;
         }
         let entry = self.seen.entry((pcs[0], end, len)).or_insert_with(|| (0, pcs.to_vec()));
@@ -304,7 +308,7 @@ fn parts(pcs: &[u64], kernel: &Image, user: &Image) -> (BTreeMap<Part, u64>, u64
     let mut by_part = BTreeMap::new();
     let mut reps = 0;
     for &pc in pcs {
-        let image = if pc >= 0xffff_8000_0000_0000 { kernel } else { user };
+        let image = if is_kernel(pc) { kernel } else { user };
         *by_part.entry(Part::of(pc, image.function(pc).unwrap_or("?"))).or_insert(0) += 1;
         if image.is_rep(pc) {
             reps += 1;
@@ -317,7 +321,7 @@ fn parts(pcs: &[u64], kernel: &Image, user: &Image) -> (BTreeMap<Part, u64>, u64
 fn runs(pcs: &[u64], kernel: &Image, user: &Image) -> Vec<(String, u64)> {
     let mut out: Vec<(String, u64)> = Vec::new();
     for &pc in pcs {
-        let image = if pc >= 0xffff_8000_0000_0000 { kernel } else { user };
+        let image = if is_kernel(pc) { kernel } else { user };
         let name = image.function(pc).unwrap_or("?");
         match out.last_mut() {
             Some((last, n)) if last == name => *n += 1,
@@ -371,7 +375,7 @@ pub fn run(ws: &Workspace, detail: Option<&str>) -> Result<i32> {
 
     // The figures come at the end of the run, so every stretch as long as any figure could be
     // is not known yet: collect the stretches of every length up to a bound, then choose.
-    let mut stretches = Stretches::new(1..=MAX_TRACED);
+    let mut stretches = Stretches::new(MAX_TRACED);
     let total = cut(log, &reads, &mut stretches)?;
     let status = child.wait().context("waiting for QEMU")?;
     let text = std::fs::read_to_string(&serial).with_context(|| format!("reading {}", serial.display()))?;
@@ -480,7 +484,7 @@ mod tests {
             .map(|pc| format!("Trace 0: 0x0 [0/{pc:x}/0/0]\n"))
             .collect::<String>();
         let reads: HashSet<u64> = [0x10, 0x20].into_iter().collect();
-        let mut s = Stretches::new([2, 3]);
+        let mut s = Stretches::new(3);
         assert_eq!(cut(log.as_bytes(), &reads, &mut s).unwrap(), 15);
         let (n, pcs) = s.best(3).unwrap();
         assert_eq!((n, pcs), (2, &[0x10, 0x11, 0x12][..]));

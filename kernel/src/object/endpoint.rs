@@ -94,19 +94,11 @@ pub fn send(me: ObjRef, e: ObjRef, block_: bool) -> Result<Sent, Error> {
     Ok(Sent::Queued)
 }
 
-/// What a receive did.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum Received {
-    /// A message (or a bound Note's bits) is in the receiver's registers.
-    Now,
-    /// The receiver waits, and whoever wakes it writes its registers.
-    Waiting,
-}
-
 /// Receives on `e` for `me`: the badge and words of a waiting sender go into `me`'s registers,
-/// or `me` now waits (and will be woken with them). A Note bound to `me` with bits set answers
-/// instead of waiting. With `block` false and nothing to take: `WouldBlock`.
-pub fn recv(me: ObjRef, e: ObjRef, block_: bool) -> Result<Received, Error> {
+/// or `me` now waits (and will be woken with them): either way the caller writes nothing. A
+/// Note bound to `me` with bits set answers instead of waiting. With `block` false and nothing
+/// to take: `WouldBlock`.
+pub fn recv(me: ObjRef, e: ObjRef, block_: bool) -> Result<(), Error> {
     let mt = task(me);
     if let Some(s) = obj(e).senders.pop() {
         let st = task(s);
@@ -119,17 +111,17 @@ pub fn recv(me: ObjRef, e: ObjRef, block_: bool) -> Result<Received, Error> {
             // The sender's `send` succeeds now, with the same results as an immediate one.
             wake_with(s, [0; 6]);
         }
-        return Ok(Received::Now);
+        return Ok(());
     }
     if let Some(bits) = mt.bound_note.get().and_then(super::note::take_bits) {
         mt.ctx.set_results([abi::syscall::NOTE_BADGE as u64, bits, 0, 0, 0, 0]);
-        return Ok(Received::Now);
+        return Ok(());
     }
     if !block_ {
         return Err(Error::WouldBlock);
     }
     block(me, State::BlockedRecv, e, &obj(e).receivers);
-    Ok(Received::Waiting)
+    Ok(())
 }
 
 /// The fast path of `call` (`uapi` decodes it): the message (the caller's syscall arguments 1-5,

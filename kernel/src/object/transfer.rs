@@ -29,11 +29,6 @@ const WORDS: usize = core::mem::offset_of!(IpcBuffer, words) / 8;
 // The whole buffer lies in its page, which `with_buffer` lends as 512 words.
 const _: () = assert!(WORDS + MAX_EXTRA_WORDS <= 512 && core::mem::size_of::<IpcBuffer>() <= 4096);
 
-/// Word `i` of task `t`'s IPC buffer, if it has a readable one.
-fn read_word(t: ObjRef, i: usize) -> Option<u64> {
-    with_buffer(t, false, |w| w[i].load(Ordering::Relaxed))
-}
-
 /// Moves what `extra` asks for from `sender` to `receiver`: a copy of the sender's `send_cap`
 /// into the receiver's CSpace (when `grant`), and the sender's first `extra.words` words into
 /// the receiver's buffer, as far as everything allows. Returns the receiver's Extra: what
@@ -91,7 +86,7 @@ fn copy_words(sender: ObjRef, receiver: ObjRef, n: usize) -> u8 {
 /// missing. The receiver's buffer is reached once, for its `recv_slot` and its `received_slot`,
 /// and held across the derivation (which maps and unmaps nothing).
 fn try_transfer(sender: ObjRef, receiver: ObjRef) -> Option<u64> {
-    let send_cap = read_word(sender, SEND_CAP).filter(|&c| c != 0)?;
+    let send_cap = with_buffer(sender, false, |w| w[SEND_CAP].load(Ordering::Relaxed)).filter(|&c| c != 0)?;
     with_buffer(receiver, true, |w| {
         let recv_slot = w[RECV_SLOT].load(Ordering::Relaxed);
         if recv_slot == 0 {

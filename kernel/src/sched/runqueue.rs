@@ -62,14 +62,11 @@ impl<N: Node> RunQueues<N> {
         self.mark(p);
     }
 
-    /// Puts `n` at the head of its priority's queue (no-op if queued).
-    pub fn push_front(&self, n: N) {
-        self.push_front_inline(n);
-    }
-
-    /// [`push_front`](Self::push_front), always inlined: for the fast paths' direct switch.
+    /// Puts `n` at the head of its priority's queue (no-op if queued). Always inlined: in the
+    /// fast paths' direct switch (`sched::preempt_to`) a call would keep the switch's target in
+    /// callee-saved registers around it.
     #[inline(always)]
-    pub fn push_front_inline(&self, n: N) {
+    pub fn push_front(&self, n: N) {
         if n.queued() {
             return;
         }

@@ -250,13 +250,6 @@ pub struct Enterable {
     root: x86_64::PhysAddr,
 }
 
-impl Enterable {
-    /// The task.
-    pub fn task(self) -> ObjRef {
-        self.task
-    }
-}
-
 /// `t`, if it can be entered (it has a VSpace).
 #[inline]
 pub fn enterable(t: ObjRef) -> Option<Enterable> {
@@ -271,8 +264,7 @@ pub fn enterable(t: ObjRef) -> Option<Enterable> {
 pub fn preempt_to(me: ObjRef, next: Enterable) -> ! {
     let c = cpu();
     debug_assert!(c.current.get() == Some(me) && !me.queued() && me.priority() < next.task.priority());
-    // Inlined: a call here would keep `next` in callee-saved registers around it.
-    SCHED.queues.push_front_inline(me);
+    SCHED.queues.push_front(me);
     run_now(c, next)
 }
 
@@ -378,7 +370,7 @@ pub fn enter_best() -> Result<(), Unenterable> {
 fn enter(t: ObjRef) -> Unenterable {
     let tk = task(t);
     debug_assert_eq!(tk.state.get(), State::Runnable);
-    let Some(vspace) = tk.vspace.get() else {
+    let Some(e) = enterable(t) else {
         return Unenterable { task: t, why: "it has no VSpace" };
     };
     if let Err(why) = tk.ctx.validate() {
@@ -388,9 +380,8 @@ fn enter(t: ObjRef) -> Unenterable {
         };
         return Unenterable { task: t, why };
     }
-    let root = crate::object::vspace::space(vspace).root();
     // SAFETY: the context lives in the task's own pages, which stay allocated while the task is
     // current (a dying task stops being current first); it passed `validate` just now; its
-    // VSpace shares the kernel's upper half.
-    unsafe { crate::arch::context::enter_user(&tk.ctx, root) }
+    // VSpace, whose root `enterable` read just now, shares the kernel's upper half.
+    unsafe { crate::arch::context::enter_user(&tk.ctx, e.root) }
 }

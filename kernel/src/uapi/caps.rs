@@ -29,6 +29,17 @@ pub(super) fn need_object(task: &Task, addr: u64, kind: Kind, need: usize) -> Re
     Ok((object(&c)?, c))
 }
 
+/// The object and badge of the capability a fast path's call names in its first argument, if it
+/// is of `kind` with all of `need` and nothing waits to be destroyed (the reaper runs at the end
+/// of every syscall, as the general path would do now); `None` leaves the call to the general
+/// path, which gives the errors.
+#[inline(always)]
+pub(super) fn fast(task: &Task, kind: Kind, need: usize) -> Option<(ObjRef, u64)> {
+    let cs = task.cspace.get()?;
+    let found = cspace::fast_object(cs, task.ctx.args()[0], kind, need as u8)?;
+    global::nothing_to_reap().then_some(found)
+}
+
 /// A Note to signal later with `bits` (and the capability's badge), as `task_set_exit_note` and
 /// `log_set_note` take it: `None` for `note` 0 (`bits` not looked at); else the caller's
 /// capability must name a Note with WRITE, and `bits` must not be 0 (`InvalidArgument`). Takes

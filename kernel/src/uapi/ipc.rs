@@ -60,17 +60,11 @@ pub fn reply(me: ObjRef, words: [u64; 5], extra: Extra) -> Result<Option<Results
 }
 
 /// The fast path of `call`: when the caller's capability is an Endpoint with WRITE and nothing
-/// waits to be destroyed (the reaper runs at the end of every syscall, as the general path would
-/// do now), `endpoint::call_fast` decides the rest and, if it takes it, the CPU goes straight to
-/// the receiver. Returns only if the fast path does not apply, with nothing changed.
+/// waits to be destroyed ([`caps::fast`]), `endpoint::call_fast` decides the rest and, if it
+/// takes it, the CPU goes straight to the receiver. Returns only if the fast path does not apply, with nothing changed.
 #[inline]
 pub fn call_fast(me: ObjRef, task: &TaskObj) {
-    let a = task.ctx.args();
-    let Some(cs) = task.cspace.get() else { return };
-    let Some((e, badge)) = cspace::fast_object(cs, a[0], Kind::Endpoint, rights::WRITE as u8) else { return };
-    if !global::nothing_to_reap() {
-        return;
-    }
+    let Some((e, badge)) = caps::fast(task, Kind::Endpoint, rights::WRITE) else { return };
     if let Some(next) = endpoint::call_fast(me, e, badge) {
         fastpath::taken(Path::Call);
         sched::switch_to(next);
@@ -82,12 +76,7 @@ pub fn call_fast(me: ObjRef, task: &TaskObj) {
 /// Returns only if the fast path does not apply, with nothing changed.
 #[inline]
 pub fn send_fast(me: ObjRef, task: &TaskObj) {
-    let a = task.ctx.args();
-    let Some(cs) = task.cspace.get() else { return };
-    let Some((e, badge)) = cspace::fast_object(cs, a[0], Kind::Endpoint, rights::WRITE as u8) else { return };
-    if !global::nothing_to_reap() {
-        return;
-    }
+    let Some((e, badge)) = caps::fast(task, Kind::Endpoint, rights::WRITE) else { return };
     if let Some(next) = endpoint::send_fast(me, e, badge) {
         task.ctx.set_results([0; 6]);
         fastpath::taken(Path::Send);
@@ -101,12 +90,7 @@ pub fn send_fast(me: ObjRef, task: &TaskObj) {
 /// nothing changed.
 #[inline]
 pub fn reply_recv_fast(me: ObjRef, task: &TaskObj) {
-    let a = task.ctx.args();
-    let Some(cs) = task.cspace.get() else { return };
-    let Some((e, _)) = cspace::fast_object(cs, a[0], Kind::Endpoint, rights::READ as u8) else { return };
-    if !global::nothing_to_reap() {
-        return;
-    }
+    let Some((e, _)) = caps::fast(task, Kind::Endpoint, rights::READ) else { return };
     if let Some(next) = endpoint::reply_recv_fast(me, e) {
         fastpath::taken(Path::ReplyRecv);
         sched::switch_to(next);
@@ -118,13 +102,9 @@ pub fn reply_recv_fast(me: ObjRef, task: &TaskObj) {
 /// task, its registers set. Returns only if the fast path does not apply, with nothing changed.
 #[inline(never)]
 pub fn fault_reply_recv_fast(me: ObjRef, task: &TaskObj) {
+    let Some((e, _)) = caps::fast(task, Kind::Endpoint, rights::READ) else { return };
     let a = task.ctx.args();
-    let Some(cs) = task.cspace.get() else { return };
-    let Some((e, _)) = cspace::fast_object(cs, a[0], Kind::Endpoint, rights::READ as u8) else { return };
     let Ok(r) = resume(a[1], [a[2], a[3], a[4], a[5]]) else { return };
-    if !global::nothing_to_reap() {
-        return;
-    }
     if let Some(next) = endpoint::fault_reply_recv_fast(me, e, r) {
         fastpath::taken(Path::FaultReply);
         sched::switch_to(next);

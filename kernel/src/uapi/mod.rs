@@ -147,7 +147,6 @@ fn general(me: ObjRef, task: &TaskObj, n: Sysno, extra: Extra) {
 
 /// Decodes and runs syscall `n` of the caller `me`: its results (`None`: it waits, and whoever
 /// wakes it writes them), or its error.
-///
 #[inline]
 fn dispatch(me: ObjRef, task: &TaskObj, n: Sysno, extra: Extra) -> Result<Option<Results>, Error> {
     let a = task.ctx.args();

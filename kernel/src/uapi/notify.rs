@@ -7,7 +7,7 @@ use abi::syscall::TICK_US;
 use super::fastpath::{self, Path};
 use super::{Results, caps, one};
 use crate::object::task::TaskObj;
-use crate::object::{ObjRef, cspace, global, irq, note, timer};
+use crate::object::{ObjRef, global, irq, note, timer};
 use crate::sched;
 
 /// Longest timer delay or period: one day.
@@ -31,13 +31,8 @@ pub fn note_signal(task: &TaskObj, cap: u64, bits: u64) -> Result<Results, Error
 /// fast path does not apply, with nothing changed.
 #[inline]
 pub fn note_signal_fast(me: ObjRef, task: &TaskObj) {
-    let a = task.ctx.args();
-    let Some(cs) = task.cspace.get() else { return };
-    let Some((n, badge)) = cspace::fast_object(cs, a[0], Kind::Note, rights::WRITE as u8) else { return };
-    if !global::nothing_to_reap() {
-        return;
-    }
-    if let Some(next) = note::signal_fast(me, n, a[1] | badge) {
+    let Some((n, badge)) = caps::fast(task, Kind::Note, rights::WRITE) else { return };
+    if let Some(next) = note::signal_fast(me, n, task.ctx.args()[1] | badge) {
         task.ctx.set_results([0; 6]);
         fastpath::taken(Path::Signal);
         sched::preempt_to(me, next);
